@@ -1,0 +1,65 @@
+"""Compatibility with today's Python stack: the only module that knows about version breakage.
+
+* ``mxnet`` 1.9.1 uses ``np.bool`` and cannot be imported with numpy >= 1.24: we check first and say so
+  clearly instead of letting users meet an ``AttributeError`` deep inside mxnet.
+* ``mxnet`` and ``gluonnlp`` emit DeprecationWarnings at import time (numpy financial functions,
+  distutils); they are silenced for the duration of those imports only.
+* ``gluonnlp.data.SentencepieceTokenizer`` (and therefore ``BERTSPTokenizer``) calls
+  ``SampleEncodeAsPieces(text, 0, alpha)``. sentencepiece <= 0.1.96 treated ``nbest_size`` 0 or 1 as "no
+  sampling" (the deterministic Viterbi segmentation, i.e. ``EncodeAsPieces``); sentencepiece >= 0.1.97 raises
+  ``ValueError`` instead. :func:`patch_gluonnlp_sentencepiece` restores the old meaning for nbest 0/1 and
+  leaves real sampling (nbest > 1 or -1) to sentencepiece. Nothing else in gluonnlp is changed.
+"""
+import importlib
+import warnings
+
+MIN_BAD_NUMPY = (1, 24)
+
+
+def _version_tuple(text):
+    parts = []
+    for piece in text.split('.')[:2]:
+        digits = ''.join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def check_numpy():
+    import numpy
+    if _version_tuple(numpy.__version__) >= MIN_BAD_NUMPY:
+        raise ImportError(
+            'kobert_gluon needs numpy < 1.24 because mxnet 1.9.1 uses np.bool, but numpy {} is installed. '
+            'Run: pip install "numpy==1.23.5"'.format(numpy.__version__))
+
+
+def import_quietly(module_name):
+    """Import a module with its import-time DeprecationWarnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        warnings.simplefilter('ignore', PendingDeprecationWarning)
+        return importlib.import_module(module_name)
+
+
+def _sentencepiece_call(self, sample):
+    if self._nbest in (0, 1):
+        return self._processor.EncodeAsPieces(sample)
+    return self._processor.SampleEncodeAsPieces(sample, self._nbest, self._alpha)
+
+
+def patch_gluonnlp_sentencepiece():
+    """Make gluonnlp's SentencepieceTokenizer work with sentencepiece >= 0.1.97 (idempotent)."""
+    transforms = importlib.import_module('gluonnlp.data.transforms')
+    tokenizer_cls = transforms.SentencepieceTokenizer
+    if getattr(tokenizer_cls.__call__, '_kobert_gluon_patch', False):
+        return
+    _sentencepiece_call._kobert_gluon_patch = True
+    _sentencepiece_call.__doc__ = tokenizer_cls.__call__.__doc__
+    tokenizer_cls.__call__ = _sentencepiece_call
+
+
+def prepare():
+    """Run every check and fix once; called when :mod:`kobert_gluon` is imported."""
+    check_numpy()
+    import_quietly('mxnet')
+    import_quietly('gluonnlp')
+    patch_gluonnlp_sentencepiece()

@@ -1,0 +1,114 @@
+"""BERT hyper-parameters as plain data, and the one function that turns them into a GluonNLP ``BERTModel``."""
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Dict
+
+from gluonnlp.model import BERTEncoder, BERTModel
+
+__all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'build_bert']
+
+# Fields that decide parameter shapes: a pretrained file only loads into a model that agrees on them.
+SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'embed_size',
+                'token_type_vocab_size')
+
+
+@dataclass(frozen=True)
+class BertConfig:
+    """KoBERT's ``predefined_args`` plus the vocabulary size. Defaults are KoBERT-base."""
+    vocab_size: int = 8002
+    attention_cell: str = 'multi_head'
+    num_layers: int = 12
+    units: int = 768
+    hidden_size: int = 3072
+    max_length: int = 512
+    num_heads: int = 12
+    scaled: bool = True
+    dropout: float = 0.1
+    use_residual: bool = True
+    embed_size: int = 768
+    embed_dropout: float = 0.1
+    token_type_vocab_size: int = 2
+    activation: str = 'gelu'
+    layer_norm_eps: float = 1e-12
+
+    def __post_init__(self):
+        for name in ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'embed_size',
+                     'token_type_vocab_size'):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError('BertConfig.{} must be a positive integer, got {!r}'.format(name, value))
+        if self.units % self.num_heads:
+            raise ValueError('BertConfig.units ({}) must be divisible by num_heads ({})'
+                             .format(self.units, self.num_heads))
+        if self.embed_size != self.units:
+            raise ValueError('BertConfig.embed_size ({}) must equal units ({}): GluonNLP adds the embeddings '
+                             'straight into the encoder'.format(self.embed_size, self.units))
+        for name in ('dropout', 'embed_dropout'):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError('BertConfig.{} must be in [0, 1), got {!r}'.format(name, value))
+        if self.attention_cell != 'multi_head' or not self.scaled or not self.use_residual:
+            raise ValueError('only scaled multi-head attention with residual connections is supported '
+                             '(BERTEncoder has no other variant)')
+        if self.activation not in ('gelu', 'relu'):
+            raise ValueError("BertConfig.activation must be 'gelu' or 'relu', got {!r}".format(self.activation))
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> 'BertConfig':
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError('unknown BERT config field(s) {}; known fields: {}'
+                             .format(', '.join(unknown), ', '.join(sorted(known))))
+        return cls(**values)
+
+    def replace(self, **changes) -> 'BertConfig':
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise TypeError('unknown model option(s) {}; valid options: {}'
+                            .format(', '.join(unknown), ', '.join(sorted(known))))
+        return dataclasses.replace(self, **changes)
+
+    def num_parameters(self, use_pooler=True, use_decoder=False, use_classifier=False) -> int:
+        """Parameter count of the model :func:`build_bert` makes (the decoder shares the word embedding)."""
+        units, hidden = self.units, self.hidden_size
+        embed = self.vocab_size * units + self.token_type_vocab_size * units + self.max_length * units + 2 * units
+        layer = 4 * (units * units + units) + 2 * 2 * units + (units * hidden + hidden) + (hidden * units + units)
+        total = embed + self.num_layers * layer
+        if use_pooler:
+            total += units * units + units
+            if use_classifier:
+                total += units * 2 + 2
+        if use_decoder:
+            total += (units * units + units) + 2 * units + self.vocab_size
+        return total
+
+
+KOBERT_BASE_CONFIG = BertConfig()
+
+
+def build_bert(config: BertConfig, use_pooler=True, use_decoder=True, use_classifier=True,
+               output_all_encodings=False, prefix=None) -> BERTModel:
+    """An uninitialised GluonNLP ``BERTModel`` with the structure of the original KoBERT code.
+
+    The block structure (and so the parameter names in ``.params`` files) is exactly the one the original
+    ``get_kobert_model`` built, so its pretrained file loads unchanged.
+    """
+    if use_classifier and not use_pooler:
+        raise ValueError('use_classifier=True needs use_pooler=True: the next-sentence classifier reads the '
+                         'pooled output')
+    encoder = BERTEncoder(num_layers=config.num_layers, units=config.units, hidden_size=config.hidden_size,
+                          max_length=config.max_length, num_heads=config.num_heads, dropout=config.dropout,
+                          output_attention=False, output_all_encodings=output_all_encodings,
+                          activation=config.activation, layer_norm_eps=config.layer_norm_eps)
+    model = BERTModel(encoder, config.vocab_size, token_type_vocab_size=config.token_type_vocab_size,
+                      units=config.units, embed_size=config.embed_size, word_embed=None,
+                      use_pooler=use_pooler, use_decoder=use_decoder, use_classifier=use_classifier,
+                      prefix=prefix)
+    # Plain attribute (not a Block or Parameter), so Gluon ignores it; save_model reads it back.
+    model.kobert_config = config
+    return model

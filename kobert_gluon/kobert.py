@@ -1,0 +1,47 @@
+"""The original KoBERT Gluon API, unchanged but for the import line.
+
+``from kobert import get_mxnet_kobert_model`` becomes ``from kobert_gluon import get_mxnet_kobert_model``;
+everything else (arguments, return values, ``model(input_ids, token_type_ids[, valid_length])``) behaves as
+it did.
+"""
+import mxnet as mx
+
+from . import artifact_store
+from .bert_config import KOBERT_BASE_CONFIG, build_bert
+from .model_zoo import get_model
+from .tokenization import load_vocab
+
+__all__ = ['get_mxnet_kobert_model', 'get_kobert_model', 'download']
+
+
+def get_mxnet_kobert_model(use_pooler=True, use_decoder=True, use_classifier=True, ctx=mx.cpu(0), cachedir=None,
+                           pretrained=True):
+    """KoBERT-base as a GluonNLP ``BERTModel`` and its 8,002-token ``BERTVocab``: ``(model, vocab)``.
+
+    Weights are fetched into ``cachedir`` (else ``$KOBERT_GLUON_HOME``, else ``~/.cache/kobert_gluon``) and
+    verified. ``pretrained=False`` returns a randomly initialised model instead.
+    """
+    return get_model('kobert-base', pretrained=pretrained, ctx=ctx, use_pooler=use_pooler, use_decoder=use_decoder,
+                     use_classifier=use_classifier, cachedir=cachedir)
+
+
+def get_kobert_model(model_file, vocab_file, use_pooler=True, use_decoder=True, use_classifier=True,
+                     ctx=mx.cpu(0)):
+    """Build KoBERT-base from explicit files, as the original function of this name did.
+
+    ``vocab_file`` is the KoBERT vocab JSON, or a SentencePiece model (then, as originally, the vocab is built
+    from the model's pieces with ``[PAD]`` as padding token).
+    """
+    vocab = load_vocab(vocab_file)
+    model = build_bert(KOBERT_BASE_CONFIG.replace(vocab_size=len(vocab)), use_pooler=use_pooler,
+                       use_decoder=use_decoder, use_classifier=use_classifier)
+    model.load_parameters(str(model_file), ctx=ctx, ignore_extra=True)
+    return model, vocab
+
+
+def download(url, filename=None, chksum=None, cachedir=None):
+    """Fetch ``url`` into the cache (mirror first, by file name) and verify its md5 prefix; returns the path.
+
+    Files in the manifest need no ``chksum``; any other file must give one.
+    """
+    return str(artifact_store.download_url(url, filename=filename, chksum=chksum, cachedir=cachedir))

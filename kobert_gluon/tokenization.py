@@ -1,0 +1,108 @@
+"""KoBERT's vocabulary and SentencePiece tokenizer, producing the original token ids.
+
+The ids come from the original 8,002-token ``BERTVocab`` (``kobertvocab_f38b8a4d6d.json``); the
+segmentation comes from the KoBERT SentencePiece model (either official file). gluonnlp's own
+``BERTSPTokenizer`` and ``BERTSentenceTransform`` work unchanged after ``import kobert_gluon`` (see
+:mod:`kobert_gluon._compat` for the one fix they need); :class:`KoBERTTokenizer` is the same tokenizer with a
+few conveniences.
+"""
+from collections import namedtuple
+from pathlib import Path
+
+import gluonnlp as nlp
+
+from . import artifact_store
+
+__all__ = ['KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES', 'get_tokenizer_path', 'get_tokenizer', 'get_vocab',
+           'load_vocab', 'KoBERTTokenizer', 'EncodedText']
+
+KOBERT_VOCAB_FILE = 'kobertvocab_f38b8a4d6d.json'
+# Interchangeable: the same KoBERT SentencePiece model, as published with the Gluon package and the HF port.
+KOBERT_TOKENIZER_FILES = ('kobert_news_wiki_ko_cased-1087f8699e.spiece', 'tokenizer_78b3253a26.model')
+
+EncodedText = namedtuple('EncodedText', ['input_ids', 'valid_length', 'token_type_ids'])
+
+
+def get_tokenizer_path(cachedir=None) -> str:
+    """Local path of the KoBERT SentencePiece model (fetched and verified on first use)."""
+    return str(artifact_store.fetch_first(KOBERT_TOKENIZER_FILES, cachedir=cachedir))
+
+
+def get_tokenizer(cachedir=None) -> str:
+    """Older name of :func:`get_tokenizer_path`, kept so code written for the original KoBERT runs."""
+    return get_tokenizer_path(cachedir=cachedir)
+
+
+def load_vocab(path) -> nlp.vocab.BERTVocab:
+    """Read a ``BERTVocab`` from a gluonnlp JSON file, or build one from a SentencePiece model file.
+
+    A SentencePiece model gives ids in the model's own piece order (as the original ``get_kobert_model``
+    did with its ``.spiece`` file); only the JSON vocab is guaranteed to reproduce KoBERT's ids.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError('vocabulary file {} does not exist'.format(path))
+    if path.suffix == '.json':
+        try:
+            return nlp.vocab.BERTVocab.from_json(path.read_text(encoding='utf-8'))
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError('{} is not a gluonnlp BERTVocab JSON file: {}'.format(path, err)) from err
+    return nlp.vocab.BERTVocab.from_sentencepiece(str(path), padding_token='[PAD]')
+
+
+def get_vocab(cachedir=None) -> nlp.vocab.BERTVocab:
+    """The original KoBERT vocabulary: 8,002 tokens, ``[UNK]``=0 ``[PAD]``=1 ``[CLS]``=2 ``[SEP]``=3 ``[MASK]``=4."""
+    return load_vocab(artifact_store.fetch(KOBERT_VOCAB_FILE, cachedir=cachedir))
+
+
+class KoBERTTokenizer(nlp.data.BERTSPTokenizer):
+    """gluonnlp's ``BERTSPTokenizer`` for KoBERT (cased, ``lower=False``), plus ``encode``/``transform``.
+
+    It is a ``BERTSPTokenizer``, so it plugs into ``BERTSentenceTransform`` and anything else that takes one,
+    and it pickles into ``DataLoader`` workers (the SentencePiece processor is created lazily).
+    """
+
+    def __init__(self, sp_model_path, vocab, lower=False, max_input_chars_per_word=200):
+        if not Path(sp_model_path).is_file():
+            raise FileNotFoundError('SentencePiece model {} does not exist'.format(sp_model_path))
+        super().__init__(str(sp_model_path), vocab, lower=lower, max_input_chars_per_word=max_input_chars_per_word)
+
+    @classmethod
+    def from_pretrained(cls, name_or_folder='kobert-base', cachedir=None) -> 'KoBERTTokenizer':
+        """The tokenizer of a registered model (``kobert-base`` ...) or of a saved model folder."""
+        from .model_zoo import resolve_tokenizer_files  # the zoo knows which files belong to a model
+        sp_path, vocab = resolve_tokenizer_files(name_or_folder, cachedir=cachedir)
+        return cls(sp_path, vocab)
+
+    @property
+    def sp_model_path(self) -> str:
+        return self._path
+
+    def tokenize(self, text):
+        """SentencePiece pieces of ``text`` (after BERT's basic tokenization)."""
+        return self(text)
+
+    def transform(self, max_seq_length=128, pair=False, pad=True) -> nlp.data.BERTSentenceTransform:
+        """A ``BERTSentenceTransform`` over this tokenizer."""
+        return nlp.data.BERTSentenceTransform(self, max_seq_length=max_seq_length, pad=pad, pair=pair)
+
+    def encode(self, text, text_pair=None, max_seq_length=128, pad=True) -> EncodedText:
+        """``[CLS] text [SEP] (text_pair [SEP])`` as numpy arrays, exactly as ``BERTSentenceTransform`` makes them."""
+        if not isinstance(text, str) or (text_pair is not None and not isinstance(text_pair, str)):
+            raise TypeError('encode() takes strings, got {} and {}'.format(type(text).__name__,
+                                                                           type(text_pair).__name__))
+        pair = text_pair is not None
+        sample = (text, text_pair) if pair else (text,)
+        return EncodedText(*self.transform(max_seq_length, pair=pair, pad=pad)(sample))
+
+    def __repr__(self):
+        return '{}(sp_model={!r}, vocab_size={})'.format(type(self).__name__, self._path, len(self.vocab))
+
+
+def vocab_to_json_file(vocab, path) -> None:
+    """Write a vocabulary as gluonnlp JSON (what :func:`load_vocab` reads back)."""
+    Path(path).write_text(vocab.to_json(), encoding='utf-8')
+    # Round-trip check: a vocab that does not read back identically must not be saved silently.
+    if load_vocab(path).idx_to_token != vocab.idx_to_token:
+        raise RuntimeError('vocabulary written to {} does not read back identically'.format(path))
+
