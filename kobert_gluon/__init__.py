@@ -10,6 +10,7 @@ _compat.prepare()  # numpy check, quiet mxnet/gluonnlp import, sentencepiece fix
 from . import artifact_store  # noqa: E402
 from .artifact_store import ArtifactError, ArtifactNotFoundError, ChecksumMismatchError  # noqa: E402
 from .bert_config import KOBERT_BASE_CONFIG, BertConfig, build_bert  # noqa: E402
+from . import heads  # noqa: E402,F401  (registers task loaders for model folders)
 from .kobert import download, get_kobert_model, get_mxnet_kobert_model  # noqa: E402
 from .model_folder import load_model, save_model  # noqa: E402
 from .model_zoo import get_model, list_models, register_model  # noqa: E402

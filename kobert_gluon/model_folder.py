@@ -116,6 +116,8 @@ def save_model(model, vocab, folder, tokenizer_path, config: Optional[BertConfig
                param_dtype='float32', overwrite=False) -> Path:
     """Save ``model`` (a BERTModel or a task model with a ``.bert``), its vocab and tokenizer to ``folder``."""
     bert = _bert_of(model)
+    if task is None and hasattr(model, 'task_config'):
+        task = model.task_config()
     config = config or getattr(bert, 'kobert_config', None)
     if config is None:
         raise ValueError('the model carries no BertConfig (it was not built by kobert_gluon); pass config=')

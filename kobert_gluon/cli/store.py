@@ -1,0 +1,62 @@
+"""``info`` and ``fetch``: what the package knows and holds, and getting verified files into the cache."""
+import shutil
+from pathlib import Path
+
+from .. import artifact_store
+from ..model_zoo import get_model_spec, list_models
+from . import UsageError
+
+
+def register(subparsers):
+    info = subparsers.add_parser('info', help='models, cache root and the state of every known file')
+    info.add_argument('--cachedir', help='cache folder (default: $KOBERT_GLUON_HOME or ~/.cache/kobert_gluon)')
+    info.set_defaults(func=run_info)
+
+    fetch = subparsers.add_parser('fetch', help='download or import files into the cache, verifying each')
+    fetch.add_argument('names', nargs='*', help='file names from `info` (default: every file)')
+    fetch.add_argument('--from', dest='source', metavar='DIR',
+                       help='take the files from this folder (or URL prefix) instead of the mirror/official URLs')
+    fetch.add_argument('--cachedir', help='cache folder')
+    fetch.set_defaults(func=run_fetch)
+
+
+def run_info(args):
+    import os
+    root = artifact_store.cache_root(args.cachedir)
+    print('models:')
+    for name in list_models():
+        spec = get_model_spec(name)
+        print('  {:<20} {}'.format(name, spec.description))
+    print('cache root: {}'.format(root))
+    mirror = os.environ.get(artifact_store.ENV_MIRROR)
+    print('mirror: {}'.format(mirror or '(none; set {})'.format(artifact_store.ENV_MIRROR)))
+    print('offline: {}'.format('yes' if artifact_store._offline() else 'no'))
+    print('files:')
+    for state in artifact_store.artifact_status(args.cachedir):
+        detail = ' ({})'.format(state.detail) if state.detail else ''
+        print('  {:<9} {:<46} {}{}'.format(state.state, state.artifact.name, state.artifact.checksum_text, detail))
+    return 0
+
+
+def run_fetch(args):
+    names = args.names or list(artifact_store.MANIFEST)
+    unknown = [n for n in names if n not in artifact_store.MANIFEST]
+    if unknown:
+        raise UsageError('unknown file(s) {}; known: {}'.format(', '.join(unknown),
+                                                               ', '.join(artifact_store.MANIFEST)))
+    if args.source and '://' not in args.source and not Path(args.source).is_dir():
+        raise UsageError('--from {}: no such folder'.format(args.source))
+    failed = []
+    for name in names:
+        try:
+            path = artifact_store.fetch(name, cachedir=args.cachedir, mirror=args.source)
+            print('verified  {}'.format(path))
+        except artifact_store.ArtifactNotFoundError as err:
+            failed.append((name, err))
+            print('missing   {}'.format(name))
+    if failed:
+        if len(failed) == 1:
+            raise failed[0][1]
+        raise UsageError('{} of {} files could not be fetched: {}; run `kobert-gluon fetch NAME` for details'
+                         .format(len(failed), len(names), ', '.join(n for n, _ in failed)))
+    return 0

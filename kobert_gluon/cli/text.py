@@ -1,0 +1,65 @@
+"""``tokenize`` and ``encode``: the tokenizer and the encoder on text from the command line."""
+import numpy as np
+
+from . import UsageError
+
+
+def _add_model_args(parser):
+    parser.add_argument('--model', default='kobert-base', help='registered model name or saved model folder '
+                        '(default: kobert-base)')
+    parser.add_argument('--cachedir', help='cache folder')
+
+
+def register(subparsers):
+    tokenize = subparsers.add_parser('tokenize', help='SentencePiece pieces and vocabulary ids of TEXT')
+    tokenize.add_argument('text', nargs='+', help='text to tokenize (several arguments are joined by spaces)')
+    tokenize.add_argument('--max-seq-length', type=int, default=128,
+                          help='length of the [CLS] ... [SEP] ids (truncating), default 128')
+    _add_model_args(tokenize)
+    tokenize.set_defaults(func=run_tokenize)
+
+    encode = subparsers.add_parser('encode', help='run the encoder on TEXT and show the pooled vector')
+    encode.add_argument('text', nargs='+', help='text to encode')
+    encode.add_argument('--max-seq-length', type=int, default=128)
+    encode.add_argument('--random-weights', action='store_true',
+                        help='use a randomly initialised model (no weights needed; for trying the pipeline)')
+    _add_model_args(encode)
+    encode.set_defaults(func=run_encode)
+
+
+def _tokenizer(args):
+    from ..tokenization import KoBERTTokenizer
+    if args.max_seq_length < 2:
+        raise UsageError('--max-seq-length must be at least 2 (room for [CLS] and [SEP])')
+    return KoBERTTokenizer.from_pretrained(args.model, cachedir=args.cachedir)
+
+
+def run_tokenize(args):
+    tokenizer = _tokenizer(args)
+    text = ' '.join(args.text)
+    pieces = tokenizer.tokenize(text)
+    ids, valid_length, _ = tokenizer.encode(text, max_seq_length=args.max_seq_length, pad=False)
+    print('pieces: ' + ' '.join(pieces))
+    print('ids: ' + ' '.join(str(int(i)) for i in ids[:int(valid_length)]))
+    return 0
+
+
+def run_encode(args):
+    import mxnet as mx
+    from ..model_zoo import get_model
+    tokenizer = _tokenizer(args)
+    ids, valid_length, segments = tokenizer.encode(' '.join(args.text), max_seq_length=args.max_seq_length,
+                                                   pad=False)
+    model, _ = get_model(args.model, pretrained=not args.random_weights, use_pooler=True, use_decoder=False,
+                         use_classifier=False, cachedir=args.cachedir)
+    bert = getattr(model, 'bert', model)
+    outputs = bert(mx.nd.array(ids[None, :]), mx.nd.array(segments[None, :]), mx.nd.array([valid_length]))
+    sequence, pooled = outputs[0], outputs[1]
+    values = pooled.asnumpy()[0]
+    print('tokens: {}'.format(int(valid_length)))
+    print('sequence output: {}'.format(tuple(sequence.shape)))
+    print('pooled output: {}'.format(tuple(pooled.shape)))
+    print('first values: ' + ' '.join('{:+.4f}'.format(v) for v in values[:8]))
+    if not np.all(np.isfinite(values)):
+        raise UsageError('the model produced non-finite values')
+    return 0

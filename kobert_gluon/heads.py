@@ -1,0 +1,79 @@
+"""Task heads over any registry BERT: sentence(-pair) classification and regression.
+
+Each head is a HybridBlock ``head(input_ids, token_type_ids, valid_length)`` over a BERTModel built with the
+pooler and without the pretraining heads, so it hybridizes and exports to ONNX as one graph. A head describes
+itself as plain data (``task_config``) so a saved model folder can rebuild it (see :mod:`model_folder`).
+"""
+from mxnet.gluon import HybridBlock, nn
+
+from .model_folder import register_task_loader
+
+__all__ = ['SequenceClassifier', 'SequenceRegressor', 'build_task_model']
+
+
+def _check_backbone(bert):
+    if not bert._use_pooler or bert._use_decoder or bert._use_classifier:
+        raise ValueError('a task head needs a BERT built with use_pooler=True, use_decoder=False, '
+                         'use_classifier=False')
+
+
+class SequenceClassifier(HybridBlock):
+    """Pooled ``[CLS]`` output -> dropout -> dense: unnormalised scores of shape ``(batch, num_classes)``."""
+
+    def __init__(self, bert, num_classes, dropout=0.1, labels=None, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        _check_backbone(bert)
+        if num_classes < 2:
+            raise ValueError('a classifier needs at least 2 classes, got {}'.format(num_classes))
+        if labels is not None and len(labels) != num_classes:
+            raise ValueError('{} labels given for {} classes'.format(len(labels), num_classes))
+        self.bert = bert
+        self.num_classes = num_classes
+        self.dropout_rate = dropout
+        self.labels = list(labels) if labels is not None else [str(i) for i in range(num_classes)]
+        with self.name_scope():
+            self.dropout = nn.Dropout(dropout)
+            self.output = nn.Dense(num_classes, flatten=False)
+
+    def hybrid_forward(self, F, inputs, token_types, valid_length=None):  # pylint: disable=arguments-differ
+        _, pooled = self.bert(inputs, token_types, valid_length)
+        return self.output(self.dropout(pooled))
+
+    def task_config(self):
+        return {'kind': 'classifier', 'num_classes': self.num_classes, 'dropout': self.dropout_rate,
+                'labels': self.labels}
+
+
+class SequenceRegressor(HybridBlock):
+    """Pooled ``[CLS]`` output -> dropout -> dense(1): one real value per input, shape ``(batch,)``."""
+
+    def __init__(self, bert, dropout=0.1, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        _check_backbone(bert)
+        self.bert = bert
+        self.dropout_rate = dropout
+        with self.name_scope():
+            self.dropout = nn.Dropout(dropout)
+            self.output = nn.Dense(1, flatten=False)
+
+    def hybrid_forward(self, F, inputs, token_types, valid_length=None):  # pylint: disable=arguments-differ
+        _, pooled = self.bert(inputs, token_types, valid_length)
+        return self.output(self.dropout(pooled)).reshape((-1,))
+
+    def task_config(self):
+        return {'kind': 'regressor', 'dropout': self.dropout_rate}
+
+
+def build_task_model(bert, task_config):
+    """Rebuild a head from its ``task_config`` (the inverse of ``head.task_config()``)."""
+    kind = task_config.get('kind')
+    if kind == 'classifier':
+        return SequenceClassifier(bert, task_config['num_classes'], dropout=task_config.get('dropout', 0.1),
+                                  labels=task_config.get('labels'))
+    if kind == 'regressor':
+        return SequenceRegressor(bert, dropout=task_config.get('dropout', 0.1))
+    raise ValueError('unknown task kind {!r}'.format(kind))
+
+
+register_task_loader('classifier', build_task_model)
+register_task_loader('regressor', build_task_model)
