@@ -253,6 +253,8 @@ def fetch(name: str, cachedir=None, mirror=None) -> Path:
             return dest
         except FileNotFoundError:
             failures.append('{}: no such file'.format(source))
+        except urllib.error.HTTPError as err:
+            failures.append('{}: HTTP {} {}'.format(source, err.code, err.reason))
         except (urllib.error.URLError, OSError) as err:
             failures.append('{}: {}'.format(source, getattr(err, 'reason', None) or err))
         finally:

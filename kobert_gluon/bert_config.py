@@ -71,6 +71,8 @@ class BertConfig:
         if unknown:
             raise TypeError('unknown model option(s) {}; valid options: {}'
                             .format(', '.join(unknown), ', '.join(sorted(known))))
+        if 'units' in changes and 'embed_size' not in changes and self.embed_size == self.units:
+            changes['embed_size'] = changes['units']  # they must agree, so the embedding follows the units
         return dataclasses.replace(self, **changes)
 
     def num_parameters(self, use_pooler=True, use_decoder=False, use_classifier=False) -> int:
