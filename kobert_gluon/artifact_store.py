@@ -16,7 +16,6 @@ cached file whose checksum fails is never used: it is moved aside (``NAME.corrup
 message and fetched again once.
 """
 import hashlib
-import logging
 import os
 import shutil
 import sys
@@ -34,8 +33,6 @@ __all__ = [
     'cache_root', 'checksum_of', 'fetch', 'fetch_first', 'artifact_status', 'register_artifact',
     'download_url',
 ]
-
-logger = logging.getLogger(__name__)
 
 ENV_HOME = 'KOBERT_GLUON_HOME'
 ENV_MIRROR = 'KOBERT_GLUON_MIRROR'
@@ -190,8 +187,9 @@ def _move_aside(path: Path, reason: str) -> Path:
         aside = aside.with_name('{}.corrupt-{}-{}'.format(path.name, time.strftime('%Y%m%d-%H%M%S'), n))
         n += 1
     os.replace(path, aside)
-    logger.warning('%s: %s; moved aside to %s and fetching it again', path, reason, aside)
-    print('kobert-gluon: {}: {}; moved aside to {}'.format(path, reason, aside), file=sys.stderr)
+    # Printed rather than logged: with no logging configured, a warning would otherwise appear twice.
+    print('kobert-gluon: {}: {}; moved aside to {}, fetching it again'.format(path, reason, aside),
+          file=sys.stderr)
     return aside
 
 
