@@ -435,8 +435,8 @@ def get_onnx_kobert_model(cachedir=None, model=None, pretrained: bool = True, se
     weights, so other weights give another file. By default the weights are the pretrained KoBERT-base
     parameters (fetched and verified by the artifact store). ``model=`` exports the given BERTModel (with
     pooler) instead; ``pretrained=False`` uses randomly initialised KoBERT-base weights drawn with ``seed``
-    (for trying the pipeline and for tests), and then ``overrides`` may change the shape as in
-    :func:`~kobert_gluon.get_model` (``num_layers=2`` ...).
+    (for trying the pipeline and for tests; this reseeds MXNet's global random generator), and then
+    ``overrides`` may change the shape as in :func:`~kobert_gluon.get_model` (``num_layers=2`` ...).
     """
     from .model_zoo import get_model, get_model_spec
     root = artifact_store.cache_root(cachedir)
