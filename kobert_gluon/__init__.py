@@ -14,13 +14,16 @@ from . import heads  # noqa: E402,F401  (registers task loaders for model folder
 from .kobert import download, get_kobert_model, get_mxnet_kobert_model  # noqa: E402
 from .model_folder import load_model, save_model  # noqa: E402
 from .model_zoo import get_model, list_models, register_model  # noqa: E402
+from .onnx_export import OnnxExportError, export_onnx, get_onnx_kobert_model  # noqa: E402
+from .onnx_parity import verify_onnx  # noqa: E402
 from .tokenization import KoBERTTokenizer, get_tokenizer, get_tokenizer_path, get_vocab  # noqa: E402
 
 __version__ = '0.1.0'
 
 __all__ = [
     'ArtifactError', 'ArtifactNotFoundError', 'BertConfig', 'ChecksumMismatchError', 'KOBERT_BASE_CONFIG',
-    'KoBERTTokenizer', 'artifact_store', 'build_bert', 'download', 'get_kobert_model', 'get_model',
-    'get_mxnet_kobert_model', 'get_tokenizer', 'get_tokenizer_path', 'get_vocab', 'list_models', 'load_model',
-    'register_model', 'save_model', '__version__',
+    'KoBERTTokenizer', 'OnnxExportError', 'artifact_store', 'build_bert', 'download', 'export_onnx',
+    'get_kobert_model', 'get_model', 'get_mxnet_kobert_model', 'get_onnx_kobert_model', 'get_tokenizer',
+    'get_tokenizer_path', 'get_vocab', 'list_models', 'load_model', 'register_model', 'save_model',
+    'verify_onnx', '__version__',
 ]
