@@ -13,6 +13,7 @@ from .bert_config import KOBERT_BASE_CONFIG, BertConfig, build_bert  # noqa: E40
 from .datasets import TASKS, MalformedRowError, TableSpec, TaskSpec, get_task, list_tasks, read_table  # noqa: E402
 from . import heads  # noqa: E402,F401  (registers task loaders for model folders)
 from .kobert import download, get_kobert_model, get_mxnet_kobert_model  # noqa: E402
+from .finetuning import FinetuneSettings, FineTunedModel, SequenceTask, finetune  # noqa: E402
 from .model_folder import load_model, save_model  # noqa: E402
 from .model_zoo import get_model, list_models, register_model  # noqa: E402
 from .text_batches import BucketBatchSampler, TextBatches  # noqa: E402
@@ -28,5 +29,6 @@ __all__ = [
     'register_model', 'save_model', '__version__',
     # fine-tuning
     'TASKS', 'TaskSpec', 'TableSpec', 'MalformedRowError', 'get_task', 'list_tasks', 'read_table',
-    'BucketBatchSampler', 'TextBatches', 'Trainer', 'TrainingConfig',
+    'BucketBatchSampler', 'TextBatches', 'Trainer', 'TrainingConfig', 'FinetuneSettings', 'FineTunedModel',
+    'SequenceTask', 'finetune',
 ]
