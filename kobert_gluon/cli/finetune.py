@@ -1,0 +1,305 @@
+"""``finetune``, ``evaluate`` and ``predict``: fine-tuning on TSV/CSV files and using the result."""
+import json
+import sys
+from pathlib import Path
+
+from . import UsageError
+
+# Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
+_SETTING_PATHS = {
+    'train': 'train', 'dev': 'dev', 'model': 'model', 'from_scratch': 'from_scratch', 'dropout': 'dropout',
+    'num_layers': 'model_overrides.num_layers', 'units': 'model_overrides.units',
+    'hidden_size': 'model_overrides.hidden_size', 'num_heads': 'model_overrides.num_heads',
+    'max_seq_length': 'max_seq_length', 'batch_size': 'batch_size', 'eval_batch_size': 'eval_batch_size',
+    'max_train_rows': 'max_train_rows', 'max_dev_rows': 'max_dev_rows', 'dev_fraction': 'dev_fraction',
+    'skip_bad_rows': 'skip_bad_rows',
+    'num_workers': 'num_workers', 'epochs': 'training.epochs', 'lr': 'training.learning_rate',
+    'warmup_ratio': 'training.warmup_ratio', 'schedule': 'training.schedule',
+    'weight_decay': 'training.weight_decay', 'max_grad_norm': 'training.max_grad_norm',
+    'accumulate': 'training.accumulate', 'seed': 'training.seed', 'optimizer': 'training.optimizer',
+    'checkpoint_every': 'training.checkpoint_every', 'progress': 'training.progress',
+}
+
+
+def _column(value):
+    """Columns are header names, or 0-based indices when given as digits."""
+    return int(value) if value.isdigit() else value
+
+
+def _delimiter(value):
+    """A tab typed in a shell usually arrives as the two characters backslash and t."""
+    return {'\\t': '\t', 'tab': '\t', 'comma': ','}.get(value, value)
+
+
+def _add_table_args(parser, what):
+    group = parser.add_argument_group('reading {} (override the task\'s format, or describe a file without '
+                                      '--task)'.format(what))
+    group.add_argument('--text-column', action='append', type=_column, metavar='COL',
+                       help='text column by header name or 0-based index; twice for sentence pairs')
+    group.add_argument('--label-column', type=_column, metavar='COL', help='label column (name or index)')
+    group.add_argument('--no-header', dest='header', action='store_false', default=None,
+                       help='the file has no header line (then columns are indices)')
+    group.add_argument('--delimiter', type=_delimiter,
+                       help="field separator: one character, or tab (also '\\t') or comma (default: tab)")
+    group.add_argument('--quoting', choices=('csv', 'none'),
+                       help="'csv': fields may be \"quoted\" with \"\" escapes (default); 'none': quotes are text")
+
+
+def _add_data_error_args(parser):
+    parser.add_argument('--skip-bad-rows', action='store_true', default=None,
+                        help='skip malformed rows (and report how many) instead of stopping at the first')
+
+
+def register(subparsers):
+    finetune = subparsers.add_parser(
+        'finetune', help='fine-tune a classifier or regressor on TSV/CSV data',
+        description='Fine-tune a sentence (pair) classifier or regressor. Ready-made tasks: nsmc, hate_speech, '
+                    'question_pair, korsts, kornli; or describe your file with --text-column/--label-column.')
+    data = finetune.add_argument_group('task and data')
+    data.add_argument('--task', help='ready-made task name')
+    data.add_argument('--kind', choices=('classification', 'regression'),
+                      help='for a file without --task (default classification)')
+    data.add_argument('--labels', help='comma-separated label values in class order (default: sorted labels of '
+                                       'the training file)')
+    data.add_argument('--metric', choices=('accuracy', 'macro_f1', 'spearman', 'pearson'),
+                      help='dev metric that picks the best epoch')
+    data.add_argument('--train', help='training file')
+    data.add_argument('--dev', help='dev file (evaluated after every epoch; the best epoch is kept)')
+    data.add_argument('--data-dir', help='folder of the public datasets (e.g. ../shared/data): the task\'s '
+                                         'standard train/dev files are used when --train/--dev are not given')
+    data.add_argument('--max-train-rows', type=int, help='read only the first N training examples')
+    data.add_argument('--max-dev-rows', type=int, help='read only the first N dev examples')
+    data.add_argument('--dev-fraction', type=float,
+                      help='without --dev, hold out this share of the training rows as dev (default: the task\'s, '
+                           'e.g. 0.05 for nsmc, whose only other file is its test set)')
+    _add_data_error_args(data)
+    _add_table_args(finetune, 'the data')
+    model = finetune.add_argument_group('model')
+    model.add_argument('--model', help='registered model or model folder to start from (default kobert-base)')
+    model.add_argument('--from-scratch', action='store_true', default=None,
+                       help='random initial weights instead of pretrained ones (size options apply)')
+    model.add_argument('--num-layers', type=int)
+    model.add_argument('--units', type=int)
+    model.add_argument('--hidden-size', type=int)
+    model.add_argument('--num-heads', type=int)
+    model.add_argument('--dropout', type=float, help='dropout of the encoder and the head')
+    model.add_argument('--max-seq-length', type=int, help='tokens per example incl. [CLS]/[SEP] (default 128)')
+    train = finetune.add_argument_group('training')
+    train.add_argument('--epochs', type=int, help='default 3')
+    train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default 32)')
+    train.add_argument('--eval-batch-size', type=int, help='default 64')
+    train.add_argument('--lr', type=float, help='peak learning rate (default 5e-5)')
+    train.add_argument('--warmup-ratio', type=float, help='share of steps with linear warmup (default 0.1)')
+    train.add_argument('--schedule', choices=('linear', 'cosine', 'constant'), help='decay after warmup')
+    train.add_argument('--weight-decay', type=float, help='default 0.01 (never on biases and LayerNorm)')
+    train.add_argument('--max-grad-norm', type=float, help='global gradient-norm clipping, 0 = off (default 1)')
+    train.add_argument('--accumulate', type=int, help='micro-batches per optimisation step (default 1)')
+    train.add_argument('--optimizer', help='MXNet optimizer name (default bertadam, i.e. AdamW)')
+    train.add_argument('--seed', type=int, help='seed for initial weights, data order and dropout (default 0)')
+    train.add_argument('--num-workers', type=int, help='DataLoader worker processes (default 0)')
+    train.add_argument('--checkpoint-every', type=int,
+                       help='also write a resumable checkpoint every N steps (default: epoch ends only)')
+    train.add_argument('--no-progress', dest='progress', action='store_false', default=None,
+                       help='no progress bar')
+    run = finetune.add_argument_group('run folder')
+    run.add_argument('--out', required=True, help='run folder (created; see README for its contents)')
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument('--overwrite', action='store_true', help='replace an existing run in --out')
+    mode.add_argument('--resume', action='store_true',
+                      help='continue the interrupted run in --out (settings come from its run.json)')
+    finetune.set_defaults(func=run_finetune)
+
+    evaluate = subparsers.add_parser('evaluate', help='metrics of a fine-tuned model on a labeled file')
+    evaluate.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
+    evaluate.add_argument('--data', required=True, help='labeled TSV/CSV file')
+    evaluate.add_argument('--task', help='read the file as this ready-made task does (default: as in training)')
+    evaluate.add_argument('--max-rows', type=int, help='read only the first N examples')
+    evaluate.add_argument('--batch-size', type=int, default=64)
+    evaluate.add_argument('--json', action='store_true', help='print the metrics as JSON')
+    _add_data_error_args(evaluate)
+    _add_table_args(evaluate, '--data')
+    evaluate.set_defaults(func=run_evaluate)
+
+    predict = subparsers.add_parser(
+        'predict', help='labels and probabilities (or scores) for texts',
+        description='Texts come from the arguments, from --input (a TSV/CSV read with the model\'s text columns '
+                    'unless --text-column is given) or from stdin (one example per line; a pair as TEXT_A<tab>TEXT_B). '
+                    'Writes TSV: the text(s), then label and p_<label> per class, or score for regression.')
+    predict.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
+    predict.add_argument('text', nargs='*', help='texts to classify (for a pair model: TEXT_A<tab>TEXT_B)')
+    predict.add_argument('--input', help='TSV/CSV file to read the texts from')
+    predict.add_argument('--output', help='write the TSV here instead of stdout')
+    predict.add_argument('--batch-size', type=int, default=64)
+    _add_data_error_args(predict)
+    _add_table_args(predict, '--input')
+    predict.set_defaults(func=run_predict)
+
+
+# ----- finetune ----------------------------------------------------------------------------------------------
+def _table_overrides(args):
+    changes = {}
+    if args.text_column:
+        changes['text_columns'] = tuple(args.text_column)
+    for name in ('label_column', 'header', 'delimiter', 'quoting'):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    return changes
+
+
+def _task_from_args(args):
+    """The TaskSpec the options describe, or None when they say nothing about the task (resume)."""
+    from ..datasets import TableSpec, TaskSpec, get_task
+    table_changes = _table_overrides(args)
+    task_changes = {k: getattr(args, k) for k in ('kind', 'metric') if getattr(args, k) is not None}
+    if args.labels is not None:
+        labels = tuple(label.strip() for label in args.labels.split(',') if label.strip())
+        task_changes.update(labels=labels, label_names=None)
+    if args.task:
+        spec = get_task(args.task)
+        if table_changes:
+            task_changes['table'] = TableSpec(**{**spec.table.to_dict(), **table_changes})
+        return spec.replace(**task_changes) if task_changes else spec
+    if not table_changes and not task_changes:
+        return None
+    if 'text_columns' not in table_changes or 'label_column' not in table_changes:
+        raise UsageError('without --task, name the data columns: --text-column COL (twice for pairs) and '
+                         '--label-column COL')
+    kind = task_changes.pop('kind', 'classification')
+    metric = task_changes.pop('metric', 'accuracy' if kind == 'classification' else 'spearman')
+    return TaskSpec(name='custom', kind=kind, metric=metric, table=TableSpec(**table_changes), **task_changes)
+
+
+def _set_path(document, dotted, value):
+    keys = dotted.split('.')
+    for key in keys[:-1]:
+        document = document.setdefault(key, {})
+    document[keys[-1]] = value
+
+
+def _settings_from_args(args):
+    from ..finetuning import FinetuneSettings, RUN_FILE
+    from ..trainer import TrainingConfig
+    task = _task_from_args(args)
+    if args.resume:
+        run_file = Path(args.out) / RUN_FILE
+        if not run_file.is_file():
+            raise UsageError('--resume: {} has no {}; there is no run to continue'.format(args.out, RUN_FILE))
+        document = json.loads(run_file.read_text(encoding='utf-8'))['settings']
+    else:
+        if task is None:
+            raise UsageError('say what to learn: --task NAME, or --text-column/--label-column for your own file')
+        document = {'task': task.to_dict(), 'training': TrainingConfig().to_dict()}
+        if args.data_dir:
+            for split in ('train', 'dev'):
+                if getattr(args, split) is None and split in task.files:
+                    setattr(args, split, str(Path(args.data_dir) / task.files[split]))
+        if args.train is None:
+            raise UsageError('--train is required (or --data-dir with a ready-made --task)')
+    if task is not None:
+        document['task'] = task.to_dict()
+    for option, dotted in _SETTING_PATHS.items():
+        value = getattr(args, option)
+        if value is not None:
+            _set_path(document, dotted, value)
+    if not args.resume and document.get('model_overrides') and not document.get('from_scratch'):
+        raise UsageError('--num-layers/--units/--hidden-size/--num-heads change the model\'s shape, which only '
+                         'works with --from-scratch')
+    return FinetuneSettings.from_dict(document)
+
+
+def run_finetune(args):
+    from ..finetuning import finetune
+    settings = _settings_from_args(args)
+    result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite,
+                      log=lambda line: print(line, file=sys.stderr))
+    best = result.best
+    if best and best.get('metric'):
+        print('best dev {} {:.4f} at epoch {}; model: {}'.format(best['metric'], best['value'], best['epoch'],
+                                                                result.model_dir))
+    else:
+        print('model: {}'.format(result.model_dir))
+    return 0
+
+
+# ----- evaluate / predict ------------------------------------------------------------------------------------
+def _load(args):
+    from ..finetuning import FineTunedModel
+    path = Path(args.model)
+    if not path.exists():
+        raise UsageError('--model {}: no such folder'.format(path))
+    return FineTunedModel.load(path)
+
+
+def _table_for(args, model, with_label):
+    from ..datasets import TableSpec, get_task
+    base = get_task(args.task).table if getattr(args, 'task', None) else model.spec.table
+    values = {**base.to_dict(), **_table_overrides(args)}
+    if not with_label:
+        values['label_column'] = None
+    return TableSpec(**values)
+
+
+def run_evaluate(args):
+    model = _load(args)
+    metrics = model.evaluate(args.data, table=_table_for(args, model, with_label=True),
+                             skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
+                             batch_size=args.batch_size)
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False, indent=2))
+        return 0
+    for name, value in metrics.items():
+        print('{}\t{}'.format(name, '{:.4f}'.format(value) if isinstance(value, float) else value))
+    return 0
+
+
+def _clean(text):
+    return text.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ')
+
+
+def _texts_for_predict(args, model):
+    from ..datasets import read_table
+    width = 2 if model.pair else 1
+    if args.input:
+        if args.text:
+            raise UsageError('give texts either as arguments or with --input, not both')
+        table = read_table(args.input, _table_for(args, model, with_label=False), model.spec.kind,
+                           skip_bad_rows=bool(args.skip_bad_rows))
+        if table.skipped:
+            print(table.summary(), file=sys.stderr)
+        return table.texts
+    lines = args.text if args.text else [line.rstrip('\r\n') for line in sys.stdin]
+    texts = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        parts = tuple(part.strip() for part in line.split('\t')) if width == 2 else (line.strip(),)
+        if len(parts) != width:
+            raise UsageError('input {}: a sentence-pair model needs TEXT_A<tab>TEXT_B, got {} field(s)'
+                             .format(number, len(parts)))
+        texts.append(parts)
+    if not texts:
+        raise UsageError('no texts to predict (give them as arguments, with --input, or on stdin)')
+    return texts
+
+
+def run_predict(args):
+    model = _load(args)
+    texts = _texts_for_predict(args, model)
+    predictions = model.predict(texts, batch_size=args.batch_size)
+    header = ['text'] if not model.pair else ['text_a', 'text_b']
+    if model.is_regression:
+        header.append('score')
+        rows = [[_clean(t) for t in sample] + ['{:.6f}'.format(float(score))]
+                for sample, score in zip(texts, predictions)]
+    else:
+        names = model.label_names
+        header += ['label'] + ['p_{}'.format(name) for name in names]
+        rows = [[_clean(t) for t in sample] + [names[int(p.argmax())]] + ['{:.6f}'.format(float(v)) for v in p]
+                for sample, p in zip(texts, predictions)]
+    lines = ['\t'.join(header)] + ['\t'.join(row) for row in rows]
+    text = '\n'.join(lines) + '\n'
+    if args.output:
+        Path(args.output).write_text(text, encoding='utf-8')
+    else:
+        sys.stdout.write(text)
+    return 0

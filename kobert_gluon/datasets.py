@@ -1,0 +1,414 @@
+"""Labeled text tables (TSV/CSV) and the ready-made Korean tasks, described as data.
+
+A :class:`TableSpec` says how to read one file: which column(s) hold the text (one, or two for sentence
+pairs), which holds the label, whether there is a header, the delimiter and how quotes are meant.
+:func:`read_table` reads a file with GluonNLP's ``TSVDataset`` and checks every row; a malformed row raises
+:class:`MalformedRowError` naming the file and line, or is skipped and counted with ``skip_bad_rows=True``.
+
+A :class:`TaskSpec` adds what the task is (classification with a fixed label set, or regression with a
+range), which metric picks the best checkpoint and where the files of the public dataset live. The ready-made
+tasks in :data:`TASKS` are plain values, so a new task is a new entry, not a new code path.
+
+Quoting differs between the public files (checked on the real data):
+
+* NSMC, Korean hate speech and Question Pair were written by a CSV writer: a text containing ``"`` is wrapped
+  in quotes with inner quotes doubled (``"가족끼리 ""사랑해요""라는말 하는거 어색해"``). They use
+  ``quoting='csv'``.
+* KorSTS and KorNLI contain literal quotes that are *not* CSV quoting (``"슈퍼맨" 셔츠를 입은 개는 ...``;
+  a field may even start with an unmatched quote), so a CSV reader would garble or reject those rows. They use
+  ``quoting='none'``: a tab always separates fields and quotes are text.
+* NSMC has rows with an empty review (5 in train, 3 in test); the task skips them (``empty_text='skip'``)
+  and reports the count, since an empty text carries no sentiment.
+"""
+import csv
+import math
+import zlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from gluonnlp.data import TSVDataset
+from mxnet.gluon.data import SimpleDataset
+
+__all__ = ['TableSpec', 'TaskSpec', 'TASKS', 'get_task', 'list_tasks', 'LabeledTable', 'MalformedRowError',
+           'read_table', 'infer_labels']
+
+Column = Union[str, int]
+CLASSIFICATION = 'classification'
+REGRESSION = 'regression'
+
+
+class MalformedRowError(ValueError):
+    """A row that cannot be read as an example; ``path`` and ``line`` (1-based) say where it is."""
+
+    def __init__(self, path, line: int, reason: str):
+        self.path, self.line, self.reason = str(path), line, reason
+        super().__init__('{}, line {}: {} (pass --skip-bad-rows / skip_bad_rows=True to skip such rows)'
+                         .format(path, line, reason))
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to read examples from one delimited text file.
+
+    ``text_columns``: one column (single sentences) or two (sentence pairs), by header name or 0-based index.
+    ``label_column``: by name or index; ``None`` reads texts only (prediction input).
+    ``quoting``: ``'csv'`` (a field may be wrapped in ``"..."`` with ``""`` for a quote) or ``'none'``
+    (quotes are ordinary characters). ``empty_text``: ``'error'`` (a malformed row) or ``'skip'`` (dropped and
+    counted).
+    """
+    text_columns: Tuple[Column, ...]
+    label_column: Optional[Column] = None
+    header: bool = True
+    delimiter: str = '\t'
+    quoting: str = 'csv'
+    empty_text: str = 'error'
+
+    def __post_init__(self):
+        object.__setattr__(self, 'text_columns', tuple(self.text_columns))
+        if len(self.text_columns) not in (1, 2):
+            raise ValueError('text_columns must name one column (single sentences) or two (sentence pairs), '
+                             'got {}'.format(list(self.text_columns)))
+        if self.quoting not in ('csv', 'none'):
+            raise ValueError("quoting must be 'csv' or 'none', got {!r}".format(self.quoting))
+        if self.empty_text not in ('error', 'skip'):
+            raise ValueError("empty_text must be 'error' or 'skip', got {!r}".format(self.empty_text))
+        if len(self.delimiter) != 1:
+            raise ValueError('delimiter must be one character, got {!r}'.format(self.delimiter))
+        columns = list(self.text_columns) + ([self.label_column] if self.label_column is not None else [])
+        if not self.header and any(isinstance(c, str) for c in columns):
+            raise ValueError('columns can be named only in a file with a header; use 0-based indices with '
+                             'header=False (got {})'.format(columns))
+
+    @property
+    def pair(self) -> bool:
+        return len(self.text_columns) == 2
+
+    def to_dict(self):
+        return {'text_columns': list(self.text_columns), 'label_column': self.label_column, 'header': self.header,
+                'delimiter': self.delimiter, 'quoting': self.quoting, 'empty_text': self.empty_text}
+
+    @classmethod
+    def from_dict(cls, values):
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A fine-tuning task: how its files read, what is predicted and how success is measured.
+
+    ``labels`` are the label values as written in the files, ``label_names`` optional display names saved
+    with the model (``None`` = the values themselves). ``labels=None`` for classification means "the sorted
+    set of labels found in the training file". ``metric`` picks the best epoch (higher is better).
+    ``files`` maps split names to paths relative to a data root (``../shared/data``). A set without a dev split
+    has ``dev_fraction``: that share of the training file is held out as dev (:meth:`LabeledTable.split_off`),
+    so that model selection never looks at the test file, which is kept for the final figure.
+    """
+    name: str
+    kind: str
+    table: TableSpec
+    metric: str
+    labels: Optional[Tuple[str, ...]] = None
+    label_names: Optional[Tuple[str, ...]] = None
+    label_range: Optional[Tuple[float, float]] = None
+    files: Dict[str, str] = field(default_factory=dict)
+    description: str = ''
+    dev_fraction: Optional[float] = None
+
+    def __post_init__(self):
+        if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
+            raise ValueError('dev_fraction must be between 0 and 1, got {!r}'.format(self.dev_fraction))
+        if self.kind not in (CLASSIFICATION, REGRESSION):
+            raise ValueError("kind must be {!r} or {!r}, got {!r}".format(CLASSIFICATION, REGRESSION, self.kind))
+        valid_metrics = ('accuracy', 'macro_f1') if self.kind == CLASSIFICATION else ('spearman', 'pearson')
+        if self.metric not in valid_metrics:
+            raise ValueError('metric of a {} task must be one of {}, got {!r}'
+                             .format(self.kind, ', '.join(valid_metrics), self.metric))
+        if self.labels is not None:
+            object.__setattr__(self, 'labels', tuple(str(label) for label in self.labels))
+            if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
+                raise ValueError('labels must be at least two distinct values, got {}'.format(list(self.labels)))
+        if self.label_names is not None:
+            object.__setattr__(self, 'label_names', tuple(self.label_names))
+            if self.labels is None or len(self.label_names) != len(self.labels):
+                raise ValueError('label_names needs labels of the same length')
+
+    @property
+    def is_regression(self) -> bool:
+        return self.kind == REGRESSION
+
+    def display_labels(self, labels: Sequence[str]) -> List[str]:
+        """The names saved with the model for the label values ``labels``."""
+        if self.label_names is not None and tuple(labels) == self.labels:
+            return list(self.label_names)
+        return list(labels)
+
+    def to_dict(self):
+        return {'name': self.name, 'kind': self.kind, 'table': self.table.to_dict(), 'metric': self.metric,
+                'labels': list(self.labels) if self.labels else None,
+                'label_names': list(self.label_names) if self.label_names else None,
+                'label_range': list(self.label_range) if self.label_range else None,
+                'files': dict(self.files), 'description': self.description, 'dev_fraction': self.dev_fraction}
+
+    @classmethod
+    def from_dict(cls, values):
+        values = dict(values)
+        values['table'] = TableSpec.from_dict(values['table'])
+        for key in ('labels', 'label_names', 'label_range'):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+    def replace(self, **changes) -> 'TaskSpec':
+        return replace(self, **changes)
+
+
+TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in (
+    TaskSpec(
+        name='nsmc', kind=CLASSIFICATION, metric='accuracy',
+        table=TableSpec(text_columns=('document',), label_column='label', empty_text='skip'),
+        labels=('0', '1'), label_names=('negative', 'positive'),
+        files={'train': 'nsmc/ratings_train.txt', 'test': 'nsmc/ratings_test.txt'}, dev_fraction=0.05,
+        description='Naver movie review sentiment (150k/50k, CC0); published accuracy KoBERT 89.6-90.1'),
+    TaskSpec(
+        name='hate_speech', kind=CLASSIFICATION, metric='macro_f1',
+        table=TableSpec(text_columns=('comments',), label_column='hate'),
+        labels=('none', 'offensive', 'hate'),
+        # The official dev set is the only labelled evaluation set (the published F1 is on it), so it plays the
+        # test role; model selection uses a dev carved from train.
+        files={'train': 'korean_hate_speech/train.tsv', 'test': 'korean_hate_speech/dev.tsv'}, dev_fraction=0.1,
+        description='Korean hate speech, news comments (7,896/471, CC BY-SA 4.0); published dev F1 KoBERT 66.2'),
+    TaskSpec(
+        name='question_pair', kind=CLASSIFICATION, metric='accuracy',
+        table=TableSpec(text_columns=('question1', 'question2'), label_column='is_duplicate'),
+        labels=('0', '1'), label_names=('different', 'duplicate'),
+        files={'train': 'question_pair/train.txt', 'dev': 'question_pair/validation.txt',
+               'test': 'question_pair/test.txt'},
+        description='Korean question pairs, same intent or not (6,136/682/758, MIT); published accuracy KoBERT 94.9'),
+    TaskSpec(
+        name='korsts', kind=REGRESSION, metric='spearman', label_range=(0.0, 5.0),
+        table=TableSpec(text_columns=('sentence1', 'sentence2'), label_column='score', quoting='none'),
+        files={'train': 'korsts/sts-train.tsv', 'dev': 'korsts/sts-dev.tsv', 'test': 'korsts/sts-test.tsv'},
+        description='KorSTS sentence similarity 0-5 (5,749/1,500/1,379, CC BY-SA 4.0); published Spearman '
+                    'KoBERT 81.6'),
+    TaskSpec(
+        name='kornli', kind=CLASSIFICATION, metric='accuracy',
+        table=TableSpec(text_columns=('sentence1', 'sentence2'), label_column='gold_label', quoting='none'),
+        labels=('entailment', 'neutral', 'contradiction'),
+        # Only KorNLI's XNLI part is in ../shared/data (its training sets are not), so the defaults train on
+        # the XNLI dev split (holding a tenth of it out as dev) and report on its test split.
+        files={'train': 'kornli/xnli.dev.ko.tsv', 'test': 'kornli/xnli.test.ko.tsv'}, dev_fraction=0.1,
+        description='KorNLI natural language inference, XNLI part (2,490/5,010, CC BY-SA 4.0)'),
+)}
+
+
+def list_tasks() -> List[str]:
+    return list(TASKS)
+
+
+def get_task(name: str) -> TaskSpec:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ValueError('unknown task {!r}; ready-made tasks are {} (or describe your own columns)'
+                         .format(name, ', '.join(TASKS))) from None
+
+
+class LabeledTable(SimpleDataset):
+    """Examples read from one file: each is ``(text,)`` or ``(text_a, text_b)`` plus the label, if any.
+
+    The label is the stripped string for classification and a float for regression. ``line_numbers[i]`` is
+    the file line of example ``i``; ``skipped`` lists ``(line, reason)`` of rows left out (malformed rows with
+    ``skip_bad_rows=True``), ``empty_dropped`` counts rows dropped for an empty text (``empty_text='skip'``).
+    """
+
+    def __init__(self, examples, path, spec: TableSpec, line_numbers, skipped, empty_dropped):
+        super().__init__(examples)
+        self.path = str(path)
+        self.spec = spec
+        self.line_numbers = line_numbers
+        self.skipped = skipped
+        self.empty_dropped = empty_dropped
+
+    @property
+    def texts(self) -> List[Tuple[str, ...]]:
+        width = len(self.spec.text_columns)
+        return [example[:width] for example in self._data]
+
+    @property
+    def labels(self) -> list:
+        if self.spec.label_column is None:
+            raise ValueError('{} was read without a label column'.format(self.path))
+        return [example[-1] for example in self._data]
+
+    def split_off(self, fraction: float) -> Tuple['LabeledTable', 'LabeledTable']:
+        """``(rest, held_out)``: about ``fraction`` of the examples held out, chosen by a hash of their line.
+
+        The choice depends only on the file line, so it is the same for every seed, for ``max_rows`` prefixes
+        and across runs: an example is never in the training part of one run and the dev part of another.
+        """
+        if not 0.0 < fraction < 1.0:
+            raise ValueError('the dev fraction must be between 0 and 1, got {!r}'.format(fraction))
+        threshold = int(fraction * 2 ** 32)
+        held = [zlib.crc32(b'dev-split:%d' % line) < threshold for line in self.line_numbers]
+        if all(held) or not any(held):
+            raise ValueError('{} has too few examples ({}) to hold out a dev fraction of {}'
+                             .format(self.path, len(self), fraction))
+
+        def subset(keep, suffix):
+            indices = [i for i, h in enumerate(held) if h == keep]
+            return self._subset(indices, self.path + suffix, report_dropped=not keep)
+        return subset(False, ' (train part)'), subset(True, ' (dev part, {:.0%} held out)'.format(fraction))
+
+    def head(self, n: int) -> 'LabeledTable':
+        """The first ``n`` examples."""
+        return self._subset(range(min(n, len(self))), self.path, report_dropped=True)
+
+    def _subset(self, indices, path, report_dropped):
+        indices = list(indices)
+        return LabeledTable([self._data[i] for i in indices], path, self.spec, [self.line_numbers[i] for i in indices],
+                            self.skipped if report_dropped else [], self.empty_dropped if report_dropped else 0)
+
+    def summary(self) -> str:
+        """One line for logs: how many examples were read and what was left out."""
+        parts = ['{}: {} examples'.format(self.path, len(self))]
+        if self.empty_dropped:
+            parts.append('{} rows with empty text dropped'.format(self.empty_dropped))
+        if self.skipped:
+            line, reason = self.skipped[0]
+            parts.append('{} malformed rows skipped (first: line {}: {})'.format(len(self.skipped), line, reason))
+        return ', '.join(parts)
+
+
+def _split_lines(content: str) -> List[str]:
+    """Split on ``\\n`` only, so sample ``i`` is line ``i + 1``.
+
+    ``str.splitlines`` (GluonNLP's default) also splits on characters such as U+2028 and U+0085 that can occur
+    inside user-written text, which would cut a review in two and shift every later line number.
+    """
+    lines = content.split('\n')
+    if lines and lines[-1] == '':
+        lines.pop()
+    return [line[:-1] if line.endswith('\r') else line for line in lines]
+
+
+def _field_splitter(spec: TableSpec):
+    if spec.quoting == 'none':
+        return lambda line: line.split(spec.delimiter)
+
+    def split_csv(line):
+        # strict: a quote that opens a field but is not closed properly is an error, not silently merged text
+        return next(csv.reader([line], delimiter=spec.delimiter, quotechar='"', strict=True))
+    return split_csv
+
+
+def _resolve_columns(spec: TableSpec, header: Optional[List[str]], path) -> Tuple[List[int], Optional[int]]:
+    def index_of(column):
+        if isinstance(column, int):
+            if column < 0:
+                raise ValueError('column indices are 0-based and non-negative, got {}'.format(column))
+            if header is not None and column >= len(header):
+                raise ValueError('{}: column {} does not exist; the header has {} columns: {}'
+                                 .format(path, column, len(header), ', '.join(header)))
+            return column
+        if column not in header:
+            raise ValueError('{}: no column named {!r}; the header has: {}'.format(path, column, ', '.join(header)))
+        return header.index(column)
+    text_indices = [index_of(c) for c in spec.text_columns]
+    label_index = index_of(spec.label_column) if spec.label_column is not None else None
+    return text_indices, label_index
+
+
+def _parse_label(raw: str, kind: str, labels, label_range):
+    value = raw.strip()
+    if kind == REGRESSION:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError('label {!r} is not a number'.format(raw)) from None
+        if not math.isfinite(number):
+            raise ValueError('label {!r} is not a finite number'.format(raw))
+        if label_range is not None and not label_range[0] <= number <= label_range[1]:
+            raise ValueError('label {} is outside the range {}..{}'.format(number, *label_range))
+        return number
+    if value == '':
+        raise ValueError('the label is empty')
+    if labels is not None and value not in labels:
+        raise ValueError('unknown label {!r}; expected one of {}'.format(raw, ', '.join(labels)))
+    return value
+
+
+def read_table(path, spec: TableSpec, kind: str = CLASSIFICATION, labels: Optional[Sequence[str]] = None,
+               label_range=None, skip_bad_rows=False, max_rows: Optional[int] = None,
+               encoding='utf-8-sig') -> LabeledTable:
+    """Read and check every row of ``path``; returns a :class:`LabeledTable`.
+
+    ``labels`` (classification) restricts the allowed label values; ``label_range`` (regression) the allowed
+    scores. ``max_rows`` stops after that many good examples (a quick subset of a large file).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError('data file {} does not exist'.format(path))
+    if kind not in (CLASSIFICATION, REGRESSION):
+        raise ValueError('kind must be {!r} or {!r}'.format(CLASSIFICATION, REGRESSION))
+    split_fields = _field_splitter(spec)
+    header = None
+    if spec.header:
+        with open(path, encoding=encoding, newline='') as stream:
+            first_line = stream.readline().rstrip('\r\n')
+        try:
+            header = [name.strip() for name in split_fields(first_line)]
+        except csv.Error as err:
+            raise MalformedRowError(path, 1, 'the header cannot be parsed: {}'.format(err)) from None
+    text_indices, label_index = _resolve_columns(spec, header, path)
+    needed = max(text_indices + ([label_index] if label_index is not None else [])) + 1
+    # TSVDataset reads the file and drops the header; fields are split here so errors can name the line.
+    lines = TSVDataset(str(path), encoding=encoding, sample_splitter=_split_lines, field_separator=None,
+                       num_discard_samples=1 if spec.header else 0)
+    first_line_number = 2 if spec.header else 1
+    label_set = set(labels) if labels is not None else None
+    examples, line_numbers, skipped, empty_dropped = [], [], [], 0
+    for offset, line in enumerate(lines):
+        if max_rows is not None and len(examples) >= max_rows:
+            break
+        line_number = first_line_number + offset
+        if not line.strip():
+            continue  # blank lines (a stray one at the end is common) are not rows
+        try:
+            try:
+                fields = split_fields(line)
+            except csv.Error as err:
+                raise ValueError('bad quoting ({}); if quotes in this file are ordinary text, read it with '
+                                 "quoting='none' (--quoting none)".format(err)) from None
+            if header is not None and len(fields) != len(header):
+                raise ValueError('{} fields where the header has {}'.format(len(fields), len(header)))
+            if len(fields) < needed:
+                raise ValueError('{} fields, but column {} is needed'.format(len(fields), needed - 1))
+            texts = tuple(fields[i].strip() for i in text_indices)
+            if any(not text for text in texts):
+                if spec.empty_text == 'skip':
+                    empty_dropped += 1
+                    continue
+                raise ValueError('empty text')
+            label = ()
+            if label_index is not None:
+                label = (_parse_label(fields[label_index], kind, label_set, label_range),)
+        except ValueError as err:
+            if not skip_bad_rows:
+                raise MalformedRowError(path, line_number, str(err)) from None
+            skipped.append((line_number, str(err)))
+            continue
+        examples.append(texts + label)
+        line_numbers.append(line_number)
+    return LabeledTable(examples, path, spec, line_numbers, skipped, empty_dropped)
+
+
+def infer_labels(table: LabeledTable) -> List[str]:
+    """The sorted distinct labels of a classification table (numerically when all are integers)."""
+    values = set(table.labels)
+    if len(values) < 2:
+        raise ValueError('{} has {} distinct label(s) ({}); a classifier needs at least two'
+                         .format(table.path, len(values), ', '.join(sorted(values))))
+    if all(v.lstrip('-').isdigit() for v in values):
+        return sorted(values, key=int)
+    return sorted(values)

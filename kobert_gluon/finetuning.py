@@ -1,0 +1,411 @@
+"""Fine-tuning a classification or regression head on a labeled text table, and using the result.
+
+This module supplies what is specific to sequence tasks and leaves the loop to :class:`~.trainer.Trainer`:
+
+* :class:`SequenceTask` -- the trainer's task: loss, evaluation metrics and how the best model is saved;
+* :func:`finetune` -- reads the data, builds the model, runs the trainer in a run folder;
+* :class:`FineTunedModel` -- a saved fine-tuned model: ``predict`` texts, ``evaluate`` a file.
+
+A run folder (``out``)::
+
+    run.json         settings, label map, data summary (what was read, skipped, dropped)
+    checkpoint.pkl   the latest resumable state (see trainer.py)
+    metrics.json     per-epoch train loss and dev metrics, per-step loss / learning rate / gradient norm
+    training.png     training loss and dev metric over the steps
+    best/            the model of the best dev epoch (the last epoch without dev data), a model folder:
+                     ``get_model('out/best')`` or ``FineTunedModel.load('out')`` loads it
+
+The best model's ``config.json`` holds the label names (``task.labels``) and a ``finetuning`` section with the
+task definition and the label values as written in the data, so evaluating and predicting need no settings.
+"""
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import mxnet as mx
+import numpy as np
+
+from . import model_folder
+from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
+from .heads import SequenceClassifier, SequenceRegressor
+from .metrics import classification_metrics, regression_metrics
+from .text_batches import TextBatches
+from .trainer import BEST_FOLDER, CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE, Trainer, TrainingConfig
+
+__all__ = ['FinetuneSettings', 'SequenceTask', 'finetune', 'FinetuneResult', 'FineTunedModel', 'build_task_model',
+           'RUN_FILE']
+
+RUN_FILE = 'run.json'
+_RUN_ENTRIES = (RUN_FILE, CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE, BEST_FOLDER)
+# Settings that may change between an interrupted run and its resumption without changing the result.
+_RESUMABLE_CHANGES = ('num_workers', 'progress', 'checkpoint_every')
+
+
+@dataclass
+class FinetuneSettings:
+    """Everything that defines a fine-tuning run (saved as ``run.json``; plain data).
+
+    ``task``: a ready-made task name or a :class:`TaskSpec`. ``model``: a registered name or a model folder;
+    ``from_scratch`` builds it with random weights, with ``model_overrides`` such as ``num_layers=4,
+    units=256, hidden_size=1024, num_heads=4`` (``embed_size`` follows ``units``). ``dropout`` (if set)
+    applies to the encoder and the head. ``max_train_rows``/``max_dev_rows`` read only the first rows.
+    Without a ``dev`` file, ``dev_fraction`` (default: the task's) of the training rows is held out as dev.
+    """
+    task: Union[str, TaskSpec]
+    train: str
+    dev: Optional[str] = None
+    model: str = 'kobert-base'
+    from_scratch: bool = False
+    model_overrides: Dict[str, Any] = field(default_factory=dict)
+    dropout: Optional[float] = None
+    max_seq_length: int = 128
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    max_train_rows: Optional[int] = None
+    max_dev_rows: Optional[int] = None
+    dev_fraction: Optional[float] = None
+    skip_bad_rows: bool = False
+    num_workers: int = 0
+    bucket_window: int = 50
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def __post_init__(self):
+        if isinstance(self.task, str):
+            self.task = get_task(self.task)
+        elif isinstance(self.task, dict):
+            self.task = TaskSpec.from_dict(self.task)
+        if isinstance(self.training, dict):
+            self.training = TrainingConfig(**self.training)
+        if self.task.table.label_column is None:
+            raise ValueError('task {!r} names no label column: there is nothing to learn'.format(self.task.name))
+        for name in ('max_seq_length', 'batch_size', 'eval_batch_size'):
+            if getattr(self, name) < 1:
+                raise ValueError('{} must be positive, got {}'.format(name, getattr(self, name)))
+        for name in ('max_train_rows', 'max_dev_rows'):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError('{} must be positive, got {}'.format(name, getattr(self, name)))
+        if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
+            raise ValueError('dev_fraction must be between 0 and 1, got {}'.format(self.dev_fraction))
+
+    def to_dict(self) -> Dict[str, Any]:
+        values = asdict(self)
+        values['task'] = self.task.to_dict()
+        values['training'] = self.training.to_dict()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> 'FinetuneSettings':
+        return cls(**values)
+
+
+def _flatten(values: Dict[str, Any], prefix='') -> Dict[str, Any]:
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and key != 'model_overrides':
+            flat.update(_flatten(value, prefix + key + '.'))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def settings_differences(old: FinetuneSettings, new: FinetuneSettings) -> List[str]:
+    """``'name: old -> new'`` for every setting that differs (ignoring those that cannot change the result)."""
+    a, b = _flatten(old.to_dict()), _flatten(new.to_dict())
+    return ['{}: {!r} -> {!r}'.format(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b))
+            if a.get(k) != b.get(k) and k.split('.')[-1] not in _RESUMABLE_CHANGES]
+
+
+def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base', from_scratch=False,
+                     model_overrides=None, dropout=None, seed=0, ctx=None):
+    """A head for ``spec`` over the encoder of ``model``; returns ``(head, vocab)``.
+
+    A fine-tuned model folder may be the starting point: its encoder is reused and a new head is made.
+    """
+    ctx = ctx or mx.cpu()
+    overrides = dict(model_overrides or {})
+    if 'units' in overrides:
+        overrides.setdefault('embed_size', overrides['units'])  # GluonNLP needs embed_size == units
+    if dropout is not None:
+        overrides['dropout'] = dropout
+    mx.random.seed(seed)  # weights of a from-scratch encoder and of the new head follow the run's seed
+    base, vocab = _get_model(model, pretrained=not from_scratch, use_pooler=True, use_decoder=False,
+                             use_classifier=False, ctx=ctx, **overrides)
+    bert = getattr(base, 'bert', base)
+    head_dropout = 0.1 if dropout is None else dropout
+    if spec.is_regression:
+        head = SequenceRegressor(bert, dropout=head_dropout)
+    else:
+        head = SequenceClassifier(bert, len(labels), dropout=head_dropout, labels=spec.display_labels(labels))
+    head.output.initialize(mx.init.Normal(0.02), ctx=ctx)
+    return head, vocab
+
+
+def _get_model(name, **kwargs):
+    from .model_zoo import get_model
+    return get_model(name, **kwargs)
+
+
+class SequenceTask:
+    """The trainer's task for a classifier or regressor head over ``(input_ids, valid_length, types, label)``.
+
+    Classification minimises softmax cross-entropy; regression the mean squared error.
+    """
+
+    def __init__(self, spec: TaskSpec, labels: Optional[Sequence[str]], vocab=None, tokenizer_path=None,
+                 saved_info: Optional[Dict[str, Any]] = None, ctx=None):
+        self.spec = spec
+        self.labels = list(labels) if labels is not None else None
+        self.metric = spec.metric
+        self.higher_is_better = True
+        self.vocab = vocab
+        self.tokenizer_path = tokenizer_path
+        self.saved_info = saved_info or {}
+        self.ctx = ctx or mx.cpu()
+        self._cross_entropy = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+
+    def _forward(self, model, batch):
+        input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
+        return model(input_ids, token_types, valid_length), label
+
+    def loss(self, model, batch):
+        output, label = self._forward(model, batch)
+        if self.spec.is_regression:
+            loss = ((output - label) ** 2).mean()
+        else:
+            loss = self._cross_entropy(output, label).mean()
+        return loss, int(output.shape[0])
+
+    def predict(self, model, data: TextBatches) -> np.ndarray:
+        """Class probabilities ``(n, classes)`` or scores ``(n,)``, in the order of the examples."""
+        outputs = None
+        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+            output, _ = self._forward(model, batch)
+            values = (mx.nd.softmax(output, axis=-1) if not self.spec.is_regression else output).asnumpy()
+            if outputs is None:
+                outputs = np.zeros((len(data),) + values.shape[1:], dtype=np.float32)
+            outputs[indices] = values
+        return outputs
+
+    def evaluate(self, model, data: TextBatches) -> Dict[str, float]:
+        predicted = self.predict(model, data)
+        truth = np.array([example[3] for example in data.encoded])
+        if self.spec.is_regression:
+            return regression_metrics(truth, predicted)
+        metrics = classification_metrics(truth, predicted.argmax(axis=1), self.spec.display_labels(self.labels))
+        picked = predicted[np.arange(len(truth)), truth.astype(np.int64)]
+        metrics['loss'] = float(-np.mean(np.log(np.maximum(picked, 1e-12))))
+        return metrics
+
+    def save_best(self, model, folder):
+        model_folder.save_model(model, self.vocab, folder, self.tokenizer_path,
+                                extra={'finetuning': self.saved_info}, overwrite=True)
+
+
+@dataclass
+class FinetuneResult:
+    out_dir: Path
+    history: Dict[str, Any]
+    interrupted: bool
+
+    @property
+    def best(self) -> Optional[Dict[str, Any]]:
+        return self.history.get('best')
+
+    @property
+    def model_dir(self) -> Path:
+        return self.out_dir / BEST_FOLDER
+
+
+def _prepare_run_folder(out: Path, resume: bool, overwrite: bool) -> None:
+    if resume:
+        for name in (RUN_FILE, CHECKPOINT_FILE):
+            if not (out / name).is_file():
+                raise FileNotFoundError('cannot resume: {} is missing (the run stopped before its first checkpoint, '
+                                        'or this is not a run folder); start again with --overwrite'
+                                        .format(out / name))
+        return
+    if out.exists() and not out.is_dir():
+        raise FileExistsError('{} exists and is not a folder'.format(out))
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise FileExistsError('{} already exists and is not empty; pass --overwrite to replace the run, '
+                                  '--resume to continue it, or choose another --out'.format(out))
+        if not (out / RUN_FILE).is_file():
+            # Refuse to empty a folder that is not a run folder: --out pointing at the wrong place loses nothing.
+            raise FileExistsError('{} is not a fine-tuning run folder (no {}); --overwrite only replaces runs'
+                                  .format(out, RUN_FILE))
+        for name in _RUN_ENTRIES:
+            path = out / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _write_json(path: Path, document) -> None:
+    tmp = path.with_name('.' + path.name + '.tmp')
+    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
+    tmp.replace(path)
+
+
+def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[LabeledTable], List[str]]:
+    spec = settings.task
+    train = read_table(settings.train, spec.table, spec.kind, labels=spec.labels, label_range=spec.label_range,
+                       skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_train_rows)
+    log(train.summary())
+    labels = list(spec.labels) if spec.labels is not None else (None if spec.is_regression else infer_labels(train))
+    dev = None
+    dev_fraction = settings.dev_fraction if settings.dev_fraction is not None else spec.dev_fraction
+    if settings.dev:
+        dev = read_table(settings.dev, spec.table, spec.kind, labels=labels, label_range=spec.label_range,
+                         skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_dev_rows)
+        log(dev.summary())
+    elif dev_fraction:
+        train, dev = train.split_off(dev_fraction)
+        if settings.max_dev_rows is not None:
+            dev = dev.head(settings.max_dev_rows)
+        log(train.summary())
+        log(dev.summary())
+    if len(train) == 0:
+        raise ValueError('{} has no usable examples'.format(settings.train))
+    return train, dev, labels
+
+
+def _label_values(table: LabeledTable, spec: TaskSpec, labels):
+    if spec.is_regression:
+        return [float(v) for v in table.labels]
+    index = {label: i for i, label in enumerate(labels)}
+    return [index[v] for v in table.labels]
+
+
+def _table_report(table: Optional[LabeledTable]):
+    if table is None:
+        return None
+    return {'path': table.path, 'examples': len(table), 'empty_text_dropped': table.empty_dropped,
+            'malformed_skipped': len(table.skipped), 'first_skipped': table.skipped[:5]}
+
+
+def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: bool = False,
+             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Callable[[str], None] = print,
+             ctx=None) -> FinetuneResult:
+    """Fine-tune as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
+
+    An existing non-empty ``out`` is refused unless ``overwrite`` (it must be a previous run folder) or
+    ``resume`` (continue from its checkpoint; the settings must match ``run.json``).
+    """
+    out = Path(out)
+    ctx = ctx or mx.cpu()
+    _prepare_run_folder(out, resume, overwrite)
+    if resume:
+        saved = FinetuneSettings.from_dict(json.loads((out / RUN_FILE).read_text(encoding='utf-8'))['settings'])
+        differences = settings_differences(saved, settings)
+        if differences:
+            raise ValueError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
+    spec = settings.task
+    train_table, dev_table, labels = _read_data(settings, log)
+    model, vocab = build_task_model(spec, labels or [], settings.model, settings.from_scratch,
+                                    settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx)
+    from .tokenization import KoBERTTokenizer
+    tokenizer = KoBERTTokenizer.from_pretrained(settings.model)
+    pair = spec.table.pair
+    label_dtype = 'float32' if spec.is_regression else 'int32'
+    train = TextBatches.from_texts(train_table.texts, _label_values(train_table, spec, labels), tokenizer,
+                                   settings.max_seq_length, pair, settings.batch_size, shuffle=True,
+                                   seed=settings.training.seed, label_dtype=label_dtype,
+                                   num_workers=settings.num_workers, bucket_window=settings.bucket_window)
+    dev = None
+    if dev_table is not None and len(dev_table):
+        dev = TextBatches.from_texts(dev_table.texts, _label_values(dev_table, spec, labels), tokenizer,
+                                     settings.max_seq_length, pair, settings.eval_batch_size, shuffle=False,
+                                     label_dtype=label_dtype, num_workers=settings.num_workers)
+    saved_info = {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': settings.max_seq_length,
+                  'trained_on': str(settings.train)}
+    if not resume:
+        _write_json(out / RUN_FILE, {
+            'settings': settings.to_dict(), 'labels': labels,
+            'label_names': spec.display_labels(labels) if labels else None,
+            'data': {'train': _table_report(train_table), 'dev': _table_report(dev_table),
+                     'train_padding_fraction': round(train.padding_fraction(0), 4)},
+        })
+    model.hybridize()
+    task = SequenceTask(spec, labels, vocab, tokenizer.sp_model_path, saved_info, ctx=ctx)
+    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log)
+    result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
+    return FinetuneResult(out, result.history, result.interrupted)
+
+
+class FineTunedModel:
+    """A fine-tuned model folder (or a run folder, meaning its ``best/``) ready to predict and evaluate."""
+
+    def __init__(self, model, vocab, folder: Path, info: Dict[str, Any], ctx=None):
+        from .tokenization import KoBERTTokenizer
+        self.model = model
+        self.folder = folder
+        self.info = info
+        self.spec = TaskSpec.from_dict(info['task'])
+        self.labels = info['labels']
+        self.label_names = model.labels if hasattr(model, 'labels') else None
+        self.max_seq_length = info['max_seq_length']
+        self.ctx = ctx or mx.cpu()
+        self.tokenizer = KoBERTTokenizer(str(folder / model_folder.TOKENIZER_FILE), vocab)
+        self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx)
+
+    @classmethod
+    def load(cls, folder, ctx=None) -> 'FineTunedModel':
+        folder = Path(folder)
+        if not model_folder.is_model_folder(folder) and model_folder.is_model_folder(folder / BEST_FOLDER):
+            folder = folder / BEST_FOLDER  # a run folder: use its best model
+        config = model_folder.read_config(folder)
+        if 'finetuning' not in config:
+            raise ValueError('{} is not a fine-tuned model (its config.json has no finetuning section)'
+                             .format(folder))
+        model, vocab = model_folder.load_model(folder, ctx=ctx)
+        model.hybridize()
+        return cls(model, vocab, folder, config['finetuning'], ctx=ctx)
+
+    @property
+    def pair(self) -> bool:
+        return self.spec.table.pair
+
+    @property
+    def is_regression(self) -> bool:
+        return self.spec.is_regression
+
+    def _batches(self, texts, labels, batch_size, num_workers=0) -> TextBatches:
+        label_dtype = 'float32' if self.is_regression else 'int32'
+        return TextBatches.from_texts(texts, labels, self.tokenizer, self.max_seq_length, self.pair, batch_size,
+                                      shuffle=False, label_dtype=label_dtype, num_workers=num_workers)
+
+    def predict(self, texts: Sequence[Sequence[str]], batch_size: int = 64) -> np.ndarray:
+        """Probabilities ``(n, classes)`` (columns in ``label_names`` order) or scores ``(n,)``.
+
+        ``texts[i]`` is ``(text,)`` or, for a pair task, ``(text_a, text_b)``; plain strings are accepted for
+        single-sentence tasks.
+        """
+        texts = [(t,) if isinstance(t, str) else tuple(t) for t in texts]
+        if not texts:
+            return np.zeros((0,) if self.is_regression else (0, len(self.labels)), dtype=np.float32)
+        width = 2 if self.pair else 1
+        for i, sample in enumerate(texts):
+            if len(sample) != width:
+                raise ValueError('input {} has {} text(s); this model takes {}'.format(i + 1, len(sample), width))
+        return self._task.predict(self.model, self._batches(texts, None, batch_size))
+
+    def evaluate(self, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None,
+                 batch_size=64, num_workers=0) -> Dict[str, Any]:
+        """Metrics of the model on a labeled file (read like the training data unless ``table`` says otherwise)."""
+        table = table or self.spec.table
+        if len(table.text_columns) != len(self.spec.table.text_columns):
+            raise ValueError('this model reads {} text column(s), the table spec names {}'
+                             .format(len(self.spec.table.text_columns), len(table.text_columns)))
+        data = read_table(path, table, self.spec.kind, labels=self.labels, label_range=self.spec.label_range,
+                          skip_bad_rows=skip_bad_rows, max_rows=max_rows)
+        if len(data) == 0:
+            raise ValueError('{} has no usable examples'.format(path))
+        batches = self._batches(data.texts, _label_values(data, self.spec, self.labels), batch_size, num_workers)
+        metrics = self._task.evaluate(self.model, batches)
+        metrics.update(examples=len(data), empty_text_dropped=data.empty_dropped, malformed_skipped=len(data.skipped))
+        return metrics

@@ -1,0 +1,182 @@
+"""From labeled text to padded batches: encoding, length-bucketed batch order, and the DataLoader.
+
+Texts are encoded once with GluonNLP's ``BERTSentenceTransform`` (single sentences or pairs, unpadded), so
+every epoch reuses the token ids and the exact lengths are known for bucketing. :class:`BucketBatchSampler`
+groups examples of similar length, which cuts padding, and makes each epoch's order a pure function of
+``(seed, epoch)``: a resumed run sees exactly the batches the interrupted run would have seen, and can start
+in the middle of an epoch. :class:`TextBatches` is the trainer's view of the data (``num_batches(epoch)``,
+``batches(epoch, start)``, ``fingerprint(epoch)``); padding runs in DataLoader workers when
+``num_workers > 0``.
+"""
+import hashlib
+from typing import List, Optional, Sequence
+
+import numpy as np
+from gluonnlp.data import batchify
+from mxnet.gluon.data import DataLoader, SimpleDataset
+
+__all__ = ['encode_table', 'BucketBatchSampler', 'TextBatches', 'make_batchify']
+
+
+def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int, pair: bool,
+                 labels: Optional[Sequence] = None) -> SimpleDataset:
+    """Encode examples as ``(input_ids, valid_length, token_type_ids, label)`` numpy arrays, unpadded.
+
+    ``texts[i]`` is ``(text,)`` or ``(text_a, text_b)``; ``labels[i]`` a class index or a score. Without
+    labels (prediction) the label slot holds 0 so every batch has the same structure.
+    """
+    if max_seq_length < (3 if pair else 2):
+        raise ValueError('max_seq_length {} leaves no room for the text after [CLS] and [SEP]'
+                         .format(max_seq_length))
+    from gluonnlp.data import BERTSentenceTransform
+    transform = BERTSentenceTransform(tokenizer, max_seq_length=max_seq_length, pad=False, pair=pair)
+    if labels is not None and len(labels) != len(texts):
+        raise ValueError('{} texts but {} labels'.format(len(texts), len(labels)))
+    encoded = []
+    for i, sample in enumerate(texts):
+        if len(sample) != (2 if pair else 1):
+            raise ValueError('example {} has {} texts, expected {}'.format(i, len(sample), 2 if pair else 1))
+        input_ids, valid_length, token_types = transform(tuple(sample))
+        encoded.append((input_ids, valid_length, token_types, labels[i] if labels is not None else 0))
+    return SimpleDataset(encoded)
+
+
+def make_batchify(pad_id: int, label_dtype: str):
+    """Pad ids with ``[PAD]`` and token types with 0 to the longest example of the batch."""
+    return batchify.Tuple(batchify.Pad(axis=0, pad_val=pad_id, ret_length=False, dtype='int32'),
+                          batchify.Stack(dtype='float32'),
+                          batchify.Pad(axis=0, pad_val=0, ret_length=False, dtype='int32'),
+                          batchify.Stack(dtype=label_dtype))
+
+
+class BucketBatchSampler:
+    """Batches of similar-length examples in an order fixed by ``(seed, epoch)``.
+
+    Shuffled: the examples are permuted, cut into windows of ``batch_size * bucket_window`` examples, each
+    window is sorted by length and cut into batches, and the batches are permuted. A larger window pads less
+    but mixes less. Not shuffled (evaluation): all examples sorted by length, longest-last. With
+    ``num_shards > 1`` (data-parallel training) each shard takes every ``num_shards``-th batch of the same
+    order, after dropping the remainder so that all shards take the same number of steps.
+    """
+
+    def __init__(self, lengths, batch_size: int, shuffle: bool, seed: int = 0, bucket_window: int = 50,
+                 num_shards: int = 1, shard: int = 0):
+        if batch_size < 1:
+            raise ValueError('batch_size must be positive, got {}'.format(batch_size))
+        if not 0 <= shard < num_shards:
+            raise ValueError('shard {} is not in [0, {})'.format(shard, num_shards))
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        if len(self.lengths) == 0:
+            raise ValueError('no examples to batch')
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.bucket_window = bucket_window
+        self.num_shards = num_shards
+        self.shard = shard
+
+    def epoch_batches(self, epoch: int) -> List[np.ndarray]:
+        """This shard's batches (arrays of example indices) for ``epoch``."""
+        n = len(self.lengths)
+        if self.shuffle:
+            rng = np.random.default_rng([self.seed, epoch])
+            order = rng.permutation(n)
+            window = self.batch_size * self.bucket_window
+        else:
+            rng, order, window = None, np.arange(n), n
+        batches = []
+        for start in range(0, n, window):
+            chunk = order[start:start + window]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind='stable')]
+            batches.extend(chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size))
+        if rng is not None:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        if self.num_shards > 1:
+            usable = len(batches) // self.num_shards * self.num_shards
+            batches = batches[self.shard:usable:self.num_shards]
+        return batches
+
+    def num_batches(self, epoch: int = 0) -> int:
+        return len(self.epoch_batches(epoch))
+
+    def fingerprint(self, epoch: int) -> str:
+        """A short digest of the epoch's batch order; a resumed run checks it to refuse changed data."""
+        digest = hashlib.sha1()
+        for batch in self.epoch_batches(epoch):
+            digest.update(np.asarray(batch, dtype=np.int64).tobytes())
+            digest.update(b'|')
+        return digest.hexdigest()[:16]
+
+
+class _EpochBatchOrder:
+    """The ``batch_sampler`` handed to the DataLoader once; the trainer points it at an epoch and a start."""
+
+    def __init__(self, sampler: BucketBatchSampler):
+        self._sampler = sampler
+        self._batches: List[np.ndarray] = []
+
+    def set_epoch(self, epoch: int, start: int = 0):
+        self._batches = self._sampler.epoch_batches(epoch)[start:]
+
+    def __iter__(self):
+        return (batch.tolist() for batch in self._batches)
+
+    def __len__(self):
+        return len(self._batches)
+
+
+class TextBatches:
+    """Padded batches ``(input_ids, valid_length, token_type_ids, label)`` of an encoded dataset, per epoch.
+
+    One DataLoader is created up front (its worker processes live as long as this object), and each call to
+    :meth:`batches` re-targets its batch order, so ``num_workers > 0`` costs the pool start-up only once.
+    """
+
+    def __init__(self, encoded: SimpleDataset, sampler: BucketBatchSampler, pad_id: int, label_dtype: str,
+                 num_workers: int = 0):
+        if num_workers < 0:
+            raise ValueError('num_workers must be >= 0, got {}'.format(num_workers))
+        self.encoded = encoded
+        self.sampler = sampler
+        self._order = _EpochBatchOrder(sampler)
+        # thread_pool=False: worker *processes*; batchify is numpy work that would hold the GIL in threads.
+        self._loader = DataLoader(encoded, batch_sampler=self._order, batchify_fn=make_batchify(pad_id, label_dtype),
+                                  num_workers=num_workers)
+
+    @classmethod
+    def from_texts(cls, texts, labels, tokenizer, max_seq_length: int, pair: bool, batch_size: int,
+                   shuffle: bool, seed: int = 0, label_dtype: str = 'int32', num_workers: int = 0,
+                   bucket_window: int = 50, num_shards: int = 1, shard: int = 0) -> 'TextBatches':
+        encoded = encode_table(texts, tokenizer, max_seq_length, pair, labels)
+        lengths = [int(example[1]) for example in encoded]
+        sampler = BucketBatchSampler(lengths, batch_size, shuffle, seed=seed, bucket_window=bucket_window,
+                                     num_shards=num_shards, shard=shard)
+        pad_id = tokenizer.vocab[tokenizer.vocab.padding_token]
+        return cls(encoded, sampler, pad_id, label_dtype, num_workers=num_workers)
+
+    def __len__(self):
+        return len(self.encoded)
+
+    def num_batches(self, epoch: int = 0) -> int:
+        return self.sampler.num_batches(epoch)
+
+    def batch_indices(self, epoch: int = 0) -> List[np.ndarray]:
+        """Example indices of each batch of ``epoch``, in the order :meth:`batches` yields them."""
+        return self.sampler.epoch_batches(epoch)
+
+    def batches(self, epoch: int = 0, start: int = 0):
+        """Iterate the batches of ``epoch``, skipping the first ``start`` (a run resumed mid-epoch)."""
+        self._order.set_epoch(epoch, start)
+        return iter(self._loader)
+
+    def fingerprint(self, epoch: int) -> str:
+        return self.sampler.fingerprint(epoch)
+
+    def padding_fraction(self, epoch: int = 0) -> float:
+        """Share of the padded tokens that are ``[PAD]`` in ``epoch``'s batches (what bucketing saves)."""
+        lengths = self.sampler.lengths
+        real = padded = 0
+        for batch in self.sampler.epoch_batches(epoch):
+            real += int(lengths[batch].sum())
+            padded += int(lengths[batch].max()) * len(batch)
+        return 1.0 - real / padded

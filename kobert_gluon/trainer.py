@@ -1,0 +1,460 @@
+"""The one training loop: optimisation, schedule, clipping, accumulation, checkpoints, resume and logging.
+
+Everything that differs between fine-tuning and pretraining lives in a *task* object and a *data* object;
+the loop itself knows neither. A task provides::
+
+    task.loss(model, batch) -> (mean loss NDArray of shape (1,) or (), number of sequences in the batch)
+        called inside ``autograd.record()``; the trainer calls ``backward``.
+    task.evaluate(model, dev) -> {metric name: float}      (dev is whatever was passed to ``fit``)
+    task.metric                                               name of the metric that picks the best epoch
+    task.higher_is_better                                     optional, default True
+    task.save_best(model, folder)                             optional: write the best model (a model folder)
+
+and the training data provides ``num_batches(epoch)``, ``batches(epoch, start)`` (an iterator that skips the
+first ``start`` batches) and ``fingerprint(epoch)`` (a digest of that epoch's order). The batch order must be
+a pure function of the epoch (:class:`~kobert_gluon.text_batches.TextBatches` derives it from
+``(seed, epoch)``), which is what makes resuming exact.
+
+Resume is exact, not approximate: a checkpoint holds the parameters, the optimizer states (Adam moments and
+update counts), Python/numpy RNG states, the epoch, the step and the number of batches done in the epoch,
+the running epoch loss, the history and the data-order fingerprint. MXNet cannot save its own RNG state, so
+the trainer reseeds it from ``(seed, step)`` before every optimisation step: dropout masks depend only on the
+step, whether or not the process was restarted in between. Checkpoints are single files written to a
+temporary name and moved into place with ``os.replace``, so a kill at any moment leaves the previous one.
+
+Data-parallel ready: with ``num_ranks > 1`` only rank 0 writes files and logs; the data object is expected to
+shard batches by rank (``BucketBatchSampler(num_shards=, shard=)``) and ``kvstore`` picks the gradient
+all-reduce (e.g. ``'dist_sync'``, or a Horovod trainer via ``make_optimizer``).
+"""
+import json
+import math
+import os
+import pickle
+import random
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon
+
+__all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FILE', 'METRICS_FILE',
+           'PLOT_FILE', 'BEST_FOLDER', 'read_checkpoint']
+
+CHECKPOINT_FILE = 'checkpoint.pkl'
+METRICS_FILE = 'metrics.json'
+PLOT_FILE = 'training.png'
+BEST_FOLDER = 'best'
+CHECKPOINT_FORMAT = 'kobert-gluon-checkpoint'
+# Parameters that get no weight decay, as in BERT: biases and LayerNorm's gamma/beta.
+NO_DECAY_PATTERN = '.*bias|.*gamma|.*beta'
+
+
+@dataclass
+class TrainingConfig:
+    """Optimisation settings (plain data: saved in checkpoints and run folders).
+
+    ``learning_rate`` is the peak rate, reached after ``warmup_ratio`` of all steps and then decayed to zero
+    (``schedule``: ``'linear'``, ``'cosine'`` or ``'constant'``). ``max_grad_norm`` clips the global gradient
+    norm (0 = off). ``accumulate`` micro-batches make one optimisation step. ``checkpoint_every`` writes a
+    resumable checkpoint every that many steps (0 = only at epoch ends).
+    """
+    epochs: int = 3
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1
+    schedule: str = 'linear'
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    accumulate: int = 1
+    seed: int = 0
+    optimizer: str = 'bertadam'
+    optimizer_params: Dict[str, Any] = field(default_factory=lambda: {'epsilon': 1e-6})
+    checkpoint_every: int = 0
+    kvstore: str = 'device'
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.epochs < 1:
+            raise ValueError('epochs must be at least 1, got {}'.format(self.epochs))
+        if not self.learning_rate > 0:
+            raise ValueError('learning_rate must be positive, got {}'.format(self.learning_rate))
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError('warmup_ratio must be in [0, 1), got {}'.format(self.warmup_ratio))
+        if self.schedule not in ('linear', 'cosine', 'constant'):
+            raise ValueError("schedule must be 'linear', 'cosine' or 'constant', got {!r}".format(self.schedule))
+        if self.accumulate < 1:
+            raise ValueError('accumulate must be at least 1, got {}'.format(self.accumulate))
+        if self.max_grad_norm < 0 or self.weight_decay < 0 or self.checkpoint_every < 0:
+            raise ValueError('max_grad_norm, weight_decay and checkpoint_every must be >= 0')
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def learning_rate_at(step: int, total_steps: int, peak: float, warmup_steps: int, schedule: str) -> float:
+    """Learning rate of optimisation step ``step`` (0-based) of ``total_steps``.
+
+    Linear warmup ``peak * (step + 1) / warmup_steps``, then linear or cosine decay that reaches
+    ``peak / (total_steps - warmup_steps)`` (not 0) on the last step, so no step is wasted with a zero rate.
+    """
+    if total_steps < 1:
+        raise ValueError('total_steps must be positive')
+    if step < warmup_steps:
+        return peak * (step + 1) / warmup_steps
+    if schedule == 'constant':
+        return peak
+    decay_steps = max(1, total_steps - warmup_steps)
+    done = min(step - warmup_steps, decay_steps - 1)  # 0 .. decay_steps - 1
+    if schedule == 'linear':
+        return peak * (decay_steps - done) / decay_steps
+    if schedule == 'cosine':
+        return peak * 0.5 * (1.0 + math.cos(math.pi * done / decay_steps))
+    raise ValueError('unknown schedule {!r}'.format(schedule))
+
+
+@dataclass
+class TrainingResult:
+    """What ``fit`` returns: the history (also in ``metrics.json``) and whether a stop hook interrupted it."""
+    history: Dict[str, Any]
+    global_step: int
+    interrupted: bool
+
+    @property
+    def best(self) -> Optional[Dict[str, Any]]:
+        return self.history.get('best')
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix='.{}.tmp-'.format(path.name), dir=str(path.parent))
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode a plain open() would
+        with os.fdopen(fd, 'wb') as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_checkpoint(path) -> Dict[str, Any]:
+    """Load a checkpoint written by :class:`Trainer` (a pickle: only load checkpoints you wrote yourself)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError('no checkpoint at {}; there is nothing to resume'.format(path))
+    with open(path, 'rb') as stream:
+        payload = pickle.load(stream)
+    if not isinstance(payload, dict) or payload.get('format') != CHECKPOINT_FORMAT:
+        raise ValueError('{} is not a kobert-gluon training checkpoint'.format(path))
+    return payload
+
+
+def _json_safe(value):
+    """NaN/inf (e.g. a correlation of constant predictions) as null: metrics.json stays strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _step_seed(seed: int, step: int) -> int:
+    return (seed * 1000003 + step * 7919 + 1) % (2 ** 31 - 1)
+
+
+class Trainer:
+    """Trains ``model`` on a task; see the module docstring for the task and data protocols.
+
+    ``out_dir`` receives ``checkpoint.pkl``, ``metrics.json``, ``training.png`` and ``best/`` (via
+    ``task.save_best``); ``None`` trains without writing anything. ``log`` receives one line per epoch.
+    ``make_optimizer(params, config) -> gluon.Trainer`` replaces the default (e.g. ``hvd.DistributedTrainer``).
+    """
+
+    def __init__(self, model, task, config: TrainingConfig, out_dir=None, ctx=None, rank: int = 0,
+                 num_ranks: int = 1, log: Callable[[str], None] = print,
+                 make_optimizer: Optional[Callable] = None):
+        self.model = model
+        self.task = task
+        self.config = config
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.ctx = ctx or mx.cpu()
+        self.rank, self.num_ranks = rank, num_ranks
+        self.is_writer = rank == 0
+        self._log = log if self.is_writer else (lambda message: None)
+        self.params = [p for p in model.collect_params().values() if p.grad_req != 'null']
+        for param in self.params:
+            param.grad_req = 'add'  # gradients accumulate over micro-batches; zeroed after each step
+        for param in model.collect_params(NO_DECAY_PATTERN).values():
+            param.wd_mult = 0.0
+        self.optimizer = (make_optimizer or self._default_optimizer)(model.collect_params(), config)
+
+    @staticmethod
+    def _default_optimizer(params, config):
+        options = dict(config.optimizer_params)
+        options.update(learning_rate=config.learning_rate, wd=config.weight_decay)
+        # update_on_kvstore=False: gradients are all-reduced, then clipped, then applied (three separate calls).
+        return gluon.Trainer(params, config.optimizer, options, kvstore=config.kvstore, update_on_kvstore=False)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return getattr(self.task, 'higher_is_better', True)
+
+    # ----- checkpoints -------------------------------------------------------------------------------------
+    def _checkpoint_path(self) -> Path:
+        return self.out_dir / CHECKPOINT_FILE
+
+    def _optimizer_states(self) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'states')
+            self.optimizer.save_states(path)
+            with open(path, 'rb') as stream:
+                return stream.read()
+
+    def _load_optimizer_states(self, data: bytes) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'states')
+            with open(path, 'wb') as stream:
+                stream.write(data)
+            self.optimizer.load_states(path)
+
+    def _save_checkpoint(self, progress: Dict[str, Any], history: Dict[str, Any], fingerprint: str) -> None:
+        if not self.is_writer or self.out_dir is None:
+            return
+        params = {name: param.data(self.ctx).asnumpy()
+                  for name, param in self.model._collect_params_with_prefix().items()}
+        payload = {
+            'format': CHECKPOINT_FORMAT, 'version': 1,
+            'params': params,
+            'optimizer_states': self._optimizer_states(),
+            'progress': dict(progress),
+            'history': history,
+            'data_fingerprint': fingerprint,
+            'rng': {'python': random.getstate(), 'numpy': np.random.get_state()},
+            'config': self.config.to_dict(),
+        }
+        _atomic_write_bytes(self._checkpoint_path(), pickle.dumps(payload, protocol=4))
+
+    def _restore_checkpoint(self, payload: Dict[str, Any]) -> None:
+        saved = payload['config']
+        current = self.config.to_dict()
+        # Settings that do not change the result (the progress bar, how often to checkpoint) may differ.
+        changed = sorted(k for k in current
+                         if k not in ('progress', 'checkpoint_every') and saved.get(k) != current[k])
+        if changed:
+            raise ValueError('the checkpoint was written with different training settings ({}); resume with the '
+                             'same settings or start a new run'.format(', '.join(
+                                 '{}: {!r} -> {!r}'.format(k, saved.get(k), current[k]) for k in changed)))
+        named = self.model._collect_params_with_prefix()
+        missing = sorted(set(named) - set(payload['params']))
+        if missing:
+            raise ValueError('the checkpoint has no values for {} parameter(s), e.g. {}: it belongs to another '
+                             'model'.format(len(missing), missing[0]))
+        for name, param in named.items():
+            value = payload['params'][name]
+            if tuple(value.shape) != tuple(param.shape):
+                raise ValueError('checkpoint parameter {} has shape {}, the model expects {}'
+                                 .format(name, value.shape, param.shape))
+            param.set_data(mx.nd.array(value, ctx=self.ctx, dtype=value.dtype))
+        self._load_optimizer_states(payload['optimizer_states'])
+        random.setstate(payload['rng']['python'])
+        np.random.set_state(payload['rng']['numpy'])
+
+    # ----- outputs -----------------------------------------------------------------------------------------
+    def _write_metrics(self, history: Dict[str, Any]) -> None:
+        if not self.is_writer or self.out_dir is None:
+            return
+        history = _json_safe(history)
+        # One line per step keeps the file readable and small (thousands of steps per epoch on real data).
+        head = json.dumps({k: v for k, v in history.items() if k != 'steps'}, ensure_ascii=False, indent=1)
+        steps = ',\n'.join('  ' + json.dumps(step) for step in history['steps'])
+        text = head[:-2] + ',\n "steps": [\n' + steps + '\n ]\n}\n'
+        _atomic_write_bytes(self.out_dir / METRICS_FILE, text.encode('utf-8'))
+        from .plotting import plot_training_history
+        try:
+            plot_training_history(history, self.out_dir / PLOT_FILE, metric=getattr(self.task, 'metric', None))
+        except ImportError as err:  # the plot is a convenience; a missing matplotlib must not lose a run
+            self._log('warning: no {} written ({})'.format(PLOT_FILE, err))
+
+    def _is_better(self, value: float, best: Optional[Dict[str, Any]]) -> bool:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+        if best is None:
+            return True
+        return value > best['value'] if self.higher_is_better else value < best['value']
+
+    # ----- the loop ----------------------------------------------------------------------------------------
+    def total_steps(self, train) -> int:
+        acc = self.config.accumulate
+        return sum(math.ceil(train.num_batches(epoch) / acc) for epoch in range(self.config.epochs))
+
+    def _warm_up(self, train, epoch: int) -> None:
+        """One forward pass in training mode before the first seeded step.
+
+        A hybridized block creates its random-number resource on the first call, after any earlier
+        ``mx.random.seed``, so the very first step's dropout would not follow the seed. Running one throw-away
+        forward first makes a fresh and a resumed process draw the same masks from the per-step seeds.
+        """
+        batch = next(iter(train.batches(epoch, 0)))
+        with autograd.record():
+            loss, _ = self.task.loss(self.model, batch)
+        loss.wait_to_read()
+
+    def fit(self, train, dev=None, resume: bool = False,
+            should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None) -> TrainingResult:
+        """Train for ``config.epochs`` epochs, evaluating on ``dev`` after each; returns the history.
+
+        ``resume=True`` continues from ``out_dir/checkpoint.pkl``. ``should_stop(progress)`` is asked after every
+        step; when it returns True the loop stops at once without writing anything more, exactly as if the
+        process had been killed there (used to test resuming, or for time limits).
+        """
+        config = self.config
+        acc = config.accumulate
+        total_steps = self.total_steps(train)
+        warmup_steps = int(config.warmup_ratio * total_steps)
+        progress = {'epoch': 0, 'batch': 0, 'step': 0, 'epoch_loss_sum': 0.0, 'epoch_sequences': 0,
+                    'epoch_seconds': 0.0}
+        # steps: [step, loss, learning rate, gradient norm before clipping] after each optimisation step
+        history: Dict[str, Any] = {'epochs': [], 'steps': [], 'best': None, 'total_steps': total_steps}
+        if self.out_dir is not None and self.is_writer:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            if self.out_dir is None:
+                raise ValueError('resume=True needs out_dir, where the checkpoint is')
+            payload = read_checkpoint(self._checkpoint_path())
+            # The warm-up pass also completes deferred parameter initialisation, so values can be restored.
+            self._warm_up(train, min(payload['progress']['epoch'], config.epochs - 1))
+            self._restore_checkpoint(payload)
+            progress, history = payload['progress'], payload['history']
+            if history.get('total_steps') != total_steps:
+                raise ValueError('the checkpoint was written for {} steps in all, this data gives {}: the training '
+                                 'data or batch size changed'.format(history.get('total_steps'), total_steps))
+            unfinished = progress['epoch'] < config.epochs
+            if unfinished and train.fingerprint(progress['epoch']) != payload['data_fingerprint']:
+                raise ValueError('the training data order differs from the checkpoint\'s (other data, seed or '
+                                 'batch size); resume with the same data and settings')
+            self._log('resumed at epoch {}, batch {}, step {} of {}'.format(
+                progress['epoch'] + 1, progress['batch'], progress['step'], total_steps))
+        if progress['epoch'] >= config.epochs:
+            return TrainingResult(history, progress['step'], False)
+
+        if not resume:
+            self._warm_up(train, progress['epoch'])
+        for epoch in range(progress['epoch'], config.epochs):
+            num_batches = train.num_batches(epoch)
+            fingerprint = train.fingerprint(epoch)
+            bar = self._progress_bar(epoch, num_batches, progress['batch'])
+            started = time.time() - progress['epoch_seconds']
+            window_loss, window_sequences, window_started = 0.0, 0, time.time()
+            batch_index = progress['batch']
+            for batch in train.batches(epoch, progress['batch']):
+                window_start = batch_index // acc * acc
+                window_size = min(acc, num_batches - window_start)
+                if batch_index == window_start:
+                    mx.random.seed(_step_seed(config.seed, progress['step']))
+                with autograd.record():
+                    loss, sequences = self.task.loss(self.model, batch)
+                    scaled = loss / window_size  # the step's gradient is the mean over its micro-batches
+                scaled.backward()
+                loss_value = float(loss.asscalar())
+                window_loss += loss_value * sequences
+                window_sequences += sequences
+                batch_index += 1
+                if batch_index < window_start + window_size:
+                    continue
+                lr = learning_rate_at(progress['step'], total_steps, config.learning_rate, warmup_steps,
+                                      config.schedule)
+                grad_norm = self._optimisation_step(lr, progress['step'])
+                progress['step'] += 1
+                progress['batch'] = batch_index
+                progress['epoch_loss_sum'] += window_loss
+                progress['epoch_sequences'] += window_sequences
+                step_loss = window_loss / window_sequences
+                history['steps'].append([progress['step'], step_loss, lr, grad_norm])
+                elapsed = max(time.time() - window_started, 1e-9)
+                if bar is not None:
+                    bar.set_postfix(loss='{:.4f}'.format(step_loss), lr='{:.2e}'.format(lr),
+                                    seq_s='{:.1f}'.format(window_sequences / elapsed), refresh=False)
+                    bar.update(window_size)
+                window_loss, window_sequences, window_started = 0.0, 0, time.time()
+                if config.checkpoint_every and progress['step'] % config.checkpoint_every == 0 \
+                        and batch_index < num_batches:
+                    progress['epoch_seconds'] = time.time() - started
+                    self._save_checkpoint(progress, history, fingerprint)
+                if should_stop is not None and should_stop(dict(progress)):
+                    if bar is not None:
+                        bar.close()
+                    return TrainingResult(history, progress['step'], True)
+            if bar is not None:
+                bar.close()
+            seconds = time.time() - started
+            history['epochs'].append(self._end_of_epoch(epoch, progress, seconds, dev, history))
+            progress.update(epoch=epoch + 1, batch=0, epoch_loss_sum=0.0, epoch_sequences=0, epoch_seconds=0.0)
+            self._save_checkpoint(progress, history, train.fingerprint(epoch + 1) if epoch + 1 < config.epochs
+                                  else '')
+            self._write_metrics(history)
+        return TrainingResult(history, progress['step'], False)
+
+    def _optimisation_step(self, lr: float, step: int) -> Optional[float]:
+        """All-reduce, clip to ``max_grad_norm``, apply; returns the gradient norm before clipping."""
+        self.optimizer.set_learning_rate(lr)
+        self.optimizer.allreduce_grads()
+        grad_norm = None
+        if self.config.max_grad_norm:
+            import gluonnlp as nlp
+            grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm,
+                                                        check_isfinite=False)
+            grad_norm = float(grad_norm.asscalar())
+            if not math.isfinite(grad_norm):
+                raise FloatingPointError('the gradient norm is {} at step {}: training diverged (lower the '
+                                         'learning rate)'.format(grad_norm, step + 1))
+        self.optimizer.update(1)  # the loss was already averaged, so no further rescaling
+        for param in self.params:
+            param.zero_grad()
+        return grad_norm
+
+    def _end_of_epoch(self, epoch: int, progress, seconds: float, dev, history) -> Dict[str, Any]:
+        train_loss = progress['epoch_loss_sum'] / max(1, progress['epoch_sequences'])
+        record = {'epoch': epoch + 1, 'step': progress['step'], 'train_loss': train_loss,
+                  'seconds': round(seconds, 3),
+                  'sequences_per_second': round(progress['epoch_sequences'] / max(seconds, 1e-9), 3)}
+        if dev is not None:
+            dev_metrics = self.task.evaluate(self.model, dev)
+            record['dev'] = dev_metrics
+            metric = getattr(self.task, 'metric', None)
+            value = dev_metrics.get(metric) if metric else None
+            if self._is_better(value, history['best']):
+                history['best'] = {'epoch': epoch + 1, 'step': progress['step'], 'metric': metric, 'value': value}
+                self._save_best()
+        else:  # nothing to compare on: the latest epoch is the one kept
+            history['best'] = {'epoch': epoch + 1, 'step': progress['step'], 'metric': None, 'value': None}
+            self._save_best()
+        self._log('epoch {}/{}: train loss {:.4f}{} ({:.0f} s, {:.1f} seq/s)'.format(
+            epoch + 1, self.config.epochs, train_loss,
+            ''.join(', dev {} {:.4f}'.format(k, v) for k, v in record.get('dev', {}).items()
+                    if not k.startswith('f1_')),
+            seconds, record['sequences_per_second']))
+        return record
+
+    def _save_best(self) -> None:
+        if self.is_writer and self.out_dir is not None and hasattr(self.task, 'save_best'):
+            self.task.save_best(self.model, self.out_dir / BEST_FOLDER)
+
+    def _progress_bar(self, epoch: int, num_batches: int, start: int):
+        if not (self.config.progress and self.is_writer):
+            return None
+        from tqdm import tqdm
+        return tqdm(total=num_batches, initial=start, desc='epoch {}/{}'.format(epoch + 1, self.config.epochs),
+                    unit='batch', dynamic_ncols=True, leave=True)
