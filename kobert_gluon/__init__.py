@@ -14,7 +14,9 @@ from . import heads  # noqa: E402,F401  (registers task loaders for model folder
 from .kobert import download, get_kobert_model, get_mxnet_kobert_model  # noqa: E402
 from .model_folder import load_model, save_model  # noqa: E402
 from .model_zoo import get_model, list_models, register_model  # noqa: E402
+from .corpus_text import TextSource  # noqa: E402
 from .tokenization import KoBERTTokenizer, get_tokenizer, get_tokenizer_path, get_vocab  # noqa: E402
+from .vocab_builder import VocabFolder, build_vocab  # noqa: E402
 
 __version__ = '0.1.0'
 
@@ -23,4 +25,6 @@ __all__ = [
     'KoBERTTokenizer', 'artifact_store', 'build_bert', 'download', 'get_kobert_model', 'get_model',
     'get_mxnet_kobert_model', 'get_tokenizer', 'get_tokenizer_path', 'get_vocab', 'list_models', 'load_model',
     'register_model', 'save_model', '__version__',
+    # pretraining data
+    'TextSource', 'VocabFolder', 'build_vocab',
 ]

@@ -9,7 +9,7 @@ import sys
 
 from ..artifact_store import ArtifactError
 
-COMMAND_MODULES = ('store', 'text')
+COMMAND_MODULES = ('store', 'text', 'pretraining_data')
 
 
 class UsageError(Exception):
