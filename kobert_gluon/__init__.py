@@ -15,6 +15,8 @@ from .kobert import download, get_kobert_model, get_mxnet_kobert_model  # noqa: 
 from .model_folder import load_model, save_model  # noqa: E402
 from .model_zoo import get_model, list_models, register_model  # noqa: E402
 from .corpus_text import TextSource  # noqa: E402
+from .pretraining_data import PretrainingData, PretrainingShardDataset, create_pretraining_data  # noqa: E402
+from .pretraining_instances import InstanceOptions  # noqa: E402
 from .tokenization import KoBERTTokenizer, get_tokenizer, get_tokenizer_path, get_vocab  # noqa: E402
 from .vocab_builder import VocabFolder, build_vocab  # noqa: E402
 
@@ -26,5 +28,6 @@ __all__ = [
     'get_mxnet_kobert_model', 'get_tokenizer', 'get_tokenizer_path', 'get_vocab', 'list_models', 'load_model',
     'register_model', 'save_model', '__version__',
     # pretraining data
-    'TextSource', 'VocabFolder', 'build_vocab',
+    'InstanceOptions', 'PretrainingData', 'PretrainingShardDataset', 'TextSource', 'VocabFolder', 'build_vocab',
+    'create_pretraining_data',
 ]
