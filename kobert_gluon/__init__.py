@@ -16,11 +16,15 @@ from .kobert import download, get_kobert_model, get_mxnet_kobert_model  # noqa: 
 from .finetuning import FinetuneSettings, FineTunedModel, SequenceTask, finetune  # noqa: E402
 from .model_folder import load_model, save_model  # noqa: E402
 from .model_zoo import get_model, list_models, register_model  # noqa: E402
+from .corpus_text import TextSource  # noqa: E402
 from .onnx_export import OnnxExportError, export_onnx, get_onnx_kobert_model  # noqa: E402
 from .onnx_parity import verify_onnx  # noqa: E402
+from .pretraining_data import PretrainingData, PretrainingShardDataset, create_pretraining_data  # noqa: E402
+from .pretraining_instances import InstanceOptions  # noqa: E402
 from .text_batches import BucketBatchSampler, TextBatches  # noqa: E402
 from .tokenization import KoBERTTokenizer, get_tokenizer, get_tokenizer_path, get_vocab  # noqa: E402
 from .trainer import Trainer, TrainingConfig  # noqa: E402
+from .vocab_builder import VocabFolder, build_vocab  # noqa: E402
 
 __version__ = '0.1.0'
 
@@ -34,4 +38,7 @@ __all__ = [
     'TASKS', 'TaskSpec', 'TableSpec', 'MalformedRowError', 'get_task', 'list_tasks', 'read_table',
     'BucketBatchSampler', 'TextBatches', 'Trainer', 'TrainingConfig', 'FinetuneSettings', 'FineTunedModel',
     'SequenceTask', 'finetune',
+    # pretraining data
+    'InstanceOptions', 'PretrainingData', 'PretrainingShardDataset', 'TextSource', 'VocabFolder', 'build_vocab',
+    'create_pretraining_data',
 ]

@@ -76,6 +76,9 @@ def write_folder_atomically(folder, write: Callable[[Path], None], overwrite=Fal
                               '(--overwrite)'.format(folder))
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix='.{}.tmp-'.format(folder.name), dir=folder.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private (0700); the result should be an ordinary folder
     try:
         write(tmp)
         if folder.is_dir():

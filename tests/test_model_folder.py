@@ -1,5 +1,6 @@
 """Saving a model to a folder and loading it back: bit-identical outputs, heads, safety of existing files."""
 import json
+import os
 
 import mxnet as mx
 import numpy as np
@@ -24,6 +25,9 @@ def test_round_trip_is_bit_identical(kobert_files, tmp_path):
     folder = save_model(model, vocab, tmp_path / 'tiny', get_tokenizer_path())
     assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'model.params', 'tokenizer.model',
                                                        'vocab.json']
+    umask = os.umask(0)
+    os.umask(umask)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~umask  # like a folder made by mkdir, not mkdtemp's 0700
     loaded, loaded_vocab = get_model(str(folder))
     seq2, pooled2 = loaded(ids, types, lengths)
     np.testing.assert_array_equal(seq.asnumpy(), seq2.asnumpy())

@@ -1,0 +1,129 @@
+"""``build-vocab`` and ``create-pretraining-data``: preparing a corpus for pretraining."""
+import sys
+import time
+from pathlib import Path
+
+from . import UsageError
+
+
+def _add_corpus_args(parser, files_flag, files_help):
+    parser.add_argument(files_flag, nargs='+', required=True, metavar='FILE', help=files_help)
+    parser.add_argument('--column', metavar='COL',
+                        help='read one column of tab-separated files: a header name (then the first line is a '
+                             'header) or a 0-based index; e.g. --column document for NSMC')
+    parser.add_argument('--skip-header', action='store_true',
+                        help='the first line of every file is a header (implied by a named --column)')
+
+
+def register(subparsers):
+    vocab = subparsers.add_parser(
+        'build-vocab', help='train a SentencePiece unigram model and its KoBERT-layout BERTVocab on a corpus')
+    _add_corpus_args(vocab, '--corpus', 'corpus files, one text per line')
+    vocab.add_argument('--size', type=int, required=True,
+                       help='SentencePiece pieces (KoBERT: 8000); the BERT vocab gets SIZE + 2 tokens')
+    vocab.add_argument('--out', required=True, metavar='DIR', help='folder for tokenizer.model and vocab.json')
+    vocab.add_argument('--character-coverage', type=float, default=0.9995,
+                       help='share of characters the pieces must cover (default 0.9995, as KoBERT)')
+    vocab.add_argument('--input-sentence-size', type=int, default=1_000_000,
+                       help='train on a uniform sample of at most this many lines (default 1,000,000)')
+    vocab.add_argument('--seed', type=int, default=0, help='seed of that sample (default 0)')
+    vocab.add_argument('--threads', type=int, help='SentencePiece training threads (default: CPU count); '
+                       'the result depends on it')
+    vocab.add_argument('--no-pretokenize', action='store_true',
+                       help='train on raw lines instead of text split like BERTSPTokenizer splits it')
+    vocab.add_argument('--overwrite', action='store_true', help='replace a non-empty --out folder')
+    vocab.set_defaults(func=run_build_vocab)
+
+    data = subparsers.add_parser(
+        'create-pretraining-data',
+        help='masked-LM and next-sentence instances from a corpus, as .npz shards')
+    _add_corpus_args(data, '--input', 'corpus files')
+    data.add_argument('--input-format', choices=('documents', 'lines'), default='documents',
+                      help="documents: one sentence per line, blank line between documents (BERT's format); "
+                           'lines: one short document per line or cell, e.g. a review (default: documents)')
+    data.add_argument('--keep-single-sentences', action='store_true',
+                      help='lines format: do not cut one-sentence texts into two halves')
+    data.add_argument('--vocab', required=True, metavar='DIR_OR_MODEL',
+                      help='a build-vocab folder, a saved model folder or a registered model (kobert-base)')
+    data.add_argument('--out', required=True, metavar='DIR', help='folder for the shards and manifest.json')
+    data.add_argument('--max-seq-length', type=int, default=128)
+    data.add_argument('--max-predictions-per-seq', type=int, default=20)
+    data.add_argument('--masked-lm-prob', type=float, default=0.15)
+    data.add_argument('--short-seq-prob', type=float, default=0.1)
+    data.add_argument('--dupe-factor', type=int, default=5, help='passes over the corpus with other masks and '
+                      'pairs (default 5)')
+    data.add_argument('--do-whole-word-mask', action='store_true',
+                      help='mask every piece of a word together (a piece starting with ▁ starts a word)')
+    data.add_argument('--random-seed', type=int, default=12345)
+    data.add_argument('--workers', type=int, default=1, help='processes (output is the same for any number)')
+    data.add_argument('--chunk-documents', type=int, default=5000,
+                      help='documents per chunk: the memory bound and the pool for random-next text '
+                           '(default 5000)')
+    data.add_argument('--instances-per-shard', type=int, default=50000)
+    data.add_argument('--overwrite', action='store_true', help='replace a non-empty --out folder')
+    data.add_argument('--cachedir', help='cache folder (for a registered --vocab model)')
+    data.set_defaults(func=run_create_pretraining_data)
+
+
+def _header(args):
+    return True if args.skip_header else None
+
+
+def run_build_vocab(args):
+    from ..vocab_builder import build_vocab
+    start = time.time()
+    folder = build_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
+                         character_coverage=args.character_coverage, input_sentence_size=args.input_sentence_size,
+                         seed=args.seed, num_threads=args.threads, pretokenize=not args.no_pretokenize,
+                         overwrite=args.overwrite)
+    info = folder.build_info()
+    print('trained on {:,} of {:,} lines in {:.1f} s'.format(info['training_lines'], info['corpus_lines'],
+                                                              time.time() - start))
+    print('vocabulary: {:,} tokens ([UNK] [PAD] [CLS] [SEP] [MASK] + {:,} pieces); [UNK] rate {:.4%}'.format(
+        info['bert_vocab_size'], info['bert_vocab_size'] - 5, info['unk_rate_on_training_sample']))
+    print('wrote {} and {}'.format(folder.tokenizer_path, folder.vocab_path))
+    return 0
+
+
+def _tokenizer(args):
+    from ..tokenization import KoBERTTokenizer
+    from ..vocab_builder import read_vocab_folder
+    folder = Path(args.vocab)
+    if folder.is_dir() and not (folder / 'config.json').is_file():
+        return KoBERTTokenizer(*read_vocab_folder(folder))
+    if not folder.exists() and ('/' in args.vocab or '\\' in args.vocab):
+        raise UsageError('--vocab {}: no such folder (give a build-vocab folder, a saved model folder or a '
+                         'registered model name)'.format(args.vocab))
+    return KoBERTTokenizer.from_pretrained(args.vocab, cachedir=args.cachedir)
+
+
+def run_create_pretraining_data(args):
+    from ..pretraining_data import create_pretraining_data
+    from ..pretraining_instances import InstanceOptions
+    from tqdm import tqdm
+    if args.keep_single_sentences and args.input_format != 'lines':
+        raise UsageError('--keep-single-sentences only applies to --input-format lines')
+    options = InstanceOptions(max_seq_length=args.max_seq_length, masked_lm_prob=args.masked_lm_prob,
+                              max_predictions_per_seq=args.max_predictions_per_seq,
+                              short_seq_prob=args.short_seq_prob, dupe_factor=args.dupe_factor,
+                              do_whole_word_mask=args.do_whole_word_mask)
+    tokenizer = _tokenizer(args)
+    start = time.time()
+    with tqdm(unit=' docs', file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+        def progress(documents, instances):
+            bar.update(documents - bar.n)
+            bar.set_postfix(instances=instances)
+
+        data = create_pretraining_data(
+            args.input, args.out, tokenizer, column=args.column, header=_header(args),
+            input_format=args.input_format, options=options, random_seed=args.random_seed, workers=args.workers,
+            chunk_documents=args.chunk_documents, instances_per_shard=args.instances_per_shard,
+            halve_single_sentences=not args.keep_single_sentences, overwrite=args.overwrite, progress=progress)
+    manifest = data.manifest
+    stats = manifest['stats']
+    print('{:,} documents -> {:,} instances in {} shards ({:.1f} s)'.format(
+        manifest['num_documents'], manifest['num_instances'], len(manifest['shards']), time.time() - start))
+    print('tokens {:,}; masked {:.2%}; random next {:.2%}'.format(
+        stats['tokens'], stats['masked_tokens'] / stats['tokens'], stats['random_next'] / manifest['num_instances']))
+    print('wrote {}'.format(data.folder))
+    return 0

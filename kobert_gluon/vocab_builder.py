@@ -1,0 +1,199 @@
+"""Building a KoBERT-style vocabulary from a corpus: a SentencePiece unigram model and its gluonnlp BERTVocab.
+
+The result is a folder in KoBERT's layout, with the file names a saved model folder uses::
+
+    tokenizer.model   SentencePiece unigram model (``<unk>``=0, ``<s>``=1, ``</s>``=2, then pieces)
+    vocab.json        gluonnlp BERTVocab: [UNK]=0 [PAD]=1 [CLS]=2 [SEP]=3 [MASK]=4, then every other piece
+    build_info.json   how it was built (corpus, settings, measured [UNK] rate)
+
+The BERTVocab is derived from the SentencePiece model exactly as KoBERT's was (applied to KoBERT's own model,
+:func:`bert_vocab_from_sentencepiece` reproduces ``kobertvocab_f38b8a4d6d.json`` token for token), so
+``BERTSPTokenizer(tokenizer.model, vocab, lower=False)`` and ``BERTSentenceTransform`` work with these files
+as with KoBERT's.
+"""
+import io
+import json
+import os
+import random
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence, Tuple, Union
+
+import gluonnlp as nlp
+import sentencepiece as spm
+
+from .corpus_text import TextSource
+from .model_folder import TOKENIZER_FILE, VOCAB_FILE, write_folder_atomically
+from .tokenization import KoBERTTokenizer, load_vocab, vocab_to_json_file
+
+__all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'bert_vocab_from_sentencepiece',
+           'read_vocab_folder']
+
+# KoBERT's ids for BERT's special tokens; every SentencePiece piece follows them in sorted order.
+SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
+BUILD_INFO_FILE = 'build_info.json'
+BUILD_INFO_FORMAT = 'kobert-gluon-vocab'
+
+# Korean text carries thousands of distinct Hangul syllables plus Hanja, Latin and symbols. Covering 99.95 % of
+# characters (SentencePiece's recommendation for CJK, and what KoBERT used) keeps every common syllable as a
+# piece while leaving rare Hanja and emoji to [UNK] instead of spending an 8k vocabulary on them.
+DEFAULT_CHARACTER_COVERAGE = 0.9995
+# SentencePiece holds its training sentences in memory; a uniform sample of this many lines bounds that.
+DEFAULT_INPUT_SENTENCE_SIZE = 1_000_000
+UNK_RATE_SAMPLE_LINES = 10_000
+
+
+@dataclass(frozen=True)
+class VocabFolder:
+    """A folder written by :func:`build_vocab`."""
+    folder: Path
+
+    @property
+    def tokenizer_path(self) -> Path:
+        return self.folder / TOKENIZER_FILE
+
+    @property
+    def vocab_path(self) -> Path:
+        return self.folder / VOCAB_FILE
+
+    def vocab(self) -> nlp.vocab.BERTVocab:
+        return load_vocab(self.vocab_path)
+
+    def tokenizer(self) -> KoBERTTokenizer:
+        return KoBERTTokenizer(str(self.tokenizer_path), self.vocab())
+
+    def build_info(self) -> dict:
+        return json.loads((self.folder / BUILD_INFO_FILE).read_text(encoding='utf-8'))
+
+
+def bert_vocab_from_sentencepiece(sp_model_path) -> nlp.vocab.BERTVocab:
+    """KoBERT's BERTVocab for a SentencePiece model: the five special tokens, then every non-control piece.
+
+    SentencePiece's own ``<unk>``/``<s>``/``</s>`` are left out: its unknown pieces map to ``[UNK]`` and BERT
+    uses ``[CLS]``/``[SEP]`` instead of sentence markers.
+    """
+    processor = spm.SentencePieceProcessor(model_file=str(sp_model_path))
+    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())
+              if not (processor.is_control(i) or processor.is_unknown(i))]
+    clashes = sorted(set(pieces) & set(SPECIAL_TOKENS))
+    if clashes:
+        raise ValueError('SentencePiece model {} has pieces that are BERT special tokens: {}'
+                         .format(sp_model_path, ', '.join(clashes)))
+    # Equal counts make gluonnlp order the pieces alphabetically, as in KoBERT's vocab; token_to_idx pins the
+    # special tokens to KoBERT's ids (gluonnlp alone would put them in another order).
+    return nlp.vocab.BERTVocab(Counter(pieces), unknown_token='[UNK]', padding_token='[PAD]', cls_token='[CLS]',
+                               sep_token='[SEP]', mask_token='[MASK]',
+                               token_to_idx={token: i for i, token in enumerate(SPECIAL_TOKENS)})
+
+
+def read_vocab_folder(folder) -> Tuple[str, nlp.vocab.BERTVocab]:
+    """``(SentencePiece model path, BERTVocab)`` of a folder holding ``tokenizer.model`` and ``vocab.json``
+    (a :func:`build_vocab` folder or a saved model folder)."""
+    folder = Path(folder)
+    missing = [name for name in (TOKENIZER_FILE, VOCAB_FILE) if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError('{} is not a vocabulary folder: {} missing'.format(folder, ' and '.join(missing)))
+    return str(folder / TOKENIZER_FILE), load_vocab(folder / VOCAB_FILE)
+
+
+def _sample_lines(lines: Iterable[str], size: int, rng: random.Random) -> Tuple[List[str], int]:
+    """A uniform sample of at most ``size`` non-blank lines (reservoir sampling) and the number seen.
+
+    Sampled here rather than by SentencePiece (``input_sentence_size``) because SentencePiece's own
+    sampling is not repeatable for a seed, and a vocabulary should be.
+    """
+    sample: List[str] = []
+    seen = 0
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        seen += 1
+        if len(sample) < size:
+            sample.append(line)
+        else:
+            slot = rng.randrange(seen)
+            if slot < size:
+                sample[slot] = line
+    return sample, seen
+
+
+def _unk_rate(tokenizer: KoBERTTokenizer, lines: Sequence[str]) -> float:
+    """Share of tokens that map to [UNK] when ``lines`` go through the BERT tokenizer."""
+    unk_id = tokenizer.vocab[tokenizer.vocab.unknown_token]
+    total = unknown = 0
+    for line in lines:
+        ids = tokenizer.convert_tokens_to_ids(tokenizer(line))
+        total += len(ids)
+        unknown += sum(1 for i in ids if i == unk_id)
+    return unknown / total if total else 0.0
+
+
+def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int, out_dir, *,
+                column=None, header: Optional[bool] = None,
+                character_coverage: float = DEFAULT_CHARACTER_COVERAGE,
+                input_sentence_size: int = DEFAULT_INPUT_SENTENCE_SIZE, pretokenize: bool = True, seed: int = 0,
+                num_threads: Optional[int] = None, overwrite: bool = False, verbose: bool = False) -> VocabFolder:
+    """Train a SentencePiece unigram model of ``size`` pieces on a corpus and write a KoBERT-layout folder.
+
+    ``size`` counts SentencePiece pieces as KoBERT's 8000 did; the BERTVocab then has ``size + 2`` tokens
+    (the five BERT special tokens replace SentencePiece's three control pieces). ``corpus_files`` are text
+    files (one sentence or text per line) or, with ``column``/``header``, tab-separated files (see
+    :class:`TextSource`), or a ready :class:`TextSource`.
+
+    ``pretokenize`` trains on text split the way ``BERTSPTokenizer`` splits it before calling SentencePiece
+    (punctuation becomes separate words), so no piece is spent on strings like ``'..'`` or ``'다.'`` that the
+    tokenizer can never produce. The same corpus, ``seed`` and ``num_threads`` give identical files.
+    """
+    source = corpus_files if isinstance(corpus_files, TextSource) else TextSource(corpus_files, column, header)
+    if not isinstance(size, int) or size < 16:
+        raise ValueError('vocabulary size must be an integer >= 16, got {!r}'.format(size))
+    if not 0.9 <= character_coverage <= 1.0:
+        raise ValueError('character_coverage must be in [0.9, 1.0], got {}'.format(character_coverage))
+    if input_sentence_size < 1:
+        raise ValueError('input_sentence_size must be >= 1, got {}'.format(input_sentence_size))
+    num_threads = num_threads or min(os.cpu_count() or 1, 16)
+    out_dir = Path(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise FileExistsError('{} already exists and is not empty; choose another folder or pass overwrite=True '
+                              '(--overwrite)'.format(out_dir))
+
+    sample, seen = _sample_lines(source.lines(), input_sentence_size, random.Random(seed))
+    if not sample:
+        raise ValueError('the corpus {} has no text'.format(', '.join(str(p) for p in source.paths)))
+    basic = nlp.data.BERTBasicTokenizer(lower=False)  # the same first step as BERTSPTokenizer(lower=False)
+    training_lines = [' '.join(basic(line)) for line in sample] if pretokenize else sample
+
+    model_bytes = io.BytesIO()
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(training_lines), model_writer=model_bytes, model_type='unigram',
+            vocab_size=size, character_coverage=character_coverage, input_sentence_size=0,
+            shuffle_input_sentence=False, num_threads=num_threads, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+            normalization_rule_name='nmt_nfkc', minloglevel=0 if verbose else 2)
+    except RuntimeError as err:  # e.g. "Vocabulary size too high (8000). Please set it to a value <= 4210."
+        raise ValueError('SentencePiece could not train a {}-piece model on this corpus: {}'
+                         .format(size, str(err).strip())) from err
+    del training_lines
+
+    def write(tmp: Path):
+        (tmp / TOKENIZER_FILE).write_bytes(model_bytes.getvalue())
+        vocab = bert_vocab_from_sentencepiece(tmp / TOKENIZER_FILE)
+        vocab_to_json_file(vocab, tmp / VOCAB_FILE)
+        tokenizer = KoBERTTokenizer(str(tmp / TOKENIZER_FILE), vocab)
+        info = {
+            'format': BUILD_INFO_FORMAT,
+            'corpus': source.describe(),
+            'corpus_lines': seen,
+            'training_lines': len(sample),
+            'sentencepiece': {'model_type': 'unigram', 'vocab_size': size, 'character_coverage': character_coverage,
+                              'normalization': 'nmt_nfkc', 'pretokenized_like_BERTSPTokenizer': pretokenize,
+                              'num_threads': num_threads, 'seed': seed},
+            'bert_vocab_size': len(vocab),
+            'special_tokens': list(SPECIAL_TOKENS),
+            'unk_rate_on_training_sample': round(_unk_rate(tokenizer, sample[:UNK_RATE_SAMPLE_LINES]), 6),
+        }
+        (tmp / BUILD_INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
+
+    return VocabFolder(write_folder_atomically(out_dir, write, overwrite=overwrite))
