@@ -355,7 +355,9 @@ class FineTunedModel:
 
     @classmethod
     def load(cls, folder, ctx=None) -> 'FineTunedModel':
-        folder = Path(folder)
+        """``folder``: a fine-tuned model folder, a run folder, or a shipped model's name (``kobert-mini-nsmc``)."""
+        from .model_zoo import model_folder_of
+        folder = model_folder_of(folder)
         if not model_folder.is_model_folder(folder) and model_folder.is_model_folder(folder / BEST_FOLDER):
             folder = folder / BEST_FOLDER  # a run folder: use its best model
         config = model_folder.read_config(folder)

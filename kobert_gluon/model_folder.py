@@ -150,11 +150,13 @@ def save_model(model, vocab, folder, tokenizer_path, config: Optional[BertConfig
     return write_folder_atomically(folder, write, overwrite=overwrite)
 
 
-def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifier=None, **overrides):
+def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifier=None, pretrained=True,
+               **overrides):
     """Rebuild the model saved in ``folder``; returns ``(model, vocab)``.
 
     ``use_*`` default to the heads that were saved; asking for a head whose weights the folder does not have
-    is an error. ``overrides`` may change non-shape options such as ``dropout``.
+    is an error. ``overrides`` may change non-shape options such as ``dropout``. ``pretrained=False`` builds
+    the folder's architecture with its vocabulary but random weights (then shapes may be overridden too).
     """
     folder = Path(folder)
     document = read_config(folder)
@@ -163,16 +165,16 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
     if overrides:
         from .bert_config import SHAPE_FIELDS
         changed = [k for k in overrides if k in SHAPE_FIELDS and overrides[k] != getattr(config, k)]
-        if changed:
-            raise ValueError('cannot change {} of a saved model: its weights have fixed shapes'
-                             .format(', '.join(changed)))
+        if changed and pretrained:
+            raise ValueError('cannot change {} of a saved model: its weights have fixed shapes (pass '
+                             'pretrained=False to train such a model from scratch)'.format(', '.join(changed)))
         config = config.replace(**overrides)
     saved = document['heads']
     heads = {'use_pooler': use_pooler, 'use_decoder': use_decoder, 'use_classifier': use_classifier}
     for head, wanted in heads.items():
         if wanted is None:
             heads[head] = saved[head]
-        elif wanted and not saved[head]:
+        elif wanted and not saved[head] and pretrained:
             raise ValueError('{} was saved without the {} head, so {}=True cannot be loaded; pass {}=False'
                              .format(folder, head[4:], head, head))
     bert = build_bert(config, **heads)
@@ -185,6 +187,10 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
             raise ValueError('{} holds a {!r} task model, which this kobert-gluon does not know how to load'
                              .format(folder, kind))
         model = _TASK_LOADERS[kind](bert, task)
+    if not pretrained:
+        from .model_zoo import initialize_random
+        initialize_random(model, ctx)
+        return model, vocab
     try:
         model.load_parameters(str(folder / PARAMS_FILE), ctx=ctx, ignore_extra=True, cast_dtype=True,
                               dtype_source='current')

@@ -17,14 +17,17 @@ from .bert_config import KOBERT_BASE_CONFIG, SHAPE_FIELDS, BertConfig, build_ber
 from .tokenization import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE, get_tokenizer_path, get_vocab
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model_spec', 'resolve_tokenizer_files',
-           'initialize_random']
+           'initialize_random', 'model_folder_of', 'SHIPPED_MODELS_DIR']
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model. Either ``params_file`` (artifact-store names) or ``folder`` (shipped) gives weights."""
+    """A registered model. Either ``params_file`` (artifact-store names) or ``folder`` (shipped) gives weights.
+
+    A folder spec needs no ``config``: the folder's ``config.json`` describes the model.
+    """
     name: str
-    config: BertConfig
+    config: Optional[BertConfig]
     description: str
     params_file: Optional[str] = None
     vocab_file: Optional[str] = None
@@ -42,6 +45,8 @@ def register_model(spec: ModelSpec) -> ModelSpec:
         raise ValueError('a model named {!r} is already registered'.format(spec.name))
     if (spec.params_file is None) == (spec.folder is None):
         raise ValueError('model {!r} needs exactly one of params_file and folder'.format(spec.name))
+    if spec.params_file is not None and spec.config is None:
+        raise ValueError('model {!r} needs a config to build before loading {}'.format(spec.name, spec.params_file))
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -55,6 +60,19 @@ register_model(ModelSpec(
     vocab_file=KOBERT_VOCAB_FILE,
     tokenizer_files=KOBERT_TOKENIZER_FILES,
 ))
+
+
+# Small models trained with this package's own pipeline ship inside it (see each folder's MODEL_CARD.md).
+SHIPPED_MODELS_DIR = Path(__file__).resolve().parent / 'models'
+_SHIPPED = (
+    ('kobert-mini', 'kobert-mini: a small Korean BERT pretrained by kobert-gluon on NSMC review text '
+                    '(ships with the package, no download)'),
+    ('kobert-mini-nsmc', 'kobert-mini fine-tuned for NSMC movie-review sentiment (negative/positive)'),
+)
+for _name, _description in _SHIPPED:
+    if (SHIPPED_MODELS_DIR / _name / model_folder.CONFIG_FILE).is_file():
+        register_model(ModelSpec(name=_name, config=None, description=_description,
+                                 folder=str(SHIPPED_MODELS_DIR / _name)))
 
 
 def list_models(pattern: Optional[str] = None) -> List[str]:
@@ -76,6 +94,17 @@ def _looks_like_path(name) -> bool:
     if isinstance(name, os.PathLike):
         return True
     return name not in _REGISTRY and (os.sep in name or Path(name).exists())
+
+
+def model_folder_of(name_or_folder) -> Path:
+    """The saved-model folder behind a registered name (shipped models) or a folder path."""
+    if _looks_like_path(name_or_folder):
+        return Path(name_or_folder)
+    spec = get_model_spec(name_or_folder)
+    if spec.folder is None:
+        raise ValueError('{!r} is built from downloaded weights, not a model folder; pass a folder made by '
+                         'save_model or a fine-tuning run'.format(name_or_folder))
+    return Path(spec.folder)
 
 
 def resolve_tokenizer_files(name_or_folder, cachedir=None):
@@ -106,20 +135,18 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, use_
               **overrides):
     """Build a registered model, or load a saved model folder; returns ``(model, vocab)``.
 
-    ``pretrained=False`` gives a randomly initialised model of the same architecture (training from scratch,
-    tests). ``overrides`` change config fields (``dropout=0.0``; with ``pretrained=False`` also shapes such as
+    ``pretrained=False`` gives a randomly initialised model of the same architecture and vocabulary (training
+    from scratch, tests). ``overrides`` change config fields (``dropout=0.0``; with ``pretrained=False`` also shapes such as
     ``num_layers=2``). ``use_*`` left as ``None`` take the model's defaults (all heads for ``kobert-base``, as
     in the original API; the saved heads for a folder).
     """
     ctx = ctx or mx.cpu(0)
     heads = {'use_pooler': use_pooler, 'use_decoder': use_decoder, 'use_classifier': use_classifier}
     if _looks_like_path(name):
-        if not pretrained:
-            raise ValueError('pretrained=False makes no sense for a saved model folder; pass a registered name')
-        return model_folder.load_model(name, ctx=ctx, **heads, **overrides)
+        return model_folder.load_model(name, ctx=ctx, pretrained=pretrained, **heads, **overrides)
     spec = get_model_spec(name)
-    if spec.folder is not None and pretrained:
-        return model_folder.load_model(spec.folder, ctx=ctx, **heads, **overrides)
+    if spec.folder is not None:
+        return model_folder.load_model(spec.folder, ctx=ctx, pretrained=pretrained, **heads, **overrides)
     for head, value in heads.items():
         if value is None:
             heads[head] = spec.default_heads[head]

@@ -112,3 +112,16 @@ def test_loading_problems_are_explained(kobert_files, tmp_path):
         get_model(str(folder))
     with pytest.raises(FileNotFoundError, match='not a kobert-gluon model folder'):
         get_model(str(tmp_path / 'nothing-here'))
+
+
+def test_folder_architecture_with_random_weights(kobert_files, tmp_path):
+    model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False, **TINY)
+    ids, types, lengths = batch()
+    _, pooled = model(ids, types, lengths)
+    folder = save_model(model, vocab, tmp_path / 'enc', get_tokenizer_path())
+    fresh, fresh_vocab = get_model(str(folder), pretrained=False)
+    _, fresh_pooled = fresh(ids, types, lengths)
+    assert fresh.kobert_config == model.kobert_config and fresh_vocab.idx_to_token == vocab.idx_to_token
+    assert np.abs(fresh_pooled.asnumpy() - pooled.asnumpy()).max() > 1e-3  # new weights, not the saved ones
+    bigger, _ = get_model(str(folder), pretrained=False, num_layers=3)  # shapes may change from scratch
+    assert len(bigger.encoder.transformer_cells) == 3
