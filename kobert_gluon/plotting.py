@@ -41,8 +41,9 @@ def _plot_task_metrics(axis, history, names, width):
     for color, name in zip(colors * 4, names):
         points = [(s[0], s[4][name]) for s in steps if s[4].get(name) is not None]
         if points:
+            smoothing = ' (mean of {} steps)'.format(width) if width > 1 else ''
             axis.plot([p[0] for p in points], _running_mean([p[1] for p in points], width), color=color,
-                      linewidth=0.9, label='train {}{}'.format(name, ' (mean of {} steps)'.format(width) if width > 1 else ''))
+                      linewidth=0.9, label='train {}{}'.format(name, smoothing))
         dev = [(r['step'], r['dev'][name]) for r in records if r.get('dev', {}).get(name) is not None]
         if dev:
             axis.plot([p[0] for p in dev], [p[1] for p in dev], 's--', color=color, label='dev {}'.format(name))

@@ -111,7 +111,7 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     ``vocab_folder`` (a ``build_vocab`` folder) the vocabulary; the weights follow ``seed``.
     """
     from .bert_config import build_bert
-    from .model_zoo import _looks_like_path, get_model, get_model_spec, initialize_random, resolve_tokenizer_files
+    from .model_zoo import get_model, get_model_spec, initialize_random, list_models, resolve_tokenizer_files
     ctx = ctx or mx.cpu()
     overrides = dict(model_overrides or {})
     if dropout is not None:
@@ -120,9 +120,9 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     if not from_scratch:
         bert, vocab = get_model(model, pretrained=True, ctx=ctx, **heads, **overrides)
         return bert, vocab, resolve_tokenizer_files(model)[0]
-    if _looks_like_path(model):
-        raise ValueError('--from-scratch builds a registered architecture; {} is a model folder (leave out '
-                         '--from-scratch to continue pretraining it)'.format(model))
+    if model not in list_models():
+        raise ValueError('--from-scratch builds a registered architecture ({}); {} is not one (a model folder? '
+                         'leave out --from-scratch to continue pretraining it)'.format(', '.join(list_models()), model))
     if vocab_folder is None:
         tokenizer_path, vocab = resolve_tokenizer_files(model)
     else:
@@ -134,6 +134,10 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     bert = build_bert(config, **heads)
     initialize_random(bert, ctx, seed=seed)
     return bert, vocab, tokenizer_path
+
+
+def _scalar(value) -> float:
+    return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
 
 
 class PretrainingTask:
@@ -190,8 +194,8 @@ class PretrainingTask:
         for batch in data.batches():
             for name, (numerator, denominator) in self._sums(*self._losses(model, batch)).items():
                 sums = totals.setdefault(name, [0.0, 0.0])
-                sums[0] += float(numerator.asscalar()) if hasattr(numerator, 'asscalar') else float(numerator)
-                sums[1] += float(denominator.asscalar()) if hasattr(denominator, 'asscalar') else float(denominator)
+                sums[0] += _scalar(numerator)
+                sums[1] += _scalar(denominator)
         metrics = {name: numerator / denominator for name, (numerator, denominator) in totals.items()}
         metrics['loss'] = metrics['mlm_loss'] + metrics['nsp_loss']
         metrics['mlm_perplexity'] = float(np.exp(min(metrics['mlm_loss'], 50.0)))

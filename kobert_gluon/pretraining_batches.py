@@ -71,6 +71,7 @@ def make_pretraining_batch(arrays: Dict[str, np.ndarray], indices, ctx=None) -> 
     """The instances ``indices`` of a shard's ``arrays`` as NDArrays in training dtypes, trimmed of padding."""
     indices = np.asarray(indices)
     length = int(arrays['valid_lengths'][indices].max())
+    # Real predictions come first in every row (the shards 0-pad after them), so counting them gives the cut.
     predictions = max(1, int((arrays['masked_lm_weights'][indices] > 0).sum(axis=1).max()))
     columns = {'input_ids': length, 'segment_ids': length, 'masked_lm_positions': predictions,
                'masked_lm_ids': predictions, 'masked_lm_weights': predictions}
