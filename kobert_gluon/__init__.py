@@ -19,6 +19,8 @@ from .model_zoo import get_model, list_models, register_model  # noqa: E402
 from .corpus_text import TextSource  # noqa: E402
 from .onnx_export import OnnxExportError, export_onnx, get_onnx_kobert_model  # noqa: E402
 from .onnx_parity import verify_onnx  # noqa: E402
+from .pretraining import PretrainResult, PretrainSettings, PretrainingTask, pretrain  # noqa: E402
+from .pretraining_batches import PretrainingBatches, PretrainingEvalBatches  # noqa: E402
 from .pretraining_data import PretrainingData, PretrainingShardDataset, create_pretraining_data  # noqa: E402
 from .pretraining_instances import InstanceOptions  # noqa: E402
 from .text_batches import BucketBatchSampler, TextBatches  # noqa: E402
@@ -41,4 +43,7 @@ __all__ = [
     # pretraining data
     'InstanceOptions', 'PretrainingData', 'PretrainingShardDataset', 'TextSource', 'VocabFolder', 'build_vocab',
     'create_pretraining_data',
+    # pretraining
+    'PretrainSettings', 'PretrainResult', 'PretrainingTask', 'PretrainingBatches', 'PretrainingEvalBatches',
+    'pretrain',
 ]

@@ -18,8 +18,6 @@ A run folder (``out``)::
 The best model's ``config.json`` holds the label names (``task.labels``) and a ``finetuning`` section with the
 task definition and the label values as written in the data, so evaluating and predicting need no settings.
 """
-import json
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -27,20 +25,19 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import mxnet as mx
 import numpy as np
 
-from . import model_folder
+from . import model_folder, run_folder
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
 from .heads import SequenceClassifier, SequenceRegressor
 from .metrics import classification_metrics, regression_metrics
+from .run_folder import RUN_FILE, prepare_run_folder, read_run_settings, write_json
 from .text_batches import TextBatches
-from .trainer import BEST_FOLDER, CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE, Trainer, TrainingConfig
+from .trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['FinetuneSettings', 'SequenceTask', 'finetune', 'FinetuneResult', 'FineTunedModel', 'build_task_model',
            'RUN_FILE']
 
-RUN_FILE = 'run.json'
-_RUN_ENTRIES = (RUN_FILE, CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE, BEST_FOLDER)
 # Settings that may change between an interrupted run and its resumption without changing the result.
-_RESUMABLE_CHANGES = ('num_workers', 'progress', 'checkpoint_every')
+_RESUMABLE_CHANGES = ('num_workers',) + RESULT_NEUTRAL_SETTINGS
 
 
 @dataclass
@@ -100,21 +97,9 @@ class FinetuneSettings:
         return cls(**values)
 
 
-def _flatten(values: Dict[str, Any], prefix='') -> Dict[str, Any]:
-    flat = {}
-    for key, value in values.items():
-        if isinstance(value, dict) and key != 'model_overrides':
-            flat.update(_flatten(value, prefix + key + '.'))
-        else:
-            flat[prefix + key] = value
-    return flat
-
-
 def settings_differences(old: FinetuneSettings, new: FinetuneSettings) -> List[str]:
     """``'name: old -> new'`` for every setting that differs (ignoring those that cannot change the result)."""
-    a, b = _flatten(old.to_dict()), _flatten(new.to_dict())
-    return ['{}: {!r} -> {!r}'.format(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b))
-            if a.get(k) != b.get(k) and k.split('.')[-1] not in _RESUMABLE_CHANGES]
+    return run_folder.settings_differences(old.to_dict(), new.to_dict(), _RESUMABLE_CHANGES)
 
 
 def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base', from_scratch=False,
@@ -218,39 +203,6 @@ class FinetuneResult:
         return self.out_dir / BEST_FOLDER
 
 
-def _prepare_run_folder(out: Path, resume: bool, overwrite: bool) -> None:
-    if resume:
-        for name in (RUN_FILE, CHECKPOINT_FILE):
-            if not (out / name).is_file():
-                raise FileNotFoundError('cannot resume: {} is missing (the run stopped before its first checkpoint, '
-                                        'or this is not a run folder); start again with --overwrite'
-                                        .format(out / name))
-        return
-    if out.exists() and not out.is_dir():
-        raise FileExistsError('{} exists and is not a folder'.format(out))
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise FileExistsError('{} already exists and is not empty; pass --overwrite to replace the run, '
-                                  '--resume to continue it, or choose another --out'.format(out))
-        if not (out / RUN_FILE).is_file():
-            # Refuse to empty a folder that is not a run folder: --out pointing at the wrong place loses nothing.
-            raise FileExistsError('{} is not a fine-tuning run folder (no {}); --overwrite only replaces runs'
-                                  .format(out, RUN_FILE))
-        for name in _RUN_ENTRIES:
-            path = out / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-
-
-def _write_json(path: Path, document) -> None:
-    tmp = path.with_name('.' + path.name + '.tmp')
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
-    tmp.replace(path)
-
-
 def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[LabeledTable], List[str]]:
     spec = settings.task
     train = read_table(settings.train, spec.table, spec.kind, labels=spec.labels, label_range=spec.label_range,
@@ -298,9 +250,9 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
     """
     out = Path(out)
     ctx = ctx or mx.cpu()
-    _prepare_run_folder(out, resume, overwrite)
+    prepare_run_folder(out, resume, overwrite, kind='fine-tuning')
     if resume:
-        saved = FinetuneSettings.from_dict(json.loads((out / RUN_FILE).read_text(encoding='utf-8'))['settings'])
+        saved = FinetuneSettings.from_dict(read_run_settings(out))
         differences = settings_differences(saved, settings)
         if differences:
             raise ValueError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
@@ -324,7 +276,7 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
     saved_info = {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': settings.max_seq_length,
                   'trained_on': str(settings.train)}
     if not resume:
-        _write_json(out / RUN_FILE, {
+        write_json(out / RUN_FILE, {
             'settings': settings.to_dict(), 'labels': labels,
             'label_names': spec.display_labels(labels) if labels else None,
             'data': {'train': _table_report(train_table), 'dev': _table_report(dev_table),

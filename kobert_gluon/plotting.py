@@ -14,14 +14,58 @@ def plot_training_history(history: Dict[str, Any], path, metric: Optional[str] =
         return _plot(history, Path(path), metric)
 
 
+def _dev_points(history, metric):
+    """``(step, value)`` of a dev metric: from step-grid evaluations when the run had them, else per epoch."""
+    records = history.get('evaluations') or history.get('epochs', [])
+    return [(r['step'], r['dev'][metric]) for r in records
+            if metric and r.get('dev', {}).get(metric) is not None]
+
+
+def _running_mean(values, width):
+    """Mean of the last ``width`` values at every point (single steps are too noisy to read)."""
+    out, total, window = [], 0.0, []
+    for value in values:
+        window.append(value)
+        total += value
+        if len(window) > width:
+            total -= window.pop(0)
+        out.append(total / len(window))
+    return out
+
+
+def _plot_task_metrics(axis, history, names, width):
+    """Training values of the task's step metrics (running mean) and their dev values, on one axis."""
+    steps = [s for s in history['steps'] if len(s) > 4]
+    records = history.get('evaluations') or history.get('epochs', [])
+    colors = ['tab:blue', 'tab:orange', 'tab:green', 'tab:purple', 'tab:brown']
+    for color, name in zip(colors * 4, names):
+        points = [(s[0], s[4][name]) for s in steps if s[4].get(name) is not None]
+        if points:
+            smoothing = ' (mean of {} steps)'.format(width) if width > 1 else ''
+            axis.plot([p[0] for p in points], _running_mean([p[1] for p in points], width), color=color,
+                      linewidth=0.9, label='train {}{}'.format(name, smoothing))
+        dev = [(r['step'], r['dev'][name]) for r in records if r.get('dev', {}).get(name) is not None]
+        if dev:
+            axis.plot([p[0] for p in dev], [p[1] for p in dev], 's--', color=color, label='dev {}'.format(name))
+    axis.set_xlabel('optimisation step')
+    axis.legend(loc='best', fontsize='small')
+
+
 def _plot(history, path: Path, metric):
     # A bare Figure renders with Agg and leaves pyplot's global backend and figure list alone.
     from matplotlib.figure import Figure
 
     steps = history.get('steps', [])
     epochs = history.get('epochs', [])
-    figure = Figure(figsize=(8, 4.5), dpi=100)
-    loss_axis = figure.subplots()
+    # Tasks that report step metrics (pretraining: MLM/NSP loss and accuracy) get a panel for losses and
+    # one for the rest below the overall loss.
+    metric_names = list(steps[-1][4]) if steps and len(steps[-1]) > 4 else []
+    loss_names = [n for n in metric_names if n.endswith('loss')]
+    other_names = [n for n in metric_names if not n.endswith('loss')]
+    panels = 1 + bool(loss_names) + bool(other_names)
+    figure = Figure(figsize=(8, 4.5 + 3.5 * (panels - 1)), dpi=100)
+    axes = figure.subplots(panels, 1, squeeze=False)[:, 0]
+    loss_axis = axes[0]
     if steps:
         loss_axis.plot([s[0] for s in steps], [s[1] for s in steps], color='tab:blue', linewidth=0.8, alpha=0.5,
                        label='training loss (step)')
@@ -31,7 +75,7 @@ def _plot(history, path: Path, metric):
     loss_axis.set_xlabel('optimisation step')
     loss_axis.set_ylabel('training loss', color='tab:blue')
     handles, labels = loss_axis.get_legend_handles_labels()
-    dev_points = [(e['step'], e['dev'][metric]) for e in epochs if metric and metric in e.get('dev', {})]
+    dev_points = _dev_points(history, metric)
     if dev_points:
         metric_axis = loss_axis.twinx()
         metric_axis.plot([p[0] for p in dev_points], [p[1] for p in dev_points], 's--', color='tab:red',
@@ -44,8 +88,12 @@ def _plot(history, path: Path, metric):
     best = history.get('best')
     title = 'training'
     if best and best.get('metric'):
-        title += ': best dev {} {:.4f} at epoch {}'.format(best['metric'], best['value'], best['epoch'])
+        where = 'step {}'.format(best['step']) if history.get('evaluations') else 'epoch {}'.format(best['epoch'])
+        title += ': best dev {} {:.4f} at {}'.format(best['metric'], best['value'], where)
     loss_axis.set_title(title)
+    width = max(1, min(100, len(steps) // 20))
+    for axis, names in zip(axes[1:], [n for n in (loss_names, other_names) if n]):
+        _plot_task_metrics(axis, history, names, width)
     figure.tight_layout()
     tmp = path.with_name('.' + path.name + '.tmp.png')
     figure.savefig(str(tmp), format='png')

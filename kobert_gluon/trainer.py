@@ -4,7 +4,10 @@ Everything that differs between fine-tuning and pretraining lives in a *task* ob
 the loop itself knows neither. A task provides::
 
     task.loss(model, batch) -> (mean loss NDArray of shape (1,) or (), number of sequences in the batch)
-        called inside ``autograd.record()``; the trainer calls ``backward``.
+        called inside ``autograd.record()``; the trainer calls ``backward``. It may return a third item,
+        ``{name: (numerator, denominator)}`` (floats or one-element NDArrays, e.g. correct predictions and
+        predictions): the trainer sums both over a step's micro-batches and logs numerator / denominator per
+        step (``metrics.json``, the progress bar, ``log_every`` lines), e.g. pretraining's MLM/NSP accuracy.
     task.evaluate(model, dev) -> {metric name: float}      (dev is whatever was passed to ``fit``)
     task.metric                                               name of the metric that picks the best epoch
     task.higher_is_better                                     optional, default True
@@ -14,6 +17,12 @@ and the training data provides ``num_batches(epoch)``, ``batches(epoch, start)``
 first ``start`` batches) and ``fingerprint(epoch)`` (a digest of that epoch's order). The batch order must be
 a pure function of the epoch (:class:`~kobert_gluon.text_batches.TextBatches` derives it from
 ``(seed, epoch)``), which is what makes resuming exact.
+
+Length of training: ``epochs`` passes over the data, cut short at ``max_steps`` optimisation steps when that
+is set (``epochs=0``: as many passes as ``max_steps`` needs); the learning-rate schedule spans exactly the steps
+that will run. Evaluation happens at epoch ends, or with ``eval_every`` every that many steps and after the
+last one (then recorded in ``history['evaluations']``; the best model is picked among them): pretraining is
+measured in steps, fine-tuning in epochs.
 
 Resume is exact, not approximate: a checkpoint holds the parameters, the optimizer states (Adam moments and
 update counts), Python/numpy RNG states, the epoch, the step and the number of batches done in the epoch,
@@ -35,7 +44,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import mxnet as mx
 import numpy as np
@@ -49,6 +58,10 @@ METRICS_FILE = 'metrics.json'
 PLOT_FILE = 'training.png'
 BEST_FOLDER = 'best'
 CHECKPOINT_FORMAT = 'kobert-gluon-checkpoint'
+# TrainingConfig fields that do not change the result: they may differ between a run and its resumption.
+RESULT_NEUTRAL_SETTINGS = ('progress', 'checkpoint_every', 'log_every')
+# Steps averaged for the running task metrics shown in the progress bar.
+RUNNING_WINDOW = 50
 # Parameters that get no weight decay, as in BERT: biases and LayerNorm's gamma/beta.
 NO_DECAY_PATTERN = '.*bias|.*gamma|.*beta'
 
@@ -60,7 +73,10 @@ class TrainingConfig:
     ``learning_rate`` is the peak rate, reached after ``warmup_ratio`` of all steps and then decayed to zero
     (``schedule``: ``'linear'``, ``'cosine'`` or ``'constant'``). ``max_grad_norm`` clips the global gradient
     norm (0 = off). ``accumulate`` micro-batches make one optimisation step. ``checkpoint_every`` writes a
-    resumable checkpoint every that many steps (0 = only at epoch ends).
+    resumable checkpoint every that many steps (0 = only at epoch ends). ``max_steps`` (0 = no limit) ends
+    training after that many steps; with ``epochs=0`` it alone sets the length. ``eval_every`` evaluates (and
+    checkpoints) every that many steps instead of at epoch ends. ``log_every`` logs a line with the mean loss and
+    task metrics of the last that many steps (0 = off; useful without a progress bar).
     """
     epochs: int = 3
     learning_rate: float = 5e-5
@@ -75,10 +91,15 @@ class TrainingConfig:
     checkpoint_every: int = 0
     kvstore: str = 'device'
     progress: bool = True
+    max_steps: int = 0
+    eval_every: int = 0
+    log_every: int = 0
 
     def __post_init__(self):
-        if self.epochs < 1:
-            raise ValueError('epochs must be at least 1, got {}'.format(self.epochs))
+        if self.max_steps < 0 or self.eval_every < 0 or self.log_every < 0:
+            raise ValueError('max_steps, eval_every and log_every must be >= 0')
+        if self.epochs < 0 or (self.epochs == 0 and not self.max_steps):
+            raise ValueError('epochs must be at least 1 (or 0 with max_steps set), got {}'.format(self.epochs))
         if not self.learning_rate > 0:
             raise ValueError('learning_rate must be positive, got {}'.format(self.learning_rate))
         if not 0 <= self.warmup_ratio < 1:
@@ -248,11 +269,10 @@ class Trainer:
         _atomic_write_bytes(self._checkpoint_path(), pickle.dumps(payload, protocol=4))
 
     def _restore_checkpoint(self, payload: Dict[str, Any]) -> None:
-        saved = payload['config']
+        # A checkpoint from before a setting existed was written with that setting's default.
+        saved = dict(TrainingConfig().to_dict(), **payload['config'])
         current = self.config.to_dict()
-        # Settings that do not change the result (the progress bar, how often to checkpoint) may differ.
-        changed = sorted(k for k in current
-                         if k not in ('progress', 'checkpoint_every') and saved.get(k) != current[k])
+        changed = sorted(k for k in current if k not in RESULT_NEUTRAL_SETTINGS and saved.get(k) != current[k])
         if changed:
             raise ValueError('the checkpoint was written with different training settings ({}); resume with the '
                              'same settings or start a new run'.format(', '.join(
@@ -296,9 +316,22 @@ class Trainer:
         return value > best['value'] if self.higher_is_better else value < best['value']
 
     # ----- the loop ----------------------------------------------------------------------------------------
+    def plan(self, train) -> Tuple[int, int]:
+        """``(epochs, total optimisation steps)`` this configuration runs on ``train``."""
+        config = self.config
+        epochs = total = 0
+        while (config.epochs and epochs < config.epochs) or (not config.epochs and total < config.max_steps):
+            steps = math.ceil(train.num_batches(epochs) / config.accumulate)
+            if steps < 1:
+                raise ValueError('epoch {} of the training data has no batches'.format(epochs + 1))
+            total += steps
+            epochs += 1
+            if config.max_steps and total >= config.max_steps:
+                return epochs, config.max_steps
+        return epochs, total
+
     def total_steps(self, train) -> int:
-        acc = self.config.accumulate
-        return sum(math.ceil(train.num_batches(epoch) / acc) for epoch in range(self.config.epochs))
+        return self.plan(train)[1]
 
     def _warm_up(self, train, epoch: int) -> None:
         """One forward pass in training mode before the first seeded step.
@@ -309,12 +342,12 @@ class Trainer:
         """
         batch = next(iter(train.batches(epoch, 0)))
         with autograd.record():
-            loss, _ = self.task.loss(self.model, batch)
+            loss = self.task.loss(self.model, batch)[0]
         loss.wait_to_read()
 
     def fit(self, train, dev=None, resume: bool = False,
             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None) -> TrainingResult:
-        """Train for ``config.epochs`` epochs, evaluating on ``dev`` after each; returns the history.
+        """Train as the config says (see the module docstring), evaluating on ``dev``; returns the history.
 
         ``resume=True`` continues from ``out_dir/checkpoint.pkl``. ``should_stop(progress)`` is asked after every
         step; when it returns True the loop stops at once without writing anything more, exactly as if the
@@ -322,12 +355,15 @@ class Trainer:
         """
         config = self.config
         acc = config.accumulate
-        total_steps = self.total_steps(train)
+        num_epochs, total_steps = self.plan(train)
+        self._num_epochs = num_epochs
         warmup_steps = int(config.warmup_ratio * total_steps)
         progress = {'epoch': 0, 'batch': 0, 'step': 0, 'epoch_loss_sum': 0.0, 'epoch_sequences': 0,
                     'epoch_seconds': 0.0}
-        # steps: [step, loss, learning rate, gradient norm before clipping] after each optimisation step
+        # steps: [step, loss, learning rate, gradient norm before clipping(, {task metric: value})] per step
         history: Dict[str, Any] = {'epochs': [], 'steps': [], 'best': None, 'total_steps': total_steps}
+        if config.eval_every:
+            history['evaluations'] = []
         if self.out_dir is not None and self.is_writer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         if resume:
@@ -335,29 +371,30 @@ class Trainer:
                 raise ValueError('resume=True needs out_dir, where the checkpoint is')
             payload = read_checkpoint(self._checkpoint_path())
             # The warm-up pass also completes deferred parameter initialisation, so values can be restored.
-            self._warm_up(train, min(payload['progress']['epoch'], config.epochs - 1))
+            self._warm_up(train, min(payload['progress']['epoch'], num_epochs - 1))
             self._restore_checkpoint(payload)
             progress, history = payload['progress'], payload['history']
             if history.get('total_steps') != total_steps:
                 raise ValueError('the checkpoint was written for {} steps in all, this data gives {}: the training '
                                  'data or batch size changed'.format(history.get('total_steps'), total_steps))
-            unfinished = progress['epoch'] < config.epochs
+            unfinished = progress['epoch'] < num_epochs and progress['step'] < total_steps
             if unfinished and train.fingerprint(progress['epoch']) != payload['data_fingerprint']:
                 raise ValueError('the training data order differs from the checkpoint\'s (other data, seed or '
                                  'batch size); resume with the same data and settings')
             self._log('resumed at epoch {}, batch {}, step {} of {}'.format(
                 progress['epoch'] + 1, progress['batch'], progress['step'], total_steps))
-        if progress['epoch'] >= config.epochs:
+        if progress['epoch'] >= num_epochs or progress['step'] >= total_steps:
             return TrainingResult(history, progress['step'], False)
 
         if not resume:
             self._warm_up(train, progress['epoch'])
-        for epoch in range(progress['epoch'], config.epochs):
+        log_window = _StepWindow()
+        for epoch in range(progress['epoch'], num_epochs):
             num_batches = train.num_batches(epoch)
             fingerprint = train.fingerprint(epoch)
             bar = self._progress_bar(epoch, num_batches, progress['batch'])
             started = time.time() - progress['epoch_seconds']
-            window_loss, window_sequences, window_started = 0.0, 0, time.time()
+            window = _StepWindow()  # the micro-batches of the step being accumulated
             batch_index = progress['batch']
             for batch in train.batches(epoch, progress['batch']):
                 window_start = batch_index // acc * acc
@@ -365,12 +402,11 @@ class Trainer:
                 if batch_index == window_start:
                     mx.random.seed(_step_seed(config.seed, progress['step']))
                 with autograd.record():
-                    loss, sequences = self.task.loss(self.model, batch)
+                    output = self.task.loss(self.model, batch)
+                    loss, sequences = output[0], output[1]
                     scaled = loss / window_size  # the step's gradient is the mean over its micro-batches
                 scaled.backward()
-                loss_value = float(loss.asscalar())
-                window_loss += loss_value * sequences
-                window_sequences += sequences
+                window.add(float(loss.asscalar()), sequences, output[2] if len(output) > 2 else None)
                 batch_index += 1
                 if batch_index < window_start + window_size:
                     continue
@@ -379,33 +415,86 @@ class Trainer:
                 grad_norm = self._optimisation_step(lr, progress['step'])
                 progress['step'] += 1
                 progress['batch'] = batch_index
-                progress['epoch_loss_sum'] += window_loss
-                progress['epoch_sequences'] += window_sequences
-                step_loss = window_loss / window_sequences
-                history['steps'].append([progress['step'], step_loss, lr, grad_norm])
-                elapsed = max(time.time() - window_started, 1e-9)
+                progress['epoch_loss_sum'] += window.loss_sum
+                progress['epoch_sequences'] += window.sequences
+                entry = [progress['step'], window.mean_loss(), lr, grad_norm]
+                if window.metrics:
+                    entry.append(window.metric_values())
+                history['steps'].append(entry)
+                log_window.merge(window)
                 if bar is not None:
-                    bar.set_postfix(loss='{:.4f}'.format(step_loss), lr='{:.2e}'.format(lr),
-                                    seq_s='{:.1f}'.format(window_sequences / elapsed), refresh=False)
+                    bar.set_postfix(self._bar_values(history['steps'], window, lr), refresh=False)
                     bar.update(window_size)
-                window_loss, window_sequences, window_started = 0.0, 0, time.time()
-                if config.checkpoint_every and progress['step'] % config.checkpoint_every == 0 \
-                        and batch_index < num_batches:
+                if config.log_every and progress['step'] % config.log_every == 0:
+                    self._log_steps(progress['step'], total_steps, lr, log_window)
+                    log_window = _StepWindow()
+                window = _StepWindow()
+                finished = progress['step'] >= total_steps
+                mid_epoch = batch_index < num_batches and not finished
+                evaluate = mid_epoch and config.eval_every and progress['step'] % config.eval_every == 0
+                if evaluate:
+                    self._evaluate_at_step(epoch, progress['step'], dev, history)
+                if mid_epoch and (evaluate or (config.checkpoint_every
+                                               and progress['step'] % config.checkpoint_every == 0)):
                     progress['epoch_seconds'] = time.time() - started
                     self._save_checkpoint(progress, history, fingerprint)
+                    if evaluate:
+                        self._write_metrics(history)
                 if should_stop is not None and should_stop(dict(progress)):
                     if bar is not None:
                         bar.close()
                     return TrainingResult(history, progress['step'], True)
+                if finished:  # max_steps reached mid-epoch: the epoch ends here
+                    break
             if bar is not None:
                 bar.close()
             seconds = time.time() - started
+            finished = progress['step'] >= total_steps
             history['epochs'].append(self._end_of_epoch(epoch, progress, seconds, dev, history))
+            if config.eval_every and (finished or progress['step'] % config.eval_every == 0):
+                self._evaluate_at_step(epoch, progress['step'], dev, history)
             progress.update(epoch=epoch + 1, batch=0, epoch_loss_sum=0.0, epoch_sequences=0, epoch_seconds=0.0)
-            self._save_checkpoint(progress, history, train.fingerprint(epoch + 1) if epoch + 1 < config.epochs
-                                  else '')
+            more = not finished and epoch + 1 < num_epochs
+            self._save_checkpoint(progress, history, train.fingerprint(epoch + 1) if more else '')
             self._write_metrics(history)
+            if finished:
+                break
         return TrainingResult(history, progress['step'], False)
+
+    @staticmethod
+    def _bar_values(steps: List[list], window: '_StepWindow', lr: float) -> Dict[str, str]:
+        values = {'loss': '{:.4f}'.format(window.mean_loss())}
+        if window.metrics:  # single steps are noisy: the bar shows task metrics over the last steps
+            recent = [entry[4] for entry in steps[-RUNNING_WINDOW:]]
+            for name in window.metrics:
+                points = [r[name] for r in recent if r.get(name) is not None]
+                if points:
+                    values[name] = '{:.4f}'.format(sum(points) / len(points))
+        values.update(lr='{:.2e}'.format(lr), seq_s='{:.1f}'.format(window.sequences_per_second()))
+        return values
+
+    def _log_steps(self, step: int, total_steps: int, lr: float, window: '_StepWindow') -> None:
+        metrics = ''.join(', {} {:.4f}'.format(name, value) for name, value in window.metric_values().items()
+                          if value is not None)
+        self._log('step {}/{}: loss {:.4f}{}, lr {:.2e} ({:.1f} seq/s)'.format(
+            step, total_steps, window.mean_loss(), metrics, lr, window.sequences_per_second()))
+
+    def _evaluate_at_step(self, epoch: int, step: int, dev, history) -> None:
+        """``eval_every`` mode: evaluate now, record it in ``history['evaluations']``, keep the best model."""
+        if dev is None:  # nothing to compare on: the latest model is the one kept
+            history['best'] = {'epoch': epoch + 1, 'step': step, 'metric': None, 'value': None}
+            self._save_best()
+            return
+        started = time.time()
+        dev_metrics = self.task.evaluate(self.model, dev)
+        history['evaluations'].append({'step': step, 'epoch': epoch + 1, 'dev': dev_metrics,
+                                       'seconds': round(time.time() - started, 3)})
+        metric = getattr(self.task, 'metric', None)
+        if self._is_better(dev_metrics.get(metric) if metric else None, history['best']):
+            history['best'] = {'epoch': epoch + 1, 'step': step, 'metric': metric, 'value': dev_metrics[metric]}
+            self._save_best()
+        self._log('step {}/{}: dev {}'.format(step, history['total_steps'], ', '.join(
+            '{} {:.4f}'.format(k, v) for k, v in dev_metrics.items() if isinstance(v, float))))
 
     def _optimisation_step(self, lr: float, step: int) -> Optional[float]:
         """All-reduce, clip to ``max_grad_norm``, apply; returns the gradient norm before clipping."""
@@ -430,7 +519,9 @@ class Trainer:
         record = {'epoch': epoch + 1, 'step': progress['step'], 'train_loss': train_loss,
                   'seconds': round(seconds, 3),
                   'sequences_per_second': round(progress['epoch_sequences'] / max(seconds, 1e-9), 3)}
-        if dev is not None:
+        if self.config.eval_every:
+            pass  # evaluated on the step grid instead (_evaluate_at_step)
+        elif dev is not None:
             dev_metrics = self.task.evaluate(self.model, dev)
             record['dev'] = dev_metrics
             metric = getattr(self.task, 'metric', None)
@@ -442,7 +533,7 @@ class Trainer:
             history['best'] = {'epoch': epoch + 1, 'step': progress['step'], 'metric': None, 'value': None}
             self._save_best()
         self._log('epoch {}/{}: train loss {:.4f}{} ({:.0f} s, {:.1f} seq/s)'.format(
-            epoch + 1, self.config.epochs, train_loss,
+            epoch + 1, self._num_epochs, train_loss,
             ''.join(', dev {} {:.4f}'.format(k, v) for k, v in record.get('dev', {}).items()
                     if not k.startswith('f1_')),
             seconds, record['sequences_per_second']))
@@ -456,5 +547,44 @@ class Trainer:
         if not (self.config.progress and self.is_writer):
             return None
         from tqdm import tqdm
-        return tqdm(total=num_batches, initial=start, desc='epoch {}/{}'.format(epoch + 1, self.config.epochs),
+        return tqdm(total=num_batches, initial=start, desc='epoch {}/{}'.format(epoch + 1, self._num_epochs),
                     unit='batch', dynamic_ncols=True, leave=True)
+
+
+def _as_float(value) -> float:
+    return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
+
+
+class _StepWindow:
+    """Sums over a run of micro-batches: loss weighted by sequences, and the task's (numerator, denominator)s."""
+
+    def __init__(self):
+        self.loss_sum, self.sequences = 0.0, 0
+        self.metrics: Dict[str, List[float]] = {}
+        self.started = time.time()
+
+    def add(self, mean_loss: float, sequences: int, metrics=None) -> None:
+        self.loss_sum += mean_loss * sequences
+        self.sequences += sequences
+        for name, (numerator, denominator) in (metrics or {}).items():
+            sums = self.metrics.setdefault(name, [0.0, 0.0])
+            sums[0] += _as_float(numerator)
+            sums[1] += _as_float(denominator)
+
+    def merge(self, other: '_StepWindow') -> None:
+        self.loss_sum += other.loss_sum
+        self.sequences += other.sequences
+        for name, (numerator, denominator) in other.metrics.items():
+            sums = self.metrics.setdefault(name, [0.0, 0.0])
+            sums[0] += numerator
+            sums[1] += denominator
+
+    def mean_loss(self) -> float:
+        return self.loss_sum / max(1, self.sequences)
+
+    def metric_values(self) -> Dict[str, Optional[float]]:
+        return {name: (numerator / denominator if denominator else None)
+                for name, (numerator, denominator) in self.metrics.items()}
+
+    def sequences_per_second(self) -> float:
+        return self.sequences / max(time.time() - self.started, 1e-9)

@@ -142,3 +142,57 @@ def test_only_rank_zero_writes(tmp_path):
     Trainer(make_model(), LinearRegressionTask(), config, out_dir=tmp_path / 'rank0', rank=0, num_ranks=2,
             log=lines.append).fit(ListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), dev=(x, y))
     assert (tmp_path / 'rank0' / 'checkpoint.pkl').is_file() and len(lines) == 1
+
+
+class CountingTask(LinearRegressionTask):
+    """The toy task, also reporting a (numerator, denominator) metric: the share of predictions above 0."""
+
+    def loss(self, model, batch):
+        loss, sequences = super().loss(model, batch)
+        x, _ = batch
+        positive = (model(x).reshape((-1,)) > 0).sum()
+        return loss, sequences, {'positive': (positive, float(x.shape[0]))}
+
+
+def test_max_steps_ends_mid_epoch_and_the_schedule_spans_exactly_those_steps():
+    x, y = data(48)
+    batches = ListBatches([(x[i:i + 8], y[i:i + 8]) for i in range(0, 48, 8)])  # 6 steps per epoch
+    config = TrainingConfig(epochs=0, max_steps=10, learning_rate=0.1, warmup_ratio=0.2, schedule='linear',
+                            progress=False)
+    result = Trainer(make_model(), LinearRegressionTask(), config, log=print).fit(batches)
+    assert result.global_step == 10 and result.history['total_steps'] == 10
+    assert [(e['epoch'], e['step']) for e in result.history['epochs']] == [(1, 6), (2, 10)]
+    lrs = [s[2] for s in result.history['steps']]
+    assert lrs == pytest.approx([learning_rate_at(s, 10, 0.1, 2, 'linear') for s in range(10)])
+    assert lrs[-1] == pytest.approx(0.1 / 8)
+    # epochs and max_steps together: whichever ends first
+    short = TrainingConfig(epochs=1, max_steps=100, learning_rate=0.1, progress=False)
+    assert Trainer(make_model(), LinearRegressionTask(), short).plan(batches) == (1, 6)
+    with pytest.raises(ValueError, match='epochs must be at least 1'):
+        TrainingConfig(epochs=0)
+
+
+def test_eval_every_evaluates_on_the_step_grid_and_task_metrics_are_logged(tmp_path):
+    x, y = data(48)
+    batches = ListBatches([(x[i:i + 8], y[i:i + 8]) for i in range(0, 48, 8)])
+    config = TrainingConfig(epochs=2, learning_rate=0.05, eval_every=4, log_every=3, checkpoint_every=100,
+                            progress=False)
+    lines = []
+    result = Trainer(make_model(), CountingTask(), config, out_dir=tmp_path, log=lines.append).fit(
+        batches, dev=(x, y))
+    evaluations = result.history['evaluations']
+    assert [e['step'] for e in evaluations] == [4, 8, 12]  # every 4 steps and after the last
+    best = max(evaluations, key=lambda e: e['dev']['neg_mse'])
+    assert result.best['step'] == best['step'] and result.best['value'] == best['dev']['neg_mse']
+    assert all('dev' not in e for e in result.history['epochs'])
+    assert [line.split(':')[0] for line in lines if line.startswith('step') and 'loss' in line] == \
+        ['step 3/12', 'step 6/12', 'step 9/12', 'step 12/12']
+    # each step's metric is the share of positive predictions over its 8 examples (numerator / denominator)
+    values = [s[4]['positive'] for s in result.history['steps']]
+    assert len(values) == 12 and all(v in [k / 8 for k in range(9)] for v in values)
+    # an evaluation mid-epoch also writes a checkpoint, so best/ and the checkpoint agree
+    stopped = Trainer(make_model(), CountingTask(), config, out_dir=tmp_path / 'stopped', log=print).fit(
+        batches, dev=(x, y), should_stop=lambda progress: progress['step'] == 5)
+    checkpoint = read_checkpoint(tmp_path / 'stopped' / 'checkpoint.pkl')
+    assert stopped.interrupted and checkpoint['progress']['step'] == 4
+    assert [e['step'] for e in checkpoint['history']['evaluations']] == [4]

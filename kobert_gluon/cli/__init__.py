@@ -9,7 +9,7 @@ import sys
 
 from ..artifact_store import ArtifactError
 
-COMMAND_MODULES = ('store', 'text', 'onnx', 'finetune', 'pretraining_data')
+COMMAND_MODULES = ('store', 'text', 'onnx', 'finetune', 'pretraining_data', 'pretrain')
 
 
 class UsageError(Exception):

@@ -4,21 +4,17 @@ import sys
 from pathlib import Path
 
 from . import UsageError
+from .run_options import TRAINING_SETTING_PATHS, add_run_folder_args, add_training_args, settings_document
 
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
-_SETTING_PATHS = {
+_SETTING_PATHS = dict({
     'train': 'train', 'dev': 'dev', 'model': 'model', 'from_scratch': 'from_scratch', 'dropout': 'dropout',
     'num_layers': 'model_overrides.num_layers', 'units': 'model_overrides.units',
     'hidden_size': 'model_overrides.hidden_size', 'num_heads': 'model_overrides.num_heads',
     'max_seq_length': 'max_seq_length', 'batch_size': 'batch_size', 'eval_batch_size': 'eval_batch_size',
     'max_train_rows': 'max_train_rows', 'max_dev_rows': 'max_dev_rows', 'dev_fraction': 'dev_fraction',
-    'skip_bad_rows': 'skip_bad_rows',
-    'num_workers': 'num_workers', 'epochs': 'training.epochs', 'lr': 'training.learning_rate',
-    'warmup_ratio': 'training.warmup_ratio', 'schedule': 'training.schedule',
-    'weight_decay': 'training.weight_decay', 'max_grad_norm': 'training.max_grad_norm',
-    'accumulate': 'training.accumulate', 'seed': 'training.seed', 'optimizer': 'training.optimizer',
-    'checkpoint_every': 'training.checkpoint_every', 'progress': 'training.progress',
-}
+    'skip_bad_rows': 'skip_bad_rows', 'num_workers': 'num_workers',
+}, **TRAINING_SETTING_PATHS)
 
 
 def _column(value):
@@ -84,29 +80,12 @@ def register(subparsers):
     model.add_argument('--num-heads', type=int)
     model.add_argument('--dropout', type=float, help='dropout of the encoder and the head')
     model.add_argument('--max-seq-length', type=int, help='tokens per example incl. [CLS]/[SEP] (default 128)')
-    train = finetune.add_argument_group('training')
-    train.add_argument('--epochs', type=int, help='default 3')
+    from ..trainer import TrainingConfig
+    train = add_training_args(finetune, TrainingConfig())
     train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default 32)')
     train.add_argument('--eval-batch-size', type=int, help='default 64')
-    train.add_argument('--lr', type=float, help='peak learning rate (default 5e-5)')
-    train.add_argument('--warmup-ratio', type=float, help='share of steps with linear warmup (default 0.1)')
-    train.add_argument('--schedule', choices=('linear', 'cosine', 'constant'), help='decay after warmup')
-    train.add_argument('--weight-decay', type=float, help='default 0.01 (never on biases and LayerNorm)')
-    train.add_argument('--max-grad-norm', type=float, help='global gradient-norm clipping, 0 = off (default 1)')
-    train.add_argument('--accumulate', type=int, help='micro-batches per optimisation step (default 1)')
-    train.add_argument('--optimizer', help='MXNet optimizer name (default bertadam, i.e. AdamW)')
-    train.add_argument('--seed', type=int, help='seed for initial weights, data order and dropout (default 0)')
     train.add_argument('--num-workers', type=int, help='DataLoader worker processes (default 0)')
-    train.add_argument('--checkpoint-every', type=int,
-                       help='also write a resumable checkpoint every N steps (default: epoch ends only)')
-    train.add_argument('--no-progress', dest='progress', action='store_false', default=None,
-                       help='no progress bar')
-    run = finetune.add_argument_group('run folder')
-    run.add_argument('--out', required=True, help='run folder (created; see README for its contents)')
-    mode = run.add_mutually_exclusive_group()
-    mode.add_argument('--overwrite', action='store_true', help='replace an existing run in --out')
-    mode.add_argument('--resume', action='store_true',
-                      help='continue the interrupted run in --out (settings come from its run.json)')
+    add_run_folder_args(finetune)
     finetune.set_defaults(func=run_finetune)
 
     evaluate = subparsers.add_parser('evaluate', help='metrics of a fine-tuned model on a labeled file')
@@ -169,38 +148,24 @@ def _task_from_args(args):
     return TaskSpec(name='custom', kind=kind, metric=metric, table=TableSpec(**table_changes), **task_changes)
 
 
-def _set_path(document, dotted, value):
-    keys = dotted.split('.')
-    for key in keys[:-1]:
-        document = document.setdefault(key, {})
-    document[keys[-1]] = value
-
-
 def _settings_from_args(args):
-    from ..finetuning import FinetuneSettings, RUN_FILE
+    from ..finetuning import FinetuneSettings
     from ..trainer import TrainingConfig
     task = _task_from_args(args)
-    if args.resume:
-        run_file = Path(args.out) / RUN_FILE
-        if not run_file.is_file():
-            raise UsageError('--resume: {} has no {}; there is no run to continue'.format(args.out, RUN_FILE))
-        document = json.loads(run_file.read_text(encoding='utf-8'))['settings']
-    else:
+    new_run = None
+    if not args.resume:
         if task is None:
             raise UsageError('say what to learn: --task NAME, or --text-column/--label-column for your own file')
-        document = {'task': task.to_dict(), 'training': TrainingConfig().to_dict()}
+        new_run = {'task': task.to_dict(), 'training': TrainingConfig().to_dict()}
         if args.data_dir:
             for split in ('train', 'dev'):
                 if getattr(args, split) is None and split in task.files:
                     setattr(args, split, str(Path(args.data_dir) / task.files[split]))
         if args.train is None:
             raise UsageError('--train is required (or --data-dir with a ready-made --task)')
+    document = settings_document(args, _SETTING_PATHS, new_run)
     if task is not None:
         document['task'] = task.to_dict()
-    for option, dotted in _SETTING_PATHS.items():
-        value = getattr(args, option)
-        if value is not None:
-            _set_path(document, dotted, value)
     if not args.resume and document.get('model_overrides') and not document.get('from_scratch'):
         raise UsageError('--num-layers/--units/--hidden-size/--num-heads change the model\'s shape, which only '
                          'works with --from-scratch')

@@ -1,0 +1,97 @@
+"""Options every training command shares (the trainer's settings, the run folder) and how they become settings.
+
+A command keeps a map ``option -> dotted place in its settings document`` (``'lr': 'training.learning_rate'``).
+A new run starts from the command's default document; ``--resume`` starts from the run's ``run.json``, so only
+the options given on the command line change anything, and a resumed run that changes a result-relevant
+setting is refused by the run-folder rules.
+"""
+from typing import Any, Dict
+
+from . import UsageError
+
+# Options of the trainer's TrainingConfig (added by add_training_args) -> place in a settings document.
+TRAINING_SETTING_PATHS = {
+    'epochs': 'training.epochs', 'max_steps': 'training.max_steps', 'lr': 'training.learning_rate',
+    'warmup_ratio': 'training.warmup_ratio', 'schedule': 'training.schedule',
+    'weight_decay': 'training.weight_decay', 'max_grad_norm': 'training.max_grad_norm',
+    'accumulate': 'training.accumulate', 'seed': 'training.seed', 'optimizer': 'training.optimizer',
+    'checkpoint_every': 'training.checkpoint_every', 'eval_every': 'training.eval_every',
+    'log_every': 'training.log_every', 'progress': 'training.progress',
+}
+
+
+def _default(value, zero_means=None):
+    return zero_means if (value == 0 and zero_means) else value
+
+
+def add_training_args(parser, defaults):
+    """The trainer's options in a 'training' group; ``defaults`` (a TrainingConfig) only feeds the help texts.
+
+    Returns the group, for command-specific additions. Options default to None: "not given".
+    """
+    group = parser.add_argument_group('training')
+    group.add_argument('--epochs', type=int, help='passes over the data (default {}); with --max-steps too, '
+                       'training stops at whichever limit comes first'.format(
+                           _default(defaults.epochs, 'as many as --max-steps needs')))
+    group.add_argument('--max-steps', type=int, help='stop after N optimisation steps; the schedule spans them '
+                       '(default {})'.format(_default(defaults.max_steps, 'no limit')))
+    group.add_argument('--lr', type=float, help='peak learning rate (default {:g})'.format(defaults.learning_rate))
+    group.add_argument('--warmup-ratio', type=float,
+                       help='share of steps with linear warmup (default {:g})'.format(defaults.warmup_ratio))
+    group.add_argument('--schedule', choices=('linear', 'cosine', 'constant'),
+                       help='decay after warmup (default {})'.format(defaults.schedule))
+    group.add_argument('--weight-decay', type=float, help='default {:g} (never on biases and LayerNorm)'
+                       .format(defaults.weight_decay))
+    group.add_argument('--max-grad-norm', type=float, help='global gradient-norm clipping, 0 = off (default {:g})'
+                       .format(defaults.max_grad_norm))
+    group.add_argument('--accumulate', type=int, help='micro-batches per optimisation step (default {})'
+                       .format(defaults.accumulate))
+    group.add_argument('--optimizer', help='MXNet optimizer name (default {}{})'.format(
+        defaults.optimizer, ', i.e. AdamW' if defaults.optimizer == 'bertadam' else ''))
+    group.add_argument('--seed', type=int, help='seed for initial weights, data order and dropout (default {})'
+                       .format(defaults.seed))
+    group.add_argument('--checkpoint-every', type=int, help='also write a resumable checkpoint every N steps '
+                       '(default: {})'.format(defaults.checkpoint_every or 'epoch ends only'))
+    group.add_argument('--eval-every', type=int, help='evaluate on dev (and keep the best model) every N steps '
+                       'and after the last, instead of at epoch ends (default: {})'
+                       .format(defaults.eval_every or 'epoch ends'))
+    group.add_argument('--log-every', type=int, help='log the mean loss and metrics of every N steps '
+                       '(default: {})'.format(defaults.log_every or 'off'))
+    group.add_argument('--no-progress', dest='progress', action='store_false', default=None,
+                       help='no progress bar')
+    return group
+
+
+def add_run_folder_args(parser):
+    run = parser.add_argument_group('run folder')
+    run.add_argument('--out', required=True, help='run folder (created; see README for its contents)')
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument('--overwrite', action='store_true', help='replace an existing run in --out')
+    mode.add_argument('--resume', action='store_true',
+                      help='continue the interrupted run in --out (settings come from its run.json)')
+    return run
+
+
+def set_path(document: Dict[str, Any], dotted: str, value) -> None:
+    keys = dotted.split('.')
+    for key in keys[:-1]:
+        document = document.setdefault(key, {})
+    document[keys[-1]] = value
+
+
+def settings_document(args, setting_paths: Dict[str, str], new_run: Dict[str, Any]) -> Dict[str, Any]:
+    """The settings document the options describe: ``new_run`` (or, with --resume, the run's saved settings)
+    with every given option written to its place."""
+    if args.resume:
+        from ..run_folder import read_run_settings
+        try:
+            document = read_run_settings(args.out)
+        except FileNotFoundError as err:
+            raise UsageError('--resume: {}'.format(err)) from None
+    else:
+        document = new_run
+    for option, dotted in setting_paths.items():
+        value = getattr(args, option)
+        if value is not None:
+            set_path(document, dotted, value)
+    return document

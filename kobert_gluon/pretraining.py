@@ -1,0 +1,292 @@
+"""BERT pretraining (masked LM + next-sentence prediction) on prepared shards, with the one Trainer.
+
+This module supplies what is specific to pretraining and leaves the loop to :class:`~.trainer.Trainer`:
+
+* :class:`PretrainingTask` -- the trainer's task: MLM cross-entropy over the masked positions (weighted by
+  ``masked_lm_weights``, so padding predictions count for nothing) plus NSP cross-entropy; MLM/NSP loss and
+  accuracy per step and on dev;
+* :func:`build_pretraining_model` -- a ``BERTModel`` with pooler, MLM decoder and NSP classifier: a registered
+  model's pretrained weights, a saved model folder (continue pretraining), or random weights of any size;
+* :func:`pretrain` -- checks data and vocabulary agree, holds out dev chunks, runs the trainer in a run folder.
+
+A run folder (``out``)::
+
+    run.json         settings and the data split (training / dev shards and instance counts)
+    checkpoint.pkl   the latest resumable state (see trainer.py)
+    metrics.json     per-step loss, MLM/NSP loss and accuracy, learning rate, gradient norm; dev evaluations
+    training.png     those curves
+    best/            the model with the lowest dev loss (the latest without dev data): a model folder with all
+                     heads (``get_model('out/best')``), ready for ``kobert-gluon finetune --model out/best``
+"""
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import mxnet as mx
+import numpy as np
+
+from . import model_folder
+from .pretraining_batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
+from .pretraining_data import MANIFEST_FILE, PretrainingData
+from .run_folder import RUN_FILE, prepare_run_folder, read_run_settings, settings_differences, write_json
+from .trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+
+__all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',
+           'pretraining_training_config']
+
+# Settings that may change between an interrupted run and its resumption without changing the result.
+_RESUMABLE_CHANGES = RESULT_NEUTRAL_SETTINGS
+
+
+def pretraining_training_config(**changes) -> TrainingConfig:
+    """Pretraining's defaults: step-based (``max_steps``, ``epochs=0``), BERT's peak rate 1e-4, 1 % warmup,
+    evaluation and checkpoint every 1,000 steps, a log line every 100."""
+    values = dict(epochs=0, max_steps=10000, learning_rate=1e-4, warmup_ratio=0.01, eval_every=1000,
+                  checkpoint_every=1000, log_every=100)
+    values.update(changes)
+    return TrainingConfig(**values)
+
+
+@dataclass
+class PretrainSettings:
+    """Everything that defines a pretraining run (saved as ``run.json``; plain data).
+
+    ``data``: a folder from ``create_pretraining_data``. ``model``: a registered name (its pretrained weights,
+    or with ``from_scratch`` its architecture with random weights and ``model_overrides`` such as
+    ``num_layers=4, units=192, hidden_size=768, num_heads=3, max_length=128``) or a saved model folder with
+    decoder and classifier heads (continue pretraining). ``vocab``: a ``build_vocab`` folder, for from-scratch
+    models only (default: the model's own vocabulary). Dev: the last ``dev_chunks`` chunks of ``data`` (whole
+    chunks: no document is in both), or all of ``dev_data``; at most ``max_dev_instances`` are evaluated.
+    ``param_dtype`` is the saved model's parameter type (``'float16'`` halves the folder).
+    """
+    data: str
+    model: str = 'kobert-base'
+    from_scratch: bool = False
+    vocab: Optional[str] = None
+    model_overrides: Dict[str, Any] = field(default_factory=dict)
+    dropout: Optional[float] = None
+    dev_data: Optional[str] = None
+    dev_chunks: int = 1
+    max_dev_instances: int = 5000
+    batch_size: int = 64
+    eval_batch_size: int = 128
+    bucket_window: int = 50
+    param_dtype: str = 'float32'
+    training: TrainingConfig = field(default_factory=pretraining_training_config)
+
+    def __post_init__(self):
+        if isinstance(self.training, dict):
+            self.training = TrainingConfig(**self.training)
+        self.data = str(self.data)
+        for name in ('batch_size', 'eval_batch_size', 'bucket_window', 'max_dev_instances'):
+            if getattr(self, name) < 1:
+                raise ValueError('{} must be positive, got {}'.format(name, getattr(self, name)))
+        if self.dev_chunks < 0:
+            raise ValueError('dev_chunks must be >= 0, got {}'.format(self.dev_chunks))
+        if self.param_dtype not in ('float32', 'float16'):
+            raise ValueError("param_dtype must be 'float32' or 'float16', got {!r}".format(self.param_dtype))
+        if self.model_overrides and not self.from_scratch:
+            raise ValueError('model size options ({}) change the weights\' shapes, which only works from scratch'
+                             .format(', '.join(sorted(self.model_overrides))))
+        if self.vocab is not None and not self.from_scratch:
+            raise ValueError('a vocabulary folder only goes with a from-scratch model: a pretrained model keeps '
+                             'the vocabulary its weights were trained with')
+
+    def to_dict(self) -> Dict[str, Any]:
+        values = asdict(self)
+        values['training'] = self.training.to_dict()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> 'PretrainSettings':
+        return cls(**values)
+
+
+def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folder=None, model_overrides=None,
+                            dropout=None, seed=0, ctx=None):
+    """A ``BERTModel`` with pooler, MLM decoder and NSP classifier; returns ``(model, vocab, tokenizer path)``.
+
+    From scratch, the registered ``model`` gives the architecture, ``model_overrides`` change its size and
+    ``vocab_folder`` (a ``build_vocab`` folder) the vocabulary; the weights follow ``seed``.
+    """
+    from .bert_config import build_bert
+    from .model_zoo import get_model, get_model_spec, initialize_random, list_models, resolve_tokenizer_files
+    ctx = ctx or mx.cpu()
+    overrides = dict(model_overrides or {})
+    if dropout is not None:
+        overrides['dropout'] = dropout
+    heads = dict(use_pooler=True, use_decoder=True, use_classifier=True)
+    if not from_scratch:
+        bert, vocab = get_model(model, pretrained=True, ctx=ctx, **heads, **overrides)
+        return bert, vocab, resolve_tokenizer_files(model)[0]
+    if model not in list_models():
+        raise ValueError('--from-scratch builds a registered architecture ({}); {} is not one (a model folder? '
+                         'leave out --from-scratch to continue pretraining it)'.format(', '.join(list_models()), model))
+    if vocab_folder is None:
+        tokenizer_path, vocab = resolve_tokenizer_files(model)
+    else:
+        from .vocab_builder import read_vocab_folder
+        tokenizer_path, vocab = read_vocab_folder(vocab_folder)
+    # build_bert directly rather than get_model: a new vocabulary changes vocab_size, which get_model checks
+    # against the registered model's own vocabulary.
+    config = get_model_spec(model).config.replace(vocab_size=len(vocab), **overrides)
+    bert = build_bert(config, **heads)
+    initialize_random(bert, ctx, seed=seed)
+    return bert, vocab, tokenizer_path
+
+
+def _scalar(value) -> float:
+    return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
+
+
+class PretrainingTask:
+    """The trainer's task for a ``BERTModel`` with decoder and classifier on :mod:`.pretraining_batches` batches.
+
+    Loss = MLM loss + NSP loss as in BERT: the MLM cross-entropy is summed over the predictions weighted by
+    ``masked_lm_weights`` and divided by the sum of the weights; the NSP cross-entropy is averaged over the
+    sequences. The best model is the one with the lowest dev ``loss`` (their sum).
+    """
+    metric = 'loss'
+    higher_is_better = False
+
+    def __init__(self, vocab=None, tokenizer_path=None, saved_info: Optional[Dict[str, Any]] = None,
+                 param_dtype='float32', ctx=None):
+        self.vocab = vocab
+        self.tokenizer_path = tokenizer_path
+        self.saved_info = saved_info or {}
+        self.param_dtype = param_dtype
+        self.ctx = ctx or mx.cpu()
+        self._cross_entropy = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+
+    def _losses(self, model, batch):
+        """Per-prediction MLM and per-sequence NSP cross-entropies, with what is needed to score them."""
+        (input_ids, segment_ids, valid_length, positions, masked_ids, weights,
+         nsp_labels) = [x.as_in_context(self.ctx) for x in batch]
+        outputs = model(input_ids, segment_ids, valid_length, positions)
+        nsp_logits, mlm_logits = outputs[-2], outputs[-1]
+        vocab_size = mlm_logits.shape[-1]
+        mlm_ce = self._cross_entropy(mlm_logits.reshape((-1, vocab_size)), masked_ids.reshape((-1,)))
+        nsp_ce = self._cross_entropy(nsp_logits, nsp_labels)
+        return mlm_ce, nsp_ce, mlm_logits, nsp_logits, masked_ids, weights.reshape((-1,)), nsp_labels
+
+    @staticmethod
+    def _sums(mlm_ce, nsp_ce, mlm_logits, nsp_logits, masked_ids, weights, nsp_labels):
+        """``{metric: (numerator, denominator)}`` of one batch (detached: scoring is not part of the graph)."""
+        mlm_ce, nsp_ce = mlm_ce.detach(), nsp_ce.detach()
+        predicted = mx.nd.argmax(mlm_logits.detach(), axis=-1).reshape((-1,))
+        mlm_correct = ((predicted == masked_ids.reshape((-1,)).astype('float32')) * weights).sum()
+        nsp_correct = (mx.nd.argmax(nsp_logits.detach(), axis=-1) == nsp_labels.astype('float32')).sum()
+        predictions, sequences = weights.sum(), float(nsp_ce.shape[0])
+        return {'mlm_loss': ((mlm_ce * weights).sum(), predictions), 'mlm_accuracy': (mlm_correct, predictions),
+                'nsp_loss': (nsp_ce.sum(), sequences), 'nsp_accuracy': (nsp_correct, sequences)}
+
+    def loss(self, model, batch):
+        parts = self._losses(model, batch)
+        mlm_ce, nsp_ce, weights = parts[0], parts[1], parts[5]
+        # + 1e-8: a batch whose predictions all have weight 0 contributes no MLM loss instead of NaN
+        mlm_loss = (mlm_ce * weights).sum() / (weights.sum() + 1e-8)
+        loss = mlm_loss + nsp_ce.mean()
+        return loss, int(nsp_ce.shape[0]), self._sums(*parts)
+
+    def evaluate(self, model, data: PretrainingEvalBatches) -> Dict[str, float]:
+        totals: Dict[str, List[float]] = {}
+        for batch in data.batches():
+            for name, (numerator, denominator) in self._sums(*self._losses(model, batch)).items():
+                sums = totals.setdefault(name, [0.0, 0.0])
+                sums[0] += _scalar(numerator)
+                sums[1] += _scalar(denominator)
+        metrics = {name: numerator / denominator for name, (numerator, denominator) in totals.items()}
+        metrics['loss'] = metrics['mlm_loss'] + metrics['nsp_loss']
+        metrics['mlm_perplexity'] = float(np.exp(min(metrics['mlm_loss'], 50.0)))
+        return metrics
+
+    def save_best(self, model, folder):
+        model_folder.save_model(model, self.vocab, folder, self.tokenizer_path, param_dtype=self.param_dtype,
+                                extra={'pretraining': self.saved_info}, overwrite=True)
+
+
+@dataclass
+class PretrainResult:
+    out_dir: Path
+    history: Dict[str, Any]
+    interrupted: bool
+
+    @property
+    def best(self) -> Optional[Dict[str, Any]]:
+        return self.history.get('best')
+
+    @property
+    def model_dir(self) -> Path:
+        return self.out_dir / BEST_FOLDER
+
+
+def _data_digest(data: PretrainingData) -> str:
+    return hashlib.sha256((data.folder / MANIFEST_FILE).read_bytes()).hexdigest()
+
+
+def _shard_report(shards: List[ShardFile]) -> Dict[str, Any]:
+    return {'shards': [s.path.name for s in shards], 'chunks': sorted({s.chunk for s in shards}),
+            'instances': sum(s.instances for s in shards)}
+
+
+def _dev_shards(settings: PretrainSettings, data: PretrainingData, vocab):
+    """``(training shards, dev shards or [], where dev comes from)``."""
+    if settings.dev_data:
+        dev_data = PretrainingData(settings.dev_data)
+        dev_data.check_vocab(vocab)
+        return shard_files(data), shard_files(dev_data), str(dev_data.folder)
+    if settings.dev_chunks == 0:
+        return shard_files(data), [], None
+    train, dev = split_dev_chunks(data, settings.dev_chunks)
+    return train, dev, str(data.folder)
+
+
+def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: bool = False,
+             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Callable[[str], None] = print,
+             ctx=None, rank: int = 0, num_ranks: int = 1) -> PretrainResult:
+    """Pretrain as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
+
+    An existing non-empty ``out`` is refused unless ``overwrite`` (it must be a previous run folder) or
+    ``resume`` (continue from its checkpoint; the settings must match ``run.json``).
+    """
+    out = Path(out)
+    ctx = ctx or mx.cpu()
+    data = PretrainingData(settings.data)  # before touching out: a wrong --data must not create a folder
+    prepare_run_folder(out, resume, overwrite, kind='pretraining')
+    if resume:
+        differences = settings_differences(read_run_settings(out), settings.to_dict(), _RESUMABLE_CHANGES)
+        if differences:
+            raise ValueError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
+    model, vocab, tokenizer_path = build_pretraining_model(
+        settings.model, settings.from_scratch, settings.vocab, settings.model_overrides, settings.dropout,
+        seed=settings.training.seed, ctx=ctx)
+    data.check_vocab(vocab)
+    config = model.kobert_config
+    if data.options.max_seq_length > config.max_length:
+        raise ValueError('{} holds sequences of up to {} tokens but the model has only {} positions (max_length)'
+                         .format(data.folder, data.options.max_seq_length, config.max_length))
+    train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
+    train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
+                               bucket_window=settings.bucket_window, num_ranks=num_ranks, rank=rank,
+                               data_digest=_data_digest(data), ctx=ctx)
+    dev = (PretrainingEvalBatches(dev_shards, settings.eval_batch_size, settings.max_dev_instances, ctx=ctx)
+           if dev_shards else None)
+    log('training on {:,} instances in {} shards; dev: {}'.format(
+        len(train), len(train_shards), '{:,} instances of {}'.format(len(dev), dev_source) if dev else 'none'))
+    if not resume and rank == 0:
+        write_json(out / RUN_FILE, {
+            'settings': settings.to_dict(),
+            'model': {'bert': config.to_dict(), 'parameters': config.num_parameters(True, True, True)},
+            'data': {'folder': str(data.folder), 'max_seq_length': data.options.max_seq_length,
+                     'train': _shard_report(train_shards),
+                     'dev': dict(_shard_report(dev_shards), source=dev_source, evaluated=len(dev))
+                     if dev else None},
+        })
+    saved_info = {'data': str(data.folder), 'max_seq_length': data.options.max_seq_length,
+                  'vocab_sha256': data.manifest['vocab']['sha256']}
+    task = PretrainingTask(vocab, tokenizer_path, saved_info, settings.param_dtype, ctx=ctx)
+    model.hybridize()
+    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, rank=rank, num_ranks=num_ranks)
+    result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
+    return PretrainResult(out, result.history, result.interrupted)
