@@ -189,10 +189,11 @@ def run_finetune(args):
 # ----- evaluate / predict ------------------------------------------------------------------------------------
 def _load(args):
     from ..finetuning import FineTunedModel
-    path = Path(args.model)
-    if not path.exists():
-        raise UsageError('--model {}: no such folder'.format(path))
-    return FineTunedModel.load(path)
+    from ..model_zoo import list_models
+    if args.model not in list_models() and not Path(args.model).exists():
+        raise UsageError('--model {}: no such folder, and not a registered model ({})'
+                         .format(args.model, ', '.join(list_models())))
+    return FineTunedModel.load(args.model)
 
 
 def _table_for(args, model, with_label):
