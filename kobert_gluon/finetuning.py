@@ -29,7 +29,7 @@ from . import model_folder, run_folder
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
 from .heads import SequenceClassifier, SequenceRegressor
 from .metrics import classification_metrics, regression_metrics
-from .run_folder import RUN_FILE, prepare_run_folder, read_run_settings, write_json
+from .run_folder import RUN_FILE, RunResult, prepare_run_folder, read_run_settings, write_json
 from .text_batches import TextBatches
 from .trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
@@ -188,19 +188,7 @@ class SequenceTask:
                                 extra={'finetuning': self.saved_info}, overwrite=True)
 
 
-@dataclass
-class FinetuneResult:
-    out_dir: Path
-    history: Dict[str, Any]
-    interrupted: bool
-
-    @property
-    def best(self) -> Optional[Dict[str, Any]]:
-        return self.history.get('best')
-
-    @property
-    def model_dir(self) -> Path:
-        return self.out_dir / BEST_FOLDER
+FinetuneResult = RunResult  # kept as a name of its own: it is what the public API returns
 
 
 def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[LabeledTable], List[str]]:

@@ -29,7 +29,8 @@ import numpy as np
 from . import model_folder
 from .pretraining_batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
 from .pretraining_data import MANIFEST_FILE, PretrainingData
-from .run_folder import RUN_FILE, prepare_run_folder, read_run_settings, settings_differences, write_json
+from .run_folder import (RUN_FILE, RunResult, prepare_run_folder, read_run_settings, settings_differences,
+                         write_json)
 from .trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',
@@ -206,19 +207,7 @@ class PretrainingTask:
                                 extra={'pretraining': self.saved_info}, overwrite=True)
 
 
-@dataclass
-class PretrainResult:
-    out_dir: Path
-    history: Dict[str, Any]
-    interrupted: bool
-
-    @property
-    def best(self) -> Optional[Dict[str, Any]]:
-        return self.history.get('best')
-
-    @property
-    def model_dir(self) -> Path:
-        return self.out_dir / BEST_FOLDER
+PretrainResult = RunResult  # kept as a name of its own: it is what the public API returns
 
 
 def _data_digest(data: PretrainingData) -> str:

@@ -12,7 +12,8 @@ This module owns the rules every kind of run follows:
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Dict, Iterable, List
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional
 
 from .trainer import BEST_FOLDER, CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 
@@ -84,3 +85,19 @@ def settings_differences(old: Dict[str, Any], new: Dict[str, Any], result_neutra
     neutral = set(result_neutral)
     return ['{}: {!r} -> {!r}'.format(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b))
             if a.get(k) != b.get(k) and k.split('.')[-1] not in neutral]
+
+
+@dataclass
+class RunResult:
+    """What a training run (fine-tuning or pretraining) left: its folder, its history, whether it was stopped."""
+    out_dir: Path
+    history: Dict[str, Any]
+    interrupted: bool
+
+    @property
+    def best(self) -> Optional[Dict[str, Any]]:
+        return self.history.get('best')
+
+    @property
+    def model_dir(self) -> Path:
+        return self.out_dir / BEST_FOLDER

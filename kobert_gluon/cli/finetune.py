@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 from . import UsageError
-from .run_options import TRAINING_SETTING_PATHS, add_run_folder_args, add_training_args, settings_document
+from .run_options import (TRAINING_SETTING_PATHS, add_run_folder_args, add_training_args, print_run_result,
+                          settings_document)
 
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -177,12 +178,7 @@ def run_finetune(args):
     settings = _settings_from_args(args)
     result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite,
                       log=lambda line: print(line, file=sys.stderr))
-    best = result.best
-    if best and best.get('metric'):
-        print('best dev {} {:.4f} at epoch {}; model: {}'.format(best['metric'], best['value'], best['epoch'],
-                                                                result.model_dir))
-    else:
-        print('model: {}'.format(result.model_dir))
+    print_run_result(result, 'epoch')
     return 0
 
 

@@ -95,3 +95,13 @@ def settings_document(args, setting_paths: Dict[str, str], new_run: Dict[str, An
         if value is not None:
             set_path(document, dotted, value)
     return document
+
+
+def print_run_result(result, unit: str) -> None:
+    """The last line of a training command: the best dev figure (at which epoch or step) and the model folder."""
+    best = result.best
+    if best and best.get('metric'):
+        print('best dev {} {:.4f} at {} {}; model: {}'.format(best['metric'], best['value'], unit, best[unit],
+                                                              result.model_dir))
+    else:
+        print('model: {}'.format(result.model_dir))
