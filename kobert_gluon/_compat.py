@@ -16,7 +16,8 @@ import warnings
 MIN_BAD_NUMPY = (1, 24)
 
 
-def _version_tuple(text):
+def version_tuple(text):
+    """``'1.23.5'`` -> ``(1, 23)``: the major and minor release, ignoring suffixes such as ``rc1``."""
     parts = []
     for piece in text.split('.')[:2]:
         digits = ''.join(ch for ch in piece if ch.isdigit())
@@ -26,7 +27,7 @@ def _version_tuple(text):
 
 def check_numpy():
     import numpy
-    if _version_tuple(numpy.__version__) >= MIN_BAD_NUMPY:
+    if version_tuple(numpy.__version__) >= MIN_BAD_NUMPY:
         raise ImportError(
             'kobert_gluon needs numpy < 1.24 because mxnet 1.9.1 uses np.bool, but numpy {} is installed. '
             'Run: pip install "numpy==1.23.5"'.format(numpy.__version__))

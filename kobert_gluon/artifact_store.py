@@ -19,7 +19,6 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -27,6 +26,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .atomic_files import temporary_sibling
 
 __all__ = [
     'Artifact', 'ArtifactError', 'ArtifactNotFoundError', 'ChecksumMismatchError', 'MANIFEST',
@@ -238,26 +239,21 @@ def fetch(name: str, cachedir=None, mirror=None) -> Path:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ArtifactError('cannot create the cache folder {}: {}'.format(root, err)) from err
-        fd, tmp_name = tempfile.mkstemp(prefix='.' + artifact.name + '.', suffix='.part', dir=root)
-        os.close(fd)
-        tmp = Path(tmp_name)
         try:
-            _copy_into(source, tmp, artifact.name)
-            problem = _verify(artifact, tmp)
-            if problem is not None:
-                failures.append('{}: {}, not used'.format(source, problem))
-                continue
-            os.replace(tmp, dest)
-            return dest
+            with temporary_sibling(dest, suffix='.part') as tmp:
+                _copy_into(source, tmp, artifact.name)
+                problem = _verify(artifact, tmp)
+                if problem is not None:
+                    failures.append('{}: {}, not used'.format(source, problem))
+                    continue
+                os.replace(tmp, dest)
+                return dest
         except FileNotFoundError:
             failures.append('{}: no such file'.format(source))
         except urllib.error.HTTPError as err:
             failures.append('{}: HTTP {} {}'.format(source, err.code, err.reason))
         except (urllib.error.URLError, OSError) as err:
             failures.append('{}: {}'.format(source, getattr(err, 'reason', None) or err))
-        finally:
-            if tmp.exists():
-                tmp.unlink()
     raise ArtifactNotFoundError(_not_found_message(artifact, root, failures))
 
 

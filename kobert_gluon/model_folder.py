@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Optional
 
 import mxnet as mx
 
+from .atomic_files import ordinary_folder_mode
 from .bert_config import BertConfig, build_bert
 from .tokenization import load_vocab, vocab_to_json_file
 
@@ -76,9 +77,7 @@ def write_folder_atomically(folder, write: Callable[[Path], None], overwrite=Fal
                               '(--overwrite)'.format(folder))
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix='.{}.tmp-'.format(folder.name), dir=folder.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private (0700); the result should be an ordinary folder
+    ordinary_folder_mode(tmp)
     try:
         write(tmp)
         if folder.is_dir():

@@ -21,7 +21,6 @@ import importlib.util
 import json
 import os
 import re
-import tempfile
 import warnings
 from pathlib import Path
 from typing import List, Sequence
@@ -33,6 +32,8 @@ from mxnet.gluon import HybridBlock
 from mxnet.gluon.parameter import DeferredInitializationError
 
 from . import artifact_store, onnx_graph
+from ._compat import version_tuple as _version_tuple
+from .atomic_files import temporary_sibling
 from .heads import SequenceClassifier, SequenceRegressor
 
 __all__ = ['OnnxExportError', 'SIGNATURES', 'OPSET', 'OriginalKoBERTSignature', 'export_onnx',
@@ -57,10 +58,6 @@ _INPUT_DIMS = {'input_ids': ('batch', 'sequence'), 'token_type_ids': ('batch', '
 
 class OnnxExportError(RuntimeError):
     """An export, verification or dependency problem, worded as what went wrong and what to do."""
-
-
-def _version_tuple(text: str):
-    return tuple(int(part) for part in re.findall(r'\d+', text)[:2])
 
 
 def require_onnx():
@@ -274,28 +271,10 @@ def _check_destination(path: Path, overwrite: bool) -> None:
                               .format(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _temporary_sibling(path):
+        with temporary_sibling(path):
             pass
     except OSError as err:
         raise OnnxExportError('cannot write {}: {}; choose a folder you can write to'.format(path, err)) from err
-
-
-def _umask() -> int:
-    mask = os.umask(0)  # the only portable way to read it is to set it
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def _temporary_sibling(path: Path):
-    """A fresh hidden file next to ``path`` (same file system, so ``os.replace`` is atomic); always removed."""
-    fd, name = tempfile.mkstemp(prefix='.{}.'.format(path.name), suffix='.tmp', dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(name)
-    finally:
-        if os.path.exists(name):
-            os.unlink(name)
 
 
 @contextlib.contextmanager
@@ -390,7 +369,7 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
     shapes = {name: sample.shape for name, sample in zip(input_names, samples)}
 
     import mxnet.onnx  # noqa: F401  (loads the exporter, which imports onnx: only now that its version passed)
-    with _temporary_sibling(path) as raw, _temporary_sibling(path) as tidy:
+    with temporary_sibling(path) as raw, temporary_sibling(path) as tidy:
         try:
             with _exporter_at_opset13(onnx), warnings.catch_warnings():
                 # The exporter uses onnx.mapping, deprecated in onnx 1.14: one warning per converted node.
@@ -412,7 +391,6 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
                                   'your onnx and mxnet versions'.format(err)) from err
         try:
             onnx.save_model(onnx_model, str(tidy))
-            os.chmod(tidy, 0o666 & ~_umask())  # mkstemp makes owner-only files; give the usual permissions
             os.replace(tidy, path)
         except OSError as err:
             raise OnnxExportError('cannot write {}: {}; choose a folder you can write to'.format(path, err)) from err

@@ -31,7 +31,7 @@ from .pretraining_batches import PretrainingBatches, PretrainingEvalBatches, Sha
 from .pretraining_data import MANIFEST_FILE, PretrainingData
 from .run_folder import (RUN_FILE, RunResult, prepare_run_folder, read_run_settings, settings_differences,
                          write_json)
-from .trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+from .trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',
            'pretraining_training_config']

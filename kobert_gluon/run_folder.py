@@ -15,6 +15,7 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
+from .atomic_files import atomic_write_text
 from .trainer import BEST_FOLDER, CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 
 __all__ = ['RUN_FILE', 'prepare_run_folder', 'write_json', 'read_run_settings', 'settings_differences']
@@ -53,10 +54,7 @@ def prepare_run_folder(out: Path, resume: bool, overwrite: bool, kind: str = 'tr
 
 def write_json(path: Path, document) -> None:
     """Write ``document`` as indented UTF-8 JSON through a temporary file (never half-written)."""
-    path = Path(path)
-    tmp = path.with_name('.' + path.name + '.tmp')
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(document, ensure_ascii=False, indent=2) + '\n')
 
 
 def read_run_settings(out) -> Dict[str, Any]:

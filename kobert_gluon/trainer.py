@@ -50,6 +50,8 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
+from .atomic_files import atomic_write_bytes
+
 __all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FILE', 'METRICS_FILE',
            'PLOT_FILE', 'BEST_FOLDER', 'read_checkpoint']
 
@@ -146,27 +148,6 @@ class TrainingResult:
     @property
     def best(self) -> Optional[Dict[str, Any]]:
         return self.history.get('best')
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix='.{}.tmp-'.format(path.name), dir=str(path.parent))
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode a plain open() would
-        with os.fdopen(fd, 'wb') as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def read_checkpoint(path) -> Dict[str, Any]:
@@ -266,7 +247,7 @@ class Trainer:
             'rng': {'python': random.getstate(), 'numpy': np.random.get_state()},
             'config': self.config.to_dict(),
         }
-        _atomic_write_bytes(self._checkpoint_path(), pickle.dumps(payload, protocol=4))
+        atomic_write_bytes(self._checkpoint_path(), pickle.dumps(payload, protocol=4))
 
     def _restore_checkpoint(self, payload: Dict[str, Any]) -> None:
         # A checkpoint from before a setting existed was written with that setting's default.
@@ -301,7 +282,7 @@ class Trainer:
         head = json.dumps({k: v for k, v in history.items() if k != 'steps'}, ensure_ascii=False, indent=1)
         steps = ',\n'.join('  ' + json.dumps(step) for step in history['steps'])
         text = head[:-2] + ',\n "steps": [\n' + steps + '\n ]\n}\n'
-        _atomic_write_bytes(self.out_dir / METRICS_FILE, text.encode('utf-8'))
+        atomic_write_bytes(self.out_dir / METRICS_FILE, text.encode('utf-8'))
         from .plotting import plot_training_history
         try:
             plot_training_history(history, self.out_dir / PLOT_FILE, metric=getattr(self.task, 'metric', None))

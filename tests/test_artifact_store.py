@@ -48,6 +48,9 @@ def test_fetch_from_mirror_verifies_and_caches(kobert_files):
     path = fetch(TOKENIZER)
     assert path == cache_root() / TOKENIZER
     assert md5(path) == '78b3253a26b9e6937c25a1c1f33fbeba'
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not mkstemp's 0600
     stamp = os.stat(path).st_mtime_ns
     assert fetch(TOKENIZER, mirror='/nonexistent') == path  # served from the cache, mirror not consulted
     assert os.stat(path).st_mtime_ns == stamp

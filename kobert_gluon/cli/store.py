@@ -1,5 +1,4 @@
 """``info`` and ``fetch``: what the package knows and holds, and getting verified files into the cache."""
-import shutil
 from pathlib import Path
 
 from .. import artifact_store
