@@ -110,8 +110,6 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     """
     ctx = ctx or mx.cpu()
     overrides = dict(model_overrides or {})
-    if 'units' in overrides:
-        overrides.setdefault('embed_size', overrides['units'])  # GluonNLP needs embed_size == units
     if dropout is not None:
         overrides['dropout'] = dropout
     mx.random.seed(seed)  # weights of a from-scratch encoder and of the new head follow the run's seed
