@@ -17,6 +17,16 @@ def require_shared(*parts):
     return path
 
 
+@pytest.fixture(scope='session', autouse=True)
+def offline_session(tmp_path_factory):
+    """The same offline settings for module- and session-scoped fixtures, which run before ``offline_store``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('KOBERT_GLUON_HOME', str(tmp_path_factory.mktemp('session-cache')))
+        patch.setenv('KOBERT_GLUON_OFFLINE', '1')
+        patch.setenv('KOBERT_GLUON_MIRROR', str(KOBERT_FILES))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def offline_store(tmp_path_factory, monkeypatch):
     """Every test gets an empty cache, the shared KoBERT files as mirror, and no network."""

@@ -1,0 +1,81 @@
+"""Advisory locks, so that two processes never write the same run folder, output file or cache entry.
+
+A lock is ``fcntl.flock`` on a small lock file. The kernel drops it when its process ends, however it ends
+(``kill -9`` included), so a lock left behind by a dead process never blocks anyone: there is no stale-lock
+cleanup to get wrong. The lock file records who holds it (pid, command, start time) so that a refused second
+writer can say which process is in the way.
+
+Locks are non-blocking: a second writer is refused at once with :class:`~.errors.InUseError` rather than
+waiting behind a training run that may take hours. ``remove=True`` deletes the lock file on release (for
+lock files next to a user's output file); the holder re-checks after locking that the file it locked is still
+the one at the path, so removal cannot let two processes hold "the same" lock.
+"""
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import InUseError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, writes stay atomic
+    fcntl = None
+
+__all__ = ['exclusive_lock', 'lock_holder', 'LOCK_FILE']
+
+LOCK_FILE = '.kobert-gluon.lock'
+
+
+def _describe_holder(path: Path) -> str:
+    try:
+        holder = json.loads(path.read_text(encoding='utf-8'))
+        started = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(holder['started']))
+        return 'process {} ({}, started {})'.format(holder['pid'], holder['command'], started)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 'another process'
+
+
+def lock_holder(path) -> str:
+    """Who holds the lock file ``path``, in words (for messages)."""
+    return _describe_holder(Path(path))
+
+
+@contextlib.contextmanager
+def exclusive_lock(path, what: str, remove: bool = False):
+    """Hold an exclusive lock on the lock file ``path`` while the block runs.
+
+    ``what`` names the locked thing in the refusal, e.g. ``'run folder runs/nsmc'``. Raises
+    :class:`~.errors.InUseError` at once when another live process holds it.
+    """
+    path = Path(path)
+    if fcntl is None:
+        yield
+        return
+    while True:
+        fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InUseError('{} is in use by {}; wait for it to finish or stop it, or choose another path'
+                             .format(what, _describe_holder(path))) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(str(path)).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder before us removed the file after we opened it: lock the new one
+    try:
+        record = {'pid': os.getpid(), 'command': ' '.join(['kobert-gluon'] + sys.argv[1:3]), 'started': time.time()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(record).encode('utf-8'), 0)
+        yield
+    finally:
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(str(path))
+        os.close(fd)  # releases the lock
