@@ -9,15 +9,18 @@ This module supplies what is specific to sequence tasks and leaves the loop to :
 A run folder (``out``)::
 
     run.json         settings, label map, data summary (what was read, skipped, dropped)
-    checkpoint.pkl   the latest resumable state (see trainer.py)
+    checkpoint/      the latest resumable state (see trainer.py)
     metrics.json     per-epoch train loss and dev metrics, per-step loss / learning rate / gradient norm
     training.png     training loss and dev metric over the steps
     best/            the model of the best dev epoch (the last epoch without dev data), a model folder:
                      ``get_model('out/best')`` or ``FineTunedModel.load('out')`` loads it
+    kobert-gluon-folder.json, .kobert-gluon.lock   the package's marker and the lock held while a run writes
 
 The best model's ``config.json`` holds the label names (``task.labels``) and a ``finetuning`` section with the
 task definition and the label values as written in the data, so evaluating and predicting need no settings.
 """
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -26,10 +29,11 @@ import mxnet as mx
 import numpy as np
 
 from . import model_folder, run_folder
+from .errors import InputError
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
 from .heads import SequenceClassifier, SequenceRegressor
 from .metrics import classification_metrics, regression_metrics
-from .run_folder import RUN_FILE, RunResult, prepare_run_folder, read_run_settings, write_json
+from .run_folder import RUN_FILE, RunFolder, RunResult, read_run_document, write_json
 from .text_batches import TextBatches
 from .trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
@@ -226,24 +230,46 @@ def _table_report(table: Optional[LabeledTable]):
             'malformed_skipped': len(table.skipped), 'first_skipped': table.skipped[:5]}
 
 
+def _data_digest(*tables: Optional[LabeledTable]) -> str:
+    """SHA-256 of the examples as read (texts and labels, in order): what a resumed run must train on again."""
+    digest = hashlib.sha256()
+    for table in tables:
+        rows = [] if table is None else [list(example) for example in table]
+        digest.update(json.dumps(rows, ensure_ascii=False).encode('utf-8'))
+        digest.update(b'\0')
+    return digest.hexdigest()
+
+
 def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: bool = False,
              should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Callable[[str], None] = print,
              ctx=None) -> FinetuneResult:
     """Fine-tune as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
 
-    An existing non-empty ``out`` is refused unless ``overwrite`` (it must be a previous run folder) or
-    ``resume`` (continue from its checkpoint; the settings must match ``run.json``).
+    An existing non-empty ``out`` is refused unless ``overwrite`` (it must be a run folder holding only what
+    kobert-gluon wrote; it is replaced only once every input has been read and checked) or ``resume``
+    (continue from its checkpoint; the settings and the data as read must match the run's).
     """
     out = Path(out)
     ctx = ctx or mx.cpu()
-    prepare_run_folder(out, resume, overwrite, kind='fine-tuning')
+    with RunFolder(out, 'fine-tuning', resume, overwrite) as run:
+        return _finetune_in(run, settings, should_stop, log, ctx)
+
+
+def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, ctx) -> FinetuneResult:
+    out, resume = run.out, run.resume
     if resume:
-        saved = FinetuneSettings.from_dict(read_run_settings(out))
+        saved_run = read_run_document(out)
+        saved = FinetuneSettings.from_dict(saved_run['settings'])
         differences = settings_differences(saved, settings)
         if differences:
-            raise ValueError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
+            raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
     spec = settings.task
     train_table, dev_table, labels = _read_data(settings, log)
+    data_digest = _data_digest(train_table, dev_table)
+    if resume and saved_run.get('data', {}).get('sha256') not in (None, data_digest):
+        raise InputError('the training or dev data differ from what {} was trained on so far (a file such as {} '
+                         'was changed since the run started); resume with the same data, or start a new run '
+                         '(--overwrite)'.format(out, settings.train))
     model, vocab = build_task_model(spec, labels or [], settings.model, settings.from_scratch,
                                     settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx)
     from .tokenization import KoBERTTokenizer
@@ -261,16 +287,18 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
                                      label_dtype=label_dtype, num_workers=settings.num_workers)
     saved_info = {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': settings.max_seq_length,
                   'trained_on': str(settings.train)}
+    run.start()
     if not resume:
         write_json(out / RUN_FILE, {
             'settings': settings.to_dict(), 'labels': labels,
             'label_names': spec.display_labels(labels) if labels else None,
             'data': {'train': _table_report(train_table), 'dev': _table_report(dev_table),
-                     'train_padding_fraction': round(train.padding_fraction(0), 4)},
+                     'train_padding_fraction': round(train.padding_fraction(0), 4), 'sha256': data_digest},
         })
     model.hybridize()
     task = SequenceTask(spec, labels, vocab, tokenizer.sp_model_path, saved_info, ctx=ctx)
-    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log)
+    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log,
+                      on_checkpoint=run.checkpoint_written)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return FinetuneResult(out, result.history, result.interrupted)
 

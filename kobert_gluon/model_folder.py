@@ -6,25 +6,26 @@ Layout::
     model.params      parameters (float32, or float16 when saved with ``param_dtype='float16'``)
     vocab.json        the gluonnlp BERTVocab
     tokenizer.model   the SentencePiece model
+    kobert-gluon-folder.json   kind 'model' and the SHA-256 of every file (see owned_folders)
 
-Folders are written atomically (a temporary sibling renamed into place) and never replace an existing
-folder unless ``overwrite=True``.
+Folders are written atomically (a temporary sibling renamed into place), never replace an existing folder
+unless ``overwrite=True`` (and then only a model folder holding nothing but its own files), and are verified
+against their recorded SHA-256s when loaded: a weight file damaged on disk is refused, not used.
 """
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 import mxnet as mx
 
-from .atomic_files import ordinary_folder_mode
 from .bert_config import BertConfig, build_bert
+from .errors import InputError
+from .owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
 from .tokenization import load_vocab, vocab_to_json_file
 
 __all__ = ['FORMAT', 'save_model', 'load_model', 'is_model_folder', 'read_config', 'register_task_loader',
-           'write_folder_atomically']
+           'verify_model_folder']
 
 FORMAT = 'kobert-gluon-model'
 FORMAT_VERSION = 1
@@ -32,6 +33,19 @@ CONFIG_FILE = 'config.json'
 PARAMS_FILE = 'model.params'
 VOCAB_FILE = 'vocab.json'
 TOKENIZER_FILE = 'tokenizer.model'
+
+MODEL_KIND = 'model'
+
+
+def _is_legacy_model_folder(folder: Path) -> bool:
+    try:
+        return json.loads((folder / CONFIG_FILE).read_text(encoding='utf-8')).get('format') == FORMAT
+    except (OSError, ValueError):
+        return False
+
+
+register_folder_kind(FolderKind(MODEL_KIND, 'model', (CONFIG_FILE, PARAMS_FILE, VOCAB_FILE, TOKENIZER_FILE,
+                                                      'MODEL_CARD.md'), legacy=_is_legacy_model_folder))
 
 # Task heads (classifier, regressor ...) register how to rebuild themselves around a loaded BERT.
 _TASK_LOADERS: Dict[str, Callable] = {}
@@ -51,46 +65,32 @@ def read_config(folder) -> Dict[str, Any]:
     path = folder / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError('{} is not a kobert-gluon model folder: it has no {}'.format(folder, CONFIG_FILE))
+    verify_folder(folder, MODEL_KIND, names=[CONFIG_FILE])
     try:
         config = json.loads(path.read_text(encoding='utf-8'))
-    except ValueError as err:
-        raise ValueError('{} is not valid JSON: {}'.format(path, err)) from err
-    if config.get('format') != FORMAT:
-        raise ValueError('{} is not a kobert-gluon model config (format is {!r}, expected {!r})'
-                         .format(path, config.get('format'), FORMAT))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise InputError('{} is not valid JSON ({}); restore it from a copy of the model folder'
+                         .format(path, err)) from None
+    if not isinstance(config, dict) or config.get('format') != FORMAT:
+        raise InputError('{} is not a kobert-gluon model config (format is {!r}, expected {!r})'
+                         .format(path, config.get('format') if isinstance(config, dict) else None, FORMAT))
     if config.get('format_version', 0) > FORMAT_VERSION:
-        raise ValueError('{} was written by a newer kobert-gluon (format version {}); upgrade kobert-gluon'
+        raise InputError('{} was written by a newer kobert-gluon (format version {}); upgrade kobert-gluon'
                          .format(path, config.get('format_version')))
+    for section in ('bert', 'heads'):
+        if not isinstance(config.get(section), dict):
+            raise InputError('{} has no {!r} section, so the model cannot be rebuilt; restore the file from a copy '
+                             'of the model folder'.format(path, section))
     for name in (PARAMS_FILE, VOCAB_FILE, TOKENIZER_FILE):
         if not (folder / name).is_file():
             raise FileNotFoundError('model folder {} is incomplete: {} is missing'.format(folder, name))
     return config
 
 
-def write_folder_atomically(folder, write: Callable[[Path], None], overwrite=False) -> Path:
-    """Call ``write(tmp_dir)`` and move the result to ``folder`` only once it has all been written."""
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise FileExistsError('{} exists and is not a folder'.format(folder))
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise FileExistsError('{} already exists and is not empty; choose another folder or pass overwrite=True '
-                              '(--overwrite)'.format(folder))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix='.{}.tmp-'.format(folder.name), dir=folder.parent))
-    ordinary_folder_mode(tmp)
-    try:
-        write(tmp)
-        if folder.is_dir():
-            old = Path(tempfile.mkdtemp(prefix='.{}.old-'.format(folder.name), dir=folder.parent))
-            os.replace(folder, old / 'previous')
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return folder
+def verify_model_folder(folder) -> bool:
+    """Check every file of a model folder against its recorded SHA-256; False for a folder without checksums
+    (written by kobert-gluon 0.1), which loads unchecked."""
+    return verify_folder(folder, MODEL_KIND) is not None
 
 
 def _bert_of(model):
@@ -122,11 +122,11 @@ def save_model(model, vocab, folder, tokenizer_path, config: Optional[BertConfig
         task = model.task_config()
     config = config or getattr(bert, 'kobert_config', None)
     if config is None:
-        raise ValueError('the model carries no BertConfig (it was not built by kobert_gluon); pass config=')
+        raise InputError('the model carries no BertConfig (it was not built by kobert_gluon); pass config=')
     if config.vocab_size != len(vocab):
-        raise ValueError('the vocabulary has {} tokens but the model expects {}'.format(len(vocab), config.vocab_size))
+        raise InputError('the vocabulary has {} tokens but the model expects {}'.format(len(vocab), config.vocab_size))
     if param_dtype not in ('float32', 'float16'):
-        raise ValueError("param_dtype must be 'float32' or 'float16', got {!r}".format(param_dtype))
+        raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(param_dtype))
     if not Path(tokenizer_path).is_file():
         raise FileNotFoundError('SentencePiece model {} does not exist'.format(tokenizer_path))
     document = {
@@ -146,7 +146,7 @@ def save_model(model, vocab, folder, tokenizer_path, config: Optional[BertConfig
         shutil.copyfile(tokenizer_path, tmp / TOKENIZER_FILE)
         (tmp / CONFIG_FILE).write_text(json.dumps(document, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
 
-    return write_folder_atomically(folder, write, overwrite=overwrite)
+    return write_folder_atomically(folder, MODEL_KIND, write, overwrite=overwrite)
 
 
 def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifier=None, pretrained=True,
@@ -159,13 +159,19 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
     """
     folder = Path(folder)
     document = read_config(folder)
+    if pretrained:
+        verify_model_folder(folder)
     ctx = ctx or mx.cpu(0)
-    config = BertConfig.from_dict(document['bert'])
+    try:
+        config = BertConfig.from_dict(document['bert'])
+    except (TypeError, ValueError) as err:
+        raise InputError('the model section of {} is not a valid BERT config ({}); restore the file from a copy'
+                         .format(folder / CONFIG_FILE, err)) from None
     if overrides:
         from .bert_config import SHAPE_FIELDS
         changed = [k for k in overrides if k in SHAPE_FIELDS and overrides[k] != getattr(config, k)]
         if changed and pretrained:
-            raise ValueError('cannot change {} of a saved model: its weights have fixed shapes (pass '
+            raise InputError('cannot change {} of a saved model: its weights have fixed shapes (pass '
                              'pretrained=False to train such a model from scratch)'.format(', '.join(changed)))
         config = config.replace(**overrides)
     saved = document['heads']
@@ -174,7 +180,7 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
         if wanted is None:
             heads[head] = saved[head]
         elif wanted and not saved[head] and pretrained:
-            raise ValueError('{} was saved without the {} head, so {}=True cannot be loaded; pass {}=False'
+            raise InputError('{} was saved without the {} head, so {}=True cannot be loaded; pass {}=False'
                              .format(folder, head[4:], head, head))
     bert = build_bert(config, **heads)
     vocab = load_vocab(folder / VOCAB_FILE)
@@ -183,7 +189,7 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
     if task:
         kind = task.get('kind')
         if kind not in _TASK_LOADERS:
-            raise ValueError('{} holds a {!r} task model, which this kobert-gluon does not know how to load'
+            raise InputError('{} holds a {!r} task model, which this kobert-gluon does not know how to load'
                              .format(folder, kind))
         model = _TASK_LOADERS[kind](bert, task)
     if not pretrained:
@@ -194,7 +200,12 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
         model.load_parameters(str(folder / PARAMS_FILE), ctx=ctx, ignore_extra=True, cast_dtype=True,
                               dtype_source='current')
     except AssertionError as err:  # mxnet reports missing/mismatched parameters with bare asserts
-        raise ValueError('the weights in {} do not fit the model described by its config: {}'
+        raise InputError('the weights in {} do not fit the model described by its config: {}'
                          .format(folder / PARAMS_FILE, err)) from err
+    except mx.base.MXNetError as err:  # truncated, empty or not an MXNet parameter file at all
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError('cannot read the weights in {}: the file is damaged or not an MXNet parameter file ({}); '
+                         'restore it from a copy of the model folder'.format(folder / PARAMS_FILE, reason[:200])) \
+            from None
     model.kobert_folder = str(folder)
     return model, vocab

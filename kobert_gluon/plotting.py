@@ -3,6 +3,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from .atomic_files import temporary_sibling
+
 __all__ = ['plot_training_history']
 
 
@@ -95,7 +97,7 @@ def _plot(history, path: Path, metric):
     for axis, names in zip(axes[1:], [n for n in (loss_names, other_names) if n]):
         _plot_task_metrics(axis, history, names, width)
     figure.tight_layout()
-    tmp = path.with_name('.' + path.name + '.tmp.png')
-    figure.savefig(str(tmp), format='png')
-    tmp.replace(path)  # readers never see a half-written image
+    with temporary_sibling(path) as tmp:  # a unique name: readers never see a half-written image
+        figure.savefig(str(tmp), format='png')
+        tmp.replace(path)
     return path

@@ -12,7 +12,7 @@ This module supplies what is specific to pretraining and leaves the loop to :cla
 A run folder (``out``)::
 
     run.json         settings and the data split (training / dev shards and instance counts)
-    checkpoint.pkl   the latest resumable state (see trainer.py)
+    checkpoint/      the latest resumable state (see trainer.py)
     metrics.json     per-step loss, MLM/NSP loss and accuracy, learning rate, gradient norm; dev evaluations
     training.png     those curves
     best/            the model with the lowest dev loss (the latest without dev data): a model folder with all
@@ -27,9 +27,10 @@ import mxnet as mx
 import numpy as np
 
 from . import model_folder
+from .errors import InputError
 from .pretraining_batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
 from .pretraining_data import MANIFEST_FILE, PretrainingData
-from .run_folder import (RUN_FILE, RunResult, prepare_run_folder, read_run_settings, settings_differences,
+from .run_folder import (RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences,
                          write_json)
 from .trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
@@ -242,18 +243,25 @@ def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: b
     out = Path(out)
     ctx = ctx or mx.cpu()
     data = PretrainingData(settings.data)  # before touching out: a wrong --data must not create a folder
-    prepare_run_folder(out, resume, overwrite, kind='pretraining')
+    if rank != 0:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
+        return _pretrain_in(None, out, resume, data, settings, should_stop, log, ctx, rank, num_ranks)
+    with RunFolder(out, 'pretraining', resume, overwrite) as run:
+        return _pretrain_in(run, out, resume, data, settings, should_stop, log, ctx, rank, num_ranks)
+
+
+def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: PretrainingData,
+                 settings: PretrainSettings, should_stop, log, ctx, rank: int, num_ranks: int) -> PretrainResult:
     if resume:
         differences = settings_differences(read_run_settings(out), settings.to_dict(), _RESUMABLE_CHANGES)
         if differences:
-            raise ValueError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
+            raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
     model, vocab, tokenizer_path = build_pretraining_model(
         settings.model, settings.from_scratch, settings.vocab, settings.model_overrides, settings.dropout,
         seed=settings.training.seed, ctx=ctx)
     data.check_vocab(vocab)
     config = model.kobert_config
     if data.options.max_seq_length > config.max_length:
-        raise ValueError('{} holds sequences of up to {} tokens but the model has only {} positions (max_length)'
+        raise InputError('{} holds sequences of up to {} tokens but the model has only {} positions (max_length)'
                          .format(data.folder, data.options.max_seq_length, config.max_length))
     train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
     train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
@@ -263,6 +271,8 @@ def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: b
            if dev_shards else None)
     log('training on {:,} instances in {} shards; dev: {}'.format(
         len(train), len(train_shards), '{:,} instances of {}'.format(len(dev), dev_source) if dev else 'none'))
+    if run is not None:
+        run.start()
     if not resume and rank == 0:
         write_json(out / RUN_FILE, {
             'settings': settings.to_dict(),
@@ -276,6 +286,7 @@ def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: b
                   'vocab_sha256': data.manifest['vocab']['sha256']}
     task = PretrainingTask(vocab, tokenizer_path, saved_info, settings.param_dtype, ctx=ctx)
     model.hybridize()
-    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, rank=rank, num_ranks=num_ranks)
+    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, rank=rank, num_ranks=num_ranks,
+                      on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return PretrainResult(out, result.history, result.interrupted)

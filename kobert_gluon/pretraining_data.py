@@ -39,7 +39,7 @@ import mxnet as mx
 import numpy as np
 
 from .corpus_text import TextSource
-from .model_folder import write_folder_atomically
+from .owned_folders import FolderKind, check_replaceable, register_folder_kind, verify_folder, write_folder_atomically
 from .pretraining_documents import read_documents
 from .pretraining_instances import InstanceOptions, TrainingInstance, VocabIds, create_instances_from_document
 
@@ -47,6 +47,9 @@ __all__ = ['MANIFEST_FILE', 'SHARD_FIELDS', 'create_pretraining_data', 'Pretrain
            'vocab_fingerprint']
 
 MANIFEST_FILE = 'manifest.json'
+DATA_KIND = register_folder_kind(FolderKind(
+    'pretraining-data', 'pretraining data', (MANIFEST_FILE, '*.npz'),
+    legacy=lambda folder: (folder / MANIFEST_FILE).is_file())).name
 MANIFEST_FORMAT = 'kobert-gluon-pretraining-data'
 MANIFEST_VERSION = 1
 SHARD_FIELDS = ('input_ids', 'segment_ids', 'valid_lengths', 'masked_lm_positions', 'masked_lm_ids',
@@ -228,9 +231,7 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
     if options.max_seq_length > np.iinfo(np.uint16).max:
         raise ValueError('max_seq_length must fit uint16 positions, got {}'.format(options.max_seq_length))
     out_dir = Path(out_dir)
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise FileExistsError('{} already exists and is not empty; choose another folder or pass overwrite=True '
-                              '(--overwrite)'.format(out_dir))
+    check_replaceable(out_dir, DATA_KIND, overwrite, inputs=source.paths)  # before the long part
     vocab = tokenizer.vocab
     id_dtype = 'uint16' if len(vocab) <= 65536 else 'int32'
     worker_args = (str(tokenizer._path), vocab.to_json())
@@ -274,7 +275,8 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + '\n',
                                          encoding='utf-8')
 
-    return PretrainingData(write_folder_atomically(out_dir, write, overwrite=overwrite))
+    return PretrainingData(write_folder_atomically(out_dir, DATA_KIND, write, overwrite=overwrite,
+                                                   inputs=source.paths))
 
 
 class PretrainingShardDataset(mx.gluon.data.Dataset):
@@ -313,6 +315,7 @@ class PretrainingData:
         if not path.is_file():
             raise FileNotFoundError('{} is not a pretraining data folder: it has no {}'.format(self.folder,
                                                                                              MANIFEST_FILE))
+        verify_folder(self.folder, DATA_KIND)  # shards changed on disk would train on other data in silence
         manifest = json.loads(path.read_text(encoding='utf-8'))
         if manifest.get('format') != MANIFEST_FORMAT:
             raise ValueError('{} is not a kobert-gluon pretraining data manifest'.format(path))

@@ -1,55 +1,179 @@
-"""The run folder that fine-tuning and pretraining share: creating it safely, its ``run.json``, resuming it.
+"""The run folder that fine-tuning and pretraining share: owning it, locking it, replacing it, resuming it.
 
-A run folder holds ``run.json`` (the run's settings as plain data, plus what the run found in its data) and
-what the :class:`~.trainer.Trainer` writes (``checkpoint.pkl``, ``metrics.json``, ``training.png``, ``best/``).
-This module owns the rules every kind of run follows:
+A run folder holds ``run.json`` (the run's settings as plain data, plus what the run found in its data), what
+the :class:`~.trainer.Trainer` writes (``checkpoint/``, ``metrics.json``, ``training.png``, ``best/``) and the
+package's marker (``kobert-gluon-folder.json``, kind ``run``). :class:`RunFolder` owns the rules every kind
+of run follows:
 
-* a new run never writes into a non-empty folder unless asked to (``overwrite``), and ``overwrite`` only
-  ever empties a folder that is a run folder (it has a ``run.json``), so a mistyped ``--out`` loses nothing;
+* one writer at a time: the folder is locked (``.kobert-gluon.lock``) for the whole run, and a second run
+  into it (or an ``--overwrite`` while it trains) is refused naming the process that holds it;
+* a new run never writes into a non-empty folder unless asked to (``overwrite``); ``overwrite`` is refused
+  unless the folder is a run folder holding only what the package wrote there, and it is only carried out
+  after the command has checked all its inputs (:meth:`RunFolder.start`);
+* the replaced run is moved into ``.replaced-run`` and kept until the new run has written its first
+  checkpoint; a new run that fails or is killed before that gets the old one back (at once, or at the next
+  start in that folder);
+* temporary files of a killed write are removed when the next run takes the lock;
 * ``resume`` needs ``run.json`` and a checkpoint, and refuses settings that differ from the saved ones
   (except those that cannot change the result, such as the progress bar).
 """
 import json
+import logging
+import os
 import shutil
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
 from .atomic_files import atomic_write_text
-from .trainer import BEST_FOLDER, CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
+from .errors import InputError
+from .locks import LOCK_FILE, exclusive_lock
+from .owned_folders import (MARKER_FILE, FolderKind, check_replaceable, register_folder_kind,
+                            remove_stale_temporaries, write_marker)
+from .trainer import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 
-__all__ = ['RUN_FILE', 'prepare_run_folder', 'write_json', 'read_run_settings', 'settings_differences']
+__all__ = ['RUN_FILE', 'RunFolder', 'write_json', 'read_run_settings', 'settings_differences', 'RunResult']
+
+log = logging.getLogger(__name__)
 
 RUN_FILE = 'run.json'
-RUN_ENTRIES = (RUN_FILE, CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE, BEST_FOLDER)
+REPLACED_FOLDER = '.replaced-run'
+RUN_ENTRIES = (RUN_FILE, CHECKPOINT_FOLDER, METRICS_FILE, PLOT_FILE, BEST_FOLDER, LEGACY_CHECKPOINT_FILE)
+RUN_KIND = register_folder_kind(FolderKind(
+    'run', 'run', RUN_ENTRIES + (REPLACED_FOLDER,), legacy=lambda folder: (folder / RUN_FILE).is_file())).name
 
 
-def prepare_run_folder(out: Path, resume: bool, overwrite: bool, kind: str = 'training') -> None:
-    """Make ``out`` ready for a new run (or check it can be resumed); ``kind`` names the run in errors."""
-    out = Path(out)
-    if resume:
-        for name in (RUN_FILE, CHECKPOINT_FILE):
-            if not (out / name).is_file():
-                raise FileNotFoundError('cannot resume: {} is missing (the run stopped before its first checkpoint, '
-                                        'or this is not a run folder); start again with --overwrite'
-                                        .format(out / name))
-        return
-    if out.exists() and not out.is_dir():
-        raise FileExistsError('{} exists and is not a folder'.format(out))
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise FileExistsError('{} already exists and is not empty; pass --overwrite to replace the run, '
-                                  '--resume to continue it, or choose another --out'.format(out))
-        if not (out / RUN_FILE).is_file():
-            raise FileExistsError('{} is not a {} run folder (no {}); --overwrite only replaces runs'
-                                  .format(out, kind, RUN_FILE))
+class RunFolder:
+    """The run folder ``out`` of one training command, held (locked) while the ``with`` block runs.
+
+    ``label`` names the kind of run in messages (``'fine-tuning'``). Usage::
+
+        with RunFolder(out, 'fine-tuning', resume, overwrite) as run:
+            ...check every input: read the data, build the model...
+            run.start()                   # a new run: the old one moves aside (kept until the first checkpoint)
+            Trainer(..., on_checkpoint=run.checkpoint_written).fit(...)
+    """
+
+    def __init__(self, out, label: str, resume: bool, overwrite: bool):
+        self.out = Path(out)
+        self.label = label
+        self.resume = resume
+        self.overwrite = overwrite
+        self._created = False
+        self._started = False
+        self._checkpointed = False
+        self._lock = None
+
+    # ----- entering: checks, lock, recovery ------------------------------------------------------------------
+    def _check(self) -> None:
+        if self.resume:
+            if self.out.exists() and not self.out.is_dir():
+                raise FileExistsError('{} exists and is not a folder'.format(self.out))
+            if not (self.out / RUN_FILE).is_file():
+                raise FileNotFoundError('cannot resume: {} is missing (this is not a run folder, or the run stopped '
+                                        'before it started); start a new run without --resume'
+                                        .format(self.out / RUN_FILE))
+            if not (self.out / CHECKPOINT_FOLDER).is_dir() and not (self.out / LEGACY_CHECKPOINT_FILE).is_file():
+                raise FileNotFoundError('cannot resume: {} has no checkpoint yet (the run stopped before its first '
+                                        'one); start again with --overwrite'.format(self.out))
+            return
+        check_replaceable(self.out, RUN_KIND, self.overwrite, option='--overwrite',
+                          exists_hint='pass --overwrite to replace the run, --resume to continue it, or choose '
+                                      'another --out')
+
+    def __enter__(self) -> 'RunFolder':
+        self._check()  # before anything is created: a refused command leaves no trace
+        if not self.out.exists():
+            try:
+                self.out.mkdir(parents=True)
+            except OSError as err:
+                raise PermissionError('cannot create the run folder {}: {}'.format(
+                    self.out, err.strerror or err)) from None
+            self._created = True
+        self._lock = exclusive_lock(self.out / LOCK_FILE, 'run folder {}'.format(self.out), remove=True)
+        try:
+            self._lock.__enter__()
+        except BaseException:
+            self._lock = None
+            self._remove_if_created()
+            raise
+        try:
+            remove_stale_temporaries(self.out)
+            self._recover_replaced_run()
+            self._check()  # again, now that no other process can change the folder
+        except BaseException as err:
+            self.__exit__(type(err), err, err.__traceback__)
+            raise
+        return self
+
+    def _recover_replaced_run(self) -> None:
+        """A run replaced by one that never wrote a checkpoint (it was killed) comes back; else it goes."""
+        replaced = self.out / REPLACED_FOLDER
+        if not replaced.is_dir():
+            return
+        if (self.out / CHECKPOINT_FOLDER).is_dir():
+            shutil.rmtree(replaced, ignore_errors=True)
+            return
+        self._move_entries(self.out, None)  # what the unfinished run wrote
+        self._move_entries(replaced, self.out)
+        shutil.rmtree(replaced, ignore_errors=True)
+        log.warning('%s: restored the previous run (the run that replaced it stopped before its first checkpoint)',
+                    self.out)
+
+    @staticmethod
+    def _move_entries(source: Path, target: Optional[Path]) -> None:
+        """Move the run's own entries of ``source`` into ``target`` (None: delete them)."""
         for name in RUN_ENTRIES:
-            path = out / name
-            if path.is_dir():
+            path = source / name
+            if not (path.exists() or path.is_symlink()):
+                continue
+            if target is not None:
+                os.replace(path, target / name)
+            elif path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
-            elif path.exists():
+            else:
                 path.unlink()
-    out.mkdir(parents=True, exist_ok=True)
+
+    # ----- the run -----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin a new run (after its inputs were checked): move a replaced run aside, mark the folder."""
+        if self.resume:
+            write_marker(self.out, RUN_KIND)  # a legacy run folder gets its marker
+            self._started = True
+            return
+        if any((self.out / name).exists() for name in RUN_ENTRIES):
+            replaced = self.out / REPLACED_FOLDER
+            replaced.mkdir()
+            self._move_entries(self.out, replaced)
+        write_marker(self.out, RUN_KIND)
+        self._started = True
+
+    def checkpoint_written(self) -> None:
+        """The new run can now be resumed on its own: the run it replaced is no longer needed."""
+        if not self._checkpointed:
+            self._checkpointed = True
+            shutil.rmtree(self.out / REPLACED_FOLDER, ignore_errors=True)
+
+    # ----- leaving -----------------------------------------------------------------------------------------
+    def _remove_if_created(self) -> None:
+        """A folder this command created and left holding nothing but the package's files goes again."""
+        if not self._created or not self.out.is_dir():
+            return
+        leftovers = [p.name for p in self.out.iterdir() if p.name not in (LOCK_FILE, MARKER_FILE, RUN_FILE)]
+        if not leftovers and not self._checkpointed:
+            shutil.rmtree(self.out, ignore_errors=True)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            failed = exc_type is not None and not issubclass(exc_type, KeyboardInterrupt)
+            if (self.out / REPLACED_FOLDER).is_dir() and not self._checkpointed and (failed or not self._started):
+                self._recover_replaced_run()
+            if failed and not self._checkpointed and not self.resume:
+                self._remove_if_created()
+        finally:
+            if self._lock is not None:
+                lock, self._lock = self._lock, None
+                lock.__exit__(None, None, None)
 
 
 def write_json(path: Path, document) -> None:
@@ -59,10 +183,21 @@ def write_json(path: Path, document) -> None:
 
 def read_run_settings(out) -> Dict[str, Any]:
     """The ``settings`` section of ``out/run.json`` (what a resumed run must match)."""
+    return read_run_document(out)['settings']
+
+
+def read_run_document(out) -> Dict[str, Any]:
+    """The whole ``out/run.json``: settings and what the run found in its data."""
     path = Path(out) / RUN_FILE
     if not path.is_file():
         raise FileNotFoundError('{} has no {}; there is no run to continue'.format(out, RUN_FILE))
-    return json.loads(path.read_text(encoding='utf-8'))['settings']
+    try:
+        document = json.loads(path.read_text(encoding='utf-8'))
+        document['settings']
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as err:
+        raise InputError('{} is damaged ({}: {}); the run cannot be continued: start it again with --overwrite'
+                         .format(path, type(err).__name__, err)) from None
+    return document
 
 
 def _flatten(values: Dict[str, Any], keep_whole: Iterable[str], prefix='') -> Dict[str, Any]:

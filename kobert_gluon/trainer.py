@@ -28,8 +28,14 @@ Resume is exact, not approximate: a checkpoint holds the parameters, the optimiz
 update counts), Python/numpy RNG states, the epoch, the step and the number of batches done in the epoch,
 the running epoch loss, the history and the data-order fingerprint. MXNet cannot save its own RNG state, so
 the trainer reseeds it from ``(seed, step)`` before every optimisation step: dropout masks depend only on the
-step, whether or not the process was restarted in between. Checkpoints are single files written to a
-temporary name and moved into place with ``os.replace``, so a kill at any moment leaves the previous one.
+step, whether or not the process was restarted in between.
+
+A checkpoint is a folder, ``checkpoint/``, with no pickle in it: ``params.params`` (MXNet's own format),
+``optimizer.states`` (the gluon Trainer's), and ``state.json`` (progress, history, data-order fingerprint,
+settings, Python/numpy RNG states); its marker records the SHA-256 of each (see :mod:`.owned_folders`). It is
+written to a temporary sibling and swapped into place, so a kill at any moment leaves the previous one, and a
+damaged one is refused with the name of the file. Ctrl-C (SIGINT) does not lose the work done: the current
+step finishes, a checkpoint is written, and ``KeyboardInterrupt`` is raised (a second Ctrl-C stops at once).
 
 Data-parallel ready: with ``num_ranks > 1`` only rank 0 writes files and logs; the data object is expected to
 shard batches by rank (``BucketBatchSampler(num_shards=, shard=)``) and ``kvstore`` picks the gradient
@@ -37,10 +43,9 @@ all-reduce (e.g. ``'dist_sync'``, or a Horovod trainer via ``make_optimizer``).
 """
 import json
 import math
-import os
-import pickle
 import random
-import tempfile
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,11 +56,20 @@ import numpy as np
 from mxnet import autograd, gluon
 
 from .atomic_files import atomic_write_bytes
+from .errors import InputError
+from .owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
 
-__all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FILE', 'METRICS_FILE',
-           'PLOT_FILE', 'BEST_FOLDER', 'read_checkpoint']
+__all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FOLDER', 'METRICS_FILE',
+           'PLOT_FILE', 'BEST_FOLDER', 'LEGACY_CHECKPOINT_FILE', 'read_checkpoint']
 
-CHECKPOINT_FILE = 'checkpoint.pkl'
+CHECKPOINT_FOLDER = 'checkpoint'
+CHECKPOINT_PARAMS = 'params.params'
+CHECKPOINT_STATES = 'optimizer.states'
+CHECKPOINT_STATE = 'state.json'
+CHECKPOINT_KIND = register_folder_kind(FolderKind(
+    'checkpoint', 'training checkpoint', (CHECKPOINT_PARAMS, CHECKPOINT_STATES, CHECKPOINT_STATE))).name
+# kobert-gluon 0.1 pickled its checkpoints into one file; they are recognised only to refuse them clearly.
+LEGACY_CHECKPOINT_FILE = 'checkpoint.pkl'
 METRICS_FILE = 'metrics.json'
 PLOT_FILE = 'training.png'
 BEST_FOLDER = 'best'
@@ -99,19 +113,19 @@ class TrainingConfig:
 
     def __post_init__(self):
         if self.max_steps < 0 or self.eval_every < 0 or self.log_every < 0:
-            raise ValueError('max_steps, eval_every and log_every must be >= 0')
+            raise InputError('max_steps, eval_every and log_every must be >= 0')
         if self.epochs < 0 or (self.epochs == 0 and not self.max_steps):
-            raise ValueError('epochs must be at least 1 (or 0 with max_steps set), got {}'.format(self.epochs))
+            raise InputError('epochs must be at least 1 (or 0 with max_steps set), got {}'.format(self.epochs))
         if not self.learning_rate > 0:
-            raise ValueError('learning_rate must be positive, got {}'.format(self.learning_rate))
+            raise InputError('learning_rate must be positive, got {}'.format(self.learning_rate))
         if not 0 <= self.warmup_ratio < 1:
-            raise ValueError('warmup_ratio must be in [0, 1), got {}'.format(self.warmup_ratio))
+            raise InputError('warmup_ratio must be in [0, 1), got {}'.format(self.warmup_ratio))
         if self.schedule not in ('linear', 'cosine', 'constant'):
-            raise ValueError("schedule must be 'linear', 'cosine' or 'constant', got {!r}".format(self.schedule))
+            raise InputError("schedule must be 'linear', 'cosine' or 'constant', got {!r}".format(self.schedule))
         if self.accumulate < 1:
-            raise ValueError('accumulate must be at least 1, got {}'.format(self.accumulate))
+            raise InputError('accumulate must be at least 1, got {}'.format(self.accumulate))
         if self.max_grad_norm < 0 or self.weight_decay < 0 or self.checkpoint_every < 0:
-            raise ValueError('max_grad_norm, weight_decay and checkpoint_every must be >= 0')
+            raise InputError('max_grad_norm, weight_decay and checkpoint_every must be >= 0')
 
     def to_dict(self):
         return asdict(self)
@@ -150,16 +164,66 @@ class TrainingResult:
         return self.history.get('best')
 
 
-def read_checkpoint(path) -> Dict[str, Any]:
-    """Load a checkpoint written by :class:`Trainer` (a pickle: only load checkpoints you wrote yourself)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError('no checkpoint at {}; there is nothing to resume'.format(path))
-    with open(path, 'rb') as stream:
-        payload = pickle.load(stream)
-    if not isinstance(payload, dict) or payload.get('format') != CHECKPOINT_FORMAT:
-        raise ValueError('{} is not a kobert-gluon training checkpoint'.format(path))
-    return payload
+def read_checkpoint(folder) -> Dict[str, Any]:
+    """The state of a checkpoint folder written by :class:`Trainer` (``state.json``: progress, history, ...),
+    after checking every file of the folder against its recorded SHA-256."""
+    folder = Path(folder)
+    legacy = folder.parent / LEGACY_CHECKPOINT_FILE
+    if not folder.is_dir() and legacy.is_file():
+        raise InputError('{} is a checkpoint of kobert-gluon 0.1, which pickled its checkpoints; this version does '
+                         'not load pickles (loading one can run any code). Finish that run with kobert-gluon 0.1, '
+                         'or start it again with --overwrite'.format(legacy))
+    if not (folder / CHECKPOINT_STATE).is_file():
+        raise FileNotFoundError('no checkpoint at {}; there is nothing to resume'.format(folder))
+    if verify_folder(folder, CHECKPOINT_KIND) is None:
+        raise InputError('{} has no checksums (kobert-gluon-folder.json is missing), so it cannot be trusted; '
+                         'start the run again with --overwrite'.format(folder))
+    try:
+        state = json.loads((folder / CHECKPOINT_STATE).read_text(encoding='utf-8'))
+    except ValueError as err:
+        raise InputError('{} is not valid JSON ({})'.format(folder / CHECKPOINT_STATE, err)) from None
+    if state.get('format') != CHECKPOINT_FORMAT:
+        raise InputError('{} is not a kobert-gluon training checkpoint'.format(folder))
+    return state
+
+
+def _rng_state_to_json() -> Dict[str, Any]:
+    version, internal, gauss = random.getstate()
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    return {'python': [version, list(internal), gauss],
+            'numpy': [kind, keys.tolist(), int(position), int(has_gauss), float(cached)]}
+
+
+def _restore_rng_state(state: Dict[str, Any]) -> None:
+    version, internal, gauss = state['python']
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, position, has_gauss, cached = state['numpy']
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), position, has_gauss, cached))
+
+
+class _InterruptRequest:
+    """While training, the first Ctrl-C asks the loop to stop at the next step boundary (after writing a
+    checkpoint) instead of killing it mid-update; a second Ctrl-C raises at once."""
+
+    def __init__(self, log):
+        self.requested = False
+        self._log = log
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self._log('interrupt: finishing this step and writing a checkpoint (Ctrl-C again to stop at once)')
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _json_safe(value):
@@ -180,14 +244,15 @@ def _step_seed(seed: int, step: int) -> int:
 class Trainer:
     """Trains ``model`` on a task; see the module docstring for the task and data protocols.
 
-    ``out_dir`` receives ``checkpoint.pkl``, ``metrics.json``, ``training.png`` and ``best/`` (via
+    ``out_dir`` receives ``checkpoint/``, ``metrics.json``, ``training.png`` and ``best/`` (via
     ``task.save_best``); ``None`` trains without writing anything. ``log`` receives one line per epoch.
     ``make_optimizer(params, config) -> gluon.Trainer`` replaces the default (e.g. ``hvd.DistributedTrainer``).
+    ``on_checkpoint()`` is called after every checkpoint written (the run folder drops a replaced run then).
     """
 
     def __init__(self, model, task, config: TrainingConfig, out_dir=None, ctx=None, rank: int = 0,
                  num_ranks: int = 1, log: Callable[[str], None] = print,
-                 make_optimizer: Optional[Callable] = None):
+                 make_optimizer: Optional[Callable] = None, on_checkpoint: Optional[Callable[[], None]] = None):
         self.model = model
         self.task = task
         self.config = config
@@ -195,6 +260,7 @@ class Trainer:
         self.ctx = ctx or mx.cpu()
         self.rank, self.num_ranks = rank, num_ranks
         self.is_writer = rank == 0
+        self._on_checkpoint = on_checkpoint
         self._log = log if self.is_writer else (lambda message: None)
         self.params = [p for p in model.collect_params().values() if p.grad_req != 'null']
         for param in self.params:
@@ -216,38 +282,29 @@ class Trainer:
 
     # ----- checkpoints -------------------------------------------------------------------------------------
     def _checkpoint_path(self) -> Path:
-        return self.out_dir / CHECKPOINT_FILE
-
-    def _optimizer_states(self) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, 'states')
-            self.optimizer.save_states(path)
-            with open(path, 'rb') as stream:
-                return stream.read()
-
-    def _load_optimizer_states(self, data: bytes) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, 'states')
-            with open(path, 'wb') as stream:
-                stream.write(data)
-            self.optimizer.load_states(path)
+        return self.out_dir / CHECKPOINT_FOLDER
 
     def _save_checkpoint(self, progress: Dict[str, Any], history: Dict[str, Any], fingerprint: str) -> None:
         if not self.is_writer or self.out_dir is None:
             return
-        params = {name: param.data(self.ctx).asnumpy()
-                  for name, param in self.model._collect_params_with_prefix().items()}
-        payload = {
-            'format': CHECKPOINT_FORMAT, 'version': 1,
-            'params': params,
-            'optimizer_states': self._optimizer_states(),
+        state = {
+            'format': CHECKPOINT_FORMAT, 'version': 2,
             'progress': dict(progress),
-            'history': history,
+            'history': _json_safe(history),
             'data_fingerprint': fingerprint,
-            'rng': {'python': random.getstate(), 'numpy': np.random.get_state()},
+            'rng': _rng_state_to_json(),
             'config': self.config.to_dict(),
         }
-        atomic_write_bytes(self._checkpoint_path(), pickle.dumps(payload, protocol=4))
+
+        def write(tmp: Path) -> None:
+            params = {name: param.data(self.ctx) for name, param in self.model._collect_params_with_prefix().items()}
+            mx.nd.save(str(tmp / CHECKPOINT_PARAMS), params)
+            self.optimizer.save_states(str(tmp / CHECKPOINT_STATES))
+            (tmp / CHECKPOINT_STATE).write_text(json.dumps(state, ensure_ascii=False), encoding='utf-8')
+
+        write_folder_atomically(self._checkpoint_path(), CHECKPOINT_KIND, write, overwrite=True)
+        if self._on_checkpoint is not None:
+            self._on_checkpoint()
 
     def _restore_checkpoint(self, payload: Dict[str, Any]) -> None:
         # A checkpoint from before a setting existed was written with that setting's default.
@@ -255,23 +312,24 @@ class Trainer:
         current = self.config.to_dict()
         changed = sorted(k for k in current if k not in RESULT_NEUTRAL_SETTINGS and saved.get(k) != current[k])
         if changed:
-            raise ValueError('the checkpoint was written with different training settings ({}); resume with the '
+            raise InputError('the checkpoint was written with different training settings ({}); resume with the '
                              'same settings or start a new run'.format(', '.join(
                                  '{}: {!r} -> {!r}'.format(k, saved.get(k), current[k]) for k in changed)))
+        folder = self._checkpoint_path()
+        saved_params = mx.nd.load(str(folder / CHECKPOINT_PARAMS))
         named = self.model._collect_params_with_prefix()
-        missing = sorted(set(named) - set(payload['params']))
+        missing = sorted(set(named) - set(saved_params))
         if missing:
-            raise ValueError('the checkpoint has no values for {} parameter(s), e.g. {}: it belongs to another '
+            raise InputError('the checkpoint has no values for {} parameter(s), e.g. {}: it belongs to another '
                              'model'.format(len(missing), missing[0]))
         for name, param in named.items():
-            value = payload['params'][name]
+            value = saved_params[name]
             if tuple(value.shape) != tuple(param.shape):
-                raise ValueError('checkpoint parameter {} has shape {}, the model expects {}'
+                raise InputError('checkpoint parameter {} has shape {}, the model expects {}'
                                  .format(name, value.shape, param.shape))
-            param.set_data(mx.nd.array(value, ctx=self.ctx, dtype=value.dtype))
-        self._load_optimizer_states(payload['optimizer_states'])
-        random.setstate(payload['rng']['python'])
-        np.random.set_state(payload['rng']['numpy'])
+            param.set_data(value.as_in_context(self.ctx))
+        self.optimizer.load_states(str(folder / CHECKPOINT_STATES))
+        _restore_rng_state(payload['rng'])
 
     # ----- outputs -----------------------------------------------------------------------------------------
     def _write_metrics(self, history: Dict[str, Any]) -> None:
@@ -304,7 +362,7 @@ class Trainer:
         while (config.epochs and epochs < config.epochs) or (not config.epochs and total < config.max_steps):
             steps = math.ceil(train.num_batches(epochs) / config.accumulate)
             if steps < 1:
-                raise ValueError('epoch {} of the training data has no batches'.format(epochs + 1))
+                raise InputError('epoch {} of the training data has no batches'.format(epochs + 1))
             total += steps
             epochs += 1
             if config.max_steps and total >= config.max_steps:
@@ -330,10 +388,23 @@ class Trainer:
             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None) -> TrainingResult:
         """Train as the config says (see the module docstring), evaluating on ``dev``; returns the history.
 
-        ``resume=True`` continues from ``out_dir/checkpoint.pkl``. ``should_stop(progress)`` is asked after every
+        ``resume=True`` continues from ``out_dir/checkpoint/``. ``should_stop(progress)`` is asked after every
         step; when it returns True the loop stops at once without writing anything more, exactly as if the
-        process had been killed there (used to test resuming, or for time limits).
+        process had been killed there (used to test resuming, or for time limits). Ctrl-C stops after the
+        current step with a checkpoint written, raising ``KeyboardInterrupt``.
         """
+        with _InterruptRequest(self._log) as interrupt:
+            self._interrupt = interrupt
+            return self._fit(train, dev, resume, should_stop)
+
+    def _stop_for_interrupt(self, progress: Dict[str, Any], total_steps: int, bar) -> None:
+        if bar is not None:
+            bar.close()
+        where = ('a checkpoint is in {}: continue with --resume'.format(self._checkpoint_path())
+                 if self.out_dir is not None else 'nothing was saved (no out_dir)')
+        raise KeyboardInterrupt('stopped at step {} of {}; {}'.format(progress['step'], total_steps, where))
+
+    def _fit(self, train, dev, resume: bool, should_stop) -> TrainingResult:
         config = self.config
         acc = config.accumulate
         num_epochs, total_steps = self.plan(train)
@@ -356,11 +427,11 @@ class Trainer:
             self._restore_checkpoint(payload)
             progress, history = payload['progress'], payload['history']
             if history.get('total_steps') != total_steps:
-                raise ValueError('the checkpoint was written for {} steps in all, this data gives {}: the training '
+                raise InputError('the checkpoint was written for {} steps in all, this data gives {}: the training '
                                  'data or batch size changed'.format(history.get('total_steps'), total_steps))
             unfinished = progress['epoch'] < num_epochs and progress['step'] < total_steps
             if unfinished and train.fingerprint(progress['epoch']) != payload['data_fingerprint']:
-                raise ValueError('the training data order differs from the checkpoint\'s (other data, seed or '
+                raise InputError('the training data order differs from the checkpoint\'s (other data, seed or '
                                  'batch size); resume with the same data and settings')
             self._log('resumed at epoch {}, batch {}, step {} of {}'.format(
                 progress['epoch'] + 1, progress['batch'], progress['step'], total_steps))
@@ -425,6 +496,11 @@ class Trainer:
                     if bar is not None:
                         bar.close()
                     return TrainingResult(history, progress['step'], True)
+                if self._interrupt.requested and mid_epoch:
+                    progress['epoch_seconds'] = time.time() - started
+                    self._save_checkpoint(progress, history, fingerprint)
+                    self._write_metrics(history)
+                    self._stop_for_interrupt(progress, total_steps, bar)
                 if finished:  # max_steps reached mid-epoch: the epoch ends here
                     break
             if bar is not None:
@@ -440,6 +516,8 @@ class Trainer:
             self._write_metrics(history)
             if finished:
                 break
+            if self._interrupt.requested:
+                self._stop_for_interrupt(progress, total_steps, None)
         return TrainingResult(history, progress['step'], False)
 
     @staticmethod

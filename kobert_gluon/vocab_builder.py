@@ -24,7 +24,8 @@ import gluonnlp as nlp
 import sentencepiece as spm
 
 from .corpus_text import TextSource
-from .model_folder import TOKENIZER_FILE, VOCAB_FILE, write_folder_atomically
+from .model_folder import TOKENIZER_FILE, VOCAB_FILE
+from .owned_folders import FolderKind, check_replaceable, register_folder_kind, verify_folder, write_folder_atomically
 from .tokenization import KoBERTTokenizer, load_vocab, vocab_to_json_file
 
 __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'bert_vocab_from_sentencepiece',
@@ -33,6 +34,9 @@ __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'b
 # KoBERT's ids for BERT's special tokens; every SentencePiece piece follows them in sorted order.
 SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
 BUILD_INFO_FILE = 'build_info.json'
+VOCAB_KIND = register_folder_kind(FolderKind(
+    'vocabulary', 'vocabulary', (TOKENIZER_FILE, VOCAB_FILE, BUILD_INFO_FILE),
+    legacy=lambda folder: (folder / BUILD_INFO_FILE).is_file() and (folder / TOKENIZER_FILE).is_file())).name
 BUILD_INFO_FORMAT = 'kobert-gluon-vocab'
 
 # Korean text carries thousands of distinct Hangul syllables plus Hanja, Latin and symbols. Covering 99.95 % of
@@ -94,6 +98,7 @@ def read_vocab_folder(folder) -> Tuple[str, nlp.vocab.BERTVocab]:
     missing = [name for name in (TOKENIZER_FILE, VOCAB_FILE) if not (folder / name).is_file()]
     if missing:
         raise FileNotFoundError('{} is not a vocabulary folder: {} missing'.format(folder, ' and '.join(missing)))
+    verify_folder(folder, names=(TOKENIZER_FILE, VOCAB_FILE))
     return str(folder / TOKENIZER_FILE), load_vocab(folder / VOCAB_FILE)
 
 
@@ -155,9 +160,7 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
         raise ValueError('input_sentence_size must be >= 1, got {}'.format(input_sentence_size))
     num_threads = num_threads or min(os.cpu_count() or 1, 16)
     out_dir = Path(out_dir)
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise FileExistsError('{} already exists and is not empty; choose another folder or pass overwrite=True '
-                              '(--overwrite)'.format(out_dir))
+    check_replaceable(out_dir, VOCAB_KIND, overwrite, inputs=source.paths)  # before the long part
 
     sample, seen = _sample_lines(source.lines(), input_sentence_size, random.Random(seed))
     if not sample:
@@ -196,4 +199,4 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
         }
         (tmp / BUILD_INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
 
-    return VocabFolder(write_folder_atomically(out_dir, write, overwrite=overwrite))
+    return VocabFolder(write_folder_atomically(out_dir, VOCAB_KIND, write, overwrite=overwrite, inputs=source.paths))

@@ -143,6 +143,9 @@ def main(argv=None):
     (mini / 'MODEL_CARD.md').write_text(pretrain_card(args.work, read_json(mini / 'config.json')), encoding='utf-8')
     nsmc = repackage(args.work / 'nsmc' / 'best', args.out / 'kobert-mini-nsmc')
     (nsmc / 'MODEL_CARD.md').write_text(nsmc_card(args.work), encoding='utf-8')
+    from kobert_gluon.owned_folders import record_checksums
+    for folder in (mini, nsmc):  # the cards are part of the folders: their checksums go in the markers too
+        record_checksums(folder, 'model')
     total = sum(p.stat().st_size for folder in (mini, nsmc) for p in folder.iterdir())
     print('wrote {} and {}: {:.2f} MB together'.format(mini, nsmc, total / 1e6))
     return 0

@@ -65,8 +65,8 @@ def test_run_folder_contents_and_saved_model(reviews, tmp_path):
     train, dev = reviews
     out = tmp_path / 'run'
     result = finetune(settings_for(train, dev), out, log=lambda line: None)
-    assert sorted(p.name for p in out.iterdir()) == ['best', 'checkpoint.pkl', 'metrics.json', 'run.json',
-                                                     'training.png']
+    assert sorted(p.name for p in out.iterdir()) == ['best', 'checkpoint', 'kobert-gluon-folder.json',
+                                                     'metrics.json', 'run.json', 'training.png']
     assert (out / 'training.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     metrics = json.loads((out / 'metrics.json').read_text())
     assert [e['epoch'] for e in metrics['epochs']] == [1, 2] and metrics['total_steps'] == 12
@@ -108,7 +108,7 @@ def test_resume_after_stop_mid_epoch_matches_uninterrupted_run(reviews, tmp_path
     stopped = finetune(settings, tmp_path / 'resumed', log=lambda line: None,
                        should_stop=lambda progress: progress['step'] == 5)
     assert stopped.interrupted
-    checkpoint = read_checkpoint(tmp_path / 'resumed' / 'checkpoint.pkl')['progress']
+    checkpoint = read_checkpoint(tmp_path / 'resumed' / 'checkpoint')['progress']
     assert (checkpoint['epoch'], checkpoint['batch'], checkpoint['step']) == (1, 2, 4)
     resumed = finetune(settings, tmp_path / 'resumed', resume=True, log=lambda line: None)
     assert not resumed.interrupted
@@ -129,7 +129,7 @@ def test_resume_refuses_changed_settings_and_existing_runs_are_protected(reviews
         finetune(settings_for(train, dev, epochs=1, learning_rate=1e-3), out, resume=True, log=lambda line: None)
     (tmp_path / 'notes').mkdir()
     (tmp_path / 'notes' / 'keep.txt').write_text('mine')
-    with pytest.raises(FileExistsError, match='not a fine-tuning run folder'):
+    with pytest.raises(FileExistsError, match='was not written by kobert-gluon'):
         finetune(settings_for(train, dev, epochs=1), tmp_path / 'notes', overwrite=True, log=lambda line: None)
     assert (tmp_path / 'notes' / 'keep.txt').read_text() == 'mine'
     finetune(settings_for(train, dev, epochs=1), out, overwrite=True, log=lambda line: None)
@@ -154,12 +154,12 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path, kober
     process = subprocess.Popen([sys.executable, '-m', 'kobert_gluon'] + [str(a) for a in args] + ['--out', killed],
                                env=env, cwd=str(REPO), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while not (killed / 'checkpoint.pkl').exists() and process.poll() is None and time.time() < deadline:
+    while not (killed / 'checkpoint').exists() and process.poll() is None and time.time() < deadline:
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, 'the run finished before it could be killed'
-    progress = read_checkpoint(killed / 'checkpoint.pkl')['progress']
+    progress = read_checkpoint(killed / 'checkpoint')['progress']
     assert progress['epoch'] == 0 and 0 < progress['batch'] < 50  # killed in the middle of the first epoch
     assert not (killed / 'best').exists()
     resumed = cli('finetune', '--resume', '--out', killed, '--no-progress')

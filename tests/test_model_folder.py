@@ -23,8 +23,8 @@ def test_round_trip_is_bit_identical(kobert_files, tmp_path):
     ids, types, lengths = batch()
     seq, pooled = model(ids, types, lengths)
     folder = save_model(model, vocab, tmp_path / 'tiny', get_tokenizer_path())
-    assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'model.params', 'tokenizer.model',
-                                                       'vocab.json']
+    assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'kobert-gluon-folder.json', 'model.params',
+                                                       'tokenizer.model', 'vocab.json']
     umask = os.umask(0)
     os.umask(umask)
     assert folder.stat().st_mode & 0o777 == 0o777 & ~umask  # like a folder made by mkdir, not mkdtemp's 0700
@@ -81,11 +81,16 @@ def test_existing_folder_is_never_silently_replaced(kobert_files, tmp_path):
     target = tmp_path / 'run'
     target.mkdir()
     (target / 'notes.txt').write_text('keep me')
-    with pytest.raises(FileExistsError, match='overwrite=True'):
+    with pytest.raises(FileExistsError, match='pass --overwrite'):
         save_model(model, vocab, target, get_tokenizer_path())
     assert (target / 'notes.txt').read_text() == 'keep me'
+    with pytest.raises(FileExistsError, match='was not written by kobert-gluon'):  # overwrite never takes a user's files
+        save_model(model, vocab, target, get_tokenizer_path(), overwrite=True)
+    assert (target / 'notes.txt').read_text() == 'keep me'
+    (target / 'notes.txt').unlink()
+    save_model(model, vocab, target, get_tokenizer_path())
     save_model(model, vocab, target, get_tokenizer_path(), overwrite=True)
-    assert not (target / 'notes.txt').exists() and (target / 'model.params').is_file()
+    assert (target / 'model.params').is_file()
     assert [p.name for p in tmp_path.iterdir()] == ['run']  # no temporary folders left behind
 
 

@@ -242,8 +242,8 @@ def test_pretrain_command_then_finetune_from_its_model(data, nsmc_vocab, nsmc_tr
                                 '--max-dev-instances', 64, '--log-every', 4, '--param-dtype', 'float16', '--out', out)
     assert code == 0, err
     assert 'model: {}'.format(out / 'best') in stdout and 'step 4/12: loss' in err
-    assert sorted(p.name for p in out.iterdir()) == ['best', 'checkpoint.pkl', 'metrics.json', 'run.json',
-                                                     'training.png']
+    assert sorted(p.name for p in out.iterdir()) == ['best', 'checkpoint', 'kobert-gluon-folder.json',
+                                                     'metrics.json', 'run.json', 'training.png']
     run = json.loads((out / 'run.json').read_text())
     assert run['data']['train']['chunks'] == [0, 1, 2] and run['data']['dev']['chunks'] == [3]
     assert run['data']['dev']['evaluated'] == 64 and run['settings']['training']['max_steps'] == 12
@@ -281,7 +281,7 @@ def test_pretrain_command_errors_are_one_line(data, tmp_path, capsys, kobert_fil
 
     # kobert-base's own vocabulary (8,002 tokens) is not the one the data was made with
     assert 'was made with another vocabulary' in error('--data', data.folder, *TINY_ARGS, '--out', tmp_path / 'a')
-    assert not (tmp_path / 'a' / 'checkpoint.pkl').exists()
+    assert not (tmp_path / 'a' / 'checkpoint').exists()
     assert 'no such folder' in error('--data', tmp_path / 'missing', *TINY_ARGS, '--out', tmp_path / 'b')
     assert 'is not a pretraining data folder' in error('--data', tmp_path, *TINY_ARGS, '--out', tmp_path / 'c')
     (tmp_path / 'taken').mkdir()

@@ -120,7 +120,7 @@ def test_checkpoint_resume_of_the_toy_task(tmp_path):
     result = Trainer(interrupted, LinearRegressionTask(), config, out_dir=tmp_path, log=print).fit(
         batches, dev=(x, y), should_stop=lambda progress: progress['step'] == 9)
     assert result.interrupted
-    progress = read_checkpoint(tmp_path / 'checkpoint.pkl')['progress']
+    progress = read_checkpoint(tmp_path / 'checkpoint')['progress']
     assert (progress['epoch'], progress['batch'], progress['step']) == (1, 2, 8)  # steps 9.. are redone
     resumed = make_model(seed=99)  # different starting weights: everything must come from the checkpoint
     Trainer(resumed, LinearRegressionTask(), config, out_dir=tmp_path, log=print).fit(batches, dev=(x, y),
@@ -141,7 +141,7 @@ def test_only_rank_zero_writes(tmp_path):
     assert not (tmp_path / 'rank1').exists() and lines == []
     Trainer(make_model(), LinearRegressionTask(), config, out_dir=tmp_path / 'rank0', rank=0, num_ranks=2,
             log=lines.append).fit(ListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), dev=(x, y))
-    assert (tmp_path / 'rank0' / 'checkpoint.pkl').is_file() and len(lines) == 1
+    assert (tmp_path / 'rank0' / 'checkpoint').is_dir() and len(lines) == 1
 
 
 class CountingTask(LinearRegressionTask):
@@ -193,6 +193,6 @@ def test_eval_every_evaluates_on_the_step_grid_and_task_metrics_are_logged(tmp_p
     # an evaluation mid-epoch also writes a checkpoint, so best/ and the checkpoint agree
     stopped = Trainer(make_model(), CountingTask(), config, out_dir=tmp_path / 'stopped', log=print).fit(
         batches, dev=(x, y), should_stop=lambda progress: progress['step'] == 5)
-    checkpoint = read_checkpoint(tmp_path / 'stopped' / 'checkpoint.pkl')
+    checkpoint = read_checkpoint(tmp_path / 'stopped' / 'checkpoint')
     assert stopped.interrupted and checkpoint['progress']['step'] == 4
     assert [e['step'] for e in checkpoint['history']['evaluations']] == [4]

@@ -99,9 +99,14 @@ def test_cli_refuses_a_non_empty_out_folder_unless_overwrite(nsmc_train_slice, t
     assert main(args) == 2
     assert 'already exists and is not empty' in capsys.readouterr().err
     assert (out / 'notes.txt').read_text() == 'keep me'
+    # --overwrite replaces only what kobert-gluon wrote: a folder holding the user's own files is refused
+    assert main(args + ['--overwrite']) == 2
+    assert 'was not written by kobert-gluon' in capsys.readouterr().err
+    assert (out / 'notes.txt').read_text() == 'keep me'
+    (out / 'notes.txt').unlink()
+    assert main(args) == 0
     assert main(args + ['--overwrite']) == 0
     assert 'vocabulary: 1,502 tokens' in capsys.readouterr().out
-    assert not (out / 'notes.txt').exists()
     assert json.loads((out / 'build_info.json').read_text())['bert_vocab_size'] == 1502
 
 

@@ -1,0 +1,315 @@
+"""Folders the package owns: which files it wrote there, what may be replaced, and whether they are intact.
+
+Every folder the package creates (a model folder, a run folder, a vocabulary, pretraining data, a training
+checkpoint) carries a marker file, ``kobert-gluon-folder.json``, naming the folder's *kind* and the entries
+the package wrote there. For folders that are written once and then only read (models, vocabularies,
+pretraining data, checkpoints) the marker also records the SHA-256 of every file, and readers verify them:
+a file changed or damaged on disk is refused with its name, instead of silently giving wrong answers.
+
+The rules every writer follows (this module is their one implementation):
+
+* a non-empty folder is only replaced when asked to (``overwrite``), only if it is of the same kind, and
+  only if it holds nothing but what the package wrote there: other files are named and nothing is removed;
+* a folder given as an input of the same command (a corpus inside the output folder) is never replaced;
+* write-once folders are written to a temporary sibling, checksummed, and swapped into place under a lock,
+  so readers see the old folder or the new one, never a mixture.
+
+Folders written by kobert-gluon 0.1 have no marker; each kind registers how to recognise them
+(:func:`register_folder_kind`), and they are read without checksums.
+"""
+import contextlib
+import fnmatch
+import glob
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .atomic_files import atomic_write_text, ordinary_folder_mode
+from .errors import FolderOwnershipError, IntegrityError, InputError
+from .locks import LOCK_FILE, exclusive_lock
+
+__all__ = ['MARKER_FILE', 'FolderKind', 'register_folder_kind', 'read_marker', 'folder_kind', 'write_marker',
+           'record_checksums', 'verify_folder', 'check_replaceable', 'write_folder_atomically',
+           'remove_stale_temporaries', 'sha256_of', 'TEMPORARY_PATTERNS']
+
+log = logging.getLogger(__name__)
+
+MARKER_FILE = 'kobert-gluon-folder.json'
+MARKER_FORMAT = 'kobert-gluon-folder'
+MARKER_VERSION = 1
+# Names of the package's own temporary entries (atomic_files and this module make them): never a user's file,
+# and stale once no process holds the folder's lock.
+TEMPORARY_PATTERNS = ('.*.tmp', '.*.tmp-*', '.*.old-*', '.*.part', '.*.lock', LOCK_FILE)
+_CHUNK = 1 << 22
+
+
+@dataclass(frozen=True)
+class FolderKind:
+    """A kind of folder: ``entries`` are the names it may hold (fnmatch patterns); ``legacy`` recognises a
+    folder of this kind written before markers existed; ``label`` names the kind in messages."""
+    name: str
+    label: str
+    entries: Tuple[str, ...]
+    legacy: Optional[Callable[[Path], bool]] = None
+
+
+_KINDS: Dict[str, FolderKind] = {}
+
+
+def register_folder_kind(kind: FolderKind) -> FolderKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def _kind(name: str) -> FolderKind:
+    if name not in _KINDS:
+        raise KeyError('unknown folder kind {!r}; known: {}'.format(name, ', '.join(sorted(_KINDS))))
+    return _KINDS[name]
+
+
+def sha256_of(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as stream:
+        for chunk in iter(lambda: stream.read(_CHUNK), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ----- the marker ------------------------------------------------------------------------------------------
+def read_marker(folder) -> Optional[dict]:
+    """The folder's marker, or None when it has none (not the package's, or written before markers)."""
+    path = Path(folder) / MARKER_FILE
+    if not path.is_file():
+        return None
+    try:
+        marker = json.loads(path.read_text(encoding='utf-8'))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise IntegrityError('{} is damaged ({}); the folder cannot be checked. Restore it from a copy, or '
+                             'delete the folder and write it again'.format(path, err)) from None
+    if not isinstance(marker, dict) or marker.get('format') != MARKER_FORMAT:
+        raise IntegrityError('{} is not a kobert-gluon folder marker'.format(path))
+    if marker.get('version', 0) > MARKER_VERSION:
+        raise InputError('{} was written by a newer kobert-gluon (marker version {}); upgrade kobert-gluon'
+                         .format(path, marker.get('version')))
+    return marker
+
+
+def folder_kind(folder) -> Optional[str]:
+    """The kind of an existing folder by its marker, or by the legacy rules; None if it is not the package's."""
+    folder = Path(folder)
+    marker = read_marker(folder)
+    if marker is not None:
+        return marker.get('kind')
+    for kind in _KINDS.values():
+        if kind.legacy is not None and kind.legacy(folder):
+            return kind.name
+    return None
+
+
+def write_marker(folder, kind: str, files: Optional[Dict[str, str]] = None, **extra) -> None:
+    """Write the marker of ``folder``: its kind, and the SHA-256 of its files when ``files`` is given."""
+    _kind(kind)
+    document = {'format': MARKER_FORMAT, 'version': MARKER_VERSION, 'kind': kind}
+    if files is not None:
+        document['sha256'] = dict(sorted(files.items()))
+    document.update(extra)
+    atomic_write_text(Path(folder) / MARKER_FILE, json.dumps(document, ensure_ascii=False, indent=1) + '\n')
+
+
+def _regular_files(folder: Path) -> List[str]:
+    """Relative paths of the files under ``folder`` (subfolders included), marker and temporaries left out."""
+    names = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not _is_temporary(d))
+        for name in sorted(files):
+            if name == MARKER_FILE or _is_temporary(name):
+                continue
+            names.append(os.path.relpath(os.path.join(root, name), folder))
+    return names
+
+
+def record_checksums(folder, kind: str) -> Dict[str, str]:
+    """Record the SHA-256 of every file of ``folder`` in its marker (for write-once kinds)."""
+    folder = Path(folder)
+    files = {name: sha256_of(folder / name) for name in _regular_files(folder)}
+    write_marker(folder, kind, files)
+    return files
+
+
+# Verified files, by (path, size, mtime): a process that opens the same folder twice hashes it once.
+_VERIFIED: Dict[Tuple[str, int, int], str] = {}
+
+
+def verify_folder(folder, kind: Optional[str] = None, names: Optional[Iterable[str]] = None) -> Optional[dict]:
+    """Check the files of ``folder`` against the SHA-256s its marker records; returns the marker.
+
+    ``names`` limits the check to those files (e.g. only the tokenizer of a model folder). Returns None for a
+    folder without a marker (written by kobert-gluon 0.1: nothing to check against). Raises
+    :class:`~.errors.IntegrityError` naming the first changed or missing file.
+    """
+    folder = Path(folder)
+    marker = read_marker(folder)
+    if marker is None:
+        return None
+    if kind is not None and marker.get('kind') != kind:
+        raise InputError('{} is a {} folder, not a {} folder'.format(
+            folder, _label(marker.get('kind')), _label(kind)))
+    recorded = marker.get('sha256')
+    if recorded is None:
+        return marker
+    wanted = recorded if names is None else {n: recorded[n] for n in names if n in recorded}
+    for name, expected in wanted.items():
+        path = folder / name
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise IntegrityError('{} is missing from {}; the folder is incomplete. Restore the file, or write '
+                                 'the folder again'.format(name, folder)) from None
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if _VERIFIED.get(key) == expected:
+            continue
+        actual = sha256_of(path)
+        if actual != expected:
+            raise IntegrityError(
+                '{} has changed since it was written (SHA-256 {}..., recorded {}... in {}); the file is damaged or '
+                'was edited. Restore it from a copy, or if you changed it on purpose, accept the change with: '
+                'kobert-gluon verify {} --record'.format(path, actual[:12], expected[:12], MARKER_FILE, folder))
+        _VERIFIED[key] = expected
+    return marker
+
+
+def _label(kind: Optional[str]) -> str:
+    return _KINDS[kind].label if kind in _KINDS else repr(kind)
+
+
+# ----- replacing -------------------------------------------------------------------------------------------
+def _is_temporary(name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in TEMPORARY_PATTERNS)
+
+
+def _foreign_entries(folder: Path, kind: FolderKind) -> List[str]:
+    allowed = kind.entries + (MARKER_FILE,)
+    return sorted(entry.name for entry in folder.iterdir()
+                  if not _is_temporary(entry.name)
+                  and not any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in allowed))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def check_replaceable(folder, kind: str, overwrite: bool, inputs: Sequence = (), option: str = '--overwrite',
+                      exists_hint: Optional[str] = None):
+    """Refuse (without touching anything) unless ``folder`` may receive a new folder of ``kind``.
+
+    Returns True when there is an existing folder that will be replaced. ``inputs`` are the paths the command
+    reads: none may lie inside ``folder``. ``option`` names the overwrite switch in messages; ``exists_hint``
+    replaces the advice given when the folder exists and ``overwrite`` is off.
+    """
+    folder = Path(folder)
+    spec = _kind(kind)
+    for path in inputs:
+        if path is not None and folder.exists() and _inside(Path(path), folder):
+            raise InputError('{} is inside the output folder {}: the command would replace its own input; '
+                             'choose another output folder'.format(path, folder))
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError('{} exists and is not a folder; choose another output folder'.format(folder))
+    if not folder.is_dir() or all(_is_temporary(entry.name) for entry in folder.iterdir()):
+        return False  # empty, or only a lock or temporaries of the package's own
+    if not overwrite:
+        raise FileExistsError('{} already exists and is not empty; {}'.format(
+            folder, exists_hint or 'pass {} to replace it, or choose another folder'.format(option)))
+    existing = folder_kind(folder)
+    if existing is None:
+        raise FolderOwnershipError('{} was not written by kobert-gluon (it has no {}), so {} will not replace it; '
+                                   'choose another folder'.format(folder, MARKER_FILE, option))
+    if existing != kind:
+        raise FolderOwnershipError('{} is a {} folder, not a {} folder; {} only replaces a folder of the same '
+                                   'kind'.format(folder, _label(existing), spec.label, option))
+    foreign = _foreign_entries(folder, spec)
+    if foreign:
+        raise FolderOwnershipError('{} holds files kobert-gluon did not write ({}{}); move them away first: {} '
+                                   'never removes them'.format(folder, ', '.join(foreign[:5]),
+                                                               ', ...' if len(foreign) > 5 else '', option))
+    return True
+
+
+def remove_stale_temporaries(folder) -> List[str]:
+    """Remove the package's temporary entries left in ``folder`` by a killed write; call it holding the
+    folder's lock (then no live writer owns them). Returns the names removed."""
+    folder = Path(folder)
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        if entry.name == LOCK_FILE or not _is_temporary(entry.name) or entry.name.endswith('.lock'):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+        removed.append(entry.name)
+    if removed:
+        log.info('%s: removed %d temporary file(s) of an interrupted write', folder, len(removed))
+    return removed
+
+
+def write_folder_atomically(folder, kind: str, write: Callable[[Path], None], overwrite: bool = False,
+                            inputs: Sequence = ()) -> Path:
+    """Write a write-once folder of ``kind``: ``write(tmp_dir)`` fills a temporary sibling, the SHA-256 of every
+    file is recorded, and the result replaces ``folder`` in one rename, under a lock.
+
+    An existing folder is replaced only under the rules of :func:`check_replaceable` (checked before
+    ``write`` runs, so a refused command costs nothing).
+    """
+    folder = Path(folder)
+    check_replaceable(folder, kind, overwrite, inputs)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PermissionError('cannot create {}: {}'.format(folder.parent, err.strerror or err)) from None
+    lock = folder.parent / '.{}.lock'.format(folder.name)
+    with exclusive_lock(lock, 'folder {}'.format(folder), remove=True):
+        replacing = check_replaceable(folder, kind, overwrite, inputs)  # again: the first check held no lock
+        _recover_interrupted_swap(folder)
+        for stale in folder.parent.glob(glob.escape('.{}.'.format(folder.name)) + 'tmp-*'):
+            shutil.rmtree(stale, ignore_errors=True)  # a killed earlier write of this folder
+        tmp = Path(tempfile.mkdtemp(prefix='.{}.tmp-'.format(folder.name), dir=folder.parent))
+        ordinary_folder_mode(tmp)
+        try:
+            write(tmp)
+            record_checksums(tmp, kind)
+            if replacing:
+                old = Path(tempfile.mkdtemp(prefix='.{}.old-'.format(folder.name), dir=folder.parent))
+                os.replace(folder, old / 'previous')
+                os.replace(tmp, folder)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                if folder.is_dir():
+                    folder.rmdir()  # an empty folder: os.replace cannot move a folder onto it otherwise
+                os.replace(tmp, folder)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _recover_interrupted_swap(folder: Path) -> None:
+    """A write killed between its two renames left the old folder in ``.NAME.old-*/previous``: put it back."""
+    for old in folder.parent.glob(glob.escape('.{}.'.format(folder.name)) + 'old-*'):
+        previous = old / 'previous'
+        if not folder.exists() and previous.is_dir():
+            os.replace(previous, folder)
+            log.warning('%s: restored the folder that an interrupted write had moved aside', folder)
+        shutil.rmtree(old, ignore_errors=True)
