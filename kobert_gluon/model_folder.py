@@ -87,10 +87,10 @@ def read_config(folder) -> Dict[str, Any]:
     return config
 
 
-def verify_model_folder(folder) -> bool:
-    """Check every file of a model folder against its recorded SHA-256; False for a folder without checksums
-    (written by kobert-gluon 0.1), which loads unchecked."""
-    return verify_folder(folder, MODEL_KIND) is not None
+def verify_model_folder(folder, names=None) -> bool:
+    """Check the files of a model folder (all, or ``names``) against their recorded SHA-256s; False for a folder
+    without checksums (written by kobert-gluon 0.1), which loads unchecked."""
+    return verify_folder(folder, MODEL_KIND, names=names) is not None
 
 
 def _bert_of(model):

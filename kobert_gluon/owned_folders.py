@@ -35,7 +35,7 @@ from .errors import FolderOwnershipError, IntegrityError, InputError
 from .locks import LOCK_FILE, exclusive_lock
 
 __all__ = ['MARKER_FILE', 'FolderKind', 'register_folder_kind', 'read_marker', 'folder_kind', 'write_marker',
-           'record_checksums', 'verify_folder', 'check_replaceable', 'write_folder_atomically',
+           'record_checksums', 'verify_folder', 'folder_problems', 'WRITE_ONCE_KINDS', 'check_replaceable', 'write_folder_atomically',
            'remove_stale_temporaries', 'sha256_of', 'TEMPORARY_PATTERNS']
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ MARKER_VERSION = 1
 # and stale once no process holds the folder's lock.
 TEMPORARY_PATTERNS = ('.*.tmp', '.*.tmp-*', '.*.old-*', '.*.part', '.*.lock', LOCK_FILE)
 _CHUNK = 1 << 22
+# Kinds whose files are written once and then only read: their markers record SHA-256s.
+WRITE_ONCE_KINDS = ('model', 'vocabulary', 'pretraining-data', 'checkpoint')
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,26 @@ def verify_folder(folder, kind: Optional[str] = None, names: Optional[Iterable[s
                 'kobert-gluon verify {} --record'.format(path, actual[:12], expected[:12], MARKER_FILE, folder))
         _VERIFIED[key] = expected
     return marker
+
+
+def folder_problems(folder) -> List[str]:
+    """Every file of ``folder`` that differs from its recorded SHA-256, is missing, or is not recorded, in words
+    (empty when the folder is intact). For a report; loading uses :func:`verify_folder`."""
+    folder = Path(folder)
+    marker = read_marker(folder)
+    recorded = (marker or {}).get('sha256')
+    if recorded is None:
+        return []
+    problems = []
+    for name, expected in recorded.items():
+        path = folder / name
+        if not path.is_file():
+            problems.append('{}: missing'.format(name))
+        elif sha256_of(path) != expected:
+            problems.append('{}: changed (SHA-256 differs from the one recorded)'.format(name))
+    problems.extend('{}: not recorded (added after the folder was written)'.format(name)
+                    for name in _regular_files(folder) if name not in recorded)
+    return problems
 
 
 def _label(kind: Optional[str]) -> str:

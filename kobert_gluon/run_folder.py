@@ -73,7 +73,9 @@ class RunFolder:
                 raise FileNotFoundError('cannot resume: {} is missing (this is not a run folder, or the run stopped '
                                         'before it started); start a new run without --resume'
                                         .format(self.out / RUN_FILE))
-            if not (self.out / CHECKPOINT_FOLDER).is_dir() and not (self.out / LEGACY_CHECKPOINT_FILE).is_file():
+            recoverable = (self.out / REPLACED_FOLDER).is_dir()  # __enter__ brings a replaced run back first
+            if not (self.out / CHECKPOINT_FOLDER).is_dir() and not (self.out / LEGACY_CHECKPOINT_FILE).is_file() \
+                    and not (recoverable and self._lock is None):
                 raise FileNotFoundError('cannot resume: {} has no checkpoint yet (the run stopped before its first '
                                         'one); start again with --overwrite'.format(self.out))
             return

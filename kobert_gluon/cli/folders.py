@@ -1,0 +1,55 @@
+"""``verify``: check that a folder the package wrote (model, vocabulary, pretraining data, checkpoint) is intact,
+or record the current state of one whose files were changed on purpose."""
+from pathlib import Path
+
+from . import UsageError
+
+
+def register(subparsers):
+    verify = subparsers.add_parser(
+        'verify', help='check the files of model / vocabulary / pretraining-data folders against their SHA-256s',
+        description='Every folder kobert-gluon writes once (a model, a vocabulary, pretraining data, a training '
+                    'checkpoint) records the SHA-256 of its files in kobert-gluon-folder.json, and loading it '
+                    'refuses a changed file. This command reports every changed, missing or added file. With '
+                    '--record it records the files as they are now: for a file you changed on purpose, or a '
+                    'folder written by kobert-gluon 0.1 (which has no checksums). Exit status 1 if any folder '
+                    'has problems.')
+    verify.add_argument('folders', nargs='+', metavar='FOLDER')
+    verify.add_argument('--record', action='store_true',
+                        help='record the SHA-256s of the files as they are now (accept the changes)')
+    verify.set_defaults(func=run_verify)
+
+
+def run_verify(args):
+    from ..owned_folders import WRITE_ONCE_KINDS, folder_kind, folder_problems, read_marker, record_checksums
+    from .. import model_folder, pretraining_data, trainer, vocab_builder  # noqa: F401  (register their kinds)
+    failed = False
+    for name in args.folders:
+        folder = Path(name)
+        if not folder.is_dir():
+            raise UsageError('{}: no such folder'.format(folder))
+        kind = folder_kind(folder)
+        if kind is None:
+            raise UsageError('{} is not a folder written by kobert-gluon (no kobert-gluon-folder.json, and not a '
+                             'model, vocabulary or pretraining data folder of an earlier release)'.format(folder))
+        if kind not in WRITE_ONCE_KINDS:
+            raise UsageError('{} is a {} folder, whose files change as it runs; verify the folders inside it, e.g. '
+                             '{}'.format(folder, kind, folder / 'best'))
+        if args.record:
+            files = record_checksums(folder, kind)
+            print('{}: recorded the SHA-256 of {} files ({} folder)'.format(folder, len(files), kind))
+            continue
+        marker = read_marker(folder)
+        if marker is None or 'sha256' not in marker:
+            print('{}: {} folder without checksums (written by kobert-gluon 0.1); add them with --record'
+                  .format(folder, kind))
+            continue
+        problems = folder_problems(folder)
+        if problems:
+            failed = True
+            print('{}: {} folder, {} problem(s):'.format(folder, kind, len(problems)))
+            for problem in problems:
+                print('  ' + problem)
+        else:
+            print('{}: {} folder, all {} files intact'.format(folder, kind, len(marker['sha256'])))
+    return 1 if failed else 0

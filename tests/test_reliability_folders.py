@@ -1,0 +1,313 @@
+"""What the package does with folders it writes, tried the way a careless user (or a crash) would:
+--overwrite with a typo, someone else's files, two runs at once, kill -9, Ctrl-C, files changed on disk.
+
+Everything here runs on the model that ships in the package (kobert-mini) and data the tests write.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kobert_gluon.cli import main
+from kobert_gluon.locks import LOCK_FILE, exclusive_lock
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--units', '32', '--hidden-size', '64',
+        '--num-heads', '2', '--max-seq-length', '32', '--no-progress', '--batch-size', '8']
+POSITIVE = ['정말 재밌어요', '최고의 영화', '배우 연기가 좋다', '또 보고 싶다', '감동적인 이야기']
+NEGATIVE = ['너무 지루하다', '최악의 영화', '시간이 아깝다', '연기가 별로', '다시는 안 본다']
+
+
+def write_reviews(path: Path, rows: int = 40, offset: int = 0) -> Path:
+    lines = ['text\tlabel']
+    for i in range(offset, offset + rows):
+        words = POSITIVE if i % 2 == 0 else NEGATIVE
+        lines.append('{} {}\t{}'.format(words[i % 5], i, 'pos' if i % 2 == 0 else 'neg'))
+    path.write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    return path
+
+
+def finetune_args(train, out, *extra):
+    return ['finetune', '--train', str(train), '--text-column', 'text', '--label-column', 'label',
+            '--dev-fraction', '0.2', '--epochs', '1', '--out', str(out)] + TINY + [str(e) for e in extra]
+
+
+def run(capsys, args):
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_error_line(err: str, command: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith('kobert-gluon {}: error:'.format(command))]
+    assert len(lines) == 1 and 'Traceback' not in err, err
+    return lines[0]
+
+
+def tree(folder: Path) -> dict:
+    """Every file under ``folder`` with its bytes: a snapshot to compare."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob('*')) if p.is_file()}
+
+
+@pytest.fixture(scope='module')
+def finished_run(tmp_path_factory):
+    """A finished tiny fine-tuning run (its snapshot is compared after the misuses below)."""
+    folder = tmp_path_factory.mktemp('finished')
+    train = write_reviews(folder / 'train.tsv')
+    out = folder / 'run'
+    assert main(finetune_args(train, out)) == 0
+    return train, out
+
+
+def copy_run(source: Path, target: Path) -> Path:
+    import shutil
+    shutil.copytree(source, target)
+    return target
+
+
+# ----- --overwrite ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize('mistake', ['train', 'model'])
+def test_overwrite_with_a_typo_keeps_the_previous_run(finished_run, tmp_path, capsys, mistake):
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    before = tree(out)
+    args = finetune_args(train, out, '--overwrite', '--lr', '1e-3')
+    if mistake == 'train':
+        args[args.index('--train') + 1] = str(tmp_path / 'trian.tsv')
+    else:
+        args[args.index('--model') + 1] = 'kobert-mnii'
+    code, _, err = run(capsys, args)
+    assert code == 2
+    one_error_line(err, 'finetune')
+    assert tree(out) == before  # the best model, run.json and checkpoint are all still there, unchanged
+
+
+def test_overwrite_refuses_a_folder_with_files_it_did_not_write(finished_run, tmp_path, capsys):
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    (out / 'my_notes.txt').write_text('results I wrote by hand', encoding='utf-8')
+    before = tree(out)
+    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    assert code == 2
+    line = one_error_line(err, 'finetune')
+    assert 'my_notes.txt' in line and 'never removes them' in line
+    assert tree(out) == before
+
+
+def test_a_run_json_alone_does_not_make_a_folder_a_run(tmp_path, capsys):
+    """0.1 took any folder with a run.json for its own; a marker of another kind, or foreign files, stop it."""
+    train = write_reviews(tmp_path / 'train.tsv')
+    out = tmp_path / 'project'
+    out.mkdir()
+    (out / 'run.json').write_text('{"settings": {}}', encoding='utf-8')
+    (out / 'train_copy.tsv').write_text('keep', encoding='utf-8')
+    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    assert code == 2 and 'train_copy.tsv' in one_error_line(err, 'finetune')
+    assert (out / 'train_copy.tsv').read_text(encoding='utf-8') == 'keep'
+
+
+def test_overwrite_refuses_a_folder_of_another_kind(tmp_path, capsys):
+    corpus = tmp_path / 'corpus.txt'
+    corpus.write_text('\n'.join('{} 번째 문장입니다. 영화가 {}'.format(i, POSITIVE[i % 5]) for i in range(300)) + '\n',
+                      encoding='utf-8')
+    vocab = tmp_path / 'vocab'
+    assert main(['build-vocab', '--corpus', str(corpus), '--size', '60', '--out', str(vocab), '--threads', '1']) == 0
+    before = tree(vocab)
+    train = write_reviews(tmp_path / 'train.tsv')
+    code, _, err = run(capsys, finetune_args(train, vocab, '--overwrite'))
+    assert code == 2
+    assert 'is a vocabulary folder, not a run folder' in one_error_line(err, 'finetune')
+    assert tree(vocab) == before
+
+
+def test_build_vocab_overwrite_never_replaces_its_own_input(tmp_path, capsys):
+    out = tmp_path / 'vocab'
+    out.mkdir()
+    corpus = out / 'corpus.txt'
+    corpus.write_text('\n'.join('{} 번째 문장입니다'.format(i) for i in range(300)) + '\n', encoding='utf-8')
+    code, _, err = run(capsys, ['build-vocab', '--corpus', corpus, '--size', '100', '--out', out, '--overwrite'])
+    assert code == 2
+    assert 'would replace its own input' in one_error_line(err, 'build-vocab')
+    assert corpus.is_file()
+
+
+def test_create_pretraining_data_overwrite_keeps_user_files(tmp_path, capsys):
+    corpus = tmp_path / 'corpus.txt'
+    corpus.write_text('\n'.join('{}. 영화가 {}'.format(i, POSITIVE[i % 5]) for i in range(60)) + '\n', encoding='utf-8')
+    out = tmp_path / 'data'
+    out.mkdir()
+    (out / 'README.txt').write_text('my data notes', encoding='utf-8')
+    code, _, err = run(capsys, ['create-pretraining-data', '--input', corpus, '--input-format', 'lines', '--vocab',
+                                'kobert-mini', '--max-seq-length', '32', '--out', out, '--overwrite'])
+    assert code == 2
+    assert 'was not written by kobert-gluon' in one_error_line(err, 'create-pretraining-data')
+    assert (out / 'README.txt').read_text(encoding='utf-8') == 'my data notes'
+    # its own folder is replaced, and the result is verified like every write-once folder
+    (out / 'README.txt').unlink()
+    args = ['create-pretraining-data', '--input', corpus, '--input-format', 'lines', '--vocab', 'kobert-mini',
+            '--max-seq-length', '32', '--dupe-factor', '1', '--out', out]
+    assert main([str(a) for a in args]) == 0
+    assert main([str(a) for a in args] + ['--overwrite']) == 0
+    capsys.readouterr()
+    assert run(capsys, ['verify', out])[0] == 0
+
+
+def test_a_replaced_run_is_kept_until_the_new_run_writes_its_first_checkpoint(finished_run, tmp_path):
+    from kobert_gluon.finetuning import FinetuneSettings, finetune
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    old_best = (out / 'best' / 'model.params').read_bytes()
+    settings = json.loads((out / 'run.json').read_text(encoding='utf-8'))['settings']
+    new = FinetuneSettings.from_dict(dict(settings, training=dict(settings['training'], learning_rate=1e-3)))
+    # the new run stops (as if killed) after one step, before its first checkpoint (written at the epoch's end)
+    result = finetune(new, out, overwrite=True, should_stop=lambda progress: progress['step'] >= 1, log=lambda m: None)
+    assert result.interrupted and not (out / 'checkpoint').exists()
+    assert (out / '.replaced-run' / 'best' / 'model.params').read_bytes() == old_best
+    # the next command in that folder gets the old run back (here: resuming it, which has nothing left to do)
+    finetune(FinetuneSettings.from_dict(settings), out, resume=True, log=lambda m: None)
+    assert (out / 'best' / 'model.params').read_bytes() == old_best and not (out / '.replaced-run').exists()
+    # a replacing run that gets to its first checkpoint no longer needs the old one
+    finetune(new, out, overwrite=True, log=lambda m: None)
+    assert not (out / '.replaced-run').exists()
+    assert json.loads((out / 'run.json').read_text())['settings']['training']['learning_rate'] == 1e-3
+
+
+# ----- locks ------------------------------------------------------------------------------------------------
+def test_a_second_run_into_a_locked_folder_is_refused_naming_the_holder(finished_run, tmp_path, capsys):
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    before = tree(out)
+    with exclusive_lock(out / LOCK_FILE, 'run folder {}'.format(out)):
+        code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+        assert code == 2
+        line = one_error_line(err, 'finetune')
+        assert 'is in use by process {}'.format(os.getpid()) in line
+        code, _, err = run(capsys, finetune_args(train, out, '--resume'))
+        assert code == 2 and 'is in use by process' in one_error_line(err, 'finetune')
+    after = tree(out)
+    assert after == before
+
+
+def test_a_lock_left_by_a_killed_process_does_not_block(finished_run, tmp_path, capsys):
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    holder = subprocess.Popen([sys.executable, '-c', 'import sys, time\n'
+                               'from kobert_gluon.locks import exclusive_lock\n'
+                               'with exclusive_lock(sys.argv[1], "run"):\n'
+                               '    print("held", flush=True); time.sleep(600)\n', str(out / LOCK_FILE)],
+                              stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert holder.stdout.readline().strip() == b'held'
+    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    assert code == 2 and 'process {}'.format(holder.pid) in err
+    holder.kill()
+    holder.wait()
+    assert (out / LOCK_FILE).exists()  # the file stays behind, the lock does not
+    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    assert code == 0, err
+
+
+# ----- temporary files, Ctrl-C ------------------------------------------------------------------------------
+def test_stale_temporary_files_of_a_killed_write_are_removed(finished_run, tmp_path, capsys):
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    (out / '.checkpoint.tmp-x1y2').mkdir()
+    (out / '.checkpoint.tmp-x1y2' / 'params.params').write_bytes(b'\0' * 1000)
+    (out / '.metrics.json.abc123.tmp').write_text('{')
+    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith('.')) == []
+
+
+def cli(*args):
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    return subprocess.Popen([sys.executable, '-m', 'kobert_gluon'] + [str(a) for a in args], env=env,
+                            cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_ctrl_c_writes_a_checkpoint_that_resumes(tmp_path):
+    train = write_reviews(tmp_path / 'train.tsv', rows=400)
+    out = tmp_path / 'run'
+    args = finetune_args(train, out, '--epochs', '2', '--log-every', '1', '--num-workers', '1')
+    process = cli(*args)
+    line = ''
+    deadline = time.time() + 120
+    while 'step 3/' not in line and time.time() < deadline:  # a few steps into the first epoch
+        line = process.stderr.readline()
+        assert line or process.poll() is None, 'the run ended early'
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert 'stopped at step' in err and '--resume' in err and 'Traceback' not in err
+    state = json.loads((out / 'checkpoint' / 'state.json').read_text(encoding='utf-8'))
+    assert state['progress']['epoch'] == 0 and state['progress']['step'] >= 3
+    resumed = cli('finetune', '--resume', '--out', out, '--no-progress')
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert 'resumed at epoch 1, batch {}'.format(state['progress']['batch']) in err
+    history = json.loads((out / 'metrics.json').read_text(encoding='utf-8'))
+    assert [epoch['epoch'] for epoch in history['epochs']] == [1, 2]
+
+
+# ----- integrity ------------------------------------------------------------------------------------------------
+def test_a_damaged_weight_file_is_refused_and_verify_names_it(finished_run, tmp_path, capsys):
+    _, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    params = out / 'best' / 'model.params'
+    data = bytearray(params.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 64):  # a few flipped bytes in the middle of the weights
+        data[i] ^= 0xFF
+    params.write_bytes(bytes(data))
+    code, _, err = run(capsys, ['predict', '--model', out, '정말 재밌어요'])
+    assert code == 2
+    line = one_error_line(err, 'predict')
+    assert 'model.params has changed since it was written' in line and 'kobert-gluon verify' in line
+    code, stdout, _ = run(capsys, ['verify', out / 'best'])
+    assert code == 1 and 'model.params: changed' in stdout
+    # accepting the change on purpose: record, then it loads (and verifies) again
+    assert run(capsys, ['verify', out / 'best', '--record'])[0] == 0
+    assert run(capsys, ['predict', '--model', out, '정말 재밌어요'])[0] == 0
+
+
+def test_a_damaged_checkpoint_is_refused_on_resume(finished_run, tmp_path, capsys):
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    states = out / 'checkpoint' / 'optimizer.states'
+    states.write_bytes(states.read_bytes()[:100])  # truncated, as by a full disk
+    code, _, err = run(capsys, finetune_args(train, out, '--resume'))
+    assert code == 2 and 'optimizer.states has changed since it was written' in one_error_line(err, 'finetune')
+
+
+def test_a_pickled_checkpoint_of_the_first_release_is_refused_clearly(finished_run, tmp_path, capsys):
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    import shutil
+    shutil.rmtree(out / 'checkpoint')
+    (out / 'checkpoint.pkl').write_bytes(b'\x80\x04truncated')
+    code, _, err = run(capsys, ['finetune', '--resume', '--out', out])
+    assert code == 2
+    assert 'does not load pickles' in one_error_line(err, 'finetune')
+
+
+def test_resume_refuses_a_training_file_edited_in_place(finished_run, tmp_path, capsys):
+    train, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    original = train.read_text(encoding='utf-8')
+    lines = original.splitlines()
+    text, label = lines[7].split('\t')
+    lines[7] = '바뀐 문장\t' + label  # one text edited in place: same rows, same lengths order, other contents
+    edited = tmp_path / 'train.tsv'
+    edited.write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    settings = json.loads((out / 'run.json').read_text(encoding='utf-8'))
+    settings['settings']['train'] = str(edited)  # the run now reads the edited copy
+    (out / 'run.json').write_text(json.dumps(settings), encoding='utf-8')
+    code, _, err = run(capsys, ['finetune', '--resume', '--out', out, '--no-progress'])
+    assert code == 2, err
+    assert 'differ from what' in one_error_line(err, 'finetune')
+    edited.write_text(original, encoding='utf-8')  # the same contents again: resuming is fine
+    code, _, err = run(capsys, ['finetune', '--resume', '--out', out, '--no-progress'])
+    assert code == 0, err
