@@ -35,8 +35,8 @@ from .errors import FolderOwnershipError, IntegrityError, InputError
 from .locks import LOCK_FILE, exclusive_lock
 
 __all__ = ['MARKER_FILE', 'FolderKind', 'register_folder_kind', 'read_marker', 'folder_kind', 'write_marker',
-           'record_checksums', 'verify_folder', 'folder_problems', 'WRITE_ONCE_KINDS', 'check_replaceable', 'write_folder_atomically',
-           'remove_stale_temporaries', 'sha256_of', 'TEMPORARY_PATTERNS']
+           'record_checksums', 'verify_folder', 'folder_problems', 'WRITE_ONCE_KINDS', 'check_replaceable',
+           'write_folder_atomically', 'remove_stale_temporaries', 'sha256_of', 'TEMPORARY_PATTERNS']
 
 log = logging.getLogger(__name__)
 

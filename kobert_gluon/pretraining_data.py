@@ -39,7 +39,8 @@ import mxnet as mx
 import numpy as np
 
 from .corpus_text import TextSource
-from .owned_folders import FolderKind, check_replaceable, register_folder_kind, verify_folder, write_folder_atomically
+from .owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
+                            write_folder_atomically)
 from .pretraining_documents import read_documents
 from .pretraining_instances import InstanceOptions, TrainingInstance, VocabIds, create_instances_from_document
 

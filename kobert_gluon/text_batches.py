@@ -8,7 +8,10 @@ in the middle of an epoch. :class:`TextBatches` is the trainer's view of the dat
 ``batches(epoch, start)``, ``fingerprint(epoch)``); padding runs in DataLoader workers when
 ``num_workers > 0``.
 """
+import contextlib
 import hashlib
+import signal
+import threading
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -125,6 +128,23 @@ class _EpochBatchOrder:
         return len(self._batches)
 
 
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Worker processes forked inside this block ignore SIGINT.
+
+    Ctrl-C reaches every process of the terminal's foreground group: a worker that died of it would take its
+    batch with it and hang the trainer, which instead finishes its step and writes a checkpoint on Ctrl-C.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class TextBatches:
     """Padded batches ``(input_ids, valid_length, token_type_ids, label)`` of an encoded dataset, per epoch.
 
@@ -140,8 +160,9 @@ class TextBatches:
         self.sampler = sampler
         self._order = _EpochBatchOrder(sampler)
         # thread_pool=False: worker *processes*; batchify is numpy work that would hold the GIL in threads.
-        self._loader = DataLoader(encoded, batch_sampler=self._order, batchify_fn=make_batchify(pad_id, label_dtype),
-                                  num_workers=num_workers)
+        with _workers_ignore_ctrl_c():
+            self._loader = DataLoader(encoded, batch_sampler=self._order,
+                                      batchify_fn=make_batchify(pad_id, label_dtype), num_workers=num_workers)
 
     @classmethod
     def from_texts(cls, texts, labels, tokenizer, max_seq_length: int, pair: bool, batch_size: int,

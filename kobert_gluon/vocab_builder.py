@@ -25,7 +25,8 @@ import sentencepiece as spm
 
 from .corpus_text import TextSource
 from .model_folder import TOKENIZER_FILE, VOCAB_FILE
-from .owned_folders import FolderKind, check_replaceable, register_folder_kind, verify_folder, write_folder_atomically
+from .owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
+                            write_folder_atomically)
 from .tokenization import KoBERTTokenizer, load_vocab, vocab_to_json_file
 
 __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'bert_vocab_from_sentencepiece',

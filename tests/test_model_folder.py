@@ -84,7 +84,8 @@ def test_existing_folder_is_never_silently_replaced(kobert_files, tmp_path):
     with pytest.raises(FileExistsError, match='pass --overwrite'):
         save_model(model, vocab, target, get_tokenizer_path())
     assert (target / 'notes.txt').read_text() == 'keep me'
-    with pytest.raises(FileExistsError, match='was not written by kobert-gluon'):  # overwrite never takes a user's files
+    # overwrite never takes a user's files
+    with pytest.raises(FileExistsError, match='was not written by kobert-gluon'):
         save_model(model, vocab, target, get_tokenizer_path(), overwrite=True)
     assert (target / 'notes.txt').read_text() == 'keep me'
     (target / 'notes.txt').unlink()
