@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .atomic_files import temporary_sibling
+from .errors import InputError, KobertGluonError
 
 __all__ = [
     'Artifact', 'ArtifactError', 'ArtifactNotFoundError', 'ChecksumMismatchError', 'MANIFEST',
@@ -105,8 +106,8 @@ for _artifact in (
     register_artifact(_artifact)
 
 
-class ArtifactError(RuntimeError):
-    """Base class of the store's errors."""
+class ArtifactError(KobertGluonError, RuntimeError):
+    """Base class of the store's errors (a user can fix them: a missing, damaged or unreachable file)."""
 
 
 class ChecksumMismatchError(ArtifactError):
@@ -306,12 +307,12 @@ def download_url(url: str, filename: Optional[str] = None, chksum: Optional[str]
     """
     filename = filename or Path(urllib.parse.urlparse(url).path).name
     if not filename:
-        raise ValueError('cannot tell a file name from URL {!r}; pass filename='.format(url))
+        raise InputError('cannot tell a file name from URL {!r}; pass filename='.format(url))
     known = MANIFEST.get(filename)
     if known is not None and (chksum is None or known.checksum.startswith(chksum) or chksum.startswith(known.checksum)):
         return fetch(filename, cachedir=cachedir, mirror=mirror)
     if chksum is None:
-        raise ValueError('{} is not in the manifest: pass chksum= (an md5 prefix) so the download can be verified'
+        raise InputError('{} is not in the manifest: pass chksum= (an md5 prefix) so the download can be verified'
                          .format(filename))
     artifact = Artifact(filename, 'md5', chksum.lower(), (url,))
     register_artifact(artifact)

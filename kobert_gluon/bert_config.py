@@ -5,6 +5,8 @@ from typing import Any, Dict
 
 from gluonnlp.model import BERTEncoder, BERTModel
 
+from .errors import InputError
+
 __all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'build_bert']
 
 # Fields that decide parameter shapes: a pretrained file only loads into a model that agrees on them.
@@ -36,22 +38,22 @@ class BertConfig:
                      'token_type_vocab_size'):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError('BertConfig.{} must be a positive integer, got {!r}'.format(name, value))
+                raise InputError('BertConfig.{} must be a positive integer, got {!r}'.format(name, value))
         if self.units % self.num_heads:
-            raise ValueError('BertConfig.units ({}) must be divisible by num_heads ({})'
+            raise InputError('BertConfig.units ({}) must be divisible by num_heads ({})'
                              .format(self.units, self.num_heads))
         if self.embed_size != self.units:
-            raise ValueError('BertConfig.embed_size ({}) must equal units ({}): GluonNLP adds the embeddings '
+            raise InputError('BertConfig.embed_size ({}) must equal units ({}): GluonNLP adds the embeddings '
                              'straight into the encoder'.format(self.embed_size, self.units))
         for name in ('dropout', 'embed_dropout'):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
-                raise ValueError('BertConfig.{} must be in [0, 1), got {!r}'.format(name, value))
+                raise InputError('BertConfig.{} must be in [0, 1), got {!r}'.format(name, value))
         if self.attention_cell != 'multi_head' or not self.scaled or not self.use_residual:
-            raise ValueError('only scaled multi-head attention with residual connections is supported '
+            raise InputError('only scaled multi-head attention with residual connections is supported '
                              '(BERTEncoder has no other variant)')
         if self.activation not in ('gelu', 'relu'):
-            raise ValueError("BertConfig.activation must be 'gelu' or 'relu', got {!r}".format(self.activation))
+            raise InputError("BertConfig.activation must be 'gelu' or 'relu', got {!r}".format(self.activation))
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
@@ -61,7 +63,7 @@ class BertConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError('unknown BERT config field(s) {}; known fields: {}'
+            raise InputError('unknown BERT config field(s) {}; known fields: {}'
                              .format(', '.join(unknown), ', '.join(sorted(known))))
         return cls(**values)
 
@@ -101,7 +103,7 @@ def build_bert(config: BertConfig, use_pooler=True, use_decoder=True, use_classi
     ``get_kobert_model`` built, so its pretrained file loads unchanged.
     """
     if use_classifier and not use_pooler:
-        raise ValueError('use_classifier=True needs use_pooler=True: the next-sentence classifier reads the '
+        raise InputError('use_classifier=True needs use_pooler=True: the next-sentence classifier reads the '
                          'pooled output')
     encoder = BERTEncoder(num_layers=config.num_layers, units=config.units, hidden_size=config.hidden_size,
                           max_length=config.max_length, num_heads=config.num_heads, dropout=config.dropout,

@@ -25,20 +25,23 @@ import math
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from gluonnlp.data import TSVDataset
 from mxnet.gluon.data import SimpleDataset
 
+from .errors import InputError
+from .text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines, reading_codec
+
 __all__ = ['TableSpec', 'TaskSpec', 'TASKS', 'get_task', 'list_tasks', 'LabeledTable', 'MalformedRowError',
-           'read_table', 'infer_labels']
+           'read_table', 'read_prediction_rows', 'PredictionRows', 'infer_labels']
 
 Column = Union[str, int]
 CLASSIFICATION = 'classification'
 REGRESSION = 'regression'
 
 
-class MalformedRowError(ValueError):
+class MalformedRowError(InputError):
     """A row that cannot be read as an example; ``path`` and ``line`` (1-based) say where it is."""
 
     def __init__(self, path, line: int, reason: str):
@@ -67,17 +70,17 @@ class TableSpec:
     def __post_init__(self):
         object.__setattr__(self, 'text_columns', tuple(self.text_columns))
         if len(self.text_columns) not in (1, 2):
-            raise ValueError('text_columns must name one column (single sentences) or two (sentence pairs), '
+            raise InputError('text_columns must name one column (single sentences) or two (sentence pairs), '
                              'got {}'.format(list(self.text_columns)))
         if self.quoting not in ('csv', 'none'):
-            raise ValueError("quoting must be 'csv' or 'none', got {!r}".format(self.quoting))
+            raise InputError("quoting must be 'csv' or 'none', got {!r}".format(self.quoting))
         if self.empty_text not in ('error', 'skip'):
-            raise ValueError("empty_text must be 'error' or 'skip', got {!r}".format(self.empty_text))
+            raise InputError("empty_text must be 'error' or 'skip', got {!r}".format(self.empty_text))
         if len(self.delimiter) != 1:
-            raise ValueError('delimiter must be one character, got {!r}'.format(self.delimiter))
+            raise InputError('delimiter must be one character, got {!r}'.format(self.delimiter))
         columns = list(self.text_columns) + ([self.label_column] if self.label_column is not None else [])
         if not self.header and any(isinstance(c, str) for c in columns):
-            raise ValueError('columns can be named only in a file with a header; use 0-based indices with '
+            raise InputError('columns can be named only in a file with a header; use 0-based indices with '
                              'header=False (got {})'.format(columns))
 
     @property
@@ -117,21 +120,21 @@ class TaskSpec:
 
     def __post_init__(self):
         if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
-            raise ValueError('dev_fraction must be between 0 and 1, got {!r}'.format(self.dev_fraction))
+            raise InputError('dev_fraction must be between 0 and 1, got {!r}'.format(self.dev_fraction))
         if self.kind not in (CLASSIFICATION, REGRESSION):
-            raise ValueError("kind must be {!r} or {!r}, got {!r}".format(CLASSIFICATION, REGRESSION, self.kind))
+            raise InputError("kind must be {!r} or {!r}, got {!r}".format(CLASSIFICATION, REGRESSION, self.kind))
         valid_metrics = ('accuracy', 'macro_f1') if self.kind == CLASSIFICATION else ('spearman', 'pearson')
         if self.metric not in valid_metrics:
-            raise ValueError('metric of a {} task must be one of {}, got {!r}'
+            raise InputError('metric of a {} task must be one of {}, got {!r}'
                              .format(self.kind, ', '.join(valid_metrics), self.metric))
         if self.labels is not None:
             object.__setattr__(self, 'labels', tuple(str(label) for label in self.labels))
             if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
-                raise ValueError('labels must be at least two distinct values, got {}'.format(list(self.labels)))
+                raise InputError('labels must be at least two distinct values, got {}'.format(list(self.labels)))
         if self.label_names is not None:
             object.__setattr__(self, 'label_names', tuple(self.label_names))
             if self.labels is None or len(self.label_names) != len(self.labels):
-                raise ValueError('label_names needs labels of the same length')
+                raise InputError('label_names needs labels of the same length')
 
     @property
     def is_regression(self) -> bool:
@@ -210,7 +213,7 @@ def get_task(name: str) -> TaskSpec:
     try:
         return TASKS[name]
     except KeyError:
-        raise ValueError('unknown task {!r}; ready-made tasks are {} (or describe your own columns)'
+        raise InputError('unknown task {!r}; ready-made tasks are {} (or describe your own columns)'
                          .format(name, ', '.join(TASKS))) from None
 
 
@@ -219,16 +222,18 @@ class LabeledTable(SimpleDataset):
 
     The label is the stripped string for classification and a float for regression. ``line_numbers[i]`` is
     the file line of example ``i``; ``skipped`` lists ``(line, reason)`` of rows left out (malformed rows with
-    ``skip_bad_rows=True``), ``empty_dropped`` counts rows dropped for an empty text (``empty_text='skip'``).
+    ``skip_bad_rows=True``), ``empty_dropped`` counts rows dropped for an empty text (``empty_text='skip'``),
+    ``blank_lines`` the blank lines passed over.
     """
 
-    def __init__(self, examples, path, spec: TableSpec, line_numbers, skipped, empty_dropped):
+    def __init__(self, examples, path, spec: TableSpec, line_numbers, skipped, empty_dropped, blank_lines=0):
         super().__init__(examples)
         self.path = str(path)
         self.spec = spec
         self.line_numbers = line_numbers
         self.skipped = skipped
         self.empty_dropped = empty_dropped
+        self.blank_lines = blank_lines
 
     @property
     def texts(self) -> List[Tuple[str, ...]]:
@@ -238,7 +243,7 @@ class LabeledTable(SimpleDataset):
     @property
     def labels(self) -> list:
         if self.spec.label_column is None:
-            raise ValueError('{} was read without a label column'.format(self.path))
+            raise InputError('{} was read without a label column'.format(self.path))
         return [example[-1] for example in self._data]
 
     def split_off(self, fraction: float) -> Tuple['LabeledTable', 'LabeledTable']:
@@ -248,11 +253,11 @@ class LabeledTable(SimpleDataset):
         and across runs: an example is never in the training part of one run and the dev part of another.
         """
         if not 0.0 < fraction < 1.0:
-            raise ValueError('the dev fraction must be between 0 and 1, got {!r}'.format(fraction))
+            raise InputError('the dev fraction must be between 0 and 1, got {!r}'.format(fraction))
         threshold = int(fraction * 2 ** 32)
         held = [zlib.crc32(b'dev-split:%d' % line) < threshold for line in self.line_numbers]
         if all(held) or not any(held):
-            raise ValueError('{} has too few examples ({}) to hold out a dev fraction of {}'
+            raise InputError('{} has too few examples ({}) to hold out a dev fraction of {}'
                              .format(self.path, len(self), fraction))
 
         def subset(keep, suffix):
@@ -267,7 +272,8 @@ class LabeledTable(SimpleDataset):
     def _subset(self, indices, path, report_dropped):
         indices = list(indices)
         return LabeledTable([self._data[i] for i in indices], path, self.spec, [self.line_numbers[i] for i in indices],
-                            self.skipped if report_dropped else [], self.empty_dropped if report_dropped else 0)
+                            self.skipped if report_dropped else [], self.empty_dropped if report_dropped else 0,
+                            self.blank_lines if report_dropped else 0)
 
     def summary(self) -> str:
         """One line for logs: how many examples were read and what was left out."""
@@ -277,6 +283,8 @@ class LabeledTable(SimpleDataset):
         if self.skipped:
             line, reason = self.skipped[0]
             parts.append('{} malformed rows skipped (first: line {}: {})'.format(len(self.skipped), line, reason))
+        if self.blank_lines:
+            parts.append('{} blank line{} passed over'.format(self.blank_lines, 's' if self.blank_lines > 1 else ''))
         return ', '.join(parts)
 
 
@@ -306,13 +314,13 @@ def _resolve_columns(spec: TableSpec, header: Optional[List[str]], path) -> Tupl
     def index_of(column):
         if isinstance(column, int):
             if column < 0:
-                raise ValueError('column indices are 0-based and non-negative, got {}'.format(column))
+                raise InputError('column indices are 0-based and non-negative, got {}'.format(column))
             if header is not None and column >= len(header):
-                raise ValueError('{}: column {} does not exist; the header has {} columns: {}'
+                raise InputError('{}: column {} does not exist; the header has {} columns: {}'
                                  .format(path, column, len(header), ', '.join(header)))
             return column
         if column not in header:
-            raise ValueError('{}: no column named {!r}; the header has: {}'.format(path, column, ', '.join(header)))
+            raise InputError('{}: no column named {!r}; the header has: {}'.format(path, column, ', '.join(header)))
         return header.index(column)
     text_indices = [index_of(c) for c in spec.text_columns]
     label_index = index_of(spec.label_column) if spec.label_column is not None else None
@@ -325,89 +333,154 @@ def _parse_label(raw: str, kind: str, labels, label_range):
         try:
             number = float(value)
         except ValueError:
-            raise ValueError('label {!r} is not a number'.format(raw)) from None
+            raise InputError('label {!r} is not a number'.format(raw)) from None
         if not math.isfinite(number):
-            raise ValueError('label {!r} is not a finite number'.format(raw))
+            raise InputError('label {!r} is not a finite number'.format(raw))
         if label_range is not None and not label_range[0] <= number <= label_range[1]:
-            raise ValueError('label {} is outside the range {}..{}'.format(number, *label_range))
+            raise InputError('label {} is outside the range {}..{}'.format(number, *label_range))
         return number
     if value == '':
-        raise ValueError('the label is empty')
+        raise InputError('the label is empty')
     if labels is not None and value not in labels:
-        raise ValueError('unknown label {!r}; expected one of {}'.format(raw, ', '.join(labels)))
+        raise InputError('unknown label {!r}; expected one of {}'.format(raw, ', '.join(labels)))
     return value
+
+
+def _read_header(path: Path, spec: TableSpec, encoding: str, split_fields) -> Optional[List[str]]:
+    if not spec.header:
+        return None
+    first_line = next(read_lines(path, encoding))
+    if not first_line.strip():
+        raise MalformedRowError(path, 1, 'the first line should be the header (column names) but it is blank; '
+                                         'remove it, or read the file with --no-header')
+    try:
+        return [name.strip() for name in split_fields(first_line)]
+    except csv.Error as err:
+        raise MalformedRowError(path, 1, 'the header cannot be parsed: {}'.format(err)) from None
 
 
 def read_table(path, spec: TableSpec, kind: str = CLASSIFICATION, labels: Optional[Sequence[str]] = None,
                label_range=None, skip_bad_rows=False, max_rows: Optional[int] = None,
-               encoding='utf-8-sig') -> LabeledTable:
+               encoding: str = DEFAULT_ENCODING) -> LabeledTable:
     """Read and check every row of ``path``; returns a :class:`LabeledTable`.
 
     ``labels`` (classification) restricts the allowed label values; ``label_range`` (regression) the allowed
-    scores. ``max_rows`` stops after that many good examples (a quick subset of a large file).
+    scores. ``max_rows`` stops after that many good examples (a quick subset of a large file). ``encoding``
+    is the file's text encoding (UTF-8 by default, with or without a byte-order mark); a byte that does not
+    decode stops with the line and byte offset, never a silent replacement.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError('data file {} does not exist'.format(path))
+    path = check_text_file(path, 'data file')
     if kind not in (CLASSIFICATION, REGRESSION):
-        raise ValueError('kind must be {!r} or {!r}'.format(CLASSIFICATION, REGRESSION))
+        raise InputError('kind must be {!r} or {!r}'.format(CLASSIFICATION, REGRESSION))
+    codec = reading_codec(encoding)
+    if check_decodable(path, encoding, 'data file') == 0:
+        raise InputError('data file {} is empty'.format(path))
     split_fields = _field_splitter(spec)
-    header = None
-    if spec.header:
-        with open(path, encoding=encoding, newline='') as stream:
-            first_line = stream.readline().rstrip('\r\n')
-        try:
-            header = [name.strip() for name in split_fields(first_line)]
-        except csv.Error as err:
-            raise MalformedRowError(path, 1, 'the header cannot be parsed: {}'.format(err)) from None
+    header = _read_header(path, spec, encoding, split_fields)
     text_indices, label_index = _resolve_columns(spec, header, path)
-    needed = max(text_indices + ([label_index] if label_index is not None else [])) + 1
-    # TSVDataset reads the file and drops the header; fields are split here so errors can name the line.
-    lines = TSVDataset(str(path), encoding=encoding, sample_splitter=_split_lines, field_separator=None,
-                       num_discard_samples=1 if spec.header else 0)
-    first_line_number = 2 if spec.header else 1
     label_set = set(labels) if labels is not None else None
-    examples, line_numbers, skipped, empty_dropped = [], [], [], 0
-    for offset, line in enumerate(lines):
+    examples, line_numbers, skipped, empty_dropped, blank_lines = [], [], [], 0, 0
+    for line_number, example, problem in _rows(path, codec, spec, split_fields, header, text_indices, label_index,
+                                               kind, label_set, label_range):
         if max_rows is not None and len(examples) >= max_rows:
             break
+        if problem is _BLANK:
+            blank_lines += 1  # a stray blank line (common at the end) is not a row
+            continue
+        if problem is _EMPTY_TEXT:
+            if spec.empty_text == 'skip':
+                empty_dropped += 1
+                continue
+            problem = 'empty text'
+        if problem is not None:
+            if not skip_bad_rows:
+                raise MalformedRowError(path, line_number, problem)
+            skipped.append((line_number, problem))
+            continue
+        examples.append(example)
+        line_numbers.append(line_number)
+    return LabeledTable(examples, path, spec, line_numbers, skipped, empty_dropped, blank_lines)
+
+
+_BLANK = 'blank line'
+_EMPTY_TEXT = 'empty text'
+
+
+def _rows(path, codec, spec: TableSpec, split_fields, header, text_indices, label_index, kind, label_set,
+          label_range) -> Iterator[Tuple[int, Optional[tuple], Optional[str]]]:
+    """``(line number, example, None)`` or ``(line number, None, what is wrong)`` for every line after the
+    header, in file order; a blank line gives ``_BLANK``, a row with an empty text ``_EMPTY_TEXT``."""
+    needed = max(text_indices + ([label_index] if label_index is not None else [])) + 1
+    # TSVDataset reads the file and drops the header; fields are split here so errors can name the line.
+    lines = TSVDataset(str(path), encoding=codec, sample_splitter=_split_lines, field_separator=None,
+                       num_discard_samples=1 if spec.header else 0)
+    first_line_number = 2 if spec.header else 1
+    for offset, line in enumerate(lines):
         line_number = first_line_number + offset
         if not line.strip():
-            continue  # blank lines (a stray one at the end is common) are not rows
+            yield line_number, None, _BLANK
+            continue
         try:
             try:
                 fields = split_fields(line)
             except csv.Error as err:
-                raise ValueError('bad quoting ({}); if quotes in this file are ordinary text, read it with '
+                raise InputError('bad quoting ({}); if quotes in this file are ordinary text, read it with '
                                  "quoting='none' (--quoting none)".format(err)) from None
             if header is not None and len(fields) != len(header):
-                raise ValueError('{} fields where the header has {}'.format(len(fields), len(header)))
+                raise InputError('{} fields where the header has {}'.format(len(fields), len(header)))
             if len(fields) < needed:
-                raise ValueError('{} fields, but column {} is needed'.format(len(fields), needed - 1))
+                raise InputError('{} fields, but column {} is needed'.format(len(fields), needed - 1))
             texts = tuple(fields[i].strip() for i in text_indices)
             if any(not text for text in texts):
-                if spec.empty_text == 'skip':
-                    empty_dropped += 1
-                    continue
-                raise ValueError('empty text')
+                yield line_number, None, _EMPTY_TEXT
+                continue
             label = ()
             if label_index is not None:
                 label = (_parse_label(fields[label_index], kind, label_set, label_range),)
         except ValueError as err:
-            if not skip_bad_rows:
-                raise MalformedRowError(path, line_number, str(err)) from None
-            skipped.append((line_number, str(err)))
+            yield line_number, None, str(err)
             continue
-        examples.append(texts + label)
+        yield line_number, texts + label, None
+
+
+@dataclass
+class PredictionRows:
+    """Prediction input read from a file: ``texts[i]`` is the text(s) of data line ``line_numbers[i]``, or None
+    where that line gives nothing to predict (blank, empty text, malformed with ``skip_bad_rows``); ``notes``
+    says which lines those were and why."""
+    texts: List[Optional[Tuple[str, ...]]]
+    line_numbers: List[int]
+    notes: List[Tuple[int, str]]
+
+
+def read_prediction_rows(path, spec: TableSpec, skip_bad_rows=False,
+                         encoding: str = DEFAULT_ENCODING) -> PredictionRows:
+    """Every data line of ``path`` in order, one entry per line, so predictions join back to their input."""
+    path = check_text_file(path, 'input file')
+    codec = reading_codec(encoding)
+    if check_decodable(path, encoding, 'input file') == 0:
+        raise InputError('input file {} is empty'.format(path))
+    spec = replace(spec, label_column=None)
+    split_fields = _field_splitter(spec)
+    header = _read_header(path, spec, encoding, split_fields)
+    text_indices, _ = _resolve_columns(spec, header, path)
+    texts, line_numbers, notes = [], [], []
+    for line_number, example, problem in _rows(path, codec, spec, split_fields, header, text_indices, None,
+                                               CLASSIFICATION, None, None):
+        if problem is not None and problem not in (_BLANK, _EMPTY_TEXT) and not skip_bad_rows:
+            raise MalformedRowError(path, line_number, problem)
+        texts.append(example)
         line_numbers.append(line_number)
-    return LabeledTable(examples, path, spec, line_numbers, skipped, empty_dropped)
+        if problem is not None:
+            notes.append((line_number, problem))
+    return PredictionRows(texts, line_numbers, notes)
 
 
 def infer_labels(table: LabeledTable) -> List[str]:
     """The sorted distinct labels of a classification table (numerically when all are integers)."""
     values = set(table.labels)
     if len(values) < 2:
-        raise ValueError('{} has {} distinct label(s) ({}); a classifier needs at least two'
+        raise InputError('{} has {} distinct label(s) ({}); a classifier needs at least two'
                          .format(table.path, len(values), ', '.join(sorted(values))))
     if all(v.lstrip('-').isdigit() for v in values):
         return sorted(values, key=int)

@@ -53,6 +53,7 @@ class FinetuneSettings:
     units=256, hidden_size=1024, num_heads=4`` (``embed_size`` follows ``units``). ``dropout`` (if set)
     applies to the encoder and the head. ``max_train_rows``/``max_dev_rows`` read only the first rows.
     Without a ``dev`` file, ``dev_fraction`` (default: the task's) of the training rows is held out as dev.
+    ``encoding`` is the text encoding of the train and dev files (UTF-8, byte-order mark accepted).
     """
     task: Union[str, TaskSpec]
     train: str
@@ -68,6 +69,7 @@ class FinetuneSettings:
     max_dev_rows: Optional[int] = None
     dev_fraction: Optional[float] = None
     skip_bad_rows: bool = False
+    encoding: str = 'utf-8'
     num_workers: int = 0
     bucket_window: int = 50
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -80,15 +82,15 @@ class FinetuneSettings:
         if isinstance(self.training, dict):
             self.training = TrainingConfig(**self.training)
         if self.task.table.label_column is None:
-            raise ValueError('task {!r} names no label column: there is nothing to learn'.format(self.task.name))
+            raise InputError('task {!r} names no label column: there is nothing to learn'.format(self.task.name))
         for name in ('max_seq_length', 'batch_size', 'eval_batch_size'):
             if getattr(self, name) < 1:
-                raise ValueError('{} must be positive, got {}'.format(name, getattr(self, name)))
+                raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
         for name in ('max_train_rows', 'max_dev_rows'):
             if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError('{} must be positive, got {}'.format(name, getattr(self, name)))
+                raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
         if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
-            raise ValueError('dev_fraction must be between 0 and 1, got {}'.format(self.dev_fraction))
+            raise InputError('dev_fraction must be between 0 and 1, got {}'.format(self.dev_fraction))
 
     def to_dict(self) -> Dict[str, Any]:
         values = asdict(self)
@@ -196,14 +198,16 @@ FinetuneResult = RunResult  # kept as a name of its own: it is what the public A
 def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[LabeledTable], List[str]]:
     spec = settings.task
     train = read_table(settings.train, spec.table, spec.kind, labels=spec.labels, label_range=spec.label_range,
-                       skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_train_rows)
+                       skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_train_rows,
+                       encoding=settings.encoding)
     log(train.summary())
     labels = list(spec.labels) if spec.labels is not None else (None if spec.is_regression else infer_labels(train))
     dev = None
     dev_fraction = settings.dev_fraction if settings.dev_fraction is not None else spec.dev_fraction
     if settings.dev:
         dev = read_table(settings.dev, spec.table, spec.kind, labels=labels, label_range=spec.label_range,
-                         skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_dev_rows)
+                         skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_dev_rows,
+                         encoding=settings.encoding)
         log(dev.summary())
     elif dev_fraction:
         train, dev = train.split_off(dev_fraction)
@@ -212,7 +216,7 @@ def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[
         log(train.summary())
         log(dev.summary())
     if len(train) == 0:
-        raise ValueError('{} has no usable examples'.format(settings.train))
+        raise InputError('{} has no usable examples'.format(settings.train))
     return train, dev, labels
 
 
@@ -251,6 +255,8 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
     """
     out = Path(out)
     ctx = ctx or mx.cpu()
+    from .model_zoo import check_max_seq_length
+    check_max_seq_length(settings.max_seq_length, settings.model, settings.model_overrides)
     with RunFolder(out, 'fine-tuning', resume, overwrite) as run:
         return _finetune_in(run, settings, should_stop, log, ctx)
 
@@ -328,7 +334,7 @@ class FineTunedModel:
             folder = folder / BEST_FOLDER  # a run folder: use its best model
         config = model_folder.read_config(folder)
         if 'finetuning' not in config:
-            raise ValueError('{} is not a fine-tuned model (its config.json has no finetuning section)'
+            raise InputError('{} is not a fine-tuned model (its config.json has no finetuning section)'
                              .format(folder))
         model, vocab = model_folder.load_model(folder, ctx=ctx)
         model.hybridize()
@@ -359,20 +365,20 @@ class FineTunedModel:
         width = 2 if self.pair else 1
         for i, sample in enumerate(texts):
             if len(sample) != width:
-                raise ValueError('input {} has {} text(s); this model takes {}'.format(i + 1, len(sample), width))
+                raise InputError('input {} has {} text(s); this model takes {}'.format(i + 1, len(sample), width))
         return self._task.predict(self.model, self._batches(texts, None, batch_size))
 
     def evaluate(self, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None,
-                 batch_size=64, num_workers=0) -> Dict[str, Any]:
+                 batch_size=64, num_workers=0, encoding: str = 'utf-8') -> Dict[str, Any]:
         """Metrics of the model on a labeled file (read like the training data unless ``table`` says otherwise)."""
         table = table or self.spec.table
         if len(table.text_columns) != len(self.spec.table.text_columns):
-            raise ValueError('this model reads {} text column(s), the table spec names {}'
+            raise InputError('this model reads {} text column(s), the table spec names {}'
                              .format(len(self.spec.table.text_columns), len(table.text_columns)))
         data = read_table(path, table, self.spec.kind, labels=self.labels, label_range=self.spec.label_range,
-                          skip_bad_rows=skip_bad_rows, max_rows=max_rows)
+                          skip_bad_rows=skip_bad_rows, max_rows=max_rows, encoding=encoding)
         if len(data) == 0:
-            raise ValueError('{} has no usable examples'.format(path))
+            raise InputError('{} has no usable examples'.format(path))
         batches = self._batches(data.texts, _label_values(data, self.spec, self.labels), batch_size, num_workers)
         metrics = self._task.evaluate(self.model, batches)
         metrics.update(examples=len(data), empty_text_dropped=data.empty_dropped, malformed_skipped=len(data.skipped))

@@ -6,6 +6,7 @@ itself as plain data (``task_config``) so a saved model folder can rebuild it (s
 """
 from mxnet.gluon import HybridBlock, nn
 
+from .errors import InputError
 from .model_folder import register_task_loader
 
 __all__ = ['SequenceClassifier', 'SequenceRegressor', 'build_task_model']
@@ -24,9 +25,9 @@ class SequenceClassifier(HybridBlock):
         super().__init__(prefix=prefix, params=params)
         _check_backbone(bert)
         if num_classes < 2:
-            raise ValueError('a classifier needs at least 2 classes, got {}'.format(num_classes))
+            raise InputError('a classifier needs at least 2 classes, got {}'.format(num_classes))
         if labels is not None and len(labels) != num_classes:
-            raise ValueError('{} labels given for {} classes'.format(len(labels), num_classes))
+            raise InputError('{} labels given for {} classes'.format(len(labels), num_classes))
         self.bert = bert
         self.num_classes = num_classes
         self.dropout_rate = dropout
@@ -72,7 +73,7 @@ def build_task_model(bert, task_config):
                                   labels=task_config.get('labels'))
     if kind == 'regressor':
         return SequenceRegressor(bert, dropout=task_config.get('dropout', 0.1))
-    raise ValueError('unknown task kind {!r}'.format(kind))
+    raise InputError('unknown task kind {!r}'.format(kind))
 
 
 register_task_loader('classifier', build_task_model)

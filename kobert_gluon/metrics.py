@@ -7,6 +7,8 @@ from typing import Dict, Sequence
 
 import numpy as np
 
+from .errors import InputError
+
 __all__ = ['accuracy', 'confusion_matrix', 'f1_per_class', 'macro_f1', 'pearson', 'spearman', 'rankdata',
            'classification_metrics', 'regression_metrics']
 
@@ -23,7 +25,7 @@ def _check_pair(y_true, y_pred):
     if len(y_true) != len(y_pred):
         raise ValueError('y_true has {} values but y_pred has {}'.format(len(y_true), len(y_pred)))
     if len(y_true) == 0:
-        raise ValueError('cannot compute a metric over zero examples')
+        raise InputError('cannot compute a metric over zero examples')
     return y_true, y_pred
 
 

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 import mxnet as mx
 
+from .errors import InputError
 from . import artifact_store, model_folder
 from .bert_config import KOBERT_BASE_CONFIG, SHAPE_FIELDS, BertConfig, build_bert
 from .tokenization import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE, get_tokenizer_path, get_vocab
@@ -85,7 +86,7 @@ def get_model_spec(name: str) -> ModelSpec:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ValueError('unknown model {!r}: registered models are {}; a saved model folder path also works'
+        raise InputError('unknown model {!r}: registered models are {}; a saved model folder path also works'
                          .format(name, ', '.join(list_models()))) from None
 
 
@@ -102,7 +103,7 @@ def model_folder_of(name_or_folder) -> Path:
         return Path(name_or_folder)
     spec = get_model_spec(name_or_folder)
     if spec.folder is None:
-        raise ValueError('{!r} is built from downloaded weights, not a model folder; pass a folder made by '
+        raise InputError('{!r} is built from downloaded weights, not a model folder; pass a folder made by '
                          'save_model or a fine-tuning run'.format(name_or_folder))
     return Path(spec.folder)
 
@@ -113,6 +114,7 @@ def resolve_tokenizer_files(name_or_folder, cachedir=None):
     if _looks_like_path(name_or_folder):
         folder = Path(name_or_folder)
         model_folder.read_config(folder)  # validates the folder
+        model_folder.verify_model_folder(folder, (model_folder.TOKENIZER_FILE, model_folder.VOCAB_FILE))
         return str(folder / model_folder.TOKENIZER_FILE), load_vocab(folder / model_folder.VOCAB_FILE)
     spec = get_model_spec(name_or_folder)
     if spec.folder is not None:
@@ -128,6 +130,26 @@ def initialize_random(model, ctx=None, seed=None) -> None:
     if seed is not None:
         mx.random.seed(seed)
     model.initialize(init=mx.init.Normal(0.02), ctx=ctx or mx.cpu(0))
+
+
+def model_config(name_or_folder) -> BertConfig:
+    """The BertConfig of a registered model or a saved model folder, read without building or loading it."""
+    if _looks_like_path(name_or_folder):
+        return BertConfig.from_dict(model_folder.read_config(name_or_folder)['bert'])
+    spec = get_model_spec(name_or_folder)
+    if spec.folder is not None:
+        return model_config(spec.folder)
+    return spec.config
+
+
+def check_max_seq_length(max_seq_length: int, name_or_folder, overrides=None, option='--max-seq-length') -> None:
+    """Refuse sequences longer than the model's position table: the positions past it do not exist (gluonnlp
+    would quietly clip them to the last one, so every longer position would share one embedding)."""
+    config = model_config(name_or_folder)
+    positions = (overrides or {}).get('max_length', config.max_length)
+    if max_seq_length > positions:
+        raise InputError('{} {} is longer than the position table of {} ({} positions); use {} {} or less'
+                         .format(option, max_seq_length, name_or_folder, positions, option, positions))
 
 
 def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, use_pooler: Optional[bool] = None,
@@ -154,12 +176,12 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, use_
     if pretrained:
         changed = [k for k in overrides if k in SHAPE_FIELDS and getattr(config, k) != getattr(spec.config, k)]
         if changed:
-            raise ValueError('cannot change {} of pretrained {!r}: its weights have fixed shapes '
+            raise InputError('cannot change {} of pretrained {!r}: its weights have fixed shapes '
                              '(use pretrained=False to train such a model from scratch)'
                              .format(', '.join(changed), name))
     _, vocab = resolve_tokenizer_files(name, cachedir=cachedir)
     if len(vocab) != config.vocab_size:
-        raise ValueError('model {!r} expects {} tokens but its vocabulary has {}'
+        raise InputError('model {!r} expects {} tokens but its vocabulary has {}'
                          .format(name, config.vocab_size, len(vocab)))
     model = build_bert(config, **heads)
     if not pretrained:
@@ -169,6 +191,6 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, use_
     try:
         model.load_parameters(str(params_path), ctx=ctx, ignore_extra=True)
     except AssertionError as err:
-        raise ValueError('{} does not hold every weight the requested model needs ({}); try use_decoder=False '
+        raise InputError('{} does not hold every weight the requested model needs ({}); try use_decoder=False '
                          'or use_classifier=False'.format(params_path, err)) from err
     return model, vocab

@@ -31,6 +31,7 @@ from gluonnlp.model import BERTModel
 from mxnet.gluon import HybridBlock
 from mxnet.gluon.parameter import DeferredInitializationError
 
+from .errors import InputError, KobertGluonError
 from . import artifact_store, onnx_graph
 from ._compat import version_tuple as _version_tuple
 from .atomic_files import temporary_sibling
@@ -56,7 +57,7 @@ _INPUT_DIMS = {'input_ids': ('batch', 'sequence'), 'token_type_ids': ('batch', '
                'input_mask': ('batch', 'sequence'), 'valid_length': ('batch',), 'position_ids': ('sequence',)}
 
 
-class OnnxExportError(RuntimeError):
+class OnnxExportError(KobertGluonError, RuntimeError):
     """An export, verification or dependency problem, worded as what went wrong and what to do."""
 
 
@@ -100,7 +101,7 @@ def bert_of(model):
 
 def onnx_input_names(signature: str = 'bert') -> Sequence[str]:
     if signature not in SIGNATURES:
-        raise ValueError('unknown ONNX signature {!r}; choose one of {}'.format(signature, ', '.join(SIGNATURES)))
+        raise InputError('unknown ONNX signature {!r}; choose one of {}'.format(signature, ', '.join(SIGNATURES)))
     return ORIGINAL_INPUTS if signature == 'kobert-original' else BERT_INPUTS
 
 
@@ -419,7 +420,7 @@ def get_onnx_kobert_model(cachedir=None, model=None, pretrained: bool = True, se
     from .model_zoo import get_model, get_model_spec
     root = artifact_store.cache_root(cachedir)
     if overrides and (model is not None or pretrained):
-        raise ValueError('model options ({}) apply only to pretrained=False without model='
+        raise InputError('model options ({}) apply only to pretrained=False without model='
                          .format(', '.join(sorted(overrides))))
     if model is None and pretrained:
         spec = get_model_spec('kobert-base')

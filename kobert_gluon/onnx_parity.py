@@ -14,6 +14,7 @@ import numpy as np
 
 from gluonnlp.model import BERTModel
 
+from .errors import InputError
 from .onnx_export import (METADATA_SIGNATURE, OnnxExportError, bert_of, context_of, flatten_outputs,
                           onnx_input_names, onnx_output_names, require_onnx, require_onnxruntime,
                           with_all_encodings)
@@ -152,6 +153,6 @@ def verify_onnx(model, onnx_path, shapes: Sequence[Tuple[int, int]] = DEFAULT_PA
             scale = float(np.max(np.abs(want))) if want.size else 0.0
             rows.append(OutputParity(batch, length, name, error, error / scale if scale > 0 else error))
     if not rows:
-        raise ValueError('no shape to test: every requested length exceeds max_length {}'.format(max_length))
+        raise InputError('no shape to test: every requested length exceeds max_length {}'.format(max_length))
     return ParityReport(str(onnx_path), tolerance, rows)
 

@@ -83,16 +83,16 @@ class PretrainSettings:
         self.data = str(self.data)
         for name in ('batch_size', 'eval_batch_size', 'bucket_window', 'max_dev_instances'):
             if getattr(self, name) < 1:
-                raise ValueError('{} must be positive, got {}'.format(name, getattr(self, name)))
+                raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
         if self.dev_chunks < 0:
-            raise ValueError('dev_chunks must be >= 0, got {}'.format(self.dev_chunks))
+            raise InputError('dev_chunks must be >= 0, got {}'.format(self.dev_chunks))
         if self.param_dtype not in ('float32', 'float16'):
-            raise ValueError("param_dtype must be 'float32' or 'float16', got {!r}".format(self.param_dtype))
+            raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(self.param_dtype))
         if self.model_overrides and not self.from_scratch:
-            raise ValueError('model size options ({}) change the weights\' shapes, which only works from scratch'
+            raise InputError('model size options ({}) change the weights\' shapes, which only works from scratch'
                              .format(', '.join(sorted(self.model_overrides))))
         if self.vocab is not None and not self.from_scratch:
-            raise ValueError('a vocabulary folder only goes with a from-scratch model: a pretrained model keeps '
+            raise InputError('a vocabulary folder only goes with a from-scratch model: a pretrained model keeps '
                              'the vocabulary its weights were trained with')
 
     def to_dict(self) -> Dict[str, Any]:
@@ -123,7 +123,7 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
         bert, vocab = get_model(model, pretrained=True, ctx=ctx, **heads, **overrides)
         return bert, vocab, resolve_tokenizer_files(model)[0]
     if model not in list_models():
-        raise ValueError('--from-scratch builds a registered architecture ({}); {} is not one (a model folder? '
+        raise InputError('--from-scratch builds a registered architecture ({}); {} is not one (a model folder? '
                          'leave out --from-scratch to continue pretraining it)'.format(', '.join(list_models()), model))
     if vocab_folder is None:
         tokenizer_path, vocab = resolve_tokenizer_files(model)

@@ -24,6 +24,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import mxnet as mx
 import numpy as np
 
+from .errors import InputError
 from .pretraining_data import SHARD_FIELDS, TRAINING_DTYPES, PretrainingData, PretrainingShardDataset
 from .text_batches import BucketBatchSampler
 
@@ -47,7 +48,7 @@ def shard_files(data: PretrainingData) -> List[ShardFile]:
     for entry in data.manifest['shards']:
         match = _SHARD_NAME.search(entry['file'])
         if match is None:
-            raise ValueError('{}: shard name {!r} does not say its chunk (part-CCCCC-KK.npz)'
+            raise InputError('{}: shard name {!r} does not say its chunk (part-CCCCC-KK.npz)'
                              .format(data.folder, entry['file']))
         files.append(ShardFile(data.folder / entry['file'], int(entry['instances']), int(match.group(1))))
     return files
@@ -58,9 +59,9 @@ def split_dev_chunks(data: PretrainingData, dev_chunks: int) -> Tuple[List[Shard
     files = shard_files(data)
     chunks = sorted({f.chunk for f in files})
     if dev_chunks < 0:
-        raise ValueError('dev_chunks must be >= 0, got {}'.format(dev_chunks))
+        raise InputError('dev_chunks must be >= 0, got {}'.format(dev_chunks))
     if dev_chunks >= len(chunks):
-        raise ValueError('{} has {} chunk(s) of documents; holding out {} for dev leaves nothing to train on '
+        raise InputError('{} has {} chunk(s) of documents; holding out {} for dev leaves nothing to train on '
                          '(give a separate dev data folder, or make the data with a smaller --chunk-documents)'
                          .format(data.folder, len(chunks), dev_chunks))
     held_out = set(chunks[len(chunks) - dev_chunks:])
@@ -99,9 +100,9 @@ class PretrainingBatches:
     def __init__(self, shards: Sequence[ShardFile], batch_size: int, seed: int = 0, bucket_window: int = 50,
                  num_ranks: int = 1, rank: int = 0, data_digest: str = '', ctx=None):
         if not shards:
-            raise ValueError('no training shards')
+            raise InputError('no training shards')
         if batch_size < 1 or bucket_window < 1:
-            raise ValueError('batch_size and bucket_window must be positive')
+            raise InputError('batch_size and bucket_window must be positive')
         if not 0 <= rank < num_ranks:
             raise ValueError('rank {} is not in [0, {})'.format(rank, num_ranks))
         self.shards = list(shards)
@@ -182,7 +183,7 @@ class PretrainingEvalBatches:
 
     def __init__(self, shards: Sequence[ShardFile], batch_size: int, max_instances: Optional[int] = None, ctx=None):
         if not shards:
-            raise ValueError('no dev shards')
+            raise InputError('no dev shards')
         parts: Dict[str, List[np.ndarray]] = {name: [] for name in SHARD_FIELDS}
         remaining = max_instances if max_instances is not None else sum(s.instances for s in shards)
         for shard in shards:

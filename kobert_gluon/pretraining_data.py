@@ -38,6 +38,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 import mxnet as mx
 import numpy as np
 
+from .errors import InputError
 from .corpus_text import TextSource
 from .owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
                             write_folder_atomically)
@@ -208,8 +209,8 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
                             input_format: str = 'documents', options: InstanceOptions = InstanceOptions(),
                             random_seed: int = 12345, workers: int = 1, chunk_documents: int = 5000,
                             instances_per_shard: int = 50000, halve_single_sentences: bool = True,
-                            overwrite: bool = False,
-                            progress: Optional[Callable[[int, int], None]] = None) -> 'PretrainingData':
+                            overwrite: bool = False, progress: Optional[Callable[[int, int], None]] = None,
+                            encoding: str = 'utf-8') -> 'PretrainingData':
     """Write BERT pretraining shards for a corpus to ``out_dir``; returns the written :class:`PretrainingData`.
 
     ``input_files`` are text files (or a :class:`TextSource`; ``column``/``header`` select a TSV column) in
@@ -219,7 +220,8 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
     vocab make the ids. ``progress(documents_done, instances_done)`` is called after every chunk.
     """
     import gluonnlp as nlp
-    source = input_files if isinstance(input_files, TextSource) else TextSource(input_files, column, header)
+    source = (input_files if isinstance(input_files, TextSource)
+              else TextSource(input_files, column, header, encoding=encoding))
     if not isinstance(tokenizer, nlp.data.BERTSPTokenizer):
         raise TypeError('tokenizer must be a KoBERTTokenizer (a gluonnlp BERTSPTokenizer), got {}'
                         .format(type(tokenizer).__name__))
@@ -228,9 +230,9 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
     for name, value in (('workers', workers), ('chunk_documents', chunk_documents),
                         ('instances_per_shard', instances_per_shard)):
         if not isinstance(value, int) or value < 1:
-            raise ValueError('{} must be a positive integer, got {!r}'.format(name, value))
+            raise InputError('{} must be a positive integer, got {!r}'.format(name, value))
     if options.max_seq_length > np.iinfo(np.uint16).max:
-        raise ValueError('max_seq_length must fit uint16 positions, got {}'.format(options.max_seq_length))
+        raise InputError('max_seq_length must fit uint16 positions, got {}'.format(options.max_seq_length))
     out_dir = Path(out_dir)
     check_replaceable(out_dir, DATA_KIND, overwrite, inputs=source.paths)  # before the long part
     vocab = tokenizer.vocab
@@ -252,7 +254,7 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
         documents = read_documents(source, input_format, halve_single_sentences)
         _run_chunks(_chunks(documents, chunk_documents), worker_args, settings, workers, on_result)
         if not totals['instances']:
-            raise ValueError('no pretraining instances: {} holds no text'
+            raise InputError('no pretraining instances: {} holds no text'
                              .format(', '.join(str(p) for p in source.paths)))
         results.sort(key=lambda r: r['chunk'])
         stats = {key: sum(r[key] for r in results) for key in ('tokens', 'masked_tokens', 'random_next')}
@@ -291,11 +293,11 @@ class PretrainingShardDataset(mx.gluon.data.Dataset):
         with np.load(self.path) as data:
             missing = [f for f in SHARD_FIELDS if f not in data.files]
             if missing:
-                raise ValueError('{} is not a pretraining shard: it lacks {}'.format(self.path, ', '.join(missing)))
+                raise InputError('{} is not a pretraining shard: it lacks {}'.format(self.path, ', '.join(missing)))
             self.arrays: Dict[str, np.ndarray] = {f: data[f] for f in SHARD_FIELDS}
         sizes = {len(a) for a in self.arrays.values()}
         if len(sizes) != 1:
-            raise ValueError('{} is damaged: its arrays hold different numbers of instances'.format(self.path))
+            raise InputError('{} is damaged: its arrays hold different numbers of instances'.format(self.path))
 
     def __len__(self):
         return len(self.arrays['valid_lengths'])
@@ -319,9 +321,9 @@ class PretrainingData:
         verify_folder(self.folder, DATA_KIND)  # shards changed on disk would train on other data in silence
         manifest = json.loads(path.read_text(encoding='utf-8'))
         if manifest.get('format') != MANIFEST_FORMAT:
-            raise ValueError('{} is not a kobert-gluon pretraining data manifest'.format(path))
+            raise InputError('{} is not a kobert-gluon pretraining data manifest'.format(path))
         if manifest.get('format_version', 0) > MANIFEST_VERSION:
-            raise ValueError('{} was written by a newer kobert-gluon; upgrade kobert-gluon'.format(path))
+            raise InputError('{} was written by a newer kobert-gluon; upgrade kobert-gluon'.format(path))
         self.manifest = manifest
         self.options = InstanceOptions(**manifest['options'])
         missing = [p.name for p in self.shard_paths if not p.is_file()]
@@ -344,7 +346,7 @@ class PretrainingData:
         """Raise ``ValueError`` unless ``vocab`` has exactly the ids this data was made with."""
         expected = self.manifest['vocab']
         if len(vocab) != expected['size'] or vocab_fingerprint(vocab) != expected['sha256']:
-            raise ValueError('{} was made with another vocabulary ({} tokens, sha256 {}…) than the one given '
+            raise InputError('{} was made with another vocabulary ({} tokens, sha256 {}…) than the one given '
                              '({} tokens, sha256 {}…)'.format(self.folder, expected['size'], expected['sha256'][:12],
                                                              len(vocab), vocab_fingerprint(vocab)[:12]))
 
@@ -353,7 +355,7 @@ class PretrainingData:
         """The shards one at a time (only one is in memory), optionally in a seeded random order; with
         ``num_parts`` > 1 only every ``num_parts``-th shard from ``part_index`` (one part per training worker)."""
         if not 0 <= part_index < num_parts:
-            raise ValueError('part_index must be in [0, {}), got {}'.format(num_parts, part_index))
+            raise InputError('part_index must be in [0, {}), got {}'.format(num_parts, part_index))
         paths = self.shard_paths
         if shuffle:
             random.Random(seed).shuffle(paths)

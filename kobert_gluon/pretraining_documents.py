@@ -19,6 +19,7 @@ Everything is streamed: one document at a time.
 import re
 from typing import Iterator, List
 
+from .errors import InputError
 from .corpus_text import TextSource
 
 __all__ = ['INPUT_FORMATS', 'read_documents', 'split_sentences', 'text_to_segments']
@@ -49,7 +50,7 @@ def read_documents(source: TextSource, input_format: str = 'documents',
                    halve_single_sentences: bool = True) -> Iterator[List[str]]:
     """Documents (non-empty lists of non-empty sentences) from ``source``, one at a time."""
     if input_format not in INPUT_FORMATS:
-        raise ValueError('input format must be one of {}, got {!r}'.format(', '.join(INPUT_FORMATS), input_format))
+        raise InputError('input format must be one of {}, got {!r}'.format(', '.join(INPUT_FORMATS), input_format))
     if input_format == 'lines':
         for line in source.lines():
             segments = text_to_segments(line, halve_single_sentences)

@@ -23,6 +23,8 @@ import random
 from dataclasses import asdict, dataclass
 from typing import List, NamedTuple, Sequence, Tuple
 
+from .errors import InputError
+
 __all__ = ['InstanceOptions', 'VocabIds', 'TrainingInstance', 'create_instances_from_document',
            'create_masked_lm_predictions', 'truncate_seq_pair']
 
@@ -44,16 +46,16 @@ class InstanceOptions:
 
     def __post_init__(self):
         if self.max_seq_length < 5:
-            raise ValueError('max_seq_length must be >= 5 ([CLS] A [SEP] B [SEP]), got {}'
+            raise InputError('max_seq_length must be >= 5 ([CLS] A [SEP] B [SEP]), got {}'
                              .format(self.max_seq_length))
         if not 0.0 < self.masked_lm_prob < 1.0:
-            raise ValueError('masked_lm_prob must be in (0, 1), got {}'.format(self.masked_lm_prob))
+            raise InputError('masked_lm_prob must be in (0, 1), got {}'.format(self.masked_lm_prob))
         if self.max_predictions_per_seq < 1:
-            raise ValueError('max_predictions_per_seq must be >= 1, got {}'.format(self.max_predictions_per_seq))
+            raise InputError('max_predictions_per_seq must be >= 1, got {}'.format(self.max_predictions_per_seq))
         if not 0.0 <= self.short_seq_prob <= 1.0:
-            raise ValueError('short_seq_prob must be in [0, 1], got {}'.format(self.short_seq_prob))
+            raise InputError('short_seq_prob must be in [0, 1], got {}'.format(self.short_seq_prob))
         if self.dupe_factor < 1:
-            raise ValueError('dupe_factor must be >= 1, got {}'.format(self.dupe_factor))
+            raise InputError('dupe_factor must be >= 1, got {}'.format(self.dupe_factor))
 
     def to_dict(self) -> dict:
         return asdict(self)

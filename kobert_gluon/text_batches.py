@@ -18,6 +18,8 @@ import numpy as np
 from gluonnlp.data import batchify
 from mxnet.gluon.data import DataLoader, SimpleDataset
 
+from .errors import InputError
+
 __all__ = ['encode_table', 'BucketBatchSampler', 'TextBatches', 'make_batchify']
 
 
@@ -29,7 +31,7 @@ def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int,
     labels (prediction) the label slot holds 0 so every batch has the same structure.
     """
     if max_seq_length < (3 if pair else 2):
-        raise ValueError('max_seq_length {} leaves no room for the text after [CLS] and [SEP]'
+        raise InputError('max_seq_length {} leaves no room for the text after [CLS] and [SEP]'
                          .format(max_seq_length))
     from gluonnlp.data import BERTSentenceTransform
     transform = BERTSentenceTransform(tokenizer, max_seq_length=max_seq_length, pad=False, pair=pair)
@@ -38,7 +40,7 @@ def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int,
     encoded = []
     for i, sample in enumerate(texts):
         if len(sample) != (2 if pair else 1):
-            raise ValueError('example {} has {} texts, expected {}'.format(i, len(sample), 2 if pair else 1))
+            raise InputError('example {} has {} texts, expected {}'.format(i, len(sample), 2 if pair else 1))
         input_ids, valid_length, token_types = transform(tuple(sample))
         encoded.append((input_ids, valid_length, token_types, labels[i] if labels is not None else 0))
     return SimpleDataset(encoded)
@@ -65,12 +67,12 @@ class BucketBatchSampler:
     def __init__(self, lengths, batch_size: int, shuffle: bool, seed: int = 0, bucket_window: int = 50,
                  num_shards: int = 1, shard: int = 0):
         if batch_size < 1:
-            raise ValueError('batch_size must be positive, got {}'.format(batch_size))
+            raise InputError('batch_size must be positive, got {}'.format(batch_size))
         if not 0 <= shard < num_shards:
             raise ValueError('shard {} is not in [0, {})'.format(shard, num_shards))
         self.lengths = np.asarray(lengths, dtype=np.int64)
         if len(self.lengths) == 0:
-            raise ValueError('no examples to batch')
+            raise InputError('no examples to batch')
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
@@ -155,7 +157,7 @@ class TextBatches:
     def __init__(self, encoded: SimpleDataset, sampler: BucketBatchSampler, pad_id: int, label_dtype: str,
                  num_workers: int = 0):
         if num_workers < 0:
-            raise ValueError('num_workers must be >= 0, got {}'.format(num_workers))
+            raise InputError('num_workers must be >= 0, got {}'.format(num_workers))
         self.encoded = encoded
         self.sampler = sampler
         self._order = _EpochBatchOrder(sampler)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import gluonnlp as nlp
 
+from .errors import InputError
 from . import artifact_store
 
 __all__ = ['KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES', 'get_tokenizer_path', 'get_tokenizer', 'get_vocab',
@@ -47,7 +48,7 @@ def load_vocab(path) -> nlp.vocab.BERTVocab:
         try:
             return nlp.vocab.BERTVocab.from_json(path.read_text(encoding='utf-8'))
         except (ValueError, KeyError, TypeError) as err:
-            raise ValueError('{} is not a gluonnlp BERTVocab JSON file: {}'.format(path, err)) from err
+            raise InputError('{} is not a gluonnlp BERTVocab JSON file: {}'.format(path, err)) from err
     return nlp.vocab.BERTVocab.from_sentencepiece(str(path), padding_token='[PAD]')
 
 

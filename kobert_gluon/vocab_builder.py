@@ -23,6 +23,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import gluonnlp as nlp
 import sentencepiece as spm
 
+from .errors import InputError
 from .corpus_text import TextSource
 from .model_folder import TOKENIZER_FILE, VOCAB_FILE
 from .owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
@@ -83,7 +84,7 @@ def bert_vocab_from_sentencepiece(sp_model_path) -> nlp.vocab.BERTVocab:
               if not (processor.is_control(i) or processor.is_unknown(i))]
     clashes = sorted(set(pieces) & set(SPECIAL_TOKENS))
     if clashes:
-        raise ValueError('SentencePiece model {} has pieces that are BERT special tokens: {}'
+        raise InputError('SentencePiece model {} has pieces that are BERT special tokens: {}'
                          .format(sp_model_path, ', '.join(clashes)))
     # Equal counts make gluonnlp order the pieces alphabetically, as in KoBERT's vocab; token_to_idx pins the
     # special tokens to KoBERT's ids (gluonnlp alone would put them in another order).
@@ -140,7 +141,8 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
                 column=None, header: Optional[bool] = None,
                 character_coverage: float = DEFAULT_CHARACTER_COVERAGE,
                 input_sentence_size: int = DEFAULT_INPUT_SENTENCE_SIZE, pretokenize: bool = True, seed: int = 0,
-                num_threads: Optional[int] = None, overwrite: bool = False, verbose: bool = False) -> VocabFolder:
+                num_threads: Optional[int] = None, overwrite: bool = False, verbose: bool = False,
+                encoding: str = 'utf-8') -> VocabFolder:
     """Train a SentencePiece unigram model of ``size`` pieces on a corpus and write a KoBERT-layout folder.
 
     ``size`` counts SentencePiece pieces as KoBERT's 8000 did; the BERTVocab then has ``size + 2`` tokens
@@ -151,21 +153,23 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
     ``pretokenize`` trains on text split the way ``BERTSPTokenizer`` splits it before calling SentencePiece
     (punctuation becomes separate words), so no piece is spent on strings like ``'..'`` or ``'다.'`` that the
     tokenizer can never produce. The same corpus, ``seed`` and ``num_threads`` give identical files.
+    ``encoding`` is the corpus files' text encoding (default UTF-8).
     """
-    source = corpus_files if isinstance(corpus_files, TextSource) else TextSource(corpus_files, column, header)
+    source = (corpus_files if isinstance(corpus_files, TextSource)
+              else TextSource(corpus_files, column, header, encoding=encoding))
     if not isinstance(size, int) or size < 16:
-        raise ValueError('vocabulary size must be an integer >= 16, got {!r}'.format(size))
+        raise InputError('vocabulary size must be an integer >= 16, got {!r}'.format(size))
     if not 0.9 <= character_coverage <= 1.0:
-        raise ValueError('character_coverage must be in [0.9, 1.0], got {}'.format(character_coverage))
+        raise InputError('character_coverage must be in [0.9, 1.0], got {}'.format(character_coverage))
     if input_sentence_size < 1:
-        raise ValueError('input_sentence_size must be >= 1, got {}'.format(input_sentence_size))
+        raise InputError('input_sentence_size must be >= 1, got {}'.format(input_sentence_size))
     num_threads = num_threads or min(os.cpu_count() or 1, 16)
     out_dir = Path(out_dir)
     check_replaceable(out_dir, VOCAB_KIND, overwrite, inputs=source.paths)  # before the long part
 
     sample, seen = _sample_lines(source.lines(), input_sentence_size, random.Random(seed))
     if not sample:
-        raise ValueError('the corpus {} has no text'.format(', '.join(str(p) for p in source.paths)))
+        raise InputError('the corpus {} has no text'.format(', '.join(str(p) for p in source.paths)))
     basic = nlp.data.BERTBasicTokenizer(lower=False)  # the same first step as BERTSPTokenizer(lower=False)
     training_lines = [' '.join(basic(line)) for line in sample] if pretokenize else sample
 
@@ -177,8 +181,10 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
             shuffle_input_sentence=False, num_threads=num_threads, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
             normalization_rule_name='nmt_nfkc', minloglevel=0 if verbose else 2)
     except RuntimeError as err:  # e.g. "Vocabulary size too high (8000). Please set it to a value <= 4210."
-        raise ValueError('SentencePiece could not train a {}-piece model on this corpus: {}'
-                         .format(size, str(err).strip())) from err
+        # SentencePiece names its own flags (--character_coverage); ours are spelled --character-coverage
+        reason = str(err).strip().replace('--character_coverage', '--character-coverage')
+        raise InputError('SentencePiece could not train a {}-piece model on this corpus: {}'
+                         .format(size, reason)) from err
     del training_lines
 
     def write(tmp: Path):

@@ -182,7 +182,7 @@ def test_a_second_run_into_a_locked_folder_is_refused_naming_the_holder(finished
     train, source = finished_run
     out = copy_run(source, tmp_path / 'run')
     before = tree(out)
-    with exclusive_lock(out / LOCK_FILE, 'run folder {}'.format(out)):
+    with exclusive_lock(out / LOCK_FILE, 'run folder {}'.format(out), remove=True):
         code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
         assert code == 2
         line = one_error_line(err, 'finetune')

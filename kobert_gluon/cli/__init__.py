@@ -1,19 +1,63 @@
 """The ``kobert-gluon`` command: a thin layer over the package's functions.
 
 Each module in this package owns one group of subcommands and exposes ``register(subparsers)``, which adds
-its parsers and sets ``func`` on each. Errors a user can fix (bad input, a missing file) become one line on
-stderr and exit status 2; nothing else is caught.
+its parsers and sets ``func`` on each.
+
+What becomes one line on stderr and exit status 2: :class:`~kobert_gluon.errors.KobertGluonError` (bad input,
+a damaged or missing file, a folder in use; the package raises it for every check it makes on purpose) and the
+``OSError``s that name a user's path (missing, exists, permission denied, a folder where a file was expected,
+a read-only or full disk). Everything else is a bug and keeps its traceback. ``--debug`` shows the traceback of
+anything. Ctrl-C is exit status 130 with one line (training commands write a checkpoint first).
 """
 import argparse
+import errno
+import logging
 import sys
 
-from ..artifact_store import ArtifactError
+from ..errors import KobertGluonError
 
-COMMAND_MODULES = ('store', 'text', 'onnx', 'finetune', 'pretraining_data', 'pretrain')
+COMMAND_MODULES = ('store', 'text', 'onnx', 'finetune', 'pretraining_data', 'pretrain', 'folders')
+# OSErrors about a user's path: one line. Any other OSError (e.g. a broken socket) stays a traceback.
+USER_OS_ERRORS = (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
+USER_ERRNOS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG)
 
 
-class UsageError(Exception):
-    """A problem with what the user asked for; printed as one line."""
+class UsageError(KobertGluonError):
+    """A problem with what the user asked for on the command line; printed as one line."""
+
+
+def _is_user_error(err: BaseException) -> bool:
+    if isinstance(err, KobertGluonError) or isinstance(err, USER_OS_ERRORS):
+        return True
+    return isinstance(err, OSError) and err.errno in USER_ERRNOS
+
+
+def _message_lines(err: BaseException):
+    if isinstance(err, OSError) and err.filename is not None and err.strerror and not isinstance(
+            err, KobertGluonError) and str(err).startswith('['):
+        return ['{}: {}'.format(err.filename, err.strerror.lower())]  # "[Errno 13] ..." reads as a crash
+    return str(err).strip().splitlines() or [type(err).__name__]
+
+
+def _check_utf8_arguments(argv) -> None:
+    """Python decodes undecodable bytes in arguments to lone surrogates; stop before they reach a file name."""
+    for number, value in enumerate(argv, 1):
+        try:
+            value.encode('utf-8')
+        except UnicodeEncodeError as err:
+            raise UsageError('argument {} is not valid UTF-8 (byte 0x{:02x} at position {}); pass text and '
+                             'paths in UTF-8, e.g. convert a cp949 file name with `convmv -f cp949 -t utf-8`'
+                             .format(number, ord(value[err.start]) & 0xFF, err.start)) from None
+
+
+def _setup_logging(verbose: bool) -> None:
+    """Library code logs; the command shows warnings (and, with --verbose, progress notes) on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter('kobert-gluon: %(message)s'))
+    package = logging.getLogger('kobert_gluon')
+    package.handlers[:] = [handler]
+    package.setLevel(logging.INFO if verbose else logging.WARNING)
+    package.propagate = False
 
 
 def build_parser():
@@ -22,6 +66,9 @@ def build_parser():
     parser = argparse.ArgumentParser(prog='kobert-gluon', description='KoBERT for MXNet Gluon: models, '
                                      'tokenizer, artifacts, training and export.')
     parser.add_argument('--version', action='version', version='kobert-gluon ' + __version__)
+    parser.add_argument('--debug', action='store_true',
+                        help='show the full traceback of any error, including the one-line ones')
+    parser.add_argument('--verbose', action='store_true', help='also show notes, not only warnings')
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
     subparsers.required = True
     for name in COMMAND_MODULES:
@@ -30,19 +77,38 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    # --debug may also come after the command; it is a global option, so take it from anywhere
+    debug = '--debug' in argv
+    argv = [a for a in argv if a != '--debug']
+    command = next((a for a in argv if not a.startswith('-')), 'kobert-gluon')
+    try:
+        _check_utf8_arguments(argv)
+    except UsageError as err:
+        print('kobert-gluon {}: error: {}'.format(command.encode('utf-8', 'replace').decode('utf-8'), err),
+              file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.debug = debug
+    _setup_logging(args.verbose)
     try:
         result = args.func(args)
-    except (UsageError, ArtifactError, FileNotFoundError, FileExistsError, ValueError) as err:
-        message = str(err).strip().splitlines() or [type(err).__name__]
+    except KeyboardInterrupt as err:
+        if debug:
+            raise
+        detail = str(err).strip()
+        print('kobert-gluon {}: interrupted{}'.format(args.command, '; ' + detail if detail else ''),
+              file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 -- re-raised below unless it is a user's error
+        if debug or not _is_user_error(err):
+            raise
+        message = _message_lines(err)
         print('kobert-gluon {}: error: {}'.format(args.command, message[0]), file=sys.stderr)
         for line in message[1:]:
             print('  ' + line.strip(), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print('kobert-gluon {}: interrupted'.format(args.command), file=sys.stderr)
-        return 130
     return result or 0
 
 

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from . import UsageError
+from ..text_files import DEFAULT_ENCODING
 from .run_options import (TRAINING_SETTING_PATHS, add_run_folder_args, add_training_args, print_run_result,
                           settings_document)
 
@@ -14,7 +15,7 @@ _SETTING_PATHS = dict({
     'hidden_size': 'model_overrides.hidden_size', 'num_heads': 'model_overrides.num_heads',
     'max_seq_length': 'max_seq_length', 'batch_size': 'batch_size', 'eval_batch_size': 'eval_batch_size',
     'max_train_rows': 'max_train_rows', 'max_dev_rows': 'max_dev_rows', 'dev_fraction': 'dev_fraction',
-    'skip_bad_rows': 'skip_bad_rows', 'num_workers': 'num_workers',
+    'skip_bad_rows': 'skip_bad_rows', 'num_workers': 'num_workers', 'encoding': 'encoding',
 }, **TRAINING_SETTING_PATHS)
 
 
@@ -40,6 +41,8 @@ def _add_table_args(parser, what):
                        help="field separator: one character, or tab (also '\\t') or comma (default: tab)")
     group.add_argument('--quoting', choices=('csv', 'none'),
                        help="'csv': fields may be \"quoted\" with \"\" escapes (default); 'none': quotes are text")
+    group.add_argument('--encoding', help='text encoding of the file(s) (default utf-8, byte-order mark '
+                                          'accepted), e.g. cp949; a byte that does not decode is an error')
 
 
 def _add_data_error_args(parser):
@@ -205,7 +208,7 @@ def run_evaluate(args):
     model = _load(args)
     metrics = model.evaluate(args.data, table=_table_for(args, model, with_label=True),
                              skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
-                             batch_size=args.batch_size)
+                             batch_size=args.batch_size, encoding=args.encoding or DEFAULT_ENCODING)
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False, indent=2))
         return 0
@@ -218,50 +221,78 @@ def _clean(text):
     return text.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ')
 
 
+def _split_input(number, line, width):
+    parts = tuple(part.strip() for part in line.split('\t')) if width == 2 else (line.strip(),)
+    if not any(parts):
+        return None  # a blank input: it keeps its row, with an empty label
+    if len(parts) != width:
+        raise UsageError('input {}: a sentence-pair model needs TEXT_A<tab>TEXT_B, got {} field(s)'
+                         .format(number, len(parts)))
+    if not all(parts):
+        return None
+    return parts
+
+
 def _texts_for_predict(args, model):
-    from ..datasets import read_table
+    """One entry per input, in order: the text(s), or None for an input with nothing to predict; and notes
+    ``(input number or line, why)`` for those."""
+    from ..datasets import read_prediction_rows
+    from ..text_files import decode_lines
     width = 2 if model.pair else 1
+    encoding = args.encoding or DEFAULT_ENCODING
     if args.input:
         if args.text:
             raise UsageError('give texts either as arguments or with --input, not both')
-        table = read_table(args.input, _table_for(args, model, with_label=False), model.spec.kind,
-                           skip_bad_rows=bool(args.skip_bad_rows))
-        if table.skipped:
-            print(table.summary(), file=sys.stderr)
-        return table.texts
-    lines = args.text if args.text else [line.rstrip('\r\n') for line in sys.stdin]
-    texts = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        parts = tuple(part.strip() for part in line.split('\t')) if width == 2 else (line.strip(),)
-        if len(parts) != width:
-            raise UsageError('input {}: a sentence-pair model needs TEXT_A<tab>TEXT_B, got {} field(s)'
-                             .format(number, len(parts)))
-        texts.append(parts)
+        rows = read_prediction_rows(args.input, _table_for(args, model, with_label=False),
+                                    skip_bad_rows=bool(args.skip_bad_rows), encoding=encoding)
+        return rows.texts, [('line {}'.format(line), why) for line, why in rows.notes]
+    if args.text:
+        lines, where = args.text, 'argument'
+    elif hasattr(sys.stdin, 'buffer'):  # bytes: decoded here, strictly, in --encoding
+        lines, where = list(decode_lines(sys.stdin.buffer, 'stdin', encoding)), 'stdin line'
+    else:  # a text stream (stdin replaced from Python): already decoded
+        lines, where = [line.rstrip('\r\n') for line in sys.stdin], 'stdin line'
+    texts = [_split_input(number, line, width) for number, line in enumerate(lines, 1)]
     if not texts:
         raise UsageError('no texts to predict (give them as arguments, with --input, or on stdin)')
-    return texts
+    notes = [('{} {}'.format(where, number), 'blank') for number, text in enumerate(texts, 1) if text is None]
+    return texts, notes
 
 
 def run_predict(args):
+    from ..output_files import check_output_path, write_output_text
+    if args.output:  # refuse a bad --output before spending time on the model
+        check_output_path(args.output, inputs=[args.input])
     model = _load(args)
-    texts = _texts_for_predict(args, model)
-    predictions = model.predict(texts, batch_size=args.batch_size)
+    texts, notes = _texts_for_predict(args, model)
+    present = [sample for sample in texts if sample is not None]
+    predictions = iter(model.predict(present, batch_size=args.batch_size) if present else [])
     header = ['text'] if not model.pair else ['text_a', 'text_b']
     if model.is_regression:
         header.append('score')
-        rows = [[_clean(t) for t in sample] + ['{:.6f}'.format(float(score))]
-                for sample, score in zip(texts, predictions)]
     else:
         names = model.label_names
         header += ['label'] + ['p_{}'.format(name) for name in names]
-        rows = [[_clean(t) for t in sample] + [names[int(p.argmax())]] + ['{:.6f}'.format(float(v)) for v in p]
-                for sample, p in zip(texts, predictions)]
+    rows = []
+    for sample in texts:
+        if sample is None:  # an input with nothing to predict keeps its place: same row count, same order
+            rows.append([''] * len(header))
+            continue
+        cells = [_clean(t) for t in sample]
+        value = next(predictions)
+        if model.is_regression:
+            cells.append('{:.6f}'.format(float(value)))
+        else:
+            cells += [names[int(value.argmax())]] + ['{:.6f}'.format(float(v)) for v in value]
+        rows.append(cells)
+    if notes:
+        shown = ', '.join('{} ({})'.format(where, why) for where, why in notes[:5])
+        print('kobert-gluon predict: {} of {} inputs had nothing to predict and got an empty label: {}{}'.format(
+            len(notes), len(texts), shown, ', ...' if len(notes) > 5 else ''), file=sys.stderr)
     lines = ['\t'.join(header)] + ['\t'.join(row) for row in rows]
     text = '\n'.join(lines) + '\n'
     if args.output:
-        Path(args.output).write_text(text, encoding='utf-8')
+        write_output_text(args.output, text, inputs=[args.input])
     else:
         sys.stdout.write(text)
     return 0

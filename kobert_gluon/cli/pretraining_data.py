@@ -13,6 +13,9 @@ def _add_corpus_args(parser, files_flag, files_help):
                              'header) or a 0-based index; e.g. --column document for NSMC')
     parser.add_argument('--skip-header', action='store_true',
                         help='the first line of every file is a header (implied by a named --column)')
+    parser.add_argument('--encoding', default='utf-8',
+                        help='text encoding of the files (default utf-8, byte-order mark accepted), e.g. cp949; '
+                             'a byte that does not decode is an error naming the file, line and offset')
 
 
 def register(subparsers):
@@ -75,7 +78,7 @@ def run_build_vocab(args):
     folder = build_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
                          character_coverage=args.character_coverage, input_sentence_size=args.input_sentence_size,
                          seed=args.seed, num_threads=args.threads, pretokenize=not args.no_pretokenize,
-                         overwrite=args.overwrite)
+                         overwrite=args.overwrite, encoding=args.encoding)
     info = folder.build_info()
     print('trained on {:,} of {:,} lines in {:.1f} s'.format(info['training_lines'], info['corpus_lines'],
                                                               time.time() - start))
@@ -108,6 +111,10 @@ def run_create_pretraining_data(args):
                               short_seq_prob=args.short_seq_prob, dupe_factor=args.dupe_factor,
                               do_whole_word_mask=args.do_whole_word_mask)
     tokenizer = _tokenizer(args)
+    folder = Path(args.vocab)
+    if not (folder.is_dir() and not (folder / 'config.json').is_file()):  # a model: it has a position table
+        from ..model_zoo import check_max_seq_length
+        check_max_seq_length(args.max_seq_length, args.vocab)
     start = time.time()
     with tqdm(unit=' docs', file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
         def progress(documents, instances):
@@ -118,7 +125,8 @@ def run_create_pretraining_data(args):
             args.input, args.out, tokenizer, column=args.column, header=_header(args),
             input_format=args.input_format, options=options, random_seed=args.random_seed, workers=args.workers,
             chunk_documents=args.chunk_documents, instances_per_shard=args.instances_per_shard,
-            halve_single_sentences=not args.keep_single_sentences, overwrite=args.overwrite, progress=progress)
+            halve_single_sentences=not args.keep_single_sentences, overwrite=args.overwrite, progress=progress,
+            encoding=args.encoding)
     manifest = data.manifest
     stats = manifest['stats']
     print('{:,} documents -> {:,} instances in {} shards ({:.1f} s)'.format(
