@@ -16,6 +16,7 @@ cached file whose checksum fails is never used: it is moved aside (``NAME.corrup
 message and fetched again once.
 """
 import hashlib
+import logging
 import os
 import shutil
 import sys
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .atomic_files import temporary_sibling
+from .locks import exclusive_lock
 from .errors import InputError, KobertGluonError
 
 __all__ = [
@@ -42,6 +44,10 @@ ENV_OFFLINE = 'KOBERT_GLUON_OFFLINE'
 DEFAULT_CACHE = Path('~/.cache/kobert_gluon')
 _CHUNK = 1 << 20
 _TIMEOUT_S = 30
+# How long a process waits for another that is fetching the same file (a 350 MB download on a slow line).
+_LOCK_WAIT_S = 1800
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -188,10 +194,12 @@ def _move_aside(path: Path, reason: str) -> Path:
     while aside.exists():
         aside = aside.with_name('{}.corrupt-{}-{}'.format(path.name, time.strftime('%Y%m%d-%H%M%S'), n))
         n += 1
-    os.replace(path, aside)
-    # Printed rather than logged: with no logging configured, a warning would otherwise appear twice.
-    print('kobert-gluon: {}: {}; moved aside to {}, fetching it again'.format(path, reason, aside),
-          file=sys.stderr)
+    try:
+        os.replace(path, aside)
+    except OSError as err:
+        raise ArtifactError('{}: {}, and it cannot be moved aside ({}); remove it or make the cache writable'
+                            .format(path, reason, err.strerror or err)) from None
+    log.warning('%s: %s; moved aside to %s, fetching it again', path, reason, aside)
     return aside
 
 
@@ -224,38 +232,54 @@ def fetch(name: str, cachedir=None, mirror=None) -> Path:
     """Return the local path of the verified file ``name``, downloading or copying it when needed.
 
     Raises :class:`ArtifactNotFoundError` (naming the file, its checksum, its source and the folder to put
-    it in) when no source provides a copy whose checksum verifies.
+    it in) when no source provides a copy whose checksum verifies. Processes fetching the same file take turns
+    (a lock per cache entry): the second finds the first one's verified copy instead of racing it.
     """
     artifact = _lookup(name)
     root = cache_root(cachedir)
     dest = root / artifact.name
-    if dest.is_file():
-        problem = _verify(artifact, dest)
-        if problem is None:
-            return dest
-        _move_aside(dest, problem)
-    failures = []
-    for source in _sources(artifact, mirror):
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise ArtifactError('cannot create the cache folder {}: {}'.format(root, err)) from err
-        try:
-            with temporary_sibling(dest, suffix='.part') as tmp:
-                _copy_into(source, tmp, artifact.name)
-                problem = _verify(artifact, tmp)
-                if problem is not None:
-                    failures.append('{}: {}, not used'.format(source, problem))
-                    continue
-                os.replace(tmp, dest)
+    if dest.is_file() and _verify(artifact, dest) is None:
+        return dest  # the common case: no lock, works in a read-only cache too
+    _require_writable_cache(root, artifact, dest)
+    with exclusive_lock(root / '.{}.lock'.format(artifact.name), 'cache entry {}'.format(dest), remove=True,
+                        wait_s=_LOCK_WAIT_S):
+        if dest.is_file():  # again, under the lock: another process may have fixed it meanwhile
+            problem = _verify(artifact, dest)
+            if problem is None:
                 return dest
-        except FileNotFoundError:
-            failures.append('{}: no such file'.format(source))
-        except urllib.error.HTTPError as err:
-            failures.append('{}: HTTP {} {}'.format(source, err.code, err.reason))
-        except (urllib.error.URLError, OSError) as err:
-            failures.append('{}: {}'.format(source, getattr(err, 'reason', None) or err))
-    raise ArtifactNotFoundError(_not_found_message(artifact, root, failures))
+            _move_aside(dest, problem)
+        failures = []
+        for source in _sources(artifact, mirror):
+            try:
+                with temporary_sibling(dest, suffix='.part') as tmp:
+                    _copy_into(source, tmp, artifact.name)
+                    problem = _verify(artifact, tmp)
+                    if problem is not None:
+                        failures.append('{}: {}, not used'.format(source, problem))
+                        continue
+                    os.replace(tmp, dest)
+                    return dest
+            except FileNotFoundError:
+                failures.append('{}: no such file'.format(source))
+            except urllib.error.HTTPError as err:
+                failures.append('{}: HTTP {} {}'.format(source, err.code, err.reason))
+            except (urllib.error.URLError, OSError) as err:
+                failures.append('{}: {}'.format(source, getattr(err, 'reason', None) or err))
+        raise ArtifactNotFoundError(_not_found_message(artifact, root, failures))
+
+
+def _require_writable_cache(root: Path, artifact: Artifact, dest: Path) -> None:
+    """Say so at once when the cache cannot take the file (a read-only cache would otherwise fail every source
+    and hide the cause under "put the file at ...")."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ArtifactError('cannot create the cache folder {}: {}; set {} to a writable folder'
+                            .format(root, err.strerror or err, ENV_HOME)) from None
+    if not os.access(str(root), os.W_OK | os.X_OK):
+        state = 'is damaged and cannot be replaced' if dest.exists() else 'is missing and cannot be stored'
+        raise ArtifactError('{} {}: the cache folder {} is not writable; make it writable, or set {} to a writable '
+                            'folder'.format(dest, state, root, ENV_HOME))
 
 
 def fetch_first(names: Iterable[str], cachedir=None, mirror=None) -> Path:

@@ -44,22 +44,27 @@ def lock_holder(path) -> str:
 
 
 @contextlib.contextmanager
-def exclusive_lock(path, what: str, remove: bool = False):
+def exclusive_lock(path, what: str, remove: bool = False, wait_s: float = 0.0):
     """Hold an exclusive lock on the lock file ``path`` while the block runs.
 
     ``what`` names the locked thing in the refusal, e.g. ``'run folder runs/nsmc'``. Raises
-    :class:`~.errors.InUseError` at once when another live process holds it.
+    :class:`~.errors.InUseError` when another live process holds it: at once, or after waiting up to
+    ``wait_s`` seconds for it (for short critical sections, such as another process fetching the same file).
     """
     path = Path(path)
     if fcntl is None:
         yield
         return
+    deadline = time.monotonic() + wait_s
     while True:
         fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            if time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
             raise InUseError('{} is in use by {}; wait for it to finish or stop it, or choose another path'
                              .format(what, _describe_holder(path))) from None
         try:

@@ -203,7 +203,8 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
         raise InputError('the weights in {} do not fit the model described by its config: {}'
                          .format(folder / PARAMS_FILE, err)) from err
     except mx.base.MXNetError as err:  # truncated, empty or not an MXNet parameter file at all
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        reason = lines[-1] if lines else type(err).__name__  # MXNet's C++ trace ends with the actual check
         raise InputError('cannot read the weights in {}: the file is damaged or not an MXNet parameter file ({}); '
                          'restore it from a copy of the model folder'.format(folder / PARAMS_FILE, reason[:200])) \
             from None

@@ -113,7 +113,7 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     ``vocab_folder`` (a ``build_vocab`` folder) the vocabulary; the weights follow ``seed``.
     """
     from .bert_config import build_bert
-    from .model_zoo import get_model, get_model_spec, initialize_random, list_models, resolve_tokenizer_files
+    from .model_zoo import get_model, initialize_random, list_models, model_config, resolve_tokenizer_files
     ctx = ctx or mx.cpu()
     overrides = dict(model_overrides or {})
     if dropout is not None:
@@ -132,7 +132,7 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
         tokenizer_path, vocab = read_vocab_folder(vocab_folder)
     # build_bert directly rather than get_model: a new vocabulary changes vocab_size, which get_model checks
     # against the registered model's own vocabulary.
-    config = get_model_spec(model).config.replace(vocab_size=len(vocab), **overrides)
+    config = model_config(model).replace(vocab_size=len(vocab), **overrides)
     bert = build_bert(config, **heads)
     initialize_random(bert, ctx, seed=seed)
     return bert, vocab, tokenizer_path

@@ -57,6 +57,18 @@ def get_vocab(cachedir=None) -> nlp.vocab.BERTVocab:
     return load_vocab(artifact_store.fetch(KOBERT_VOCAB_FILE, cachedir=cachedir))
 
 
+def _check_sentencepiece_model(path) -> None:
+    """Load the model once now (milliseconds), so a damaged file is named here rather than failing later inside
+    a DataLoader worker at the first text."""
+    import sentencepiece as spm
+    try:
+        spm.SentencePieceProcessor(model_file=str(path))
+    except (RuntimeError, OSError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError('{} is not a usable SentencePiece model (the file is damaged or of another kind: {}); '
+                         'restore it from a copy'.format(path, reason[:160])) from None
+
+
 class KoBERTTokenizer(nlp.data.BERTSPTokenizer):
     """gluonnlp's ``BERTSPTokenizer`` for KoBERT (cased, ``lower=False``), plus ``encode``/``transform``.
 
@@ -67,6 +79,7 @@ class KoBERTTokenizer(nlp.data.BERTSPTokenizer):
     def __init__(self, sp_model_path, vocab, lower=False, max_input_chars_per_word=200):
         if not Path(sp_model_path).is_file():
             raise FileNotFoundError('SentencePiece model {} does not exist'.format(sp_model_path))
+        _check_sentencepiece_model(sp_model_path)
         super().__init__(str(sp_model_path), vocab, lower=lower, max_input_chars_per_word=max_input_chars_per_word)
 
     @classmethod
