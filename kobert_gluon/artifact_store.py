@@ -238,8 +238,11 @@ def fetch(name: str, cachedir=None, mirror=None) -> Path:
     artifact = _lookup(name)
     root = cache_root(cachedir)
     dest = root / artifact.name
-    if dest.is_file() and _verify(artifact, dest) is None:
-        return dest  # the common case: no lock, works in a read-only cache too
+    try:
+        if _verify(artifact, dest) is None:
+            return dest  # the common case: no lock, works in a read-only cache too
+    except FileNotFoundError:  # not there, or moved aside by another process this very moment
+        pass
     _require_writable_cache(root, artifact, dest)
     with exclusive_lock(root / '.{}.lock'.format(artifact.name), 'cache entry {}'.format(dest), remove=True,
                         wait_s=_LOCK_WAIT_S):

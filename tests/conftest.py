@@ -1,11 +1,14 @@
 """Shared fixtures. Tests run offline: the artifact mirror points at ../shared/data/kobert, the cache at a
 temporary folder, and official URLs are never tried."""
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / 'shared' / 'data'
+# KOBERT_GLUON_TEST_SHARED_DATA points elsewhere; at a missing folder it runs the suite as on a user's fresh
+# clone, where only what ships in the package and what the tests write is there (CI runs it both ways).
+SHARED_DATA = Path(os.environ.get('KOBERT_GLUON_TEST_SHARED_DATA', REPO.parent / 'shared' / 'data'))
 KOBERT_FILES = SHARED_DATA / 'kobert'
 
 
@@ -39,3 +42,22 @@ def offline_store(tmp_path_factory, monkeypatch):
 def kobert_files():
     """The real KoBERT tokenizer files; skips when ../shared/data/kobert is absent."""
     return require_shared('kobert')
+
+
+# KoBERT-base's shape. With random weights, a model of this shape needs no downloaded file: kobert-mini (shipped
+# in the package) has the same 8,002-token vocabulary size and layout, so its folder builds it.
+KOBERT_BASE_SHAPE = dict(num_layers=12, units=768, hidden_size=3072, num_heads=12, max_length=512, embed_size=768)
+
+
+def random_kobert(**overrides):
+    """``(model, vocab)``: what ``get_model('kobert-base', pretrained=False, **overrides)`` builds (same
+    architecture and heads, random weights), made from what ships in the package instead of KoBERT's files."""
+    from kobert_gluon import get_model
+    shape = dict(KOBERT_BASE_SHAPE, embed_size=overrides.get('units', KOBERT_BASE_SHAPE['units']))
+    return get_model('kobert-mini', pretrained=False, **{**shape, **overrides})
+
+
+def shipped_tokenizer_path():
+    """A real 8,000-piece SentencePiece model that ships in the package (kobert-mini's)."""
+    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    return resolve_tokenizer_files('kobert-mini')[0]

@@ -6,7 +6,8 @@ import pytest
 from .conftest import require_shared
 from kobert_gluon.cli import main
 
-TINY = ['--from-scratch', '--num-layers', '1', '--units', '32', '--hidden-size', '64', '--num-heads', '2',
+# kobert-mini's architecture and vocabulary ship in the package: nothing to download
+TINY = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--units', '32', '--hidden-size', '64', '--num-heads', '2',
         '--max-seq-length', '32', '--no-progress']
 
 
@@ -34,7 +35,7 @@ def nsmc_run(tmp_path_factory):
     return out
 
 
-def test_finetune_writes_a_run_that_evaluate_reproduces(nsmc_run, capsys, kobert_files):
+def test_finetune_writes_a_run_that_evaluate_reproduces(nsmc_run, capsys):
     metrics = json.loads((nsmc_run / 'metrics.json').read_text())
     best = metrics['best']
     assert best['metric'] == 'accuracy' and best['epoch'] in (1, 2)
@@ -47,7 +48,7 @@ def test_finetune_writes_a_run_that_evaluate_reproduces(nsmc_run, capsys, kobert
     assert evaluated['accuracy'] == pytest.approx(metrics['epochs'][best['epoch'] - 1]['dev']['accuracy'])
 
 
-def test_predict_from_arguments_stdin_and_tsv_agree(nsmc_run, capsys, monkeypatch, tmp_path, kobert_files):
+def test_predict_from_arguments_stdin_and_tsv_agree(nsmc_run, capsys, monkeypatch, tmp_path):
     texts = ['정말 재미있는 영화', '시간 낭비였다']
     code, from_args, err = run(capsys, 'predict', '--model', nsmc_run / 'best', *texts)
     assert code == 0, err
@@ -72,12 +73,12 @@ def test_predict_from_arguments_stdin_and_tsv_agree(nsmc_run, capsys, monkeypatc
     assert code == 0 and output.read_text(encoding='utf-8') == from_args
 
 
-def test_existing_run_folder_is_refused(nsmc_run, capsys, kobert_files):
+def test_existing_run_folder_is_refused(nsmc_run, capsys):
     code, _, err = run(capsys, 'finetune', '--task', 'nsmc', '--train', 'x.tsv', '--out', nsmc_run, *TINY)
     assert code == 2 and 'already exists and is not empty' in err
 
 
-def test_malformed_row_is_one_line_error_naming_file_and_line(tmp_path, capsys, kobert_files):
+def test_malformed_row_is_one_line_error_naming_file_and_line(tmp_path, capsys):
     train = tmp_path / 'train.tsv'
     train.write_text('id\tdocument\tlabel\n1\t좋다\t1\n2\t나쁘다\n3\t별로\t0\n', encoding='utf-8')
     code, _, err = run(capsys, 'finetune', '--task', 'nsmc', '--train', train, '--out', tmp_path / 'run',
@@ -93,7 +94,7 @@ def test_malformed_row_is_one_line_error_naming_file_and_line(tmp_path, capsys, 
     assert '1 malformed rows skipped (first: line 3' in err and 'model: ' in out
 
 
-def test_own_headerless_csv_pairs_as_regression(tmp_path, capsys, kobert_files):
+def test_own_headerless_csv_pairs_as_regression(tmp_path, capsys):
     rows = ['"{}, 그리고",{},{}'.format(a, b, score) for a, b, score in
             [('고양이가 잔다', '고양이가 자고 있다', 4.8), ('남자가 요리한다', '여자가 노래한다', 0.4),
              ('비가 온다', '비가 내린다', 4.5), ('아이가 웃는다', '차가 달린다', 0.1)] * 4]
@@ -119,7 +120,7 @@ def test_own_headerless_csv_pairs_as_regression(tmp_path, capsys, kobert_files):
     float(row.split('\t')[2])
 
 
-def test_usage_errors(tmp_path, capsys, kobert_files):
+def test_usage_errors(tmp_path, capsys):
     code, _, err = run(capsys, 'finetune', '--train', 'x.tsv', '--out', tmp_path / 'run')
     assert code == 2 and 'say what to learn' in err
     code, _, err = run(capsys, 'finetune', '--task', 'nsmc', '--train', 'x.tsv', '--num-layers', 2,

@@ -31,14 +31,16 @@ def write_reviews(path, rows=48):
 
 
 @pytest.fixture
-def reviews(tmp_path, kobert_files):
+def reviews(tmp_path):
     return write_reviews(tmp_path / 'train.tsv'), write_reviews(tmp_path / 'dev.tsv', rows=20)
 
 
 def settings_for(train, dev, **training):
     options = dict(epochs=2, learning_rate=2e-3, checkpoint_every=2, progress=False)
     options.update(training)
-    return FinetuneSettings(task='nsmc', train=str(train), dev=str(dev), from_scratch=True, model_overrides=TINY,
+    # kobert-mini's architecture and vocabulary (shipped in the package), shrunk further, random weights
+    return FinetuneSettings(task='nsmc', train=str(train), dev=str(dev), model='kobert-mini', from_scratch=True,
+                            model_overrides=TINY,
                             max_seq_length=24, batch_size=8, training=TrainingConfig(**options))
 
 
@@ -141,10 +143,11 @@ def cli(*args, **kwargs):
                           capture_output=True, text=True, **kwargs)
 
 
-def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path, kobert_files):
+def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
     train = write_reviews(tmp_path / 'train.tsv', rows=400)
     dev = write_reviews(tmp_path / 'dev.tsv', rows=20)
-    args = ['finetune', '--task', 'nsmc', '--train', train, '--dev', dev, '--from-scratch', '--num-layers', 1,
+    args = ['finetune', '--task', 'nsmc', '--train', train, '--dev', dev, '--model', 'kobert-mini', '--from-scratch',
+            '--num-layers', 1,
             '--units', 32, '--hidden-size', 64, '--num-heads', 2, '--max-seq-length', 24, '--batch-size', 8,
             '--epochs', 2, '--lr', 1e-3, '--checkpoint-every', 5, '--no-progress']
     straight = cli(*args, '--out', tmp_path / 'straight')

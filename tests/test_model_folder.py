@@ -6,7 +6,9 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from kobert_gluon import get_model, get_tokenizer_path, load_model, save_model
+from kobert_gluon import get_model, load_model, save_model
+
+from .conftest import random_kobert, shipped_tokenizer_path
 from kobert_gluon.heads import SequenceClassifier
 
 TINY = dict(num_layers=2, units=64, hidden_size=128, num_heads=4, max_length=64)
@@ -18,11 +20,11 @@ def batch():
     return ids, types, mx.nd.array([5, 6])
 
 
-def test_round_trip_is_bit_identical(kobert_files, tmp_path):
-    model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False, **TINY)
+def test_round_trip_is_bit_identical(tmp_path):
+    model, vocab = random_kobert(use_decoder=False, use_classifier=False, **TINY)
     ids, types, lengths = batch()
     seq, pooled = model(ids, types, lengths)
-    folder = save_model(model, vocab, tmp_path / 'tiny', get_tokenizer_path())
+    folder = save_model(model, vocab, tmp_path / 'tiny', shipped_tokenizer_path())
     assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'kobert-gluon-folder.json', 'model.params',
                                                        'tokenizer.model', 'vocab.json']
     umask = os.umask(0)
@@ -36,11 +38,11 @@ def test_round_trip_is_bit_identical(kobert_files, tmp_path):
     assert json.loads((folder / 'config.json').read_text())['bert']['num_layers'] == 2
 
 
-def test_decoder_weights_tied_and_saved_once(kobert_files, tmp_path):
-    model, vocab = get_model('kobert-base', pretrained=False, **TINY)
+def test_decoder_weights_tied_and_saved_once(tmp_path):
+    model, vocab = random_kobert(**TINY)
     ids, types, lengths = batch()
     out = model(ids, types, lengths, mx.nd.array([[1, 2], [3, 4]]))
-    loaded, _ = load_model(save_model(model, vocab, tmp_path / 'mlm', get_tokenizer_path()))
+    loaded, _ = load_model(save_model(model, vocab, tmp_path / 'mlm', shipped_tokenizer_path()))
     out2 = loaded(ids, types, lengths, mx.nd.array([[1, 2], [3, 4]]))
     for a, b in zip(out, out2):
         np.testing.assert_array_equal(a.asnumpy(), b.asnumpy())
@@ -49,24 +51,24 @@ def test_decoder_weights_tied_and_saved_once(kobert_files, tmp_path):
     assert 'word_embed.0.weight' in names and 'decoder.3.weight' not in names
 
 
-def test_classifier_folder_round_trip(kobert_files, tmp_path):
-    bert, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False, **TINY)
+def test_classifier_folder_round_trip(tmp_path):
+    bert, vocab = random_kobert(use_decoder=False, use_classifier=False, **TINY)
     head = SequenceClassifier(bert, num_classes=3, labels=['none', 'offensive', 'hate'])
     head.output.initialize(mx.init.Normal(0.02))
     ids, types, lengths = batch()
     scores = head(ids, types, lengths)
-    folder = save_model(head, vocab, tmp_path / 'clf', get_tokenizer_path())
+    folder = save_model(head, vocab, tmp_path / 'clf', shipped_tokenizer_path())
     loaded, _ = get_model(str(folder))
     assert isinstance(loaded, SequenceClassifier) and loaded.labels == ['none', 'offensive', 'hate']
     np.testing.assert_array_equal(loaded(ids, types, lengths).asnumpy(), scores.asnumpy())
 
 
-def test_float16_storage_halves_the_file(kobert_files, tmp_path):
-    model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False, **TINY)
+def test_float16_storage_halves_the_file(tmp_path):
+    model, vocab = random_kobert(use_decoder=False, use_classifier=False, **TINY)
     ids, types, lengths = batch()
     _, pooled = model(ids, types, lengths)
-    full = save_model(model, vocab, tmp_path / 'fp32', get_tokenizer_path())
-    half = save_model(model, vocab, tmp_path / 'fp16', get_tokenizer_path(), param_dtype='float16')
+    full = save_model(model, vocab, tmp_path / 'fp32', shipped_tokenizer_path())
+    half = save_model(model, vocab, tmp_path / 'fp16', shipped_tokenizer_path(), param_dtype='float16')
     ratio = (half / 'model.params').stat().st_size / (full / 'model.params').stat().st_size
     assert 0.45 < ratio < 0.55
     loaded, _ = get_model(str(half))
@@ -75,38 +77,38 @@ def test_float16_storage_halves_the_file(kobert_files, tmp_path):
     np.testing.assert_allclose(pooled16.asnumpy(), pooled.asnumpy(), atol=5e-3)
 
 
-def test_existing_folder_is_never_silently_replaced(kobert_files, tmp_path):
-    model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False, **TINY)
+def test_existing_folder_is_never_silently_replaced(tmp_path):
+    model, vocab = random_kobert(use_decoder=False, use_classifier=False, **TINY)
     model(*batch())
     target = tmp_path / 'run'
     target.mkdir()
     (target / 'notes.txt').write_text('keep me')
     with pytest.raises(FileExistsError, match='pass --overwrite'):
-        save_model(model, vocab, target, get_tokenizer_path())
+        save_model(model, vocab, target, shipped_tokenizer_path())
     assert (target / 'notes.txt').read_text() == 'keep me'
     # overwrite never takes a user's files
     with pytest.raises(FileExistsError, match='was not written by kobert-gluon'):
-        save_model(model, vocab, target, get_tokenizer_path(), overwrite=True)
+        save_model(model, vocab, target, shipped_tokenizer_path(), overwrite=True)
     assert (target / 'notes.txt').read_text() == 'keep me'
     (target / 'notes.txt').unlink()
-    save_model(model, vocab, target, get_tokenizer_path())
-    save_model(model, vocab, target, get_tokenizer_path(), overwrite=True)
+    save_model(model, vocab, target, shipped_tokenizer_path())
+    save_model(model, vocab, target, shipped_tokenizer_path(), overwrite=True)
     assert (target / 'model.params').is_file()
     assert [p.name for p in tmp_path.iterdir()] == ['run']  # no temporary folders left behind
 
 
-def test_failed_save_leaves_nothing(kobert_files, tmp_path):
-    model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False, **TINY)
+def test_failed_save_leaves_nothing(tmp_path):
+    model, vocab = random_kobert(use_decoder=False, use_classifier=False, **TINY)
     # Shapes are deferred until a forward pass, so there is nothing to save yet.
     with pytest.raises(ValueError, match='not initialised'):
-        save_model(model, vocab, tmp_path / 'early', get_tokenizer_path())
+        save_model(model, vocab, tmp_path / 'early', shipped_tokenizer_path())
     assert list(tmp_path.iterdir()) == []
 
 
-def test_loading_problems_are_explained(kobert_files, tmp_path):
-    model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False, **TINY)
+def test_loading_problems_are_explained(tmp_path):
+    model, vocab = random_kobert(use_decoder=False, use_classifier=False, **TINY)
     model(*batch())
-    folder = save_model(model, vocab, tmp_path / 'enc', get_tokenizer_path())
+    folder = save_model(model, vocab, tmp_path / 'enc', shipped_tokenizer_path())
     with pytest.raises(ValueError, match='without the decoder head'):
         get_model(str(folder), use_decoder=True)
     with pytest.raises(ValueError, match='cannot change num_layers'):
@@ -120,11 +122,11 @@ def test_loading_problems_are_explained(kobert_files, tmp_path):
         get_model(str(tmp_path / 'nothing-here'))
 
 
-def test_folder_architecture_with_random_weights(kobert_files, tmp_path):
-    model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False, **TINY)
+def test_folder_architecture_with_random_weights(tmp_path):
+    model, vocab = random_kobert(use_decoder=False, use_classifier=False, **TINY)
     ids, types, lengths = batch()
     _, pooled = model(ids, types, lengths)
-    folder = save_model(model, vocab, tmp_path / 'enc', get_tokenizer_path())
+    folder = save_model(model, vocab, tmp_path / 'enc', shipped_tokenizer_path())
     fresh, fresh_vocab = get_model(str(folder), pretrained=False)
     _, fresh_pooled = fresh(ids, types, lengths)
     assert fresh.kobert_config == model.kobert_config and fresh_vocab.idx_to_token == vocab.idx_to_token

@@ -12,6 +12,8 @@ from kobert_gluon.artifact_store import Artifact
 from kobert_gluon.model_zoo import ModelSpec, register_model, _REGISTRY
 from kobert_gluon.tokenization import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
 
+from .conftest import random_kobert
+
 TINY = dict(num_layers=2, units=64, hidden_size=128, num_heads=4, max_length=64)
 
 
@@ -52,8 +54,16 @@ def test_predefined_args_are_kobert_base():
     assert (c.activation, c.layer_norm_eps, c.vocab_size) == ('gelu', 1e-12, 8002)
 
 
-def test_all_heads_outputs(kobert_files):
-    model, vocab = get_model('kobert-base', pretrained=False, **TINY)
+def test_kobert_base_shape_needs_no_download_with_random_weights():
+    model, vocab = random_kobert(use_decoder=False, use_classifier=False)
+    input_id, input_mask, token_type_ids = readme_inputs()
+    encoded_layers, pooled_output = model(input_id, token_type_ids)
+    assert pooled_output.shape == (2, 768) and encoded_layers.shape == (2, 3, 768) and len(vocab) == 8002
+    assert num_params(model) == 92186880 == KOBERT_BASE_CONFIG.num_parameters()
+
+
+def test_all_heads_outputs():
+    model, vocab = random_kobert(**TINY)
     input_id, _, token_type_ids = readme_inputs()
     seq, pooled, nsp, mlm = model(input_id, token_type_ids, mx.nd.array([3, 2]), mx.nd.array([[0, 1], [1, 0]]))
     assert seq.shape == (2, 3, 64) and pooled.shape == (2, 64) and nsp.shape == (2, 2)
@@ -68,7 +78,7 @@ def test_registry():
         get_model('kobert-huge')
 
 
-def test_bad_overrides_are_explained(kobert_files):
+def test_bad_overrides_are_explained():
     with pytest.raises(ValueError, match='cannot change num_layers of pretrained'):
         get_model('kobert-base', pretrained=True, num_layers=2)
     with pytest.raises(TypeError, match='unknown model option'):
@@ -76,7 +86,7 @@ def test_bad_overrides_are_explained(kobert_files):
     with pytest.raises(ValueError, match='divisible'):
         get_model('kobert-base', pretrained=False, units=100, num_heads=12)
     with pytest.raises(ValueError, match='use_pooler'):
-        get_model('kobert-base', pretrained=False, use_pooler=False, use_classifier=True)
+        random_kobert(use_pooler=False, use_classifier=True)
 
 
 def _save_original_style_params(model, path):

@@ -13,14 +13,16 @@ from kobert_gluon.bert_config import build_bert
 from kobert_gluon.heads import SequenceClassifier, SequenceRegressor
 from kobert_gluon.onnx_parity import DEFAULT_PARITY_SHAPES
 
-# A 2-layer KoBERT with the real vocabulary: every code path of the full model, at a fraction of the cost.
+from .conftest import KOBERT_FILES, random_kobert, shipped_tokenizer_path
+
+# A 2-layer KoBERT with an 8,002-token vocabulary: every code path of the full model, at a fraction of the cost.
 SMALL = dict(num_layers=2, units=64, hidden_size=128, num_heads=4, max_length=512, embed_size=64)
 TOLERANCE = 1e-4
 
 
 def small_bert(**heads):
     heads = {'use_pooler': True, 'use_decoder': False, 'use_classifier': False, **heads}
-    model, _ = get_model('kobert-base', pretrained=False, **heads, **SMALL)
+    model, _ = random_kobert(**heads, **SMALL)
     model.hybridize(static_alloc=True)
     return model
 
@@ -135,8 +137,8 @@ def test_finetuned_classifier_folder_exports_in_one_command(tmp_path, capsys):
     before = classifier.output.weight.data().asnumpy().copy()
     _train_a_few_steps(classifier)
     assert np.abs(classifier.output.weight.data().asnumpy() - before).max() > 1e-3
-    folder = kobert_gluon.save_model(classifier, get_model('kobert-base', pretrained=False, **SMALL)[1],
-                                     tmp_path / 'nsmc', kobert_gluon.get_tokenizer_path())
+    folder = kobert_gluon.save_model(classifier, random_kobert(**SMALL)[1], tmp_path / 'nsmc',
+                                     shipped_tokenizer_path())
 
     out = tmp_path / 'nsmc.onnx'
     assert main(['export-onnx', '--model', str(folder), '--out', str(out), '--verify']) == 0
@@ -162,7 +164,7 @@ def test_regressor_exports_a_score_per_sequence(tmp_path):
     assert_parity(verify_onnx(regressor, path), ['score'])
 
 
-def test_get_onnx_kobert_model_exports_once_and_reuses_the_file(tmp_path, monkeypatch):
+def test_get_onnx_kobert_model_exports_once_and_reuses_the_file(kobert_files, tmp_path, monkeypatch):
     from kobert_gluon import onnx_export
     exports = []
     real_export = onnx_export.export_onnx
@@ -193,7 +195,7 @@ def test_get_onnx_kobert_model_without_weights_says_where_to_put_them(tmp_path):
 
 
 def test_full_kobert_base_shape_parity(tmp_path):
-    model, _ = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False)
+    model, _ = random_kobert(use_decoder=False, use_classifier=False)
     model.hybridize(static_alloc=True)
     path = export_onnx(model, tmp_path / 'kobert-base.onnx')
     assert os.path.getsize(path) > 350e6  # ~92 M float32 weights, each stored once
@@ -215,7 +217,7 @@ def test_uninitialised_model_is_refused_and_nothing_is_written(tmp_path):
 
 
 def test_pretraining_decoder_is_refused_with_what_to_do(tmp_path):
-    model, _ = get_model('kobert-base', pretrained=False, **SMALL)  # all heads, as the original API
+    model, _ = random_kobert(**SMALL)  # all heads, as the original API
     with pytest.raises(OnnxExportError, match='use_decoder=False'):
         export_onnx(model, tmp_path / 'model.onnx')
 
@@ -284,5 +286,7 @@ def test_cli_errors_are_one_clear_line(tmp_path, capsys):
     assert main(['export-onnx', '--random-weights', '--out', str(taken)]) == 2
     assert '--overwrite' in capsys.readouterr().err
     assert main(['export-onnx', '--out', str(tmp_path / 'kobert.onnx')]) == 2  # no pretrained weights here
-    assert 'mxnet_kobert_45b6957552.params' in capsys.readouterr().err
+    # the first file it cannot get: the weights, or on a fresh clone already KoBERT's tokenizer
+    missing = 'mxnet_kobert_45b6957552.params' if KOBERT_FILES.exists() else 'tokenizer_78b3253a26.model'
+    assert 'cannot get {}'.format(missing) in capsys.readouterr().err
     assert not (tmp_path / 'kobert.onnx').exists()

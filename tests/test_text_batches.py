@@ -43,8 +43,8 @@ def test_shards_split_the_same_order_evenly():
 
 
 @pytest.fixture
-def tokenizer(kobert_files):
-    return KoBERTTokenizer.from_pretrained('kobert-base')
+def tokenizer():
+    return KoBERTTokenizer.from_pretrained('kobert-mini')  # ships in the package: no download
 
 
 TEXTS = [('정말 재미있는 영화였어요',), ('최악',), ('배우들의 연기가 훌륭하고 음악도 좋았다',),

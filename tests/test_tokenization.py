@@ -96,8 +96,11 @@ def test_pair_truncation_and_padding(kobert_files):
     assert padded.token_type_ids.tolist() == [0] * 40
 
 
-def test_tokenizer_from_pretrained_and_pickling(kobert_files):
-    tok = KoBERTTokenizer.from_pretrained('kobert-base')
+@pytest.mark.parametrize('model', ['kobert-base', 'kobert-mini'])
+def test_tokenizer_from_pretrained_and_pickling(model):
+    if model == 'kobert-base':
+        require_shared('kobert')
+    tok = KoBERTTokenizer.from_pretrained(model)
     before = tok.tokenize(SENTENCE)  # activates the SentencePiece processor
     clone = pickle.loads(pickle.dumps(tok))
     assert clone.tokenize(SENTENCE) == before
@@ -117,12 +120,17 @@ class _Transformed(gluon.data.Dataset):
         return len(self._rows)
 
 
-def test_tsv_dataset_through_dataloader_workers(kobert_files, tmp_path):
-    train = require_shared('nsmc', 'ratings_train.txt')
+def test_tsv_dataset_through_dataloader_workers(tmp_path):
+    # the notebook's pipeline on 64 reviews in NSMC's format, with kobert-mini's SentencePiece model (it ships in
+    # the package; KoBERT's own goes through the same gluonnlp classes)
+    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    reviews = ['정말 재미있는 영화였어요', '최악의 영화.. 시간 낭비', '배우들의 연기가 훌륭하고 음악도 좋았다',
+               '그냥 그랬다', '다시 보고 싶다!', '지루해서 잤다', '감동', '스토리가 엉망이에요']
     sample = tmp_path / 'sample.txt'
-    sample.write_text(''.join(train.open(encoding='utf-8').readlines()[:65]), encoding='utf-8')
+    sample.write_text('id\tdocument\tlabel\n' + ''.join(
+        '{}\t{} {}\t{}\n'.format(i, reviews[i % 8], i, i % 2) for i in range(64)), encoding='utf-8')
     dataset = nlp.data.TSVDataset(str(sample), field_indices=[1, 2], num_discard_samples=1)
-    tok = nlp.data.BERTSPTokenizer(get_tokenizer_path(), get_vocab(), lower=False)
+    tok = nlp.data.BERTSPTokenizer(*resolve_tokenizer_files('kobert-mini'), lower=False)
     transform = nlp.data.BERTSentenceTransform(tok, max_seq_length=32, pad=True, pair=False)
     # The transform runs lazily inside the workers here, which is where the old sentencepiece call failed.
     lazy = dataset.transform(lambda row: transform((row[0],)) + (np.int32(row[1]),), lazy=True)
@@ -134,9 +142,10 @@ def test_tsv_dataset_through_dataloader_workers(kobert_files, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_sampling_tokenizer_still_samples(kobert_files):
+def test_sampling_tokenizer_still_samples():
     # The fix only changes nbest 0/1; real subword sampling is left to sentencepiece.
-    sampler = nlp.data.SentencepieceTokenizer(get_tokenizer_path(), num_best=-1, alpha=0.1)
+    from .conftest import shipped_tokenizer_path
+    sampler = nlp.data.SentencepieceTokenizer(shipped_tokenizer_path(), num_best=-1, alpha=0.1)
     text = '자연어처리모델을공유합니다'
     samples = {tuple(sampler(text)) for _ in range(30)}
     assert len(samples) > 1
