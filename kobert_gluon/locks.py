@@ -75,7 +75,8 @@ def exclusive_lock(path, what: str, remove: bool = False, wait_s: float = 0.0):
             break
         os.close(fd)  # the holder before us removed the file after we opened it: lock the new one
     try:
-        record = {'pid': os.getpid(), 'command': ' '.join(['kobert-gluon'] + sys.argv[1:3]), 'started': time.time()}
+        command = next((arg for arg in sys.argv[1:] if not arg.startswith('-')), '')  # the subcommand
+        record = {'pid': os.getpid(), 'command': 'kobert-gluon {}'.format(command).strip(), 'started': time.time()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode('utf-8'), 0)
         yield

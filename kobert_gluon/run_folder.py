@@ -86,13 +86,10 @@ class RunFolder:
     def __enter__(self) -> 'RunFolder':
         self._check()  # before anything is created: a refused command leaves no trace
         if not self.out.exists():
-            try:
-                self.out.mkdir(parents=True)
-            except OSError as err:
-                raise PermissionError('cannot create the run folder {}: {}'.format(
-                    self.out, err.strerror or err)) from None
+            self.out.mkdir(parents=True)  # a read-only parent: PermissionError naming the folder
             self._created = True
-        self._lock = exclusive_lock(self.out / LOCK_FILE, 'run folder {}'.format(self.out), remove=True)
+        self._lock = exclusive_lock(self.out / LOCK_FILE, '{} run folder {}'.format(self.label, self.out),
+                                    remove=True)
         try:
             self._lock.__enter__()
         except BaseException:
