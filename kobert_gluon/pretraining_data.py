@@ -251,7 +251,8 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
             if progress is not None:
                 progress(totals['documents'], totals['instances'])
 
-        documents = read_documents(source, input_format, halve_single_sentences)
+        passed_over: Dict[str, int] = {}
+        documents = read_documents(source, input_format, halve_single_sentences, skipped=passed_over)
         _run_chunks(_chunks(documents, chunk_documents), worker_args, settings, workers, on_result)
         if not totals['instances']:
             raise InputError('no pretraining instances: {} holds no text'
@@ -271,6 +272,7 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
                       'padding_id': vocab[vocab.padding_token]},
             'next_sentence_labels': '1: B is from a random document, 0: B is the text that follows A',
             'num_documents': totals['documents'],
+            'blank_lines_skipped': passed_over.get('blank_lines', 0),
             'num_instances': totals['instances'],
             'stats': stats,
             'shards': [shard for result in results for shard in result['shards']],

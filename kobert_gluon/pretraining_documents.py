@@ -17,7 +17,7 @@ Two input formats:
 Everything is streamed: one document at a time.
 """
 import re
-from typing import Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 from .errors import InputError
 from .corpus_text import TextSource
@@ -46,16 +46,24 @@ def text_to_segments(text: str, halve_single_sentences: bool = True) -> List[str
     return sentences
 
 
-def read_documents(source: TextSource, input_format: str = 'documents',
-                   halve_single_sentences: bool = True) -> Iterator[List[str]]:
-    """Documents (non-empty lists of non-empty sentences) from ``source``, one at a time."""
+def read_documents(source: TextSource, input_format: str = 'documents', halve_single_sentences: bool = True,
+                   skipped: Optional[Dict[str, int]] = None) -> Iterator[List[str]]:
+    """Documents (non-empty lists of non-empty sentences) from ``source``, one at a time.
+
+    ``skipped``, if given, counts what was passed over: ``'blank_lines'`` (``lines`` format: a blank line or
+    cell is no document; in the ``documents`` format blank lines separate documents and are not counted).
+    """
     if input_format not in INPUT_FORMATS:
         raise InputError('input format must be one of {}, got {!r}'.format(', '.join(INPUT_FORMATS), input_format))
+    if skipped is not None:
+        skipped.setdefault('blank_lines', 0)
     if input_format == 'lines':
         for line in source.lines():
             segments = text_to_segments(line, halve_single_sentences)
             if segments:
                 yield segments
+            elif skipped is not None:
+                skipped['blank_lines'] += 1
         return
     document: List[str] = []
     for line in source.lines():

@@ -211,3 +211,14 @@ def test_training_logs_what_its_readers_passed_over(tmp_path, capsys):
     code, _, err = run(capsys, *args, '--skip-bad-rows')
     assert code == 0, err
     assert '40 examples' in err and '1 malformed rows skipped' in err and '2 blank lines passed over' in err
+
+
+def test_create_pretraining_data_says_how_many_blank_lines_it_skipped(tmp_path, capsys):
+    corpus = tmp_path / 'reviews.txt'
+    corpus.write_text('좋은 영화다. 정말로.\n\n   \n최악의 영화. 다시는 안 봐.\n', encoding='utf-8')
+    code, out, err = run(capsys, 'create-pretraining-data', '--input', corpus, '--input-format', 'lines', '--vocab',
+                         'kobert-mini', '--max-seq-length', '32', '--dupe-factor', '1', '--out', tmp_path / 'd')
+    assert code == 0, err
+    assert out.startswith('2 documents (2 blank lines skipped) -> ')
+    import json
+    assert json.loads((tmp_path / 'd' / 'manifest.json').read_text(encoding='utf-8'))['blank_lines_skipped'] == 2

@@ -129,8 +129,10 @@ def run_create_pretraining_data(args):
             encoding=args.encoding)
     manifest = data.manifest
     stats = manifest['stats']
-    print('{:,} documents -> {:,} instances in {} shards ({:.1f} s)'.format(
-        manifest['num_documents'], manifest['num_instances'], len(manifest['shards']), time.time() - start))
+    blank = manifest.get('blank_lines_skipped') or 0
+    print('{:,} documents{} -> {:,} instances in {} shards ({:.1f} s)'.format(
+        manifest['num_documents'], ' ({:,} blank lines skipped)'.format(blank) if blank else '',
+        manifest['num_instances'], len(manifest['shards']), time.time() - start))
     print('tokens {:,}; masked {:.2%}; random next {:.2%}'.format(
         stats['tokens'], stats['masked_tokens'] / stats['tokens'], stats['random_next'] / manifest['num_instances']))
     print('wrote {}'.format(data.folder))
