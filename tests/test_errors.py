@@ -89,6 +89,13 @@ def test_pretrain_from_scratch_takes_a_shipped_architecture(tmp_path, capsys):
                          '--out', tmp_path / 'run')
     assert code == 0, err
     assert 'model: {}'.format(tmp_path / 'run' / 'best') in out
+    # --overwrite with a mistyped --model: refused before the finished run is touched
+    before = {p: p.read_bytes() for p in sorted((tmp_path / 'run').rglob('*')) if p.is_file()}
+    code, _, err = run(capsys, 'pretrain', '--data', data, '--from-scratch', '--model', 'kobert-mnii',
+                       '--max-steps', '2', '--dev-chunks', '0', '--no-progress', '--out', tmp_path / 'run',
+                       '--overwrite')
+    assert code == 2 and 'kobert-mnii' in error_line(err, 'pretrain')
+    assert {p: p.read_bytes() for p in sorted((tmp_path / 'run').rglob('*')) if p.is_file()} == before
 
 
 # ----- the policy -------------------------------------------------------------------------------------------

@@ -222,3 +222,13 @@ def test_create_pretraining_data_says_how_many_blank_lines_it_skipped(tmp_path, 
     assert out.startswith('2 documents (2 blank lines skipped) -> ')
     import json
     assert json.loads((tmp_path / 'd' / 'manifest.json').read_text(encoding='utf-8'))['blank_lines_skipped'] == 2
+
+
+def test_sentencepiece_advice_names_this_package_s_option(tmp_path, capsys):
+    corpus = tmp_path / 'corpus.txt'
+    # ~600 distinct syllables: far more characters than a 100-piece vocabulary can hold
+    corpus.write_text('\n'.join(''.join(chr(0xAC00 + (i * 37 + j) % 11172) for j in range(30))
+                                for i in range(300)) + '\n', encoding='utf-8')
+    code, _, err = run(capsys, 'build-vocab', '--corpus', corpus, '--size', '100', '--out', tmp_path / 'v')
+    line = error_line(err, 'build-vocab')
+    assert code == 2 and '--character-coverage' in line and '--character_coverage' not in line
