@@ -32,7 +32,7 @@ from mxnet.gluon import HybridBlock
 from mxnet.gluon.parameter import DeferredInitializationError
 
 from .errors import InputError, KobertGluonError
-from . import artifact_store, onnx_graph
+from . import artifact_store
 from ._compat import version_tuple as _version_tuple
 from .atomic_files import temporary_sibling
 from .heads import SequenceClassifier, SequenceRegressor
@@ -309,6 +309,7 @@ def _exporter_output_name(symbol_output: str) -> str:
 def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], output_names: Sequence[str],
                 output_shapes: Sequence[tuple], signature: str) -> None:
     """Weights stored once, no dead constants, meaningful names and axes, and a stamp saying what this is."""
+    from . import onnx_graph  # imports onnx: loaded on export, so `import kobert_gluon` stays light
     graph = onnx_model.graph
     onnx_graph.drop_initializer_inputs(graph)
     onnx_graph.prune_unused_initializers(graph)
