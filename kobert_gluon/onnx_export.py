@@ -45,12 +45,13 @@ OPSET = 13
 SIGNATURES = ('bert', 'kobert-original')
 BERT_INPUTS = ('input_ids', 'token_type_ids', 'valid_length')
 ORIGINAL_INPUTS = ('input_ids', 'token_type_ids', 'input_mask', 'position_ids')
-# onnx 1.16 removed onnx.mapping, which MXNet 1.9.1's exporter imports; opset 13 arrived in onnx 1.8.
-MIN_ONNX, FIRST_ONNX_WITHOUT_MAPPING = (1, 8), (1, 16)
+# onnx 1.19 removed onnx.mapping (deprecated since 1.16), which MXNet 1.9.1's exporter imports; opset 13 arrived
+# in onnx 1.8. onnxruntime.quantization needs onnx >= 1.16.
+MIN_ONNX, FIRST_ONNX_WITHOUT_MAPPING = (1, 8), (1, 19)
 # IR version 7 is what opset 13 needs; onnxruntime reads it from 1.6 on, 1.8 is the oldest we accept.
 IR_VERSION = 7
 MIN_ONNXRUNTIME = (1, 8)
-TESTED_VERSIONS = 'onnx==1.15.0 and onnxruntime==1.31.1'
+TESTED_VERSIONS = 'onnx==1.18.0 and onnxruntime==1.31.1'
 METADATA_SIGNATURE = 'kobert_gluon.signature'
 
 _INPUT_DIMS = {'input_ids': ('batch', 'sequence'), 'token_type_ids': ('batch', 'sequence'),
@@ -67,14 +68,14 @@ def require_onnx():
         import onnx
     except ImportError as err:
         raise OnnxExportError('ONNX export needs the onnx package, which is not installed ({}); run: '
-                              'pip install "onnx==1.15.0"'.format(err)) from err
+                              'pip install "onnx==1.18.0"'.format(err)) from err
     version = _version_tuple(getattr(onnx, '__version__', '0'))
     if version < MIN_ONNX:
-        raise OnnxExportError('onnx {} is too old: opset {} needs onnx >= 1.8; run: pip install "onnx==1.15.0"'
+        raise OnnxExportError('onnx {} is too old: opset {} needs onnx >= 1.8; run: pip install "onnx==1.18.0"'
                               .format(onnx.__version__, OPSET))
     if version >= FIRST_ONNX_WITHOUT_MAPPING or importlib.util.find_spec('onnx.mapping') is None:
         raise OnnxExportError('onnx {} has no onnx.mapping module, which the MXNet 1.9.1 ONNX exporter imports; '
-                              'install onnx < 1.16: pip install "onnx==1.15.0" (tested with {})'
+                              'install onnx < 1.19: pip install "onnx==1.18.0" (tested with {})'
                               .format(onnx.__version__, TESTED_VERSIONS))
     return onnx
 

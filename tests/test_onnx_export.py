@@ -255,7 +255,7 @@ def test_failed_export_leaves_no_partial_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize('version, message', [('1.16.0', 'onnx < 1.16'), ('1.7.0', 'too old')])
+@pytest.mark.parametrize('version, message', [('1.19.0', 'onnx < 1.19'), ('1.7.0', 'too old')])
 def test_unsupported_onnx_version_is_named(tmp_path, monkeypatch, version, message):
     monkeypatch.setattr(onnx, '__version__', version)
     with pytest.raises(OnnxExportError, match=message):
