@@ -21,6 +21,7 @@ task definition and the label values as written in the data, so evaluating and p
 """
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -245,7 +246,7 @@ def _data_digest(*tables: Optional[LabeledTable]) -> str:
 
 
 def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: bool = False,
-             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Callable[[str], None] = print,
+             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Optional[Callable[[str], None]] = None,
              ctx=None) -> FinetuneResult:
     """Fine-tune as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
 
@@ -255,6 +256,7 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
     """
     out = Path(out)
     ctx = ctx or mx.cpu()
+    log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
     from .model_zoo import check_max_seq_length
     check_max_seq_length(settings.max_seq_length, settings.model, settings.model_overrides)
     with RunFolder(out, 'fine-tuning', resume, overwrite) as run:

@@ -19,6 +19,7 @@ A run folder (``out``)::
                      heads (``get_model('out/best')``), ready for ``kobert-gluon finetune --model out/best``
 """
 import hashlib
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -233,7 +234,7 @@ def _dev_shards(settings: PretrainSettings, data: PretrainingData, vocab):
 
 
 def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: bool = False,
-             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Callable[[str], None] = print,
+             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Optional[Callable[[str], None]] = None,
              ctx=None, rank: int = 0, num_ranks: int = 1) -> PretrainResult:
     """Pretrain as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
 
@@ -242,6 +243,7 @@ def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: b
     """
     out = Path(out)
     ctx = ctx or mx.cpu()
+    log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
     data = PretrainingData(settings.data)  # before touching out: a wrong --data must not create a folder
     if rank != 0:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
         return _pretrain_in(None, out, resume, data, settings, should_stop, log, ctx, rank, num_ranks)

@@ -42,6 +42,7 @@ shard batches by rank (``BucketBatchSampler(num_shards=, shard=)``) and ``kvstor
 all-reduce (e.g. ``'dist_sync'``, or a Horovod trainer via ``make_optimizer``).
 """
 import json
+import logging
 import math
 import random
 import signal
@@ -245,13 +246,14 @@ class Trainer:
     """Trains ``model`` on a task; see the module docstring for the task and data protocols.
 
     ``out_dir`` receives ``checkpoint/``, ``metrics.json``, ``training.png`` and ``best/`` (via
-    ``task.save_best``); ``None`` trains without writing anything. ``log`` receives one line per epoch.
+    ``task.save_best``); ``None`` trains without writing anything. ``log`` receives one line per epoch
+    (default: this module's logger, at INFO).
     ``make_optimizer(params, config) -> gluon.Trainer`` replaces the default (e.g. ``hvd.DistributedTrainer``).
     ``on_checkpoint()`` is called after every checkpoint written (the run folder drops a replaced run then).
     """
 
     def __init__(self, model, task, config: TrainingConfig, out_dir=None, ctx=None, rank: int = 0,
-                 num_ranks: int = 1, log: Callable[[str], None] = print,
+                 num_ranks: int = 1, log: Optional[Callable[[str], None]] = None,
                  make_optimizer: Optional[Callable] = None, on_checkpoint: Optional[Callable[[], None]] = None):
         self.model = model
         self.task = task
@@ -261,6 +263,7 @@ class Trainer:
         self.rank, self.num_ranks = rank, num_ranks
         self.is_writer = rank == 0
         self._on_checkpoint = on_checkpoint
+        log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
         self._log = log if self.is_writer else (lambda message: None)
         self.params = [p for p in model.collect_params().values() if p.grad_req != 'null']
         for param in self.params:
