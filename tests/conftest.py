@@ -61,3 +61,19 @@ def shipped_tokenizer_path():
     """A real 8,000-piece SentencePiece model that ships in the package (kobert-mini's)."""
     from kobert_gluon.model_zoo import resolve_tokenizer_files
     return resolve_tokenizer_files('kobert-mini')[0]
+
+
+def run_cli(capsys, *args):
+    """``(exit code, stdout, stderr)`` of ``kobert-gluon ARGS`` run in this process, as a user would run it."""
+    from kobert_gluon.cli import main
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def error_line(err: str, command: str) -> str:
+    """The one ``kobert-gluon COMMAND: error: ...`` line of ``err``; fails unless there is exactly one and no
+    traceback."""
+    lines = [line for line in err.splitlines() if line.startswith('kobert-gluon {}: error:'.format(command))]
+    assert len(lines) == 1 and 'Traceback' not in err, err
+    return lines[0]

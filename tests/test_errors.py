@@ -13,19 +13,11 @@ from kobert_gluon.cli import main
 from kobert_gluon.errors import InputError
 from kobert_gluon.model_zoo import model_folder_of
 
+from .conftest import error_line, run_cli
+
 SHIPPED = model_folder_of('kobert-mini-nsmc')
 
 
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def error_line(err: str, command: str) -> str:
-    lines = [line for line in err.splitlines() if line.startswith('kobert-gluon {}: error:'.format(command))]
-    assert len(lines) == 1 and 'Traceback' not in err, err
-    return lines[0]
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ def legacy_folder(tmp_path):
 ])
 def test_damaged_weights_without_checksums_are_one_line(legacy_folder, capsys, damage, expected):
     damage(legacy_folder / 'model.params')
-    code, _, err = run(capsys, 'predict', '--model', legacy_folder, '좋아요')
+    code, _, err = run_cli(capsys, 'predict', '--model', legacy_folder, '좋아요')
     assert code == 2
     line = error_line(err, 'predict')
     assert 'cannot read the weights in {}'.format(legacy_folder / 'model.params') in line
@@ -52,7 +44,7 @@ def test_damaged_weights_without_checksums_are_one_line(legacy_folder, capsys, d
 
 def test_a_corrupt_tokenizer_model_is_one_line(legacy_folder, capsys):
     (legacy_folder / 'tokenizer.model').write_bytes(b'not a sentencepiece model' * 10)
-    code, _, err = run(capsys, 'predict', '--model', legacy_folder, '좋아요')
+    code, _, err = run_cli(capsys, 'predict', '--model', legacy_folder, '좋아요')
     assert code == 2
     assert 'tokenizer.model is not a usable SentencePiece model' in error_line(err, 'predict')
     from kobert_gluon import KoBERTTokenizer, get_model
@@ -64,7 +56,7 @@ def test_a_corrupt_tokenizer_model_is_one_line(legacy_folder, capsys):
 def test_a_config_without_its_model_section_is_one_line(legacy_folder, capsys):
     config = legacy_folder / 'config.json'
     config.write_text(config.read_text(encoding='utf-8').replace('"bert":', '"bort":'), encoding='utf-8')
-    code, _, err = run(capsys, 'predict', '--model', legacy_folder, '좋아요')
+    code, _, err = run_cli(capsys, 'predict', '--model', legacy_folder, '좋아요')
     assert code == 2 and "has no 'bert' section" in error_line(err, 'predict')
 
 
@@ -72,7 +64,7 @@ def test_a_damaged_file_of_a_checksummed_folder_is_named_before_loading(tmp_path
     folder = tmp_path / 'model'
     shutil.copytree(SHIPPED, folder)
     (folder / 'tokenizer.model').write_bytes(b'garbage')
-    code, _, err = run(capsys, 'predict', '--model', folder, '좋아요')
+    code, _, err = run_cli(capsys, 'predict', '--model', folder, '좋아요')
     assert code == 2 and 'tokenizer.model has changed since it was written' in error_line(err, 'predict')
 
 
@@ -83,7 +75,7 @@ def test_pretrain_from_scratch_takes_a_shipped_architecture(tmp_path, capsys):
     data = tmp_path / 'data'
     assert main(['create-pretraining-data', '--input', str(corpus), '--input-format', 'lines', '--vocab',
                  'kobert-mini', '--max-seq-length', '32', '--dupe-factor', '1', '--out', str(data)]) == 0
-    code, out, err = run(capsys, 'pretrain', '--data', data, '--from-scratch', '--model', 'kobert-mini',
+    code, out, err = run_cli(capsys, 'pretrain', '--data', data, '--from-scratch', '--model', 'kobert-mini',
                          '--num-layers', '1', '--units', '32', '--hidden-size', '64', '--num-heads', '2',
                          '--max-steps', '2', '--batch-size', '4', '--dev-chunks', '0', '--no-progress',
                          '--out', tmp_path / 'run')
@@ -91,7 +83,7 @@ def test_pretrain_from_scratch_takes_a_shipped_architecture(tmp_path, capsys):
     assert 'model: {}'.format(tmp_path / 'run' / 'best') in out
     # --overwrite with a mistyped --model: refused before the finished run is touched
     before = {p: p.read_bytes() for p in sorted((tmp_path / 'run').rglob('*')) if p.is_file()}
-    code, _, err = run(capsys, 'pretrain', '--data', data, '--from-scratch', '--model', 'kobert-mnii',
+    code, _, err = run_cli(capsys, 'pretrain', '--data', data, '--from-scratch', '--model', 'kobert-mnii',
                        '--max-steps', '2', '--dev-chunks', '0', '--no-progress', '--out', tmp_path / 'run',
                        '--overwrite')
     assert code == 2 and 'kobert-mnii' in error_line(err, 'pretrain')
@@ -111,7 +103,7 @@ def test_a_bug_keeps_its_traceback_and_debug_shows_user_errors_too(monkeypatch, 
         main(['--debug', 'predict', '--model', 'no/such/folder', 'x'])
     with pytest.raises(Exception, match='no such folder'):
         main(['predict', '--model', 'no/such/folder', 'x', '--debug'])
-    assert run(capsys, 'predict', '--model', 'no/such/folder', 'x')[0] == 2
+    assert run_cli(capsys, 'predict', '--model', 'no/such/folder', 'x')[0] == 2
 
 
 # ----- the artifact store -----------------------------------------------------------------------------------
@@ -158,5 +150,5 @@ def test_a_read_only_cache_with_a_corrupt_file_names_the_cause(served_artifact, 
     headline = str(raised.value).splitlines()[0]
     assert 'is damaged and cannot be replaced' in headline and 'not writable' in headline
     assert 'KOBERT_GLUON_HOME' in headline
-    code, _, err = run(capsys, 'fetch', served_artifact.name)
+    code, _, err = run_cli(capsys, 'fetch', served_artifact.name)
     assert code == 2 and 'not writable' in error_line(err, 'fetch')

@@ -1,12 +1,9 @@
 """Reading what users give and writing what they asked for: encodings, blank inputs, outputs over inputs,
 limits. Every test calls the command line as a user would and runs on the models that ship in the package."""
 import io
-import os
 import sys
 
-import pytest
-
-from kobert_gluon.cli import main
+from .conftest import error_line, run_cli
 
 MODEL = 'kobert-mini-nsmc'  # NSMC sentiment: reads the 'document' column; labels 0 / 1; 128 positions
 TINY = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--units', '32', '--hidden-size', '64',
@@ -14,16 +11,6 @@ TINY = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--unit
 REVIEWS = ['정말 재밌어요', '최악의 영화', '배우 연기가 좋다', '시간이 아깝다', '감동적인 이야기', '너무 지루하다']
 
 
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def error_line(err: str, command: str) -> str:
-    lines = [line for line in err.splitlines() if line.startswith('kobert-gluon {}: error:'.format(command))]
-    assert len(lines) == 1 and 'Traceback' not in err, err
-    return lines[0]
 
 
 def nsmc_file(path, rows, encoding='utf-8', bom=False):
@@ -43,7 +30,7 @@ def set_stdin(monkeypatch, data: bytes):
 
 # ----- predict: one row per input ---------------------------------------------------------------------------
 def test_predict_keeps_a_row_for_every_argument_in_order(capsys):
-    code, out, err = run(capsys, 'predict', '--model', MODEL, '정말 재밌어요', '   ', '최악의 영화', '')
+    code, out, err = run_cli(capsys, 'predict', '--model', MODEL, '정말 재밌어요', '   ', '최악의 영화', '')
     assert code == 0
     header, rows = output_rows(out)
     assert header == ['text', 'label', 'p_negative', 'p_positive']
@@ -54,7 +41,7 @@ def test_predict_keeps_a_row_for_every_argument_in_order(capsys):
 
 def test_predict_keeps_a_row_for_every_stdin_line(capsys, monkeypatch):
     set_stdin(monkeypatch, '정말 재밌어요\n\n최악의 영화\n \n'.encode('utf-8'))
-    code, out, err = run(capsys, 'predict', '--model', MODEL)
+    code, out, err = run_cli(capsys, 'predict', '--model', MODEL)
     assert code == 0
     _, rows = output_rows(out)
     assert [row[1] for row in rows] == ['positive', '', 'negative', '']
@@ -64,9 +51,9 @@ def test_predict_keeps_a_row_for_every_stdin_line(capsys, monkeypatch):
 def test_predict_input_file_rows_join_back_to_their_lines(tmp_path, capsys):
     source = tmp_path / 'reviews.tsv'
     source.write_text('id\tdocument\n1\t정말 재밌어요\n2\t\n\n3\t"unclosed\n4\t최악의 영화\n', encoding='utf-8')
-    code, out, err = run(capsys, 'predict', '--model', MODEL, '--input', source)
+    code, out, err = run_cli(capsys, 'predict', '--model', MODEL, '--input', source)
     assert code == 2 and 'line 5' in error_line(err, 'predict')  # a malformed row stops, as in training
-    code, out, err = run(capsys, 'predict', '--model', MODEL, '--input', source, '--skip-bad-rows')
+    code, out, err = run_cli(capsys, 'predict', '--model', MODEL, '--input', source, '--skip-bad-rows')
     assert code == 0
     _, rows = output_rows(out)
     assert len(rows) == 5  # every data line: text, empty text, blank line, malformed, text
@@ -80,10 +67,10 @@ def test_predict_refuses_to_write_over_its_input_whatever_the_name(tmp_path, cap
     (tmp_path / 'hard.tsv').hardlink_to(source)
     (tmp_path / 'soft.tsv').symlink_to(source)
     for output in (source, tmp_path / 'hard.tsv', tmp_path / 'soft.tsv', tmp_path / '.' / 'in.tsv'):
-        code, _, err = run(capsys, 'predict', '--model', MODEL, '--input', source, '--output', output)
+        code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '--input', source, '--output', output)
         assert code == 2 and 'would destroy the input' in error_line(err, 'predict')
     assert source.read_bytes() == before
-    code, _, err = run(capsys, 'predict', '--model', MODEL, '--input', source, '--output', tmp_path / 'out.tsv')
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '--input', source, '--output', tmp_path / 'out.tsv')
     assert code == 0, err
     _, rows = output_rows((tmp_path / 'out.tsv').read_text(encoding='utf-8'))
     assert [row[0] for row in rows] == REVIEWS[:2]
@@ -91,28 +78,28 @@ def test_predict_refuses_to_write_over_its_input_whatever_the_name(tmp_path, cap
 
 
 def test_predict_output_that_is_a_folder_or_has_no_folder(tmp_path, capsys):
-    code, _, err = run(capsys, 'predict', '--model', MODEL, '좋아요', '--output', tmp_path)
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '좋아요', '--output', tmp_path)
     assert code == 2 and 'is a folder' in error_line(err, 'predict')
-    code, _, err = run(capsys, 'predict', '--model', MODEL, '좋아요', '--output', tmp_path / 'missing' / 'o.tsv')
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '좋아요', '--output', tmp_path / 'missing' / 'o.tsv')
     assert code == 2 and 'does not exist' in error_line(err, 'predict')
 
 
 # ----- encodings --------------------------------------------------------------------------------------------
 def test_a_cp949_data_file_stops_with_line_offset_and_hint_then_reads_with_encoding(tmp_path, capsys):
     data = nsmc_file(tmp_path / 'test.tsv', REVIEWS, encoding='cp949')
-    code, _, err = run(capsys, 'evaluate', '--model', MODEL, '--data', data)
+    code, _, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', data)
     assert code == 2
     line = error_line(err, 'evaluate')
     offset = len('id\tdocument\tlabel\n0\t'.encode('cp949'))
     assert 'line 2' in line and 'byte offset {}'.format(offset) in line and '--encoding cp949' in line
-    code, out, err = run(capsys, 'evaluate', '--model', MODEL, '--data', data, '--encoding', 'cp949')
+    code, out, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', data, '--encoding', 'cp949')
     assert code == 0, err
     assert 'examples\t6' in out
 
 
 def test_utf8_with_a_byte_order_mark_is_read_as_utf8(tmp_path, capsys):
     data = nsmc_file(tmp_path / 'bom.tsv', REVIEWS, bom=True)
-    code, out, err = run(capsys, 'evaluate', '--model', MODEL, '--data', data)
+    code, out, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', data)
     assert code == 0, err
     assert 'examples\t6' in out
 
@@ -120,30 +107,30 @@ def test_utf8_with_a_byte_order_mark_is_read_as_utf8(tmp_path, capsys):
 def test_binary_empty_and_folder_data_files_are_named_as_such(tmp_path, capsys):
     binary = tmp_path / 'model.bin'
     binary.write_bytes(b'id\tdocument\tlabel\n\x00\x01\x02\x00')
-    code, _, err = run(capsys, 'evaluate', '--model', MODEL, '--data', binary)
+    code, _, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', binary)
     assert code == 2 and 'looks like a binary file' in error_line(err, 'evaluate')
     empty = tmp_path / 'empty.tsv'
     empty.write_bytes(b'')
-    code, _, err = run(capsys, 'evaluate', '--model', MODEL, '--data', empty)
+    code, _, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', empty)
     assert code == 2 and 'is empty' in error_line(err, 'evaluate')
     blank_header = tmp_path / 'blank.tsv'
     blank_header.write_text('\n1\t좋아요\t1\n', encoding='utf-8')
-    code, _, err = run(capsys, 'evaluate', '--model', MODEL, '--data', blank_header)
+    code, _, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', blank_header)
     assert code == 2 and 'header' in error_line(err, 'evaluate') and 'blank' in error_line(err, 'evaluate')
-    code, _, err = run(capsys, 'evaluate', '--model', MODEL, '--data', tmp_path)
+    code, _, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', tmp_path)
     assert code == 2 and 'is a folder, not a file' in error_line(err, 'evaluate')
 
 
 def test_corpus_commands_refuse_mojibake_and_read_with_encoding(tmp_path, capsys):
     corpus = tmp_path / 'corpus.txt'
     corpus.write_bytes('\n'.join('{} 번째 리뷰: {}'.format(i, REVIEWS[i % 6]) for i in range(200)).encode('cp949'))
-    code, _, err = run(capsys, 'build-vocab', '--corpus', corpus, '--size', '60', '--out', tmp_path / 'v')
+    code, _, err = run_cli(capsys, 'build-vocab', '--corpus', corpus, '--size', '60', '--out', tmp_path / 'v')
     assert code == 2 and 'line 1' in error_line(err, 'build-vocab') and '--encoding' in err
     assert not (tmp_path / 'v').exists()
-    code, _, err = run(capsys, 'create-pretraining-data', '--input', corpus, '--vocab', 'kobert-mini',
+    code, _, err = run_cli(capsys, 'create-pretraining-data', '--input', corpus, '--vocab', 'kobert-mini',
                        '--input-format', 'lines', '--max-seq-length', '32', '--out', tmp_path / 'd')
     assert code == 2 and 'not valid utf-8' in error_line(err, 'create-pretraining-data')
-    code, _, err = run(capsys, 'build-vocab', '--corpus', corpus, '--size', '60', '--out', tmp_path / 'v',
+    code, _, err = run_cli(capsys, 'build-vocab', '--corpus', corpus, '--size', '60', '--out', tmp_path / 'v',
                        '--encoding', 'cp949', '--threads', '1')
     assert code == 0, err
     import json
@@ -158,22 +145,22 @@ def test_finetune_reads_a_cp949_training_file_only_when_told(tmp_path, capsys):
     train.write_bytes(('text\tlabel\n' + rows).encode('cp949'))
     args = ['finetune', '--train', train, '--text-column', 'text', '--label-column', 'label', '--dev-fraction',
             '0.2', '--out', tmp_path / 'run'] + TINY
-    code, _, err = run(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code == 2 and '--encoding cp949' in error_line(err, 'finetune')
     assert not (tmp_path / 'run').exists()
-    code, _, err = run(capsys, *args, '--encoding', 'cp949')
+    code, _, err = run_cli(capsys, *args, '--encoding', 'cp949')
     assert code == 0, err
 
 
 def test_non_utf8_arguments_and_stdin_are_one_line_errors(capsys, monkeypatch):
     undecodable = b'\xc7\xd1\xb1\xb9'.decode('utf-8', 'surrogateescape')  # what Python makes of cp949 argv
-    code, _, err = run(capsys, 'predict', '--model', MODEL, undecodable)
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL, undecodable)
     assert code == 2 and 'argument 4 is not valid UTF-8' in error_line(err, 'predict')
     set_stdin(monkeypatch, '좋아요\n'.encode('utf-8') + '별로'.encode('cp949') + b'\n')
-    code, _, err = run(capsys, 'predict', '--model', MODEL)
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL)
     assert code == 2 and 'stdin, line 2' in error_line(err, 'predict')
     set_stdin(monkeypatch, '좋아요\n'.encode('utf-8') + '별로'.encode('cp949') + b'\n')
-    code, _, err = run(capsys, 'predict', '--model', MODEL, '--encoding', 'cp949')
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '--encoding', 'cp949')
     assert code == 2  # the first line is not cp949 either: the mixed input is refused, never half-guessed
 
 
@@ -184,15 +171,15 @@ def test_max_seq_length_beyond_the_position_table_is_refused(tmp_path, capsys):
                      encoding='utf-8')
     args = ['finetune', '--train', train, '--text-column', 'text', '--label-column', 'label', '--model',
             'kobert-mini', '--max-seq-length', '600', '--no-progress', '--out', tmp_path / 'run']
-    code, _, err = run(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     line = error_line(err, 'finetune')
     assert code == 2 and '600' in line and '128 positions' in line
     assert not (tmp_path / 'run').exists()
-    code, _, err = run(capsys, 'create-pretraining-data', '--input', train, '--vocab', 'kobert-mini',
+    code, _, err = run_cli(capsys, 'create-pretraining-data', '--input', train, '--vocab', 'kobert-mini',
                        '--max-seq-length', '600', '--out', tmp_path / 'data')
     assert code == 2 and '128 positions' in error_line(err, 'create-pretraining-data')
     # a from-scratch model with a larger table of its own is fine
-    code, _, err = run(capsys, *(args[:-2] + ['--from-scratch', '--num-layers', '1', '--units', '32',
+    code, _, err = run_cli(capsys, *(args[:-2] + ['--from-scratch', '--num-layers', '1', '--units', '32',
                                               '--hidden-size', '64', '--num-heads', '2', '--epochs', '1',
                                               '--max-seq-length', '128', '--batch-size', '8', '--out',
                                               tmp_path / 'ok']))
@@ -206,9 +193,9 @@ def test_training_logs_what_its_readers_passed_over(tmp_path, capsys):
     train.write_text('\n'.join(rows) + '\n\t1\n', encoding='utf-8')
     args = ['finetune', '--train', train, '--text-column', 'text', '--label-column', 'label', '--dev-fraction',
             '0.2', '--out', tmp_path / 'run'] + TINY
-    code, _, err = run(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code == 2 and 'empty text' in error_line(err, 'finetune')  # an empty text is malformed here
-    code, _, err = run(capsys, *args, '--skip-bad-rows')
+    code, _, err = run_cli(capsys, *args, '--skip-bad-rows')
     assert code == 0, err
     assert '40 examples' in err and '1 malformed rows skipped' in err and '2 blank lines passed over' in err
 
@@ -216,7 +203,7 @@ def test_training_logs_what_its_readers_passed_over(tmp_path, capsys):
 def test_create_pretraining_data_says_how_many_blank_lines_it_skipped(tmp_path, capsys):
     corpus = tmp_path / 'reviews.txt'
     corpus.write_text('좋은 영화다. 정말로.\n\n   \n최악의 영화. 다시는 안 봐.\n', encoding='utf-8')
-    code, out, err = run(capsys, 'create-pretraining-data', '--input', corpus, '--input-format', 'lines', '--vocab',
+    code, out, err = run_cli(capsys, 'create-pretraining-data', '--input', corpus, '--input-format', 'lines', '--vocab',
                          'kobert-mini', '--max-seq-length', '32', '--dupe-factor', '1', '--out', tmp_path / 'd')
     assert code == 0, err
     assert out.startswith('2 documents (2 blank lines skipped) -> ')
@@ -229,6 +216,6 @@ def test_sentencepiece_advice_names_this_package_s_option(tmp_path, capsys):
     # ~600 distinct syllables: far more characters than a 100-piece vocabulary can hold
     corpus.write_text('\n'.join(''.join(chr(0xAC00 + (i * 37 + j) % 11172) for j in range(30))
                                 for i in range(300)) + '\n', encoding='utf-8')
-    code, _, err = run(capsys, 'build-vocab', '--corpus', corpus, '--size', '100', '--out', tmp_path / 'v')
+    code, _, err = run_cli(capsys, 'build-vocab', '--corpus', corpus, '--size', '100', '--out', tmp_path / 'v')
     line = error_line(err, 'build-vocab')
     assert code == 2 and '--character-coverage' in line and '--character_coverage' not in line

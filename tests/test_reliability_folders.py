@@ -16,6 +16,8 @@ import pytest
 from kobert_gluon.cli import main
 from kobert_gluon.locks import LOCK_FILE, exclusive_lock
 
+from .conftest import error_line, run_cli
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--units', '32', '--hidden-size', '64',
         '--num-heads', '2', '--max-seq-length', '32', '--no-progress', '--batch-size', '8']
@@ -37,16 +39,6 @@ def finetune_args(train, out, *extra):
             '--dev-fraction', '0.2', '--epochs', '1', '--out', str(out)] + TINY + [str(e) for e in extra]
 
 
-def run(capsys, args):
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_error_line(err: str, command: str) -> str:
-    lines = [line for line in err.splitlines() if line.startswith('kobert-gluon {}: error:'.format(command))]
-    assert len(lines) == 1 and 'Traceback' not in err, err
-    return lines[0]
 
 
 def tree(folder: Path) -> dict:
@@ -81,9 +73,9 @@ def test_overwrite_with_a_typo_keeps_the_previous_run(finished_run, tmp_path, ca
         args[args.index('--train') + 1] = str(tmp_path / 'trian.tsv')
     else:
         args[args.index('--model') + 1] = 'kobert-mnii'
-    code, _, err = run(capsys, args)
+    code, _, err = run_cli(capsys, *args)
     assert code == 2
-    one_error_line(err, 'finetune')
+    error_line(err, 'finetune')
     assert tree(out) == before  # the best model, run.json and checkpoint are all still there, unchanged
 
 
@@ -92,9 +84,9 @@ def test_overwrite_refuses_a_folder_with_files_it_did_not_write(finished_run, tm
     out = copy_run(source, tmp_path / 'run')
     (out / 'my_notes.txt').write_text('results I wrote by hand', encoding='utf-8')
     before = tree(out)
-    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    code, _, err = run_cli(capsys, *finetune_args(train, out, '--overwrite'))
     assert code == 2
-    line = one_error_line(err, 'finetune')
+    line = error_line(err, 'finetune')
     assert 'my_notes.txt' in line and 'never removes them' in line
     assert tree(out) == before
 
@@ -106,8 +98,8 @@ def test_a_run_json_alone_does_not_make_a_folder_a_run(tmp_path, capsys):
     out.mkdir()
     (out / 'run.json').write_text('{"settings": {}}', encoding='utf-8')
     (out / 'train_copy.tsv').write_text('keep', encoding='utf-8')
-    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
-    assert code == 2 and 'train_copy.tsv' in one_error_line(err, 'finetune')
+    code, _, err = run_cli(capsys, *finetune_args(train, out, '--overwrite'))
+    assert code == 2 and 'train_copy.tsv' in error_line(err, 'finetune')
     assert (out / 'train_copy.tsv').read_text(encoding='utf-8') == 'keep'
 
 
@@ -119,9 +111,9 @@ def test_overwrite_refuses_a_folder_of_another_kind(tmp_path, capsys):
     assert main(['build-vocab', '--corpus', str(corpus), '--size', '60', '--out', str(vocab), '--threads', '1']) == 0
     before = tree(vocab)
     train = write_reviews(tmp_path / 'train.tsv')
-    code, _, err = run(capsys, finetune_args(train, vocab, '--overwrite'))
+    code, _, err = run_cli(capsys, *finetune_args(train, vocab, '--overwrite'))
     assert code == 2
-    assert 'is a vocabulary folder, not a run folder' in one_error_line(err, 'finetune')
+    assert 'is a vocabulary folder, not a run folder' in error_line(err, 'finetune')
     assert tree(vocab) == before
 
 
@@ -130,9 +122,9 @@ def test_build_vocab_overwrite_never_replaces_its_own_input(tmp_path, capsys):
     out.mkdir()
     corpus = out / 'corpus.txt'
     corpus.write_text('\n'.join('{} 번째 문장입니다'.format(i) for i in range(300)) + '\n', encoding='utf-8')
-    code, _, err = run(capsys, ['build-vocab', '--corpus', corpus, '--size', '100', '--out', out, '--overwrite'])
+    code, _, err = run_cli(capsys, *['build-vocab', '--corpus', corpus, '--size', '100', '--out', out, '--overwrite'])
     assert code == 2
-    assert 'would replace its own input' in one_error_line(err, 'build-vocab')
+    assert 'would replace its own input' in error_line(err, 'build-vocab')
     assert corpus.is_file()
 
 
@@ -142,10 +134,10 @@ def test_create_pretraining_data_overwrite_keeps_user_files(tmp_path, capsys):
     out = tmp_path / 'data'
     out.mkdir()
     (out / 'README.txt').write_text('my data notes', encoding='utf-8')
-    code, _, err = run(capsys, ['create-pretraining-data', '--input', corpus, '--input-format', 'lines', '--vocab',
+    code, _, err = run_cli(capsys, *['create-pretraining-data', '--input', corpus, '--input-format', 'lines', '--vocab',
                                 'kobert-mini', '--max-seq-length', '32', '--out', out, '--overwrite'])
     assert code == 2
-    assert 'was not written by kobert-gluon' in one_error_line(err, 'create-pretraining-data')
+    assert 'was not written by kobert-gluon' in error_line(err, 'create-pretraining-data')
     assert (out / 'README.txt').read_text(encoding='utf-8') == 'my data notes'
     # its own folder is replaced, and the result is verified like every write-once folder
     (out / 'README.txt').unlink()
@@ -154,7 +146,7 @@ def test_create_pretraining_data_overwrite_keeps_user_files(tmp_path, capsys):
     assert main([str(a) for a in args]) == 0
     assert main([str(a) for a in args] + ['--overwrite']) == 0
     capsys.readouterr()
-    assert run(capsys, ['verify', out])[0] == 0
+    assert run_cli(capsys, *['verify', out])[0] == 0
 
 
 def test_a_replaced_run_is_kept_until_the_new_run_writes_its_first_checkpoint(finished_run, tmp_path):
@@ -183,12 +175,12 @@ def test_a_second_run_into_a_locked_folder_is_refused_naming_the_holder(finished
     out = copy_run(source, tmp_path / 'run')
     before = tree(out)
     with exclusive_lock(out / LOCK_FILE, 'run folder {}'.format(out), remove=True):
-        code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+        code, _, err = run_cli(capsys, *finetune_args(train, out, '--overwrite'))
         assert code == 2
-        line = one_error_line(err, 'finetune')
+        line = error_line(err, 'finetune')
         assert 'is in use by process {}'.format(os.getpid()) in line
-        code, _, err = run(capsys, finetune_args(train, out, '--resume'))
-        assert code == 2 and 'is in use by process' in one_error_line(err, 'finetune')
+        code, _, err = run_cli(capsys, *finetune_args(train, out, '--resume'))
+        assert code == 2 and 'is in use by process' in error_line(err, 'finetune')
     after = tree(out)
     assert after == before
 
@@ -202,12 +194,12 @@ def test_a_lock_left_by_a_killed_process_does_not_block(finished_run, tmp_path, 
                                '    print("held", flush=True); time.sleep(600)\n', str(out / LOCK_FILE)],
                               stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert holder.stdout.readline().strip() == b'held'
-    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    code, _, err = run_cli(capsys, *finetune_args(train, out, '--overwrite'))
     assert code == 2 and 'process {}'.format(holder.pid) in err
     holder.kill()
     holder.wait()
     assert (out / LOCK_FILE).exists()  # the file stays behind, the lock does not
-    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    code, _, err = run_cli(capsys, *finetune_args(train, out, '--overwrite'))
     assert code == 0, err
 
 
@@ -218,7 +210,7 @@ def test_stale_temporary_files_of_a_killed_write_are_removed(finished_run, tmp_p
     (out / '.checkpoint.tmp-x1y2').mkdir()
     (out / '.checkpoint.tmp-x1y2' / 'params.params').write_bytes(b'\0' * 1000)
     (out / '.metrics.json.abc123.tmp').write_text('{')
-    code, _, err = run(capsys, finetune_args(train, out, '--overwrite'))
+    code, _, err = run_cli(capsys, *finetune_args(train, out, '--overwrite'))
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir() if p.name.startswith('.')) == []
 
@@ -262,15 +254,15 @@ def test_a_damaged_weight_file_is_refused_and_verify_names_it(finished_run, tmp_
     for i in range(len(data) // 2, len(data) // 2 + 64):  # a few flipped bytes in the middle of the weights
         data[i] ^= 0xFF
     params.write_bytes(bytes(data))
-    code, _, err = run(capsys, ['predict', '--model', out, '정말 재밌어요'])
+    code, _, err = run_cli(capsys, *['predict', '--model', out, '정말 재밌어요'])
     assert code == 2
-    line = one_error_line(err, 'predict')
+    line = error_line(err, 'predict')
     assert 'model.params has changed since it was written' in line and 'kobert-gluon verify' in line
-    code, stdout, _ = run(capsys, ['verify', out / 'best'])
+    code, stdout, _ = run_cli(capsys, *['verify', out / 'best'])
     assert code == 1 and 'model.params: changed' in stdout
     # accepting the change on purpose: record, then it loads (and verifies) again
-    assert run(capsys, ['verify', out / 'best', '--record'])[0] == 0
-    assert run(capsys, ['predict', '--model', out, '정말 재밌어요'])[0] == 0
+    assert run_cli(capsys, *['verify', out / 'best', '--record'])[0] == 0
+    assert run_cli(capsys, *['predict', '--model', out, '정말 재밌어요'])[0] == 0
 
 
 def test_a_damaged_checkpoint_is_refused_on_resume(finished_run, tmp_path, capsys):
@@ -278,8 +270,8 @@ def test_a_damaged_checkpoint_is_refused_on_resume(finished_run, tmp_path, capsy
     out = copy_run(source, tmp_path / 'run')
     states = out / 'checkpoint' / 'optimizer.states'
     states.write_bytes(states.read_bytes()[:100])  # truncated, as by a full disk
-    code, _, err = run(capsys, finetune_args(train, out, '--resume'))
-    assert code == 2 and 'optimizer.states has changed since it was written' in one_error_line(err, 'finetune')
+    code, _, err = run_cli(capsys, *finetune_args(train, out, '--resume'))
+    assert code == 2 and 'optimizer.states has changed since it was written' in error_line(err, 'finetune')
 
 
 def test_a_pickled_checkpoint_of_the_first_release_is_refused_clearly(finished_run, tmp_path, capsys):
@@ -288,9 +280,9 @@ def test_a_pickled_checkpoint_of_the_first_release_is_refused_clearly(finished_r
     import shutil
     shutil.rmtree(out / 'checkpoint')
     (out / 'checkpoint.pkl').write_bytes(b'\x80\x04truncated')
-    code, _, err = run(capsys, ['finetune', '--resume', '--out', out])
+    code, _, err = run_cli(capsys, *['finetune', '--resume', '--out', out])
     assert code == 2
-    assert 'does not load pickles' in one_error_line(err, 'finetune')
+    assert 'does not load pickles' in error_line(err, 'finetune')
 
 
 def test_resume_refuses_a_training_file_edited_in_place(finished_run, tmp_path, capsys):
@@ -305,9 +297,9 @@ def test_resume_refuses_a_training_file_edited_in_place(finished_run, tmp_path, 
     settings = json.loads((out / 'run.json').read_text(encoding='utf-8'))
     settings['settings']['train'] = str(edited)  # the run now reads the edited copy
     (out / 'run.json').write_text(json.dumps(settings), encoding='utf-8')
-    code, _, err = run(capsys, ['finetune', '--resume', '--out', out, '--no-progress'])
+    code, _, err = run_cli(capsys, *['finetune', '--resume', '--out', out, '--no-progress'])
     assert code == 2, err
-    assert 'differ from what' in one_error_line(err, 'finetune')
+    assert 'differ from what' in error_line(err, 'finetune')
     edited.write_text(original, encoding='utf-8')  # the same contents again: resuming is fine
-    code, _, err = run(capsys, ['finetune', '--resume', '--out', out, '--no-progress'])
+    code, _, err = run_cli(capsys, *['finetune', '--resume', '--out', out, '--no-progress'])
     assert code == 0, err
