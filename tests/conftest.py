@@ -14,6 +14,7 @@ KOBERT_FILES = SHARED_DATA / 'kobert'
 
 def require_shared(*parts):
     """Skip (with the reason) unless ../shared/data/<parts> exists."""
+    __tracebackhide__ = True  # `pytest -rs` names the test's line, not this one
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip('needs the real data at {} (absent on this machine)'.format(path))
@@ -42,6 +43,32 @@ def offline_store(tmp_path_factory, monkeypatch):
 def kobert_files():
     """The real KoBERT tokenizer files; skips when ../shared/data/kobert is absent."""
     return require_shared('kobert')
+
+
+@pytest.fixture
+def kobert_store(tmp_path_factory, monkeypatch):
+    """A folder with KoBERT's tokenizer files under their manifest names, set as the mirror: the real files where
+    ../shared/data/kobert is there; elsewhere (a fresh clone) stand-ins, kobert-mini's tokenizer.model and
+    vocab.json (the same 8,002-token layout and special ids), registered for this test with their own checksums.
+    For tests of the store and of the KoBERT API's plumbing; tests of KoBERT's own pieces and ids use
+    ``kobert_files``."""
+    if KOBERT_FILES.is_dir():
+        return KOBERT_FILES
+    import dataclasses
+    import hashlib
+    from kobert_gluon import artifact_store
+    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    from kobert_gluon.tokenization import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
+    shipped = Path(resolve_tokenizer_files('kobert-mini')[0]).parent
+    folder = tmp_path_factory.mktemp('kobert-stand-ins')
+    for name, source in ((KOBERT_TOKENIZER_FILES[1], 'tokenizer.model'), (KOBERT_VOCAB_FILE, 'vocab.json')):
+        data = (shipped / source).read_bytes()
+        (folder / name).write_bytes(data)
+        official = artifact_store.MANIFEST[name]
+        monkeypatch.setitem(artifact_store.MANIFEST, name,
+                            dataclasses.replace(official, checksum=hashlib.md5(data).hexdigest()))
+    monkeypatch.setenv('KOBERT_GLUON_MIRROR', str(folder))
+    return folder
 
 
 # KoBERT-base's shape. With random weights, a model of this shape needs no downloaded file: kobert-mini (shipped

@@ -40,14 +40,25 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def registered_md5(name):
+    """The md5 the manifest holds for ``name``: KoBERT's own, or a stand-in's (see ``kobert_store``)."""
+    return artifact_store.MANIFEST[name].checksum
+
+
 def leftovers(folder):
     return sorted(p.name for p in Path(folder).iterdir() if p.name.startswith('.') or p.suffix == '.part')
 
 
-def test_fetch_from_mirror_verifies_and_caches(kobert_files):
+def test_manifest_holds_the_checksums_of_the_real_kobert_files(kobert_files):
+    assert md5(kobert_files / TOKENIZER) == artifact_store.MANIFEST[TOKENIZER].checksum == \
+        '78b3253a26b9e6937c25a1c1f33fbeba'
+    assert md5(kobert_files / VOCAB) == artifact_store.MANIFEST[VOCAB].checksum == 'f38b8a4d6dcc3e684fc6df2673ec05bb'
+
+
+def test_fetch_from_mirror_verifies_and_caches(kobert_store):
     path = fetch(TOKENIZER)
     assert path == cache_root() / TOKENIZER
-    assert md5(path) == '78b3253a26b9e6937c25a1c1f33fbeba'
+    assert md5(path) == md5(kobert_store / TOKENIZER) == registered_md5(TOKENIZER)
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not mkstemp's 0600
@@ -66,11 +77,11 @@ def test_cache_root_precedence(tmp_path, monkeypatch):
     assert cache_root() == tmp_path / 'home' / '.cache' / 'kobert_gluon'
 
 
-def test_corrupted_cache_file_is_moved_aside_and_fetched_again(kobert_files, caplog):
+def test_corrupted_cache_file_is_moved_aside_and_fetched_again(kobert_store, caplog):
     path = fetch(VOCAB)
     path.write_bytes(b'{"truncated": ')
     again = fetch(VOCAB)
-    assert md5(again) == 'f38b8a4d6dcc3e684fc6df2673ec05bb'
+    assert md5(again) == registered_md5(VOCAB)
     aside = [p for p in path.parent.iterdir() if p.name.startswith(VOCAB + '.corrupt-')]
     assert len(aside) == 1 and aside[0].read_bytes() == b'{"truncated": '
     assert 'moved aside' in caplog.text  # a warning (the CLI shows warnings on stderr)
@@ -106,11 +117,11 @@ def test_unknown_artifact_is_an_error():
         fetch('no-such-file.bin')
 
 
-def test_mirror_as_url_prefix(kobert_files, http_folder, monkeypatch):
+def test_mirror_as_url_prefix(kobert_store, http_folder, monkeypatch):
     folder, base = http_folder
-    (folder / TOKENIZER).write_bytes((kobert_files / TOKENIZER).read_bytes())
+    (folder / TOKENIZER).write_bytes((kobert_store / TOKENIZER).read_bytes())
     monkeypatch.setenv('KOBERT_GLUON_MIRROR', base + '/')
-    assert md5(fetch(TOKENIZER)) == '78b3253a26b9e6937c25a1c1f33fbeba'
+    assert md5(fetch(TOKENIZER)) == registered_md5(TOKENIZER)
 
 
 def test_official_url_download_when_online(http_folder, monkeypatch):
@@ -139,7 +150,7 @@ def test_wrong_download_is_refused_and_cleaned_up(http_folder, monkeypatch):
     assert not (cache_root() / artifact.name).exists() and leftovers(cache_root()) == []
 
 
-def test_legacy_download_helper(kobert_files, http_folder, monkeypatch):
+def test_legacy_download_helper(kobert_store, http_folder, monkeypatch):
     folder, base = http_folder
     (folder / 'extra.txt').write_bytes(b'hello kobert')
     monkeypatch.delenv('KOBERT_GLUON_OFFLINE')
@@ -150,12 +161,12 @@ def test_legacy_download_helper(kobert_files, http_folder, monkeypatch):
     assert Path(path).read_bytes() == b'hello kobert'
     # A manifest file goes through the mirror by name, whatever URL the old code passes.
     path = download('https://example.invalid/models/' + TOKENIZER)
-    assert md5(path) == '78b3253a26b9e6937c25a1c1f33fbeba'
+    assert md5(path) == registered_md5(TOKENIZER)
     with pytest.raises(ValueError, match='chksum'):
         download(base + '/unverifiable.bin')
 
 
-def test_status_reports_each_state(kobert_files):
+def test_status_reports_each_state(kobert_store):
     fetch(TOKENIZER)
     (cache_root() / VOCAB).write_text('{}')
     states = {s.artifact.name: s.state for s in artifact_store.artifact_status()}

@@ -6,10 +6,10 @@ import sys
 import mxnet as mx
 import pytest
 
-from kobert_gluon import artifact_store, get_model, get_tokenizer_path, save_model
+from kobert_gluon import KoBERTTokenizer, artifact_store, save_model
 from kobert_gluon.cli import main
 
-from .conftest import REPO
+from .conftest import REPO, random_kobert, shipped_tokenizer_path
 
 
 def run(capsys, *argv):
@@ -18,7 +18,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_info_lists_models_and_file_states(kobert_files, capsys):
+def test_info_lists_models_and_file_states(kobert_store, capsys):
     artifact_store.fetch('tokenizer_78b3253a26.model')
     code, out, _ = run(capsys, 'info')
     assert code == 0
@@ -30,13 +30,13 @@ def test_info_lists_models_and_file_states(kobert_files, capsys):
     assert lines['mxnet_kobert_45b6957552.params'] == 'missing'
 
 
-def test_fetch_from_folder_then_missing_weights(kobert_files, tmp_path, capsys, monkeypatch):
+def test_fetch_from_folder_then_missing_weights(kobert_store, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv('KOBERT_GLUON_MIRROR')
     code, out, _ = run(capsys, 'fetch', 'tokenizer_78b3253a26.model', 'kobertvocab_f38b8a4d6d.json',
-                       '--from', str(kobert_files), '--cachedir', str(tmp_path / 'c'))
+                       '--from', str(kobert_store), '--cachedir', str(tmp_path / 'c'))
     assert code == 0 and out.count('verified') == 2
     assert (tmp_path / 'c' / 'kobertvocab_f38b8a4d6d.json').is_file()
-    code, _, err = run(capsys, 'fetch', 'mxnet_kobert_45b6957552.params', '--from', str(kobert_files))
+    code, _, err = run(capsys, 'fetch', 'mxnet_kobert_45b6957552.params', '--from', str(kobert_store))
     assert code == 2
     first = err.splitlines()[0]
     assert first.startswith('kobert-gluon fetch: error: cannot get mxnet_kobert_45b6957552.params')
@@ -59,26 +59,37 @@ def test_tokenize_prints_pieces_and_original_ids(kobert_files, capsys):
     assert out.splitlines()[1] == 'ids: 2 4958 6855 3'
 
 
-def test_encode_with_a_saved_model_folder(kobert_files, tmp_path, capsys):
-    model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False,
-                             num_layers=1, units=32, hidden_size=64, num_heads=2, max_length=32)
-    ids = mx.nd.array([[2, 4958, 6855, 2046, 7088, 1050, 7843, 517, 54, 3]])
-    _, pooled = model(ids, mx.nd.zeros_like(ids), mx.nd.array([10]))
-    folder = save_model(model, vocab, tmp_path / 'm', get_tokenizer_path())
+def test_tokenize_with_the_shipped_model(capsys):
+    # kobert-mini's own SentencePiece model (it ships in the package) segments the same sentence its own way
+    code, out, _ = run(capsys, 'tokenize', '--model', 'kobert-mini', '한국어 모델을 공유합니다.')
+    assert code == 0
+    assert out.splitlines() == ['pieces: ▁한국 어 ▁ 모델 을 ▁공유 합니다 ▁.',
+                                'ids: 2 4665 6699 230 5975 6965 618 7835 235 3']
+    code, out, _ = run(capsys, 'tokenize', '--model', 'kobert-mini', '--max-seq-length', '4', '한국어 모델을 공유합니다.')
+    assert out.splitlines()[1] == 'ids: 2 4665 6699 3'
+
+
+def test_encode_with_a_saved_model_folder(tmp_path, capsys):
+    model, vocab = random_kobert(use_decoder=False, use_classifier=False, num_layers=1, units=32, hidden_size=64,
+                                 num_heads=2, max_length=32)
+    encoded = KoBERTTokenizer(shipped_tokenizer_path(), vocab).encode('한국어 모델을 공유합니다.', pad=False)
+    ids = mx.nd.array(encoded.input_ids[None, :])
+    _, pooled = model(ids, mx.nd.zeros_like(ids), mx.nd.array([int(encoded.valid_length)]))
+    folder = save_model(model, vocab, tmp_path / 'm', shipped_tokenizer_path())
     code, out, _ = run(capsys, 'encode', '--model', str(folder), '한국어 모델을 공유합니다.')
     assert code == 0
-    assert 'pooled output: (1, 32)' in out and 'tokens: 10' in out
+    assert 'pooled output: (1, 32)' in out and 'tokens: {}'.format(int(encoded.valid_length)) in out
     printed = [float(v) for v in out.splitlines()[-1].split(':')[1].split()]
     assert printed == pytest.approx(pooled.asnumpy()[0, :8].tolist(), abs=1e-4)
 
 
-def test_encode_without_weights_names_the_file(kobert_files, capsys):
+def test_encode_without_weights_names_the_file(kobert_store, capsys):
     code, _, err = run(capsys, 'encode', '안녕하세요')
     assert code == 2
     assert 'mxnet_kobert_45b6957552.params' in err.splitlines()[0]
 
 
-def test_bad_arguments(kobert_files, capsys):
+def test_bad_arguments(capsys):
     code, _, err = run(capsys, 'tokenize', '--max-seq-length', '1', '안녕')
     assert code == 2 and err.strip() == ('kobert-gluon tokenize: error: --max-seq-length must be at least 2 '
                                          '(room for [CLS] and [SEP])')

@@ -29,7 +29,7 @@ def readme_inputs():
     return input_id, input_mask, token_type_ids
 
 
-def test_original_readme_snippet_with_random_weights(kobert_files):
+def test_original_readme_snippet_with_random_weights(kobert_store):
     input_id, input_mask, token_type_ids = readme_inputs()
     model, vocab = get_mxnet_kobert_model(use_decoder=False, use_classifier=False, pretrained=False)
     encoded_layers, pooled_output = model(input_id, token_type_ids)
@@ -95,14 +95,14 @@ def _save_original_style_params(model, path):
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def test_registered_model_loads_verified_weights(kobert_files, tmp_path, monkeypatch):
+def test_registered_model_loads_verified_weights(kobert_store, tmp_path, monkeypatch):
     source, _ = get_model('kobert-base', pretrained=False, **TINY)
     input_id, _, token_type_ids = readme_inputs()
     expected = source(input_id, token_type_ids, mx.nd.array([3, 2]), mx.nd.array([[0], [1]]))
     mirror = tmp_path / 'mirror'
     mirror.mkdir()
     for name in (KOBERT_VOCAB_FILE, KOBERT_TOKENIZER_FILES[1]):
-        (mirror / name).write_bytes((kobert_files / name).read_bytes())
+        (mirror / name).write_bytes((kobert_store / name).read_bytes())
     digest = _save_original_style_params(source, mirror / 'tiny_weights.params')
     monkeypatch.setitem(artifact_store.MANIFEST, 'tiny_weights.params',
                         Artifact('tiny_weights.params', 'md5', digest, (), 'test weights'))
@@ -128,7 +128,7 @@ def test_registered_model_loads_verified_weights(kobert_files, tmp_path, monkeyp
         get_model('test-tiny')
 
 
-def test_get_mxnet_kobert_model_loads_the_verified_params_file(kobert_files, tmp_path, monkeypatch):
+def test_get_mxnet_kobert_model_loads_the_verified_params_file(kobert_store, tmp_path, monkeypatch):
     """The full original API path with a KoBERT-base-shaped file standing in for the real (unavailable) weights."""
     source, _ = get_mxnet_kobert_model(pretrained=False)
     input_id, _, token_type_ids = readme_inputs()
@@ -137,7 +137,7 @@ def test_get_mxnet_kobert_model_loads_the_verified_params_file(kobert_files, tmp
     mirror = tmp_path / 'mirror'
     mirror.mkdir()
     for name in (KOBERT_VOCAB_FILE, KOBERT_TOKENIZER_FILES[1]):
-        (mirror / name).write_bytes((kobert_files / name).read_bytes())
+        (mirror / name).write_bytes((kobert_store / name).read_bytes())
     name = 'mxnet_kobert_45b6957552.params'
     digest = _save_original_style_params(source, mirror / name)
     official = artifact_store.MANIFEST[name]

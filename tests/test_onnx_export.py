@@ -164,7 +164,7 @@ def test_regressor_exports_a_score_per_sequence(tmp_path):
     assert_parity(verify_onnx(regressor, path), ['score'])
 
 
-def test_get_onnx_kobert_model_exports_once_and_reuses_the_file(kobert_files, tmp_path, monkeypatch):
+def test_get_onnx_kobert_model_exports_once_and_reuses_the_file(kobert_store, tmp_path, monkeypatch):
     from kobert_gluon import onnx_export
     exports = []
     real_export = onnx_export.export_onnx

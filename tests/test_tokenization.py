@@ -13,6 +13,7 @@ import kobert_gluon
 from kobert_gluon import KoBERTTokenizer, get_tokenizer, get_tokenizer_path, get_vocab
 
 from .conftest import REPO, require_shared
+from .nsmc_fixtures import nsmc_train_slice  # noqa: F401
 
 SENTENCE = '한국어 모델을 공유합니다.'
 
@@ -72,9 +73,29 @@ def test_real_nsmc_sentences_match_reference(kobert_files):
     assert tok(rows[0])[:8] == ['▁아', '▁더', '빙', '▁', '.', '▁', '.', '▁진짜']
 
 
-def test_pair_truncation_and_padding(kobert_files):
-    vocab = get_vocab()
-    tok = KoBERTTokenizer(get_tokenizer_path(), vocab)
+def test_shipped_tokenizer_matches_reference_on_reviews(nsmc_train_slice):
+    # The same pipeline with kobert-mini's SentencePiece model and vocabulary (they ship in the package), on the
+    # NSMC slice (review-like text made from kobert-mini's pieces where NSMC is absent) and NSMC's first review.
+    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    first_review = '아 더빙.. 진짜 짜증나네요 목소리'
+    rows = [line.split('\t')[1] for line in nsmc_train_slice.read_text(encoding='utf-8').splitlines()[1:301]]
+    sp_path, vocab = resolve_tokenizer_files('kobert-mini')
+    tok = nlp.data.BERTSPTokenizer(sp_path, vocab, lower=False)
+    transform = nlp.data.BERTSentenceTransform(tok, max_seq_length=512, pad=False, pair=False)
+    for text in rows + [first_review]:
+        ids, valid_length, _ = transform((text,))
+        assert ids.tolist() == reference_ids(text, sp_path, vocab), text
+        assert int(valid_length) == len(ids)
+    assert tok(first_review)[:5] == ['▁아', '▁더빙', '▁.', '▁.', '▁진짜']  # '..' split by the basic tokenizer
+
+
+@pytest.mark.parametrize('model', ['kobert-base', 'kobert-mini'])
+def test_pair_truncation_and_padding(model):
+    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    if model == 'kobert-base':
+        require_shared('kobert')
+    sp_path, vocab = resolve_tokenizer_files(model)
+    tok = KoBERTTokenizer(sp_path, vocab)
     first, second = '오늘 날씨가 정말 좋네요 산책하고 싶어요', '내일은 비가 온다고 합니다'
     full = tok.encode(first, second, max_seq_length=64, pad=False)
     a_ids = vocab.to_indices(tok(first))

@@ -19,6 +19,14 @@ def test_kobert_vocab_is_exactly_what_the_builder_derives_from_the_kobert_senten
     assert len(derived) == 8002
 
 
+def test_shipped_kobert_mini_vocab_is_exactly_what_the_builder_derives_from_its_sentencepiece_model():
+    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    sp_path, vocab = resolve_tokenizer_files('kobert-mini')
+    derived = bert_vocab_from_sentencepiece(sp_path)
+    assert derived.idx_to_token == vocab.idx_to_token
+    assert len(derived) == 8002
+
+
 def test_built_vocab_has_kobert_layout(nsmc_vocab):
     vocab = nsmc_vocab.vocab()
     assert vocab.idx_to_token[:5] == ['[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]']
