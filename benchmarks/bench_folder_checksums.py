@@ -39,8 +39,9 @@ def main(argv=None):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import mxnet as mx
     from kobert_gluon import KOBERT_BASE_CONFIG, build_bert, load_model, save_model
-    from kobert_gluon import model_folder, owned_folders
-    from kobert_gluon.model_zoo import initialize_random, resolve_tokenizer_files
+    from kobert_gluon.models import folder as model_folder
+    from kobert_gluon.core import owned_folders
+    from kobert_gluon.models.zoo import initialize_random, resolve_tokenizer_files
 
     tokenizer_path, vocab = resolve_tokenizer_files('kobert-mini')
     mini_config = model_folder.BertConfig.from_dict(model_folder.read_config(Path(tokenizer_path).parent)['bert'])

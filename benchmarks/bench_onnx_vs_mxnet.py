@@ -71,7 +71,7 @@ def main(argv=None):
     import mxnet as mx
     import numpy as np
     from kobert_gluon import export_onnx, get_model
-    from kobert_gluon.onnx_parity import onnx_session, random_batch
+    from kobert_gluon.export.onnx_parity import onnx_session, random_batch
 
     model, vocab = get_model('kobert-base', pretrained=False, use_decoder=False, use_classifier=False)
     model.hybridize(static_alloc=True)

@@ -35,7 +35,7 @@ def main(argv=None):
     args = parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from kobert_gluon import PretrainSettings, pretrain
-    from kobert_gluon.pretraining import pretraining_training_config
+    from kobert_gluon.pretraining.pretrain import pretraining_training_config
 
     marks = {}
 

@@ -9,7 +9,7 @@
 #   4. finetune                 NSMC sentiment from kobert-mini (dev: 5 % of train held out) -> kobert-mini-nsmc
 #   5. the same fine-tuning from random weights (same architecture and vocabulary): what pretraining added
 #   6. evaluate both on the NSMC test set (50k reviews; used for these final figures only)
-#   7. with --package: write both models, fp16, with model cards, into kobert_gluon/models/
+#   7. with --package: write both models, fp16, with model cards, into kobert_gluon/shipped_models/
 #
 # Only NSMC's training file is read before step 6, so the test reviews never reach the vocabulary, the
 # pretraining data or model selection. On the 2-core development machine steps 1-2 take ~1 min, step 3 ~50 min
@@ -55,7 +55,7 @@ for run in nsmc nsmc-scratch; do
 done
 
 if [ "$package" = --package ]; then
-  log "7. packaging into kobert_gluon/models"
-  python "$(dirname "$0")/package_mini.py" "$work" --out "$(dirname "$0")/../kobert_gluon/models"
+  log "7. packaging into kobert_gluon/shipped_models"
+  python "$(dirname "$0")/package_mini.py" "$work" --out "$(dirname "$0")/../kobert_gluon/shipped_models"
 fi
 log "done: $work"

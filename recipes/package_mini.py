@@ -1,6 +1,6 @@
 """Step 7 of recipes/kobert_mini.sh: write kobert-mini and kobert-mini-nsmc into the package, with model cards.
 
-    python recipes/package_mini.py WORK_DIR --out kobert_gluon/models
+    python recipes/package_mini.py WORK_DIR --out kobert_gluon/shipped_models
 
 Both models are saved with float16 parameters (loaded back as float32) so that together they stay under
 15 MB. Every figure in the model cards is read from the run folders the recipe wrote (metrics.json,
@@ -32,7 +32,7 @@ def fmt_time(value):
 def repackage(source, target, extra_keys=True):
     """Load a model folder and save it again as float16, keeping its extra config sections."""
     from kobert_gluon import load_model, save_model
-    from kobert_gluon.model_folder import TOKENIZER_FILE, read_config
+    from kobert_gluon.models.folder import TOKENIZER_FILE, read_config
     config = read_config(source)
     model, vocab = load_model(source)
     extra = {k: v for k, v in config.items() if k not in STANDARD_KEYS} if extra_keys else None
@@ -134,7 +134,7 @@ def nsmc_card(work):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('work', type=Path, help='the WORK_DIR of recipes/kobert_mini.sh')
-    parser.add_argument('--out', type=Path, required=True, help='kobert_gluon/models')
+    parser.add_argument('--out', type=Path, required=True, help='kobert_gluon/shipped_models')
     args = parser.parse_args(argv)
     for needed in ('pretrain/best/config.json', 'nsmc/best/config.json', 'nsmc/test_metrics.json'):
         if not (args.work / needed).is_file():
@@ -143,7 +143,7 @@ def main(argv=None):
     (mini / 'MODEL_CARD.md').write_text(pretrain_card(args.work, read_json(mini / 'config.json')), encoding='utf-8')
     nsmc = repackage(args.work / 'nsmc' / 'best', args.out / 'kobert-mini-nsmc')
     (nsmc / 'MODEL_CARD.md').write_text(nsmc_card(args.work), encoding='utf-8')
-    from kobert_gluon.owned_folders import record_checksums
+    from kobert_gluon.core.owned_folders import record_checksums
     for folder in (mini, nsmc):  # the cards are part of the folders: their checksums go in the markers too
         record_checksums(folder, 'model')
     total = sum(p.stat().st_size for folder in (mini, nsmc) for p in folder.iterdir())

@@ -56,9 +56,9 @@ def kobert_store(tmp_path_factory, monkeypatch):
         return KOBERT_FILES
     import dataclasses
     import hashlib
-    from kobert_gluon import artifact_store
-    from kobert_gluon.model_zoo import resolve_tokenizer_files
-    from kobert_gluon.tokenization import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
+    from kobert_gluon.hub import artifact_store
+    from kobert_gluon.models.zoo import resolve_tokenizer_files
+    from kobert_gluon.tokenizers.sentencepiece import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
     shipped = Path(resolve_tokenizer_files('kobert-mini')[0]).parent
     folder = tmp_path_factory.mktemp('kobert-stand-ins')
     for name, source in ((KOBERT_TOKENIZER_FILES[1], 'tokenizer.model'), (KOBERT_VOCAB_FILE, 'vocab.json')):
@@ -86,7 +86,7 @@ def random_kobert(**overrides):
 
 def shipped_tokenizer_path():
     """A real 8,000-piece SentencePiece model that ships in the package (kobert-mini's)."""
-    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    from kobert_gluon.models.zoo import resolve_tokenizer_files
     return resolve_tokenizer_files('kobert-mini')[0]
 
 

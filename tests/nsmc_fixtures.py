@@ -19,7 +19,7 @@ COMMON_PIECES = 2500
 
 def _made_up_reviews(target, lines, seed):
     """``lines`` reviews of 2-4 sentences of 2-8 of kobert-mini's pieces each, in NSMC's format."""
-    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    from kobert_gluon.models.zoo import resolve_tokenizer_files
     _, vocab = resolve_tokenizer_files('kobert-mini')
     # the model's most frequent pieces (SentencePiece orders them by score): an alphabet about NSMC's own size
     pieces = [t for t in vocab.idx_to_token[5:] if not t.startswith('<') and t.strip('▁')][:COMMON_PIECES]

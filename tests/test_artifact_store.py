@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kobert_gluon import artifact_store, download
-from kobert_gluon.artifact_store import Artifact, ArtifactNotFoundError, cache_root, fetch
+from kobert_gluon.hub import artifact_store
+from kobert_gluon import download
+from kobert_gluon.hub.artifact_store import Artifact, ArtifactNotFoundError, cache_root, fetch
 
 TOKENIZER = 'tokenizer_78b3253a26.model'
 VOCAB = 'kobertvocab_f38b8a4d6d.json'

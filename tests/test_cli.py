@@ -6,7 +6,8 @@ import sys
 import mxnet as mx
 import pytest
 
-from kobert_gluon import KoBERTTokenizer, artifact_store, save_model
+from kobert_gluon import KoBERTTokenizer, save_model
+from kobert_gluon.hub import artifact_store
 from kobert_gluon.cli import main
 
 from .conftest import REPO, random_kobert, shipped_tokenizer_path

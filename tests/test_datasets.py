@@ -3,7 +3,7 @@ import pytest
 
 from .conftest import require_shared
 from kobert_gluon import MalformedRowError, TableSpec, get_task, list_tasks, read_table
-from kobert_gluon.datasets import infer_labels
+from kobert_gluon.tasks.datasets import infer_labels
 
 
 def write(tmp_path, name, text):

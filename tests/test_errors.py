@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from kobert_gluon import artifact_store
-from kobert_gluon.artifact_store import Artifact, ArtifactError, fetch
+from kobert_gluon.hub import artifact_store
+from kobert_gluon.hub.artifact_store import Artifact, ArtifactError, fetch
 from kobert_gluon.cli import main
-from kobert_gluon.errors import InputError
-from kobert_gluon.model_zoo import model_folder_of
+from kobert_gluon.core.errors import InputError
+from kobert_gluon.models.zoo import model_folder_of
 
 from .conftest import error_line, run_cli
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kobert_gluon import FineTunedModel, FinetuneSettings, TrainingConfig, finetune, get_model
-from kobert_gluon.trainer import read_checkpoint
+from kobert_gluon.training.trainer import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = dict(num_layers=1, units=32, hidden_size=64, num_heads=2)

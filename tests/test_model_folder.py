@@ -9,7 +9,7 @@ import pytest
 from kobert_gluon import get_model, load_model, save_model
 
 from .conftest import random_kobert, shipped_tokenizer_path
-from kobert_gluon.heads import SequenceClassifier
+from kobert_gluon.heads.sequence import SequenceClassifier
 
 TINY = dict(num_layers=2, units=64, hidden_size=128, num_heads=4, max_length=64)
 

@@ -9,9 +9,9 @@ import pytest
 
 import kobert_gluon
 from kobert_gluon import OnnxExportError, export_onnx, get_model, get_onnx_kobert_model, verify_onnx
-from kobert_gluon.bert_config import build_bert
-from kobert_gluon.heads import SequenceClassifier, SequenceRegressor
-from kobert_gluon.onnx_parity import DEFAULT_PARITY_SHAPES
+from kobert_gluon.models.bert import build_bert
+from kobert_gluon.heads.sequence import SequenceClassifier, SequenceRegressor
+from kobert_gluon.export.onnx_parity import DEFAULT_PARITY_SHAPES
 
 from .conftest import KOBERT_FILES, random_kobert, shipped_tokenizer_path
 
@@ -165,7 +165,7 @@ def test_regressor_exports_a_score_per_sequence(tmp_path):
 
 
 def test_get_onnx_kobert_model_exports_once_and_reuses_the_file(kobert_store, tmp_path, monkeypatch):
-    from kobert_gluon import onnx_export
+    from kobert_gluon.export import onnx_export
     exports = []
     real_export = onnx_export.export_onnx
     monkeypatch.setattr(onnx_export, 'export_onnx', lambda *a, **k: exports.append(a[1]) or real_export(*a, **k))
@@ -175,7 +175,7 @@ def test_get_onnx_kobert_model_exports_once_and_reuses_the_file(kobert_store, tm
     other = get_onnx_kobert_model(cachedir=tmp_path, pretrained=False, seed=1, **SMALL)
     assert first == again != other
     assert len(exports) == 2
-    assert os.path.dirname(first) == str(kobert_gluon.artifact_store.cache_root(tmp_path))
+    assert os.path.dirname(first) == str(kobert_gluon.hub.artifact_store.cache_root(tmp_path))
     assert os.path.basename(first).startswith('onnx_kobert_')
 
     model = small_bert()

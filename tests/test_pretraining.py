@@ -12,8 +12,8 @@ import pytest
 from kobert_gluon import (InstanceOptions, PretrainSettings, PretrainingBatches, PretrainingData, PretrainingTask,
                           TextSource, Trainer, TrainingConfig, create_pretraining_data, get_model, pretrain)
 from kobert_gluon.cli import main
-from kobert_gluon.pretraining import build_pretraining_model, pretraining_training_config
-from kobert_gluon.pretraining_batches import shard_files, split_dev_chunks
+from kobert_gluon.pretraining.pretrain import build_pretraining_model, pretraining_training_config
+from kobert_gluon.pretraining.batches import shard_files, split_dev_chunks
 
 from .nsmc_fixtures import nsmc_train_slice, nsmc_vocab  # noqa: F401
 

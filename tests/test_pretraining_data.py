@@ -8,8 +8,8 @@ import pytest
 import kobert_gluon
 from kobert_gluon import InstanceOptions, PretrainingData, PretrainingShardDataset, TextSource, create_pretraining_data
 from kobert_gluon.cli import main
-from kobert_gluon.pretraining_documents import read_documents, split_sentences, text_to_segments
-from kobert_gluon.pretraining_instances import truncate_seq_pair
+from kobert_gluon.pretraining.documents import read_documents, split_sentences, text_to_segments
+from kobert_gluon.pretraining.instances import truncate_seq_pair
 import gluonnlp as nlp  # after kobert_gluon, which imports mxnet/gluonnlp without their import warnings
 import mxnet as mx
 

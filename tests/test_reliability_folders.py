@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kobert_gluon.cli import main
-from kobert_gluon.locks import LOCK_FILE, exclusive_lock
+from kobert_gluon.core.locks import LOCK_FILE, exclusive_lock
 
 from .conftest import error_line, run_cli
 
@@ -150,7 +150,7 @@ def test_create_pretraining_data_overwrite_keeps_user_files(tmp_path, capsys):
 
 
 def test_a_replaced_run_is_kept_until_the_new_run_writes_its_first_checkpoint(finished_run, tmp_path):
-    from kobert_gluon.finetuning import FinetuneSettings, finetune
+    from kobert_gluon.tasks.finetuning import FinetuneSettings, finetune
     train, source = finished_run
     out = copy_run(source, tmp_path / 'run')
     old_best = (out / 'best' / 'model.params').read_bytes()
@@ -189,7 +189,7 @@ def test_a_lock_left_by_a_killed_process_does_not_block(finished_run, tmp_path, 
     train, source = finished_run
     out = copy_run(source, tmp_path / 'run')
     holder = subprocess.Popen([sys.executable, '-c', 'import sys, time\n'
-                               'from kobert_gluon.locks import exclusive_lock\n'
+                               'from kobert_gluon.core.locks import exclusive_lock\n'
                                'with exclusive_lock(sys.argv[1], "run"):\n'
                                '    print("held", flush=True); time.sleep(600)\n', str(out / LOCK_FILE)],
                               stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(REPO)))

@@ -5,7 +5,7 @@ import pytest
 
 from kobert_gluon import FineTunedModel, KoBERTTokenizer, get_model, list_models
 from kobert_gluon.cli import main
-from kobert_gluon.model_zoo import SHIPPED_MODELS_DIR
+from kobert_gluon.models.zoo import SHIPPED_MODELS_DIR
 
 from .conftest import require_shared
 

@@ -76,7 +76,7 @@ def test_real_nsmc_sentences_match_reference(kobert_files):
 def test_shipped_tokenizer_matches_reference_on_reviews(nsmc_train_slice):
     # The same pipeline with kobert-mini's SentencePiece model and vocabulary (they ship in the package), on the
     # NSMC slice (review-like text made from kobert-mini's pieces where NSMC is absent) and NSMC's first review.
-    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    from kobert_gluon.models.zoo import resolve_tokenizer_files
     first_review = '아 더빙.. 진짜 짜증나네요 목소리'
     rows = [line.split('\t')[1] for line in nsmc_train_slice.read_text(encoding='utf-8').splitlines()[1:301]]
     sp_path, vocab = resolve_tokenizer_files('kobert-mini')
@@ -91,7 +91,7 @@ def test_shipped_tokenizer_matches_reference_on_reviews(nsmc_train_slice):
 
 @pytest.mark.parametrize('model', ['kobert-base', 'kobert-mini'])
 def test_pair_truncation_and_padding(model):
-    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    from kobert_gluon.models.zoo import resolve_tokenizer_files
     if model == 'kobert-base':
         require_shared('kobert')
     sp_path, vocab = resolve_tokenizer_files(model)
@@ -144,7 +144,7 @@ class _Transformed(gluon.data.Dataset):
 def test_tsv_dataset_through_dataloader_workers(tmp_path):
     # the notebook's pipeline on 64 reviews in NSMC's format, with kobert-mini's SentencePiece model (it ships in
     # the package; KoBERT's own goes through the same gluonnlp classes)
-    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    from kobert_gluon.models.zoo import resolve_tokenizer_files
     reviews = ['정말 재미있는 영화였어요', '최악의 영화.. 시간 낭비', '배우들의 연기가 훌륭하고 음악도 좋았다',
                '그냥 그랬다', '다시 보고 싶다!', '지루해서 잤다', '감동', '스토리가 엉망이에요']
     sample = tmp_path / 'sample.txt'
@@ -180,7 +180,7 @@ def test_import_prints_nothing():
 
 
 def test_compat_patch_is_idempotent():
-    from kobert_gluon import _compat
+    from kobert_gluon.core import environment as _compat
     call = nlp.data.SentencepieceTokenizer.__call__
     _compat.patch_gluonnlp_sentencepiece()
     assert nlp.data.SentencepieceTokenizer.__call__ is call

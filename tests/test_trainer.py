@@ -8,7 +8,7 @@ import pytest
 from mxnet.gluon import nn
 
 from kobert_gluon import Trainer, TrainingConfig
-from kobert_gluon.trainer import learning_rate_at, read_checkpoint
+from kobert_gluon.training.trainer import learning_rate_at, read_checkpoint
 
 
 def test_learning_rate_schedule_by_hand():

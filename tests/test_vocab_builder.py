@@ -8,7 +8,7 @@ import kobert_gluon
 import gluonnlp as nlp  # after kobert_gluon, which imports mxnet/gluonnlp without their import warnings
 from kobert_gluon import TextSource, build_vocab
 from kobert_gluon.cli import main
-from kobert_gluon.vocab_builder import bert_vocab_from_sentencepiece, read_vocab_folder
+from kobert_gluon.tokenizers.vocab_builder import bert_vocab_from_sentencepiece, read_vocab_folder
 
 from .nsmc_fixtures import VOCAB_SIZE, nsmc_test_slice, nsmc_train_slice, nsmc_vocab  # noqa: F401
 
@@ -20,7 +20,7 @@ def test_kobert_vocab_is_exactly_what_the_builder_derives_from_the_kobert_senten
 
 
 def test_shipped_kobert_mini_vocab_is_exactly_what_the_builder_derives_from_its_sentencepiece_model():
-    from kobert_gluon.model_zoo import resolve_tokenizer_files
+    from kobert_gluon.models.zoo import resolve_tokenizer_files
     sp_path, vocab = resolve_tokenizer_files('kobert-mini')
     derived = bert_vocab_from_sentencepiece(sp_path)
     assert derived.idx_to_token == vocab.idx_to_token

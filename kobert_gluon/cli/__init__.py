@@ -3,7 +3,7 @@
 Each module in this package owns one group of subcommands and exposes ``register(subparsers)``, which adds
 its parsers and sets ``func`` on each.
 
-What becomes one line on stderr and exit status 2: :class:`~kobert_gluon.errors.KobertGluonError` (bad input,
+What becomes one line on stderr and exit status 2: :class:`~kobert_gluon.core.errors.KobertGluonError` (bad input,
 a damaged or missing file, a folder in use; the package raises it for every check it makes on purpose) and the
 ``OSError``s that name a user's path (missing, exists, permission denied, a folder where a file was expected,
 a read-only or full disk). Everything else is a bug and keeps its traceback. ``--debug`` shows the traceback of
@@ -14,7 +14,7 @@ import errno
 import logging
 import sys
 
-from ..errors import KobertGluonError
+from ..core.errors import KobertGluonError
 
 COMMAND_MODULES = ('store', 'text', 'onnx', 'finetune', 'pretraining_data', 'pretrain', 'folders')
 # OSErrors about a user's path: one line. Any other OSError (e.g. a broken socket) stays a traceback.
@@ -62,7 +62,7 @@ def _setup_logging(verbose: bool) -> None:
 
 def build_parser():
     import importlib
-    from .. import __version__
+    from ..core.version import __version__
     parser = argparse.ArgumentParser(prog='kobert-gluon', description='KoBERT for MXNet Gluon: models, '
                                      'tokenizer, artifacts, training and export.')
     parser.add_argument('--version', action='version', version='kobert-gluon ' + __version__)

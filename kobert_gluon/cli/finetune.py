@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from . import UsageError
-from ..text_files import DEFAULT_ENCODING
+from ..core.text_files import DEFAULT_ENCODING
 from .run_options import (TRAINING_SETTING_PATHS, add_run_folder_args, add_training_args, print_run_result,
                           settings_document)
 
@@ -84,7 +84,7 @@ def register(subparsers):
     model.add_argument('--num-heads', type=int)
     model.add_argument('--dropout', type=float, help='dropout of the encoder and the head')
     model.add_argument('--max-seq-length', type=int, help='tokens per example incl. [CLS]/[SEP] (default 128)')
-    from ..trainer import TrainingConfig
+    from ..training.trainer import TrainingConfig
     train = add_training_args(finetune, TrainingConfig())
     train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default 32)')
     train.add_argument('--eval-batch-size', type=int, help='default 64')
@@ -131,7 +131,7 @@ def _table_overrides(args):
 
 def _task_from_args(args):
     """The TaskSpec the options describe, or None when they say nothing about the task (resume)."""
-    from ..datasets import TableSpec, TaskSpec, get_task
+    from ..tasks.datasets import TableSpec, TaskSpec, get_task
     table_changes = _table_overrides(args)
     task_changes = {k: getattr(args, k) for k in ('kind', 'metric') if getattr(args, k) is not None}
     if args.labels is not None:
@@ -153,8 +153,8 @@ def _task_from_args(args):
 
 
 def _settings_from_args(args):
-    from ..finetuning import FinetuneSettings
-    from ..trainer import TrainingConfig
+    from ..tasks.finetuning import FinetuneSettings
+    from ..training.trainer import TrainingConfig
     task = _task_from_args(args)
     new_run = None
     if not args.resume:
@@ -177,7 +177,7 @@ def _settings_from_args(args):
 
 
 def run_finetune(args):
-    from ..finetuning import finetune
+    from ..tasks.finetuning import finetune
     settings = _settings_from_args(args)
     result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite,
                       log=lambda line: print(line, file=sys.stderr))
@@ -187,8 +187,8 @@ def run_finetune(args):
 
 # ----- evaluate / predict ------------------------------------------------------------------------------------
 def _load(args):
-    from ..finetuning import FineTunedModel
-    from ..model_zoo import list_models
+    from ..tasks.finetuning import FineTunedModel
+    from ..models.zoo import list_models
     if args.model not in list_models() and not Path(args.model).exists():
         raise UsageError('--model {}: no such folder, and not a registered model ({})'
                          .format(args.model, ', '.join(list_models())))
@@ -196,7 +196,7 @@ def _load(args):
 
 
 def _table_for(args, model, with_label):
-    from ..datasets import TableSpec, get_task
+    from ..tasks.datasets import TableSpec, get_task
     base = get_task(args.task).table if getattr(args, 'task', None) else model.spec.table
     values = {**base.to_dict(), **_table_overrides(args)}
     if not with_label:
@@ -236,8 +236,8 @@ def _split_input(number, line, width):
 def _texts_for_predict(args, model):
     """One entry per input, in order: the text(s), or None for an input with nothing to predict; and notes
     ``(input number or line, why)`` for those."""
-    from ..datasets import read_prediction_rows
-    from ..text_files import decode_lines
+    from ..tasks.datasets import read_prediction_rows
+    from ..core.text_files import decode_lines
     width = 2 if model.pair else 1
     encoding = args.encoding or DEFAULT_ENCODING
     if args.input:
@@ -260,7 +260,7 @@ def _texts_for_predict(args, model):
 
 
 def run_predict(args):
-    from ..output_files import check_output_path, write_output_text
+    from ..core.output_files import check_output_path, write_output_text
     if args.output:  # refuse a bad --output before spending time on the model
         check_output_path(args.output, inputs=[args.input])
     model = _load(args)

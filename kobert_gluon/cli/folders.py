@@ -21,8 +21,11 @@ def register(subparsers):
 
 
 def run_verify(args):
-    from ..owned_folders import WRITE_ONCE_KINDS, folder_kind, folder_problems, read_marker, record_checksums
-    from .. import model_folder, pretraining_data, trainer, vocab_builder  # noqa: F401  (register their kinds)
+    from ..core.owned_folders import WRITE_ONCE_KINDS, folder_kind, folder_problems, read_marker, record_checksums
+    from ..models import folder as model_folder
+    from ..pretraining import data as pretraining_data
+    from ..training import trainer
+    from ..tokenizers import vocab_builder  # noqa: F401  (register their kinds)
     failed = False
     for name in args.folders:
         folder = Path(name)

@@ -31,8 +31,8 @@ def register(subparsers):
 
 
 def _load(args):
-    from ..model_zoo import get_model
-    from ..model_folder import is_model_folder
+    from ..models.zoo import get_model
+    from ..models.folder import is_model_folder
     folder = is_model_folder(args.model)
     if folder and args.random_weights:
         raise UsageError('--random-weights applies to registered model names, not to the folder {}'
@@ -46,7 +46,7 @@ def _load(args):
 
 
 def run_export_onnx(args):
-    from ..onnx_export import OnnxExportError, export_onnx
+    from ..export.onnx_export import OnnxExportError, export_onnx
     if Path(args.out).exists() and not args.overwrite:  # say so before spending time on loading the model
         raise FileExistsError('{} already exists; choose another --out or pass --overwrite'.format(args.out))
     model = _load(args)
@@ -58,7 +58,7 @@ def run_export_onnx(args):
         seconds = time.perf_counter() - start
         _describe(path, seconds)
         if args.verify:
-            from ..onnx_parity import verify_onnx
+            from ..export.onnx_parity import verify_onnx
             report = verify_onnx(model, path, tolerance=args.tolerance)
             print(report.format_table())
             if not report.passed:

@@ -19,7 +19,7 @@ _SETTING_PATHS = dict({
 
 
 def register(subparsers):
-    from ..pretraining import pretraining_training_config
+    from ..pretraining.pretrain import pretraining_training_config
     parser = subparsers.add_parser(
         'pretrain', help='pretrain a BERT (masked LM + next sentence) on create-pretraining-data shards',
         description='Pretrain a BERTModel with MLM decoder and NSP classifier, from kobert-base\'s weights, a saved '
@@ -58,7 +58,7 @@ def register(subparsers):
 
 
 def _settings_from_args(args):
-    from ..pretraining import PretrainSettings, pretraining_training_config
+    from ..pretraining.pretrain import PretrainSettings, pretraining_training_config
     new_run = None
     if not args.resume:
         if not args.data:
@@ -77,7 +77,7 @@ def _settings_from_args(args):
 
 
 def run_pretrain(args):
-    from ..pretraining import pretrain
+    from ..pretraining.pretrain import pretrain
     settings = _settings_from_args(args)
     result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite,
                       log=lambda line: print(line, file=sys.stderr))

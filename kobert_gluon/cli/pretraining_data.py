@@ -73,7 +73,7 @@ def _header(args):
 
 
 def run_build_vocab(args):
-    from ..vocab_builder import build_vocab
+    from ..tokenizers.vocab_builder import build_vocab
     start = time.time()
     folder = build_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
                          character_coverage=args.character_coverage, input_sentence_size=args.input_sentence_size,
@@ -89,8 +89,8 @@ def run_build_vocab(args):
 
 
 def _tokenizer(args):
-    from ..tokenization import KoBERTTokenizer
-    from ..vocab_builder import read_vocab_folder
+    from ..tokenizers.sentencepiece import KoBERTTokenizer
+    from ..tokenizers.vocab_builder import read_vocab_folder
     folder = Path(args.vocab)
     if folder.is_dir() and not (folder / 'config.json').is_file():
         return KoBERTTokenizer(*read_vocab_folder(folder))
@@ -101,8 +101,8 @@ def _tokenizer(args):
 
 
 def run_create_pretraining_data(args):
-    from ..pretraining_data import create_pretraining_data
-    from ..pretraining_instances import InstanceOptions
+    from ..pretraining.data import create_pretraining_data
+    from ..pretraining.instances import InstanceOptions
     from tqdm import tqdm
     if args.keep_single_sentences and args.input_format != 'lines':
         raise UsageError('--keep-single-sentences only applies to --input-format lines')
@@ -113,7 +113,7 @@ def run_create_pretraining_data(args):
     tokenizer = _tokenizer(args)
     folder = Path(args.vocab)
     if not (folder.is_dir() and not (folder / 'config.json').is_file()):  # a model: it has a position table
-        from ..model_zoo import check_max_seq_length
+        from ..models.zoo import check_max_seq_length
         check_max_seq_length(args.max_seq_length, args.vocab)
     start = time.time()
     with tqdm(unit=' docs', file=sys.stderr, disable=not sys.stderr.isatty()) as bar:

@@ -83,7 +83,7 @@ def settings_document(args, setting_paths: Dict[str, str], new_run: Dict[str, An
     """The settings document the options describe: ``new_run`` (or, with --resume, the run's saved settings)
     with every given option written to its place."""
     if args.resume:
-        from ..run_folder import read_run_settings
+        from ..training.run_folder import read_run_settings
         try:
             document = read_run_settings(args.out)
         except FileNotFoundError as err:

@@ -1,8 +1,8 @@
 """``info`` and ``fetch``: what the package knows and holds, and getting verified files into the cache."""
 from pathlib import Path
 
-from .. import artifact_store
-from ..model_zoo import get_model_spec, list_models
+from ..hub import artifact_store
+from ..models.zoo import get_model_spec, list_models
 from . import UsageError
 
 

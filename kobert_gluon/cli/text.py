@@ -28,7 +28,7 @@ def register(subparsers):
 
 
 def _tokenizer(args):
-    from ..tokenization import KoBERTTokenizer
+    from ..tokenizers.sentencepiece import KoBERTTokenizer
     if args.max_seq_length < 2:
         raise UsageError('--max-seq-length must be at least 2 (room for [CLS] and [SEP])')
     return KoBERTTokenizer.from_pretrained(args.model, cachedir=args.cachedir)
@@ -46,7 +46,7 @@ def run_tokenize(args):
 
 def run_encode(args):
     import mxnet as mx
-    from ..model_zoo import get_model
+    from ..models.zoo import get_model
     tokenizer = _tokenizer(args)
     ids, valid_length, segments = tokenizer.encode(' '.join(args.text), max_seq_length=args.max_seq_length,
                                                    pad=False)

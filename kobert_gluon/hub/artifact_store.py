@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .atomic_files import temporary_sibling
-from .locks import exclusive_lock
-from .errors import InputError, KobertGluonError
+from ..core.atomic_files import temporary_sibling
+from ..core.locks import exclusive_lock
+from ..core.errors import InputError, KobertGluonError
 
 __all__ = [
     'Artifact', 'ArtifactError', 'ArtifactNotFoundError', 'ChecksumMismatchError', 'MANIFEST',

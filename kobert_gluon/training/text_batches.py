@@ -18,7 +18,7 @@ import numpy as np
 from gluonnlp.data import batchify
 from mxnet.gluon.data import DataLoader, SimpleDataset
 
-from .errors import InputError
+from ..core.errors import InputError
 
 __all__ = ['encode_table', 'BucketBatchSampler', 'TextBatches', 'make_batchify']
 

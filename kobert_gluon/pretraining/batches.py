@@ -24,9 +24,9 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import mxnet as mx
 import numpy as np
 
-from .errors import InputError
-from .pretraining_data import SHARD_FIELDS, TRAINING_DTYPES, PretrainingData, PretrainingShardDataset
-from .text_batches import BucketBatchSampler
+from ..core.errors import InputError
+from .data import SHARD_FIELDS, TRAINING_DTYPES, PretrainingData, PretrainingShardDataset
+from ..training.text_batches import BucketBatchSampler
 
 __all__ = ['ShardFile', 'shard_files', 'split_dev_chunks', 'make_pretraining_batch', 'PretrainingBatches',
            'PretrainingEvalBatches']

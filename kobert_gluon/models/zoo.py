@@ -12,10 +12,11 @@ from typing import Dict, List, Optional, Tuple
 
 import mxnet as mx
 
-from .errors import InputError
-from . import artifact_store, model_folder
-from .bert_config import KOBERT_BASE_CONFIG, SHAPE_FIELDS, BertConfig, build_bert
-from .tokenization import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE, get_tokenizer_path, get_vocab
+from ..core.errors import InputError
+from ..hub import artifact_store
+from . import folder as model_folder
+from .bert import KOBERT_BASE_CONFIG, SHAPE_FIELDS, BertConfig, build_bert
+from ..tokenizers.sentencepiece import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE, get_tokenizer_path, get_vocab
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model_spec', 'resolve_tokenizer_files',
            'initialize_random', 'model_folder_of', 'SHIPPED_MODELS_DIR']
@@ -64,7 +65,7 @@ register_model(ModelSpec(
 
 
 # Small models trained with this package's own pipeline ship inside it (see each folder's MODEL_CARD.md).
-SHIPPED_MODELS_DIR = Path(__file__).resolve().parent / 'models'
+SHIPPED_MODELS_DIR = Path(__file__).resolve().parent.parent / 'shipped_models'
 _SHIPPED = (
     ('kobert-mini', 'kobert-mini: a small Korean BERT pretrained by kobert-gluon on NSMC review text '
                     '(ships with the package, no download)'),
@@ -110,7 +111,7 @@ def model_folder_of(name_or_folder) -> Path:
 
 def resolve_tokenizer_files(name_or_folder, cachedir=None):
     """``(sentencepiece model path, BERTVocab)`` of a registered model or a saved model folder."""
-    from .tokenization import load_vocab
+    from ..tokenizers.sentencepiece import load_vocab
     if _looks_like_path(name_or_folder):
         folder = Path(name_or_folder)
         model_folder.read_config(folder)  # validates the folder

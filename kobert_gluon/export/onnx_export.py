@@ -6,7 +6,7 @@ Two input signatures are offered:
     ``input_ids``, ``token_type_ids`` (int64, batch x sequence) and ``valid_length`` (int64, batch), the
     same three inputs the Gluon model takes. Outputs: ``sequence_output`` (or ``encoder_layer_1`` ...
     ``encoder_layer_N`` with ``all_layers=True``), ``pooled_output``; ``logits`` for a
-    :class:`~kobert_gluon.heads.SequenceClassifier`, ``score`` for a :class:`~kobert_gluon.heads.SequenceRegressor`.
+    :class:`~kobert_gluon.heads.sequence.SequenceClassifier`, ``score`` for a :class:`~kobert_gluon.heads.sequence.SequenceRegressor`.
 ``'kobert-original'``
     A drop-in for the ONNX file of the original KoBERT project: ``input_ids``, ``token_type_ids``,
     ``input_mask`` (int64, batch x sequence) and ``position_ids`` (int64, sequence); outputs ordered so that
@@ -31,11 +31,11 @@ from gluonnlp.model import BERTModel
 from mxnet.gluon import HybridBlock
 from mxnet.gluon.parameter import DeferredInitializationError
 
-from .errors import InputError, KobertGluonError
-from . import artifact_store
-from ._compat import version_tuple as _version_tuple
-from .atomic_files import temporary_sibling
-from .heads import SequenceClassifier, SequenceRegressor
+from ..core.errors import InputError, KobertGluonError
+from ..hub import artifact_store
+from ..core.environment import version_tuple as _version_tuple
+from ..core.atomic_files import temporary_sibling
+from ..heads.sequence import SequenceClassifier, SequenceRegressor
 
 __all__ = ['OnnxExportError', 'SIGNATURES', 'OPSET', 'OriginalKoBERTSignature', 'export_onnx',
            'get_onnx_kobert_model', 'onnx_input_names', 'onnx_output_names', 'require_onnx',
@@ -116,7 +116,7 @@ def onnx_output_names(model, signature: str = 'bert') -> List[str]:
         return ['logits'] if isinstance(model, SequenceClassifier) else ['score']
     if not isinstance(model, BERTModel):
         raise OnnxExportError('cannot export a {}: export_onnx takes a GluonNLP BERTModel (kobert_gluon.get_model) '
-                              'or a task head from kobert_gluon.heads'.format(type(model).__name__))
+                              'or a task head from kobert_gluon.heads.sequence'.format(type(model).__name__))
     if model._use_decoder:
         raise OnnxExportError('this BERTModel has the masked-LM decoder, which needs masked_positions and is only '
                               'used in pretraining; load it with use_decoder=False (and use_classifier=False) '
@@ -228,7 +228,7 @@ def context_of(model):
 
 def with_all_encodings(bert: BERTModel) -> BERTModel:
     """A BERTModel that returns every encoder layer and shares nothing but copies of ``bert``'s weights."""
-    from .bert_config import build_bert
+    from ..models.bert import build_bert
     if bert.encoder._output_all_encodings:
         return bert
     config = getattr(bert, 'kobert_config', None)
@@ -335,7 +335,7 @@ def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], output_names: Sequenc
         onnx_graph.name_dimensions(value, varying)
     onnx_model.ir_version = IR_VERSION  # the exporter stamps onnx's newest IR, which older runtimes refuse
     onnx_model.producer_name = 'kobert-gluon'
-    from . import __version__
+    from ..core.version import __version__
     onnx_model.producer_version = __version__
     del onnx_model.metadata_props[:]
     entry = onnx_model.metadata_props.add()
@@ -383,7 +383,7 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
                                      dynamic_input_shapes=[(None,) * len(shapes[n]) for n in graph_inputs])
         except Exception as err:  # the exporter raises bare AttributeError/KeyError/checker errors
             raise OnnxExportError('MXNet\'s ONNX exporter failed on this model ({}: {}); export_onnx supports '
-                                  'KoBERT BERTModels and the heads in kobert_gluon.heads'
+                                  'KoBERT BERTModels and the heads in kobert_gluon.heads.sequence'
                                   .format(type(err).__name__, err)) from err
         onnx_model = onnx.load(str(raw))
         _tidy_graph(onnx_model, symbol.list_outputs(), output_names, output_shapes, signature)
@@ -419,7 +419,7 @@ def get_onnx_kobert_model(cachedir=None, model=None, pretrained: bool = True, se
     (for trying the pipeline and for tests; this reseeds MXNet's global random generator), and then
     ``overrides`` may change the shape as in :func:`~kobert_gluon.get_model` (``num_layers=2`` ...).
     """
-    from .model_zoo import get_model, get_model_spec
+    from ..models.zoo import get_model, get_model_spec
     root = artifact_store.cache_root(cachedir)
     if overrides and (model is not None or pretrained):
         raise InputError('model options ({}) apply only to pretrained=False without model='

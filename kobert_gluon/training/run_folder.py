@@ -25,11 +25,11 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
-from .atomic_files import atomic_write_text
-from .errors import InputError
-from .locks import LOCK_FILE, exclusive_lock
-from .owned_folders import (MARKER_FILE, FolderKind, check_replaceable, register_folder_kind,
-                            remove_stale_temporaries, write_marker)
+from ..core.atomic_files import atomic_write_text
+from ..core.errors import InputError
+from ..core.locks import LOCK_FILE, exclusive_lock
+from ..core.owned_folders import (MARKER_FILE, FolderKind, check_replaceable, register_folder_kind,
+    remove_stale_temporaries, write_marker)
 from .trainer import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 
 __all__ = ['RUN_FILE', 'RunFolder', 'write_json', 'read_run_settings', 'settings_differences', 'RunResult']

@@ -3,7 +3,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .atomic_files import temporary_sibling
+from ..core.atomic_files import temporary_sibling
 
 __all__ = ['plot_training_history']
 

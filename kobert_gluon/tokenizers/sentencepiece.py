@@ -3,7 +3,7 @@
 The ids come from the original 8,002-token ``BERTVocab`` (``kobertvocab_f38b8a4d6d.json``); the
 segmentation comes from the KoBERT SentencePiece model (either official file). gluonnlp's own
 ``BERTSPTokenizer`` and ``BERTSentenceTransform`` work unchanged after ``import kobert_gluon`` (see
-:mod:`kobert_gluon._compat` for the one fix they need); :class:`KoBERTTokenizer` is the same tokenizer with a
+:mod:`kobert_gluon.core.environment` for the one fix they need); :class:`KoBERTTokenizer` is the same tokenizer with a
 few conveniences.
 """
 import json
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import gluonnlp as nlp
 
-from .errors import InputError
-from . import artifact_store
+from ..core.errors import InputError
+from ..hub import artifact_store
 
 __all__ = ['KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES', 'get_tokenizer_path', 'get_tokenizer', 'get_vocab',
            'load_vocab', 'KoBERTTokenizer', 'EncodedText']
@@ -85,7 +85,7 @@ class KoBERTTokenizer(nlp.data.BERTSPTokenizer):
     @classmethod
     def from_pretrained(cls, name_or_folder='kobert-base', cachedir=None) -> 'KoBERTTokenizer':
         """The tokenizer of a registered model (``kobert-base`` ...) or of a saved model folder."""
-        from .model_zoo import resolve_tokenizer_files  # the zoo knows which files belong to a model
+        from ..models.zoo import resolve_tokenizer_files  # the zoo knows which files belong to a model
         sp_path, vocab = resolve_tokenizer_files(name_or_folder, cachedir=cachedir)
         return cls(sp_path, vocab)
 

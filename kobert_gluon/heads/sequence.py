@@ -6,8 +6,8 @@ itself as plain data (``task_config``) so a saved model folder can rebuild it (s
 """
 from mxnet.gluon import HybridBlock, nn
 
-from .errors import InputError
-from .model_folder import register_task_loader
+from ..core.errors import InputError
+from ..models.folder import register_task_loader
 
 __all__ = ['SequenceClassifier', 'SequenceRegressor', 'build_task_model']
 

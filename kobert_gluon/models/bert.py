@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 from gluonnlp.model import BERTEncoder, BERTModel
 
-from .errors import InputError
+from ..core.errors import InputError
 
 __all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'build_bert']
 

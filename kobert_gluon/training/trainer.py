@@ -15,7 +15,7 @@ the loop itself knows neither. A task provides::
 
 and the training data provides ``num_batches(epoch)``, ``batches(epoch, start)`` (an iterator that skips the
 first ``start`` batches) and ``fingerprint(epoch)`` (a digest of that epoch's order). The batch order must be
-a pure function of the epoch (:class:`~kobert_gluon.text_batches.TextBatches` derives it from
+a pure function of the epoch (:class:`~kobert_gluon.training.text_batches.TextBatches` derives it from
 ``(seed, epoch)``), which is what makes resuming exact.
 
 Length of training: ``epochs`` passes over the data, cut short at ``max_steps`` optimisation steps when that
@@ -56,9 +56,9 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
-from .atomic_files import atomic_write_bytes
-from .errors import InputError
-from .owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
+from ..core.atomic_files import atomic_write_bytes
+from ..core.errors import InputError
+from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
 
 __all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FOLDER', 'METRICS_FILE',
            'PLOT_FILE', 'BEST_FOLDER', 'LEGACY_CHECKPOINT_FILE', 'read_checkpoint']

@@ -27,13 +27,12 @@ from typing import Any, Callable, Dict, List, Optional
 import mxnet as mx
 import numpy as np
 
-from . import model_folder
-from .errors import InputError
-from .pretraining_batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
-from .pretraining_data import MANIFEST_FILE, PretrainingData
-from .run_folder import (RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences,
-                         write_json)
-from .trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+from ..models import folder as model_folder
+from ..core.errors import InputError
+from .batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
+from .data import MANIFEST_FILE, PretrainingData
+from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences, write_json
+from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',
            'pretraining_training_config']
@@ -113,8 +112,8 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     From scratch, the registered ``model`` gives the architecture, ``model_overrides`` change its size and
     ``vocab_folder`` (a ``build_vocab`` folder) the vocabulary; the weights follow ``seed``.
     """
-    from .bert_config import build_bert
-    from .model_zoo import get_model, initialize_random, list_models, model_config, resolve_tokenizer_files
+    from ..models.bert import build_bert
+    from ..models.zoo import get_model, initialize_random, list_models, model_config, resolve_tokenizer_files
     ctx = ctx or mx.cpu()
     overrides = dict(model_overrides or {})
     if dropout is not None:
@@ -129,7 +128,7 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     if vocab_folder is None:
         tokenizer_path, vocab = resolve_tokenizer_files(model)
     else:
-        from .vocab_builder import read_vocab_folder
+        from ..tokenizers.vocab_builder import read_vocab_folder
         tokenizer_path, vocab = read_vocab_folder(vocab_folder)
     # build_bert directly rather than get_model: a new vocabulary changes vocab_size, which get_model checks
     # against the registered model's own vocabulary.

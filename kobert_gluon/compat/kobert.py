@@ -6,10 +6,10 @@ it did.
 """
 import mxnet as mx
 
-from . import artifact_store
-from .bert_config import KOBERT_BASE_CONFIG, build_bert
-from .model_zoo import get_model
-from .tokenization import load_vocab
+from ..hub import artifact_store
+from ..models.bert import KOBERT_BASE_CONFIG, build_bert
+from ..models.zoo import get_model
+from ..tokenizers.sentencepiece import load_vocab
 
 __all__ = ['get_mxnet_kobert_model', 'get_kobert_model', 'download']
 

@@ -23,7 +23,7 @@ import random
 from dataclasses import asdict, dataclass
 from typing import List, NamedTuple, Sequence, Tuple
 
-from .errors import InputError
+from ..core.errors import InputError
 
 __all__ = ['InstanceOptions', 'VocabIds', 'TrainingInstance', 'create_instances_from_document',
            'create_masked_lm_predictions', 'truncate_seq_pair']

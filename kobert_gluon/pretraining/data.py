@@ -38,12 +38,12 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 import mxnet as mx
 import numpy as np
 
-from .errors import InputError
-from .corpus_text import TextSource
-from .owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
-                            write_folder_atomically)
-from .pretraining_documents import read_documents
-from .pretraining_instances import InstanceOptions, TrainingInstance, VocabIds, create_instances_from_document
+from ..core.errors import InputError
+from ..core.corpus_text import TextSource
+from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
+    write_folder_atomically)
+from .documents import read_documents
+from .instances import InstanceOptions, TrainingInstance, VocabIds, create_instances_from_document
 
 __all__ = ['MANIFEST_FILE', 'SHARD_FIELDS', 'create_pretraining_data', 'PretrainingData', 'PretrainingShardDataset',
            'vocab_fingerprint']
@@ -78,7 +78,7 @@ class _ChunkWorker:
     """Tokenizes a chunk of documents and writes its shards; one per process."""
 
     def __init__(self, sp_model_path: str, vocab_json: str):
-        from . import tokenization  # also applies kobert_gluon's sentencepiece fix in a fresh process
+        from ..tokenizers import sentencepiece as tokenization  # also applies kobert_gluon's sentencepiece fix in a fresh process
         import gluonnlp as nlp
         vocab = nlp.vocab.BERTVocab.from_json(vocab_json)
         self.tokenizer = tokenization.KoBERTTokenizer(sp_model_path, vocab)
@@ -215,7 +215,7 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
 
     ``input_files`` are text files (or a :class:`TextSource`; ``column``/``header`` select a TSV column) in
     ``input_format`` ``'documents'`` (blank-line separated, one sentence per line) or ``'lines'`` (one short
-    document per line, e.g. NSMC reviews; see :mod:`kobert_gluon.pretraining_documents`). ``tokenizer`` is a
+    document per line, e.g. NSMC reviews; see :mod:`kobert_gluon.pretraining.documents`). ``tokenizer`` is a
     :class:`~kobert_gluon.KoBERTTokenizer` (any gluonnlp ``BERTSPTokenizer``): its SentencePiece model and
     vocab make the ids. ``progress(documents_done, instances_done)`` is called after every chunk.
     """

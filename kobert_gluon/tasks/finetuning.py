@@ -29,14 +29,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import mxnet as mx
 import numpy as np
 
-from . import model_folder, run_folder
-from .errors import InputError
+from ..models import folder as model_folder
+from ..training import run_folder
+from ..core.errors import InputError
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
-from .heads import SequenceClassifier, SequenceRegressor
+from ..heads.sequence import SequenceClassifier, SequenceRegressor
 from .metrics import classification_metrics, regression_metrics
-from .run_folder import RUN_FILE, RunFolder, RunResult, read_run_document, write_json
-from .text_batches import TextBatches
-from .trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document, write_json
+from ..training.text_batches import TextBatches
+from ..training.trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['FinetuneSettings', 'SequenceTask', 'finetune', 'FinetuneResult', 'FineTunedModel', 'build_task_model',
            'RUN_FILE']
@@ -133,7 +134,7 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
 
 
 def _get_model(name, **kwargs):
-    from .model_zoo import get_model
+    from ..models.zoo import get_model
     return get_model(name, **kwargs)
 
 
@@ -257,7 +258,7 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
     out = Path(out)
     ctx = ctx or mx.cpu()
     log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
-    from .model_zoo import check_max_seq_length
+    from ..models.zoo import check_max_seq_length
     check_max_seq_length(settings.max_seq_length, settings.model, settings.model_overrides)
     with RunFolder(out, 'fine-tuning', resume, overwrite) as run:
         return _finetune_in(run, settings, should_stop, log, ctx)
@@ -280,7 +281,7 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
                          '(--overwrite)'.format(out, settings.train))
     model, vocab = build_task_model(spec, labels or [], settings.model, settings.from_scratch,
                                     settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx)
-    from .tokenization import KoBERTTokenizer
+    from ..tokenizers.sentencepiece import KoBERTTokenizer
     tokenizer = KoBERTTokenizer.from_pretrained(settings.model)
     pair = spec.table.pair
     label_dtype = 'float32' if spec.is_regression else 'int32'
@@ -315,7 +316,7 @@ class FineTunedModel:
     """A fine-tuned model folder (or a run folder, meaning its ``best/``) ready to predict and evaluate."""
 
     def __init__(self, model, vocab, folder: Path, info: Dict[str, Any], ctx=None):
-        from .tokenization import KoBERTTokenizer
+        from ..tokenizers.sentencepiece import KoBERTTokenizer
         self.model = model
         self.folder = folder
         self.info = info
@@ -330,7 +331,7 @@ class FineTunedModel:
     @classmethod
     def load(cls, folder, ctx=None) -> 'FineTunedModel':
         """``folder``: a fine-tuned model folder, a run folder, or a shipped model's name (``kobert-mini-nsmc``)."""
-        from .model_zoo import model_folder_of
+        from ..models.zoo import model_folder_of
         folder = model_folder_of(folder)
         if not model_folder.is_model_folder(folder) and model_folder.is_model_folder(folder / BEST_FOLDER):
             folder = folder / BEST_FOLDER  # a run folder: use its best model

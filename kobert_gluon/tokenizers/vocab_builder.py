@@ -23,12 +23,12 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import gluonnlp as nlp
 import sentencepiece as spm
 
-from .errors import InputError
-from .corpus_text import TextSource
-from .model_folder import TOKENIZER_FILE, VOCAB_FILE
-from .owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
-                            write_folder_atomically)
-from .tokenization import KoBERTTokenizer, load_vocab, vocab_to_json_file
+from ..core.errors import InputError
+from ..core.corpus_text import TextSource
+from ..models.folder import TOKENIZER_FILE, VOCAB_FILE
+from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
+    write_folder_atomically)
+from .sentencepiece import KoBERTTokenizer, load_vocab, vocab_to_json_file
 
 __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'bert_vocab_from_sentencepiece',
            'read_vocab_folder']

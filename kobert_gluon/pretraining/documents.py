@@ -19,8 +19,8 @@ Everything is streamed: one document at a time.
 import re
 from typing import Dict, Iterator, List, Optional
 
-from .errors import InputError
-from .corpus_text import TextSource
+from ..core.errors import InputError
+from ..core.corpus_text import TextSource
 
 __all__ = ['INPUT_FORMATS', 'read_documents', 'split_sentences', 'text_to_segments']
 

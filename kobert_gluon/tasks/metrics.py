@@ -7,7 +7,7 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-from .errors import InputError
+from ..core.errors import InputError
 
 __all__ = ['accuracy', 'confusion_matrix', 'f1_per_class', 'macro_f1', 'pearson', 'spearman', 'rankdata',
            'classification_metrics', 'regression_metrics']

@@ -19,10 +19,10 @@ from typing import Any, Callable, Dict, Optional
 
 import mxnet as mx
 
-from .bert_config import BertConfig, build_bert
-from .errors import InputError
-from .owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
-from .tokenization import load_vocab, vocab_to_json_file
+from .bert import BertConfig, build_bert
+from ..core.errors import InputError
+from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
+from ..tokenizers.sentencepiece import load_vocab, vocab_to_json_file
 
 __all__ = ['FORMAT', 'save_model', 'load_model', 'is_model_folder', 'read_config', 'register_task_loader',
            'verify_model_folder']
@@ -168,7 +168,7 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
         raise InputError('the model section of {} is not a valid BERT config ({}); restore the file from a copy'
                          .format(folder / CONFIG_FILE, err)) from None
     if overrides:
-        from .bert_config import SHAPE_FIELDS
+        from .bert import SHAPE_FIELDS
         changed = [k for k in overrides if k in SHAPE_FIELDS and overrides[k] != getattr(config, k)]
         if changed and pretrained:
             raise InputError('cannot change {} of a saved model: its weights have fixed shapes (pass '
@@ -193,7 +193,7 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
                              .format(folder, kind))
         model = _TASK_LOADERS[kind](bert, task)
     if not pretrained:
-        from .model_zoo import initialize_random
+        from .zoo import initialize_random
         initialize_random(model, ctx)
         return model, vocab
     try:

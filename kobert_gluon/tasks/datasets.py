@@ -30,8 +30,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 from gluonnlp.data import TSVDataset
 from mxnet.gluon.data import SimpleDataset
 
-from .errors import InputError
-from .text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines, reading_codec
+from ..core.errors import InputError
+from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines, reading_codec
 
 __all__ = ['TableSpec', 'TaskSpec', 'TASKS', 'get_task', 'list_tasks', 'LabeledTable', 'MalformedRowError',
            'read_table', 'read_prediction_rows', 'PredictionRows', 'infer_labels']

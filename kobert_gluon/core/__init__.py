@@ -1,0 +1,8 @@
+"""Foundations every other layer stands on; no model, tokenizer or mxnet knowledge.
+
+Owns: the package's exceptions (``errors``), file locks (``locks``), atomic writes and the one JSON writer
+(``atomic_files``), folders the package owns and their checksummed marker (``owned_folders``), reading text files
+strictly (``text_files``, ``corpus_text``), output files that never overwrite silently (``output_files``), the
+format header of the package's JSON documents (``documents``), the environment fixes applied before mxnet and
+gluonnlp load (``environment``) and the version (``version``).
+"""
