@@ -9,7 +9,7 @@ import kobert_gluon
 from kobert_gluon import KOBERT_BASE_CONFIG, get_kobert_model, get_model, get_mxnet_kobert_model, list_models
 from kobert_gluon.hub import artifact_store
 from kobert_gluon.hub.artifact_store import Artifact
-from kobert_gluon.models.zoo import ModelSpec, register_model, _REGISTRY
+from kobert_gluon.hub.catalogue import ModelSpec, register_model, _REGISTRY
 from kobert_gluon.tokenizers.sentencepiece import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
 
 from .conftest import random_kobert

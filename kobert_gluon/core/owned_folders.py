@@ -21,7 +21,6 @@ import contextlib
 import fnmatch
 import glob
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -30,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .atomic_files import atomic_write_text, ordinary_folder_mode
+from .atomic_files import ordinary_folder_mode
+from .documents import read_document, write_json
 from .errors import FolderOwnershipError, IntegrityError, InputError
 from .locks import LOCK_FILE, exclusive_lock
 
@@ -89,17 +89,9 @@ def read_marker(folder) -> Optional[dict]:
     path = Path(folder) / MARKER_FILE
     if not path.is_file():
         return None
-    try:
-        marker = json.loads(path.read_text(encoding='utf-8'))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise IntegrityError('{} is damaged ({}); the folder cannot be checked. Restore it from a copy, or '
-                             'delete the folder and write it again'.format(path, err)) from None
-    if not isinstance(marker, dict) or marker.get('format') != MARKER_FORMAT:
-        raise IntegrityError('{} is not a kobert-gluon folder marker'.format(path))
-    if marker.get('version', 0) > MARKER_VERSION:
-        raise InputError('{} was written by a newer kobert-gluon (marker version {}); upgrade kobert-gluon'
-                         .format(path, marker.get('version')))
-    return marker
+    return read_document(path, MARKER_FORMAT, MARKER_VERSION, 'kobert-gluon folder marker',
+                         advice='the folder cannot be checked. Restore it from a copy, or delete the folder and '
+                                'write it again', error=IntegrityError)
 
 
 def folder_kind(folder) -> Optional[str]:
@@ -121,7 +113,7 @@ def write_marker(folder, kind: str, files: Optional[Dict[str, str]] = None, **ex
     if files is not None:
         document['sha256'] = dict(sorted(files.items()))
     document.update(extra)
-    atomic_write_text(Path(folder) / MARKER_FILE, json.dumps(document, ensure_ascii=False, indent=1) + '\n')
+    write_json(Path(folder) / MARKER_FILE, document, indent=1)
 
 
 def _regular_files(folder: Path) -> List[str]:

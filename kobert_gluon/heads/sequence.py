@@ -1,21 +1,24 @@
-"""Task heads over any registry BERT: sentence(-pair) classification and regression.
+"""Sentence(-pair) heads over a backbone's pooled output: classification and regression.
 
-Each head is a HybridBlock ``head(input_ids, token_type_ids, valid_length)`` over a BERTModel built with the
-pooler and without the pretraining heads, so it hybridizes and exports to ONNX as one graph. A head describes
-itself as plain data (``task_config``) so a saved model folder can rebuild it (see :mod:`model_folder`).
+Each head is a HybridBlock ``head(input_ids, token_type_ids, valid_length)`` over a backbone that returns
+``(sequence_output, pooled_output)`` (a BERTModel built with the pooler and without the pretraining heads), so
+it hybridizes and exports to ONNX as one graph. The backbone is kept as the attribute ``bert`` whatever its
+architecture: parameter names in saved files start with it. A head describes itself as plain data
+(``task_config``) and is rebuilt from it by ``from_task_config`` (see :mod:`.registry`).
 """
 from mxnet.gluon import HybridBlock, nn
 
 from ..core.errors import InputError
-from ..models.folder import register_task_loader
 
-__all__ = ['SequenceClassifier', 'SequenceRegressor', 'build_task_model']
+__all__ = ['SequenceClassifier', 'SequenceRegressor']
 
 
 def _check_backbone(bert):
-    if not bert._use_pooler or bert._use_decoder or bert._use_classifier:
-        raise ValueError('a task head needs a BERT built with use_pooler=True, use_decoder=False, '
-                         'use_classifier=False')
+    """The backbone must return exactly ``(sequence_output, pooled_output)``: a pooler, no pretraining heads."""
+    if not getattr(bert, '_use_pooler', True) or getattr(bert, '_use_decoder', False) \
+            or getattr(bert, '_use_classifier', False):
+        raise ValueError('a sentence head needs a backbone with its pooler and without pretraining heads (for BERT: '
+                         'use_pooler=True, use_decoder=False, use_classifier=False)')
 
 
 class SequenceClassifier(HybridBlock):
@@ -44,6 +47,11 @@ class SequenceClassifier(HybridBlock):
         return {'kind': 'classifier', 'num_classes': self.num_classes, 'dropout': self.dropout_rate,
                 'labels': self.labels}
 
+    @classmethod
+    def from_task_config(cls, bert, task_config) -> 'SequenceClassifier':
+        return cls(bert, task_config['num_classes'], dropout=task_config.get('dropout', 0.1),
+                   labels=task_config.get('labels'))
+
 
 class SequenceRegressor(HybridBlock):
     """Pooled ``[CLS]`` output -> dropout -> dense(1): one real value per input, shape ``(batch,)``."""
@@ -64,17 +72,6 @@ class SequenceRegressor(HybridBlock):
     def task_config(self):
         return {'kind': 'regressor', 'dropout': self.dropout_rate}
 
-
-def build_task_model(bert, task_config):
-    """Rebuild a head from its ``task_config`` (the inverse of ``head.task_config()``)."""
-    kind = task_config.get('kind')
-    if kind == 'classifier':
-        return SequenceClassifier(bert, task_config['num_classes'], dropout=task_config.get('dropout', 0.1),
-                                  labels=task_config.get('labels'))
-    if kind == 'regressor':
-        return SequenceRegressor(bert, dropout=task_config.get('dropout', 0.1))
-    raise InputError('unknown task kind {!r}'.format(kind))
-
-
-register_task_loader('classifier', build_task_model)
-register_task_loader('regressor', build_task_model)
+    @classmethod
+    def from_task_config(cls, bert, task_config) -> 'SequenceRegressor':
+        return cls(bert, dropout=task_config.get('dropout', 0.1))

@@ -1,9 +1,11 @@
-"""BERT hyper-parameters as plain data, and the one function that turns them into a GluonNLP ``BERTModel``."""
+"""The ``bert`` architecture: BERT hyper-parameters as plain data, and the one function that turns them into a
+GluonNLP ``BERTModel`` (KoBERT's). Registered in :mod:`.registry`."""
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, Dict
 
 from gluonnlp.model import BERTEncoder, BERTModel
+from mxnet.gluon import nn
 
 from ..core.errors import InputError
 
@@ -75,6 +77,8 @@ class BertConfig:
                             .format(', '.join(unknown), ', '.join(sorted(known))))
         if 'units' in changes and 'embed_size' not in changes and self.embed_size == self.units:
             changes['embed_size'] = changes['units']  # they must agree, so the embedding follows the units
+        if 'dropout' in changes and 'embed_dropout' not in changes and self.embed_dropout == self.dropout:
+            changes['embed_dropout'] = changes['dropout']  # one --dropout keeps meaning all dropout, as before
         return dataclasses.replace(self, **changes)
 
     def num_parameters(self, use_pooler=True, use_decoder=False, use_classifier=False) -> int:
@@ -109,10 +113,18 @@ def build_bert(config: BertConfig, use_pooler=True, use_decoder=True, use_classi
                           max_length=config.max_length, num_heads=config.num_heads, dropout=config.dropout,
                           output_attention=False, output_all_encodings=output_all_encodings,
                           activation=config.activation, layer_norm_eps=config.layer_norm_eps)
+    if config.embed_dropout != config.dropout:
+        # GluonNLP's encoder drops out the summed embeddings at its own ``dropout`` rate (the one dropout layer
+        # outside the cells, which reads ``_dropout``); a different embedding rate replaces that layer. Dropout
+        # has no parameters, so saved files and the exported graph are unaffected.
+        encoder._dropout = config.embed_dropout
+        with encoder.name_scope():
+            encoder.dropout_layer = nn.Dropout(rate=config.embed_dropout)
     model = BERTModel(encoder, config.vocab_size, token_type_vocab_size=config.token_type_vocab_size,
                       units=config.units, embed_size=config.embed_size, word_embed=None,
                       use_pooler=use_pooler, use_decoder=use_decoder, use_classifier=use_classifier,
                       prefix=prefix)
-    # Plain attribute (not a Block or Parameter), so Gluon ignores it; save_model reads it back.
+    # Plain attributes (not Blocks or Parameters), so Gluon ignores them; save_model reads them back.
     model.kobert_config = config
+    model.kobert_heads = {'use_pooler': use_pooler, 'use_decoder': use_decoder, 'use_classifier': use_classifier}
     return model

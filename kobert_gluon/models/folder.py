@@ -2,37 +2,44 @@
 
 Layout::
 
-    config.json       format tag, BERT config, which heads were saved, optional task section
+    config.json       format header; ``architecture`` and its config (a section named after the architecture,
+                      ``"bert": {...}``); which optional pretraining heads were saved (``heads``); the tokenizer's
+                      ``kind``; the task head (``task``, or null); provenance sections (``finetuning`` ...)
     model.params      parameters (float32, or float16 when saved with ``param_dtype='float16'``)
-    vocab.json        the gluonnlp BERTVocab
-    tokenizer.model   the SentencePiece model
+    tokenizer files   those of the tokenizer's kind (SentencePiece: tokenizer.model and vocab.json)
     kobert-gluon-folder.json   kind 'model' and the SHA-256 of every file (see owned_folders)
+
+A folder written by kobert-gluon 0.1 has no ``architecture`` and no ``tokenizer``: it is BERT with SentencePiece
+(and, as 0.1 built it, its embeddings are dropped out at the encoder's ``dropout``).
 
 Folders are written atomically (a temporary sibling renamed into place), never replace an existing folder
 unless ``overwrite=True`` (and then only a model folder holding nothing but its own files), and are verified
 against their recorded SHA-256s when loaded: a weight file damaged on disk is refused, not used.
 """
 import json
-import shutil
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 import mxnet as mx
 
-from .bert import BertConfig, build_bert
+from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
-from ..tokenizers.sentencepiece import load_vocab, vocab_to_json_file
+from ..heads.registry import build_head
+from ..tokenizers.registry import DEFAULT_TOKENIZER_KIND, get_tokenizer_kind
+from ..tokenizers.sentencepiece import MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer
+from .registry import (DEFAULT_ARCHITECTURE, architecture_for_config, architectures, get_architecture,
+                       initialize_random)
 
-__all__ = ['FORMAT', 'save_model', 'load_model', 'is_model_folder', 'read_config', 'register_task_loader',
-           'verify_model_folder']
+__all__ = ['FORMAT', 'save_model', 'load_model', 'is_model_folder', 'read_config', 'verify_model_folder',
+           'folder_architecture', 'folder_config', 'load_folder_tokenizer', 'CONFIG_FILE', 'PARAMS_FILE']
 
 FORMAT = 'kobert-gluon-model'
+# Version 1 since 0.1: the fields added since (architecture, tokenizer) are ones a 0.1 reader ignores, and a
+# folder of a new architecture lacks the 'bert' section 0.1 requires, so it refuses it on its own.
 FORMAT_VERSION = 1
 CONFIG_FILE = 'config.json'
 PARAMS_FILE = 'model.params'
-VOCAB_FILE = 'vocab.json'
-TOKENIZER_FILE = 'tokenizer.model'
 
 MODEL_KIND = 'model'
 
@@ -44,16 +51,8 @@ def _is_legacy_model_folder(folder: Path) -> bool:
         return False
 
 
-register_folder_kind(FolderKind(MODEL_KIND, 'model', (CONFIG_FILE, PARAMS_FILE, VOCAB_FILE, TOKENIZER_FILE,
+register_folder_kind(FolderKind(MODEL_KIND, 'model', (CONFIG_FILE, PARAMS_FILE, TOKENIZER_FILE, VOCAB_FILE,
                                                       'MODEL_CARD.md'), legacy=_is_legacy_model_folder))
-
-# Task heads (classifier, regressor ...) register how to rebuild themselves around a loaded BERT.
-_TASK_LOADERS: Dict[str, Callable] = {}
-
-
-def register_task_loader(kind: str, loader: Callable) -> None:
-    """``loader(bert, task_config) -> block`` rebuilds a task model of ``kind`` (its params loaded after)."""
-    _TASK_LOADERS[kind] = loader
 
 
 def is_model_folder(path) -> bool:
@@ -61,30 +60,56 @@ def is_model_folder(path) -> bool:
 
 
 def read_config(folder) -> Dict[str, Any]:
+    """The checked ``config.json`` of a model folder, completed for folders written by 0.1 (``architecture``
+    ``'bert'``, tokenizer kind ``'sentencepiece'``)."""
     folder = Path(folder)
     path = folder / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError('{} is not a kobert-gluon model folder: it has no {}'.format(folder, CONFIG_FILE))
     verify_folder(folder, MODEL_KIND, names=[CONFIG_FILE])
-    try:
-        config = json.loads(path.read_text(encoding='utf-8'))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise InputError('{} is not valid JSON ({}); restore it from a copy of the model folder'
-                         .format(path, err)) from None
-    if not isinstance(config, dict) or config.get('format') != FORMAT:
-        raise InputError('{} is not a kobert-gluon model config (format is {!r}, expected {!r})'
-                         .format(path, config.get('format') if isinstance(config, dict) else None, FORMAT))
-    if config.get('format_version', 0) > FORMAT_VERSION:
-        raise InputError('{} was written by a newer kobert-gluon (format version {}); upgrade kobert-gluon'
-                         .format(path, config.get('format_version')))
-    for section in ('bert', 'heads'):
+    config = read_document(path, FORMAT, FORMAT_VERSION, 'kobert-gluon model config',
+                           advice='restore it from a copy of the model folder')
+    if 'architecture' not in config:  # written by 0.1
+        config['architecture'] = DEFAULT_ARCHITECTURE
+        config['tokenizer'] = {'kind': DEFAULT_TOKENIZER_KIND}
+        section = config.get(DEFAULT_ARCHITECTURE)
+        if isinstance(section, dict) and 'dropout' in section:
+            # 0.1 wrote embed_dropout but GluonNLP dropped the embeddings at the encoder's rate
+            section['embed_dropout'] = section['dropout']
+    architecture = config['architecture']
+    if architecture not in architectures():
+        get_architecture(architecture)  # raises the "unknown architecture" error
+    tokenizer = config.get('tokenizer')
+    kind = get_tokenizer_kind(tokenizer.get('kind') if isinstance(tokenizer, dict) else None)
+    for section in (architecture, 'heads'):
         if not isinstance(config.get(section), dict):
             raise InputError('{} has no {!r} section, so the model cannot be rebuilt; restore the file from a copy '
                              'of the model folder'.format(path, section))
-    for name in (PARAMS_FILE, VOCAB_FILE, TOKENIZER_FILE):
+    for name in (PARAMS_FILE,) + kind.files:
         if not (folder / name).is_file():
             raise FileNotFoundError('model folder {} is incomplete: {} is missing'.format(folder, name))
     return config
+
+
+def folder_architecture(document: Dict[str, Any]):
+    """The :class:`~.registry.Architecture` a (read) config document names."""
+    return get_architecture(document['architecture'])
+
+
+def folder_config(document: Dict[str, Any], path='config.json'):
+    """The architecture's config object described by a (read) config document."""
+    architecture = folder_architecture(document)
+    try:
+        return architecture.config_from(document[architecture.name])
+    except (TypeError, ValueError) as err:
+        raise InputError('the {} section of {} is not a valid {} config ({}); restore the file from a copy'
+                         .format(architecture.name, path, architecture.name, err)) from None
+
+
+def load_folder_tokenizer(folder, document: Optional[Dict[str, Any]] = None):
+    """The tokenizer kept in a model folder, read by its kind (checked against the recorded SHA-256s)."""
+    document = document or read_config(folder)
+    return get_tokenizer_kind(document['tokenizer']['kind']).load_folder(folder)
 
 
 def verify_model_folder(folder, names=None) -> bool:
@@ -93,8 +118,8 @@ def verify_model_folder(folder, names=None) -> bool:
     return verify_folder(folder, MODEL_KIND, names=names) is not None
 
 
-def _bert_of(model):
-    """The BERTModel inside ``model`` (itself, or the ``bert`` of a task model)."""
+def _backbone_of(model):
+    """The backbone inside ``model`` (itself, or the ``bert`` of a head)."""
     return getattr(model, 'bert', model)
 
 
@@ -113,28 +138,39 @@ def save_parameters(model, path, param_dtype='float32') -> None:
     mx.nd.save(str(path), data)
 
 
-def save_model(model, vocab, folder, tokenizer_path, config: Optional[BertConfig] = None,
-               task: Optional[Dict[str, Any]] = None, extra: Optional[Dict[str, Any]] = None,
-               param_dtype='float32', overwrite=False) -> Path:
-    """Save ``model`` (a BERTModel or a task model with a ``.bert``), its vocab and tokenizer to ``folder``."""
-    bert = _bert_of(model)
+def save_model(model, vocab, folder, tokenizer, config=None, task: Optional[Dict[str, Any]] = None,
+               extra: Optional[Dict[str, Any]] = None, param_dtype='float32', overwrite=False) -> Path:
+    """Save ``model`` (a backbone, or a head with its ``.bert``), its vocab and tokenizer to ``folder``.
+
+    ``tokenizer`` is a tokenizer object (any registered kind), or the path of a SentencePiece model file (the
+    0.1 signature: the tokenizer is then that model with ``vocab``). ``config`` defaults to the one the model
+    was built from; its class says the architecture.
+    """
+    backbone = _backbone_of(model)
     if task is None and hasattr(model, 'task_config'):
         task = model.task_config()
-    config = config or getattr(bert, 'kobert_config', None)
+    config = config or getattr(backbone, 'kobert_config', None)
     if config is None:
-        raise InputError('the model carries no BertConfig (it was not built by kobert_gluon); pass config=')
+        raise InputError('the model carries no config (it was not built by kobert_gluon); pass config=')
+    architecture = architecture_for_config(config)
     if config.vocab_size != len(vocab):
         raise InputError('the vocabulary has {} tokens but the model expects {}'.format(len(vocab), config.vocab_size))
     if param_dtype not in ('float32', 'float16'):
         raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(param_dtype))
-    if not Path(tokenizer_path).is_file():
-        raise FileNotFoundError('SentencePiece model {} does not exist'.format(tokenizer_path))
+    if isinstance(tokenizer, (str, Path)):
+        if not Path(tokenizer).is_file():
+            raise FileNotFoundError('SentencePiece model {} does not exist'.format(tokenizer))
+        tokenizer = KoBERTTokenizer(str(tokenizer), vocab)
+    elif tokenizer.vocab.idx_to_token != vocab.idx_to_token:
+        raise InputError('the tokenizer\'s vocabulary is not the one given with the model')
+    heads = getattr(backbone, 'kobert_heads', None) or {h: False for h in architecture.optional_heads}
     document = {
         'format': FORMAT,
         'format_version': FORMAT_VERSION,
-        'bert': config.to_dict(),
-        'heads': {'use_pooler': bool(bert._use_pooler), 'use_decoder': bool(bert._use_decoder),
-                  'use_classifier': bool(bert._use_classifier)},
+        'architecture': architecture.name,
+        architecture.name: config.to_dict(),
+        'heads': {h: bool(heads.get(h, False)) for h in architecture.optional_heads},
+        'tokenizer': {'kind': tokenizer.kind},
         'task': task,
         'param_dtype': param_dtype,
     }
@@ -142,60 +178,51 @@ def save_model(model, vocab, folder, tokenizer_path, config: Optional[BertConfig
 
     def write(tmp: Path):
         save_parameters(model, tmp / PARAMS_FILE, param_dtype)
-        vocab_to_json_file(vocab, tmp / VOCAB_FILE)
-        shutil.copyfile(tokenizer_path, tmp / TOKENIZER_FILE)
-        (tmp / CONFIG_FILE).write_text(json.dumps(document, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
+        tokenizer.save_files(tmp)
+        write_json(tmp / CONFIG_FILE, document)
 
     return write_folder_atomically(folder, MODEL_KIND, write, overwrite=overwrite)
 
 
-def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifier=None, pretrained=True,
-               **overrides):
+def load_model(folder, ctx=None, pretrained=True, **options):
     """Rebuild the model saved in ``folder``; returns ``(model, vocab)``.
 
-    ``use_*`` default to the heads that were saved; asking for a head whose weights the folder does not have
-    is an error. ``overrides`` may change non-shape options such as ``dropout``. ``pretrained=False`` builds
-    the folder's architecture with its vocabulary but random weights (then shapes may be overridden too).
+    ``options`` are the architecture's optional pretraining heads (BERT: ``use_pooler``, ``use_decoder``,
+    ``use_classifier``; each defaults to what was saved, and asking for a head whose weights the folder does not
+    have is an error) and config overrides: non-shape fields such as ``dropout``, and with ``pretrained=False``
+    (the folder's architecture and vocabulary with random weights) shapes too.
     """
     folder = Path(folder)
     document = read_config(folder)
     if pretrained:
         verify_model_folder(folder)
     ctx = ctx or mx.cpu(0)
-    try:
-        config = BertConfig.from_dict(document['bert'])
-    except (TypeError, ValueError) as err:
-        raise InputError('the model section of {} is not a valid BERT config ({}); restore the file from a copy'
-                         .format(folder / CONFIG_FILE, err)) from None
-    if overrides:
-        from .bert import SHAPE_FIELDS
-        changed = [k for k in overrides if k in SHAPE_FIELDS and overrides[k] != getattr(config, k)]
+    architecture = folder_architecture(document)
+    config = folder_config(document, folder / CONFIG_FILE)
+    wanted = {h: options.pop(h) for h in architecture.optional_heads if h in options}
+    if options:
+        changed = architecture.changed_shapes(config, options)
         if changed and pretrained:
             raise InputError('cannot change {} of a saved model: its weights have fixed shapes (pass '
                              'pretrained=False to train such a model from scratch)'.format(', '.join(changed)))
-        config = config.replace(**overrides)
+        config = config.replace(**options)
     saved = document['heads']
-    heads = {'use_pooler': use_pooler, 'use_decoder': use_decoder, 'use_classifier': use_classifier}
-    for head, wanted in heads.items():
-        if wanted is None:
-            heads[head] = saved[head]
-        elif wanted and not saved[head] and pretrained:
+    heads = {}
+    for head in architecture.optional_heads:
+        value = wanted.get(head)
+        if value is None:
+            value = bool(saved.get(head, False))
+        elif value and not saved.get(head, False) and pretrained:
             raise InputError('{} was saved without the {} head, so {}=True cannot be loaded; pass {}=False'
                              .format(folder, head[4:], head, head))
-    bert = build_bert(config, **heads)
-    vocab = load_vocab(folder / VOCAB_FILE)
+        heads[head] = value
+    backbone = architecture.build(config, **heads)
+    tokenizer = load_folder_tokenizer(folder, document)
     task = document.get('task')
-    model = bert
-    if task:
-        kind = task.get('kind')
-        if kind not in _TASK_LOADERS:
-            raise InputError('{} holds a {!r} task model, which this kobert-gluon does not know how to load'
-                             .format(folder, kind))
-        model = _TASK_LOADERS[kind](bert, task)
+    model = build_head(backbone, task) if task else backbone
     if not pretrained:
-        from .zoo import initialize_random
         initialize_random(model, ctx)
-        return model, vocab
+        return model, tokenizer.vocab
     try:
         model.load_parameters(str(folder / PARAMS_FILE), ctx=ctx, ignore_extra=True, cast_dtype=True,
                               dtype_source='current')
@@ -209,4 +236,4 @@ def load_model(folder, ctx=None, use_pooler=None, use_decoder=None, use_classifi
                          'restore it from a copy of the model folder'.format(folder / PARAMS_FILE, reason[:200])) \
             from None
     model.kobert_folder = str(folder)
-    return model, vocab
+    return model, tokenizer.vocab

@@ -7,20 +7,26 @@ segmentation comes from the KoBERT SentencePiece model (either official file). g
 few conveniences.
 """
 import json
+import shutil
 from collections import namedtuple
 from pathlib import Path
 
 import gluonnlp as nlp
 
 from ..core.errors import InputError
-from ..hub import artifact_store
+from ..core.owned_folders import verify_folder
+from ..hub import artifact_store, catalogue
+from ..hub.catalogue import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
 
-__all__ = ['KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES', 'get_tokenizer_path', 'get_tokenizer', 'get_vocab',
-           'load_vocab', 'KoBERTTokenizer', 'EncodedText']
+__all__ = ['KIND', 'MODEL_FILE', 'VOCAB_FILE', 'FILES', 'KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES',
+           'get_tokenizer_path', 'get_tokenizer', 'get_vocab', 'load_vocab', 'load_folder', 'KoBERTTokenizer',
+           'EncodedText', 'vocab_to_json_file']
 
-KOBERT_VOCAB_FILE = 'kobertvocab_f38b8a4d6d.json'
-# Interchangeable: the same KoBERT SentencePiece model, as published with the Gluon package and the HF port.
-KOBERT_TOKENIZER_FILES = ('kobert_news_wiki_ko_cased-1087f8699e.spiece', 'tokenizer_78b3253a26.model')
+KIND = 'sentencepiece'  # the tokenizer registry's name for this kind (see .registry)
+# The files a SentencePiece tokenizer keeps in a folder (a model folder, a vocabulary folder).
+MODEL_FILE = 'tokenizer.model'
+VOCAB_FILE = 'vocab.json'
+FILES = (MODEL_FILE, VOCAB_FILE)
 
 EncodedText = namedtuple('EncodedText', ['input_ids', 'valid_length', 'token_type_ids'])
 
@@ -82,12 +88,26 @@ class KoBERTTokenizer(nlp.data.BERTSPTokenizer):
         _check_sentencepiece_model(sp_model_path)
         super().__init__(str(sp_model_path), vocab, lower=lower, max_input_chars_per_word=max_input_chars_per_word)
 
+    kind = KIND
+
     @classmethod
     def from_pretrained(cls, name_or_folder='kobert-base', cachedir=None) -> 'KoBERTTokenizer':
-        """The tokenizer of a registered model (``kobert-base`` ...) or of a saved model folder."""
-        from ..models.zoo import resolve_tokenizer_files  # the zoo knows which files belong to a model
-        sp_path, vocab = resolve_tokenizer_files(name_or_folder, cachedir=cachedir)
-        return cls(sp_path, vocab)
+        """The tokenizer of a registered model (``kobert-base`` ...), of a saved model folder or of a vocabulary
+        folder made by ``build_vocab``."""
+        entry = catalogue.lookup(name_or_folder)
+        if isinstance(entry, Path):
+            return load_folder(entry)
+        if entry.tokenizer_kind != KIND:
+            raise InputError('{} has a {} tokenizer, not a SentencePiece one'.format(entry.name, entry.tokenizer_kind))
+        if entry.tokenizer_files == KOBERT_TOKENIZER_FILES and entry.vocab_file == KOBERT_VOCAB_FILE:
+            return cls(get_tokenizer_path(cachedir), get_vocab(cachedir))
+        sp_path = artifact_store.fetch_first(entry.tokenizer_files, cachedir=cachedir)
+        return cls(str(sp_path), load_vocab(artifact_store.fetch(entry.vocab_file, cachedir=cachedir)))
+
+    def save_files(self, folder) -> None:
+        """Write this tokenizer's files into ``folder`` (what :func:`load_folder` reads back)."""
+        shutil.copyfile(self._path, Path(folder) / MODEL_FILE)
+        vocab_to_json_file(self.vocab, Path(folder) / VOCAB_FILE)
 
     @property
     def sp_model_path(self) -> str:
@@ -126,3 +146,13 @@ def vocab_to_json_file(vocab, path) -> None:
     if load_vocab(path).idx_to_token != vocab.idx_to_token:
         raise RuntimeError('vocabulary written to {} does not read back identically'.format(path))
 
+
+def load_folder(folder) -> KoBERTTokenizer:
+    """The SentencePiece tokenizer kept in ``folder`` (a model folder or a :func:`build_vocab` folder), its files
+    checked against the SHA-256s the folder's marker records."""
+    folder = Path(folder)
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError('{} has no SentencePiece tokenizer: {} missing'.format(folder, ' and '.join(missing)))
+    verify_folder(folder, names=FILES)
+    return KoBERTTokenizer(str(folder / MODEL_FILE), load_vocab(folder / VOCAB_FILE))

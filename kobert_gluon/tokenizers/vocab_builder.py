@@ -23,12 +23,12 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import gluonnlp as nlp
 import sentencepiece as spm
 
+from ..core.documents import write_json
 from ..core.errors import InputError
 from ..core.corpus_text import TextSource
-from ..models.folder import TOKENIZER_FILE, VOCAB_FILE
-from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
+from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind,
     write_folder_atomically)
-from .sentencepiece import KoBERTTokenizer, load_vocab, vocab_to_json_file
+from .sentencepiece import MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer, load_folder, load_vocab, vocab_to_json_file
 
 __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'bert_vocab_from_sentencepiece',
            'read_vocab_folder']
@@ -96,12 +96,8 @@ def bert_vocab_from_sentencepiece(sp_model_path) -> nlp.vocab.BERTVocab:
 def read_vocab_folder(folder) -> Tuple[str, nlp.vocab.BERTVocab]:
     """``(SentencePiece model path, BERTVocab)`` of a folder holding ``tokenizer.model`` and ``vocab.json``
     (a :func:`build_vocab` folder or a saved model folder)."""
-    folder = Path(folder)
-    missing = [name for name in (TOKENIZER_FILE, VOCAB_FILE) if not (folder / name).is_file()]
-    if missing:
-        raise FileNotFoundError('{} is not a vocabulary folder: {} missing'.format(folder, ' and '.join(missing)))
-    verify_folder(folder, names=(TOKENIZER_FILE, VOCAB_FILE))
-    return str(folder / TOKENIZER_FILE), load_vocab(folder / VOCAB_FILE)
+    tokenizer = load_folder(folder)
+    return tokenizer.sp_model_path, tokenizer.vocab
 
 
 def _sample_lines(lines: Iterable[str], size: int, rng: random.Random) -> Tuple[List[str], int]:
@@ -204,6 +200,6 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
             'special_tokens': list(SPECIAL_TOKENS),
             'unk_rate_on_training_sample': round(_unk_rate(tokenizer, sample[:UNK_RATE_SAMPLE_LINES]), 6),
         }
-        (tmp / BUILD_INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
+        write_json(tmp / BUILD_INFO_FILE, info)
 
     return VocabFolder(write_folder_atomically(out_dir, VOCAB_KIND, write, overwrite=overwrite, inputs=source.paths))

@@ -1,0 +1,122 @@
+"""The catalogue of published models: which names exist, what each is, and where its files come from.
+
+An entry is plain data. Its files come either from the artifact store (``params_file`` and the tokenizer files,
+downloaded once and verified; the real KoBERT weights) or from a model folder that ships inside the package
+(``folder``). Building a model from an entry is the models layer's job (:func:`kobert_gluon.models.zoo.get_model`);
+the entry only names the ``architecture`` and gives its ``config`` (a config object of that architecture or a
+dict of its fields; a folder entry needs none, its ``config.json`` says).
+
+Anything that is not a registered name is taken as the path of a saved model folder (:func:`lookup`), so a
+fine-tuned or pretrained run loads the same way as a published model.
+"""
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from ..core.errors import InputError
+
+__all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model_spec', 'lookup', 'is_registered',
+           'SHIPPED_MODELS_DIR', 'KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES']
+
+# KoBERT's published tokenizer files (artifact-store names). The two SentencePiece files are interchangeable:
+# the same model, as published with the Gluon package and with the Hugging Face port.
+KOBERT_VOCAB_FILE = 'kobertvocab_f38b8a4d6d.json'
+KOBERT_TOKENIZER_FILES = ('kobert_news_wiki_ko_cased-1087f8699e.spiece', 'tokenizer_78b3253a26.model')
+
+# Small models trained with this package's own pipeline ship inside it (see each folder's MODEL_CARD.md).
+SHIPPED_MODELS_DIR = Path(__file__).resolve().parent.parent / 'shipped_models'
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model. Either ``params_file`` (artifact-store names) or ``folder`` (shipped) gives weights.
+
+    ``tokenizer_kind`` names the tokenizer registry entry that reads ``tokenizer_files`` (the kind's model files,
+    first found wins) and ``vocab_file``. ``default_heads`` are the architecture's optional pretraining heads
+    that ``get_model`` builds when the caller does not say (all of them for KoBERT, as the original API did).
+    """
+    name: str
+    config: Any
+    description: str
+    params_file: Optional[str] = None
+    vocab_file: Optional[str] = None
+    tokenizer_files: Tuple[str, ...] = ()
+    folder: Optional[str] = None
+    default_heads: Dict[str, bool] = field(default_factory=lambda: {
+        'use_pooler': True, 'use_decoder': True, 'use_classifier': True})
+    architecture: str = 'bert'
+    tokenizer_kind: str = 'sentencepiece'
+
+
+_REGISTRY: Dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    if spec.name in _REGISTRY:
+        raise ValueError('a model named {!r} is already registered'.format(spec.name))
+    if (spec.params_file is None) == (spec.folder is None):
+        raise ValueError('model {!r} needs exactly one of params_file and folder'.format(spec.name))
+    if spec.params_file is not None and spec.config is None:
+        raise ValueError('model {!r} needs a config to build before loading {}'.format(spec.name, spec.params_file))
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def list_models(pattern: Optional[str] = None) -> List[str]:
+    """Registered model names in registration order, optionally filtered by a shell pattern (``'kobert-*'``)."""
+    names = list(_REGISTRY)
+    return [n for n in names if fnmatch.fnmatch(n, pattern)] if pattern else names
+
+
+def is_registered(name) -> bool:
+    return isinstance(name, str) and name in _REGISTRY
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InputError('unknown model {!r}: registered models are {}; a saved model folder path also works'
+                         .format(name, ', '.join(list_models()))) from None
+
+
+def _looks_like_path(name) -> bool:
+    """Registered names win; anything else that looks like or is a path is a model folder."""
+    if isinstance(name, os.PathLike):
+        return True
+    return name not in _REGISTRY and (os.sep in name or Path(name).exists())
+
+
+def lookup(name_or_folder) -> Union[ModelSpec, Path]:
+    """The catalogue entry of a registered name, or the folder path of anything else that names a folder.
+
+    A registered entry that ships as a folder is returned as its ``folder`` path: from here on it is a folder
+    like any other. An unknown name that is not a path raises the "unknown model" error listing the names.
+    """
+    if _looks_like_path(name_or_folder):
+        return Path(name_or_folder)
+    spec = get_model_spec(name_or_folder)
+    return Path(spec.folder) if spec.folder is not None else spec
+
+
+register_model(ModelSpec(
+    name='kobert-base',
+    # KoBERT's predefined_args (the architecture's config class fills in the rest with the same defaults)
+    config={'vocab_size': 8002, 'num_layers': 12, 'units': 768, 'hidden_size': 3072, 'num_heads': 12,
+            'max_length': 512, 'embed_size': 768, 'dropout': 0.1, 'embed_dropout': 0.1},
+    description='KoBERT-base (SKT Brain): 12 layers, 768 units, 12 heads, 8,002-token SentencePiece vocab; '
+                'Korean Wikipedia and news',
+    params_file='mxnet_kobert_45b6957552.params',
+    vocab_file=KOBERT_VOCAB_FILE,
+    tokenizer_files=KOBERT_TOKENIZER_FILES,
+))
+
+for _name, _description in (
+        ('kobert-mini', 'kobert-mini: a small Korean BERT pretrained by kobert-gluon on NSMC review text '
+                        '(ships with the package, no download)'),
+        ('kobert-mini-nsmc', 'kobert-mini fine-tuned for NSMC movie-review sentiment (negative/positive)')):
+    if (SHIPPED_MODELS_DIR / _name / 'config.json').is_file():
+        register_model(ModelSpec(name=_name, config=None, description=_description,
+                                 folder=str(SHIPPED_MODELS_DIR / _name)))

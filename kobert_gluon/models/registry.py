@@ -1,0 +1,96 @@
+"""Architectures: the name a model folder's ``config.json`` (or a catalogue entry) gives -> how to build it.
+
+An architecture is a config class (a frozen dataclass with ``from_dict``, ``to_dict`` and ``replace``), a
+``build(config, **optional_heads)`` that returns an uninitialised Gluon block, the config fields that fix
+parameter shapes (a pretrained file loads only into a model that agrees on them), and the optional pretraining
+heads its builder takes (for BERT: ``use_pooler``, ``use_decoder``, ``use_classifier``).
+
+Built with no pretraining heads but its pooler, every architecture's block is a *backbone*:
+``backbone(input_ids, token_type_ids, valid_length) -> (sequence_output, pooled_output)`` (``pooled_output`` is
+None for an architecture without a pooler), which is what the heads in :mod:`kobert_gluon.heads` sit on.
+
+Adding a family (DistilBERT, ELECTRA) is a module like :mod:`.bert` plus one :func:`register_architecture` call
+below; model folders, the zoo, fine-tuning and export then take it without change.
+"""
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Tuple
+
+import mxnet as mx
+
+from ..core.errors import InputError
+from . import bert
+
+__all__ = ['Architecture', 'register_architecture', 'get_architecture', 'architectures', 'architecture_for_config',
+           'initialize_random',
+           'DEFAULT_ARCHITECTURE']
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    config_class: type
+    build: Callable
+    shape_fields: Tuple[str, ...]
+    optional_heads: Tuple[str, ...] = ()
+    description: str = ''
+
+    def config_from(self, value: Any):
+        """A config object of this architecture from a config object or a dict of its fields."""
+        if isinstance(value, self.config_class):
+            return value
+        if isinstance(value, dict):
+            return self.config_class.from_dict(value)
+        raise InputError('a {} model needs a {} or a dict of its fields, got {}'.format(
+            self.name, self.config_class.__name__, type(value).__name__))
+
+    def changed_shapes(self, config, overrides: Dict[str, Any]):
+        """The shape fields ``overrides`` would change (those cannot change for pretrained weights)."""
+        return [k for k in overrides if k in self.shape_fields and overrides[k] != getattr(config, k)]
+
+
+_ARCHITECTURES: Dict[str, Architecture] = {}
+
+
+def register_architecture(architecture: Architecture) -> Architecture:
+    if architecture.name in _ARCHITECTURES:
+        raise ValueError('an architecture named {!r} is already registered'.format(architecture.name))
+    _ARCHITECTURES[architecture.name] = architecture
+    return architecture
+
+
+def get_architecture(name: str) -> Architecture:
+    try:
+        return _ARCHITECTURES[name]
+    except KeyError:
+        raise InputError('unknown architecture {!r}: this kobert-gluon knows {} (a model written by a newer '
+                         'release may need an upgrade)'.format(name, ', '.join(architectures()))) from None
+
+
+def architectures():
+    return sorted(_ARCHITECTURES)
+
+
+def architecture_for_config(config) -> Architecture:
+    """The architecture whose config class ``config`` is an instance of."""
+    for architecture in _ARCHITECTURES.values():
+        if isinstance(config, architecture.config_class):
+            return architecture
+    raise InputError('{} is not the config of a registered architecture ({})'.format(
+        type(config).__name__, ', '.join(architectures())))
+
+
+def initialize_random(model, ctx=None, seed=None) -> None:
+    """BERT's initialisation, used for every architecture: weights ~ N(0, 0.02), biases 0, LayerNorm gamma 1
+    (their own initialisers)."""
+    if seed is not None:
+        mx.random.seed(seed)
+    model.initialize(init=mx.init.Normal(0.02), ctx=ctx or mx.cpu(0))
+
+
+register_architecture(Architecture(
+    'bert', bert.BertConfig, bert.build_bert, bert.SHAPE_FIELDS, ('use_pooler', 'use_decoder', 'use_classifier'),
+    'GluonNLP BERTModel (KoBERT): token, segment and learned position embeddings, post-LayerNorm encoder, '
+    'tanh pooler; MLM decoder and next-sentence classifier as optional heads'))
+
+# The architecture of every model folder written before config.json named one (kobert-gluon 0.1: all BERT).
+DEFAULT_ARCHITECTURE = 'bert'

@@ -1,0 +1,60 @@
+"""Tokenizer kinds: the name a model folder's ``config.json`` gives its tokenizer -> how to read and write it.
+
+A tokenizer object, of any kind, is a gluonnlp tokenizer (``tokenizer(text) -> pieces``, so it plugs into
+``BERTSentenceTransform``) with ``.vocab`` (a ``BERTVocab``: the ids), ``.kind`` (its name here) and
+``.save_files(folder)`` (writes the files its kind's ``load_folder`` reads back).
+
+Adding a kind (WordPiece for KoELECTRA, say) is a module with such a class, a ``load_folder(folder)`` and a
+``from_pretrained(name)``, plus one
+:func:`register_tokenizer_kind` call below; model folders, fine-tuning, pretraining and export then take it
+without change.
+"""
+from dataclasses import dataclass
+from typing import Callable, Dict, Tuple
+
+from ..core.errors import InputError
+from . import sentencepiece
+
+__all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds',
+           'DEFAULT_TOKENIZER_KIND']
+
+
+@dataclass(frozen=True)
+class TokenizerKind:
+    """``files``: what the kind keeps in a folder; ``load_folder(folder) -> tokenizer`` reads them back;
+    ``from_pretrained(name, cachedir=None) -> tokenizer`` fetches a catalogue entry's tokenizer files."""
+    name: str
+    files: Tuple[str, ...]
+    load_folder: Callable
+    from_pretrained: Callable
+    description: str = ''
+
+
+_KINDS: Dict[str, TokenizerKind] = {}
+
+
+def register_tokenizer_kind(kind: TokenizerKind) -> TokenizerKind:
+    if kind.name in _KINDS:
+        raise ValueError('a tokenizer kind named {!r} is already registered'.format(kind.name))
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def get_tokenizer_kind(name: str) -> TokenizerKind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise InputError('unknown tokenizer kind {!r}; this kobert-gluon knows {} (a model folder written by a '
+                         'newer release may need an upgrade)'.format(name, ', '.join(sorted(_KINDS)))) from None
+
+
+def tokenizer_kinds():
+    return sorted(_KINDS)
+
+
+register_tokenizer_kind(TokenizerKind(
+    sentencepiece.KIND, sentencepiece.FILES, sentencepiece.load_folder, sentencepiece.KoBERTTokenizer.from_pretrained,
+    "SentencePiece pieces after BERT's basic tokenization, ids from a gluonnlp BERTVocab (KoBERT's)"))
+
+# The kind of every folder written before config.json named one (kobert-gluon 0.1: all SentencePiece).
+DEFAULT_TOKENIZER_KIND = sentencepiece.KIND
