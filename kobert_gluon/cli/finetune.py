@@ -57,12 +57,14 @@ def register(subparsers):
                     'question_pair, korsts, kornli; or describe your file with --text-column/--label-column.')
     data = finetune.add_argument_group('task and data')
     data.add_argument('--task', help='ready-made task name')
-    data.add_argument('--kind', choices=('classification', 'regression'),
-                      help='for a file without --task (default classification)')
+    from ..tasks.kinds import metric_choices, task_kinds
+    data.add_argument('--kind', choices=task_kinds(),
+                      help='for a file without --task (default {})'.format(task_kinds()[0]))
     data.add_argument('--labels', help='comma-separated label values in class order (default: sorted labels of '
                                        'the training file)')
-    data.add_argument('--metric', choices=('accuracy', 'macro_f1', 'spearman', 'pearson'),
-                      help='dev metric that picks the best epoch')
+    data.add_argument('--metric', choices=metric_choices(),
+                      help='dev metric that picks the best epoch (default: the kind\'s first: {})'.format(
+                          ', '.join('{} for {}'.format(metric_choices(k)[0], k) for k in task_kinds())))
     data.add_argument('--train', help='training file')
     data.add_argument('--dev', help='dev file (evaluated after every epoch; the best epoch is kept)')
     data.add_argument('--data-dir', help='folder of the public datasets (e.g. ../shared/data): the task\'s '
@@ -147,8 +149,9 @@ def _task_from_args(args):
     if 'text_columns' not in table_changes or 'label_column' not in table_changes:
         raise UsageError('without --task, name the data columns: --text-column COL (twice for pairs) and '
                          '--label-column COL')
-    kind = task_changes.pop('kind', 'classification')
-    metric = task_changes.pop('metric', 'accuracy' if kind == 'classification' else 'spearman')
+    from ..tasks.kinds import get_task_kind, task_kinds
+    kind = task_changes.pop('kind', task_kinds()[0])
+    metric = task_changes.pop('metric', get_task_kind(kind).default_metric)
     return TaskSpec(name='custom', kind=kind, metric=metric, table=TableSpec(**table_changes), **task_changes)
 
 
@@ -267,24 +270,14 @@ def run_predict(args):
     texts, notes = _texts_for_predict(args, model)
     present = [sample for sample in texts if sample is not None]
     predictions = iter(model.predict(present, batch_size=args.batch_size) if present else [])
-    header = ['text'] if not model.pair else ['text_a', 'text_b']
-    if model.is_regression:
-        header.append('score')
-    else:
-        names = model.label_names
-        header += ['label'] + ['p_{}'.format(name) for name in names]
+    header = (['text'] if not model.pair else ['text_a', 'text_b']) + model.output_columns()
     rows = []
     for sample in texts:
         if sample is None:  # an input with nothing to predict keeps its place: same row count, same order
             rows.append([''] * len(header))
             continue
         cells = [_clean(t) for t in sample]
-        value = next(predictions)
-        if model.is_regression:
-            cells.append('{:.6f}'.format(float(value)))
-        else:
-            cells += [names[int(value.argmax())]] + ['{:.6f}'.format(float(v)) for v in value]
-        rows.append(cells)
+        rows.append(cells + model.output_cells(next(predictions)))
     if notes:
         shown = ', '.join('{} ({})'.format(where, why) for where, why in notes[:5])
         print('kobert-gluon predict: {} of {} inputs had nothing to predict and got an empty label: {}{}'.format(

@@ -107,13 +107,14 @@ class PretrainSettings:
 
 def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folder=None, model_overrides=None,
                             dropout=None, seed=0, ctx=None):
-    """A ``BERTModel`` with pooler, MLM decoder and NSP classifier; returns ``(model, vocab, tokenizer path)``.
+    """A ``BERTModel`` with pooler, MLM decoder and NSP classifier; returns ``(model, vocab, tokenizer)``.
 
     From scratch, the registered ``model`` gives the architecture, ``model_overrides`` change its size and
     ``vocab_folder`` (a ``build_vocab`` folder) the vocabulary; the weights follow ``seed``.
     """
-    from ..models.bert import build_bert
-    from ..models.zoo import get_model, initialize_random, list_models, model_config, resolve_tokenizer_files
+    from ..hub.catalogue import get_model_spec
+    from ..models.registry import get_architecture
+    from ..models.zoo import get_model, initialize_random, list_models, load_tokenizer, model_config
     ctx = ctx or mx.cpu()
     overrides = dict(model_overrides or {})
     if dropout is not None:
@@ -121,21 +122,22 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     heads = dict(use_pooler=True, use_decoder=True, use_classifier=True)
     if not from_scratch:
         bert, vocab = get_model(model, pretrained=True, ctx=ctx, **heads, **overrides)
-        return bert, vocab, resolve_tokenizer_files(model)[0]
+        return bert, vocab, load_tokenizer(model)
     if model not in list_models():
         raise InputError('--from-scratch builds a registered architecture ({}); {} is not one (a model folder? '
                          'leave out --from-scratch to continue pretraining it)'.format(', '.join(list_models()), model))
     if vocab_folder is None:
-        tokenizer_path, vocab = resolve_tokenizer_files(model)
+        tokenizer = load_tokenizer(model)
     else:
-        from ..tokenizers.vocab_builder import read_vocab_folder
-        tokenizer_path, vocab = read_vocab_folder(vocab_folder)
-    # build_bert directly rather than get_model: a new vocabulary changes vocab_size, which get_model checks
-    # against the registered model's own vocabulary.
+        from ..tokenizers.sentencepiece import load_folder
+        tokenizer = load_folder(vocab_folder)
+    vocab = tokenizer.vocab
+    # the architecture's builder directly rather than get_model: a new vocabulary changes vocab_size, which
+    # get_model checks against the registered model's own vocabulary.
     config = model_config(model).replace(vocab_size=len(vocab), **overrides)
-    bert = build_bert(config, **heads)
+    bert = get_architecture(get_model_spec(model).architecture).build(config, **heads)
     initialize_random(bert, ctx, seed=seed)
-    return bert, vocab, tokenizer_path
+    return bert, vocab, tokenizer
 
 
 def _scalar(value) -> float:
@@ -152,10 +154,10 @@ class PretrainingTask:
     metric = 'loss'
     higher_is_better = False
 
-    def __init__(self, vocab=None, tokenizer_path=None, saved_info: Optional[Dict[str, Any]] = None,
+    def __init__(self, vocab=None, tokenizer=None, saved_info: Optional[Dict[str, Any]] = None,
                  param_dtype='float32', ctx=None):
         self.vocab = vocab
-        self.tokenizer_path = tokenizer_path
+        self.tokenizer = tokenizer  # a tokenizer object, or (0.1) a SentencePiece model path
         self.saved_info = saved_info or {}
         self.param_dtype = param_dtype
         self.ctx = ctx or mx.cpu()
@@ -204,7 +206,7 @@ class PretrainingTask:
         return metrics
 
     def save_best(self, model, folder):
-        model_folder.save_model(model, self.vocab, folder, self.tokenizer_path, param_dtype=self.param_dtype,
+        model_folder.save_model(model, self.vocab, folder, self.tokenizer, param_dtype=self.param_dtype,
                                 extra={'pretraining': self.saved_info}, overwrite=True)
 
 
@@ -256,7 +258,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
         differences = settings_differences(read_run_settings(out), settings.to_dict(), _RESUMABLE_CHANGES)
         if differences:
             raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
-    model, vocab, tokenizer_path = build_pretraining_model(
+    model, vocab, tokenizer = build_pretraining_model(
         settings.model, settings.from_scratch, settings.vocab, settings.model_overrides, settings.dropout,
         seed=settings.training.seed, ctx=ctx)
     data.check_vocab(vocab)
@@ -283,9 +285,11 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
                      'dev': dict(_shard_report(dev_shards), source=dev_source, evaluated=len(dev))
                      if dev else None},
         })
-    saved_info = {'data': str(data.folder), 'max_seq_length': data.options.max_seq_length,
+    # the model folder travels: it names its data by folder name and manifest checksum, never by a local path
+    saved_info = {'data': data.folder.name, 'data_manifest_sha256': _data_digest(data),
+                  'max_seq_length': data.options.max_seq_length,
                   'vocab_sha256': data.manifest['vocab']['sha256']}
-    task = PretrainingTask(vocab, tokenizer_path, saved_info, settings.param_dtype, ctx=ctx)
+    task = PretrainingTask(vocab, tokenizer, saved_info, settings.param_dtype, ctx=ctx)
     model.hybridize()
     trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, rank=rank, num_ranks=num_ranks,
                       on_checkpoint=run.checkpoint_written if run is not None else None)

@@ -31,6 +31,7 @@ from gluonnlp.data import TSVDataset
 from mxnet.gluon.data import SimpleDataset
 
 from ..core.errors import InputError
+from .kinds import TaskKind, get_task_kind
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines, reading_codec
 
 __all__ = ['TableSpec', 'TaskSpec', 'TASKS', 'get_task', 'list_tasks', 'LabeledTable', 'MalformedRowError',
@@ -121,9 +122,7 @@ class TaskSpec:
     def __post_init__(self):
         if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
             raise InputError('dev_fraction must be between 0 and 1, got {!r}'.format(self.dev_fraction))
-        if self.kind not in (CLASSIFICATION, REGRESSION):
-            raise InputError("kind must be {!r} or {!r}, got {!r}".format(CLASSIFICATION, REGRESSION, self.kind))
-        valid_metrics = ('accuracy', 'macro_f1') if self.kind == CLASSIFICATION else ('spearman', 'pearson')
+        valid_metrics = self.task_kind.metrics  # an unknown kind raises here, naming the known ones
         if self.metric not in valid_metrics:
             raise InputError('metric of a {} task must be one of {}, got {!r}'
                              .format(self.kind, ', '.join(valid_metrics), self.metric))
@@ -137,8 +136,13 @@ class TaskSpec:
                 raise InputError('label_names needs labels of the same length')
 
     @property
+    def task_kind(self) -> TaskKind:
+        return get_task_kind(self.kind)
+
+    @property
     def is_regression(self) -> bool:
-        return self.kind == REGRESSION
+        """Labels are real numbers, not classes (the 0.1 name; ``task_kind.has_classes`` says the same)."""
+        return not self.task_kind.has_classes
 
     def display_labels(self, labels: Sequence[str]) -> List[str]:
         """The names saved with the model for the label values ``labels``."""
@@ -329,7 +333,7 @@ def _resolve_columns(spec: TableSpec, header: Optional[List[str]], path) -> Tupl
 
 def _parse_label(raw: str, kind: str, labels, label_range):
     value = raw.strip()
-    if kind == REGRESSION:
+    if not get_task_kind(kind).has_classes:
         try:
             number = float(value)
         except ValueError:
@@ -370,8 +374,7 @@ def read_table(path, spec: TableSpec, kind: str = CLASSIFICATION, labels: Option
     decode stops with the line and byte offset, never a silent replacement.
     """
     path = check_text_file(path, 'data file')
-    if kind not in (CLASSIFICATION, REGRESSION):
-        raise InputError('kind must be {!r} or {!r}'.format(CLASSIFICATION, REGRESSION))
+    get_task_kind(kind)  # an unknown kind raises, naming the known ones
     codec = reading_codec(encoding)
     if check_decodable(path, encoding, 'data file') == 0:
         raise InputError('data file {} is empty'.format(path))

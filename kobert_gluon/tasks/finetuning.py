@@ -30,11 +30,10 @@ import mxnet as mx
 import numpy as np
 
 from ..models import folder as model_folder
+from ..models.zoo import load_tokenizer
 from ..training import run_folder
 from ..core.errors import InputError
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
-from ..heads.sequence import SequenceClassifier, SequenceRegressor
-from .metrics import classification_metrics, regression_metrics
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document, write_json
 from ..training.text_batches import TextBatches
 from ..training.trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
@@ -125,10 +124,7 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
                              use_classifier=False, ctx=ctx, **overrides)
     bert = getattr(base, 'bert', base)
     head_dropout = 0.1 if dropout is None else dropout
-    if spec.is_regression:
-        head = SequenceRegressor(bert, dropout=head_dropout)
-    else:
-        head = SequenceClassifier(bert, len(labels), dropout=head_dropout, labels=spec.display_labels(labels))
+    head = spec.task_kind.build_head(bert, spec.display_labels(labels), head_dropout)
     head.output.initialize(mx.init.Normal(0.02), ctx=ctx)
     return head, vocab
 
@@ -144,17 +140,17 @@ class SequenceTask:
     Classification minimises softmax cross-entropy; regression the mean squared error.
     """
 
-    def __init__(self, spec: TaskSpec, labels: Optional[Sequence[str]], vocab=None, tokenizer_path=None,
+    def __init__(self, spec: TaskSpec, labels: Optional[Sequence[str]], vocab=None, tokenizer=None,
                  saved_info: Optional[Dict[str, Any]] = None, ctx=None):
         self.spec = spec
         self.labels = list(labels) if labels is not None else None
         self.metric = spec.metric
         self.higher_is_better = True
         self.vocab = vocab
-        self.tokenizer_path = tokenizer_path
+        self.tokenizer = tokenizer  # a tokenizer object, or (0.1) a SentencePiece model path
         self.saved_info = saved_info or {}
         self.ctx = ctx or mx.cpu()
-        self._cross_entropy = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+        self.kind = spec.task_kind
 
     def _forward(self, model, batch):
         input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
@@ -162,18 +158,14 @@ class SequenceTask:
 
     def loss(self, model, batch):
         output, label = self._forward(model, batch)
-        if self.spec.is_regression:
-            loss = ((output - label) ** 2).mean()
-        else:
-            loss = self._cross_entropy(output, label).mean()
-        return loss, int(output.shape[0])
+        return self.kind.loss(output, label), int(output.shape[0])
 
     def predict(self, model, data: TextBatches) -> np.ndarray:
         """Class probabilities ``(n, classes)`` or scores ``(n,)``, in the order of the examples."""
         outputs = None
         for indices, batch in zip(data.batch_indices(0), data.batches(0)):
             output, _ = self._forward(model, batch)
-            values = (mx.nd.softmax(output, axis=-1) if not self.spec.is_regression else output).asnumpy()
+            values = self.kind.predictions(output).asnumpy()
             if outputs is None:
                 outputs = np.zeros((len(data),) + values.shape[1:], dtype=np.float32)
             outputs[indices] = values
@@ -182,15 +174,10 @@ class SequenceTask:
     def evaluate(self, model, data: TextBatches) -> Dict[str, float]:
         predicted = self.predict(model, data)
         truth = np.array([example[3] for example in data.encoded])
-        if self.spec.is_regression:
-            return regression_metrics(truth, predicted)
-        metrics = classification_metrics(truth, predicted.argmax(axis=1), self.spec.display_labels(self.labels))
-        picked = predicted[np.arange(len(truth)), truth.astype(np.int64)]
-        metrics['loss'] = float(-np.mean(np.log(np.maximum(picked, 1e-12))))
-        return metrics
+        return self.kind.evaluate(truth, predicted, self.spec.display_labels(self.labels or []))
 
     def save_best(self, model, folder):
-        model_folder.save_model(model, self.vocab, folder, self.tokenizer_path,
+        model_folder.save_model(model, self.vocab, folder, self.tokenizer,
                                 extra={'finetuning': self.saved_info}, overwrite=True)
 
 
@@ -203,7 +190,8 @@ def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[
                        skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_train_rows,
                        encoding=settings.encoding)
     log(train.summary())
-    labels = list(spec.labels) if spec.labels is not None else (None if spec.is_regression else infer_labels(train))
+    labels = list(spec.labels) if spec.labels is not None else (
+        infer_labels(train) if spec.task_kind.has_classes else None)
     dev = None
     dev_fraction = settings.dev_fraction if settings.dev_fraction is not None else spec.dev_fraction
     if settings.dev:
@@ -223,7 +211,7 @@ def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[
 
 
 def _label_values(table: LabeledTable, spec: TaskSpec, labels):
-    if spec.is_regression:
+    if not spec.task_kind.has_classes:
         return [float(v) for v in table.labels]
     index = {label: i for i, label in enumerate(labels)}
     return [index[v] for v in table.labels]
@@ -281,10 +269,9 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
                          '(--overwrite)'.format(out, settings.train))
     model, vocab = build_task_model(spec, labels or [], settings.model, settings.from_scratch,
                                     settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx)
-    from ..tokenizers.sentencepiece import KoBERTTokenizer
-    tokenizer = KoBERTTokenizer.from_pretrained(settings.model)
+    tokenizer = load_tokenizer(settings.model)
     pair = spec.table.pair
-    label_dtype = 'float32' if spec.is_regression else 'int32'
+    label_dtype = spec.task_kind.label_dtype
     train = TextBatches.from_texts(train_table.texts, _label_values(train_table, spec, labels), tokenizer,
                                    settings.max_seq_length, pair, settings.batch_size, shuffle=True,
                                    seed=settings.training.seed, label_dtype=label_dtype,
@@ -295,7 +282,7 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
                                      settings.max_seq_length, pair, settings.eval_batch_size, shuffle=False,
                                      label_dtype=label_dtype, num_workers=settings.num_workers)
     saved_info = {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': settings.max_seq_length,
-                  'trained_on': str(settings.train)}
+                  'trained_on': Path(settings.train).name}  # a file name: the model folder travels, paths do not
     run.start()
     if not resume:
         write_json(out / RUN_FILE, {
@@ -305,7 +292,7 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
                      'train_padding_fraction': round(train.padding_fraction(0), 4), 'sha256': data_digest},
         })
     model.hybridize()
-    task = SequenceTask(spec, labels, vocab, tokenizer.sp_model_path, saved_info, ctx=ctx)
+    task = SequenceTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
     trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log,
                       on_checkpoint=run.checkpoint_written)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
@@ -316,7 +303,6 @@ class FineTunedModel:
     """A fine-tuned model folder (or a run folder, meaning its ``best/``) ready to predict and evaluate."""
 
     def __init__(self, model, vocab, folder: Path, info: Dict[str, Any], ctx=None):
-        from ..tokenizers.sentencepiece import KoBERTTokenizer
         self.model = model
         self.folder = folder
         self.info = info
@@ -325,7 +311,7 @@ class FineTunedModel:
         self.label_names = model.labels if hasattr(model, 'labels') else None
         self.max_seq_length = info['max_seq_length']
         self.ctx = ctx or mx.cpu()
-        self.tokenizer = KoBERTTokenizer(str(folder / model_folder.TOKENIZER_FILE), vocab)
+        self.tokenizer = model_folder.load_folder_tokenizer(folder)
         self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx)
 
     @classmethod
@@ -351,8 +337,15 @@ class FineTunedModel:
     def is_regression(self) -> bool:
         return self.spec.is_regression
 
+    def output_columns(self) -> List[str]:
+        """The columns :meth:`output_cells` fills for one prediction (``label``, ``p_<name>``...; or ``score``)."""
+        return self.spec.task_kind.columns(self.label_names)
+
+    def output_cells(self, prediction) -> List[str]:
+        return self.spec.task_kind.cells(prediction, self.label_names)
+
     def _batches(self, texts, labels, batch_size, num_workers=0) -> TextBatches:
-        label_dtype = 'float32' if self.is_regression else 'int32'
+        label_dtype = self.spec.task_kind.label_dtype
         return TextBatches.from_texts(texts, labels, self.tokenizer, self.max_seq_length, self.pair, batch_size,
                                       shuffle=False, label_dtype=label_dtype, num_workers=num_workers)
 
@@ -364,7 +357,7 @@ class FineTunedModel:
         """
         texts = [(t,) if isinstance(t, str) else tuple(t) for t in texts]
         if not texts:
-            return np.zeros((0,) if self.is_regression else (0, len(self.labels)), dtype=np.float32)
+            return self.spec.task_kind.empty_predictions(len(self.labels or []))
         width = 2 if self.pair else 1
         for i, sample in enumerate(texts):
             if len(sample) != width:
