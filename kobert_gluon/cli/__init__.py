@@ -26,6 +26,14 @@ class UsageError(KobertGluonError):
     """A problem with what the user asked for on the command line; printed as one line."""
 
 
+def stderr_notes(args):
+    """Where a command's notes go (a training run's per-epoch lines, predict's remarks): stderr, or nowhere with
+    --quiet."""
+    if getattr(args, 'quiet', False):
+        return lambda line: None
+    return lambda line: print(line, file=sys.stderr)
+
+
 def _is_user_error(err: BaseException) -> bool:
     if isinstance(err, KobertGluonError) or isinstance(err, USER_OS_ERRORS):
         return True
@@ -50,13 +58,14 @@ def _check_utf8_arguments(argv) -> None:
                              .format(number, ord(value[err.start]) & 0xFF, err.start)) from None
 
 
-def _setup_logging(verbose: bool) -> None:
-    """Library code logs; the command shows warnings (and, with --verbose, progress notes) on stderr."""
+def _setup_logging(verbose: bool, quiet: bool = False) -> None:
+    """Library code logs; the command shows warnings on stderr (with --verbose also progress notes, with --quiet
+    only errors)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter('kobert-gluon: %(message)s'))
     package = logging.getLogger('kobert_gluon')
     package.handlers[:] = [handler]
-    package.setLevel(logging.INFO if verbose else logging.WARNING)
+    package.setLevel(logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING)
     package.propagate = False
 
 
@@ -68,7 +77,10 @@ def build_parser():
     parser.add_argument('--version', action='version', version='kobert-gluon ' + __version__)
     parser.add_argument('--debug', action='store_true',
                         help='show the full traceback of any error, including the one-line ones')
-    parser.add_argument('--verbose', action='store_true', help='also show notes, not only warnings')
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument('--verbose', action='store_true', help='also show notes, not only warnings')
+    noise.add_argument('--quiet', action='store_true',
+                       help='show only errors and the result: no warnings, no progress bars')
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
     subparsers.required = True
     for name in COMMAND_MODULES:
@@ -91,7 +103,9 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     args.debug = debug
-    _setup_logging(args.verbose)
+    _setup_logging(args.verbose, args.quiet)
+    if args.quiet and getattr(args, 'progress', None) is None and hasattr(args, 'progress'):
+        args.progress = False  # the training commands' bar (--no-progress)
     try:
         result = args.func(args)
     except KeyboardInterrupt as err:

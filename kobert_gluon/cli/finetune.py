@@ -3,20 +3,18 @@ import json
 import sys
 from pathlib import Path
 
-from . import UsageError
+from . import UsageError, stderr_notes
 from ..core.text_files import DEFAULT_ENCODING
-from .run_options import (TRAINING_SETTING_PATHS, add_run_folder_args, add_training_args, print_run_result,
-                          settings_document)
+from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_model_shape_args, add_run_folder_args,
+                          add_training_args, field_default, print_run_result, settings_document)
 
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
     'train': 'train', 'dev': 'dev', 'model': 'model', 'from_scratch': 'from_scratch', 'dropout': 'dropout',
-    'num_layers': 'model_overrides.num_layers', 'units': 'model_overrides.units',
-    'hidden_size': 'model_overrides.hidden_size', 'num_heads': 'model_overrides.num_heads',
     'max_seq_length': 'max_seq_length', 'batch_size': 'batch_size', 'eval_batch_size': 'eval_batch_size',
     'max_train_rows': 'max_train_rows', 'max_dev_rows': 'max_dev_rows', 'dev_fraction': 'dev_fraction',
     'skip_bad_rows': 'skip_bad_rows', 'num_workers': 'num_workers', 'encoding': 'encoding',
-}, **TRAINING_SETTING_PATHS)
+}, **TRAINING_SETTING_PATHS, **{name: 'model_overrides.' + name for name in SHAPE_OPTIONS})
 
 
 def _column(value):
@@ -76,21 +74,26 @@ def register(subparsers):
                            'e.g. 0.05 for nsmc, whose only other file is its test set)')
     _add_data_error_args(data)
     _add_table_args(finetune, 'the data')
+    from ..tasks.finetuning import FinetuneSettings
+    from ..training.trainer import TrainingConfig
+
+    def default(name):
+        return field_default(FinetuneSettings, name)
     model = finetune.add_argument_group('model')
-    model.add_argument('--model', help='registered model or model folder to start from (default kobert-base)')
+    model.add_argument('--model', help='registered model or model folder to start from (default {})'
+                       .format(default('model')))
     model.add_argument('--from-scratch', action='store_true', default=None,
                        help='random initial weights instead of pretrained ones (size options apply)')
-    model.add_argument('--num-layers', type=int)
-    model.add_argument('--units', type=int)
-    model.add_argument('--hidden-size', type=int)
-    model.add_argument('--num-heads', type=int)
-    model.add_argument('--dropout', type=float, help='dropout of the encoder and the head')
-    model.add_argument('--max-seq-length', type=int, help='tokens per example incl. [CLS]/[SEP] (default 128)')
-    from ..training.trainer import TrainingConfig
+    add_model_shape_args(model)
+    model.add_argument('--dropout', type=float, help='dropout of the encoder and the head (default: the model\'s)')
+    model.add_argument('--max-seq-length', type=int, help='tokens per example incl. [CLS]/[SEP] (default {})'
+                       .format(default('max_seq_length')))
     train = add_training_args(finetune, TrainingConfig())
-    train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default 32)')
-    train.add_argument('--eval-batch-size', type=int, help='default 64')
-    train.add_argument('--num-workers', type=int, help='DataLoader worker processes (default 0)')
+    train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
+                       .format(default('batch_size')))
+    train.add_argument('--eval-batch-size', type=int, help='default {}'.format(default('eval_batch_size')))
+    train.add_argument('--num-workers', type=int, help='DataLoader worker processes (default {})'
+                       .format(default('num_workers')))
     add_run_folder_args(finetune)
     finetune.set_defaults(func=run_finetune)
 
@@ -173,9 +176,6 @@ def _settings_from_args(args):
     document = settings_document(args, _SETTING_PATHS, new_run)
     if task is not None:
         document['task'] = task.to_dict()
-    if not args.resume and document.get('model_overrides') and not document.get('from_scratch'):
-        raise UsageError('--num-layers/--units/--hidden-size/--num-heads change the model\'s shape, which only '
-                         'works with --from-scratch')
     return FinetuneSettings.from_dict(document)
 
 
@@ -183,7 +183,7 @@ def run_finetune(args):
     from ..tasks.finetuning import finetune
     settings = _settings_from_args(args)
     result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite,
-                      log=lambda line: print(line, file=sys.stderr))
+                      log=stderr_notes(args))
     print_run_result(result, 'epoch')
     return 0
 
@@ -280,8 +280,8 @@ def run_predict(args):
         rows.append(cells + model.output_cells(next(predictions)))
     if notes:
         shown = ', '.join('{} ({})'.format(where, why) for where, why in notes[:5])
-        print('kobert-gluon predict: {} of {} inputs had nothing to predict and got an empty label: {}{}'.format(
-            len(notes), len(texts), shown, ', ...' if len(notes) > 5 else ''), file=sys.stderr)
+        stderr_notes(args)('kobert-gluon predict: {} of {} inputs had nothing to predict and got an empty label: '
+                           '{}{}'.format(len(notes), len(texts), shown, ', ...' if len(notes) > 5 else ''))
     lines = ['\t'.join(header)] + ['\t'.join(row) for row in rows]
     text = '\n'.join(lines) + '\n'
     if args.output:

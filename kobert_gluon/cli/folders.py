@@ -22,10 +22,11 @@ def register(subparsers):
 
 def run_verify(args):
     from ..core.owned_folders import WRITE_ONCE_KINDS, folder_kind, folder_problems, read_marker, record_checksums
-    from ..models import folder as model_folder
-    from ..pretraining import data as pretraining_data
-    from ..training import trainer
-    from ..tokenizers import vocab_builder  # noqa: F401  (register their kinds)
+    # the modules that own the write-once folder kinds register them (their legacy rules) when imported
+    from ..models import folder as model_folder  # noqa: F401
+    from ..pretraining import data as pretraining_data  # noqa: F401
+    from ..tokenizers import vocab_builder  # noqa: F401
+    from ..training import trainer  # noqa: F401
     failed = False
     for name in args.folders:
         folder = Path(name)

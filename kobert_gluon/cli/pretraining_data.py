@@ -116,7 +116,7 @@ def run_create_pretraining_data(args):
         from ..models.zoo import check_max_seq_length
         check_max_seq_length(args.max_seq_length, args.vocab)
     start = time.time()
-    with tqdm(unit=' docs', file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+    with tqdm(unit=' docs', file=sys.stderr, disable=args.quiet or not sys.stderr.isatty()) as bar:
         def progress(documents, instances):
             bar.update(documents - bar.n)
             bar.set_postfix(instances=instances)

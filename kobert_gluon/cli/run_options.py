@@ -5,6 +5,7 @@ A new run starts from the command's default document; ``--resume`` starts from t
 the options given on the command line change anything, and a resumed run that changes a result-relevant
 setting is refused by the run-folder rules.
 """
+import dataclasses
 from typing import Any, Dict
 
 from . import UsageError
@@ -18,6 +19,36 @@ TRAINING_SETTING_PATHS = {
     'checkpoint_every': 'training.checkpoint_every', 'eval_every': 'training.eval_every',
     'log_every': 'training.log_every', 'progress': 'training.progress',
 }
+
+
+# The model-shape options both training commands take: settings field -> help. They change the weights' shapes,
+# so they need --from-scratch (the rule itself: models.zoo.check_from_scratch_options, applied by the settings).
+SHAPE_OPTIONS = {
+    'num_layers': 'transformer layers',
+    'units': 'hidden units (the embedding size follows)',
+    'hidden_size': 'feed-forward units',
+    'num_heads': 'attention heads',
+    'max_length': 'position embeddings: the longest sequence the model can take',
+}
+
+
+def field_default(settings_class, name):
+    """The default of a settings dataclass field, for help texts (so they cannot drift from the code)."""
+    for item in dataclasses.fields(settings_class):
+        if item.name == name:
+            if item.default is not dataclasses.MISSING:
+                return item.default
+            if item.default_factory is not dataclasses.MISSING:
+                return item.default_factory()
+    raise KeyError('{} has no field {!r}'.format(settings_class.__name__, name))
+
+
+def add_model_shape_args(group) -> Dict[str, str]:
+    """Add the shape options to ``group``; returns their ``option -> settings path`` map."""
+    for name, text in SHAPE_OPTIONS.items():
+        group.add_argument('--' + name.replace('_', '-'), type=int,
+                           help='{} (only with --from-scratch; default: the model\'s)'.format(text))
+    return {name: 'model_overrides.' + name for name in SHAPE_OPTIONS}
 
 
 def _default(value, zero_means=None):

@@ -11,6 +11,7 @@
   leaves real sampling (nbest > 1 or -1) to sentencepiece. Nothing else in gluonnlp is changed.
 """
 import importlib
+import sys
 import warnings
 
 MIN_BAD_NUMPY = (1, 24)
@@ -58,9 +59,41 @@ def patch_gluonnlp_sentencepiece():
     tokenizer_cls.__call__ = _sentencepiece_call
 
 
+# MXNet 1.9.1's ONNX operator translators run ``try: import onnx`` when mxnet itself is imported, so with onnx
+# installed every ``import mxnet`` pays for onnx (and its protobuf) although only export uses it.
+_MXNET_ONNX_TRANSLATORS = ('mxnet.onnx.mx2onnx._op_translations._op_translations_opset12',
+                           'mxnet.onnx.mx2onnx._op_translations._op_translations_opset13')
+
+
+def import_mxnet_without_onnx():
+    """Import mxnet with onnx hidden (the translators then hold ``onnx = None``); see :func:`lend_onnx_to_mxnet`.
+
+    A no-op when mxnet is already imported (the user imported it first: it has onnx if onnx is installed).
+    """
+    if 'mxnet' in sys.modules:
+        return
+    hide = 'onnx' not in sys.modules
+    if hide:
+        sys.modules['onnx'] = None  # makes `import onnx` raise ImportError, which the translators expect
+    try:
+        import_quietly('mxnet')
+    finally:
+        if hide and 'onnx' in sys.modules and sys.modules['onnx'] is None:
+            del sys.modules['onnx']
+
+
+def lend_onnx_to_mxnet(onnx_module) -> None:
+    """Give MXNet's ONNX translators the onnx module they could not import at ``import mxnet`` (export calls
+    this once it has checked the onnx version)."""
+    for name in _MXNET_ONNX_TRANSLATORS:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, 'onnx', None) is None:
+            module.onnx = onnx_module
+
+
 def prepare():
     """Run every check and fix once; called when :mod:`kobert_gluon` is imported."""
     check_numpy()
-    import_quietly('mxnet')
+    import_mxnet_without_onnx()
     import_quietly('gluonnlp')
     patch_gluonnlp_sentencepiece()

@@ -33,7 +33,7 @@ from mxnet.gluon.parameter import DeferredInitializationError
 
 from ..core.errors import InputError, KobertGluonError
 from ..hub import artifact_store
-from ..core.environment import version_tuple as _version_tuple
+from ..core.environment import lend_onnx_to_mxnet, version_tuple as _version_tuple
 from ..core.atomic_files import temporary_sibling
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
 
@@ -77,6 +77,7 @@ def require_onnx():
         raise OnnxExportError('onnx {} has no onnx.mapping module, which the MXNet 1.9.1 ONNX exporter imports; '
                               'install onnx < 1.19: pip install "onnx==1.18.0" (tested with {})'
                               .format(onnx.__version__, TESTED_VERSIONS))
+    lend_onnx_to_mxnet(onnx)  # kobert_gluon imported mxnet with onnx hidden (light import)
     return onnx
 
 

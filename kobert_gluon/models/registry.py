@@ -71,10 +71,11 @@ def architectures():
 
 
 def architecture_for_config(config) -> Architecture:
-    """The architecture whose config class ``config`` is an instance of."""
-    for architecture in _ARCHITECTURES.values():
-        if isinstance(config, architecture.config_class):
-            return architecture
+    """The architecture whose config class ``config`` is (exactly, else the closest base class)."""
+    for cls in type(config).__mro__:
+        for architecture in _ARCHITECTURES.values():
+            if architecture.config_class is cls:
+                return architecture
     raise InputError('{} is not the config of a registered architecture ({})'.format(
         type(config).__name__, ', '.join(architectures())))
 

@@ -18,6 +18,7 @@ from .registry import get_architecture, initialize_random  # noqa: F401  (initia
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model_spec', 'load_tokenizer',
            'resolve_tokenizer_files', 'initialize_random', 'model_folder_of', 'model_config', 'check_max_seq_length',
+           'check_from_scratch_options',
            'SHIPPED_MODELS_DIR']
 
 
@@ -63,6 +64,18 @@ def check_max_seq_length(max_seq_length: int, name_or_folder, overrides=None, op
     if max_seq_length > positions:
         raise InputError('{} {} is longer than the position table of {} ({} positions); use {} {} or less'
                          .format(option, max_seq_length, name_or_folder, positions, option, positions))
+
+
+def check_from_scratch_options(model_overrides, from_scratch: bool, vocab=None) -> None:
+    """The one rule for training settings: shape options and a new vocabulary need a from-scratch model, since
+    pretrained weights have fixed shapes and were trained with their own vocabulary."""
+    if model_overrides and not from_scratch:
+        raise InputError('{} change the model\'s shape, which only works with --from-scratch (from_scratch=True): '
+                         'pretrained weights have fixed shapes'.format(
+                             ', '.join('--' + name.replace('_', '-') for name in sorted(model_overrides))))
+    if vocab is not None and not from_scratch:
+        raise InputError('--vocab goes with --from-scratch (from_scratch=True): a pretrained model keeps the '
+                         'vocabulary its weights were trained with')
 
 
 def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cachedir=None, **options):

@@ -28,6 +28,7 @@ import mxnet as mx
 import numpy as np
 
 from ..models import folder as model_folder
+from ..models.zoo import check_from_scratch_options
 from ..core.errors import InputError
 from .batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
 from .data import MANIFEST_FILE, PretrainingData
@@ -88,12 +89,7 @@ class PretrainSettings:
             raise InputError('dev_chunks must be >= 0, got {}'.format(self.dev_chunks))
         if self.param_dtype not in ('float32', 'float16'):
             raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(self.param_dtype))
-        if self.model_overrides and not self.from_scratch:
-            raise InputError('model size options ({}) change the weights\' shapes, which only works from scratch'
-                             .format(', '.join(sorted(self.model_overrides))))
-        if self.vocab is not None and not self.from_scratch:
-            raise InputError('a vocabulary folder only goes with a from-scratch model: a pretrained model keeps '
-                             'the vocabulary its weights were trained with')
+        check_from_scratch_options(self.model_overrides, self.from_scratch, self.vocab)
 
     def to_dict(self) -> Dict[str, Any]:
         values = asdict(self)

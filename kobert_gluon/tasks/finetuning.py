@@ -30,7 +30,7 @@ import mxnet as mx
 import numpy as np
 
 from ..models import folder as model_folder
-from ..models.zoo import load_tokenizer
+from ..models.zoo import check_from_scratch_options, load_tokenizer
 from ..training import run_folder
 from ..core.errors import InputError
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
@@ -82,6 +82,7 @@ class FinetuneSettings:
             self.task = TaskSpec.from_dict(self.task)
         if isinstance(self.training, dict):
             self.training = TrainingConfig(**self.training)
+        check_from_scratch_options(self.model_overrides, self.from_scratch)
         if self.task.table.label_column is None:
             raise InputError('task {!r} names no label column: there is nothing to learn'.format(self.task.name))
         for name in ('max_seq_length', 'batch_size', 'eval_batch_size'):
