@@ -38,6 +38,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 import mxnet as mx
 import numpy as np
 
+from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.corpus_text import TextSource
 from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
@@ -277,8 +278,7 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
             'stats': stats,
             'shards': [shard for result in results for shard in result['shards']],
         }
-        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + '\n',
-                                         encoding='utf-8')
+        write_json(tmp / MANIFEST_FILE, manifest)
 
     return PretrainingData(write_folder_atomically(out_dir, DATA_KIND, write, overwrite=overwrite,
                                                    inputs=source.paths))
@@ -321,12 +321,9 @@ class PretrainingData:
             raise FileNotFoundError('{} is not a pretraining data folder: it has no {}'.format(self.folder,
                                                                                              MANIFEST_FILE))
         verify_folder(self.folder, DATA_KIND)  # shards changed on disk would train on other data in silence
-        manifest = json.loads(path.read_text(encoding='utf-8'))
-        if manifest.get('format') != MANIFEST_FORMAT:
-            raise InputError('{} is not a kobert-gluon pretraining data manifest'.format(path))
-        if manifest.get('format_version', 0) > MANIFEST_VERSION:
-            raise InputError('{} was written by a newer kobert-gluon; upgrade kobert-gluon'.format(path))
-        self.manifest = manifest
+        self.manifest = manifest = read_document(path, MANIFEST_FORMAT, MANIFEST_VERSION,
+                                                 'kobert-gluon pretraining data manifest',
+                                                 advice='write the data again with create-pretraining-data')
         self.options = InstanceOptions(**manifest['options'])
         missing = [p.name for p in self.shard_paths if not p.is_file()]
         if missing:

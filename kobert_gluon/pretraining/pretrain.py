@@ -29,10 +29,11 @@ import numpy as np
 
 from ..models import folder as model_folder
 from ..models.zoo import check_from_scratch_options
+from ..core.documents import write_json
 from ..core.errors import InputError
 from .batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
 from .data import MANIFEST_FILE, PretrainingData
-from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences, write_json
+from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',

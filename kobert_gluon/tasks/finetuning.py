@@ -32,9 +32,10 @@ import numpy as np
 from ..models import folder as model_folder
 from ..models.zoo import check_from_scratch_options, load_tokenizer
 from ..training import run_folder
+from ..core.documents import write_json
 from ..core.errors import InputError
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
-from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document, write_json
+from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
 from ..training.trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 

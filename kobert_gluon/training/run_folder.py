@@ -17,7 +17,6 @@ of run follows:
 * ``resume`` needs ``run.json`` and a checkpoint, and refuses settings that differ from the saved ones
   (except those that cannot change the result, such as the progress bar).
 """
-import json
 import logging
 import os
 import shutil
@@ -25,14 +24,14 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
-from ..core.atomic_files import atomic_write_text
+from ..core.documents import read_json
 from ..core.errors import InputError
 from ..core.locks import LOCK_FILE, exclusive_lock
 from ..core.owned_folders import (MARKER_FILE, FolderKind, check_replaceable, register_folder_kind,
     remove_stale_temporaries, write_marker)
 from .trainer import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 
-__all__ = ['RUN_FILE', 'RunFolder', 'write_json', 'read_run_settings', 'settings_differences', 'RunResult']
+__all__ = ['RUN_FILE', 'RunFolder', 'read_run_settings', 'settings_differences', 'RunResult']
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +174,6 @@ class RunFolder:
                 lock.__exit__(None, None, None)
 
 
-def write_json(path: Path, document) -> None:
-    """Write ``document`` as indented UTF-8 JSON through a temporary file (never half-written)."""
-    atomic_write_text(path, json.dumps(document, ensure_ascii=False, indent=2) + '\n')
-
-
 def read_run_settings(out) -> Dict[str, Any]:
     """The ``settings`` section of ``out/run.json`` (what a resumed run must match)."""
     return read_run_document(out)['settings']
@@ -190,12 +184,10 @@ def read_run_document(out) -> Dict[str, Any]:
     path = Path(out) / RUN_FILE
     if not path.is_file():
         raise FileNotFoundError('{} has no {}; there is no run to continue'.format(out, RUN_FILE))
-    try:
-        document = json.loads(path.read_text(encoding='utf-8'))
-        document['settings']
-    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as err:
-        raise InputError('{} is damaged ({}: {}); the run cannot be continued: start it again with --overwrite'
-                         .format(path, type(err).__name__, err)) from None
+    advice = 'the run cannot be continued: start it again with --overwrite'
+    document = read_json(path, advice)
+    if not isinstance(document, dict) or not isinstance(document.get('settings'), dict):
+        raise InputError('{} is damaged (it has no settings section); {}'.format(path, advice))
     return document
 
 

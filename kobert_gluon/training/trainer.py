@@ -57,6 +57,7 @@ import numpy as np
 from mxnet import autograd, gluon
 
 from ..core.atomic_files import atomic_write_bytes
+from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
 
@@ -75,6 +76,7 @@ METRICS_FILE = 'metrics.json'
 PLOT_FILE = 'training.png'
 BEST_FOLDER = 'best'
 CHECKPOINT_FORMAT = 'kobert-gluon-checkpoint'
+CHECKPOINT_VERSION = 2  # 1 was 0.1's pickle
 # TrainingConfig fields that do not change the result: they may differ between a run and its resumption.
 RESULT_NEUTRAL_SETTINGS = ('progress', 'checkpoint_every', 'log_every')
 # Steps averaged for the running task metrics shown in the progress bar.
@@ -179,13 +181,8 @@ def read_checkpoint(folder) -> Dict[str, Any]:
     if verify_folder(folder, CHECKPOINT_KIND) is None:
         raise InputError('{} has no checksums (kobert-gluon-folder.json is missing), so it cannot be trusted; '
                          'start the run again with --overwrite'.format(folder))
-    try:
-        state = json.loads((folder / CHECKPOINT_STATE).read_text(encoding='utf-8'))
-    except ValueError as err:
-        raise InputError('{} is not valid JSON ({})'.format(folder / CHECKPOINT_STATE, err)) from None
-    if state.get('format') != CHECKPOINT_FORMAT:
-        raise InputError('{} is not a kobert-gluon training checkpoint'.format(folder))
-    return state
+    return read_document(folder / CHECKPOINT_STATE, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+                         'kobert-gluon training checkpoint', advice='start the run again with --overwrite')
 
 
 def _rng_state_to_json() -> Dict[str, Any]:
@@ -291,7 +288,7 @@ class Trainer:
         if not self.is_writer or self.out_dir is None:
             return
         state = {
-            'format': CHECKPOINT_FORMAT, 'version': 2,
+            'format': CHECKPOINT_FORMAT, 'version': CHECKPOINT_VERSION,
             'progress': dict(progress),
             'history': _json_safe(history),
             'data_fingerprint': fingerprint,
@@ -303,7 +300,7 @@ class Trainer:
             params = {name: param.data(self.ctx) for name, param in self.model._collect_params_with_prefix().items()}
             mx.nd.save(str(tmp / CHECKPOINT_PARAMS), params)
             self.optimizer.save_states(str(tmp / CHECKPOINT_STATES))
-            (tmp / CHECKPOINT_STATE).write_text(json.dumps(state, ensure_ascii=False), encoding='utf-8')
+            write_json(tmp / CHECKPOINT_STATE, state, indent=None)
 
         write_folder_atomically(self._checkpoint_path(), CHECKPOINT_KIND, write, overwrite=True)
         if self._on_checkpoint is not None:
