@@ -44,7 +44,7 @@ def main(argv=None):
     from kobert_gluon.models.zoo import initialize_random, resolve_tokenizer_files
 
     tokenizer_path, vocab = resolve_tokenizer_files('kobert-mini')
-    mini_config = model_folder.BertConfig.from_dict(model_folder.read_config(Path(tokenizer_path).parent)['bert'])
+    mini_config = model_folder.folder_config(model_folder.read_config(Path(tokenizer_path).parent))
     config = mini_config if args.quick else KOBERT_BASE_CONFIG
     bert = build_bert(config, use_pooler=True, use_decoder=False, use_classifier=False)
     initialize_random(bert, mx.cpu(), seed=0)
