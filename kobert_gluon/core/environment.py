@@ -60,7 +60,9 @@ def patch_gluonnlp_sentencepiece():
 
 
 # MXNet 1.9.1's ONNX operator translators run ``try: import onnx`` when mxnet itself is imported, so with onnx
-# installed every ``import mxnet`` pays for onnx (and its protobuf) although only export uses it.
+# installed every ``import mxnet`` pays for onnx (and its protobuf) although only export uses it. Their
+# ``@MXNetGraph.register`` decorators also register a converter only if onnx imports at that moment.
+_MXNET_ONNX_GRAPH = 'mxnet.onnx.mx2onnx._export_onnx'
 _MXNET_ONNX_TRANSLATORS = ('mxnet.onnx.mx2onnx._op_translations._op_translations_opset12',
                            'mxnet.onnx.mx2onnx._op_translations._op_translations_opset13')
 
@@ -82,13 +84,17 @@ def import_mxnet_without_onnx():
             del sys.modules['onnx']
 
 
-def lend_onnx_to_mxnet(onnx_module) -> None:
-    """Give MXNet's ONNX translators the onnx module they could not import at ``import mxnet`` (export calls
-    this once it has checked the onnx version)."""
+def lend_onnx_to_mxnet() -> None:
+    """Run MXNet's ONNX translator modules again now that onnx imports, so that they hold the module and register
+    their converters (export calls this once it has checked the onnx version). A no-op when mxnet was imported
+    with onnx visible (its converters are registered then)."""
+    graph = sys.modules.get(_MXNET_ONNX_GRAPH)
+    if graph is None or graph.MXNetGraph.registry_:
+        return
     for name in _MXNET_ONNX_TRANSLATORS:
         module = sys.modules.get(name)
-        if module is not None and getattr(module, 'onnx', None) is None:
-            module.onnx = onnx_module
+        if module is not None:
+            importlib.reload(module)
 
 
 def prepare():

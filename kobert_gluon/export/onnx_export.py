@@ -77,7 +77,7 @@ def require_onnx():
         raise OnnxExportError('onnx {} has no onnx.mapping module, which the MXNet 1.9.1 ONNX exporter imports; '
                               'install onnx < 1.19: pip install "onnx==1.18.0" (tested with {})'
                               .format(onnx.__version__, TESTED_VERSIONS))
-    lend_onnx_to_mxnet(onnx)  # kobert_gluon imported mxnet with onnx hidden (light import)
+    lend_onnx_to_mxnet()  # kobert_gluon imported mxnet with onnx hidden (light import)
     return onnx
 
 
