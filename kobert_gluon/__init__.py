@@ -2,33 +2,91 @@
 
     >>> from kobert_gluon import get_mxnet_kobert_model, get_tokenizer_path
     >>> model, vocab = get_mxnet_kobert_model(use_decoder=False, use_classifier=False)
+
+The public names below load on first use (PEP 562): ``import kobert_gluon`` and ``kobert-gluon --help`` pay for
+no mxnet, gluonnlp or onnx. Every module that uses mxnet or gluonnlp imports :mod:`.core.environment` first,
+which checks numpy and applies the fixes before them. ``ARCHITECTURE.md`` maps the subpackages.
 """
-from .core import environment as _compat
+import importlib
 
-_compat.prepare()  # numpy check, quiet mxnet/gluonnlp import, sentencepiece fix for gluonnlp
+from .core.version import __version__
 
-from .hub import artifact_store  # noqa: E402
-from .hub.artifact_store import ArtifactError, ArtifactNotFoundError, ChecksumMismatchError  # noqa: E402
-from .models.bert import KOBERT_BASE_CONFIG, BertConfig, build_bert  # noqa: E402
-from .tasks.datasets import TASKS, MalformedRowError, TableSpec, TaskSpec, get_task, list_tasks, read_table  # noqa: E402
-from .heads import sequence as heads  # noqa: E402,F401  (registers task loaders for model folders)
-from .compat.kobert import download, get_kobert_model, get_mxnet_kobert_model  # noqa: E402
-from .tasks.finetuning import FinetuneSettings, FineTunedModel, SequenceTask, finetune  # noqa: E402
-from .models.folder import load_model, save_model  # noqa: E402
-from .models.zoo import get_model, list_models, register_model  # noqa: E402
-from .core.corpus_text import TextSource  # noqa: E402
-from .export.onnx_export import OnnxExportError, export_onnx, get_onnx_kobert_model  # noqa: E402
-from .export.onnx_parity import verify_onnx  # noqa: E402
-from .pretraining.pretrain import PretrainResult, PretrainSettings, PretrainingTask, pretrain  # noqa: E402
-from .pretraining.batches import PretrainingBatches, PretrainingEvalBatches  # noqa: E402
-from .pretraining.data import PretrainingData, PretrainingShardDataset, create_pretraining_data  # noqa: E402
-from .pretraining.instances import InstanceOptions  # noqa: E402
-from .training.text_batches import BucketBatchSampler, TextBatches  # noqa: E402
-from .tokenizers.sentencepiece import KoBERTTokenizer, get_tokenizer, get_tokenizer_path, get_vocab  # noqa: E402
-from .training.trainer import Trainer, TrainingConfig  # noqa: E402
-from .tokenizers.vocab_builder import VocabFolder, build_vocab  # noqa: E402
+# public name -> (module under kobert_gluon, attribute; None: the module itself)
+_EXPORTS = {
+    'artifact_store': ('hub.artifact_store', None),
+    'ArtifactError': ('hub.artifact_store', 'ArtifactError'),
+    'ArtifactNotFoundError': ('hub.artifact_store', 'ArtifactNotFoundError'),
+    'ChecksumMismatchError': ('hub.artifact_store', 'ChecksumMismatchError'),
+    # models
+    'KOBERT_BASE_CONFIG': ('models.bert', 'KOBERT_BASE_CONFIG'),
+    'BertConfig': ('models.bert', 'BertConfig'),
+    'build_bert': ('models.bert', 'build_bert'),
+    'load_model': ('models.folder', 'load_model'),
+    'save_model': ('models.folder', 'save_model'),
+    'get_model': ('models.zoo', 'get_model'),
+    'list_models': ('models.zoo', 'list_models'),
+    'register_model': ('models.zoo', 'register_model'),
+    # the original KoBERT API
+    'download': ('compat.kobert', 'download'),
+    'get_kobert_model': ('compat.kobert', 'get_kobert_model'),
+    'get_mxnet_kobert_model': ('compat.kobert', 'get_mxnet_kobert_model'),
+    'get_onnx_kobert_model': ('export.onnx_export', 'get_onnx_kobert_model'),
+    # tokenizers
+    'KoBERTTokenizer': ('tokenizers.sentencepiece', 'KoBERTTokenizer'),
+    'get_tokenizer': ('tokenizers.sentencepiece', 'get_tokenizer'),
+    'get_tokenizer_path': ('tokenizers.sentencepiece', 'get_tokenizer_path'),
+    'get_vocab': ('tokenizers.sentencepiece', 'get_vocab'),
+    'VocabFolder': ('tokenizers.vocab_builder', 'VocabFolder'),
+    'build_vocab': ('tokenizers.vocab_builder', 'build_vocab'),
+    # export
+    'OnnxExportError': ('export.onnx_export', 'OnnxExportError'),
+    'export_onnx': ('export.onnx_export', 'export_onnx'),
+    'verify_onnx': ('export.onnx_parity', 'verify_onnx'),
+    # fine-tuning
+    'TASKS': ('tasks.datasets', 'TASKS'),
+    'MalformedRowError': ('tasks.datasets', 'MalformedRowError'),
+    'TableSpec': ('tasks.datasets', 'TableSpec'),
+    'TaskSpec': ('tasks.datasets', 'TaskSpec'),
+    'get_task': ('tasks.datasets', 'get_task'),
+    'list_tasks': ('tasks.datasets', 'list_tasks'),
+    'read_table': ('tasks.datasets', 'read_table'),
+    'FinetuneSettings': ('tasks.finetuning', 'FinetuneSettings'),
+    'FineTunedModel': ('tasks.finetuning', 'FineTunedModel'),
+    'SequenceTask': ('tasks.finetuning', 'SequenceTask'),
+    'finetune': ('tasks.finetuning', 'finetune'),
+    'BucketBatchSampler': ('training.text_batches', 'BucketBatchSampler'),
+    'TextBatches': ('training.text_batches', 'TextBatches'),
+    'Trainer': ('training.trainer', 'Trainer'),
+    'TrainingConfig': ('training.trainer', 'TrainingConfig'),
+    # pretraining
+    'TextSource': ('core.corpus_text', 'TextSource'),
+    'InstanceOptions': ('pretraining.instances', 'InstanceOptions'),
+    'PretrainingData': ('pretraining.data', 'PretrainingData'),
+    'PretrainingShardDataset': ('pretraining.data', 'PretrainingShardDataset'),
+    'create_pretraining_data': ('pretraining.data', 'create_pretraining_data'),
+    'PretrainingBatches': ('pretraining.batches', 'PretrainingBatches'),
+    'PretrainingEvalBatches': ('pretraining.batches', 'PretrainingEvalBatches'),
+    'PretrainResult': ('pretraining.pretrain', 'PretrainResult'),
+    'PretrainSettings': ('pretraining.pretrain', 'PretrainSettings'),
+    'PretrainingTask': ('pretraining.pretrain', 'PretrainingTask'),
+    'pretrain': ('pretraining.pretrain', 'pretrain'),
+}
 
-from .core.version import __version__  # noqa: E402
+
+def __getattr__(name):
+    try:
+        module_name, attribute = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError('module {!r} has no attribute {!r}'.format(__name__, name)) from None
+    module = importlib.import_module('.' + module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     'ArtifactError', 'ArtifactNotFoundError', 'BertConfig', 'ChecksumMismatchError', 'KOBERT_BASE_CONFIG',

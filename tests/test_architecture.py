@@ -173,6 +173,53 @@ def test_import_loads_no_onnx_onnxruntime_or_matplotlib_and_export_still_works(t
     assert [i.name for i in session.get_inputs()][:2] == ['input_ids', 'token_type_ids']
 
 
+def test_import_and_top_level_help_load_no_mxnet():
+    code = ('import sys, kobert_gluon\n'
+            'after_import = "mxnet" in sys.modules\n'
+            'from kobert_gluon.cli import main\n'
+            'try:\n'
+            '    main(["--help"])\n'
+            'except SystemExit:\n'
+            '    pass\n'
+            'print(after_import, "mxnet" in sys.modules, "gluonnlp" in sys.modules)\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert 'finetune' in out and 'create-pretraining-data' in out  # every command is listed
+    assert out.strip().splitlines()[-1] == 'False False False'
+
+
+def test_every_module_prepares_the_environment_before_mxnet():
+    """mxnet and gluonnlp are imported only after core.environment (numpy check, fixes): at module level after
+    an import of it, or inside a function after an import of a module that has it."""
+    late = []
+    for path in sorted((REPO / 'kobert_gluon').rglob('*.py')):
+        relative = path.relative_to(REPO)
+        if relative.parts[1] == 'core':
+            continue
+        tree = ast.parse(path.read_text(encoding='utf-8'))
+        prepared_at = None
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.level and (
+                    node.module == 'core' and any(a.name == 'environment' for a in node.names)
+                    or (node.module or '').endswith('core.environment')):
+                prepared_at = node.lineno
+                break
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            if not any((name or '').split('.')[0] in ('mxnet', 'gluonnlp') for name in names):
+                continue
+            if prepared_at is not None and node.lineno > prepared_at:
+                continue
+            function = next((f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                             and f.lineno < node.lineno <= f.end_lineno), None)
+            package_import_before = function is not None and any(
+                isinstance(n, ast.ImportFrom) and n.level and n.lineno < node.lineno
+                and (n.module or '').split('.')[0] not in ('', 'core', 'cli') for n in ast.walk(function))
+            if not package_import_before:
+                late.append('{}:{}'.format(relative, node.lineno))
+    assert late == []
+
+
 def test_library_code_does_not_print():
     printing = []
     for path in sorted((REPO / 'kobert_gluon').rglob('*.py')):

@@ -12,6 +12,7 @@ anything. Ctrl-C is exit status 130 with one line (training commands write a che
 import argparse
 import errno
 import logging
+import os
 import sys
 
 from ..core.errors import KobertGluonError
@@ -69,7 +70,10 @@ def _setup_logging(verbose: bool, quiet: bool = False) -> None:
     package.propagate = False
 
 
-def build_parser():
+def build_parser(only=None):
+    """The full parser, or with ``only`` (a command name) one in which only that command is built in full: the
+    others are listed with their help line (each module's ``COMMANDS``) without importing what they need, so
+    `kobert-gluon --help` and a command that needs no mxnet start quickly."""
     import importlib
     from ..core.version import __version__
     parser = argparse.ArgumentParser(prog='kobert-gluon', description='KoBERT for MXNet Gluon: models, '
@@ -84,7 +88,12 @@ def build_parser():
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
     subparsers.required = True
     for name in COMMAND_MODULES:
-        importlib.import_module('.' + name, __name__).register(subparsers)
+        module = importlib.import_module('.' + name, __name__)
+        if only is None or only in module.COMMANDS:
+            module.register(subparsers)
+        else:
+            for command, text in module.COMMANDS.items():
+                subparsers.add_parser(command, help=text, add_help=False)
     return parser
 
 
@@ -100,7 +109,7 @@ def main(argv=None):
         print('kobert-gluon {}: error: {}'.format(command.encode('utf-8', 'replace').decode('utf-8'), err),
               file=sys.stderr)
         return 2
-    parser = build_parser()
+    parser = build_parser(only=command)
     args = parser.parse_args(argv)
     args.debug = debug
     _setup_logging(args.verbose, args.quiet)
@@ -108,6 +117,10 @@ def main(argv=None):
         args.progress = False  # the training commands' bar (--no-progress)
     try:
         result = args.func(args)
+    except BrokenPipeError:  # `kobert-gluon info | head`: the reader has all it wanted
+        sys.stderr.close()  # nothing more can be said; also keeps Python's exit-time flush from complaining
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt as err:
         if debug:
             raise

@@ -48,9 +48,17 @@ def _add_data_error_args(parser):
                         help='skip malformed rows (and report how many) instead of stopping at the first')
 
 
+# The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
+COMMANDS = {
+    'finetune': 'fine-tune a classifier or regressor on TSV/CSV data',
+    'evaluate': 'metrics of a fine-tuned model on a labeled file',
+    'predict': 'labels and probabilities (or scores) for texts',
+}
+
+
 def register(subparsers):
     finetune = subparsers.add_parser(
-        'finetune', help='fine-tune a classifier or regressor on TSV/CSV data',
+        'finetune', help=COMMANDS['finetune'],
         description='Fine-tune a sentence (pair) classifier or regressor. Ready-made tasks: nsmc, hate_speech, '
                     'question_pair, korsts, kornli; or describe your file with --text-column/--label-column.')
     data = finetune.add_argument_group('task and data')
@@ -97,7 +105,7 @@ def register(subparsers):
     add_run_folder_args(finetune)
     finetune.set_defaults(func=run_finetune)
 
-    evaluate = subparsers.add_parser('evaluate', help='metrics of a fine-tuned model on a labeled file')
+    evaluate = subparsers.add_parser('evaluate', help=COMMANDS['evaluate'])
     evaluate.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
     evaluate.add_argument('--data', required=True, help='labeled TSV/CSV file')
     evaluate.add_argument('--task', help='read the file as this ready-made task does (default: as in training)')
@@ -109,7 +117,7 @@ def register(subparsers):
     evaluate.set_defaults(func=run_evaluate)
 
     predict = subparsers.add_parser(
-        'predict', help='labels and probabilities (or scores) for texts',
+        'predict', help=COMMANDS['predict'],
         description='Texts come from the arguments, from --input (a TSV/CSV read with the model\'s text columns '
                     'unless --text-column is given) or from stdin (one example per line; a pair as TEXT_A<tab>TEXT_B). '
                     'Writes TSV: the text(s), then label and p_<label> per class, or score for regression.')

@@ -5,9 +5,15 @@ from pathlib import Path
 from . import UsageError
 
 
+# The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
+COMMANDS = {
+    'verify': 'check the files of model / vocabulary / pretraining-data folders against their SHA-256s',
+}
+
+
 def register(subparsers):
     verify = subparsers.add_parser(
-        'verify', help='check the files of model / vocabulary / pretraining-data folders against their SHA-256s',
+        'verify', help=COMMANDS['verify'],
         description='Every folder kobert-gluon writes once (a model, a vocabulary, pretraining data, a training '
                     'checkpoint) records the SHA-256 of its files in kobert-gluon-folder.json, and loading it '
                     'refuses a changed file. This command reports every changed, missing or added file. With '

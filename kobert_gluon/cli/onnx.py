@@ -5,9 +5,15 @@ from pathlib import Path
 from . import UsageError
 
 
+# The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
+COMMANDS = {
+    'export-onnx': 'export a model or fine-tuned model folder to ONNX (optionally checking parity)',
+}
+
+
 def register(subparsers):
     export = subparsers.add_parser(
-        'export-onnx', help='export a model or fine-tuned model folder to ONNX (optionally checking parity)',
+        'export-onnx', help=COMMANDS['export-onnx'],
         description='Export to ONNX (opset 13, dynamic batch and sequence axes) with MXNet\'s exporter. A model '
                     'folder with a task head exports the head (logits / score); a plain model exports '
                     'sequence_output and pooled_output.')

@@ -14,13 +14,19 @@ _SETTING_PATHS = dict({
 }, **TRAINING_SETTING_PATHS, **{name: 'model_overrides.' + name for name in SHAPE_OPTIONS})
 
 
+# The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
+COMMANDS = {
+    'pretrain': 'pretrain a BERT (masked LM + next sentence) on create-pretraining-data shards',
+}
+
+
 def register(subparsers):
     from ..pretraining.pretrain import PretrainSettings, pretraining_training_config
 
     def default(name):
         return field_default(PretrainSettings, name)
     parser = subparsers.add_parser(
-        'pretrain', help='pretrain a BERT (masked LM + next sentence) on create-pretraining-data shards',
+        'pretrain', help=COMMANDS['pretrain'],
         description='Pretrain a BERTModel with MLM decoder and NSP classifier, from kobert-base\'s weights, a saved '
                     'model folder, or from scratch at any size. The best model (lowest dev loss) lands in '
                     'OUT/best, ready for `kobert-gluon finetune --model OUT/best`.')

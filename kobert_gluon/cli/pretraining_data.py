@@ -18,9 +18,16 @@ def _add_corpus_args(parser, files_flag, files_help):
                              'a byte that does not decode is an error naming the file, line and offset')
 
 
+# The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
+COMMANDS = {
+    'build-vocab': 'train a SentencePiece unigram model and its KoBERT-layout BERTVocab on a corpus',
+    'create-pretraining-data': 'masked-LM and next-sentence instances from a corpus, as .npz shards',
+}
+
+
 def register(subparsers):
     vocab = subparsers.add_parser(
-        'build-vocab', help='train a SentencePiece unigram model and its KoBERT-layout BERTVocab on a corpus')
+        'build-vocab', help=COMMANDS['build-vocab'])
     _add_corpus_args(vocab, '--corpus', 'corpus files, one text per line')
     vocab.add_argument('--size', type=int, required=True,
                        help='SentencePiece pieces (KoBERT: 8000); the BERT vocab gets SIZE + 2 tokens')
@@ -38,8 +45,7 @@ def register(subparsers):
     vocab.set_defaults(func=run_build_vocab)
 
     data = subparsers.add_parser(
-        'create-pretraining-data',
-        help='masked-LM and next-sentence instances from a corpus, as .npz shards')
+        'create-pretraining-data', help=COMMANDS['create-pretraining-data'])
     _add_corpus_args(data, '--input', 'corpus files')
     data.add_argument('--input-format', choices=('documents', 'lines'), default='documents',
                       help="documents: one sentence per line, blank line between documents (BERT's format); "

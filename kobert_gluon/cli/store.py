@@ -2,16 +2,23 @@
 from pathlib import Path
 
 from ..hub import artifact_store
-from ..models.zoo import get_model_spec, list_models
+from ..hub.catalogue import get_model_spec, list_models
 from . import UsageError
 
 
+# The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
+COMMANDS = {
+    'info': 'models, cache root and the state of every known file',
+    'fetch': 'download or import files into the cache, verifying each',
+}
+
+
 def register(subparsers):
-    info = subparsers.add_parser('info', help='models, cache root and the state of every known file')
+    info = subparsers.add_parser('info', help=COMMANDS['info'])
     info.add_argument('--cachedir', help='cache folder (default: $KOBERT_GLUON_HOME or ~/.cache/kobert_gluon)')
     info.set_defaults(func=run_info)
 
-    fetch = subparsers.add_parser('fetch', help='download or import files into the cache, verifying each')
+    fetch = subparsers.add_parser('fetch', help=COMMANDS['fetch'])
     fetch.add_argument('names', nargs='*', help='file names from `info` (default: every file)')
     fetch.add_argument('--from', dest='source', metavar='DIR',
                        help='take the files from this folder (or URL prefix) instead of the mirror/official URLs')

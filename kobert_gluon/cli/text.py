@@ -1,6 +1,4 @@
 """``tokenize`` and ``encode``: the tokenizer and the encoder on text from the command line."""
-import numpy as np
-
 from . import UsageError
 
 
@@ -10,15 +8,22 @@ def _add_model_args(parser):
     parser.add_argument('--cachedir', help='cache folder')
 
 
+# The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
+COMMANDS = {
+    'tokenize': 'SentencePiece pieces and vocabulary ids of TEXT',
+    'encode': 'run the encoder on TEXT and show the pooled vector',
+}
+
+
 def register(subparsers):
-    tokenize = subparsers.add_parser('tokenize', help='SentencePiece pieces and vocabulary ids of TEXT')
+    tokenize = subparsers.add_parser('tokenize', help=COMMANDS['tokenize'])
     tokenize.add_argument('text', nargs='+', help='text to tokenize (several arguments are joined by spaces)')
     tokenize.add_argument('--max-seq-length', type=int, default=128,
                           help='length of the [CLS] ... [SEP] ids (truncating), default 128')
     _add_model_args(tokenize)
     tokenize.set_defaults(func=run_tokenize)
 
-    encode = subparsers.add_parser('encode', help='run the encoder on TEXT and show the pooled vector')
+    encode = subparsers.add_parser('encode', help=COMMANDS['encode'])
     encode.add_argument('text', nargs='+', help='text to encode')
     encode.add_argument('--max-seq-length', type=int, default=128)
     encode.add_argument('--random-weights', action='store_true',
@@ -45,8 +50,8 @@ def run_tokenize(args):
 
 
 def run_encode(args):
+    from ..models.zoo import get_model  # first: it prepares mxnet (core.environment)
     import mxnet as mx
-    from ..models.zoo import get_model
     tokenizer = _tokenizer(args)
     ids, valid_length, segments = tokenizer.encode(' '.join(args.text), max_seq_length=args.max_seq_length,
                                                    pad=False)
@@ -60,6 +65,7 @@ def run_encode(args):
     print('sequence output: {}'.format(tuple(sequence.shape)))
     print('pooled output: {}'.format(tuple(pooled.shape)))
     print('first values: ' + ' '.join('{:+.4f}'.format(v) for v in values[:8]))
+    import numpy as np
     if not np.all(np.isfinite(values)):
         raise UsageError('the model produced non-finite values')
     return 0

@@ -4,6 +4,7 @@
 everything else (arguments, return values, ``model(input_ids, token_type_ids[, valid_length])``) behaves as
 it did.
 """
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 
 from ..hub import artifact_store

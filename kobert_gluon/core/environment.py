@@ -9,6 +9,9 @@
   sampling" (the deterministic Viterbi segmentation, i.e. ``EncodeAsPieces``); sentencepiece >= 0.1.97 raises
   ``ValueError`` instead. :func:`patch_gluonnlp_sentencepiece` restores the old meaning for nbest 0/1 and
   leaves real sampling (nbest > 1 or -1) to sentencepiece. Nothing else in gluonnlp is changed.
+
+Importing this module applies all of it (:func:`prepare`), so a module that needs mxnet or gluonnlp imports
+``from ..core import environment`` first; ``import kobert_gluon`` alone loads none of them.
 """
 import importlib
 import sys
@@ -98,8 +101,12 @@ def lend_onnx_to_mxnet() -> None:
 
 
 def prepare():
-    """Run every check and fix once; called when :mod:`kobert_gluon` is imported."""
+    """Run every check and fix (idempotent). Runs when this module is first imported, which every module of the
+    package that uses mxnet or gluonnlp does before importing them (``tests/test_architecture.py`` checks)."""
     check_numpy()
     import_mxnet_without_onnx()
     import_quietly('gluonnlp')
     patch_gluonnlp_sentencepiece()
+
+
+prepare()

@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 from typing import List, Sequence
 
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 import numpy as np
 from gluonnlp.model import BERTModel

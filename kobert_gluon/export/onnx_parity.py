@@ -9,6 +9,7 @@ cross zero, unlike an element-wise ratio).
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 import numpy as np
 

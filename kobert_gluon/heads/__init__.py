@@ -5,3 +5,4 @@ A backbone is any block ``backbone(input_ids, token_type_ids, valid_length) -> (
 (``task_config()``, saved in a model folder's ``config.json``); :mod:`.registry` maps the saved ``kind`` back to
 the code that rebuilds it. This layer knows nothing of model folders or architectures.
 """
+from .sequence import SequenceClassifier, SequenceRegressor  # noqa: E402,F401  (kobert_gluon.heads in 0.1)

@@ -6,6 +6,7 @@ it hybridizes and exports to ONNX as one graph. The backbone is kept as the attr
 architecture: parameter names in saved files start with it. A head describes itself as plain data
 (``task_config``) and is rebuilt from it by ``from_task_config`` (see :mod:`.registry`).
 """
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 from mxnet.gluon import HybridBlock, nn
 
 from ..core.errors import InputError

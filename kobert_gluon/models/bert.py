@@ -4,6 +4,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Dict
 
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 from gluonnlp.model import BERTEncoder, BERTModel
 from mxnet.gluon import nn
 

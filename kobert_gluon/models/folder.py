@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 
 from ..core.documents import read_document, write_json

@@ -15,6 +15,7 @@ below; model folders, the zoo, fine-tuning and export then take it without chang
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Tuple
 
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 
 from ..core.errors import InputError

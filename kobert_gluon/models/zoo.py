@@ -6,6 +6,7 @@ fine-tuned or pretrained run loads the same way as a published model.
 """
 from pathlib import Path
 
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 
 from ..core.errors import InputError

@@ -12,6 +12,7 @@ Adding a kind (token classification, span extraction) is one :func:`register_tas
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 import numpy as np
 

@@ -11,6 +11,7 @@ import shutil
 from collections import namedtuple
 from pathlib import Path
 
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import gluonnlp as nlp
 
 from ..core.errors import InputError

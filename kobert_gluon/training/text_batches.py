@@ -15,6 +15,7 @@ import threading
 from typing import List, Optional, Sequence
 
 import numpy as np
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 from gluonnlp.data import batchify
 from mxnet.gluon.data import DataLoader, SimpleDataset
 
