@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kobert_gluon.tasks.metrics import (accuracy, classification_metrics, confusion_matrix, f1_per_class, macro_f1,
-    pearson, rankdata, regression_metrics, spearman)
+                                        pearson, rankdata, regression_metrics, spearman)
 
 Y_TRUE = [0, 0, 1, 1, 2, 2]
 Y_PRED = [0, 1, 1, 1, 2, 0]

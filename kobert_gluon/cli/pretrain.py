@@ -33,7 +33,8 @@ def register(subparsers):
     data = parser.add_argument_group('data')
     data.add_argument('--data', help='pretraining data folder (create-pretraining-data --out)')
     data.add_argument('--dev-chunks', type=int, help='hold out the last N chunks of --data for dev: whole chunks, '
-                      'so no document is both trained and evaluated on (default {}; 0 = no dev)'.format(default('dev_chunks')))
+                      'so no document is both trained and evaluated on (default {}; 0 = no dev)'
+                      .format(default('dev_chunks')))
     data.add_argument('--dev-data', help='a separate pretraining data folder to evaluate on (instead of '
                       '--dev-chunks)')
     data.add_argument('--max-dev-instances', type=int, help='evaluate on at most N dev instances (default {})'

@@ -6,7 +6,8 @@ Two input signatures are offered:
     ``input_ids``, ``token_type_ids`` (int64, batch x sequence) and ``valid_length`` (int64, batch), the
     same three inputs the Gluon model takes. Outputs: ``sequence_output`` (or ``encoder_layer_1`` ...
     ``encoder_layer_N`` with ``all_layers=True``), ``pooled_output``; ``logits`` for a
-    :class:`~kobert_gluon.heads.sequence.SequenceClassifier`, ``score`` for a :class:`~kobert_gluon.heads.sequence.SequenceRegressor`.
+    :class:`~kobert_gluon.heads.sequence.SequenceClassifier`, ``score`` for a
+    :class:`~kobert_gluon.heads.sequence.SequenceRegressor`.
 ``'kobert-original'``
     A drop-in for the ONNX file of the original KoBERT project: ``input_ids``, ``token_type_ids``,
     ``input_mask`` (int64, batch x sequence) and ``position_ids`` (int64, sequence); outputs ordered so that

@@ -17,7 +17,7 @@ from gluonnlp.model import BERTModel
 
 from ..core.errors import InputError
 from .onnx_export import (METADATA_SIGNATURE, OnnxExportError, bert_of, context_of, flatten_outputs,
-    onnx_input_names, onnx_output_names, require_onnx, require_onnxruntime, with_all_encodings)
+                          onnx_input_names, onnx_output_names, require_onnx, require_onnxruntime, with_all_encodings)
 
 __all__ = ['DEFAULT_PARITY_SHAPES', 'OutputParity', 'ParityReport', 'onnx_session', 'random_batch',
            'verify_onnx']

@@ -43,7 +43,7 @@ from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.corpus_text import TextSource
 from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
-    write_folder_atomically)
+                                  write_folder_atomically)
 from .documents import read_documents
 from .instances import InstanceOptions, TrainingInstance, VocabIds, create_instances_from_document
 
@@ -80,7 +80,8 @@ class _ChunkWorker:
     """Tokenizes a chunk of documents and writes its shards; one per process."""
 
     def __init__(self, sp_model_path: str, vocab_json: str):
-        from ..tokenizers import sentencepiece as tokenization  # also applies kobert_gluon's sentencepiece fix in a fresh process
+        # (importing it also applies the package's sentencepiece fix in a fresh worker process)
+        from ..tokenizers import sentencepiece as tokenization
         import gluonnlp as nlp
         vocab = nlp.vocab.BERTVocab.from_json(vocab_json)
         self.tokenizer = tokenization.KoBERTTokenizer(sp_model_path, vocab)

@@ -28,8 +28,9 @@ from ..core.documents import write_json
 from ..core.errors import InputError
 from ..core.corpus_text import TextSource
 from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind,
-    write_folder_atomically)
-from .sentencepiece import MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer, load_folder, load_vocab, vocab_to_json_file
+                                  write_folder_atomically)
+from .sentencepiece import (MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer, load_folder, load_vocab,
+                            vocab_to_json_file)
 
 __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'bert_vocab_from_sentencepiece',
            'read_vocab_folder']

@@ -28,7 +28,7 @@ from ..core.documents import read_json
 from ..core.errors import InputError
 from ..core.locks import LOCK_FILE, exclusive_lock
 from ..core.owned_folders import (MARKER_FILE, FolderKind, check_replaceable, register_folder_kind,
-    remove_stale_temporaries, write_marker)
+                                  remove_stale_temporaries, write_marker)
 from .trainer import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 
 __all__ = ['RUN_FILE', 'RunFolder', 'read_run_settings', 'settings_differences', 'RunResult']
