@@ -50,13 +50,13 @@ def main(argv=None):
             for name, tree in trees.items():
                 times[(name, job)].append(run(tree, job_args))
     print('medians of {} interleaved rounds, fresh interpreter each ({})'.format(args.rounds, sys.executable))
-    header = '{:<30} {:>10}'.format('', 'this')
+    header = '{:<36} {:>10}'.format('', 'this')
     if 'baseline' in trees:
         header += ' {:>10} {:>10}'.format('baseline', 'this/base')
     print(header)
     for job in JOBS:
         this = statistics.median(times[('this', job)])
-        line = '{:<30} {:>9.2f}s'.format(job, this)
+        line = '{:<36} {:>9.2f}s'.format(job, this)
         if 'baseline' in trees:
             base = statistics.median(times[('baseline', job)])
             line += ' {:>9.2f}s {:>10.2f}'.format(base, this / base)
