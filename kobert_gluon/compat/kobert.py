@@ -12,7 +12,7 @@ from ..models.bert import KOBERT_BASE_CONFIG, build_bert
 from ..models.zoo import get_model
 from ..tokenizers.sentencepiece import load_vocab
 
-__all__ = ['get_mxnet_kobert_model', 'get_kobert_model', 'download']
+__all__ = ['get_mxnet_kobert_model', 'get_kobert_model', 'get_pytorch_kobert_model', 'download']
 
 
 def get_mxnet_kobert_model(use_pooler=True, use_decoder=True, use_classifier=True, ctx=mx.cpu(0), cachedir=None,
@@ -24,6 +24,19 @@ def get_mxnet_kobert_model(use_pooler=True, use_decoder=True, use_classifier=Tru
     """
     return get_model('kobert-base', pretrained=pretrained, ctx=ctx, use_pooler=use_pooler, use_decoder=use_decoder,
                      use_classifier=use_classifier, cachedir=cachedir)
+
+
+def get_pytorch_kobert_model(ctx='cpu', cachedir=None, pretrained=True):
+    """The original PyTorch entry point: KoBERT-base as a transformers ``BertModel`` (``return_dict=False``, as the
+    original returned it) and its 8,002-token vocabulary, ``(model, vocab)``, built from the same verified weights
+    as :func:`get_mxnet_kobert_model`. Needs torch and transformers: ``pip install "kobert-gluon[pytorch]"``.
+    """
+    from ..convert.huggingface import to_transformers_bert_model
+    bert, vocab = get_mxnet_kobert_model(use_pooler=True, use_decoder=False, use_classifier=False,
+                                         cachedir=cachedir, pretrained=pretrained)
+    model = to_transformers_bert_model(bert, vocab)
+    model.config.return_dict = False
+    return model.to(ctx), vocab
 
 
 def get_kobert_model(model_file, vocab_file, use_pooler=True, use_decoder=True, use_classifier=True,

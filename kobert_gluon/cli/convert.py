@@ -1,0 +1,50 @@
+"""``import-hf`` and ``export-hf``: Hugging Face transformers checkpoints in and out."""
+
+# The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
+COMMANDS = {
+    'import-hf': 'convert a transformers BERT checkpoint folder into a model folder',
+    'export-hf': 'write a model folder as a transformers checkpoint (config.json, model.safetensors, tokenizer)',
+}
+
+
+def register(subparsers):
+    imp = subparsers.add_parser(
+        'import-hf', help=COMMANDS['import-hf'],
+        description='Convert a transformers checkpoint folder (BertModel, BertForPreTraining or '
+                    'BertForSequenceClassification; model.safetensors, or pytorch_model.bin with torch installed) '
+                    'into a kobert-gluon model folder that get_model, finetune --model, predict and export-onnx '
+                    'take. Its tokenizer comes from the folder (a SentencePiece model and vocab.txt), from '
+                    '--tokenizer, or, for KoBERT\'s 8,002-token vocabulary, is KoBERT\'s own.')
+    imp.add_argument('src', help='transformers checkpoint folder (e.g. a local copy of skt/kobert-base-v1)')
+    imp.add_argument('--out', required=True, help='model folder to write')
+    imp.add_argument('--tokenizer', metavar='PATH',
+                     help='tokenizer to use when SRC has none: a kobert-gluon model or build-vocab folder, or a '
+                          'folder with a SentencePiece model and vocab.txt')
+    imp.add_argument('--overwrite', action='store_true', help='replace --out (a model folder) if it exists')
+    imp.add_argument('--cachedir', help='cache folder (for KoBERT\'s tokenizer files)')
+    imp.set_defaults(func=run_import_hf)
+
+    exp = subparsers.add_parser(
+        'export-hf', help=COMMANDS['export-hf'],
+        description='Write a model folder as a transformers checkpoint: a fine-tuned classifier or regressor as '
+                    'BertForSequenceClassification, a model with MLM and NSP heads as BertForPreTraining, anything '
+                    'else as BertModel, loadable with from_pretrained(OUT). No torch needed to write it.')
+    exp.add_argument('model', help='model folder, run folder\'s best/, or a shipped model name (kobert-mini-nsmc)')
+    exp.add_argument('--out', required=True, help='folder to write')
+    exp.add_argument('--overwrite', action='store_true', help='replace --out (an earlier export) if it exists')
+    exp.set_defaults(func=run_export_hf)
+
+
+def run_import_hf(args):
+    from ..convert.huggingface import import_hf
+    folder = import_hf(args.src, args.out, tokenizer=args.tokenizer, overwrite=args.overwrite,
+                       cachedir=args.cachedir)
+    print('model folder: {}'.format(folder))
+    return 0
+
+
+def run_export_hf(args):
+    from ..convert.huggingface import export_hf
+    folder = export_hf(args.model, args.out, overwrite=args.overwrite)
+    print('transformers checkpoint: {}'.format(folder))
+    return 0

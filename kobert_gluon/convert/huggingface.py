@@ -1,0 +1,390 @@
+"""Hugging Face transformers checkpoints in and out: ``import_hf`` makes a model folder, ``export_hf`` a folder that
+``transformers`` loads with ``from_pretrained``.
+
+Architectures: ``BertModel``, ``BertForPreTraining`` (MLM + NSP heads) and ``BertForSequenceClassification``
+(classification with ``id2label``; regression when ``num_labels == 1``). Tensor names are translated by the tables
+in :mod:`.name_maps`; every tensor of the checkpoint must find a place and every parameter of the Gluon model must
+get a tensor, or the conversion stops naming them (nothing is left at random initial values).
+
+Weights are read from ``model.safetensors`` (also sharded) with ``safetensors.numpy``, so no torch is needed; a
+``pytorch_model.bin`` needs torch. Written checkpoints are ``model.safetensors`` (no torch needed either).
+
+Tokenizers: transformers' KoBERT tokenizer files are a SentencePiece model and ``vocab.txt`` (one token per line,
+the line number is the id); they become the package's SentencePiece tokenizer with the same ids. A checkpoint
+without tokenizer files and with KoBERT's 8,002-token vocabulary gets KoBERT's own tokenizer.
+"""
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import mxnet as mx
+import numpy as np
+
+from ..core.documents import read_json, write_json
+from ..core.errors import InputError
+from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
+from ..heads.sequence import SequenceClassifier, SequenceRegressor
+from ..models.bert import BertConfig, build_bert
+from ..models.folder import folder_config, load_folder_tokenizer, read_config, save_model
+from ..models.registry import initialize_random
+from ..models.zoo import model_folder_of
+from ..tasks.datasets import TableSpec, TaskSpec
+from ..tasks.kinds import get_task_kind
+from ..tokenizers.sentencepiece import KoBERTTokenizer, load_folder
+from . import name_maps
+
+__all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'ARCHITECTURES', 'read_checkpoint',
+           'vocab_from_vocab_txt']
+
+log = logging.getLogger(__name__)
+
+ARCHITECTURES = ('BertModel', 'BertForPreTraining', 'BertForSequenceClassification')
+HF_CONFIG = 'config.json'
+SAFETENSORS = 'model.safetensors'
+SAFETENSORS_INDEX = 'model.safetensors.index.json'
+TORCH_BIN = 'pytorch_model.bin'
+# SentencePiece model file names used by transformers-side KoBERT tokenizers, first found wins
+SP_MODEL_NAMES = ('tokenizer.model', 'spiece.model', 'tokenizer_78b3253a26.model', 'sentencepiece.bpe.model')
+VOCAB_TXT = 'vocab.txt'
+SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
+KOBERT_VOCAB_SIZE = 8002
+# Tensors transformers checkpoints may carry that are not parameters
+IGNORED = ('embeddings.position_ids',)
+
+EXPORT_KIND = register_folder_kind(FolderKind(
+    'hf-export', 'Hugging Face export', (HF_CONFIG, SAFETENSORS, 'tokenizer.model', VOCAB_TXT))).name
+
+
+# ----- reading a checkpoint --------------------------------------------------------------------------------------
+def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
+    """``(config, tensors)`` of a transformers checkpoint folder, tensors as float32 numpy arrays."""
+    folder = Path(folder)
+    if not (folder / HF_CONFIG).is_file():
+        raise FileNotFoundError('{} is not a transformers checkpoint: it has no {}'.format(folder, HF_CONFIG))
+    config = read_json(folder / HF_CONFIG)
+    if (folder / SAFETENSORS).is_file() or (folder / SAFETENSORS_INDEX).is_file():
+        from safetensors.numpy import load_file
+        if (folder / SAFETENSORS).is_file():
+            files = [folder / SAFETENSORS]
+        else:
+            index = read_json(folder / SAFETENSORS_INDEX)
+            files = [folder / name for name in sorted(set(index['weight_map'].values()))]
+        tensors = {}
+        for path in files:
+            tensors.update(load_file(str(path)))
+    elif (folder / TORCH_BIN).is_file():
+        try:
+            import torch
+        except ImportError:
+            raise InputError('{} holds its weights as {}, which needs torch to read (pip install torch); or save '
+                             'the checkpoint as model.safetensors'.format(folder, TORCH_BIN)) from None
+        state = torch.load(str(folder / TORCH_BIN), map_location='cpu', weights_only=True)
+        tensors = {name: value.float().numpy() for name, value in state.items()}
+    else:
+        raise FileNotFoundError('{} has no weights ({}, {} or {})'.format(folder, SAFETENSORS, SAFETENSORS_INDEX,
+                                                                        TORCH_BIN))
+    return config, {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
+
+
+def bert_config_from_hf(hf: Dict[str, Any], path) -> BertConfig:
+    if hf.get('model_type') != 'bert':
+        raise InputError('{} describes a {!r} model; import-hf reads BERT checkpoints (model_type "bert")'
+                         .format(path, hf.get('model_type')))
+    if hf.get('position_embedding_type', 'absolute') != 'absolute':
+        raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
+                         .format(path, hf.get('position_embedding_type')))
+    activation = hf.get('hidden_act', 'gelu')
+    if activation not in ('gelu', 'relu'):
+        raise InputError('{}: hidden_act {!r} is not supported (the Gluon BERT has the exact "gelu" and "relu")'
+                         .format(path, activation))
+    return BertConfig(vocab_size=hf['vocab_size'], num_layers=hf['num_hidden_layers'], units=hf['hidden_size'],
+                      hidden_size=hf['intermediate_size'], max_length=hf['max_position_embeddings'],
+                      num_heads=hf['num_attention_heads'], embed_size=hf['hidden_size'],
+                      token_type_vocab_size=hf.get('type_vocab_size', 2), activation=activation,
+                      dropout=hf.get('hidden_dropout_prob', 0.1), embed_dropout=hf.get('hidden_dropout_prob', 0.1),
+                      layer_norm_eps=hf.get('layer_norm_eps', 1e-12))
+
+
+def _architecture_of(hf: Dict[str, Any], path) -> str:
+    names = hf.get('architectures') or ['BertModel']
+    supported = [name for name in names if name in ARCHITECTURES]
+    if not supported:
+        raise InputError('{}: architecture {} is not supported; import-hf reads {}'
+                         .format(path, ', '.join(names), ', '.join(ARCHITECTURES)))
+    return supported[0]
+
+
+def _is_regression(hf: Dict[str, Any]) -> bool:
+    return hf.get('problem_type') == 'regression' or hf.get('num_labels', len(hf.get('id2label') or {}) or 2) == 1
+
+
+# ----- tokenizers --------------------------------------------------------------------------------------------------
+def vocab_from_vocab_txt(path):
+    """A gluonnlp ``BERTVocab`` whose ids are the line numbers of a transformers ``vocab.txt``."""
+    import gluonnlp as nlp
+    tokens = Path(path).read_text(encoding='utf-8').split('\n')
+    if tokens and tokens[-1] == '':
+        tokens.pop()
+    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
+    if missing:
+        raise InputError('{} lacks BERT\'s special token(s) {}'.format(path, ', '.join(missing)))
+    if len(set(tokens)) != len(tokens):
+        raise InputError('{} lists a token twice; ids would be ambiguous'.format(path))
+    document = {
+        'idx_to_token': tokens, 'token_to_idx': {t: i for i, t in enumerate(tokens)},
+        'reserved_tokens': ['[CLS]', '[SEP]', '[MASK]', '[PAD]'], 'unknown_token': '[UNK]',
+        'identifiers_to_tokens': {'cls_token': '[CLS]', 'sep_token': '[SEP]', 'mask_token': '[MASK]',
+                                  'padding_token': '[PAD]', 'bos_token': None, 'eos_token': None}}
+    vocab = nlp.vocab.BERTVocab.from_json(json.dumps(document, ensure_ascii=False))
+    if vocab.idx_to_token != tokens:
+        raise InputError('{} does not read back as the same ids'.format(path))
+    return vocab
+
+
+def _transformers_tokenizer(folder: Path) -> Optional[KoBERTTokenizer]:
+    sp_model = next((folder / name for name in SP_MODEL_NAMES if (folder / name).is_file()), None)
+    if sp_model is None or not (folder / VOCAB_TXT).is_file():
+        return None
+    return KoBERTTokenizer(str(sp_model), vocab_from_vocab_txt(folder / VOCAB_TXT))
+
+
+def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
+    if tokenizer is not None:
+        path = Path(tokenizer)
+        if (path / 'vocab.json').is_file():
+            found = load_folder(path)  # a kobert-gluon model or vocabulary folder
+        else:
+            found = _transformers_tokenizer(path)
+            if found is None:
+                raise InputError('--tokenizer {}: no tokenizer there (a kobert-gluon model or build-vocab folder, or '
+                                 'a folder with a SentencePiece model and vocab.txt)'.format(path))
+    else:
+        found = _transformers_tokenizer(src)
+        if found is None:
+            if vocab_size != KOBERT_VOCAB_SIZE:
+                raise InputError('{} has no tokenizer files ({} and {}) and its vocabulary ({} tokens) is not KoBERT\'s; '
+                                 'pass --tokenizer PATH (tokenizer=)'.format(src, ' / '.join(SP_MODEL_NAMES[:2]),
+                                                                              VOCAB_TXT, vocab_size))
+            log.info('%s has no tokenizer files; using KoBERT\'s (8,002 tokens)', src)
+            found = KoBERTTokenizer.from_pretrained('kobert-base', cachedir=cachedir)
+    if len(found.vocab) != vocab_size:
+        raise InputError('the tokenizer has {} tokens but the checkpoint\'s embeddings have {}'
+                         .format(len(found.vocab), vocab_size))
+    return found
+
+
+# ----- import --------------------------------------------------------------------------------------------------------
+def _check_tied(tensors: Dict[str, np.ndarray], path) -> None:
+    for tied, source in name_maps.BERT_TIED:
+        if tied in tensors and source in tensors and not np.array_equal(tensors[tied], tensors[source]):
+            raise InputError('{}: {} differs from {}; untied output embeddings are not supported'
+                             .format(path, tied, source))
+
+
+def _gluon_values(tensors, architecture, config: BertConfig, path) -> Tuple[Dict[str, np.ndarray], bool]:
+    """(Gluon parameter name -> array, whether there is a pooler) for the model import_hf builds; a tensor with no
+    place, or a place with no tensor, is an error."""
+    prefixed = any(name.startswith('bert.') for name in tensors)
+    backbone_prefix = 'bert.' if prefixed else ''
+    has_pooler = backbone_prefix + 'pooler.dense.weight' in tensors
+    if architecture != 'BertModel' and not has_pooler:
+        raise InputError('{}: {} needs the pooler, which the checkpoint does not have'.format(path, architecture))
+    gluon_prefix = 'bert.' if architecture == 'BertForSequenceClassification' else ''
+    plan = {backbone_prefix + hf: gluon_prefix + gluon
+            for hf, gluon in name_maps.bert_backbone_map(config.num_layers, has_pooler).items()}
+    if architecture == 'BertForPreTraining':
+        plan.update(name_maps.BERT_PRETRAINING_HEADS)
+    elif architecture == 'BertForSequenceClassification':
+        plan.update(name_maps.BERT_SEQUENCE_HEAD)
+    _check_tied(tensors, path)
+    skip = {backbone_prefix + name for name in IGNORED} | {tied for tied, _ in name_maps.BERT_TIED}
+    unused = sorted(name for name in tensors if name not in plan and name not in skip)
+    if unused:
+        raise InputError('{}: {} tensor(s) have no place in a {} ({}); nothing was written'.format(
+            path, len(unused), architecture, ', '.join(unused[:6]) + (' ...' if len(unused) > 6 else '')))
+    missing = sorted(hf for hf in plan if hf not in tensors)
+    if missing:
+        raise InputError('{}: the checkpoint lacks {} tensor(s) a {} needs ({}); nothing was written'.format(
+            path, len(missing), architecture, ', '.join(missing[:6]) + (' ...' if len(missing) > 6 else '')))
+    return {gluon: tensors[hf] for hf, gluon in plan.items()}, has_pooler
+
+
+def _build(architecture: str, config: BertConfig, hf: Dict[str, Any], has_pooler: bool):
+    if architecture == 'BertModel':
+        return build_bert(config, use_pooler=has_pooler, use_decoder=False, use_classifier=False)
+    if architecture == 'BertForPreTraining':
+        return build_bert(config, use_pooler=True, use_decoder=True, use_classifier=True)
+    bert = build_bert(config, use_pooler=True, use_decoder=False, use_classifier=False)
+    dropout = hf.get('classifier_dropout') or hf.get('hidden_dropout_prob', 0.1)
+    if _is_regression(hf):
+        return SequenceRegressor(bert, dropout=dropout)
+    id2label = hf.get('id2label') or {str(i): 'LABEL_{}'.format(i) for i in range(hf.get('num_labels', 2))}
+    labels = [str(id2label.get(str(i), id2label.get(i))) for i in range(len(id2label))]
+    return SequenceClassifier(bert, len(labels), dropout=dropout, labels=labels)
+
+
+def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
+    """Give every parameter of ``model`` its array (by Gluon name); tied parameters once. Shapes must agree."""
+    ctx = ctx or mx.cpu()
+    initialize_random(model, ctx)
+    done = set()
+    params = model._collect_params_with_prefix()
+    for name, param in params.items():
+        if id(param) in done:
+            continue
+        if name not in values:
+            raise InputError('no tensor for parameter {} of the Gluon model'.format(name))
+        value = values[name]
+        if param.shape is not None and all(param.shape) and tuple(param.shape) != value.shape:
+            raise InputError('{}: the checkpoint\'s tensor has shape {}, the Gluon model needs {}'
+                             .format(name, value.shape, tuple(param.shape)))
+        if param._deferred_init:  # a Dense without in_units learns its shape here rather than at a first forward
+            param.shape = value.shape
+            param._finish_deferred_init()
+        param.set_data(mx.nd.array(value, ctx=ctx, dtype='float32'))
+        done.add(id(param))
+
+
+def _finetuning_section(model, config: BertConfig) -> Dict[str, Any]:
+    """What FineTunedModel needs to predict with an imported classifier or regressor (single sentences)."""
+    regression = isinstance(model, SequenceRegressor)
+    kind = get_task_kind('regression' if regression else 'classification')
+    labels = None if regression else list(model.labels)
+    spec = TaskSpec(name='imported', kind=kind.name, metric=kind.default_metric,
+                    table=TableSpec(text_columns=('text',), label_column='label'),
+                    labels=tuple(labels) if labels else None,
+                    description='imported from a transformers BertForSequenceClassification')
+    return {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': min(512, config.max_length),
+            'trained_on': None}
+
+
+def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None) -> Path:
+    """Convert the transformers checkpoint folder ``src`` into the model folder ``out``; returns ``out``.
+
+    ``tokenizer``: a folder with the tokenizer to use when ``src`` has none (a kobert-gluon model or vocabulary
+    folder, or a SentencePiece model with ``vocab.txt``).
+    """
+    src = Path(src)
+    if not src.is_dir():
+        if '/' in str(src) and not str(src).startswith(('/', '.')):
+            raise InputError('{} is not a local folder. To convert a hub repo, download it first (where a network '
+                             'is available): huggingface-cli download {} --local-dir DIR, then import-hf DIR'
+                             .format(src, src))
+        raise FileNotFoundError('{}: no such folder'.format(src))
+    hf, tensors = read_checkpoint(src)
+    architecture = _architecture_of(hf, src / HF_CONFIG)
+    config = bert_config_from_hf(hf, src / HF_CONFIG)
+    found = _tokenizer_for(src, tokenizer, config.vocab_size, cachedir=cachedir)
+    values, has_pooler = _gluon_values(tensors, architecture, config, src)
+    model = _build(architecture, config, hf, has_pooler)
+    set_parameters(model, values)
+    extra = {'converted_from': {'format': 'transformers', 'architecture': architecture, 'source': src.name,
+                                'transformers_version': hf.get('transformers_version')}}
+    if architecture == 'BertForSequenceClassification':
+        extra['finetuning'] = _finetuning_section(model, config)
+    return save_model(model, found.vocab, out, found, extra=extra, overwrite=overwrite)
+
+
+# ----- export --------------------------------------------------------------------------------------------------------
+def _hf_config(config: BertConfig, architecture: str, vocab, model) -> Dict[str, Any]:
+    document = {
+        'architectures': [architecture], 'model_type': 'bert', 'vocab_size': config.vocab_size,
+        'hidden_size': config.units, 'num_hidden_layers': config.num_layers, 'num_attention_heads': config.num_heads,
+        'intermediate_size': config.hidden_size, 'hidden_act': config.activation,
+        'hidden_dropout_prob': config.dropout, 'attention_probs_dropout_prob': config.dropout,
+        'max_position_embeddings': config.max_length, 'type_vocab_size': config.token_type_vocab_size,
+        'initializer_range': 0.02, 'layer_norm_eps': config.layer_norm_eps,
+        'pad_token_id': vocab.token_to_idx['[PAD]'], 'position_embedding_type': 'absolute',
+        'tie_word_embeddings': True,
+    }
+    if isinstance(model, SequenceRegressor):
+        document.update(num_labels=1, problem_type='regression', id2label={'0': 'score'}, label2id={'score': 0},
+                        classifier_dropout=model.dropout_rate)
+    elif isinstance(model, SequenceClassifier):
+        document.update(num_labels=model.num_classes, problem_type='single_label_classification',
+                        id2label={str(i): label for i, label in enumerate(model.labels)},
+                        label2id={label: i for i, label in enumerate(model.labels)},
+                        classifier_dropout=model.dropout_rate)
+    return document
+
+
+def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
+    """Write the model folder (or registered shipped model) ``model_or_folder`` as a transformers checkpoint in
+    ``out``: ``config.json``, ``model.safetensors``, ``tokenizer.model`` and ``vocab.txt``.
+
+    A fine-tuned classifier or regressor becomes ``BertForSequenceClassification``, a model with the MLM and NSP
+    heads ``BertForPreTraining``, anything else ``BertModel``.
+    """
+    from safetensors.numpy import save_file
+    from ..models.folder import load_model
+    folder = model_folder_of(model_or_folder)
+    document = read_config(folder)
+    config = folder_config(document, folder / 'config.json')
+    if document['architecture'] != 'bert':
+        raise InputError('{} is a {} model; export-hf writes BERT models'.format(folder, document['architecture']))
+    model, vocab = load_model(folder)
+    tokenizer = load_folder_tokenizer(folder, document)
+    heads = document['heads']
+    if document.get('task'):
+        architecture, gluon_prefix = 'BertForSequenceClassification', 'bert.'
+    elif heads.get('use_decoder') and heads.get('use_classifier'):
+        architecture, gluon_prefix = 'BertForPreTraining', ''
+    else:
+        architecture, gluon_prefix = 'BertModel', ''
+    hf_prefix = '' if architecture == 'BertModel' else 'bert.'
+    plan = {hf_prefix + hf: gluon_prefix + gluon
+            for hf, gluon in name_maps.bert_backbone_map(config.num_layers, heads.get('use_pooler', True)).items()}
+    if architecture == 'BertForPreTraining':
+        plan.update(name_maps.BERT_PRETRAINING_HEADS)
+    elif architecture == 'BertForSequenceClassification':
+        plan.update(name_maps.BERT_SEQUENCE_HEAD)
+    params = model._collect_params_with_prefix()
+    missing = sorted(g for g in plan.values() if g not in params)
+    if missing:
+        raise InputError('{}: the model has no parameter(s) {}'.format(folder, ', '.join(missing)))
+    tensors = {hf: np.ascontiguousarray(params[gluon].data().asnumpy().astype(np.float32))
+               for hf, gluon in plan.items()}
+    hf_config = _hf_config(config, architecture, vocab, model)
+    sp_model = getattr(tokenizer, 'sp_model_path', None)
+    if sp_model is None:
+        raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece tokenizers'.format(folder,
+                                                                                                  tokenizer.kind))
+
+    def write(tmp: Path):
+        save_file(tensors, str(tmp / SAFETENSORS), metadata={'format': 'pt'})
+        write_json(tmp / HF_CONFIG, hf_config)
+        shutil.copyfile(sp_model, tmp / 'tokenizer.model')
+        (tmp / VOCAB_TXT).write_text(''.join(token + '\n' for token in vocab.idx_to_token), encoding='utf-8')
+
+    return write_folder_atomically(out, EXPORT_KIND, write, overwrite=overwrite, inputs=[folder])
+
+
+def to_transformers_bert_model(bert, vocab):
+    """A transformers ``BertModel`` (eval mode) holding the weights of the Gluon ``BERTModel`` ``bert``, built in
+    memory (torch and transformers needed: ``pip install "kobert-gluon[pytorch]"``)."""
+    try:
+        import torch
+        import transformers
+    except ImportError as err:
+        raise InputError('a transformers model needs torch and transformers ({}); run: pip install '
+                         '"kobert-gluon[pytorch]"'.format(err)) from None
+    config = bert.kobert_config
+    pooler = bool(getattr(bert, '_use_pooler', True))
+    params = bert._collect_params_with_prefix()
+    if any(param._deferred_init for param in params.values()):  # loaded but never run: shapes are not set yet
+        ids = mx.nd.array([[2, 3]])
+        extra = (mx.nd.array([[1]]),) if getattr(bert, '_use_decoder', False) else ()
+        bert(ids, mx.nd.zeros_like(ids), mx.nd.array([2]), *extra)
+    plan = name_maps.bert_backbone_map(config.num_layers, pooler)
+    state = {hf: torch.from_numpy(params[gluon].data().asnumpy().astype(np.float32)) for hf, gluon in plan.items()}
+    model = transformers.BertModel(transformers.BertConfig(**_hf_config(config, 'BertModel', vocab, bert)),
+                                   add_pooling_layer=pooler)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [name for name in missing if not name.endswith('position_ids')]
+    if missing or unexpected:
+        raise InputError('transformers BertModel and the Gluon model disagree: missing {}, unexpected {}'
+                         .format(missing, unexpected))
+    return model.eval()

@@ -1,0 +1,77 @@
+"""Parameter names of Hugging Face transformers against this package's Gluon names: the one place that knows both.
+
+Each table is data: ``(transformers name, Gluon name)``, with ``{i}`` standing for a layer index. transformers'
+``nn.Linear`` and Gluon's ``Dense`` both store weights as ``(out, in)``, so no tensor is transposed; LayerNorm's
+``weight``/``bias`` are Gluon's ``gamma``/``beta``. transformers' names are given without the ``bert.`` prefix that
+its task models (``BertForPreTraining``, ``BertForSequenceClassification``) put before the encoder's; Gluon's
+task heads likewise keep the backbone under ``bert.``.
+"""
+from typing import Dict, List, Tuple
+
+__all__ = ['BERT_EMBEDDINGS', 'BERT_LAYER', 'BERT_POOLER', 'BERT_PRETRAINING_HEADS', 'BERT_SEQUENCE_HEAD',
+           'BERT_TIED', 'bert_backbone_map']
+
+BERT_EMBEDDINGS: List[Tuple[str, str]] = [
+    ('embeddings.word_embeddings.weight', 'word_embed.0.weight'),
+    ('embeddings.position_embeddings.weight', 'encoder.position_weight'),
+    ('embeddings.token_type_embeddings.weight', 'token_type_embed.0.weight'),
+    ('embeddings.LayerNorm.weight', 'encoder.layer_norm.gamma'),
+    ('embeddings.LayerNorm.bias', 'encoder.layer_norm.beta'),
+]
+
+BERT_LAYER: List[Tuple[str, str]] = [
+    ('encoder.layer.{i}.attention.self.query.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_query.weight'),
+    ('encoder.layer.{i}.attention.self.query.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_query.bias'),
+    ('encoder.layer.{i}.attention.self.key.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_key.weight'),
+    ('encoder.layer.{i}.attention.self.key.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_key.bias'),
+    ('encoder.layer.{i}.attention.self.value.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_value.weight'),
+    ('encoder.layer.{i}.attention.self.value.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_value.bias'),
+    ('encoder.layer.{i}.attention.output.dense.weight', 'encoder.transformer_cells.{i}.proj.weight'),
+    ('encoder.layer.{i}.attention.output.dense.bias', 'encoder.transformer_cells.{i}.proj.bias'),
+    ('encoder.layer.{i}.attention.output.LayerNorm.weight', 'encoder.transformer_cells.{i}.layer_norm.gamma'),
+    ('encoder.layer.{i}.attention.output.LayerNorm.bias', 'encoder.transformer_cells.{i}.layer_norm.beta'),
+    ('encoder.layer.{i}.intermediate.dense.weight', 'encoder.transformer_cells.{i}.ffn.ffn_1.weight'),
+    ('encoder.layer.{i}.intermediate.dense.bias', 'encoder.transformer_cells.{i}.ffn.ffn_1.bias'),
+    ('encoder.layer.{i}.output.dense.weight', 'encoder.transformer_cells.{i}.ffn.ffn_2.weight'),
+    ('encoder.layer.{i}.output.dense.bias', 'encoder.transformer_cells.{i}.ffn.ffn_2.bias'),
+    ('encoder.layer.{i}.output.LayerNorm.weight', 'encoder.transformer_cells.{i}.ffn.layer_norm.gamma'),
+    ('encoder.layer.{i}.output.LayerNorm.bias', 'encoder.transformer_cells.{i}.ffn.layer_norm.beta'),
+]
+
+BERT_POOLER: List[Tuple[str, str]] = [
+    ('pooler.dense.weight', 'pooler.weight'),
+    ('pooler.dense.bias', 'pooler.bias'),
+]
+
+# BertForPreTraining's heads (names as transformers writes them, no prefix) -> the BERTModel's own heads.
+BERT_PRETRAINING_HEADS: List[Tuple[str, str]] = [
+    ('cls.predictions.transform.dense.weight', 'decoder.0.weight'),
+    ('cls.predictions.transform.dense.bias', 'decoder.0.bias'),
+    ('cls.predictions.transform.LayerNorm.weight', 'decoder.2.gamma'),
+    ('cls.predictions.transform.LayerNorm.bias', 'decoder.2.beta'),
+    ('cls.predictions.bias', 'decoder.3.bias'),
+    ('cls.seq_relationship.weight', 'classifier.weight'),
+    ('cls.seq_relationship.bias', 'classifier.bias'),
+]
+
+# Tensors transformers may also write that are tied to one above: (tied name, the name it must equal).
+BERT_TIED: List[Tuple[str, str]] = [
+    ('cls.predictions.decoder.weight', 'bert.embeddings.word_embeddings.weight'),
+    ('cls.predictions.decoder.bias', 'cls.predictions.bias'),
+]
+
+# BertForSequenceClassification's head -> kobert_gluon's SequenceClassifier / SequenceRegressor (``output``).
+BERT_SEQUENCE_HEAD: List[Tuple[str, str]] = [
+    ('classifier.weight', 'output.weight'),
+    ('classifier.bias', 'output.bias'),
+]
+
+
+def bert_backbone_map(num_layers: int, pooler: bool = True) -> Dict[str, str]:
+    """transformers name -> Gluon name for every backbone tensor of a ``num_layers`` BERT."""
+    pairs = list(BERT_EMBEDDINGS)
+    for i in range(num_layers):
+        pairs += [(hf.format(i=i), gluon.format(i=i)) for hf, gluon in BERT_LAYER]
+    if pooler:
+        pairs += BERT_POOLER
+    return dict(pairs)
