@@ -107,7 +107,7 @@ def test_registered_model_loads_verified_weights(kobert_store, tmp_path, monkeyp
     monkeypatch.setitem(artifact_store.MANIFEST, 'tiny_weights.params',
                         Artifact('tiny_weights.params', 'md5', digest, (), 'test weights'))
     monkeypatch.setenv('KOBERT_GLUON_MIRROR', str(mirror))
-    spec = ModelSpec('test-tiny', KOBERT_BASE_CONFIG.replace(**TINY), 'test', params_file='tiny_weights.params',
+    spec = ModelSpec('test-tiny', KOBERT_BASE_CONFIG.replace(**TINY), 'test', params_files=('tiny_weights.params',),
                      vocab_file=KOBERT_VOCAB_FILE, tokenizer_files=KOBERT_TOKENIZER_FILES)
     monkeypatch.setitem(_REGISTRY, 'test-tiny', None)
     del _REGISTRY['test-tiny']

@@ -2,7 +2,7 @@
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
-    'import-hf': 'convert a transformers BERT checkpoint folder into a model folder',
+    'import-hf': 'convert a transformers BERT checkpoint (folder or hub repo id) into a model folder',
     'export-hf': 'write a model folder as a transformers checkpoint (config.json, model.safetensors, tokenizer)',
 }
 
@@ -10,18 +10,20 @@ COMMANDS = {
 def register(subparsers):
     imp = subparsers.add_parser(
         'import-hf', help=COMMANDS['import-hf'],
-        description='Convert a transformers checkpoint folder (BertModel, BertForPreTraining or '
+        description='Convert a transformers checkpoint (BertModel, BertForPreTraining or '
                     'BertForSequenceClassification; model.safetensors, or pytorch_model.bin with torch installed) '
                     'into a kobert-gluon model folder that get_model, finetune --model, predict and export-onnx '
-                    'take. Its tokenizer comes from the folder (a SentencePiece model and vocab.txt), from '
+                    'take. SRC is a local folder or a hub repo id, fetched into the cache and verified against the '
+                    'hub\'s published checksums (offline: only a snapshot fetched before). Its tokenizer comes from the folder (a SentencePiece model and vocab.txt), from '
                     '--tokenizer, or, for KoBERT\'s 8,002-token vocabulary, is KoBERT\'s own.')
-    imp.add_argument('src', help='transformers checkpoint folder (e.g. a local copy of skt/kobert-base-v1)')
+    imp.add_argument('src', help='transformers checkpoint folder, or hub repo id (skt/kobert-base-v1)')
+    imp.add_argument('--revision', default='main', help='hub branch, tag or commit (default: %(default)s)')
     imp.add_argument('--out', required=True, help='model folder to write')
     imp.add_argument('--tokenizer', metavar='PATH',
                      help='tokenizer to use when SRC has none: a kobert-gluon model or build-vocab folder, or a '
                           'folder with a SentencePiece model and vocab.txt')
     imp.add_argument('--overwrite', action='store_true', help='replace --out (a model folder) if it exists')
-    imp.add_argument('--cachedir', help='cache folder (for KoBERT\'s tokenizer files)')
+    imp.add_argument('--cachedir', help='cache folder (hub snapshots, KoBERT\'s tokenizer files)')
     imp.set_defaults(func=run_import_hf)
 
     exp = subparsers.add_parser(
@@ -38,7 +40,7 @@ def register(subparsers):
 def run_import_hf(args):
     from ..convert.huggingface import import_hf
     folder = import_hf(args.src, args.out, tokenizer=args.tokenizer, overwrite=args.overwrite,
-                       cachedir=args.cachedir)
+                       cachedir=args.cachedir, revision=args.revision)
     print('model folder: {}'.format(folder))
     return 0
 

@@ -5,14 +5,22 @@ everything else (arguments, return values, ``model(input_ids, token_type_ids[, v
 it did.
 """
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import logging
+
 import mxnet as mx
 
+from ..core.locks import exclusive_lock
 from ..hub import artifact_store
+from ..hub.artifact_store import ArtifactNotFoundError
+from ..hub.catalogue import get_model_spec
 from ..models.bert import KOBERT_BASE_CONFIG, build_bert
+from ..models.folder import folder_config, read_config
 from ..models.zoo import get_model
 from ..tokenizers.sentencepiece import load_vocab
 
 __all__ = ['get_mxnet_kobert_model', 'get_kobert_model', 'get_pytorch_kobert_model', 'download']
+
+log = logging.getLogger(__name__)
 
 
 def get_mxnet_kobert_model(use_pooler=True, use_decoder=True, use_classifier=True, ctx=mx.cpu(0), cachedir=None,
@@ -20,10 +28,46 @@ def get_mxnet_kobert_model(use_pooler=True, use_decoder=True, use_classifier=Tru
     """KoBERT-base as a GluonNLP ``BERTModel`` and its 8,002-token ``BERTVocab``: ``(model, vocab)``.
 
     Weights are fetched into ``cachedir`` (else ``$KOBERT_GLUON_HOME``, else ``~/.cache/kobert_gluon``) and
-    verified. ``pretrained=False`` returns a randomly initialised model instead.
+    verified: the legacy MXNet params file, else GluonNLP's model-zoo copy, else the transformers checkpoint of
+    ``skt/kobert-base-v1`` (converted once into a model folder in the cache; it has no MLM/NSP heads, so then
+    ``use_decoder=False, use_classifier=False``). ``pretrained=False`` returns a randomly initialised model instead.
     """
-    return get_model('kobert-base', pretrained=pretrained, ctx=ctx, use_pooler=use_pooler, use_decoder=use_decoder,
-                     use_classifier=use_classifier, cachedir=cachedir)
+    heads = dict(use_pooler=use_pooler, use_decoder=use_decoder, use_classifier=use_classifier)
+    try:
+        return get_model('kobert-base', pretrained=pretrained, ctx=ctx, cachedir=cachedir, **heads)
+    except ArtifactNotFoundError as no_params:
+        if not pretrained:
+            raise
+        folder = _kobert_from_transformers(cachedir, no_params)
+    return get_model(folder, ctx=ctx, **heads)
+
+
+def _kobert_from_transformers(cachedir, no_params: ArtifactNotFoundError):
+    """The model folder converted from KoBERT's transformers checkpoint (fetched and verified), made once per commit.
+    """
+    from ..convert.huggingface import fetch_checkpoint, import_hf
+    spec = get_model_spec('kobert-base')
+    try:
+        snapshot = fetch_checkpoint(spec.hf_repo, spec.hf_revision, cachedir=cachedir)
+    except ArtifactNotFoundError as no_checkpoint:
+        raise ArtifactNotFoundError('{}\nnor could the transformers checkpoint be had instead:\n{}'
+                                    .format(no_params, no_checkpoint)) from None
+    root = artifact_store.cache_root(cachedir)
+    folder = root / 'converted' / '{}-{}'.format(spec.hf_repo.replace('/', '--'), snapshot.name)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(folder.with_name(folder.name + '.lock'), 'conversion into {}'.format(folder), remove=True,
+                        wait_s=600):
+        if not (folder / 'config.json').is_file():
+            log.info('converting %s (commit %s) into %s', spec.hf_repo, snapshot.name[:10], folder)
+            import_hf(snapshot, folder, cachedir=cachedir)
+    expected = KOBERT_BASE_CONFIG.replace(**spec.config)
+    got = folder_config(read_config(folder), folder / 'config.json')
+    mismatched = [name for name in ('vocab_size', 'num_layers', 'units', 'hidden_size', 'num_heads', 'max_length')
+                  if getattr(got, name) != getattr(expected, name)]
+    if mismatched:
+        raise ArtifactNotFoundError('{} (from {}) is not KoBERT-base: its {} differ'
+                                    .format(folder, spec.hf_repo, ', '.join(mismatched)))
+    return folder
 
 
 def get_pytorch_kobert_model(ctx='cpu', cachedir=None, pretrained=True):

@@ -6,6 +6,9 @@ Architectures: ``BertModel``, ``BertForPreTraining`` (MLM + NSP heads) and ``Ber
 in :mod:`.name_maps`; every tensor of the checkpoint must find a place and every parameter of the Gluon model must
 get a tensor, or the conversion stops naming them (nothing is left at random initial values).
 
+A hub repo id (``skt/kobert-base-v1``) is fetched as a verified snapshot of the files the conversion reads
+(:mod:`kobert_gluon.hub.hf_hub`), pinned to the commit its revision names.
+
 Weights are read from ``model.safetensors`` (also sharded) with ``safetensors.numpy``, so no torch is needed; a
 ``pytorch_model.bin`` needs torch. Written checkpoints are ``model.safetensors`` (no torch needed either).
 
@@ -30,6 +33,7 @@ from ..heads.sequence import SequenceClassifier, SequenceRegressor
 from ..models.bert import BertConfig, build_bert
 from ..models.folder import folder_config, load_folder_tokenizer, read_config, save_model
 from ..models.registry import initialize_random
+from ..hub import hf_hub
 from ..models.zoo import model_folder_of
 from ..tasks.datasets import TableSpec, TaskSpec
 from ..tasks.kinds import get_task_kind
@@ -37,7 +41,7 @@ from ..tokenizers.sentencepiece import KoBERTTokenizer, load_folder
 from . import name_maps
 
 __all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'ARCHITECTURES', 'read_checkpoint',
-           'vocab_from_vocab_txt']
+           'vocab_from_vocab_txt', 'checkpoint_files', 'fetch_checkpoint']
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,33 @@ EXPORT_KIND = register_folder_kind(FolderKind(
 
 
 # ----- reading a checkpoint --------------------------------------------------------------------------------------
+def checkpoint_files(names) -> list:
+    """Of a repository's file names, the ones a conversion reads: the config, one copy of the weights (safetensors
+    first, else pytorch_model.bin) and the tokenizer files."""
+    names = list(names)
+    if HF_CONFIG not in names:
+        raise InputError('the repository has no {}, so it is not a transformers checkpoint (files: {})'
+                         .format(HF_CONFIG, ', '.join(sorted(names)[:10])))
+    wanted = [HF_CONFIG]
+    if SAFETENSORS in names:
+        wanted.append(SAFETENSORS)
+    elif SAFETENSORS_INDEX in names:
+        wanted.append(SAFETENSORS_INDEX)
+        wanted.extend(n for n in names if n.startswith('model-') and n.endswith('.safetensors') and '/' not in n)
+    elif TORCH_BIN in names:
+        wanted.append(TORCH_BIN)
+    else:
+        raise InputError('the repository has no weights ({}, {} or {})'.format(SAFETENSORS, SAFETENSORS_INDEX,
+                                                                              TORCH_BIN))
+    wanted.extend(n for n in SP_MODEL_NAMES + (VOCAB_TXT,) if n in names)
+    return wanted
+
+
+def fetch_checkpoint(repo_id: str, revision: str = 'main', cachedir=None) -> Path:
+    """The local, verified snapshot of the files :func:`import_hf` reads from hub repo ``repo_id``."""
+    return hf_hub.snapshot(repo_id, revision, select=checkpoint_files, cachedir=cachedir)
+
+
 def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
     """``(config, tensors)`` of a transformers checkpoint folder, tensors as float32 numpy arrays."""
     folder = Path(folder)
@@ -261,19 +292,22 @@ def _finetuning_section(model, config: BertConfig) -> Dict[str, Any]:
             'trained_on': None}
 
 
-def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None) -> Path:
-    """Convert the transformers checkpoint folder ``src`` into the model folder ``out``; returns ``out``.
+def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, revision: str = 'main') -> Path:
+    """Convert the transformers checkpoint ``src`` into the model folder ``out``; returns ``out``.
 
-    ``tokenizer``: a folder with the tokenizer to use when ``src`` has none (a kobert-gluon model or vocabulary
-    folder, or a SentencePiece model with ``vocab.txt``).
+    ``src`` is a local folder, or a hub repo id (``skt/kobert-base-v1``) fetched at ``revision`` into the cache and
+    verified (:func:`fetch_checkpoint`). ``tokenizer``: a folder with the tokenizer to use when ``src`` has none (a
+    kobert-gluon model or vocabulary folder, or a SentencePiece model with ``vocab.txt``).
     """
+    source = {'source': Path(str(src)).name}
+    if hf_hub.is_repo_id(src):
+        folder = fetch_checkpoint(str(src), revision, cachedir=cachedir)
+        source = {'source': str(src), 'revision': revision, 'commit': folder.name}
+        src = folder
     src = Path(src)
     if not src.is_dir():
-        if '/' in str(src) and not str(src).startswith(('/', '.')):
-            raise InputError('{} is not a local folder. To convert a hub repo, download it first (where a network '
-                             'is available): huggingface-cli download {} --local-dir DIR, then import-hf DIR'
-                             .format(src, src))
-        raise FileNotFoundError('{}: no such folder'.format(src))
+        raise FileNotFoundError('{}: no such folder (give a transformers checkpoint folder or a hub repo id, '
+                                'owner/name)'.format(src))
     hf, tensors = read_checkpoint(src)
     architecture = _architecture_of(hf, src / HF_CONFIG)
     config = bert_config_from_hf(hf, src / HF_CONFIG)
@@ -281,8 +315,8 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None) 
     values, has_pooler = _gluon_values(tensors, architecture, config, src)
     model = _build(architecture, config, hf, has_pooler)
     set_parameters(model, values)
-    extra = {'converted_from': {'format': 'transformers', 'architecture': architecture, 'source': src.name,
-                                'transformers_version': hf.get('transformers_version')}}
+    extra = {'converted_from': dict(format='transformers', architecture=architecture, **source,
+                                    transformers_version=hf.get('transformers_version'))}
     if architecture == 'BertForSequenceClassification':
         extra['finetuning'] = _finetuning_section(model, config)
     return save_model(model, found.vocab, out, found, extra=extra, overwrite=overwrite)

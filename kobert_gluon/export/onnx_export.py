@@ -429,8 +429,9 @@ def get_onnx_kobert_model(cachedir=None, model=None, pretrained: bool = True, se
                          .format(', '.join(sorted(overrides))))
     if model is None and pretrained:
         spec = get_model_spec('kobert-base')
-        artifact_store.fetch(spec.params_file, cachedir=cachedir)  # verifies the file against its checksum
-        key = artifact_store.MANIFEST[spec.params_file].checksum
+        # verifies the file against its checksum
+        found = artifact_store.fetch_first(spec.params_files, cachedir=cachedir)
+        key = artifact_store.MANIFEST[found.name].checksum[:10]
     else:
         if model is None:
             # get_model draws the weights from MXNet's global generator (the deferred ones at the first

@@ -14,6 +14,10 @@ Resolution order for a file ``NAME``:
 A file is written to a temporary name first and renamed into place only after its checksum verifies. A
 cached file whose checksum fails is never used: it is moved aside (``NAME.corrupt-<time>``) with a
 message and fetched again once.
+
+``NAME`` may hold slashes (``huggingface/skt/kobert-base-v1/<commit>/config.json``): the file then lives in that
+sub-folder of the cache and of a mirror. An artifact with an ``archive_member`` is published inside a zip (GluonNLP's
+model zoo): its URLs give the zip, the member is taken out and verified; a mirror holds the member itself.
 """
 import hashlib
 import logging
@@ -24,6 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -46,6 +51,8 @@ _CHUNK = 1 << 20
 _TIMEOUT_S = 30
 # How long a process waits for another that is fetching the same file (a 350 MB download on a slow line).
 _LOCK_WAIT_S = 1800
+# Git's object id of a file (what the Hugging Face hub publishes for files not stored with LFS)
+GIT_BLOB_SHA1 = 'git-blob-sha1'
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +62,18 @@ class Artifact:
     """One official file: its name in the cache, its checksum and where it can be downloaded.
 
     ``checksum`` may be a full hex digest or a prefix of one: the original KoBERT project published
-    10-hex-digit md5 prefixes for its files, and those are all that is known for some of them.
+    10-hex-digit md5 prefixes for its files, and those are all that is known for some of them. ``algorithm`` is a
+    hashlib name or ``git-blob-sha1`` (git's object id of the file).
     """
     name: str
     algorithm: str
     checksum: str
     urls: Tuple[str, ...] = ()
     description: str = ''
+    archive_member: Optional[str] = None
 
     def __post_init__(self):
-        if self.algorithm not in hashlib.algorithms_guaranteed:
+        if self.algorithm not in hashlib.algorithms_guaranteed and self.algorithm != GIT_BLOB_SHA1:
             raise ValueError('unknown checksum algorithm {!r} for {}'.format(self.algorithm, self.name))
         if len(self.checksum) < 8 or any(c not in '0123456789abcdef' for c in self.checksum):
             raise ValueError('checksum of {} must be at least 8 lowercase hex digits, got {!r}'
@@ -72,7 +81,8 @@ class Artifact:
 
     @property
     def checksum_text(self) -> str:
-        kind = 'prefix' if len(self.checksum) < hashlib.new(self.algorithm).digest_size * 2 else ''
+        full = 40 if self.algorithm == GIT_BLOB_SHA1 else hashlib.new(self.algorithm).digest_size * 2
+        kind = 'prefix' if len(self.checksum) < full else ''
         return '{} {}{}'.format(self.algorithm, self.checksum, ' (' + kind + ')' if kind else '')
 
     def matches(self, digest: str) -> bool:
@@ -80,6 +90,7 @@ class Artifact:
 
 
 _HF_LEGACY = 'https://huggingface.co/skt/kobert-base-v1/resolve/main/legacy/'
+_GLUON_MODELS = 'https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/gluon/models/'
 _EAGLE = ('https://raw.githubusercontent.com/eagle705/pytorch-bert-crf-ner/'
           '9170e8113bef9b74d879177fd2a457ed556ee1c0/ptr_lm_model/')
 
@@ -99,6 +110,14 @@ for _artifact in (
         Artifact('mxnet_kobert_45b6957552.params', 'md5', '45b6957552',
                  (_HF_LEGACY + 'mxnet_kobert_45b6957552.params',),
                  'KoBERT-base pretrained weights for MXNet/Gluon (about 350 MB)'),
+        # GluonNLP 0.10's own model-zoo copy of KoBERT (bert_12_768_12, dataset kobert_news_wiki_ko_cased): the
+        # full SHA-1 is the one in gluonnlp/model/bert.py; the zoo publishes the params file inside a zip named
+        # after its first 8 digits, as mxnet's model_store fetches it.
+        Artifact('bert_12_768_12_kobert_news_wiki_ko_cased-ccf0593e.params', 'sha1',
+                 'ccf0593e03b91b73be90c191d885446df935eb64',
+                 (_GLUON_MODELS + 'bert_12_768_12_kobert_news_wiki_ko_cased-ccf0593e.zip',),
+                 'KoBERT-base pretrained weights from GluonNLP\'s model zoo (about 350 MB; same parameter names)',
+                 archive_member='bert_12_768_12_kobert_news_wiki_ko_cased-ccf0593e.params'),
         Artifact('kobert_news_wiki_ko_cased-1087f8699e.spiece', 'md5', 'ae5711deb3',
                  (_HF_LEGACY + 'kobert_news_wiki_ko_cased-1087f8699e.spiece',),
                  'KoBERT SentencePiece model, as shipped with the original Gluon package'),
@@ -131,7 +150,10 @@ def cache_root(cachedir=None) -> Path:
 
 
 def checksum_of(path, algorithm: str = 'md5') -> str:
-    digest = hashlib.new(algorithm)
+    if algorithm == GIT_BLOB_SHA1:
+        digest = hashlib.sha1(b'blob %d\0' % os.path.getsize(path))
+    else:
+        digest = hashlib.new(algorithm)
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(_CHUNK), b''):
             digest.update(chunk)
@@ -149,18 +171,19 @@ def _offline() -> bool:
     return os.environ.get(ENV_OFFLINE, '').strip().lower() in ('1', 'true', 'yes', 'on')
 
 
-def _sources(artifact: Artifact, mirror) -> List[str]:
-    """Candidate locations (local paths or URLs), mirror first."""
+def _sources(artifact: Artifact, mirror) -> List[Tuple[str, Optional[str]]]:
+    """Candidate locations (local paths or URLs), mirror first, each with the zip member to take out of it (None:
+    the location is the file itself)."""
     sources = []
     mirror = mirror if mirror is not None else os.environ.get(ENV_MIRROR)
     if mirror:
         mirror = str(mirror)
         if '://' in mirror:
-            sources.append(mirror.rstrip('/') + '/' + urllib.parse.quote(artifact.name))
+            sources.append((mirror.rstrip('/') + '/' + urllib.parse.quote(artifact.name), None))
         else:
-            sources.append(str(Path(mirror).expanduser() / artifact.name))
+            sources.append((str(Path(mirror).expanduser() / artifact.name), None))
     if not _offline():
-        sources.extend(artifact.urls)
+        sources.extend((url, artifact.archive_member) for url in artifact.urls)
     return sources
 
 
@@ -171,8 +194,20 @@ def _progress(total: Optional[int], desc: str):
                 disable=not sys.stderr.isatty(), leave=False)
 
 
-def _copy_into(source: str, target: Path, desc: str) -> None:
-    """Copy a local path or download a URL into ``target`` (which is a temporary file)."""
+def _copy_into(source: str, target: Path, desc: str, member: Optional[str] = None) -> None:
+    """Copy a local path or download a URL into ``target`` (which is a temporary file); with ``member``, the source
+    is a zip and ``target`` gets that member of it."""
+    if member is not None:
+        with temporary_sibling(target, suffix='.zip') as archive:
+            _copy_into(source, archive, desc)
+            try:
+                with zipfile.ZipFile(archive) as zf, zf.open(member) as inside, open(target, 'wb') as out:
+                    shutil.copyfileobj(inside, out, _CHUNK)
+            except KeyError:
+                raise OSError('the archive has no {}'.format(member)) from None
+            except zipfile.BadZipFile:
+                raise OSError('not a zip archive') from None
+        return
     parsed = urllib.parse.urlparse(source)
     if parsed.scheme in ('http', 'https', 'ftp', 'file'):
         request = urllib.request.Request(source, headers={'User-Agent': 'kobert-gluon'})
@@ -217,7 +252,8 @@ def _not_found_message(artifact: Artifact, root: Path, failures: Sequence[str]) 
              '  checksum: {}'.format(artifact.checksum_text)]
     if artifact.urls:
         lines.append('  official source: {}'.format(' or '.join(artifact.urls)))
-    lines.append('  put the file at: {}'.format(root / artifact.name))
+    lines.append('  put the file at: {}'.format(root / artifact.name)
+                 + (' (taken out of the zip)' if artifact.archive_member else ''))
     lines.append('  or point {} at a folder (or URL prefix) holding it, or run: '
                  'kobert-gluon fetch {} --from DIR'.format(ENV_MIRROR, artifact.name))
     if _offline():
@@ -243,8 +279,8 @@ def fetch(name: str, cachedir=None, mirror=None) -> Path:
             return dest  # the common case: no lock, works in a read-only cache too
     except FileNotFoundError:  # not there, or moved aside by another process this very moment
         pass
-    _require_writable_cache(root, artifact, dest)
-    with exclusive_lock(root / '.{}.lock'.format(artifact.name), 'cache entry {}'.format(dest), remove=True,
+    _require_writable_cache(dest.parent, artifact, dest)
+    with exclusive_lock(dest.parent / '.{}.lock'.format(dest.name), 'cache entry {}'.format(dest), remove=True,
                         wait_s=_LOCK_WAIT_S):
         if dest.is_file():  # again, under the lock: another process may have fixed it meanwhile
             problem = _verify(artifact, dest)
@@ -252,10 +288,10 @@ def fetch(name: str, cachedir=None, mirror=None) -> Path:
                 return dest
             _move_aside(dest, problem)
         failures = []
-        for source in _sources(artifact, mirror):
+        for source, member in _sources(artifact, mirror):
             try:
                 with temporary_sibling(dest, suffix='.part') as tmp:
-                    _copy_into(source, tmp, artifact.name)
+                    _copy_into(source, tmp, artifact.name, member)
                     problem = _verify(artifact, tmp)
                     if problem is not None:
                         failures.append('{}: {}, not used'.format(source, problem))
@@ -299,7 +335,8 @@ def fetch_first(names: Iterable[str], cachedir=None, mirror=None) -> Path:
             return fetch(name, cachedir=cachedir, mirror=mirror)
         except ArtifactNotFoundError as err:
             errors.append(str(err))
-    raise ArtifactNotFoundError('none of these interchangeable files could be had:\n' + '\n'.join(errors))
+    raise ArtifactNotFoundError('cannot get any of {} (interchangeable copies of the same file):\n'
+                                .format(', '.join(names)) + '\n'.join(errors))
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The catalogue of published models: which names exist, what each is, and where its files come from.
 
-An entry is plain data. Its files come either from the artifact store (``params_file`` and the tokenizer files,
+An entry is plain data. Its files come either from the artifact store (``params_files`` and the tokenizer files,
 downloaded once and verified; the real KoBERT weights) or from a model folder that ships inside the package
 (``folder``). Building a model from an entry is the models layer's job (:func:`kobert_gluon.models.zoo.get_model`);
 the entry only names the ``architecture`` and gives its ``config`` (a config object of that architecture or a
@@ -31,16 +31,19 @@ SHIPPED_MODELS_DIR = Path(__file__).resolve().parent.parent / 'shipped_models'
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model. Either ``params_file`` (artifact-store names) or ``folder`` (shipped) gives weights.
+    """A registered model. Either ``params_files`` (artifact-store names of interchangeable copies of the same
+    weights, tried in order, any cached one first) or ``folder`` (shipped) gives weights.
 
     ``tokenizer_kind`` names the tokenizer registry entry that reads ``tokenizer_files`` (the kind's model files,
     first found wins) and ``vocab_file``. ``default_heads`` are the architecture's optional pretraining heads
     that ``get_model`` builds when the caller does not say (all of them for KoBERT, as the original API did).
+    ``hf_repo`` (with ``hf_revision``) names the Hugging Face hub repository that holds the same model as a
+    transformers checkpoint: the original ``get_mxnet_kobert_model`` converts it when no params file can be had.
     """
     name: str
     config: Any
     description: str
-    params_file: Optional[str] = None
+    params_files: Tuple[str, ...] = ()
     vocab_file: Optional[str] = None
     tokenizer_files: Tuple[str, ...] = ()
     folder: Optional[str] = None
@@ -48,6 +51,8 @@ class ModelSpec:
         'use_pooler': True, 'use_decoder': True, 'use_classifier': True})
     architecture: str = 'bert'
     tokenizer_kind: str = 'sentencepiece'
+    hf_repo: Optional[str] = None
+    hf_revision: str = 'main'
 
 
 _REGISTRY: Dict[str, ModelSpec] = {}
@@ -56,10 +61,11 @@ _REGISTRY: Dict[str, ModelSpec] = {}
 def register_model(spec: ModelSpec) -> ModelSpec:
     if spec.name in _REGISTRY:
         raise ValueError('a model named {!r} is already registered'.format(spec.name))
-    if (spec.params_file is None) == (spec.folder is None):
-        raise ValueError('model {!r} needs exactly one of params_file and folder'.format(spec.name))
-    if spec.params_file is not None and spec.config is None:
-        raise ValueError('model {!r} needs a config to build before loading {}'.format(spec.name, spec.params_file))
+    if bool(spec.params_files) == (spec.folder is not None):
+        raise ValueError('model {!r} needs exactly one of params_files and folder'.format(spec.name))
+    if spec.params_files and spec.config is None:
+        raise ValueError('model {!r} needs a config to build before loading {}'.format(spec.name,
+                                                                                       spec.params_files[0]))
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -108,7 +114,9 @@ register_model(ModelSpec(
             'max_length': 512, 'embed_size': 768, 'dropout': 0.1, 'embed_dropout': 0.1},
     description='KoBERT-base (SKT Brain): 12 layers, 768 units, 12 heads, 8,002-token SentencePiece vocab; '
                 'Korean Wikipedia and news',
-    params_file='mxnet_kobert_45b6957552.params',
+    # the legacy file KoBERT's own Gluon package downloads, then GluonNLP's model-zoo copy
+    params_files=('mxnet_kobert_45b6957552.params', 'bert_12_768_12_kobert_news_wiki_ko_cased-ccf0593e.params'),
+    hf_repo='skt/kobert-base-v1',
     vocab_file=KOBERT_VOCAB_FILE,
     tokenizer_files=KOBERT_TOKENIZER_FILES,
 ))

@@ -111,7 +111,7 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cach
     if not pretrained:
         initialize_random(model, ctx)
         return model, vocab
-    params_path = artifact_store.fetch(entry.params_file, cachedir=cachedir)
+    params_path = artifact_store.fetch_first(entry.params_files, cachedir=cachedir)
     try:
         model.load_parameters(str(params_path), ctx=ctx, ignore_extra=True)
     except AssertionError as err:
