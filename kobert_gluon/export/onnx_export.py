@@ -316,6 +316,7 @@ def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], output_names: Sequenc
     from . import onnx_graph  # imports onnx: loaded on export, so `import kobert_gluon` stays light
     graph = onnx_model.graph
     onnx_graph.drop_initializer_inputs(graph)
+    onnx_graph.skip_integer_round_trips(graph)
     onnx_graph.prune_unused_initializers(graph)
     exported = [_exporter_output_name(name) for name in symbol_outputs]
     if len(set(exported)) != len(exported) or sorted(exported) != sorted(onnx_graph.graph_output_names(graph)):

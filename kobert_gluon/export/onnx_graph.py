@@ -7,7 +7,10 @@ MXNet 1.9.1's exporter (``mx.onnx.export_model``) produces a correct graph, but 
   and stops onnxruntime from constant-folding them;
 * some converters (LayerNorm, SequenceMask) add constant initializers that no node reads;
 * graph inputs and outputs carry MXNet's internal names (``bertmodel0_pooler_tanh_fwd``) and anonymous
-  dynamic dimensions.
+  dynamic dimensions;
+* integer inputs take a round trip through float (MXNet's embeddings take float indices: int64 -> float32 ->
+  int64 -> Gather). Exact in float32, but a runtime computing in bf16 rounds token ids above 256 to their
+  neighbours' (OpenVINO at bf16 then looks up the wrong embeddings).
 
 The functions here fix that, each one step, so :mod:`onnx_export` can say in order what it does to a graph.
 """
@@ -15,7 +18,7 @@ from typing import Dict, Iterable, Iterator, List, Sequence
 
 from onnx import AttributeProto, GraphProto, TensorProto, ValueInfoProto, helper
 
-__all__ = ['drop_initializer_inputs', 'prune_unused_initializers', 'rename_values', 'name_dimensions',
+__all__ = ['drop_initializer_inputs', 'prune_unused_initializers', 'skip_integer_round_trips', 'rename_values', 'name_dimensions',
            'reorder_outputs', 'add_graph_input', 'graph_input_names', 'graph_output_names']
 
 
@@ -59,6 +62,46 @@ def prune_unused_initializers(graph: GraphProto) -> int:
     for index in reversed(unused):
         del graph.initializer[index]
     return len(unused)
+
+
+_INTEGER_TYPES = (TensorProto.INT64, TensorProto.INT32)
+
+
+def _cast_to(node) -> int:
+    return next(attribute.i for attribute in node.attribute if attribute.name == 'to')
+
+
+def skip_integer_round_trips(graph: GraphProto) -> int:
+    """Where an integer graph input is cast to a float and straight back to its own type, read the input itself;
+    casts left unread are removed. Returns how many round trips were skipped."""
+    input_types = {value.name: value.type.tensor_type.elem_type for value in graph.input}
+    producers = {output: node for node in graph.node for output in node.output}
+    outputs = set(graph_output_names(graph))
+    replace = {}
+    for node in graph.node:
+        if node.op_type != 'Cast' or node.output[0] in outputs:
+            continue
+        first = producers.get(node.input[0])
+        if first is None or first.op_type != 'Cast' or _cast_to(first) not in (TensorProto.FLOAT, TensorProto.DOUBLE):
+            continue
+        source_type = input_types.get(first.input[0])
+        if source_type in _INTEGER_TYPES and _cast_to(node) == source_type:
+            replace[node.output[0]] = first.input[0]
+    if not replace:
+        return 0
+    for node in graph.node:
+        for index, name in enumerate(node.input):
+            if name in replace:
+                node.input[index] = replace[name]
+    while True:  # drop the casts nobody reads any more: the second ones, then first ones left unread
+        read = set(outputs)
+        for node in graph.node:
+            read.update(node.input)
+        unread = [index for index, node in enumerate(graph.node) if node.op_type == 'Cast' and node.output[0] not in read]
+        if not unread:
+            return len(replace)
+        for index in reversed(unread):
+            del graph.node[index]
 
 
 def rename_values(graph: GraphProto, new_names: Dict[str, str]) -> None:
