@@ -33,6 +33,8 @@ _EXPORTS = {
     'get_pytorch_kobert_model': ('compat.kobert', 'get_pytorch_kobert_model'),
     'import_hf': ('convert.huggingface', 'import_hf'),
     'export_hf': ('convert.huggingface', 'export_hf'),
+    'InferenceModel': ('deploy.runtime', 'InferenceModel'),
+    'load_predictor': ('deploy.predictor', 'load_predictor'),
     'get_onnx_kobert_model': ('export.onnx_export', 'get_onnx_kobert_model'),
     # tokenizers
     'KoBERTTokenizer': ('tokenizers.sentencepiece', 'KoBERTTokenizer'),
@@ -95,7 +97,7 @@ __all__ = [
     'ArtifactError', 'ArtifactNotFoundError', 'BertConfig', 'ChecksumMismatchError', 'KOBERT_BASE_CONFIG',
     'KoBERTTokenizer', 'OnnxExportError', 'artifact_store', 'build_bert', 'download', 'export_onnx',
     'get_kobert_model', 'get_model', 'get_mxnet_kobert_model', 'get_pytorch_kobert_model', 'get_onnx_kobert_model',
-    'import_hf', 'export_hf', 'get_tokenizer',
+    'import_hf', 'export_hf', 'InferenceModel', 'load_predictor', 'get_tokenizer',
     'get_tokenizer_path', 'get_vocab', 'list_models', 'load_model', 'register_model', 'save_model',
     'verify_onnx', '__version__',
     # fine-tuning

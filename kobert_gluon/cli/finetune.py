@@ -112,6 +112,7 @@ def register(subparsers):
     evaluate.add_argument('--max-rows', type=int, help='read only the first N examples')
     evaluate.add_argument('--batch-size', type=int, default=64)
     evaluate.add_argument('--json', action='store_true', help='print the metrics as JSON')
+    _add_runtime_args(evaluate)
     _add_data_error_args(evaluate)
     _add_table_args(evaluate, '--data')
     evaluate.set_defaults(func=run_evaluate)
@@ -126,9 +127,23 @@ def register(subparsers):
     predict.add_argument('--input', help='TSV/CSV file to read the texts from')
     predict.add_argument('--output', help='write the TSV here instead of stdout')
     predict.add_argument('--batch-size', type=int, default=64)
+    _add_runtime_args(predict)
     _add_data_error_args(predict)
     _add_table_args(predict, '--input')
     predict.set_defaults(func=run_predict)
+
+
+def _add_runtime_args(parser):
+    # the names only (deploy.runtime imports no runtime until one is used)
+    from ..deploy.runtime import PRECISIONS, RUNTIMES
+    parser.add_argument('--runtime', choices=('mxnet',) + RUNTIMES, default='mxnet',
+                        help='what computes the model: mxnet (the Gluon model), or onnxruntime / openvino on its ONNX '
+                             'export, made once per model and kept in the cache (default: %(default)s)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                        help='fp32; bf16 (openvino); int8 (onnxruntime or openvino, dynamically quantized weights); '
+                             'README "Deployment" has the accuracy of each (default: %(default)s)')
+    parser.add_argument('--threads', type=int, metavar='N',
+                        help='threads for onnxruntime / openvino (default: the CPUs this process may use)')
 
 
 # ----- finetune ----------------------------------------------------------------------------------------------
@@ -198,12 +213,22 @@ def run_finetune(args):
 
 # ----- evaluate / predict ------------------------------------------------------------------------------------
 def _load(args):
-    from ..tasks.finetuning import FineTunedModel
     from ..models.zoo import list_models
     if args.model not in list_models() and not Path(args.model).exists():
         raise UsageError('--model {}: no such folder, and not a registered model ({})'
                          .format(args.model, ', '.join(list_models())))
-    return FineTunedModel.load(args.model)
+    if args.threads is not None and args.threads < 1:
+        raise UsageError('--threads must be at least 1')
+    if args.runtime == 'mxnet':
+        if args.precision != 'fp32':
+            raise UsageError('--runtime mxnet runs fp32 only; for --precision {} use --runtime openvino{}'
+                             .format(args.precision, '' if args.precision == 'bf16' else ' or onnxruntime'))
+        if args.threads is not None:
+            raise UsageError('--threads applies to onnxruntime and openvino; MXNet reads OMP_NUM_THREADS')
+        from ..tasks.finetuning import FineTunedModel
+        return FineTunedModel.load(args.model)
+    from ..deploy.predictor import load_predictor
+    return load_predictor(args.model, runtime=args.runtime, precision=args.precision, threads=args.threads)
 
 
 def _table_for(args, model, with_label):

@@ -332,6 +332,12 @@ class FineTunedModel:
         model.hybridize()
         return cls(model, vocab, folder, config['finetuning'], ctx=ctx)
 
+    def run_forward_with(self, forward) -> None:
+        """Compute forward passes with ``forward(input_ids, token_type_ids, valid_length) -> NDArray`` (what the
+        Gluon head returns) instead of the Gluon model: how a deployment runtime plugs in; everything around it
+        (tokenizer, batches, the task kind's predictions and metrics) stays the same."""
+        self.model = forward
+
     @property
     def pair(self) -> bool:
         return self.spec.table.pair

@@ -1,0 +1,73 @@
+"""Accuracy of a fine-tuned model under every runtime and precision, on a labeled file (the README's table).
+
+    python benchmarks/deploy_accuracy.py                                  # kobert-mini-nsmc, all 50,000 NSMC test reviews
+    python benchmarks/deploy_accuracy.py --max-rows 2000                  # a quick look
+    python benchmarks/deploy_accuracy.py --model runs/nsmc --data ../shared/data/nsmc/ratings_test.txt --task nsmc
+
+Each path evaluates the same rows through the package's own ``evaluate`` (same tokenizer, batches and metric), so
+the only difference is what computes the forward pass. Also given: the share of predictions that agree with MXNet
+fp32, the largest probability difference from it, and the wall time of the evaluation (one run each, threads as
+given: a rough figure; ``bench_deploy.py`` measures speed properly).
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+PATHS = (('mxnet', 'fp32'), ('onnxruntime', 'fp32'), ('onnxruntime', 'int8'), ('openvino', 'fp32'),
+         ('openvino', 'bf16'), ('openvino', 'int8'))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--model', default='kobert-mini-nsmc')
+    parser.add_argument('--data', default=str(Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'nsmc'
+                                              / 'ratings_test.txt'))
+    parser.add_argument('--task', default='nsmc', help='read the file as this ready-made task does')
+    parser.add_argument('--max-rows', type=int)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--batch-size', type=int, default=64)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.environ['OMP_NUM_THREADS'] = str(args.threads)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import numpy as np
+    from kobert_gluon.deploy.predictor import load_predictor
+    from kobert_gluon.tasks.datasets import get_task, read_table
+
+    table = get_task(args.task).table
+    data = read_table(args.data, table, 'classification', max_rows=args.max_rows)
+    truth = np.array(data.labels)
+    print('{}: {} on {} ({} rows)'.format(args.model, args.task, args.data, len(data)), file=sys.stderr)
+    rows, reference = [], None
+    for runtime, precision in PATHS:
+        try:
+            model = load_predictor(args.model, runtime=runtime, precision=precision, threads=args.threads)
+        except Exception as err:
+            print('{} {}: not measured ({})'.format(runtime, precision, err), file=sys.stderr)
+            continue
+        labels = model.labels
+        started = time.perf_counter()
+        probabilities = model.predict(data.texts, batch_size=args.batch_size)
+        seconds = time.perf_counter() - started
+        predicted = np.array([labels[i] for i in probabilities.argmax(1)])
+        accuracy = float((predicted == truth).mean())
+        if reference is None:
+            reference = probabilities
+        rows.append((runtime, precision, accuracy, float((probabilities.argmax(1) == reference.argmax(1)).mean()),
+                     float(np.abs(probabilities - reference).max()), seconds))
+        print('{} {} done'.format(runtime, precision), file=sys.stderr)
+    base = rows[0][2]
+    print('| runtime | precision | accuracy | vs MXNet fp32 (points) | same prediction | max prob. diff | time (s) |')
+    print('|---|---|---|---|---|---|---|')
+    for runtime, precision, accuracy, agree, diff, seconds in rows:
+        print('| {} | {} | {:.2f} % | {:+.2f} | {:.2f} % | {:.1e} | {:.1f} |'.format(
+            runtime, precision, 100 * accuracy, 100 * (accuracy - base), 100 * agree, diff, seconds))
+
+
+if __name__ == '__main__':
+    main()

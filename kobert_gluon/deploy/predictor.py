@@ -1,0 +1,79 @@
+"""Fine-tuned model folders predicting through an ONNX runtime.
+
+``load_predictor(folder, runtime, precision)`` gives the same :class:`~kobert_gluon.tasks.finetuning.FineTunedModel`
+that ``predict`` and ``evaluate`` use with MXNet (same tokenizer, batches, task kind, output columns), with its
+forward pass handed to an :class:`~.runtime.InferenceModel`. The ONNX file is exported once per model and kept in
+the cache (``$KOBERT_GLUON_HOME/onnx/<key>/model.onnx``), keyed by the SHA-256 of the folder's ``config.json`` and
+``model.params``: a retrained model gets a new file, the same model never exports twice. (Not inside the model folder:
+its files are checksummed as a whole, and a shipped model's folder may be read-only.)
+"""
+import hashlib
+from pathlib import Path
+from typing import Optional
+
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import mxnet as mx
+
+from ..core.locks import exclusive_lock
+from ..core.owned_folders import read_marker, sha256_of
+from ..export.onnx_export import export_onnx
+from ..hub.artifact_store import cache_root
+from ..tasks.finetuning import FineTunedModel
+from .runtime import InferenceModel
+
+__all__ = ['load_predictor', 'cached_onnx', 'RuntimeForward', 'RUNTIME_CHOICES']
+
+# 'mxnet' runs the Gluon model itself; the others go through the ONNX export
+RUNTIME_CHOICES = ('mxnet', 'onnxruntime', 'openvino')
+ONNX_FOLDER = 'onnx'
+
+
+def model_key(folder: Path) -> str:
+    """SHA-256 over the folder's config.json and model.params (from its marker when it records them)."""
+    recorded = (read_marker(folder) or {}).get('sha256', {})
+    digest = hashlib.sha256()
+    for name in ('config.json', 'model.params'):
+        digest.update((recorded.get(name) or sha256_of(folder / name)).encode())
+    return digest.hexdigest()
+
+
+def cached_onnx(fine_tuned: FineTunedModel, cachedir=None) -> Path:
+    """The ONNX export of ``fine_tuned``'s model, written once into the cache (under a lock, atomically)."""
+    path = cache_root(cachedir) / ONNX_FOLDER / model_key(fine_tuned.folder)[:32] / 'model.onnx'
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(path.with_name('.model.onnx.lock'), 'ONNX export into {}'.format(path), remove=True,
+                        wait_s=600):
+        if not path.is_file():
+            export_onnx(fine_tuned.model, path)  # written to a temporary name, renamed once checked
+    return path
+
+
+class RuntimeForward:
+    """Stands in for the Gluon head in ``FineTunedModel``: NDArrays in, the head's output (``logits`` or the
+    regressor's ``score``) out as an NDArray, computed by an :class:`InferenceModel`."""
+
+    def __init__(self, inference: InferenceModel):
+        self.inference = inference
+        self.output_name = inference.output_names[0]
+
+    def __call__(self, input_ids, token_type_ids, valid_length):
+        outputs = self.inference(input_ids.asnumpy(), token_type_ids.asnumpy(), valid_length.asnumpy())
+        return mx.nd.array(outputs[self.output_name])
+
+
+def load_predictor(folder, runtime: str = 'mxnet', precision: str = 'fp32', threads: Optional[int] = None,
+                   cachedir=None) -> FineTunedModel:
+    """A fine-tuned model (folder, run folder or shipped name) that predicts with ``runtime`` at ``precision``."""
+    fine_tuned = FineTunedModel.load(folder)
+    if runtime == 'mxnet':
+        if precision != 'fp32':
+            from ..core.errors import InputError
+            raise InputError('runtime mxnet runs fp32 only; for {} use --runtime onnxruntime or openvino'
+                             .format(precision))
+        return fine_tuned
+    inference = InferenceModel(cached_onnx(fine_tuned, cachedir), runtime=runtime, precision=precision,
+                               threads=threads, max_length=fine_tuned.max_seq_length)
+    fine_tuned.run_forward_with(RuntimeForward(inference))
+    return fine_tuned
