@@ -22,7 +22,7 @@ def no_artifacts(tmp_path, monkeypatch):
 
 
 def test_registered_after_kobert_base():
-    assert list_models() == ['kobert-base', 'kobert-mini', 'kobert-mini-nsmc']
+    assert list_models() == ['kobert-base', 'distilkobert', 'kobert-mini', 'kobert-mini-nsmc']
     assert list_models('kobert-mini*') == ['kobert-mini', 'kobert-mini-nsmc']
 
 

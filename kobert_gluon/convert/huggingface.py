@@ -1,9 +1,10 @@
 """Hugging Face transformers checkpoints in and out: ``import_hf`` makes a model folder, ``export_hf`` a folder that
 ``transformers`` loads with ``from_pretrained``.
 
-Architectures: ``BertModel``, ``BertForPreTraining`` (MLM + NSP heads) and ``BertForSequenceClassification``
-(classification with ``id2label``; regression when ``num_labels == 1``). Tensor names are translated by the tables
-in :mod:`.name_maps`; every tensor of the checkpoint must find a place and every parameter of the Gluon model must
+Architectures (:mod:`.families`): ``BertModel``, ``BertForPreTraining`` (MLM + NSP heads),
+``BertForSequenceClassification`` (classification with ``id2label``; regression when ``num_labels == 1``), and the
+DistilBERT three: ``DistilBertModel``, ``DistilBertForMaskedLM``, ``DistilBertForSequenceClassification``. Tensor
+names are translated by the tables in :mod:`.name_maps`; every tensor of the checkpoint must find a place and every parameter of the Gluon model must
 get a tensor, or the conversion stops naming them (nothing is left at random initial values).
 
 A hub repo id (``skt/kobert-base-v1``) is fetched as a verified snapshot of the files the conversion reads
@@ -30,22 +31,23 @@ from ..core.documents import read_json, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
-from ..models.bert import BertConfig, build_bert
+from ..models.bert import BertConfig
 from ..models.folder import folder_config, load_folder_tokenizer, read_config, save_model
-from ..models.registry import initialize_random
+from ..models.registry import get_architecture, initialize_random
 from ..hub import hf_hub
 from ..models.zoo import model_folder_of
 from ..tasks.datasets import TableSpec, TaskSpec
 from ..tasks.kinds import get_task_kind
 from ..tokenizers.sentencepiece import KoBERTTokenizer, load_folder
-from . import name_maps
+from . import families, name_maps
+from .families import FAMILIES, Family, family_of_architecture, family_of_checkpoint
 
 __all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'ARCHITECTURES', 'read_checkpoint',
            'vocab_from_vocab_txt', 'checkpoint_files', 'fetch_checkpoint']
 
 log = logging.getLogger(__name__)
 
-ARCHITECTURES = ('BertModel', 'BertForPreTraining', 'BertForSequenceClassification')
+ARCHITECTURES = tuple(cls for family in FAMILIES.values() for cls in family.classes.values())
 HF_CONFIG = 'config.json'
 SAFETENSORS = 'model.safetensors'
 SAFETENSORS_INDEX = 'model.safetensors.index.json'
@@ -121,31 +123,11 @@ def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
 
 
 def bert_config_from_hf(hf: Dict[str, Any], path) -> BertConfig:
-    if hf.get('model_type') != 'bert':
-        raise InputError('{} describes a {!r} model; import-hf reads BERT checkpoints (model_type "bert")'
-                         .format(path, hf.get('model_type')))
-    if hf.get('position_embedding_type', 'absolute') != 'absolute':
-        raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
-                         .format(path, hf.get('position_embedding_type')))
-    activation = hf.get('hidden_act', 'gelu')
-    if activation not in ('gelu', 'relu'):
-        raise InputError('{}: hidden_act {!r} is not supported (the Gluon BERT has the exact "gelu" and "relu")'
-                         .format(path, activation))
-    return BertConfig(vocab_size=hf['vocab_size'], num_layers=hf['num_hidden_layers'], units=hf['hidden_size'],
-                      hidden_size=hf['intermediate_size'], max_length=hf['max_position_embeddings'],
-                      num_heads=hf['num_attention_heads'], embed_size=hf['hidden_size'],
-                      token_type_vocab_size=hf.get('type_vocab_size', 2), activation=activation,
-                      dropout=hf.get('hidden_dropout_prob', 0.1), embed_dropout=hf.get('hidden_dropout_prob', 0.1),
-                      layer_norm_eps=hf.get('layer_norm_eps', 1e-12))
-
-
-def _architecture_of(hf: Dict[str, Any], path) -> str:
-    names = hf.get('architectures') or ['BertModel']
-    supported = [name for name in names if name in ARCHITECTURES]
-    if not supported:
-        raise InputError('{}: architecture {} is not supported; import-hf reads {}'
-                         .format(path, ', '.join(names), ', '.join(ARCHITECTURES)))
-    return supported[0]
+    """The Gluon config of a transformers BERT config (kept for callers of 0.2's name)."""
+    family, _ = family_of_checkpoint(hf, path)
+    if family is not families.BERT:
+        raise InputError('{} describes a {!r} model, not BERT'.format(path, hf.get('model_type')))
+    return family.config_from_hf(hf, path)
 
 
 def _is_regression(hf: Dict[str, Any]) -> bool:
@@ -208,53 +190,46 @@ def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
 
 
 # ----- import --------------------------------------------------------------------------------------------------------
-def _check_tied(tensors: Dict[str, np.ndarray], path) -> None:
-    for tied, source in name_maps.BERT_TIED:
+def _check_tied(family: Family, tensors: Dict[str, np.ndarray], path) -> None:
+    for tied, source in family.tied:
         if tied in tensors and source in tensors and not np.array_equal(tensors[tied], tensors[source]):
             raise InputError('{}: {} differs from {}; untied output embeddings are not supported'
                              .format(path, tied, source))
 
 
-def _gluon_values(tensors, architecture, config: BertConfig, path) -> Tuple[Dict[str, np.ndarray], bool]:
+def _gluon_values(tensors, family: Family, kind: str, config, path) -> Tuple[Dict[str, np.ndarray], bool]:
     """(Gluon parameter name -> array, whether there is a pooler) for the model import_hf builds; a tensor with no
     place, or a place with no tensor, is an error."""
-    prefixed = any(name.startswith('bert.') for name in tensors)
-    backbone_prefix = 'bert.' if prefixed else ''
-    has_pooler = backbone_prefix + 'pooler.dense.weight' in tensors
-    if architecture != 'BertModel' and not has_pooler:
-        raise InputError('{}: {} needs the pooler, which the checkpoint does not have'.format(path, architecture))
-    gluon_prefix = 'bert.' if architecture == 'BertForSequenceClassification' else ''
-    plan = {backbone_prefix + hf: gluon_prefix + gluon
-            for hf, gluon in name_maps.bert_backbone_map(config.num_layers, has_pooler).items()}
-    if architecture == 'BertForPreTraining':
-        plan.update(name_maps.BERT_PRETRAINING_HEADS)
-    elif architecture == 'BertForSequenceClassification':
-        plan.update(name_maps.BERT_SEQUENCE_HEAD)
-    _check_tied(tensors, path)
-    skip = {backbone_prefix + name for name in IGNORED} | {tied for tied, _ in name_maps.BERT_TIED}
+    prefixed = any(name.startswith(family.prefix) for name in tensors)
+    has_pooler = family.pooler_probe(prefixed) in tensors
+    cls = family.classes[kind]
+    if kind != 'base' and family.pooler_in_backbone and not has_pooler:
+        raise InputError('{}: {} needs the pooler, which the checkpoint does not have'.format(path, cls))
+    plan = family.plan(kind, config.num_layers, has_pooler, prefixed)
+    _check_tied(family, tensors, path)
+    hf_prefix = family.prefix if prefixed else ''
+    skip = {hf_prefix + name for name in IGNORED} | {tied for tied, _ in family.tied}
     unused = sorted(name for name in tensors if name not in plan and name not in skip)
     if unused:
         raise InputError('{}: {} tensor(s) have no place in a {} ({}); nothing was written'.format(
-            path, len(unused), architecture, ', '.join(unused[:6]) + (' ...' if len(unused) > 6 else '')))
+            path, len(unused), cls, ', '.join(unused[:6]) + (' ...' if len(unused) > 6 else '')))
     missing = sorted(hf for hf in plan if hf not in tensors)
     if missing:
         raise InputError('{}: the checkpoint lacks {} tensor(s) a {} needs ({}); nothing was written'.format(
-            path, len(missing), architecture, ', '.join(missing[:6]) + (' ...' if len(missing) > 6 else '')))
+            path, len(missing), cls, ', '.join(missing[:6]) + (' ...' if len(missing) > 6 else '')))
     return {gluon: tensors[hf] for hf, gluon in plan.items()}, has_pooler
 
 
-def _build(architecture: str, config: BertConfig, hf: Dict[str, Any], has_pooler: bool):
-    if architecture == 'BertModel':
-        return build_bert(config, use_pooler=has_pooler, use_decoder=False, use_classifier=False)
-    if architecture == 'BertForPreTraining':
-        return build_bert(config, use_pooler=True, use_decoder=True, use_classifier=True)
-    bert = build_bert(config, use_pooler=True, use_decoder=False, use_classifier=False)
-    dropout = hf.get('classifier_dropout') or hf.get('hidden_dropout_prob', 0.1)
+def _build(family: Family, kind: str, config, hf: Dict[str, Any], has_pooler: bool):
+    backbone = get_architecture(family.architecture).build(config, **family.backbone_heads(kind, has_pooler))
+    if kind != 'classification':
+        return backbone
+    dropout = family.classifier_dropout(hf)
     if _is_regression(hf):
-        return SequenceRegressor(bert, dropout=dropout)
+        return SequenceRegressor(backbone, dropout=dropout)
     id2label = hf.get('id2label') or {str(i): 'LABEL_{}'.format(i) for i in range(hf.get('num_labels', 2))}
     labels = [str(id2label.get(str(i), id2label.get(i))) for i in range(len(id2label))]
-    return SequenceClassifier(bert, len(labels), dropout=dropout, labels=labels)
+    return SequenceClassifier(backbone, len(labels), dropout=dropout, labels=labels)
 
 
 def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
@@ -279,7 +254,7 @@ def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
         done.add(id(param))
 
 
-def _finetuning_section(model, config: BertConfig) -> Dict[str, Any]:
+def _finetuning_section(model, config, source_class: str) -> Dict[str, Any]:
     """What FineTunedModel needs to predict with an imported classifier or regressor (single sentences)."""
     regression = isinstance(model, SequenceRegressor)
     kind = get_task_kind('regression' if regression else 'classification')
@@ -287,7 +262,7 @@ def _finetuning_section(model, config: BertConfig) -> Dict[str, Any]:
     spec = TaskSpec(name='imported', kind=kind.name, metric=kind.default_metric,
                     table=TableSpec(text_columns=('text',), label_column='label'),
                     labels=tuple(labels) if labels else None,
-                    description='imported from a transformers BertForSequenceClassification')
+                    description='imported from a transformers {}'.format(source_class))
     return {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': min(512, config.max_length),
             'trained_on': None}
 
@@ -309,79 +284,72 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
         raise FileNotFoundError('{}: no such folder (give a transformers checkpoint folder or a hub repo id, '
                                 'owner/name)'.format(src))
     hf, tensors = read_checkpoint(src)
-    architecture = _architecture_of(hf, src / HF_CONFIG)
-    config = bert_config_from_hf(hf, src / HF_CONFIG)
+    family, kind = family_of_checkpoint(hf, src / HF_CONFIG)
+    config = family.config_from_hf(hf, src / HF_CONFIG)
     found = _tokenizer_for(src, tokenizer, config.vocab_size, cachedir=cachedir)
-    values, has_pooler = _gluon_values(tensors, architecture, config, src)
-    model = _build(architecture, config, hf, has_pooler)
+    values, has_pooler = _gluon_values(tensors, family, kind, config, src)
+    model = _build(family, kind, config, hf, has_pooler)
     set_parameters(model, values)
-    extra = {'converted_from': dict(format='transformers', architecture=architecture, **source,
+    extra = {'converted_from': dict(format='transformers', architecture=family.classes[kind], **source,
                                     transformers_version=hf.get('transformers_version'))}
-    if architecture == 'BertForSequenceClassification':
-        extra['finetuning'] = _finetuning_section(model, config)
+    if kind == 'classification':
+        extra['finetuning'] = _finetuning_section(model, config, family.classes[kind])
     return save_model(model, found.vocab, out, found, extra=extra, overwrite=overwrite)
 
 
 # ----- export --------------------------------------------------------------------------------------------------------
-def _hf_config(config: BertConfig, architecture: str, vocab, model) -> Dict[str, Any]:
-    document = {
-        'architectures': [architecture], 'model_type': 'bert', 'vocab_size': config.vocab_size,
-        'hidden_size': config.units, 'num_hidden_layers': config.num_layers, 'num_attention_heads': config.num_heads,
-        'intermediate_size': config.hidden_size, 'hidden_act': config.activation,
-        'hidden_dropout_prob': config.dropout, 'attention_probs_dropout_prob': config.dropout,
-        'max_position_embeddings': config.max_length, 'type_vocab_size': config.token_type_vocab_size,
-        'initializer_range': 0.02, 'layer_norm_eps': config.layer_norm_eps,
-        'pad_token_id': vocab.token_to_idx['[PAD]'], 'position_embedding_type': 'absolute',
-        'tie_word_embeddings': True,
-    }
+def _hf_config(family: Family, config, kind: str, vocab, model) -> Dict[str, Any]:
+    document = {'architectures': [family.classes[kind]], **family.hf_config(config),
+                'pad_token_id': vocab.token_to_idx['[PAD]']}
+    dropout_key = 'seq_classif_dropout' if family is families.DISTILBERT else 'classifier_dropout'
     if isinstance(model, SequenceRegressor):
-        document.update(num_labels=1, problem_type='regression', id2label={'0': 'score'}, label2id={'score': 0},
-                        classifier_dropout=model.dropout_rate)
+        document.update(num_labels=1, problem_type='regression', id2label={'0': 'score'}, label2id={'score': 0})
+        document[dropout_key] = model.dropout_rate
     elif isinstance(model, SequenceClassifier):
         document.update(num_labels=model.num_classes, problem_type='single_label_classification',
                         id2label={str(i): label for i, label in enumerate(model.labels)},
-                        label2id={label: i for i, label in enumerate(model.labels)},
-                        classifier_dropout=model.dropout_rate)
+                        label2id={label: i for i, label in enumerate(model.labels)})
+        document[dropout_key] = model.dropout_rate
     return document
+
+
+def _export_kind(family: Family, document) -> str:
+    if document.get('task'):
+        return 'classification'
+    heads = document['heads']
+    if all(heads.get(name) for name, wanted in family.lm_heads.items() if wanted):
+        return 'lm'
+    return 'base'
 
 
 def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     """Write the model folder (or registered shipped model) ``model_or_folder`` as a transformers checkpoint in
     ``out``: ``config.json``, ``model.safetensors``, ``tokenizer.model`` and ``vocab.txt``.
 
-    A fine-tuned classifier or regressor becomes ``BertForSequenceClassification``, a model with the MLM and NSP
-    heads ``BertForPreTraining``, anything else ``BertModel``.
+    A fine-tuned classifier or regressor becomes ``BertForSequenceClassification`` (``DistilBert...`` for a
+    DistilBERT), a model with the pretraining heads ``BertForPreTraining`` (``DistilBertForMaskedLM``), anything
+    else ``BertModel`` (``DistilBertModel``; a DistilBERT's pre-classifier belongs to the classification head there,
+    so a bare backbone's is not written).
     """
     from safetensors.numpy import save_file
     from ..models.folder import load_model
     folder = model_folder_of(model_or_folder)
     document = read_config(folder)
     config = folder_config(document, folder / 'config.json')
-    if document['architecture'] != 'bert':
-        raise InputError('{} is a {} model; export-hf writes BERT models'.format(folder, document['architecture']))
+    family = family_of_architecture(document['architecture'])
     model, vocab = load_model(folder)
     tokenizer = load_folder_tokenizer(folder, document)
-    heads = document['heads']
-    if document.get('task'):
-        architecture, gluon_prefix = 'BertForSequenceClassification', 'bert.'
-    elif heads.get('use_decoder') and heads.get('use_classifier'):
-        architecture, gluon_prefix = 'BertForPreTraining', ''
-    else:
-        architecture, gluon_prefix = 'BertModel', ''
-    hf_prefix = '' if architecture == 'BertModel' else 'bert.'
-    plan = {hf_prefix + hf: gluon_prefix + gluon
-            for hf, gluon in name_maps.bert_backbone_map(config.num_layers, heads.get('use_pooler', True)).items()}
-    if architecture == 'BertForPreTraining':
-        plan.update(name_maps.BERT_PRETRAINING_HEADS)
-    elif architecture == 'BertForSequenceClassification':
-        plan.update(name_maps.BERT_SEQUENCE_HEAD)
+    kind = _export_kind(family, document)
+    has_pooler = bool(document['heads'].get('use_pooler', False)) and (family.pooler_in_backbone
+                                                                          or kind == 'classification')
+    plan = family.plan(kind, config.num_layers, has_pooler, prefixed=kind != 'base')
     params = model._collect_params_with_prefix()
     missing = sorted(g for g in plan.values() if g not in params)
     if missing:
         raise InputError('{}: the model has no parameter(s) {}'.format(folder, ', '.join(missing)))
     tensors = {hf: np.ascontiguousarray(params[gluon].data().asnumpy().astype(np.float32))
                for hf, gluon in plan.items()}
-    hf_config = _hf_config(config, architecture, vocab, model)
+    hf_config = _hf_config(family, config, kind, vocab, model)
     sp_model = getattr(tokenizer, 'sp_model_path', None)
     if sp_model is None:
         raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece tokenizers'.format(folder,
@@ -414,7 +382,7 @@ def to_transformers_bert_model(bert, vocab):
         bert(ids, mx.nd.zeros_like(ids), mx.nd.array([2]), *extra)
     plan = name_maps.bert_backbone_map(config.num_layers, pooler)
     state = {hf: torch.from_numpy(params[gluon].data().asnumpy().astype(np.float32)) for hf, gluon in plan.items()}
-    model = transformers.BertModel(transformers.BertConfig(**_hf_config(config, 'BertModel', vocab, bert)),
+    model = transformers.BertModel(transformers.BertConfig(**_hf_config(families.BERT, config, 'base', vocab, bert)),
                                    add_pooling_layer=pooler)
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [name for name in missing if not name.endswith('position_ids')]

@@ -9,7 +9,8 @@ task heads likewise keep the backbone under ``bert.``.
 from typing import Dict, List, Tuple
 
 __all__ = ['BERT_EMBEDDINGS', 'BERT_LAYER', 'BERT_POOLER', 'BERT_PRETRAINING_HEADS', 'BERT_SEQUENCE_HEAD',
-           'BERT_TIED', 'bert_backbone_map']
+           'BERT_TIED', 'bert_backbone_map', 'DISTILBERT_EMBEDDINGS', 'DISTILBERT_LAYER', 'DISTILBERT_PRE_CLASSIFIER',
+           'DISTILBERT_MLM_HEAD', 'DISTILBERT_TIED', 'distilbert_backbone_map']
 
 BERT_EMBEDDINGS: List[Tuple[str, str]] = [
     ('embeddings.word_embeddings.weight', 'word_embed.0.weight'),
@@ -74,4 +75,60 @@ def bert_backbone_map(num_layers: int, pooler: bool = True) -> Dict[str, str]:
         pairs += [(hf.format(i=i), gluon.format(i=i)) for hf, gluon in BERT_LAYER]
     if pooler:
         pairs += BERT_POOLER
+    return dict(pairs)
+
+
+# ----- DistilBERT: the same Gluon encoder, transformers' DistilBert* names -----------------------------------------
+DISTILBERT_EMBEDDINGS: List[Tuple[str, str]] = [
+    ('embeddings.word_embeddings.weight', 'word_embed.0.weight'),
+    ('embeddings.position_embeddings.weight', 'encoder.position_weight'),
+    ('embeddings.LayerNorm.weight', 'encoder.layer_norm.gamma'),
+    ('embeddings.LayerNorm.bias', 'encoder.layer_norm.beta'),
+]
+
+DISTILBERT_LAYER: List[Tuple[str, str]] = [
+    ('transformer.layer.{i}.attention.q_lin.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_query.weight'),
+    ('transformer.layer.{i}.attention.q_lin.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_query.bias'),
+    ('transformer.layer.{i}.attention.k_lin.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_key.weight'),
+    ('transformer.layer.{i}.attention.k_lin.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_key.bias'),
+    ('transformer.layer.{i}.attention.v_lin.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_value.weight'),
+    ('transformer.layer.{i}.attention.v_lin.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_value.bias'),
+    ('transformer.layer.{i}.attention.out_lin.weight', 'encoder.transformer_cells.{i}.proj.weight'),
+    ('transformer.layer.{i}.attention.out_lin.bias', 'encoder.transformer_cells.{i}.proj.bias'),
+    ('transformer.layer.{i}.sa_layer_norm.weight', 'encoder.transformer_cells.{i}.layer_norm.gamma'),
+    ('transformer.layer.{i}.sa_layer_norm.bias', 'encoder.transformer_cells.{i}.layer_norm.beta'),
+    ('transformer.layer.{i}.ffn.lin1.weight', 'encoder.transformer_cells.{i}.ffn.ffn_1.weight'),
+    ('transformer.layer.{i}.ffn.lin1.bias', 'encoder.transformer_cells.{i}.ffn.ffn_1.bias'),
+    ('transformer.layer.{i}.ffn.lin2.weight', 'encoder.transformer_cells.{i}.ffn.ffn_2.weight'),
+    ('transformer.layer.{i}.ffn.lin2.bias', 'encoder.transformer_cells.{i}.ffn.ffn_2.bias'),
+    ('transformer.layer.{i}.output_layer_norm.weight', 'encoder.transformer_cells.{i}.ffn.layer_norm.gamma'),
+    ('transformer.layer.{i}.output_layer_norm.bias', 'encoder.transformer_cells.{i}.ffn.layer_norm.beta'),
+]
+
+# DistilBertForSequenceClassification's pre-classifier (no prefix in transformers) is the Gluon DistilBERT's pooler.
+DISTILBERT_PRE_CLASSIFIER: List[Tuple[str, str]] = [
+    ('pre_classifier.weight', 'pooler.weight'),
+    ('pre_classifier.bias', 'pooler.bias'),
+]
+
+# DistilBertForMaskedLM's head -> the Gluon DistilBERT's decoder (GluonNLP's BERT decoder layout).
+DISTILBERT_MLM_HEAD: List[Tuple[str, str]] = [
+    ('vocab_transform.weight', 'decoder.0.weight'),
+    ('vocab_transform.bias', 'decoder.0.bias'),
+    ('vocab_layer_norm.weight', 'decoder.2.gamma'),
+    ('vocab_layer_norm.bias', 'decoder.2.beta'),
+    ('vocab_projector.bias', 'decoder.3.bias'),
+]
+
+DISTILBERT_TIED: List[Tuple[str, str]] = [
+    ('vocab_projector.weight', 'distilbert.embeddings.word_embeddings.weight'),
+]
+
+
+def distilbert_backbone_map(num_layers: int) -> Dict[str, str]:
+    """transformers name -> Gluon name for every DistilBERT backbone tensor (the pre-classifier, which transformers
+    keeps in the classification head, is :data:`DISTILBERT_PRE_CLASSIFIER`)."""
+    pairs = list(DISTILBERT_EMBEDDINGS)
+    for i in range(num_layers):
+        pairs += [(hf.format(i=i), gluon.format(i=i)) for hf, gluon in DISTILBERT_LAYER]
     return dict(pairs)

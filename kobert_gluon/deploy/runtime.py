@@ -37,6 +37,7 @@ __all__ = ['InferenceModel', 'RUNTIMES', 'PRECISIONS', 'default_threads', 'quant
 RUNTIMES = ('onnxruntime', 'openvino')
 PRECISIONS = ('fp32', 'bf16', 'int8')
 INPUT_NAMES = ('input_ids', 'token_type_ids', 'valid_length')
+REQUIRED_INPUTS = ('input_ids', 'valid_length')
 LENGTH_STEP = 16
 
 
@@ -237,10 +238,12 @@ class InferenceModel:
         self.max_length = max_length
         runner = _OpenvinoRunner if runtime == 'openvino' else _OnnxruntimeRunner
         self._runner = runner(self.path, precision, self.threads)
-        missing = [name for name in INPUT_NAMES if name not in self._runner.input_names]
-        if missing:
-            raise InputError('{} does not take {} (its inputs: {}); export it with export_onnx'
-                             .format(self.path, ', '.join(missing), ', '.join(self._runner.input_names)))
+        # token_type_ids may be absent: a model without segments (DistilBERT) exports without that input
+        missing = [name for name in REQUIRED_INPUTS if name not in self._runner.input_names]
+        unknown = [name for name in self._runner.input_names if name not in INPUT_NAMES]
+        if missing or unknown:
+            raise InputError('{} has inputs {}, not this package\'s ({}); export it with export_onnx'
+                             .format(self.path, ', '.join(self._runner.input_names), ', '.join(INPUT_NAMES)))
         self.output_names: Sequence[str] = tuple(self._runner.output_names)
         self._static_shapes = runtime == 'openvino'
 

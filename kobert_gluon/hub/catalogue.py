@@ -38,7 +38,8 @@ class ModelSpec:
     first found wins) and ``vocab_file``. ``default_heads`` are the architecture's optional pretraining heads
     that ``get_model`` builds when the caller does not say (all of them for KoBERT, as the original API did).
     ``hf_repo`` (with ``hf_revision``) names the Hugging Face hub repository that holds the same model as a
-    transformers checkpoint: the original ``get_mxnet_kobert_model`` converts it when no params file can be had.
+    transformers checkpoint: the original ``get_mxnet_kobert_model`` converts it when no params file can be had;
+    an entry with only an ``hf_repo`` is published as that checkpoint alone (``import-hf`` converts it).
     """
     name: str
     config: Any
@@ -61,8 +62,10 @@ _REGISTRY: Dict[str, ModelSpec] = {}
 def register_model(spec: ModelSpec) -> ModelSpec:
     if spec.name in _REGISTRY:
         raise ValueError('a model named {!r} is already registered'.format(spec.name))
-    if bool(spec.params_files) == (spec.folder is not None):
-        raise ValueError('model {!r} needs exactly one of params_files and folder'.format(spec.name))
+    if spec.params_files and spec.folder is not None:
+        raise ValueError('model {!r} needs one of params_files and folder, not both'.format(spec.name))
+    if not spec.params_files and spec.folder is None and spec.hf_repo is None:
+        raise ValueError('model {!r} needs params_files, a folder or an hf_repo'.format(spec.name))
     if spec.params_files and spec.config is None:
         raise ValueError('model {!r} needs a config to build before loading {}'.format(spec.name,
                                                                                        spec.params_files[0]))
@@ -119,6 +122,19 @@ register_model(ModelSpec(
     hf_repo='skt/kobert-base-v1',
     vocab_file=KOBERT_VOCAB_FILE,
     tokenizer_files=KOBERT_TOKENIZER_FILES,
+))
+
+register_model(ModelSpec(
+    name='distilkobert',
+    config={'vocab_size': 8002, 'num_layers': 3, 'units': 768, 'hidden_size': 3072, 'num_heads': 12,
+            'max_length': 512, 'dropout': 0.1},
+    description='DistilKoBERT: KoBERT distilled to 3 layers (768 units, 12 heads, KoBERT\'s vocabulary); published '
+                'as a transformers checkpoint only',
+    vocab_file=KOBERT_VOCAB_FILE,
+    tokenizer_files=KOBERT_TOKENIZER_FILES,
+    default_heads={'use_pooler': True, 'use_decoder': False},
+    architecture='distilbert',
+    hf_repo='monologg/distilkobert',
 ))
 
 for _name, _description in (

@@ -185,13 +185,30 @@ def save_model(model, vocab, folder, tokenizer, config=None, task: Optional[Dict
     return write_folder_atomically(folder, MODEL_KIND, write, overwrite=overwrite)
 
 
-def load_model(folder, ctx=None, pretrained=True, **options):
+def _check_only_fresh_missing(model, params_file: Path, fresh) -> None:
+    """With new heads, parameters may be missing from the file: only theirs (anything else is a damaged folder)."""
+    try:
+        stored = set(mx.nd.load(str(params_file)))
+    except mx.base.MXNetError:
+        return  # load_parameters below reports a damaged file
+    prefix = 'bert.' if hasattr(model, 'bert') else ''
+    fresh_prefixes = tuple(prefix + name + '.' for name in fresh)
+    missing = [name for name in model._collect_params_with_prefix() if name not in stored
+               and not name.startswith(fresh_prefixes)]
+    if missing:
+        raise InputError('the weights in {} lack {} (not a new head); restore the model folder from a copy'
+                         .format(params_file, ', '.join(sorted(missing)[:5])))
+
+
+def load_model(folder, ctx=None, pretrained=True, new_heads=(), **options):
     """Rebuild the model saved in ``folder``; returns ``(model, vocab)``.
 
     ``options`` are the architecture's optional pretraining heads (BERT: ``use_pooler``, ``use_decoder``,
     ``use_classifier``; each defaults to what was saved, and asking for a head whose weights the folder does not
-    have is an error) and config overrides: non-shape fields such as ``dropout``, and with ``pretrained=False``
-    (the folder's architecture and vocabulary with random weights) shapes too.
+    have is an error, unless the head is named in ``new_heads``: then it is built with random weights, as
+    fine-tuning does for a DistilBERT's pre-classifier) and config overrides: non-shape fields such as
+    ``dropout``, and with ``pretrained=False`` (the folder's architecture and vocabulary with random weights)
+    shapes too.
     """
     folder = Path(folder)
     document = read_config(folder)
@@ -200,7 +217,7 @@ def load_model(folder, ctx=None, pretrained=True, **options):
     ctx = ctx or mx.cpu(0)
     architecture = folder_architecture(document)
     config = folder_config(document, folder / CONFIG_FILE)
-    wanted = {h: options.pop(h) for h in architecture.optional_heads if h in options}
+    wanted = architecture.take_heads(options)
     if options:
         changed = architecture.changed_shapes(config, options)
         if changed and pretrained:
@@ -208,14 +225,16 @@ def load_model(folder, ctx=None, pretrained=True, **options):
                              'pretrained=False to train such a model from scratch)'.format(', '.join(changed)))
         config = config.replace(**options)
     saved = document['heads']
-    heads = {}
+    heads, fresh = {}, []
     for head in architecture.optional_heads:
         value = wanted.get(head)
         if value is None:
             value = bool(saved.get(head, False))
         elif value and not saved.get(head, False) and pretrained:
-            raise InputError('{} was saved without the {} head, so {}=True cannot be loaded; pass {}=False'
-                             .format(folder, head[4:], head, head))
+            if head not in new_heads:
+                raise InputError('{} was saved without the {} head, so {}=True cannot be loaded; pass {}=False'
+                                 .format(folder, head[4:], head, head))
+            fresh.append(head[4:])  # the block attribute: pooler, decoder, classifier
         heads[head] = value
     backbone = architecture.build(config, **heads)
     tokenizer = load_folder_tokenizer(folder, document)
@@ -224,9 +243,12 @@ def load_model(folder, ctx=None, pretrained=True, **options):
     if not pretrained:
         initialize_random(model, ctx)
         return model, tokenizer.vocab
+    if fresh:
+        _check_only_fresh_missing(model, folder / PARAMS_FILE, fresh)
+        initialize_random(model, ctx)
     try:
         model.load_parameters(str(folder / PARAMS_FILE), ctx=ctx, ignore_extra=True, cast_dtype=True,
-                              dtype_source='current')
+                              dtype_source='current', allow_missing=bool(fresh))
     except AssertionError as err:  # mxnet reports missing/mismatched parameters with bare asserts
         raise InputError('the weights in {} do not fit the model described by its config: {}'
                          .format(folder / PARAMS_FILE, err)) from err

@@ -19,7 +19,7 @@ from ..core import environment  # noqa: F401  (first: numpy check, mxnet without
 import mxnet as mx
 
 from ..core.errors import InputError
-from . import bert
+from . import bert, distilbert
 
 __all__ = ['Architecture', 'register_architecture', 'get_architecture', 'architectures', 'architecture_for_config',
            'initialize_random',
@@ -43,6 +43,21 @@ class Architecture:
             return self.config_class.from_dict(value)
         raise InputError('a {} model needs a {} or a dict of its fields, got {}'.format(
             self.name, self.config_class.__name__, type(value).__name__))
+
+    def take_heads(self, options: Dict[str, Any]) -> Dict[str, Any]:
+        """Remove and return the head options in ``options`` that this architecture has. A head another
+        architecture has (``use_classifier`` for a DistilBERT) may be asked away (False/None) and is dropped;
+        asking for it is an error."""
+        known = {head for architecture in _ARCHITECTURES.values() for head in architecture.optional_heads}
+        heads = {}
+        for name in [name for name in options if name in known]:
+            value = options.pop(name)
+            if name in self.optional_heads:
+                heads[name] = value
+            elif value:
+                raise InputError('a {} model has no {} head ({}=True); its optional heads are {}'.format(
+                    self.name, name[4:], name, ', '.join(self.optional_heads)))
+        return heads
 
     def changed_shapes(self, config, overrides: Dict[str, Any]):
         """The shape fields ``overrides`` would change (those cannot change for pretrained weights)."""
@@ -93,6 +108,12 @@ register_architecture(Architecture(
     'bert', bert.BertConfig, bert.build_bert, bert.SHAPE_FIELDS, ('use_pooler', 'use_decoder', 'use_classifier'),
     'GluonNLP BERTModel (KoBERT): token, segment and learned position embeddings, post-LayerNorm encoder, '
     'tanh pooler; MLM decoder and next-sentence classifier as optional heads'))
+
+register_architecture(Architecture(
+    'distilbert', distilbert.DistilBertConfig, distilbert.build_distilbert, distilbert.SHAPE_FIELDS,
+    ('use_pooler', 'use_decoder'),
+    'DistilBERT (DistilKoBERT): word and position embeddings (no token types), post-LayerNorm encoder; its ReLU '
+    'pre-classifier as the pooler; masked-LM decoder as an optional head'))
 
 # The architecture of every model folder written before config.json named one (kobert-gluon 0.1: all BERT).
 DEFAULT_ARCHITECTURE = 'bert'

@@ -86,14 +86,17 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cach
     from scratch, tests). ``options`` are the architecture's optional pretraining heads (BERT: ``use_pooler``,
     ``use_decoder``, ``use_classifier``; left out or None, they take the model's defaults: all heads for
     ``kobert-base``, as in the original API; the saved heads for a folder) and config overrides (``dropout=0.0``;
-    with ``pretrained=False`` also shapes such as ``num_layers=2``).
+    with ``pretrained=False`` also shapes such as ``num_layers=2``). ``new_heads``: heads a folder may lack, built
+    with random weights (see :func:`~kobert_gluon.models.folder.load_model`).
     """
     ctx = ctx or mx.cpu(0)
     entry = lookup(name)
+    new_heads = options.pop('new_heads', ())
     if isinstance(entry, Path):
-        return model_folder.load_model(entry, ctx=ctx, pretrained=pretrained, **options)
+        return model_folder.load_model(entry, ctx=ctx, pretrained=pretrained, new_heads=new_heads, **options)
     architecture = get_architecture(entry.architecture)
-    heads = {h: options.pop(h, None) for h in architecture.optional_heads}
+    taken = architecture.take_heads(options)
+    heads = {h: taken.get(h) for h in architecture.optional_heads}
     heads = {h: entry.default_heads.get(h, False) if value is None else value for h, value in heads.items()}
     base = architecture.config_from(entry.config)
     config = base.replace(**options) if options else base
@@ -111,6 +114,10 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cach
     if not pretrained:
         initialize_random(model, ctx)
         return model, vocab
+    if not entry.params_files:
+        raise InputError('{name!r} is published as the transformers checkpoint {repo}; convert it once with '
+                         'kobert-gluon import-hf {repo} --out DIR (or kobert_gluon.import_hf) and load DIR; '
+                         'pretrained=False builds it with random weights'.format(name=name, repo=entry.hf_repo))
     params_path = artifact_store.fetch_first(entry.params_files, cachedir=cachedir)
     try:
         model.load_parameters(str(params_path), ctx=ctx, ignore_extra=True)

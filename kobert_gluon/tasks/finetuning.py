@@ -123,8 +123,10 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     if dropout is not None:
         overrides['dropout'] = dropout
     mx.random.seed(seed)  # weights of a from-scratch encoder and of the new head follow the run's seed
+    # The sentence heads read the pooled output. A DistilBERT saved without its pre-classifier (the pooler of the
+    # Gluon DistilBERT; transformers keeps it in the classification head) gets a new one, as transformers does.
     base, vocab = _get_model(model, pretrained=not from_scratch, use_pooler=True, use_decoder=False,
-                             use_classifier=False, ctx=ctx, **overrides)
+                             use_classifier=False, ctx=ctx, new_heads=('use_pooler',), **overrides)
     bert = getattr(base, 'bert', base)
     head_dropout = 0.1 if dropout is None else dropout
     head = spec.task_kind.build_head(bert, spec.display_labels(labels), head_dropout)

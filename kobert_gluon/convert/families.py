@@ -1,0 +1,164 @@
+"""The model families that convert to and from transformers: for each, its config both ways, which transformers
+classes map to which Gluon model, and the name plan that joins them (built from the tables in :mod:`.name_maps`).
+
+A *kind* says which transformers class a checkpoint is: ``base`` (``BertModel``, ``DistilBertModel``), ``lm``
+(``BertForPreTraining``: MLM + NSP; ``DistilBertForMaskedLM``) or ``classification`` (``...ForSequenceClassification``,
+classification or regression). Gluon task heads keep the backbone under ``bert.``; transformers keeps it under the
+family's prefix (``bert.``, ``distilbert.``) in every class but the base one.
+"""
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ..core.errors import InputError
+from ..models.bert import BertConfig
+from ..models.distilbert import DistilBertConfig
+from . import name_maps
+
+__all__ = ['Family', 'FAMILIES', 'family_of_checkpoint', 'family_of_architecture', 'KINDS']
+
+KINDS = ('base', 'lm', 'classification')
+
+
+@dataclass(frozen=True)
+class Family:
+    model_type: str                        # transformers' config.model_type
+    architecture: str                      # the Gluon architecture (models.registry)
+    prefix: str                            # where transformers' task classes keep the backbone
+    classes: Dict[str, str]                # kind -> transformers class name
+    config_from_hf: Callable[[Dict[str, Any], Any], Any]
+    hf_config: Callable[[Any], Dict[str, Any]]
+    backbone_map: Callable[[int], Dict[str, str]]
+    pooler: List[Tuple[str, str]]          # transformers -> Gluon names of what the Gluon model calls its pooler
+    pooler_in_backbone: bool               # under the backbone prefix (BERT's pooler) or in the head (pre_classifier)
+    lm_head: List[Tuple[str, str]]
+    sequence_head: List[Tuple[str, str]]
+    tied: List[Tuple[str, str]]
+    lm_heads: Dict[str, bool]              # the Gluon optional heads of the lm kind
+    classifier_dropout: Callable[[Dict[str, Any]], float]
+
+    def kind_of_class(self, name: str) -> Optional[str]:
+        return next((kind for kind, cls in self.classes.items() if cls == name), None)
+
+    def pooler_probe(self, prefixed: bool) -> str:
+        name = self.pooler[0][0]
+        return (self.prefix if prefixed and self.pooler_in_backbone else '') + name
+
+    def plan(self, kind: str, num_layers: int, has_pooler: bool, prefixed: bool) -> Dict[str, str]:
+        """transformers name -> Gluon name of every tensor of a ``kind`` checkpoint."""
+        hf_prefix = self.prefix if prefixed else ''
+        gluon_prefix = 'bert.' if kind == 'classification' else ''
+        plan = {hf_prefix + hf: gluon_prefix + gluon for hf, gluon in self.backbone_map(num_layers).items()}
+        if has_pooler:
+            pooler_prefix = hf_prefix if self.pooler_in_backbone else ''
+            plan.update({pooler_prefix + hf: gluon_prefix + gluon for hf, gluon in self.pooler})
+        if kind == 'lm':
+            plan.update(self.lm_head)
+        elif kind == 'classification':
+            plan.update(self.sequence_head)
+        return plan
+
+    def backbone_heads(self, kind: str, has_pooler: bool) -> Dict[str, bool]:
+        """The Gluon architecture's optional heads for a ``kind`` model."""
+        if kind == 'lm':
+            return dict(self.lm_heads)
+        heads = {name: False for name in self.lm_heads}
+        heads['use_pooler'] = has_pooler or kind == 'classification'
+        return heads
+
+
+def _checked(hf: Dict[str, Any], path, supported_activations=('gelu', 'relu'), key='hidden_act') -> str:
+    activation = hf.get(key, 'gelu')
+    if activation not in supported_activations:
+        raise InputError('{}: {} {!r} is not supported (the Gluon encoder has the exact "gelu" and "relu")'
+                         .format(path, key, activation))
+    return activation
+
+
+def _bert_config(hf: Dict[str, Any], path) -> BertConfig:
+    if hf.get('position_embedding_type', 'absolute') != 'absolute':
+        raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
+                         .format(path, hf.get('position_embedding_type')))
+    return BertConfig(vocab_size=hf['vocab_size'], num_layers=hf['num_hidden_layers'], units=hf['hidden_size'],
+                      hidden_size=hf['intermediate_size'], max_length=hf['max_position_embeddings'],
+                      num_heads=hf['num_attention_heads'], embed_size=hf['hidden_size'],
+                      token_type_vocab_size=hf.get('type_vocab_size', 2), activation=_checked(hf, path),
+                      dropout=hf.get('hidden_dropout_prob', 0.1), embed_dropout=hf.get('hidden_dropout_prob', 0.1),
+                      layer_norm_eps=hf.get('layer_norm_eps', 1e-12))
+
+
+def _bert_hf_config(config: BertConfig) -> Dict[str, Any]:
+    return {'model_type': 'bert', 'vocab_size': config.vocab_size, 'hidden_size': config.units,
+            'num_hidden_layers': config.num_layers, 'num_attention_heads': config.num_heads,
+            'intermediate_size': config.hidden_size, 'hidden_act': config.activation,
+            'hidden_dropout_prob': config.dropout, 'attention_probs_dropout_prob': config.dropout,
+            'max_position_embeddings': config.max_length, 'type_vocab_size': config.token_type_vocab_size,
+            'initializer_range': 0.02, 'layer_norm_eps': config.layer_norm_eps,
+            'position_embedding_type': 'absolute', 'tie_word_embeddings': True}
+
+
+def _distilbert_config(hf: Dict[str, Any], path) -> DistilBertConfig:
+    return DistilBertConfig(vocab_size=hf['vocab_size'], num_layers=hf['n_layers'], units=hf['dim'],
+                            hidden_size=hf['hidden_dim'], max_length=hf['max_position_embeddings'],
+                            num_heads=hf['n_heads'], dropout=hf.get('dropout', 0.1),
+                            activation=_checked(hf, path, key='activation'),
+                            sinusoidal_positions=bool(hf.get('sinusoidal_pos_embds', False)))
+
+
+def _distilbert_hf_config(config: DistilBertConfig) -> Dict[str, Any]:
+    # transformers' DistilBERT LayerNorms have a fixed epsilon of 1e-12, as DistilBertConfig's default here
+    return {'model_type': 'distilbert', 'vocab_size': config.vocab_size, 'dim': config.units,
+            'n_layers': config.num_layers, 'n_heads': config.num_heads, 'hidden_dim': config.hidden_size,
+            'max_position_embeddings': config.max_length, 'dropout': config.dropout,
+            'attention_dropout': config.dropout, 'activation': config.activation,
+            'sinusoidal_pos_embds': config.sinusoidal_positions, 'initializer_range': 0.02,
+            'tie_word_embeddings': True}
+
+
+BERT = Family(
+    model_type='bert', architecture='bert', prefix='bert.',
+    classes={'base': 'BertModel', 'lm': 'BertForPreTraining', 'classification': 'BertForSequenceClassification'},
+    config_from_hf=_bert_config, hf_config=_bert_hf_config,
+    backbone_map=lambda layers: name_maps.bert_backbone_map(layers, pooler=False),
+    pooler=name_maps.BERT_POOLER, pooler_in_backbone=True,
+    lm_head=name_maps.BERT_PRETRAINING_HEADS, sequence_head=name_maps.BERT_SEQUENCE_HEAD, tied=name_maps.BERT_TIED,
+    lm_heads={'use_pooler': True, 'use_decoder': True, 'use_classifier': True},
+    classifier_dropout=lambda hf: hf.get('classifier_dropout') or hf.get('hidden_dropout_prob', 0.1),
+)
+
+DISTILBERT = Family(
+    model_type='distilbert', architecture='distilbert', prefix='distilbert.',
+    classes={'base': 'DistilBertModel', 'lm': 'DistilBertForMaskedLM',
+             'classification': 'DistilBertForSequenceClassification'},
+    config_from_hf=_distilbert_config, hf_config=_distilbert_hf_config,
+    backbone_map=name_maps.distilbert_backbone_map,
+    pooler=name_maps.DISTILBERT_PRE_CLASSIFIER, pooler_in_backbone=False,
+    lm_head=name_maps.DISTILBERT_MLM_HEAD, sequence_head=name_maps.BERT_SEQUENCE_HEAD,
+    tied=name_maps.DISTILBERT_TIED,
+    lm_heads={'use_pooler': False, 'use_decoder': True},
+    classifier_dropout=lambda hf: hf.get('seq_classif_dropout', 0.2),
+)
+
+FAMILIES = {family.model_type: family for family in (BERT, DISTILBERT)}
+
+
+def family_of_checkpoint(hf: Dict[str, Any], path) -> Tuple[Family, str]:
+    """``(family, kind)`` of a transformers config."""
+    family = FAMILIES.get(hf.get('model_type'))
+    if family is None:
+        raise InputError('{} describes a {!r} model; import-hf reads {} checkpoints'.format(
+            path, hf.get('model_type'), ' and '.join('model_type "{}"'.format(t) for t in FAMILIES)))
+    names = hf.get('architectures') or [family.classes['base']]
+    kinds = [family.kind_of_class(name) for name in names]
+    kind = next((k for k in kinds if k is not None), None)
+    if kind is None:
+        raise InputError('{}: architecture {} is not supported; import-hf reads {}'.format(
+            path, ', '.join(names), ', '.join(c for f in FAMILIES.values() for c in f.classes.values())))
+    return family, kind
+
+
+def family_of_architecture(name: str) -> Family:
+    for family in FAMILIES.values():
+        if family.architecture == name:
+            return family
+    raise InputError('export-hf writes {} models, not {!r}'.format(
+        ' and '.join(f.architecture for f in FAMILIES.values()), name))
