@@ -1,4 +1,5 @@
-"""``pretrain``: masked-LM + next-sentence pretraining on shards from ``create-pretraining-data``."""
+"""``pretrain``: masked-LM + next-sentence pretraining on shards from ``create-pretraining-data``; ``distill``: the
+DistilBERT recipe on the same shards."""
 from pathlib import Path
 
 from . import UsageError, stderr_notes
@@ -17,7 +18,16 @@ _SETTING_PATHS = dict({
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
     'pretrain': 'pretrain a BERT (masked LM + next sentence) on create-pretraining-data shards',
+    'distill': 'distill a teacher into a student with fewer layers (DistilBERT\'s recipe) on pretraining shards',
 }
+
+_DISTILL_SETTING_PATHS = dict({
+    'data': 'data', 'teacher': 'teacher', 'student_layers': 'student_layers',
+    'student_architecture': 'student_architecture', 'temperature': 'temperature', 'alpha_ce': 'alpha_ce',
+    'alpha_mlm': 'alpha_mlm', 'alpha_cos': 'alpha_cos', 'dropout': 'dropout', 'dev_data': 'dev_data',
+    'dev_chunks': 'dev_chunks', 'max_dev_instances': 'max_dev_instances', 'batch_size': 'batch_size',
+    'eval_batch_size': 'eval_batch_size', 'bucket_window': 'bucket_window', 'param_dtype': 'param_dtype',
+}, **TRAINING_SETTING_PATHS)
 
 
 def register(subparsers):
@@ -59,6 +69,51 @@ def register(subparsers):
                                                          'pads less, mixes less'.format(default('bucket_window')))
     add_run_folder_args(parser)
     parser.set_defaults(func=run_pretrain)
+    _register_distill(subparsers)
+
+
+def _register_distill(subparsers):
+    from ..pretraining.distill import DistillSettings
+    from ..pretraining.pretrain import pretraining_training_config
+
+    def default(name):
+        return field_default(DistillSettings, name)
+    parser = subparsers.add_parser(
+        'distill', help=COMMANDS['distill'],
+        description='Train a student with fewer layers to imitate a teacher (a model with its masked-LM head) on '
+                    'pretraining shards: loss = alpha_ce * T^2 * KL(teacher || student) on the masked-LM logits + '
+                    'alpha_mlm * masked-LM cross-entropy + alpha_cos * (1 - cos) between last hidden states. The '
+                    'student starts from the teacher\'s embeddings and every (teacher layers / student layers)-th '
+                    'layer. OUT/best is a model folder for `kobert-gluon finetune --model OUT/best`.')
+    data = parser.add_argument_group('data')
+    data.add_argument('--data', help='pretraining data folder (create-pretraining-data --out)')
+    data.add_argument('--dev-chunks', type=int, help='hold out the last N chunks of --data for dev (default {}; '
+                      '0 = no dev)'.format(default('dev_chunks')))
+    data.add_argument('--dev-data', help='a separate pretraining data folder to evaluate on')
+    data.add_argument('--max-dev-instances', type=int, help='evaluate on at most N dev instances (default {})'
+                      .format(default('max_dev_instances')))
+    model = parser.add_argument_group('teacher and student')
+    model.add_argument('--teacher', help='model folder or registered model with its masked-LM head (a pretrain '
+                                         'run\'s best/, kobert-base)')
+    model.add_argument('--student-layers', type=int, metavar='N', help='layers of the student')
+    model.add_argument('--student-architecture', choices=('bert', 'distilbert'),
+                       help='the student\'s architecture (default: the teacher\'s)')
+    model.add_argument('--temperature', type=float, help='softmax temperature T (default {})'
+                       .format(default('temperature')))
+    for term, what in (('ce', 'the KL term'), ('mlm', 'the masked-LM term'), ('cos', 'the cosine term')):
+        model.add_argument('--alpha-' + term, type=float, help='weight of {} (default {})'
+                           .format(what, default('alpha_' + term)))
+    model.add_argument('--dropout', type=float, help='dropout of the student (default: the teacher\'s)')
+    model.add_argument('--param-dtype', choices=('float32', 'float16'),
+                       help='parameter type of the saved model folder (default {})'.format(default('param_dtype')))
+    train = add_training_args(parser, pretraining_training_config())
+    train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
+                       .format(default('batch_size')))
+    train.add_argument('--eval-batch-size', type=int, help='default {}'.format(default('eval_batch_size')))
+    train.add_argument('--bucket-window', type=int, help='batches per length-sorting window (default {})'
+                       .format(default('bucket_window')))
+    add_run_folder_args(parser)
+    parser.set_defaults(func=run_distill)
 
 
 def _settings_from_args(args):
@@ -79,5 +134,25 @@ def run_pretrain(args):
     settings = _settings_from_args(args)
     result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite,
                       log=stderr_notes(args))
+    print_run_result(result, 'step')
+    return 0
+
+
+def run_distill(args):
+    from ..pretraining.distill import DistillSettings, distill
+    from ..pretraining.pretrain import pretraining_training_config
+    new_run = None
+    if not args.resume:
+        for option, value in (('--data', args.data), ('--teacher', args.teacher),
+                              ('--student-layers', args.student_layers)):
+            if value is None:
+                raise UsageError('{} is required (unless --resume)'.format(option))
+        new_run = {'data': args.data, 'teacher': args.teacher, 'student_layers': args.student_layers,
+                   'training': pretraining_training_config().to_dict()}
+    document = settings_document(args, _DISTILL_SETTING_PATHS, new_run)
+    if not Path(document['data']).is_dir():
+        raise UsageError('--data {}: no such folder'.format(document['data']))
+    settings = DistillSettings.from_dict(document)
+    result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=stderr_notes(args))
     print_run_result(result, 'step')
     return 0

@@ -1,0 +1,300 @@
+"""Knowledge distillation (the DistilBERT recipe) on pretraining shards, with the one Trainer.
+
+A *teacher* (a model folder or registered model with its masked-LM head) teaches a *student* with fewer layers:
+a BERT of the teacher's width, or the ``distilbert`` architecture. This module supplies:
+
+* :func:`build_student` -- the student, initialised from the teacher: embeddings copied, and of the teacher's
+  ``L`` layers every ``L // N``-th (DistilKoBERT took layers 0, 4 and 8 of KoBERT's 12), plus the masked-LM head
+  (and a BERT student's pooler);
+* :class:`DistillationTask` -- the trainer's task. Over the masked positions (weighted by ``masked_lm_weights``)
+  and the real (unpadded) positions:
+
+  ``loss = alpha_ce * T^2 * KL(softmax(teacher / T) || softmax(student / T))``  (masked-LM logits)
+  ``     + alpha_mlm * cross-entropy(student, masked ids)``
+  ``     + alpha_cos * (1 - cos(student hidden, teacher hidden))``  (last layer, every real position)
+
+  The teacher runs in inference mode outside the recorded graph (no gradients, no dropout);
+* :func:`distill` -- data, dev hold-out, run folder, resume and the best model (lowest dev loss) exactly as
+  :func:`~.pretrain.pretrain` has them. ``best/`` is a model folder with the masked-LM head, ready for
+  ``finetune --model``.
+"""
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import mxnet as mx
+import numpy as np
+from mxnet import autograd
+
+from ..core.documents import write_json
+from ..core.errors import InputError
+from ..models import folder as model_folder
+from ..models.registry import get_architecture, initialize_random
+from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
+from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+from .batches import PretrainingBatches, PretrainingEvalBatches
+from .data import PretrainingData
+from .pretrain import _data_digest, _dev_shards, _shard_report, pretraining_training_config
+
+__all__ = ['DistillSettings', 'DistillationTask', 'build_student', 'student_layers', 'distill']
+
+_LAYER = 'encoder.transformer_cells.'
+
+
+@dataclass
+class DistillSettings:
+    """Everything that defines a distillation run (saved as ``run.json``; plain data).
+
+    ``teacher``: a model folder or registered model whose masked-LM head can be loaded. ``student_layers``: the
+    student's depth (a divisor-friendly fraction of the teacher's). ``student_architecture``: ``bert`` or
+    ``distilbert`` (default: the teacher's). ``temperature`` and the ``alpha_*`` weights as in DistilBERT (DistilKoBERT
+    used T = 2 and 0.33 each). Data, dev and batching as in :class:`~.pretrain.PretrainSettings`.
+    """
+    data: str
+    teacher: str
+    student_layers: int
+    student_architecture: Optional[str] = None
+    temperature: float = 2.0
+    alpha_ce: float = 0.33
+    alpha_mlm: float = 0.33
+    alpha_cos: float = 0.33
+    dropout: Optional[float] = None
+    dev_data: Optional[str] = None
+    dev_chunks: int = 1
+    max_dev_instances: int = 5000
+    batch_size: int = 64
+    eval_batch_size: int = 128
+    bucket_window: int = 50
+    param_dtype: str = 'float32'
+    training: TrainingConfig = field(default_factory=pretraining_training_config)
+
+    def __post_init__(self):
+        if isinstance(self.training, dict):
+            self.training = TrainingConfig(**self.training)
+        self.data, self.teacher = str(self.data), str(self.teacher)
+        if not isinstance(self.student_layers, int) or self.student_layers < 1:
+            raise InputError('student_layers must be a positive integer, got {!r}'.format(self.student_layers))
+        if self.student_architecture not in (None, 'bert', 'distilbert'):
+            raise InputError("student_architecture must be 'bert' or 'distilbert', got {!r}"
+                             .format(self.student_architecture))
+        if not self.temperature > 0:
+            raise InputError('temperature must be positive, got {!r}'.format(self.temperature))
+        weights = (self.alpha_ce, self.alpha_mlm, self.alpha_cos)
+        if any(w < 0 for w in weights) or not any(w > 0 for w in weights):
+            raise InputError('the alpha weights must be >= 0 and not all 0, got {}'.format(weights))
+        for name in ('batch_size', 'eval_batch_size', 'bucket_window', 'max_dev_instances'):
+            if getattr(self, name) < 1:
+                raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
+        if self.dev_chunks < 0:
+            raise InputError('dev_chunks must be >= 0, got {}'.format(self.dev_chunks))
+        if self.param_dtype not in ('float32', 'float16'):
+            raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(self.param_dtype))
+
+    def to_dict(self) -> Dict[str, Any]:
+        values = asdict(self)
+        values['training'] = self.training.to_dict()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> 'DistillSettings':
+        return cls(**values)
+
+
+def load_teacher(name, ctx=None):
+    """The teacher with its masked-LM head and nothing else it need not run; ``(model, vocab, tokenizer)``."""
+    from ..models.zoo import get_model, load_tokenizer
+    try:
+        teacher, vocab = get_model(name, ctx=ctx, use_decoder=True, use_classifier=False)
+    except InputError as err:
+        raise InputError('the teacher must have its masked-LM head (a pretrain run\'s best/, kobert-base, or an '
+                         'imported BertForPreTraining): {}'.format(err)) from None
+    return teacher, vocab, load_tokenizer(name)
+
+
+def student_layers(teacher_layers: int, layers: int) -> List[int]:
+    """Which teacher layer initialises each student layer: every ``teacher // student``-th from the first."""
+    if layers > teacher_layers:
+        raise InputError('a student of {} layers cannot be made from a teacher of {}'.format(layers, teacher_layers))
+    step = teacher_layers // layers
+    return [i * step for i in range(layers)]
+
+
+def _student_config(teacher_config, architecture: str, layers: int, dropout):
+    shape = dict(vocab_size=teacher_config.vocab_size, num_layers=layers, units=teacher_config.units,
+                 hidden_size=teacher_config.hidden_size, max_length=teacher_config.max_length,
+                 num_heads=teacher_config.num_heads, activation=teacher_config.activation,
+                 layer_norm_eps=teacher_config.layer_norm_eps,
+                 dropout=teacher_config.dropout if dropout is None else dropout)
+    config_class = get_architecture(architecture).config_class
+    if architecture == 'bert':
+        shape.update(embed_size=teacher_config.units,
+                     token_type_vocab_size=getattr(teacher_config, 'token_type_vocab_size', 2))
+    return config_class(**{k: v for k, v in shape.items() if k in config_class.__dataclass_fields__})
+
+
+def build_student(teacher, layers: int, architecture: Optional[str] = None, dropout=None, ctx=None, seed=0):
+    """A student of ``layers`` layers with the teacher's width, initialised from ``teacher``; returns
+    ``(student, {student parameter: teacher parameter it was copied from})``."""
+    teacher_config = teacher.kobert_config
+    teacher_architecture = 'distilbert' if not hasattr(teacher_config, 'token_type_vocab_size') else 'bert'
+    architecture = architecture or teacher_architecture
+    config = _student_config(teacher_config, architecture, layers, dropout)
+    heads = {'use_pooler': True, 'use_decoder': True, 'use_classifier': False} if architecture == 'bert' else \
+        {'use_pooler': False, 'use_decoder': True}
+    student = get_architecture(architecture).build(config, **heads)
+    initialize_random(student, ctx, seed=seed)
+    chosen = student_layers(teacher_config.num_layers, layers)
+    source = teacher._collect_params_with_prefix()
+    copied = {}
+    for name, param in student._collect_params_with_prefix().items():
+        origin = name
+        if name.startswith(_LAYER):
+            index, rest = name[len(_LAYER):].split('.', 1)
+            origin = '{}{}.{}'.format(_LAYER, chosen[int(index)], rest)
+        if origin in source and name not in copied:
+            value = source[origin].data()
+            if param._deferred_init:
+                param.shape = value.shape
+                param._finish_deferred_init()
+            if tuple(param.shape) == value.shape:
+                param.set_data(value.copy())
+                copied[name] = origin
+    return student, copied
+
+
+def _scalar(value) -> float:
+    return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
+
+
+class DistillationTask:
+    """The trainer's task: the student is the trained model, the teacher a fixed part of the task."""
+    metric = 'loss'
+    higher_is_better = False
+
+    def __init__(self, teacher, settings: DistillSettings, vocab=None, tokenizer=None,
+                 saved_info: Optional[Dict[str, Any]] = None, ctx=None):
+        self.teacher = teacher
+        self.temperature = settings.temperature
+        self.alphas = {'ce': settings.alpha_ce, 'mlm': settings.alpha_mlm, 'cos': settings.alpha_cos}
+        self.vocab = vocab
+        self.tokenizer = tokenizer
+        self.saved_info = saved_info or {}
+        self.param_dtype = settings.param_dtype
+        self.ctx = ctx or mx.cpu()
+
+    def terms(self, student, batch):
+        """The three loss terms of one batch (scalars in the recorded graph) and the weights they were averaged
+        over: ``({'ce', 'mlm', 'cos'}, masked predictions, real positions)``."""
+        (input_ids, segment_ids, valid_length, positions, masked_ids, weights, _) = \
+            [x.as_in_context(self.ctx) for x in batch]
+        with autograd.pause(train_mode=False):  # the teacher: inference mode, outside the graph
+            taught = self.teacher(input_ids, segment_ids, valid_length, positions)
+        outputs = student(input_ids, segment_ids, valid_length, positions)
+        s_hidden, s_logits = outputs[0], outputs[-1]
+        t_hidden, t_logits = taught[0].detach(), taught[-1].detach()
+        weights = weights.astype('float32')
+        predictions = weights.sum()
+        temperature = self.temperature
+        s_log_p = mx.nd.log_softmax(s_logits / temperature, axis=-1)
+        t_log_p = mx.nd.log_softmax(t_logits / temperature, axis=-1)
+        kl = (mx.nd.exp(t_log_p) * (t_log_p - s_log_p)).sum(axis=-1)  # (batch, predictions)
+        ce = (kl * weights).sum() / (predictions + 1e-8) * temperature ** 2
+        log_p = mx.nd.log_softmax(s_logits, axis=-1)
+        picked = mx.nd.pick(log_p, masked_ids.astype('float32'), axis=-1)
+        mlm = -(picked * weights).sum() / (predictions + 1e-8)
+        length = input_ids.shape[1]
+        real = (mx.nd.arange(length, ctx=self.ctx).reshape((1, -1))
+                < valid_length.astype('float32').reshape((-1, 1))).astype('float32')  # (batch, length)
+        dot = (s_hidden * t_hidden).sum(axis=-1)
+        norms = mx.nd.sqrt((s_hidden ** 2).sum(axis=-1) * (t_hidden ** 2).sum(axis=-1)) + 1e-8
+        cos = ((1 - dot / norms) * real).sum() / (real.sum() + 1e-8)
+        return {'ce': ce, 'mlm': mlm, 'cos': cos}, predictions, real.sum()
+
+    def _total(self, terms):
+        return sum(self.alphas[name] * value for name, value in terms.items())
+
+    def loss(self, model, batch):
+        terms, predictions, positions = self.terms(model, batch)
+        total = self._total(terms)
+        sums = {'loss_' + name: (value.detach() * predictions if name != 'cos' else value.detach() * positions,
+                                 predictions if name != 'cos' else positions) for name, value in terms.items()}
+        return total, int(batch[0].shape[0]), sums
+
+    def evaluate(self, model, data: PretrainingEvalBatches) -> Dict[str, float]:
+        totals: Dict[str, List[float]] = {}
+        for batch in data.batches():
+            terms, predictions, positions = self.terms(model, batch)
+            for name, value in terms.items():
+                weight = _scalar(positions if name == 'cos' else predictions)
+                sums = totals.setdefault(name, [0.0, 0.0])
+                sums[0] += _scalar(value) * weight
+                sums[1] += weight
+        metrics = {'loss_' + name: numerator / max(denominator, 1e-8)
+                   for name, (numerator, denominator) in totals.items()}
+        metrics['loss'] = sum(self.alphas[name] * metrics['loss_' + name] for name in self.alphas)
+        metrics['mlm_perplexity'] = float(np.exp(min(metrics['loss_mlm'], 50.0)))
+        return metrics
+
+    def save_best(self, model, folder):
+        model_folder.save_model(model, self.vocab, folder, self.tokenizer, param_dtype=self.param_dtype,
+                                extra={'distillation': self.saved_info}, overwrite=True)
+
+
+def distill(settings: DistillSettings, out, resume: bool = False, overwrite: bool = False,
+            should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None,
+            log: Optional[Callable[[str], None]] = None, ctx=None) -> RunResult:
+    """Distill as ``settings`` say, in the run folder ``out`` (refused when it exists, unless ``overwrite`` (a
+    previous run folder) or ``resume`` (continue from its checkpoint; the settings must match ``run.json``))."""
+    out = Path(out)
+    ctx = ctx or mx.cpu()
+    log = log or logging.getLogger(__name__).info
+    data = PretrainingData(settings.data)  # before touching out: a wrong --data must not create a folder
+    teacher, vocab, tokenizer = load_teacher(settings.teacher, ctx=ctx)
+    data.check_vocab(vocab)
+    with RunFolder(out, 'distillation', resume, overwrite) as run:
+        if resume:
+            differences = settings_differences(read_run_settings(out), settings.to_dict(), RESULT_NEUTRAL_SETTINGS)
+            if differences:
+                raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
+        student, copied = build_student(teacher, settings.student_layers, settings.student_architecture,
+                                        settings.dropout, ctx=ctx, seed=settings.training.seed)
+        config = student.kobert_config
+        if data.options.max_seq_length > config.max_length:
+            raise InputError('{} holds sequences of up to {} tokens but the model has only {} positions'
+                             .format(data.folder, data.options.max_seq_length, config.max_length))
+        train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
+        train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
+                                   bucket_window=settings.bucket_window, data_digest=_data_digest(data), ctx=ctx)
+        dev = (PretrainingEvalBatches(dev_shards, settings.eval_batch_size, settings.max_dev_instances, ctx=ctx)
+               if dev_shards else None)
+        chosen = student_layers(teacher.kobert_config.num_layers, settings.student_layers)
+        log('student: {} layers from teacher layers {}; {:,} of its tensors copied from the teacher; training on '
+            '{:,} instances; dev: {}'.format(settings.student_layers, chosen, len(copied), len(train),
+                                             '{:,} instances'.format(len(dev)) if dev else 'none'))
+        run.start()
+        if not resume:
+            write_json(out / RUN_FILE, {
+                'settings': settings.to_dict(),
+                'student': {'architecture': get_architecture_name(student), 'config': config.to_dict(),
+                            'teacher_layers': chosen, 'copied_from_teacher': len(copied)},
+                'data': {'folder': str(data.folder), 'train': _shard_report(train_shards),
+                         'dev': dict(_shard_report(dev_shards), source=dev_source, evaluated=len(dev))
+                         if dev else None},
+            })
+        saved_info = {'teacher': Path(settings.teacher).name, 'teacher_layers': chosen, 'data': data.folder.name,
+                      'data_manifest_sha256': _data_digest(data), 'temperature': settings.temperature,
+                      'alphas': {'ce': settings.alpha_ce, 'mlm': settings.alpha_mlm, 'cos': settings.alpha_cos}}
+        task = DistillationTask(teacher, settings, vocab, tokenizer, saved_info, ctx=ctx)
+        teacher.hybridize()
+        student.hybridize()
+        trainer = Trainer(student, task, settings.training, out_dir=out, ctx=ctx, log=log,
+                          on_checkpoint=run.checkpoint_written)
+        result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
+    return RunResult(out, result.history, result.interrupted)
+
+
+def get_architecture_name(model) -> str:
+    from ..models.registry import architecture_for_config
+    return architecture_for_config(model.kobert_config).name
