@@ -39,6 +39,8 @@ _EXPORTS = {
     # tokenizers
     'KoBERTTokenizer': ('tokenizers.sentencepiece', 'KoBERTTokenizer'),
     'get_tokenizer': ('tokenizers.sentencepiece', 'get_tokenizer'),
+    'load_tokenizer': ('models.zoo', 'load_tokenizer'),
+    'WordPieceTokenizer': ('tokenizers.wordpiece', 'WordPieceTokenizer'),
     'get_tokenizer_path': ('tokenizers.sentencepiece', 'get_tokenizer_path'),
     'get_vocab': ('tokenizers.sentencepiece', 'get_vocab'),
     'VocabFolder': ('tokenizers.vocab_builder', 'VocabFolder'),
@@ -97,7 +99,8 @@ __all__ = [
     'ArtifactError', 'ArtifactNotFoundError', 'BertConfig', 'ChecksumMismatchError', 'KOBERT_BASE_CONFIG',
     'KoBERTTokenizer', 'OnnxExportError', 'artifact_store', 'build_bert', 'download', 'export_onnx',
     'get_kobert_model', 'get_model', 'get_mxnet_kobert_model', 'get_pytorch_kobert_model', 'get_onnx_kobert_model',
-    'import_hf', 'export_hf', 'InferenceModel', 'load_predictor', 'get_tokenizer',
+    'import_hf', 'export_hf', 'InferenceModel', 'load_predictor', 'get_tokenizer', 'load_tokenizer',
+    'WordPieceTokenizer',
     'get_tokenizer_path', 'get_vocab', 'list_models', 'load_model', 'register_model', 'save_model',
     'verify_onnx', '__version__',
     # fine-tuning

@@ -115,11 +115,11 @@ def test_unknown_tokenizer_kind_and_head_kind_say_what_is_known(tmp_path, capsys
     folder = tmp_path / 'm'
     shutil.copytree(model_folder_of('kobert-mini-nsmc'), folder)
     config = json.loads((folder / 'config.json').read_text(encoding='utf-8'))
-    config['tokenizer']['kind'] = 'wordpiece'
+    config['tokenizer']['kind'] = 'bytepiece'
     (folder / 'config.json').write_text(json.dumps(config), encoding='utf-8')
     record_checksums(folder, 'model')
     code, _, err = run_cli(capsys, 'predict', '--model', str(folder), '좋아요')
-    assert code == 2 and "unknown tokenizer kind 'wordpiece'" in error_line(err, 'predict')
+    assert code == 2 and "unknown tokenizer kind 'bytepiece'" in error_line(err, 'predict')
     assert 'sentencepiece' in err
     config['tokenizer']['kind'] = 'sentencepiece'
     config['task']['kind'] = 'span_extractor'

@@ -17,11 +17,10 @@ Tokenizers: transformers' KoBERT tokenizer files are a SentencePiece model and `
 the line number is the id); they become the package's SentencePiece tokenizer with the same ids. A checkpoint
 without tokenizer files and with KoBERT's 8,002-token vocabulary gets KoBERT's own tokenizer.
 """
-import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -39,6 +38,7 @@ from ..models.zoo import model_folder_of
 from ..tasks.datasets import TableSpec, TaskSpec
 from ..tasks.kinds import get_task_kind
 from ..tokenizers.sentencepiece import KoBERTTokenizer, load_folder
+from ..tokenizers.wordpiece import WordPieceTokenizer, vocab_from_vocab_txt
 from . import families, name_maps
 from .families import FAMILIES, Family, family_of_architecture, family_of_checkpoint
 
@@ -135,32 +135,13 @@ def _is_regression(hf: Dict[str, Any]) -> bool:
 
 
 # ----- tokenizers --------------------------------------------------------------------------------------------------
-def vocab_from_vocab_txt(path):
-    """A gluonnlp ``BERTVocab`` whose ids are the line numbers of a transformers ``vocab.txt``."""
-    import gluonnlp as nlp
-    tokens = Path(path).read_text(encoding='utf-8').split('\n')
-    if tokens and tokens[-1] == '':
-        tokens.pop()
-    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
-    if missing:
-        raise InputError('{} lacks BERT\'s special token(s) {}'.format(path, ', '.join(missing)))
-    if len(set(tokens)) != len(tokens):
-        raise InputError('{} lists a token twice; ids would be ambiguous'.format(path))
-    document = {
-        'idx_to_token': tokens, 'token_to_idx': {t: i for i, t in enumerate(tokens)},
-        'reserved_tokens': ['[CLS]', '[SEP]', '[MASK]', '[PAD]'], 'unknown_token': '[UNK]',
-        'identifiers_to_tokens': {'cls_token': '[CLS]', 'sep_token': '[SEP]', 'mask_token': '[MASK]',
-                                  'padding_token': '[PAD]', 'bos_token': None, 'eos_token': None}}
-    vocab = nlp.vocab.BERTVocab.from_json(json.dumps(document, ensure_ascii=False))
-    if vocab.idx_to_token != tokens:
-        raise InputError('{} does not read back as the same ids'.format(path))
-    return vocab
-
-
-def _transformers_tokenizer(folder: Path) -> Optional[KoBERTTokenizer]:
-    sp_model = next((folder / name for name in SP_MODEL_NAMES if (folder / name).is_file()), None)
-    if sp_model is None or not (folder / VOCAB_TXT).is_file():
+def _transformers_tokenizer(folder: Path):
+    """A SentencePiece model with vocab.txt: KoBERT-style SentencePiece; vocab.txt alone: WordPiece; else None."""
+    if not (folder / VOCAB_TXT).is_file():
         return None
+    sp_model = next((folder / name for name in SP_MODEL_NAMES if (folder / name).is_file()), None)
+    if sp_model is None:
+        return WordPieceTokenizer.from_vocab_txt(folder / VOCAB_TXT)
     return KoBERTTokenizer(str(sp_model), vocab_from_vocab_txt(folder / VOCAB_TXT))
 
 
@@ -351,14 +332,15 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
                for hf, gluon in plan.items()}
     hf_config = _hf_config(family, config, kind, vocab, model)
     sp_model = getattr(tokenizer, 'sp_model_path', None)
-    if sp_model is None:
-        raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece tokenizers'.format(folder,
-                                                                                                  tokenizer.kind))
+    if sp_model is None and tokenizer.kind != 'wordpiece':
+        raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece and WordPiece tokenizers'
+                         .format(folder, tokenizer.kind))
 
     def write(tmp: Path):
         save_file(tensors, str(tmp / SAFETENSORS), metadata={'format': 'pt'})
         write_json(tmp / HF_CONFIG, hf_config)
-        shutil.copyfile(sp_model, tmp / 'tokenizer.model')
+        if sp_model is not None:  # a WordPiece tokenizer is its vocab.txt alone
+            shutil.copyfile(sp_model, tmp / 'tokenizer.model')
         (tmp / VOCAB_TXT).write_text(''.join(token + '\n' for token in vocab.idx_to_token), encoding='utf-8')
 
     return write_folder_atomically(out, EXPORT_KIND, write, overwrite=overwrite, inputs=[folder])

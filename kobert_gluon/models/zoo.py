@@ -33,9 +33,25 @@ def model_folder_of(name_or_folder) -> Path:
 
 
 def load_tokenizer(name_or_folder, cachedir=None):
-    """The tokenizer of a registered model or a saved model folder, whatever its kind."""
+    """The tokenizer of a registered model, a saved model or vocabulary folder (whatever its kind), a WordPiece
+    ``vocab.txt`` or a SentencePiece model file (``.model``/``.spiece``; ids from its pieces with ``[PAD]``
+    padding, as the original ``get_kobert_model`` made them). Every kind has ``tokenize(text)`` and
+    ``encode(text, text_pair=None, max_seq_length=...) -> (input_ids, valid_length, token_type_ids)``."""
+    path = Path(str(name_or_folder))
+    if path.is_file():
+        from ..tokenizers.sentencepiece import KoBERTTokenizer, load_vocab
+        from ..tokenizers.wordpiece import WordPieceTokenizer
+        if path.suffix == '.txt':
+            return WordPieceTokenizer.from_vocab_txt(path)
+        if path.suffix in ('.model', '.spiece'):
+            return KoBERTTokenizer(str(path), load_vocab(path))
+        raise InputError('{}: a tokenizer file is a WordPiece vocab.txt or a SentencePiece .model/.spiece; for a '
+                         'model or vocabulary, give its folder'.format(path))
     entry = lookup(name_or_folder)
     if isinstance(entry, Path):
+        if not (entry / 'config.json').is_file():  # a vocabulary folder (build-vocab), not a model
+            kind = 'wordpiece' if (entry / 'vocab.txt').is_file() else 'sentencepiece'
+            return get_tokenizer_kind(kind).load_folder(entry)
         return model_folder.load_folder_tokenizer(entry)
     return get_tokenizer_kind(entry.tokenizer_kind).from_pretrained(entry.name, cachedir=cachedir)
 

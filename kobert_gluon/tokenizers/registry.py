@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Tuple
 
 from ..core.errors import InputError
-from . import sentencepiece
+from . import sentencepiece, wordpiece
 
 __all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds',
            'DEFAULT_TOKENIZER_KIND']
@@ -55,6 +55,10 @@ def tokenizer_kinds():
 register_tokenizer_kind(TokenizerKind(
     sentencepiece.KIND, sentencepiece.FILES, sentencepiece.load_folder, sentencepiece.KoBERTTokenizer.from_pretrained,
     "SentencePiece pieces after BERT's basic tokenization, ids from a gluonnlp BERTVocab (KoBERT's)"))
+
+register_tokenizer_kind(TokenizerKind(
+    wordpiece.KIND, wordpiece.FILES, wordpiece.load_folder, wordpiece.WordPieceTokenizer.from_pretrained,
+    "WordPiece pieces (## continuations) after BERT's basic tokenization, cased; ids from vocab.txt (KoELECTRA's)"))
 
 # The kind of every folder written before config.json named one (kobert-gluon 0.1: all SentencePiece).
 DEFAULT_TOKENIZER_KIND = sentencepiece.KIND

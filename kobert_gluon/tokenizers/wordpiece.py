@@ -1,0 +1,199 @@
+"""The ``wordpiece`` tokenizer kind (KoELECTRA's): BERT's basic tokenization, then greedy longest-match-first
+pieces with ``##`` continuations, ids from a ``vocab.txt`` (the line number is the id).
+
+BERT's basic tokenization here is written out rather than taken from gluonnlp: gluonnlp 0.10's ``BERTTokenizer``
+(its compiled ``BasicTokenizer``) decomposes every text to NFD even with ``lower=False``, which splits each Hangul
+syllable into its jamo, so no Korean piece of a real vocabulary would ever match. This one cleans the text (drops
+control characters, maps whitespace to spaces), puts spaces around CJK ideographs, normalises to NFC, splits on
+whitespace and punctuation, and neither lower-cases nor strips accents; then greedy longest-match-first pieces,
+``[UNK]`` for a word longer than ``max_input_chars_per_word`` (100) or with no piece sequence. That is
+transformers' ``BertTokenizer`` / ``ElectraTokenizer`` with ``do_lower_case=False`` on the same ``vocab.txt`` (the
+tests compare them on real text). Registered in :mod:`.registry`; model folders keep its ``vocab.txt``.
+"""
+import json
+import unicodedata
+from pathlib import Path
+from typing import List
+
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import gluonnlp as nlp
+
+from ..core.errors import InputError
+from ..core.owned_folders import verify_folder
+from .sentencepiece import EncodedText
+
+__all__ = ['WordPieceTokenizer', 'KIND', 'FILES', 'VOCAB_TXT', 'vocab_from_vocab_txt', 'load_folder',
+           'SPECIAL_TOKENS']
+
+KIND = 'wordpiece'
+VOCAB_TXT = 'vocab.txt'
+FILES = (VOCAB_TXT,)
+SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
+
+
+def vocab_from_vocab_txt(path) -> nlp.vocab.BERTVocab:
+    """A gluonnlp ``BERTVocab`` whose ids are the line numbers of a ``vocab.txt`` (transformers' format)."""
+    path = Path(path)
+    try:
+        tokens = path.read_text(encoding='utf-8').split('\n')
+    except UnicodeDecodeError as err:
+        raise InputError('{} is not UTF-8 text (byte {}); a vocab.txt has one token per line'
+                         .format(path, err.start)) from None
+    if tokens and tokens[-1] == '':
+        tokens.pop()
+    tokens = [token.rstrip('\r') for token in tokens]
+    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
+    if missing:
+        raise InputError('{} lacks BERT\'s special token(s) {}'.format(path, ', '.join(missing)))
+    if len(set(tokens)) != len(tokens):
+        raise InputError('{} lists a token twice; ids would be ambiguous'.format(path))
+    document = {
+        'idx_to_token': tokens, 'token_to_idx': {t: i for i, t in enumerate(tokens)},
+        'reserved_tokens': ['[CLS]', '[SEP]', '[MASK]', '[PAD]'], 'unknown_token': '[UNK]',
+        'identifiers_to_tokens': {'cls_token': '[CLS]', 'sep_token': '[SEP]', 'mask_token': '[MASK]',
+                                  'padding_token': '[PAD]', 'bos_token': None, 'eos_token': None}}
+    vocab = nlp.vocab.BERTVocab.from_json(json.dumps(document, ensure_ascii=False))
+    if vocab.idx_to_token != tokens:
+        raise InputError('{} does not read back as the same ids'.format(path))
+    return vocab
+
+
+def _is_whitespace(char: str) -> bool:
+    return char in ' \t\n\r' or unicodedata.category(char) == 'Zs'
+
+
+def _is_control(char: str) -> bool:
+    return char not in '\t\n\r' and unicodedata.category(char).startswith('C')
+
+
+def _is_punctuation(char: str) -> bool:
+    cp = ord(char)
+    # ASCII symbols count as punctuation too (``$``, ``^``, ``~`` are not Unicode punctuation), as in BERT
+    return 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126 \
+        or unicodedata.category(char).startswith('P')
+
+
+_CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
+               (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+
+
+def _is_cjk(char: str) -> bool:
+    cp = ord(char)
+    return any(low <= cp <= high for low, high in _CJK_RANGES)
+
+
+def basic_tokenize(text: str) -> List[str]:
+    """BERT's basic tokenization, cased: words and single punctuation marks (see the module docstring)."""
+    cleaned = []
+    for char in text:
+        if ord(char) in (0, 0xFFFD) or _is_control(char):
+            continue
+        if _is_whitespace(char):
+            cleaned.append(' ')
+        elif _is_cjk(char):
+            cleaned.extend((' ', char, ' '))
+        else:
+            cleaned.append(char)
+    words = []
+    for word in unicodedata.normalize('NFC', ''.join(cleaned)).split():
+        current = []
+        for char in word:
+            if _is_punctuation(char):
+                if current:
+                    words.append(''.join(current))
+                    current = []
+                words.append(char)
+            else:
+                current.append(char)
+        if current:
+            words.append(''.join(current))
+    return words
+
+
+class WordPieceTokenizer:
+    """A cased WordPiece tokenizer over a ``vocab.txt``, with the package's tokenizer interface (``vocab``,
+    ``kind``, ``save_files``, ``tokenize``, ``encode``, ``transform``). Calling it tokenizes, so it plugs into
+    gluonnlp's ``BERTSentenceTransform``; it is plain Python and pickles into DataLoader workers."""
+
+    kind = KIND
+
+    def __init__(self, vocab, max_input_chars_per_word=100, vocab_path=None):
+        self.vocab = vocab
+        self.max_input_chars_per_word = max_input_chars_per_word
+        self.vocab_path = str(vocab_path) if vocab_path is not None else None
+        self._unknown = vocab.unknown_token
+        self._pieces = set(vocab.idx_to_token)
+
+    def __call__(self, text: str) -> List[str]:
+        pieces = []
+        for word in basic_tokenize(text):
+            pieces.extend(self._word_pieces(word))
+        return pieces
+
+    def _word_pieces(self, word: str) -> List[str]:
+        if len(word) > self.max_input_chars_per_word:
+            return [self._unknown]
+        pieces, start = [], 0
+        while start < len(word):
+            end, found = len(word), None
+            while start < end:
+                piece = word[start:end] if start == 0 else '##' + word[start:end]
+                if piece in self._pieces:
+                    found = piece
+                    break
+                end -= 1
+            if found is None:
+                return [self._unknown]
+            pieces.append(found)
+            start = end
+        return pieces
+
+    @classmethod
+    def from_vocab_txt(cls, path, **options) -> 'WordPieceTokenizer':
+        return cls(vocab_from_vocab_txt(path), vocab_path=path, **options)
+
+    @classmethod
+    def from_pretrained(cls, name_or_folder, cachedir=None) -> 'WordPieceTokenizer':
+        """The WordPiece tokenizer of a model or vocabulary folder (no registered model has one yet)."""
+        from ..hub import catalogue
+        entry = catalogue.lookup(name_or_folder)
+        if isinstance(entry, Path):
+            return load_folder(entry)
+        raise InputError('{} has a {} tokenizer, not a WordPiece one'.format(entry.name, entry.tokenizer_kind))
+
+    def save_files(self, folder) -> None:
+        """Write ``vocab.txt`` into ``folder`` (what :func:`load_folder` reads back)."""
+        path = Path(folder) / VOCAB_TXT
+        path.write_text(''.join(token + '\n' for token in self.vocab.idx_to_token), encoding='utf-8')
+        if vocab_from_vocab_txt(path).idx_to_token != self.vocab.idx_to_token:
+            raise RuntimeError('vocabulary written to {} does not read back identically'.format(path))
+
+    def tokenize(self, text):
+        return self(text)
+
+    def convert_tokens_to_ids(self, tokens):
+        return self.vocab.to_indices(tokens)
+
+    def transform(self, max_seq_length=128, pair=False, pad=True) -> nlp.data.BERTSentenceTransform:
+        return nlp.data.BERTSentenceTransform(self, max_seq_length=max_seq_length, pad=pad, pair=pair)
+
+    def encode(self, text, text_pair=None, max_seq_length=128, pad=True) -> EncodedText:
+        """``[CLS] text [SEP] (text_pair [SEP])`` as numpy arrays, exactly as ``BERTSentenceTransform`` makes them."""
+        if not isinstance(text, str) or (text_pair is not None and not isinstance(text_pair, str)):
+            raise TypeError('encode() takes strings, got {} and {}'.format(type(text).__name__,
+                                                                           type(text_pair).__name__))
+        pair = text_pair is not None
+        sample = (text, text_pair) if pair else (text,)
+        return EncodedText(*self.transform(max_seq_length, pair=pair, pad=pad)(sample))
+
+    def __repr__(self):
+        return '{}(vocab={!r}, vocab_size={})'.format(type(self).__name__, self.vocab_path, len(self.vocab))
+
+
+def load_folder(folder) -> WordPieceTokenizer:
+    """The WordPiece tokenizer kept in ``folder`` (its ``vocab.txt``, checked against the folder's marker)."""
+    folder = Path(folder)
+    if not (folder / VOCAB_TXT).is_file():
+        raise FileNotFoundError('{} has no WordPiece tokenizer: {} missing'.format(folder, VOCAB_TXT))
+    verify_folder(folder, names=FILES)
+    return WordPieceTokenizer.from_vocab_txt(folder / VOCAB_TXT)
