@@ -137,7 +137,8 @@ def test_import_hf_from_a_repo_id_verified_and_then_offline(tmp_path, capsys, fa
     a, _ = kobert_gluon.get_model(str(tmp_path / 'gluon'))
     b, _ = kobert_gluon.get_model(str(from_folder))
     ids = mx.nd.array([[2, 10, 20, 3]])
-    np.testing.assert_array_equal(a(ids, mx.nd.zeros_like(ids))[1].asnumpy(), b(ids, mx.nd.zeros_like(ids))[1].asnumpy())
+    types = mx.nd.zeros_like(ids)
+    np.testing.assert_array_equal(a(ids, types)[1].asnumpy(), b(ids, types)[1].asnumpy())
 
     # offline, the snapshot fetched before is found again (and re-verified) without a single request
     monkeypatch.setenv('KOBERT_GLUON_OFFLINE', '1')

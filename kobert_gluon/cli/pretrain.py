@@ -31,7 +31,7 @@ _DISTILL_SETTING_PATHS = dict({
 
 
 def register(subparsers):
-    from ..pretraining.pretrain import PretrainSettings, pretraining_training_config
+    from ..pretraining.pretrain import PretrainSettings
 
     def default(name):
         return field_default(PretrainSettings, name)
@@ -40,15 +40,7 @@ def register(subparsers):
         description='Pretrain a BERTModel with MLM decoder and NSP classifier, from kobert-base\'s weights, a saved '
                     'model folder, or from scratch at any size. The best model (lowest dev loss) lands in '
                     'OUT/best, ready for `kobert-gluon finetune --model OUT/best`.')
-    data = parser.add_argument_group('data')
-    data.add_argument('--data', help='pretraining data folder (create-pretraining-data --out)')
-    data.add_argument('--dev-chunks', type=int, help='hold out the last N chunks of --data for dev: whole chunks, '
-                      'so no document is both trained and evaluated on (default {}; 0 = no dev)'
-                      .format(default('dev_chunks')))
-    data.add_argument('--dev-data', help='a separate pretraining data folder to evaluate on (instead of '
-                      '--dev-chunks)')
-    data.add_argument('--max-dev-instances', type=int, help='evaluate on at most N dev instances (default {})'
-                      .format(default('max_dev_instances')))
+    _add_data_args(parser, default)
     model = parser.add_argument_group('model')
     model.add_argument('--model', help='registered model (its pretrained weights) or saved model folder with MLM '
                                        'and NSP heads (continue pretraining); with --from-scratch, the architecture '
@@ -61,20 +53,13 @@ def register(subparsers):
     model.add_argument('--dropout', type=float, help='dropout of the encoder (default: the model\'s)')
     model.add_argument('--param-dtype', choices=('float32', 'float16'),
                        help='parameter type of the saved model folder (default {})'.format(default('param_dtype')))
-    train = add_training_args(parser, pretraining_training_config())
-    train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
-                       .format(default('batch_size')))
-    train.add_argument('--eval-batch-size', type=int, help='default {}'.format(default('eval_batch_size')))
-    train.add_argument('--bucket-window', type=int, help='batches per length-sorting window (default {}): larger '
-                                                         'pads less, mixes less'.format(default('bucket_window')))
-    add_run_folder_args(parser)
+    _add_training_and_batch_args(parser, default)
     parser.set_defaults(func=run_pretrain)
     _register_distill(subparsers)
 
 
 def _register_distill(subparsers):
     from ..pretraining.distill import DistillSettings
-    from ..pretraining.pretrain import pretraining_training_config
 
     def default(name):
         return field_default(DistillSettings, name)
@@ -85,13 +70,7 @@ def _register_distill(subparsers):
                     'alpha_mlm * masked-LM cross-entropy + alpha_cos * (1 - cos) between last hidden states. The '
                     'student starts from the teacher\'s embeddings and every (teacher layers / student layers)-th '
                     'layer. OUT/best is a model folder for `kobert-gluon finetune --model OUT/best`.')
-    data = parser.add_argument_group('data')
-    data.add_argument('--data', help='pretraining data folder (create-pretraining-data --out)')
-    data.add_argument('--dev-chunks', type=int, help='hold out the last N chunks of --data for dev (default {}; '
-                      '0 = no dev)'.format(default('dev_chunks')))
-    data.add_argument('--dev-data', help='a separate pretraining data folder to evaluate on')
-    data.add_argument('--max-dev-instances', type=int, help='evaluate on at most N dev instances (default {})'
-                      .format(default('max_dev_instances')))
+    _add_data_args(parser, default)
     model = parser.add_argument_group('teacher and student')
     model.add_argument('--teacher', help='model folder or registered model with its masked-LM head (a pretrain '
                                          'run\'s best/, kobert-base)')
@@ -106,14 +85,33 @@ def _register_distill(subparsers):
     model.add_argument('--dropout', type=float, help='dropout of the student (default: the teacher\'s)')
     model.add_argument('--param-dtype', choices=('float32', 'float16'),
                        help='parameter type of the saved model folder (default {})'.format(default('param_dtype')))
+    _add_training_and_batch_args(parser, default)
+    parser.set_defaults(func=run_distill)
+
+
+def _add_data_args(parser, default):
+    """The data and dev options of a run on pretraining shards (pretrain, distill)."""
+    data = parser.add_argument_group('data')
+    data.add_argument('--data', help='pretraining data folder (create-pretraining-data --out)')
+    data.add_argument('--dev-chunks', type=int, help='hold out the last N chunks of --data for dev: whole chunks, '
+                      'so no document is both trained and evaluated on (default {}; 0 = no dev)'
+                      .format(default('dev_chunks')))
+    data.add_argument('--dev-data', help='a separate pretraining data folder to evaluate on (instead of '
+                      '--dev-chunks)')
+    data.add_argument('--max-dev-instances', type=int, help='evaluate on at most N dev instances (default {})'
+                      .format(default('max_dev_instances')))
+
+
+def _add_training_and_batch_args(parser, default):
+    """The schedule, batching and run-folder options of a run on pretraining shards (pretrain, distill)."""
+    from ..pretraining.pretrain import pretraining_training_config
     train = add_training_args(parser, pretraining_training_config())
     train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
                        .format(default('batch_size')))
     train.add_argument('--eval-batch-size', type=int, help='default {}'.format(default('eval_batch_size')))
-    train.add_argument('--bucket-window', type=int, help='batches per length-sorting window (default {})'
-                       .format(default('bucket_window')))
+    train.add_argument('--bucket-window', type=int, help='batches per length-sorting window (default {}): larger '
+                                                         'pads less, mixes less'.format(default('bucket_window')))
     add_run_folder_args(parser)
-    parser.set_defaults(func=run_distill)
 
 
 def _settings_from_args(args):

@@ -36,7 +36,7 @@ def run_info(args):
     print('cache root: {}'.format(root))
     mirror = os.environ.get(artifact_store.ENV_MIRROR)
     print('mirror: {}'.format(mirror or '(none; set {})'.format(artifact_store.ENV_MIRROR)))
-    print('offline: {}'.format('yes' if artifact_store._offline() else 'no'))
+    print('offline: {}'.format('yes' if artifact_store.is_offline() else 'no'))
     print('files:')
     for state in artifact_store.artifact_status(args.cachedir):
         detail = ' ({})'.format(state.detail) if state.detail else ''

@@ -30,7 +30,6 @@ from ..core.documents import read_json, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
-from ..models.bert import BertConfig
 from ..models.folder import folder_config, load_folder_tokenizer, read_config, save_model
 from ..models.registry import get_architecture, initialize_random
 from ..hub import hf_hub
@@ -120,14 +119,6 @@ def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
         raise FileNotFoundError('{} has no weights ({}, {} or {})'.format(folder, SAFETENSORS, SAFETENSORS_INDEX,
                                                                         TORCH_BIN))
     return config, {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
-
-
-def bert_config_from_hf(hf: Dict[str, Any], path) -> BertConfig:
-    """The Gluon config of a transformers BERT config (kept for callers of 0.2's name)."""
-    family, _ = family_of_checkpoint(hf, path)
-    if family is not families.BERT:
-        raise InputError('{} describes a {!r} model, not BERT'.format(path, hf.get('model_type')))
-    return family.config_from_hf(hf, path)
 
 
 def _is_regression(hf: Dict[str, Any]) -> bool:

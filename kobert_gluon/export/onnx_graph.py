@@ -97,7 +97,8 @@ def skip_integer_round_trips(graph: GraphProto) -> int:
         read = set(outputs)
         for node in graph.node:
             read.update(node.input)
-        unread = [index for index, node in enumerate(graph.node) if node.op_type == 'Cast' and node.output[0] not in read]
+        unread = [index for index, node in enumerate(graph.node)
+                  if node.op_type == 'Cast' and node.output[0] not in read]
         if not unread:
             return len(replace)
         for index in reversed(unread):

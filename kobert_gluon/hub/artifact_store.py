@@ -167,7 +167,7 @@ def _lookup(name: str) -> Artifact:
         raise ArtifactError('unknown artifact {!r}; known files: {}'.format(name, ', '.join(sorted(MANIFEST))))
 
 
-def _offline() -> bool:
+def is_offline() -> bool:
     return os.environ.get(ENV_OFFLINE, '').strip().lower() in ('1', 'true', 'yes', 'on')
 
 
@@ -182,7 +182,7 @@ def _sources(artifact: Artifact, mirror) -> List[Tuple[str, Optional[str]]]:
             sources.append((mirror.rstrip('/') + '/' + urllib.parse.quote(artifact.name), None))
         else:
             sources.append((str(Path(mirror).expanduser() / artifact.name), None))
-    if not _offline():
+    if not is_offline():
         sources.extend((url, artifact.archive_member) for url in artifact.urls)
     return sources
 
@@ -256,7 +256,7 @@ def _not_found_message(artifact: Artifact, root: Path, failures: Sequence[str]) 
                  + (' (taken out of the zip)' if artifact.archive_member else ''))
     lines.append('  or point {} at a folder (or URL prefix) holding it, or run: '
                  'kobert-gluon fetch {} --from DIR'.format(ENV_MIRROR, artifact.name))
-    if _offline():
+    if is_offline():
         lines.append('  ({} is set, so official URLs were not tried)'.format(ENV_OFFLINE))
     if failures:
         lines.append('  tried:')

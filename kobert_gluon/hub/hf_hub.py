@@ -51,7 +51,8 @@ def is_repo_id(text) -> bool:
 
 
 def _offline() -> bool:
-    return artifact_store._offline() or os.environ.get(ENV_HF_OFFLINE, '').strip().lower() in ('1', 'true', 'yes', 'on')
+    hub_offline = os.environ.get(ENV_HF_OFFLINE, '').strip().lower() in ('1', 'true', 'yes', 'on')
+    return artifact_store.is_offline() or hub_offline
 
 
 def _download_hint(repo_id: str, revision: str) -> str:

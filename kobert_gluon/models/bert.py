@@ -1,6 +1,5 @@
 """The ``bert`` architecture: BERT hyper-parameters as plain data, and the one function that turns them into a
 GluonNLP ``BERTModel`` (KoBERT's). Registered in :mod:`.registry`."""
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Dict
 
@@ -9,6 +8,7 @@ from gluonnlp.model import BERTEncoder, BERTModel
 from mxnet.gluon import nn
 
 from ..core.errors import InputError
+from .config_base import ArchitectureConfig
 
 __all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'build_bert']
 
@@ -18,8 +18,11 @@ SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length'
 
 
 @dataclass(frozen=True)
-class BertConfig:
+class BertConfig(ArchitectureConfig):
     """KoBERT's ``predefined_args`` plus the vocabulary size. Defaults are KoBERT-base."""
+    family = 'BERT'
+    SIZE_FIELDS = SHAPE_FIELDS
+
     vocab_size: int = 8002
     attention_cell: str = 'multi_head'
     num_layers: int = 12
@@ -37,11 +40,7 @@ class BertConfig:
     layer_norm_eps: float = 1e-12
 
     def __post_init__(self):
-        for name in ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'embed_size',
-                     'token_type_vocab_size'):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise InputError('BertConfig.{} must be a positive integer, got {!r}'.format(name, value))
+        self._check_sizes()
         if self.units % self.num_heads:
             raise InputError('BertConfig.units ({}) must be divisible by num_heads ({})'
                              .format(self.units, self.num_heads))
@@ -58,29 +57,13 @@ class BertConfig:
         if self.activation not in ('gelu', 'relu'):
             raise InputError("BertConfig.activation must be 'gelu' or 'relu', got {!r}".format(self.activation))
 
-    def to_dict(self) -> Dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'BertConfig':
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise InputError('unknown BERT config field(s) {}; known fields: {}'
-                             .format(', '.join(unknown), ', '.join(sorted(known))))
-        return cls(**values)
-
-    def replace(self, **changes) -> 'BertConfig':
-        known = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise TypeError('unknown model option(s) {}; valid options: {}'
-                            .format(', '.join(unknown), ', '.join(sorted(known))))
+    def _follow(self, changes: Dict[str, Any]) -> Dict[str, Any]:
+        changes = dict(changes)
         if 'units' in changes and 'embed_size' not in changes and self.embed_size == self.units:
             changes['embed_size'] = changes['units']  # they must agree, so the embedding follows the units
         if 'dropout' in changes and 'embed_dropout' not in changes and self.embed_dropout == self.dropout:
             changes['embed_dropout'] = changes['dropout']  # one --dropout keeps meaning all dropout, as before
-        return dataclasses.replace(self, **changes)
+        return changes
 
     def num_parameters(self, use_pooler=True, use_decoder=False, use_classifier=False) -> int:
         """Parameter count of the model :func:`build_bert` makes (the decoder shares the word embedding)."""

@@ -16,9 +16,7 @@ never reads fails MXNet's deferred shape inference (a task head's layers learn t
 Positions are learned, or fixed sinusoids with ``sinusoidal_positions=True`` (transformers'
 ``sinusoidal_pos_embds``): then the table is filled at initialisation and never trained.
 """
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, Dict
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -27,6 +25,7 @@ from gluonnlp.model import BERTEncoder, BERTModel
 from mxnet.gluon import nn
 
 from ..core.errors import InputError
+from .config_base import ArchitectureConfig
 
 __all__ = ['DistilBertConfig', 'DistilBertModel', 'DISTILKOBERT_CONFIG', 'SHAPE_FIELDS', 'build_distilbert',
            'sinusoidal_table']
@@ -35,8 +34,11 @@ SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length'
 
 
 @dataclass(frozen=True)
-class DistilBertConfig:
+class DistilBertConfig(ArchitectureConfig):
     """DistilBERT hyper-parameters. Defaults are DistilKoBERT's: 3 layers of KoBERT's width, KoBERT's vocabulary."""
+    family = 'DistilBERT'
+    SIZE_FIELDS = SHAPE_FIELDS
+
     vocab_size: int = 8002
     num_layers: int = 3
     units: int = 768
@@ -49,10 +51,7 @@ class DistilBertConfig:
     sinusoidal_positions: bool = False
 
     def __post_init__(self):
-        for name in SHAPE_FIELDS:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise InputError('DistilBertConfig.{} must be a positive integer, got {!r}'.format(name, value))
+        self._check_sizes()
         if self.units % self.num_heads:
             raise InputError('DistilBertConfig.units ({}) must be divisible by num_heads ({})'
                              .format(self.units, self.num_heads))
@@ -60,26 +59,6 @@ class DistilBertConfig:
             raise InputError('DistilBertConfig.dropout must be in [0, 1), got {!r}'.format(self.dropout))
         if self.activation not in ('gelu', 'relu'):
             raise InputError("DistilBertConfig.activation must be 'gelu' or 'relu', got {!r}".format(self.activation))
-
-    def to_dict(self) -> Dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'DistilBertConfig':
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise InputError('unknown DistilBERT config field(s) {}; known fields: {}'
-                             .format(', '.join(unknown), ', '.join(sorted(known))))
-        return cls(**values)
-
-    def replace(self, **changes) -> 'DistilBertConfig':
-        known = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise TypeError('unknown model option(s) {}; valid options: {}'
-                            .format(', '.join(unknown), ', '.join(sorted(known))))
-        return dataclasses.replace(self, **changes)
 
     def num_parameters(self, use_pooler=False, use_decoder=False) -> int:
         """Parameter count of the model :func:`build_distilbert` makes (the decoder shares the word embedding)."""

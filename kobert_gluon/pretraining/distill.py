@@ -31,12 +31,12 @@ from mxnet import autograd
 from ..core.documents import write_json
 from ..core.errors import InputError
 from ..models import folder as model_folder
-from ..models.registry import get_architecture, initialize_random
+from ..models.registry import architecture_for_config, get_architecture, initialize_random
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 from .batches import PretrainingBatches, PretrainingEvalBatches
 from .data import PretrainingData
-from .pretrain import _data_digest, _dev_shards, _shard_report, pretraining_training_config
+from .pretrain import _data_digest, _dev_shards, _shard_report, check_shard_run_options, pretraining_training_config
 
 __all__ = ['DistillSettings', 'DistillationTask', 'build_student', 'student_layers', 'distill']
 
@@ -84,13 +84,7 @@ class DistillSettings:
         weights = (self.alpha_ce, self.alpha_mlm, self.alpha_cos)
         if any(w < 0 for w in weights) or not any(w > 0 for w in weights):
             raise InputError('the alpha weights must be >= 0 and not all 0, got {}'.format(weights))
-        for name in ('batch_size', 'eval_batch_size', 'bucket_window', 'max_dev_instances'):
-            if getattr(self, name) < 1:
-                raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
-        if self.dev_chunks < 0:
-            raise InputError('dev_chunks must be >= 0, got {}'.format(self.dev_chunks))
-        if self.param_dtype not in ('float32', 'float16'):
-            raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(self.param_dtype))
+        check_shard_run_options(self)
 
     def to_dict(self) -> Dict[str, Any]:
         values = asdict(self)
@@ -138,8 +132,7 @@ def build_student(teacher, layers: int, architecture: Optional[str] = None, drop
     """A student of ``layers`` layers with the teacher's width, initialised from ``teacher``; returns
     ``(student, {student parameter: teacher parameter it was copied from})``."""
     teacher_config = teacher.kobert_config
-    teacher_architecture = 'distilbert' if not hasattr(teacher_config, 'token_type_vocab_size') else 'bert'
-    architecture = architecture or teacher_architecture
+    architecture = architecture or architecture_for_config(teacher_config).name
     config = _student_config(teacher_config, architecture, layers, dropout)
     heads = {'use_pooler': True, 'use_decoder': True, 'use_classifier': False} if architecture == 'bert' else \
         {'use_pooler': False, 'use_decoder': True}
@@ -277,7 +270,7 @@ def distill(settings: DistillSettings, out, resume: bool = False, overwrite: boo
         if not resume:
             write_json(out / RUN_FILE, {
                 'settings': settings.to_dict(),
-                'student': {'architecture': get_architecture_name(student), 'config': config.to_dict(),
+                'student': {'architecture': architecture_for_config(config).name, 'config': config.to_dict(),
                             'teacher_layers': chosen, 'copied_from_teacher': len(copied)},
                 'data': {'folder': str(data.folder), 'train': _shard_report(train_shards),
                          'dev': dict(_shard_report(dev_shards), source=dev_source, evaluated=len(dev))
@@ -294,7 +287,3 @@ def distill(settings: DistillSettings, out, resume: bool = False, overwrite: boo
         result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return RunResult(out, result.history, result.interrupted)
 
-
-def get_architecture_name(model) -> str:
-    from ..models.registry import architecture_for_config
-    return architecture_for_config(model.kobert_config).name

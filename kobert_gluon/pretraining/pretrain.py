@@ -53,6 +53,17 @@ def pretraining_training_config(**changes) -> TrainingConfig:
     return TrainingConfig(**values)
 
 
+def check_shard_run_options(settings) -> None:
+    """The data, dev and saving options a run on pretraining shards has (pretrain, distill): checked once here."""
+    for name in ('batch_size', 'eval_batch_size', 'bucket_window', 'max_dev_instances'):
+        if getattr(settings, name) < 1:
+            raise InputError('{} must be positive, got {}'.format(name, getattr(settings, name)))
+    if settings.dev_chunks < 0:
+        raise InputError('dev_chunks must be >= 0, got {}'.format(settings.dev_chunks))
+    if settings.param_dtype not in ('float32', 'float16'):
+        raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(settings.param_dtype))
+
+
 @dataclass
 class PretrainSettings:
     """Everything that defines a pretraining run (saved as ``run.json``; plain data).
@@ -84,13 +95,7 @@ class PretrainSettings:
         if isinstance(self.training, dict):
             self.training = TrainingConfig(**self.training)
         self.data = str(self.data)
-        for name in ('batch_size', 'eval_batch_size', 'bucket_window', 'max_dev_instances'):
-            if getattr(self, name) < 1:
-                raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
-        if self.dev_chunks < 0:
-            raise InputError('dev_chunks must be >= 0, got {}'.format(self.dev_chunks))
-        if self.param_dtype not in ('float32', 'float16'):
-            raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(self.param_dtype))
+        check_shard_run_options(self)
         check_from_scratch_options(self.model_overrides, self.from_scratch, self.vocab)
 
     def to_dict(self) -> Dict[str, Any]:

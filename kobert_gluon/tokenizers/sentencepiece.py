@@ -8,7 +8,6 @@ few conveniences.
 """
 import json
 import shutil
-from collections import namedtuple
 from pathlib import Path
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
@@ -18,6 +17,7 @@ from ..core.errors import InputError
 from ..core.owned_folders import verify_folder
 from ..hub import artifact_store, catalogue
 from ..hub.catalogue import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
+from .encoding import EncodedText, EncodingMixin
 
 __all__ = ['KIND', 'MODEL_FILE', 'VOCAB_FILE', 'FILES', 'KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES',
            'get_tokenizer_path', 'get_tokenizer', 'get_vocab', 'load_vocab', 'load_folder', 'KoBERTTokenizer',
@@ -29,7 +29,7 @@ MODEL_FILE = 'tokenizer.model'
 VOCAB_FILE = 'vocab.json'
 FILES = (MODEL_FILE, VOCAB_FILE)
 
-EncodedText = namedtuple('EncodedText', ['input_ids', 'valid_length', 'token_type_ids'])
+# EncodedText lives with the interface every tokenizer kind shares (.encoding); it stays importable from here
 
 
 def get_tokenizer_path(cachedir=None) -> str:
@@ -76,7 +76,7 @@ def _check_sentencepiece_model(path) -> None:
                          'restore it from a copy'.format(path, reason[:160])) from None
 
 
-class KoBERTTokenizer(nlp.data.BERTSPTokenizer):
+class KoBERTTokenizer(EncodingMixin, nlp.data.BERTSPTokenizer):
     """gluonnlp's ``BERTSPTokenizer`` for KoBERT (cased, ``lower=False``), plus ``encode``/``transform``.
 
     It is a ``BERTSPTokenizer``, so it plugs into ``BERTSentenceTransform`` and anything else that takes one,
@@ -113,23 +113,6 @@ class KoBERTTokenizer(nlp.data.BERTSPTokenizer):
     @property
     def sp_model_path(self) -> str:
         return self._path
-
-    def tokenize(self, text):
-        """SentencePiece pieces of ``text`` (after BERT's basic tokenization)."""
-        return self(text)
-
-    def transform(self, max_seq_length=128, pair=False, pad=True) -> nlp.data.BERTSentenceTransform:
-        """A ``BERTSentenceTransform`` over this tokenizer."""
-        return nlp.data.BERTSentenceTransform(self, max_seq_length=max_seq_length, pad=pad, pair=pair)
-
-    def encode(self, text, text_pair=None, max_seq_length=128, pad=True) -> EncodedText:
-        """``[CLS] text [SEP] (text_pair [SEP])`` as numpy arrays, exactly as ``BERTSentenceTransform`` makes them."""
-        if not isinstance(text, str) or (text_pair is not None and not isinstance(text_pair, str)):
-            raise TypeError('encode() takes strings, got {} and {}'.format(type(text).__name__,
-                                                                           type(text_pair).__name__))
-        pair = text_pair is not None
-        sample = (text, text_pair) if pair else (text,)
-        return EncodedText(*self.transform(max_seq_length, pair=pair, pad=pad)(sample))
 
     def __repr__(self):
         return '{}(sp_model={!r}, vocab_size={})'.format(type(self).__name__, self._path, len(self.vocab))

@@ -20,7 +20,7 @@ import gluonnlp as nlp
 
 from ..core.errors import InputError
 from ..core.owned_folders import verify_folder
-from .sentencepiece import EncodedText
+from .encoding import EncodingMixin
 
 __all__ = ['WordPieceTokenizer', 'KIND', 'FILES', 'VOCAB_TXT', 'vocab_from_vocab_txt', 'load_folder',
            'SPECIAL_TOKENS']
@@ -110,7 +110,7 @@ def basic_tokenize(text: str) -> List[str]:
     return words
 
 
-class WordPieceTokenizer:
+class WordPieceTokenizer(EncodingMixin):
     """A cased WordPiece tokenizer over a ``vocab.txt``, with the package's tokenizer interface (``vocab``,
     ``kind``, ``save_files``, ``tokenize``, ``encode``, ``transform``). Calling it tokenizes, so it plugs into
     gluonnlp's ``BERTSentenceTransform``; it is plain Python and pickles into DataLoader workers."""
@@ -168,23 +168,8 @@ class WordPieceTokenizer:
         if vocab_from_vocab_txt(path).idx_to_token != self.vocab.idx_to_token:
             raise RuntimeError('vocabulary written to {} does not read back identically'.format(path))
 
-    def tokenize(self, text):
-        return self(text)
-
     def convert_tokens_to_ids(self, tokens):
         return self.vocab.to_indices(tokens)
-
-    def transform(self, max_seq_length=128, pair=False, pad=True) -> nlp.data.BERTSentenceTransform:
-        return nlp.data.BERTSentenceTransform(self, max_seq_length=max_seq_length, pad=pad, pair=pair)
-
-    def encode(self, text, text_pair=None, max_seq_length=128, pad=True) -> EncodedText:
-        """``[CLS] text [SEP] (text_pair [SEP])`` as numpy arrays, exactly as ``BERTSentenceTransform`` makes them."""
-        if not isinstance(text, str) or (text_pair is not None and not isinstance(text_pair, str)):
-            raise TypeError('encode() takes strings, got {} and {}'.format(type(text).__name__,
-                                                                           type(text_pair).__name__))
-        pair = text_pair is not None
-        sample = (text, text_pair) if pair else (text,)
-        return EncodedText(*self.transform(max_seq_length, pair=pair, pad=pad)(sample))
 
     def __repr__(self):
         return '{}(vocab={!r}, vocab_size={})'.format(type(self).__name__, self.vocab_path, len(self.vocab))

@@ -1,0 +1,31 @@
+"""What every tokenizer kind offers on top of ``tokenizer(text) -> pieces``: ``tokenize``, ``transform`` (a
+gluonnlp ``BERTSentenceTransform``) and ``encode`` (one text or pair as the arrays BERT takes)."""
+from collections import namedtuple
+
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import gluonnlp as nlp
+
+__all__ = ['EncodedText', 'EncodingMixin']
+
+EncodedText = namedtuple('EncodedText', ['input_ids', 'valid_length', 'token_type_ids'])
+
+
+class EncodingMixin:
+    """For a class whose instances are callable tokenizers with ``.vocab``."""
+
+    def tokenize(self, text):
+        """The pieces of ``text``."""
+        return self(text)
+
+    def transform(self, max_seq_length=128, pair=False, pad=True) -> nlp.data.BERTSentenceTransform:
+        """A ``BERTSentenceTransform`` over this tokenizer."""
+        return nlp.data.BERTSentenceTransform(self, max_seq_length=max_seq_length, pad=pad, pair=pair)
+
+    def encode(self, text, text_pair=None, max_seq_length=128, pad=True) -> EncodedText:
+        """``[CLS] text [SEP] (text_pair [SEP])`` as numpy arrays, exactly as ``BERTSentenceTransform`` makes them."""
+        if not isinstance(text, str) or (text_pair is not None and not isinstance(text_pair, str)):
+            raise TypeError('encode() takes strings, got {} and {}'.format(type(text).__name__,
+                                                                           type(text_pair).__name__))
+        pair = text_pair is not None
+        sample = (text, text_pair) if pair else (text,)
+        return EncodedText(*self.transform(max_seq_length, pair=pair, pad=pad)(sample))
