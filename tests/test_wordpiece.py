@@ -45,6 +45,8 @@ def test_load_tokenizer_takes_every_source(small_vocab, tmp_path):
     folder.mkdir()
     WordPieceTokenizer.from_vocab_txt(small_vocab).save_files(folder)
     assert load_tokenizer(folder).vocab.idx_to_token == SMALL_VOCAB
+    with pytest.raises(FileNotFoundError, match='no such tokenizer file'):
+        load_tokenizer(tmp_path / 'missing' / 'vocab.txt')
     (tmp_path / 'other.bin').write_bytes(b'x')
     with pytest.raises(InputError, match='vocab.txt or a SentencePiece'):
         load_tokenizer(tmp_path / 'other.bin')

@@ -47,6 +47,8 @@ def load_tokenizer(name_or_folder, cachedir=None):
             return KoBERTTokenizer(str(path), load_vocab(path))
         raise InputError('{}: a tokenizer file is a WordPiece vocab.txt or a SentencePiece .model/.spiece; for a '
                          'model or vocabulary, give its folder'.format(path))
+    if path.suffix in ('.txt', '.model', '.spiece') and not path.exists():
+        raise FileNotFoundError('{}: no such tokenizer file'.format(path))
     entry = lookup(name_or_folder)
     if isinstance(entry, Path):
         if not (entry / 'config.json').is_file():  # a vocabulary folder (build-vocab), not a model
