@@ -11,13 +11,15 @@ _SETTING_PATHS = dict({
     'data': 'data', 'model': 'model', 'from_scratch': 'from_scratch', 'vocab': 'vocab', 'dropout': 'dropout',
     'dev_data': 'dev_data', 'dev_chunks': 'dev_chunks', 'max_dev_instances': 'max_dev_instances',
     'batch_size': 'batch_size', 'eval_batch_size': 'eval_batch_size', 'bucket_window': 'bucket_window',
-    'param_dtype': 'param_dtype',
+    'param_dtype': 'param_dtype', 'objective': 'objective', 'generator_size': 'generator_size',
+    'rtd_weight': 'rtd_weight',
 }, **TRAINING_SETTING_PATHS, **{name: 'model_overrides.' + name for name in SHAPE_OPTIONS})
 
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
-    'pretrain': 'pretrain a BERT (masked LM + next sentence) on create-pretraining-data shards',
+    'pretrain': 'pretrain a BERT (masked LM + next sentence) or an ELECTRA (replaced-token detection) on '
+                'create-pretraining-data shards',
     'distill': 'distill a teacher into a student with fewer layers (DistilBERT\'s recipe) on pretraining shards',
 }
 
@@ -31,15 +33,16 @@ _DISTILL_SETTING_PATHS = dict({
 
 
 def register(subparsers):
-    from ..pretraining.pretrain import PretrainSettings
+    from ..pretraining.pretrain import OBJECTIVES, PretrainSettings
 
     def default(name):
         return field_default(PretrainSettings, name)
     parser = subparsers.add_parser(
         'pretrain', help=COMMANDS['pretrain'],
         description='Pretrain a BERTModel with MLM decoder and NSP classifier, from kobert-base\'s weights, a saved '
-                    'model folder, or from scratch at any size. The best model (lowest dev loss) lands in '
-                    'OUT/best, ready for `kobert-gluon finetune --model OUT/best`.')
+                    'model folder, or from scratch at any size; or (--objective electra) a new ELECTRA '
+                    'discriminator with its generator. The best model (lowest dev loss) lands in OUT/best, ready '
+                    'for `kobert-gluon finetune --model OUT/best`.')
     _add_data_args(parser, default)
     model = parser.add_argument_group('model')
     model.add_argument('--model', help='registered model (its pretrained weights) or saved model folder with MLM '
@@ -53,6 +56,17 @@ def register(subparsers):
     model.add_argument('--dropout', type=float, help='dropout of the encoder (default: the model\'s)')
     model.add_argument('--param-dtype', choices=('float32', 'float16'),
                        help='parameter type of the saved model folder (default {})'.format(default('param_dtype')))
+    objective = parser.add_argument_group('objective')
+    objective.add_argument('--objective', choices=OBJECTIVES,
+                           help='bert: masked LM + next sentence; electra: a generator fills the masked positions '
+                                'and the model learns to tell replaced tokens (needs --from-scratch and an electra '
+                                'model) (default {})'.format(default('objective')))
+    objective.add_argument('--generator-size', type=float, metavar='FRACTION',
+                           help='electra: the generator\'s heads (so width and FFN) as a fraction of the '
+                                'discriminator\'s (default {})'.format(default('generator_size')))
+    objective.add_argument('--rtd-weight', type=float,
+                           help='electra: loss = generator MLM + W * replaced-token detection (default {:g})'
+                           .format(default('rtd_weight')))
     _add_training_and_batch_args(parser, default)
     parser.set_defaults(func=run_pretrain)
     _register_distill(subparsers)

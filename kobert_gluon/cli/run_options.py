@@ -25,7 +25,8 @@ TRAINING_SETTING_PATHS = {
 # so they need --from-scratch (the rule itself: models.zoo.check_from_scratch_options, applied by the settings).
 SHAPE_OPTIONS = {
     'num_layers': 'transformer layers',
-    'units': 'hidden units (the embedding size follows)',
+    'units': 'hidden units (BERT: the embedding size follows)',
+    'embed_size': 'embedding units (ELECTRA: projected to --units when they differ)',
     'hidden_size': 'feed-forward units',
     'num_heads': 'attention heads',
     'max_length': 'position embeddings: the longest sequence the model can take',

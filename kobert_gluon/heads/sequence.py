@@ -17,7 +17,7 @@ __all__ = ['SequenceClassifier', 'SequenceRegressor']
 def _check_backbone(bert):
     """The backbone must return exactly ``(sequence_output, pooled_output)``: a pooler, no pretraining heads."""
     if not getattr(bert, '_use_pooler', True) or getattr(bert, '_use_decoder', False) \
-            or getattr(bert, '_use_classifier', False):
+            or getattr(bert, '_use_classifier', False) or getattr(bert, '_use_discriminator', False):
         raise ValueError('a sentence head needs a backbone with its pooler and without pretraining heads (for BERT: '
                          'use_pooler=True, use_decoder=False, use_classifier=False)')
 

@@ -137,6 +137,32 @@ register_model(ModelSpec(
     hf_repo='monologg/distilkobert',
 ))
 
+# KoELECTRA v3 (monologg): the discriminators, WordPiece vocabulary of 35,000 tokens (Mecab-split Korean text),
+# published as transformers checkpoints only; import-hf converts them with their vocab.txt.
+register_model(ModelSpec(
+    name='koelectra-small-v3',
+    config={'vocab_size': 35000, 'num_layers': 12, 'units': 256, 'hidden_size': 1024, 'num_heads': 4,
+            'embed_size': 128, 'max_length': 512, 'dropout': 0.1},
+    description='KoELECTRA-Small-v3 discriminator (monologg): 12 layers, 256 units, 128-unit embeddings, 4 heads, '
+                '35,000-token WordPiece vocab; published as a transformers checkpoint only',
+    default_heads={'use_pooler': True, 'use_discriminator': False, 'use_decoder': False},
+    architecture='electra',
+    tokenizer_kind='wordpiece',
+    hf_repo='monologg/koelectra-small-v3-discriminator',
+))
+
+register_model(ModelSpec(
+    name='koelectra-base-v3',
+    config={'vocab_size': 35000, 'num_layers': 12, 'units': 768, 'hidden_size': 3072, 'num_heads': 12,
+            'embed_size': 768, 'max_length': 512, 'dropout': 0.1},
+    description='KoELECTRA-Base-v3 discriminator (monologg): 12 layers, 768 units, 12 heads, 35,000-token '
+                'WordPiece vocab; published as a transformers checkpoint only',
+    default_heads={'use_pooler': True, 'use_discriminator': False, 'use_decoder': False},
+    architecture='electra',
+    tokenizer_kind='wordpiece',
+    hf_repo='monologg/koelectra-base-v3-discriminator',
+))
+
 for _name, _description in (
         ('kobert-mini', 'kobert-mini: a small Korean BERT pretrained by kobert-gluon on NSMC review text '
                         '(ships with the package, no download)'),

@@ -19,10 +19,10 @@ from ..core import environment  # noqa: F401  (first: numpy check, mxnet without
 import mxnet as mx
 
 from ..core.errors import InputError
-from . import bert, distilbert
+from . import bert, distilbert, electra
 
 __all__ = ['Architecture', 'register_architecture', 'get_architecture', 'architectures', 'architecture_for_config',
-           'initialize_random',
+           'initialize_random', 'backbone_heads',
            'DEFAULT_ARCHITECTURE']
 
 
@@ -86,6 +86,14 @@ def architectures():
     return sorted(_ARCHITECTURES)
 
 
+def backbone_heads() -> Dict[str, bool]:
+    """Head options that make any architecture a backbone for the sentence heads: its pooler and no pretraining
+    head (``take_heads`` drops the ones an architecture does not have)."""
+    heads = {head: False for architecture in _ARCHITECTURES.values() for head in architecture.optional_heads}
+    heads['use_pooler'] = True
+    return heads
+
+
 def architecture_for_config(config) -> Architecture:
     """The architecture whose config class ``config`` is (exactly, else the closest base class)."""
     for cls in type(config).__mro__:
@@ -114,6 +122,13 @@ register_architecture(Architecture(
     ('use_pooler', 'use_decoder'),
     'DistilBERT (DistilKoBERT): word and position embeddings (no token types), post-LayerNorm encoder; its ReLU '
     'pre-classifier as the pooler; masked-LM decoder as an optional head'))
+
+register_architecture(Architecture(
+    'electra', electra.ElectraConfig, electra.build_electra, electra.SHAPE_FIELDS,
+    ('use_pooler', 'use_discriminator', 'use_decoder'),
+    'ELECTRA (KoELECTRA): embeddings of their own width projected to the encoder\'s, post-LayerNorm encoder; the '
+    'classification pre-head (dense + GELU on [CLS]) as the pooler; replaced-token discriminator and generator '
+    'masked-LM decoder as optional heads'))
 
 # The architecture of every model folder written before config.json named one (kobert-gluon 0.1: all BERT).
 DEFAULT_ARCHITECTURE = 'bert'

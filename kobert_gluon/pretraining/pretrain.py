@@ -40,6 +40,9 @@ from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 __all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',
            'pretraining_training_config']
 
+# bert: masked LM + next sentence (BERT); electra: generator masked LM + replaced-token detection (ELECTRA)
+OBJECTIVES = ('bert', 'electra')
+
 # Settings that may change between an interrupted run and its resumption without changing the result.
 _RESUMABLE_CHANGES = RESULT_NEUTRAL_SETTINGS
 
@@ -74,7 +77,9 @@ class PretrainSettings:
     decoder and classifier heads (continue pretraining). ``vocab``: a ``build_vocab`` folder, for from-scratch
     models only (default: the model's own vocabulary). Dev: the last ``dev_chunks`` chunks of ``data`` (whole
     chunks: no document is in both), or all of ``dev_data``; at most ``max_dev_instances`` are evaluated.
-    ``param_dtype`` is the saved model's parameter type (``'float16'`` halves the folder).
+    ``param_dtype`` is the saved model's parameter type (``'float16'`` halves the folder). ``objective``:
+    ``'bert'`` (MLM + NSP) or ``'electra'`` (a generator of ``generator_size`` times the discriminator's width,
+    loss MLM + ``rtd_weight`` * replaced-token detection; see :mod:`.electra`; from scratch only).
     """
     data: str
     model: str = 'kobert-base'
@@ -89,6 +94,9 @@ class PretrainSettings:
     eval_batch_size: int = 128
     bucket_window: int = 50
     param_dtype: str = 'float32'
+    objective: str = 'bert'
+    generator_size: float = 0.25
+    rtd_weight: float = 50.0
     training: TrainingConfig = field(default_factory=pretraining_training_config)
 
     def __post_init__(self):
@@ -96,6 +104,12 @@ class PretrainSettings:
             self.training = TrainingConfig(**self.training)
         self.data = str(self.data)
         check_shard_run_options(self)
+        if self.objective not in OBJECTIVES:
+            raise InputError('objective must be one of {}, got {!r}'.format(', '.join(OBJECTIVES), self.objective))
+        if not 0.0 < self.generator_size <= 1.0:
+            raise InputError('generator_size must be a fraction in (0, 1], got {!r}'.format(self.generator_size))
+        if self.rtd_weight <= 0:
+            raise InputError('rtd_weight must be positive, got {!r}'.format(self.rtd_weight))
         check_from_scratch_options(self.model_overrides, self.from_scratch, self.vocab)
 
     def to_dict(self) -> Dict[str, Any]:
@@ -108,6 +122,22 @@ class PretrainSettings:
         return cls(**values)
 
 
+def _from_scratch_parts(model, vocab_folder, overrides):
+    """``(architecture, config, tokenizer)`` of a from-scratch model: the registered ``model``'s architecture at the
+    size ``overrides`` say, with the vocabulary of ``vocab_folder`` (a ``build_vocab`` folder) or the model's own."""
+    from ..hub.catalogue import get_model_spec
+    from ..models.registry import get_architecture
+    from ..models.zoo import list_models, load_tokenizer, model_config
+    if model not in list_models():
+        raise InputError('--from-scratch builds a registered architecture ({}); {} is not one (a model folder? '
+                         'leave out --from-scratch to continue pretraining it)'.format(', '.join(list_models()), model))
+    tokenizer = load_tokenizer(model if vocab_folder is None else vocab_folder)
+    # the architecture's builder directly rather than get_model: a new vocabulary changes vocab_size, which
+    # get_model checks against the registered model's own vocabulary.
+    config = model_config(model).replace(vocab_size=len(tokenizer.vocab), **overrides)
+    return get_architecture(get_model_spec(model).architecture), config, tokenizer
+
+
 def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folder=None, model_overrides=None,
                             dropout=None, seed=0, ctx=None):
     """A ``BERTModel`` with pooler, MLM decoder and NSP classifier; returns ``(model, vocab, tokenizer)``.
@@ -115,9 +145,7 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     From scratch, the registered ``model`` gives the architecture, ``model_overrides`` change its size and
     ``vocab_folder`` (a ``build_vocab`` folder) the vocabulary; the weights follow ``seed``.
     """
-    from ..hub.catalogue import get_model_spec
-    from ..models.registry import get_architecture
-    from ..models.zoo import get_model, initialize_random, list_models, load_tokenizer, model_config
+    from ..models.zoo import get_model, initialize_random, load_tokenizer
     ctx = ctx or mx.cpu()
     overrides = dict(model_overrides or {})
     if dropout is not None:
@@ -126,21 +154,28 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     if not from_scratch:
         bert, vocab = get_model(model, pretrained=True, ctx=ctx, **heads, **overrides)
         return bert, vocab, load_tokenizer(model)
-    if model not in list_models():
-        raise InputError('--from-scratch builds a registered architecture ({}); {} is not one (a model folder? '
-                         'leave out --from-scratch to continue pretraining it)'.format(', '.join(list_models()), model))
-    if vocab_folder is None:
-        tokenizer = load_tokenizer(model)
-    else:
-        from ..tokenizers.sentencepiece import load_folder
-        tokenizer = load_folder(vocab_folder)
-    vocab = tokenizer.vocab
-    # the architecture's builder directly rather than get_model: a new vocabulary changes vocab_size, which
-    # get_model checks against the registered model's own vocabulary.
-    config = model_config(model).replace(vocab_size=len(vocab), **overrides)
-    bert = get_architecture(get_model_spec(model).architecture).build(config, **heads)
+    architecture, config, tokenizer = _from_scratch_parts(model, vocab_folder, overrides)
+    if 'use_classifier' not in architecture.optional_heads:
+        raise InputError('{} is an {} model: the masked-LM + next-sentence objective trains a BERT ({}); pass '
+                         '--objective electra for it'.format(model, architecture.name, 'kobert-base'))
+    bert = architecture.build(config, **heads)
     initialize_random(bert, ctx, seed=seed)
-    return bert, vocab, tokenizer
+    return bert, tokenizer.vocab, tokenizer
+
+
+def build_electra_model(settings: 'PretrainSettings', ctx=None):
+    """The generator + discriminator pair of an ``--objective electra`` run; returns ``(model, vocab, tokenizer)``."""
+    from .electra import build_electra_pretraining_model
+    if not settings.from_scratch:
+        raise InputError('--objective electra trains a new ELECTRA: pass --from-scratch with an electra model '
+                         '(koelectra-small-v3 and the size options)')
+    overrides = dict(settings.model_overrides)
+    if settings.dropout is not None:
+        overrides['dropout'] = settings.dropout
+    _, config, tokenizer = _from_scratch_parts(settings.model, settings.vocab, overrides)
+    model = build_electra_pretraining_model(config, settings.generator_size, seed=settings.training.seed,
+                                            ctx=ctx or mx.cpu())
+    return model, tokenizer.vocab, tokenizer
 
 
 def _scalar(value) -> float:
@@ -225,6 +260,20 @@ def _shard_report(shards: List[ShardFile]) -> Dict[str, Any]:
             'instances': sum(s.instances for s in shards)}
 
 
+def _model_report(model, settings: PretrainSettings) -> Dict[str, Any]:
+    """What run.json records of the model: its architecture, config and size (ELECTRA: the generator's too)."""
+    from ..models.registry import architecture_for_config
+    config = model.kobert_config
+    name = architecture_for_config(config).name
+    if settings.objective == 'electra':
+        generator = model.generator.kobert_config
+        return {'architecture': name, name: config.to_dict(),
+                'parameters': config.num_parameters(use_discriminator=True),
+                'generator': {name: generator.to_dict(),
+                              'parameters': generator.num_parameters(use_decoder=True)}}
+    return {'architecture': name, name: config.to_dict(), 'parameters': config.num_parameters(True, True, True)}
+
+
 def _dev_shards(settings: PretrainSettings, data: PretrainingData, vocab):
     """``(training shards, dev shards or [], where dev comes from)``."""
     if settings.dev_data:
@@ -261,9 +310,12 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
         differences = settings_differences(read_run_settings(out), settings.to_dict(), _RESUMABLE_CHANGES)
         if differences:
             raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
-    model, vocab, tokenizer = build_pretraining_model(
-        settings.model, settings.from_scratch, settings.vocab, settings.model_overrides, settings.dropout,
-        seed=settings.training.seed, ctx=ctx)
+    if settings.objective == 'electra':
+        model, vocab, tokenizer = build_electra_model(settings, ctx)
+    else:
+        model, vocab, tokenizer = build_pretraining_model(
+            settings.model, settings.from_scratch, settings.vocab, settings.model_overrides, settings.dropout,
+            seed=settings.training.seed, ctx=ctx)
     data.check_vocab(vocab)
     config = model.kobert_config
     if data.options.max_seq_length > config.max_length:
@@ -282,7 +334,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
     if not resume and rank == 0:
         write_json(out / RUN_FILE, {
             'settings': settings.to_dict(),
-            'model': {'bert': config.to_dict(), 'parameters': config.num_parameters(True, True, True)},
+            'model': _model_report(model, settings),
             'data': {'folder': str(data.folder), 'max_seq_length': data.options.max_seq_length,
                      'train': _shard_report(train_shards),
                      'dev': dict(_shard_report(dev_shards), source=dev_source, evaluated=len(dev))
@@ -292,7 +344,11 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
     saved_info = {'data': data.folder.name, 'data_manifest_sha256': _data_digest(data),
                   'max_seq_length': data.options.max_seq_length,
                   'vocab_sha256': data.manifest['vocab']['sha256']}
-    task = PretrainingTask(vocab, tokenizer, saved_info, settings.param_dtype, ctx=ctx)
+    if settings.objective == 'electra':
+        from .electra import ElectraPretrainingTask
+        task = ElectraPretrainingTask(vocab, tokenizer, saved_info, settings.param_dtype, settings.rtd_weight, ctx=ctx)
+    else:
+        task = PretrainingTask(vocab, tokenizer, saved_info, settings.param_dtype, ctx=ctx)
     model.hybridize()
     trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, rank=rank, num_ranks=num_ranks,
                       on_checkpoint=run.checkpoint_written if run is not None else None)

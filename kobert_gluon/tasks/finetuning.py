@@ -125,8 +125,10 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     mx.random.seed(seed)  # weights of a from-scratch encoder and of the new head follow the run's seed
     # The sentence heads read the pooled output. A DistilBERT saved without its pre-classifier (the pooler of the
     # Gluon DistilBERT; transformers keeps it in the classification head) gets a new one, as transformers does.
-    base, vocab = _get_model(model, pretrained=not from_scratch, use_pooler=True, use_decoder=False,
-                             use_classifier=False, ctx=ctx, new_heads=('use_pooler',), **overrides)
+    # An ELECTRA's pooler (transformers' classification pre-head) is new in every fine-tuning, as in transformers.
+    from ..models.registry import backbone_heads
+    base, vocab = _get_model(model, pretrained=not from_scratch, ctx=ctx, new_heads=('use_pooler',),
+                             **backbone_heads(), **overrides)
     bert = getattr(base, 'bert', base)
     head_dropout = 0.1 if dropout is None else dropout
     head = spec.task_kind.build_head(bert, spec.display_labels(labels), head_dropout)
