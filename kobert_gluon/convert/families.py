@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ..core.errors import InputError
 from ..models.bert import BertConfig
 from ..models.distilbert import DistilBertConfig
+from ..models.electra import ElectraConfig
 from . import name_maps
 
 __all__ = ['Family', 'FAMILIES', 'family_of_checkpoint', 'family_of_architecture', 'KINDS']
@@ -27,7 +28,7 @@ class Family:
     classes: Dict[str, str]                # kind -> transformers class name
     config_from_hf: Callable[[Dict[str, Any], Any], Any]
     hf_config: Callable[[Any], Dict[str, Any]]
-    backbone_map: Callable[[int], Dict[str, str]]
+    backbone_map: Callable[[Any], Dict[str, str]]  # the Gluon config -> its backbone's name plan
     pooler: List[Tuple[str, str]]          # transformers -> Gluon names of what the Gluon model calls its pooler
     pooler_in_backbone: bool               # under the backbone prefix (BERT's pooler) or in the head (pre_classifier)
     lm_head: List[Tuple[str, str]]
@@ -43,11 +44,11 @@ class Family:
         name = self.pooler[0][0]
         return (self.prefix if prefixed and self.pooler_in_backbone else '') + name
 
-    def plan(self, kind: str, num_layers: int, has_pooler: bool, prefixed: bool) -> Dict[str, str]:
-        """transformers name -> Gluon name of every tensor of a ``kind`` checkpoint."""
+    def plan(self, kind: str, config, has_pooler: bool, prefixed: bool) -> Dict[str, str]:
+        """transformers name -> Gluon name of every tensor of a ``kind`` checkpoint of a model of ``config``."""
         hf_prefix = self.prefix if prefixed else ''
         gluon_prefix = 'bert.' if kind == 'classification' else ''
-        plan = {hf_prefix + hf: gluon_prefix + gluon for hf, gluon in self.backbone_map(num_layers).items()}
+        plan = {hf_prefix + hf: gluon_prefix + gluon for hf, gluon in self.backbone_map(config).items()}
         if has_pooler:
             pooler_prefix = hf_prefix if self.pooler_in_backbone else ''
             plan.update({pooler_prefix + hf: gluon_prefix + gluon for hf, gluon in self.pooler})
@@ -118,7 +119,7 @@ BERT = Family(
     model_type='bert', architecture='bert', prefix='bert.',
     classes={'base': 'BertModel', 'lm': 'BertForPreTraining', 'classification': 'BertForSequenceClassification'},
     config_from_hf=_bert_config, hf_config=_bert_hf_config,
-    backbone_map=lambda layers: name_maps.bert_backbone_map(layers, pooler=False),
+    backbone_map=lambda config: name_maps.bert_backbone_map(config.num_layers, pooler=False),
     pooler=name_maps.BERT_POOLER, pooler_in_backbone=True,
     lm_head=name_maps.BERT_PRETRAINING_HEADS, sequence_head=name_maps.BERT_SEQUENCE_HEAD, tied=name_maps.BERT_TIED,
     lm_heads={'use_pooler': True, 'use_decoder': True, 'use_classifier': True},
@@ -130,7 +131,7 @@ DISTILBERT = Family(
     classes={'base': 'DistilBertModel', 'lm': 'DistilBertForMaskedLM',
              'classification': 'DistilBertForSequenceClassification'},
     config_from_hf=_distilbert_config, hf_config=_distilbert_hf_config,
-    backbone_map=name_maps.distilbert_backbone_map,
+    backbone_map=lambda config: name_maps.distilbert_backbone_map(config.num_layers),
     pooler=name_maps.DISTILBERT_PRE_CLASSIFIER, pooler_in_backbone=False,
     lm_head=name_maps.DISTILBERT_MLM_HEAD, sequence_head=name_maps.BERT_SEQUENCE_HEAD,
     tied=name_maps.DISTILBERT_TIED,
@@ -138,7 +139,42 @@ DISTILBERT = Family(
     classifier_dropout=lambda hf: hf.get('seq_classif_dropout', 0.2),
 )
 
-FAMILIES = {family.model_type: family for family in (BERT, DISTILBERT)}
+def _electra_config(hf: Dict[str, Any], path) -> ElectraConfig:
+    if hf.get('position_embedding_type', 'absolute') != 'absolute':
+        raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
+                         .format(path, hf.get('position_embedding_type')))
+    return ElectraConfig(vocab_size=hf['vocab_size'], num_layers=hf['num_hidden_layers'], units=hf['hidden_size'],
+                         hidden_size=hf['intermediate_size'], max_length=hf['max_position_embeddings'],
+                         num_heads=hf['num_attention_heads'], embed_size=hf.get('embedding_size', hf['hidden_size']),
+                         token_type_vocab_size=hf.get('type_vocab_size', 2), activation=_checked(hf, path),
+                         dropout=hf.get('hidden_dropout_prob', 0.1), layer_norm_eps=hf.get('layer_norm_eps', 1e-12))
+
+
+def _electra_hf_config(config: ElectraConfig) -> Dict[str, Any]:
+    return {'model_type': 'electra', 'vocab_size': config.vocab_size, 'embedding_size': config.embed_size,
+            'hidden_size': config.units, 'num_hidden_layers': config.num_layers,
+            'num_attention_heads': config.num_heads, 'intermediate_size': config.hidden_size,
+            'hidden_act': config.activation, 'hidden_dropout_prob': config.dropout,
+            'attention_probs_dropout_prob': config.dropout, 'max_position_embeddings': config.max_length,
+            'type_vocab_size': config.token_type_vocab_size, 'initializer_range': 0.02,
+            'layer_norm_eps': config.layer_norm_eps, 'position_embedding_type': 'absolute',
+            'tie_word_embeddings': True}
+
+
+ELECTRA = Family(
+    model_type='electra', architecture='electra', prefix='electra.',
+    classes={'base': 'ElectraModel', 'lm': 'ElectraForPreTraining',
+             'classification': 'ElectraForSequenceClassification'},
+    config_from_hf=_electra_config, hf_config=_electra_hf_config,
+    backbone_map=lambda config: name_maps.electra_backbone_map(config.num_layers,
+                                                               config.embed_size != config.units),
+    pooler=name_maps.ELECTRA_CLASSIFICATION_DENSE, pooler_in_backbone=False,
+    lm_head=name_maps.ELECTRA_DISCRIMINATOR_HEAD, sequence_head=name_maps.ELECTRA_SEQUENCE_HEAD, tied=[],
+    lm_heads={'use_pooler': False, 'use_discriminator': True, 'use_decoder': False},
+    classifier_dropout=lambda hf: hf.get('classifier_dropout') or hf.get('hidden_dropout_prob', 0.1),
+)
+
+FAMILIES = {family.model_type: family for family in (BERT, DISTILBERT, ELECTRA)}
 
 
 def family_of_checkpoint(hf: Dict[str, Any], path) -> Tuple[Family, str]:

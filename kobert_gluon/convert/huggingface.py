@@ -2,8 +2,9 @@
 ``transformers`` loads with ``from_pretrained``.
 
 Architectures (:mod:`.families`): ``BertModel``, ``BertForPreTraining`` (MLM + NSP heads),
-``BertForSequenceClassification`` (classification with ``id2label``; regression when ``num_labels == 1``), and the
-DistilBERT three: ``DistilBertModel``, ``DistilBertForMaskedLM``, ``DistilBertForSequenceClassification``. Tensor
+``BertForSequenceClassification`` (classification with ``id2label``; regression when ``num_labels == 1``), the
+DistilBERT three: ``DistilBertModel``, ``DistilBertForMaskedLM``, ``DistilBertForSequenceClassification``, and the
+ELECTRA three: ``ElectraModel``, ``ElectraForPreTraining`` (the discriminator), ``ElectraForSequenceClassification``. Tensor
 names are translated by the tables in :mod:`.name_maps`; every tensor of the checkpoint must find a place and every parameter of the Gluon model must
 get a tensor, or the conversion stops naming them (nothing is left at random initial values).
 
@@ -177,7 +178,7 @@ def _gluon_values(tensors, family: Family, kind: str, config, path) -> Tuple[Dic
     cls = family.classes[kind]
     if kind != 'base' and family.pooler_in_backbone and not has_pooler:
         raise InputError('{}: {} needs the pooler, which the checkpoint does not have'.format(path, cls))
-    plan = family.plan(kind, config.num_layers, has_pooler, prefixed)
+    plan = family.plan(kind, config, has_pooler, prefixed)
     _check_tied(family, tensors, path)
     hf_prefix = family.prefix if prefixed else ''
     skip = {hf_prefix + name for name in IGNORED} | {tied for tied, _ in family.tied}
@@ -314,7 +315,7 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     kind = _export_kind(family, document)
     has_pooler = bool(document['heads'].get('use_pooler', False)) and (family.pooler_in_backbone
                                                                           or kind == 'classification')
-    plan = family.plan(kind, config.num_layers, has_pooler, prefixed=kind != 'base')
+    plan = family.plan(kind, config, has_pooler, prefixed=kind != 'base')
     params = model._collect_params_with_prefix()
     missing = sorted(g for g in plan.values() if g not in params)
     if missing:

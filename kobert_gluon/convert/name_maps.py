@@ -10,7 +10,9 @@ from typing import Dict, List, Tuple
 
 __all__ = ['BERT_EMBEDDINGS', 'BERT_LAYER', 'BERT_POOLER', 'BERT_PRETRAINING_HEADS', 'BERT_SEQUENCE_HEAD',
            'BERT_TIED', 'bert_backbone_map', 'DISTILBERT_EMBEDDINGS', 'DISTILBERT_LAYER', 'DISTILBERT_PRE_CLASSIFIER',
-           'DISTILBERT_MLM_HEAD', 'DISTILBERT_TIED', 'distilbert_backbone_map']
+           'DISTILBERT_MLM_HEAD', 'DISTILBERT_TIED', 'distilbert_backbone_map', 'ELECTRA_EMBEDDINGS',
+           'ELECTRA_PROJECTION', 'ELECTRA_CLASSIFICATION_DENSE', 'ELECTRA_SEQUENCE_HEAD', 'ELECTRA_DISCRIMINATOR_HEAD',
+           'electra_backbone_map']
 
 BERT_EMBEDDINGS: List[Tuple[str, str]] = [
     ('embeddings.word_embeddings.weight', 'word_embed.0.weight'),
@@ -131,4 +133,49 @@ def distilbert_backbone_map(num_layers: int) -> Dict[str, str]:
     pairs = list(DISTILBERT_EMBEDDINGS)
     for i in range(num_layers):
         pairs += [(hf.format(i=i), gluon.format(i=i)) for hf, gluon in DISTILBERT_LAYER]
+    return dict(pairs)
+
+
+# ----- ELECTRA: BERT's layer names under electra., embeddings of their own width and a projection ------------------
+ELECTRA_EMBEDDINGS: List[Tuple[str, str]] = [
+    ('embeddings.word_embeddings.weight', 'word_embed.0.weight'),
+    ('embeddings.position_embeddings.weight', 'encoder.embedding.position_weight'),
+    ('embeddings.token_type_embeddings.weight', 'token_type_embed.0.weight'),
+    ('embeddings.LayerNorm.weight', 'encoder.embedding.layer_norm.gamma'),
+    ('embeddings.LayerNorm.bias', 'encoder.embedding.layer_norm.beta'),
+]
+
+# Only when the embedding width differs from the encoder's (KoELECTRA-Small: 128 -> 256).
+ELECTRA_PROJECTION: List[Tuple[str, str]] = [
+    ('embeddings_project.weight', 'encoder.embed_proj.weight'),
+    ('embeddings_project.bias', 'encoder.embed_proj.bias'),
+]
+
+# ElectraForSequenceClassification's head: its dense layer (+ GELU) is the Gluon ELECTRA's pooler, its out_proj
+# the package's sentence head output.
+ELECTRA_CLASSIFICATION_DENSE: List[Tuple[str, str]] = [
+    ('classifier.dense.weight', 'pooler.0.weight'),
+    ('classifier.dense.bias', 'pooler.0.bias'),
+]
+
+ELECTRA_SEQUENCE_HEAD: List[Tuple[str, str]] = [
+    ('classifier.out_proj.weight', 'output.weight'),
+    ('classifier.out_proj.bias', 'output.bias'),
+]
+
+# ElectraForPreTraining's replaced-token detector.
+ELECTRA_DISCRIMINATOR_HEAD: List[Tuple[str, str]] = [
+    ('discriminator_predictions.dense.weight', 'discriminator.0.weight'),
+    ('discriminator_predictions.dense.bias', 'discriminator.0.bias'),
+    ('discriminator_predictions.dense_prediction.weight', 'discriminator_output.weight'),
+    ('discriminator_predictions.dense_prediction.bias', 'discriminator_output.bias'),
+]
+
+
+def electra_backbone_map(num_layers: int, projection: bool) -> Dict[str, str]:
+    """transformers name -> Gluon name for every ELECTRA backbone tensor (``projection``: the embedding width
+    differs from the encoder's)."""
+    pairs = list(ELECTRA_EMBEDDINGS) + (list(ELECTRA_PROJECTION) if projection else [])
+    for i in range(num_layers):
+        pairs += [(hf.format(i=i), gluon.format(i=i)) for hf, gluon in BERT_LAYER]
     return dict(pairs)

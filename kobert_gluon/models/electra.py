@@ -11,8 +11,8 @@ dropout and the output layer, so fine-tuning, predict and export give exactly ``
 
 Optional heads:
 
-* ``use_discriminator`` -- ``ElectraForPreTraining``'s replaced-token detector: dense, GELU, dense to one logit per
-  position (``(batch, length)``; positive means "replaced");
+* ``use_discriminator`` -- ``ElectraForPreTraining``'s replaced-token detector: dense, the encoder's activation,
+  dense to one logit per position (``(batch, length)``; positive means "replaced");
 * ``use_decoder`` -- the generator's masked-LM head (``ElectraForMaskedLM``): dense to ``embed_size``, GELU,
   LayerNorm, then the output layer tied to the word embeddings.
 
@@ -154,7 +154,8 @@ class ElectraEncoder(HybridBlock):
         if valid_length is not None:
             # (batch, length): every query position may attend to the first valid_length keys (GluonNLP's mask)
             steps = F.contrib.arange_like(inputs, axis=0)
-            attention_length = F.cast(F.broadcast_add(F.reshape(valid_length, shape=(-1, 1)),
+            lengths = F.cast(valid_length, dtype='float32')  # batches may carry int32 lengths
+            attention_length = F.cast(F.broadcast_add(F.reshape(lengths, shape=(-1, 1)),
                                                       F.reshape(F.zeros_like(steps), shape=(1, -1))), dtype='int32')
         encodings = []
         for cell in self.transformer_cells:
@@ -169,11 +170,11 @@ class ElectraEncoder(HybridBlock):
         return (encodings if self._output_all_encodings else outputs), []
 
 
-def _gelu_dense(units, in_units, prefix):
+def _dense_activation(units, in_units, activation, prefix):
     block = nn.HybridSequential(prefix=prefix)
     with block.name_scope():
         block.add(nn.Dense(units, flatten=False, in_units=in_units))
-        block.add(nn.GELU())
+        block.add(nn.GELU() if activation == 'gelu' else nn.Activation(activation))
     return block
 
 
@@ -201,13 +202,14 @@ class ElectraModel(BERTModel):
         self._use_discriminator = use_discriminator
         if use_discriminator:
             with self.name_scope():
-                self.discriminator = _gelu_dense(config.units, config.units, 'discriminator_')
+                self.discriminator = _dense_activation(config.units, config.units, config.activation,
+                                                       'discriminator_')
                 self.discriminator_output = nn.Dense(1, flatten=False, in_units=config.units,
                                                      prefix='discriminator_output_')
 
     def _get_pooler(self, units, prefix):
-        with self.name_scope():
-            return _gelu_dense(units, units, prefix)
+        with self.name_scope():  # GELU whatever the encoder's activation, as transformers' classification head
+            return _dense_activation(units, units, 'gelu', prefix)
 
     def _get_decoder(self, units, vocab_size, embed, prefix):
         config = self._electra_config
