@@ -50,7 +50,7 @@ def register(subparsers):
                                        '(default {})'.format(default('model')))
     model.add_argument('--from-scratch', action='store_true', default=None,
                        help='random initial weights; the size options and --vocab apply')
-    model.add_argument('--vocab', metavar='DIR', help='build-vocab folder (tokenizer.model + vocab.json) for a '
+    model.add_argument('--vocab', metavar='DIR', help='build-vocab folder (SentencePiece or WordPiece) for a '
                                                       'from-scratch model (default: the model\'s own)')
     add_model_shape_args(model)
     model.add_argument('--dropout', type=float, help='dropout of the encoder (default: the model\'s)')

@@ -20,7 +20,8 @@ def _add_corpus_args(parser, files_flag, files_help):
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
-    'build-vocab': 'train a SentencePiece unigram model and its KoBERT-layout BERTVocab on a corpus',
+    'build-vocab': 'train a vocabulary on a corpus: SentencePiece unigram in KoBERT\'s layout, or WordPiece '
+                   '(KoELECTRA\'s kind)',
     'create-pretraining-data': 'masked-LM and next-sentence instances from a corpus, as .npz shards',
 }
 
@@ -29,9 +30,13 @@ def register(subparsers):
     vocab = subparsers.add_parser(
         'build-vocab', help=COMMANDS['build-vocab'])
     _add_corpus_args(vocab, '--corpus', 'corpus files, one text per line')
+    vocab.add_argument('--kind', choices=('sentencepiece', 'wordpiece'), default='sentencepiece',
+                       help='sentencepiece: tokenizer.model + vocab.json (KoBERT); wordpiece: vocab.txt with ## '
+                            'continuations (KoELECTRA) (default: sentencepiece)')
     vocab.add_argument('--size', type=int, required=True,
-                       help='SentencePiece pieces (KoBERT: 8000); the BERT vocab gets SIZE + 2 tokens')
-    vocab.add_argument('--out', required=True, metavar='DIR', help='folder for tokenizer.model and vocab.json')
+                       help='sentencepiece: pieces (KoBERT: 8000), the BERT vocab gets SIZE + 2 tokens; wordpiece: '
+                            'tokens with the 5 special ones (KoELECTRA: 32000), then --unused-tokens more')
+    vocab.add_argument('--out', required=True, metavar='DIR', help='folder for the vocabulary files')
     vocab.add_argument('--character-coverage', type=float, default=0.9995,
                        help='share of characters the pieces must cover (default 0.9995, as KoBERT)')
     vocab.add_argument('--input-sentence-size', type=int, default=1_000_000,
@@ -40,7 +45,14 @@ def register(subparsers):
     vocab.add_argument('--threads', type=int, help='SentencePiece training threads (default: CPU count); '
                        'the result depends on it')
     vocab.add_argument('--no-pretokenize', action='store_true',
-                       help='train on raw lines instead of text split like BERTSPTokenizer splits it')
+                       help='sentencepiece: train on raw lines instead of text split like BERTSPTokenizer splits it')
+    vocab.add_argument('--pre-tokenize', choices=('none', 'mecab'), default='none',
+                       help='wordpiece: split the training text into Mecab morphemes first, as KoELECTRA did (needs '
+                            'the [mecab] extra); text is tokenized without Mecab at use (default: none)')
+    vocab.add_argument('--unused-tokens', type=int, default=200,
+                       help='wordpiece: [unused0] ... tokens appended, as KoELECTRA\'s 200 (default 200)')
+    vocab.add_argument('--min-frequency', type=int, default=2,
+                       help='wordpiece: a piece must occur this often (default 2)')
     vocab.add_argument('--overwrite', action='store_true', help='replace a non-empty --out folder')
     vocab.set_defaults(func=run_build_vocab)
 
@@ -79,31 +91,42 @@ def _header(args):
 
 
 def run_build_vocab(args):
-    from ..tokenizers.vocab_builder import build_vocab
     start = time.time()
-    folder = build_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
-                         character_coverage=args.character_coverage, input_sentence_size=args.input_sentence_size,
-                         seed=args.seed, num_threads=args.threads, pretokenize=not args.no_pretokenize,
-                         overwrite=args.overwrite, encoding=args.encoding)
+    if args.kind == 'wordpiece':
+        from ..tokenizers.wordpiece_vocab import build_wordpiece_vocab
+        if args.no_pretokenize or args.threads is not None:
+            raise UsageError('--no-pretokenize and --threads are SentencePiece options; --kind wordpiece has '
+                             '--pre-tokenize')
+        folder = build_wordpiece_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
+                                       pre_tokenize=args.pre_tokenize, unused_tokens=args.unused_tokens,
+                                       min_frequency=args.min_frequency, character_coverage=args.character_coverage,
+                                       input_sentence_size=args.input_sentence_size, seed=args.seed,
+                                       overwrite=args.overwrite, encoding=args.encoding)
+    else:
+        from ..tokenizers.vocab_builder import build_vocab
+        if args.pre_tokenize != 'none':
+            raise UsageError('--pre-tokenize is a WordPiece option (--kind wordpiece)')
+        folder = build_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
+                             character_coverage=args.character_coverage, input_sentence_size=args.input_sentence_size,
+                             seed=args.seed, num_threads=args.threads, pretokenize=not args.no_pretokenize,
+                             overwrite=args.overwrite, encoding=args.encoding)
     info = folder.build_info()
     print('trained on {:,} of {:,} lines in {:.1f} s'.format(info['training_lines'], info['corpus_lines'],
                                                               time.time() - start))
-    print('vocabulary: {:,} tokens ([UNK] [PAD] [CLS] [SEP] [MASK] + {:,} pieces); [UNK] rate {:.4%}'.format(
+    print('vocabulary: {:,} tokens ([UNK] [PAD] [CLS] [SEP] [MASK] + {:,} others); [UNK] rate {:.4%}'.format(
         info['bert_vocab_size'], info['bert_vocab_size'] - 5, info['unk_rate_on_training_sample']))
-    print('wrote {} and {}'.format(folder.tokenizer_path, folder.vocab_path))
+    print('wrote {}'.format(' and '.join(str(p) for p in ((folder.vocab_path,) if folder.kind == 'wordpiece'
+                                                          else (folder.tokenizer_path, folder.vocab_path)))))
     return 0
 
 
 def _tokenizer(args):
-    from ..tokenizers.sentencepiece import KoBERTTokenizer
-    from ..tokenizers.vocab_builder import read_vocab_folder
+    from ..models.zoo import load_tokenizer
     folder = Path(args.vocab)
-    if folder.is_dir() and not (folder / 'config.json').is_file():
-        return KoBERTTokenizer(*read_vocab_folder(folder))
     if not folder.exists() and ('/' in args.vocab or '\\' in args.vocab):
         raise UsageError('--vocab {}: no such folder (give a build-vocab folder, a saved model folder or a '
                          'registered model name)'.format(args.vocab))
-    return KoBERTTokenizer.from_pretrained(args.vocab, cachedir=args.cachedir)
+    return load_tokenizer(args.vocab, cachedir=args.cachedir)
 
 
 def run_create_pretraining_data(args):

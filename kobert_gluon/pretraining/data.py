@@ -33,7 +33,7 @@ import zipfile
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -79,13 +79,11 @@ class _ChunkSettings:
 class _ChunkWorker:
     """Tokenizes a chunk of documents and writes its shards; one per process."""
 
-    def __init__(self, sp_model_path: str, vocab_json: str):
-        # (importing it also applies the package's sentencepiece fix in a fresh worker process)
-        from ..tokenizers import sentencepiece as tokenization
-        import gluonnlp as nlp
-        vocab = nlp.vocab.BERTVocab.from_json(vocab_json)
-        self.tokenizer = tokenization.KoBERTTokenizer(sp_model_path, vocab)
-        self.vocab_ids = VocabIds(vocab)
+    def __init__(self, tokenizer):
+        # any tokenizer kind; in a pool it arrives pickled (both kinds pickle: SentencePiece's processor is made
+        # lazily), and unpickling imports the package, which applies its fixes in the fresh worker process
+        self.tokenizer = tokenizer
+        self.vocab_ids = VocabIds(tokenizer.vocab, tokenizer.starts_word)
 
     def tokenize(self, documents: Sequence[Sequence[str]]) -> List[List[List[int]]]:
         tokenized = []
@@ -165,9 +163,9 @@ def _save_npz(path: Path, arrays: Dict[str, np.ndarray]) -> None:
 _POOL_WORKER: Optional[_ChunkWorker] = None
 
 
-def _init_pool_worker(sp_model_path: str, vocab_json: str) -> None:
+def _init_pool_worker(tokenizer) -> None:
     global _POOL_WORKER
-    _POOL_WORKER = _ChunkWorker(sp_model_path, vocab_json)
+    _POOL_WORKER = _ChunkWorker(tokenizer)
 
 
 def _process_in_pool(chunk_index, documents, settings):
@@ -186,7 +184,7 @@ def _chunks(documents: Iterable[List[str]], size: int) -> Iterator[Tuple[int, Li
         yield index, chunk
 
 
-def _run_chunks(chunks, worker_args: Tuple[str, str], settings: _ChunkSettings, workers: int,
+def _run_chunks(chunks, worker_args: Tuple[Any], settings: _ChunkSettings, workers: int,
                 on_result: Callable[[dict], None]) -> None:
     if workers == 1:
         worker = _ChunkWorker(*worker_args)
@@ -219,14 +217,13 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
     ``input_files`` are text files (or a :class:`TextSource`; ``column``/``header`` select a TSV column) in
     ``input_format`` ``'documents'`` (blank-line separated, one sentence per line) or ``'lines'`` (one short
     document per line, e.g. NSMC reviews; see :mod:`kobert_gluon.pretraining.documents`). ``tokenizer`` is a
-    :class:`~kobert_gluon.KoBERTTokenizer` (any gluonnlp ``BERTSPTokenizer``): its SentencePiece model and
-    vocab make the ids. ``progress(documents_done, instances_done)`` is called after every chunk.
+    tokenizer of any kind (:func:`kobert_gluon.load_tokenizer`: SentencePiece, WordPiece): its pieces and vocab
+    make the ids. ``progress(documents_done, instances_done)`` is called after every chunk.
     """
-    import gluonnlp as nlp
     source = (input_files if isinstance(input_files, TextSource)
               else TextSource(input_files, column, header, encoding=encoding))
-    if not isinstance(tokenizer, nlp.data.BERTSPTokenizer):
-        raise TypeError('tokenizer must be a KoBERTTokenizer (a gluonnlp BERTSPTokenizer), got {}'
+    if not all(hasattr(tokenizer, name) for name in ('vocab', 'starts_word', 'convert_tokens_to_ids')):
+        raise TypeError('tokenizer must be one of the package\'s tokenizers (kobert_gluon.load_tokenizer), got {}'
                         .format(type(tokenizer).__name__))
     if not isinstance(options, InstanceOptions):
         raise TypeError('options must be an InstanceOptions, got {}'.format(type(options).__name__))
@@ -240,7 +237,7 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
     check_replaceable(out_dir, DATA_KIND, overwrite, inputs=source.paths)  # before the long part
     vocab = tokenizer.vocab
     id_dtype = 'uint16' if len(vocab) <= 65536 else 'int32'
-    worker_args = (str(tokenizer._path), vocab.to_json())
+    worker_args = (tokenizer,)
 
     def write(tmp: Path):
         settings = _ChunkSettings(options, random_seed, instances_per_shard, id_dtype, str(tmp))

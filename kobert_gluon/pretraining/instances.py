@@ -12,7 +12,8 @@ Deliberate differences, each because the reference's behaviour hurts here:
 
 * Random replacement tokens are drawn from the vocabulary without its special tokens (the reference can
   insert [PAD], [CLS] or [MASK] as "random words").
-* Whole words are SentencePiece words: a piece starting with ``▁`` starts a word. A word never spans [SEP]
+* Whole words are the tokenizer's words (SentencePiece: a piece starting with ``▁`` starts one; WordPiece: a piece
+  without ``##``). A word never spans [SEP]
   (the reference's ``##`` rule could join B's first piece to A's last).
 * When a random B leaves exactly one unused segment at the end of a document, that segment is not put
   back. Put back, it would form a one-segment chunk that can only become another random-next pair; on
@@ -64,7 +65,8 @@ class InstanceOptions:
 class VocabIds:
     """What instance creation needs to know about a BERTVocab, by id."""
 
-    def __init__(self, vocab):
+    def __init__(self, vocab, starts_word=None):
+        """``starts_word(piece)``: the tokenizer kind's rule (default: SentencePiece's "▁")."""
         self.size = len(vocab)
         self.cls_id = vocab[vocab.cls_token]
         self.sep_id = vocab[vocab.sep_token]
@@ -75,8 +77,8 @@ class VocabIds:
         self.replacement_ids = [i for i in range(self.size) if i not in special]
         unknown_id = vocab[vocab.unknown_token]
         # [UNK] stands for characters the model cannot spell; treat it as a word of its own.
-        self.starts_word = [token.startswith(WORD_START) or i == unknown_id
-                            for i, token in enumerate(vocab.idx_to_token)]
+        starts_word = starts_word or (lambda token: token.startswith(WORD_START))
+        self.starts_word = [starts_word(token) or i == unknown_id for i, token in enumerate(vocab.idx_to_token)]
 
 
 class TrainingInstance(NamedTuple):

@@ -1,5 +1,7 @@
 """What every tokenizer kind offers on top of ``tokenizer(text) -> pieces``: ``tokenize``, ``transform`` (a
-gluonnlp ``BERTSentenceTransform``) and ``encode`` (one text or pair as the arrays BERT takes)."""
+gluonnlp ``BERTSentenceTransform``), ``encode`` (one text or pair as the arrays BERT takes), and ``starts_word``
+(whether a piece begins a whitespace-separated word: whole-word masking groups the pieces by it). A kind sets
+``starts_word`` to its own rule."""
 from collections import namedtuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
@@ -12,6 +14,9 @@ EncodedText = namedtuple('EncodedText', ['input_ids', 'valid_length', 'token_typ
 
 class EncodingMixin:
     """For a class whose instances are callable tokenizers with ``.vocab``."""
+
+    def starts_word(self, piece: str) -> bool:
+        raise NotImplementedError('{} does not say where its words start'.format(type(self).__name__))
 
     def tokenize(self, text):
         """The pieces of ``text``."""

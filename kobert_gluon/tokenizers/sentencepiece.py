@@ -110,6 +110,9 @@ class KoBERTTokenizer(EncodingMixin, nlp.data.BERTSPTokenizer):
         shutil.copyfile(self._path, Path(folder) / MODEL_FILE)
         vocab_to_json_file(self.vocab, Path(folder) / VOCAB_FILE)
 
+    def starts_word(self, piece: str) -> bool:
+        return piece.startswith('\u2581')  # SentencePiece marks the first piece of a word with "▁"
+
     @property
     def sp_model_path(self) -> str:
         return self._path

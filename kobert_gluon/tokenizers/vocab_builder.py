@@ -31,6 +31,7 @@ from ..core.owned_folders import (FolderKind, check_replaceable, register_folder
                                   write_folder_atomically)
 from .sentencepiece import (MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer, load_folder, load_vocab,
                             vocab_to_json_file)
+from .wordpiece import VOCAB_TXT, WordPieceTokenizer
 
 __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'bert_vocab_from_sentencepiece',
            'read_vocab_folder']
@@ -39,7 +40,7 @@ __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'b
 SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
 BUILD_INFO_FILE = 'build_info.json'
 VOCAB_KIND = register_folder_kind(FolderKind(
-    'vocabulary', 'vocabulary', (TOKENIZER_FILE, VOCAB_FILE, BUILD_INFO_FILE),
+    'vocabulary', 'vocabulary', (TOKENIZER_FILE, VOCAB_FILE, VOCAB_TXT, BUILD_INFO_FILE),
     legacy=lambda folder: (folder / BUILD_INFO_FILE).is_file() and (folder / TOKENIZER_FILE).is_file())).name
 BUILD_INFO_FORMAT = 'kobert-gluon-vocab'
 
@@ -54,22 +55,30 @@ UNK_RATE_SAMPLE_LINES = 10_000
 
 @dataclass(frozen=True)
 class VocabFolder:
-    """A folder written by :func:`build_vocab`."""
+    """A folder written by :func:`build_vocab` (SentencePiece) or
+    :func:`~kobert_gluon.tokenizers.wordpiece_vocab.build_wordpiece_vocab` (WordPiece: ``vocab.txt`` alone)."""
     folder: Path
 
     @property
+    def kind(self) -> str:
+        return 'wordpiece' if (self.folder / VOCAB_TXT).is_file() else 'sentencepiece'
+
+    @property
     def tokenizer_path(self) -> Path:
+        """The SentencePiece model (a WordPiece vocabulary has none: its ``vocab_path`` is everything)."""
         return self.folder / TOKENIZER_FILE
 
     @property
     def vocab_path(self) -> Path:
-        return self.folder / VOCAB_FILE
+        return self.folder / (VOCAB_TXT if self.kind == 'wordpiece' else VOCAB_FILE)
 
     def vocab(self) -> nlp.vocab.BERTVocab:
-        return load_vocab(self.vocab_path)
+        return self.tokenizer().vocab
 
-    def tokenizer(self) -> KoBERTTokenizer:
-        return KoBERTTokenizer(str(self.tokenizer_path), self.vocab())
+    def tokenizer(self):
+        if self.kind == 'wordpiece':
+            return WordPieceTokenizer.from_vocab_txt(self.vocab_path)
+        return KoBERTTokenizer(str(self.tokenizer_path), load_vocab(self.vocab_path))
 
     def build_info(self) -> dict:
         return json.loads((self.folder / BUILD_INFO_FILE).read_text(encoding='utf-8'))

@@ -173,6 +173,9 @@ class WordPieceTokenizer(EncodingMixin):
         if vocab_from_vocab_txt(path).idx_to_token != self.vocab.idx_to_token:
             raise RuntimeError('vocabulary written to {} does not read back identically'.format(path))
 
+    def starts_word(self, piece: str) -> bool:
+        return not piece.startswith('##')  # a continuation piece carries "##"
+
     def convert_tokens_to_ids(self, tokens):
         return self.vocab.to_indices(tokens)
 
