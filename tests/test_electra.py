@@ -103,6 +103,14 @@ def test_discriminator_in_and_out(tmp_path):
     expected = _torch_outputs(hf).logits.numpy()
     assert logits.shape == expected.shape == IDS.shape
     assert _max_error(_valid(logits.asnumpy()), _valid(expected)) < TOLERANCE
+    # the discriminator exports to ONNX with its replaced-token logits (here with every layer's output too)
+    path = export_onnx(model, tmp_path / 'discriminator.onnx', all_layers=True)
+    outputs = InferenceModel(path, threads=1)(IDS, TYPES, LENGTHS)
+    assert set(outputs) == {'encoder_layer_1', 'encoder_layer_2', 'replaced_token_logits'}
+    assert _max_error(_valid(outputs['replaced_token_logits']), _valid(expected)) < TOLERANCE
+    assert _max_error(_valid(outputs['encoder_layer_2']),
+                      _valid(_torch_outputs(transformers.ElectraModel.from_pretrained(folder).eval())
+                             .last_hidden_state.numpy())) < TOLERANCE
     back = export_hf(tmp_path / 'gluon', tmp_path / 'back')
     assert _same_tensors(folder, back)
     again = transformers.ElectraForPreTraining.from_pretrained(back).eval()

@@ -135,6 +135,8 @@ def onnx_output_names(model, signature: str = 'bert') -> List[str]:
                               "use_pooler=True")
     if model._use_classifier and signature == 'bert':
         names.append('next_sentence_logits')
+    if getattr(model, '_use_discriminator', False) and signature == 'bert':
+        names.append('replaced_token_logits')  # an ELECTRA discriminator: (batch, length)
     return names
 
 
@@ -230,18 +232,19 @@ def context_of(model):
 
 
 def with_all_encodings(bert: BERTModel) -> BERTModel:
-    """A BERTModel that returns every encoder layer and shares nothing but copies of ``bert``'s weights."""
-    from ..models.bert import build_bert
+    """A model of ``bert``'s architecture that returns every encoder layer and shares nothing but copies of
+    ``bert``'s weights."""
+    from ..models.registry import architecture_for_config
     if bert.encoder._output_all_encodings:
         return bert
     config = getattr(bert, 'kobert_config', None)
     if config is None:
-        raise OnnxExportError('all_layers needs a model built by kobert_gluon (it carries its BertConfig); build '
+        raise OnnxExportError('all_layers needs a model built by kobert_gluon (it carries its config); build '
                               'yours with kobert_gluon.build_bert(config, output_all_encodings=True) instead')
     _finish_initialisation(bert)
     ctx = context_of(bert)
-    every_layer = build_bert(config, use_pooler=bert._use_pooler, use_decoder=False,
-                             use_classifier=bert._use_classifier, output_all_encodings=True)
+    heads = dict(getattr(bert, 'kobert_heads', {}), use_decoder=False)
+    every_layer = architecture_for_config(config).build(config, output_all_encodings=True, **heads)
     every_layer.initialize(ctx=ctx)
     _finish_initialisation(every_layer)
     source = bert._collect_params_with_prefix()
