@@ -2,7 +2,9 @@
 
     python recipes/package_electra_mini.py WORK_DIR --out kobert_gluon/shipped_models
 
-Both models are saved with float16 parameters (loaded back as float32). Every figure in the model cards is read
+Both models are saved with float16 parameters (loaded back as float32). To ship them, also add their names to
+the shipped-model list at the end of kobert_gluon/hub/catalogue.py (the first run was not shipped: see
+recipes/electra_mini.sh). Every figure in the model cards is read
 from the run folders the recipe wrote (metrics.json, run.json, test_metrics.json, the *.seconds timings) or from
 kobert-mini's own shipped model card, never typed in.
 """

@@ -166,10 +166,7 @@ register_model(ModelSpec(
 for _name, _description in (
         ('kobert-mini', 'kobert-mini: a small Korean BERT pretrained by kobert-gluon on NSMC review text '
                         '(ships with the package, no download)'),
-        ('kobert-mini-nsmc', 'kobert-mini fine-tuned for NSMC movie-review sentiment (negative/positive)'),
-        ('electra-mini', 'electra-mini: a small Korean ELECTRA discriminator pretrained by kobert-gluon (replaced-token '
-                         'detection) on NSMC review text, kobert-mini\'s vocabulary (ships with the package)'),
-        ('electra-mini-nsmc', 'electra-mini fine-tuned for NSMC movie-review sentiment (negative/positive)')):
+        ('kobert-mini-nsmc', 'kobert-mini fine-tuned for NSMC movie-review sentiment (negative/positive)')):
     if (SHIPPED_MODELS_DIR / _name / 'config.json').is_file():
         register_model(ModelSpec(name=_name, config=None, description=_description,
                                  folder=str(SHIPPED_MODELS_DIR / _name)))
