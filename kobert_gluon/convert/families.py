@@ -75,10 +75,14 @@ def _checked(hf: Dict[str, Any], path, supported_activations=('gelu', 'relu'), k
     return activation
 
 
-def _bert_config(hf: Dict[str, Any], path) -> BertConfig:
+def _check_absolute_positions(hf: Dict[str, Any], path) -> None:
     if hf.get('position_embedding_type', 'absolute') != 'absolute':
         raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
                          .format(path, hf.get('position_embedding_type')))
+
+
+def _bert_config(hf: Dict[str, Any], path) -> BertConfig:
+    _check_absolute_positions(hf, path)
     return BertConfig(vocab_size=hf['vocab_size'], num_layers=hf['num_hidden_layers'], units=hf['hidden_size'],
                       hidden_size=hf['intermediate_size'], max_length=hf['max_position_embeddings'],
                       num_heads=hf['num_attention_heads'], embed_size=hf['hidden_size'],
@@ -140,9 +144,7 @@ DISTILBERT = Family(
 )
 
 def _electra_config(hf: Dict[str, Any], path) -> ElectraConfig:
-    if hf.get('position_embedding_type', 'absolute') != 'absolute':
-        raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
-                         .format(path, hf.get('position_embedding_type')))
+    _check_absolute_positions(hf, path)
     return ElectraConfig(vocab_size=hf['vocab_size'], num_layers=hf['num_hidden_layers'], units=hf['hidden_size'],
                          hidden_size=hf['intermediate_size'], max_length=hf['max_position_embeddings'],
                          num_heads=hf['num_attention_heads'], embed_size=hf.get('embedding_size', hf['hidden_size']),
