@@ -156,8 +156,10 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
         return bert, vocab, load_tokenizer(model)
     architecture, config, tokenizer = _from_scratch_parts(model, vocab_folder, overrides)
     if 'use_classifier' not in architecture.optional_heads:
-        raise InputError('{} is an {} model: the masked-LM + next-sentence objective trains a BERT ({}); pass '
-                         '--objective electra for it'.format(model, architecture.name, 'kobert-base'))
+        hint = ('pass --objective electra for it' if architecture.name == 'electra'
+                else 'distill trains a {} student from a BERT teacher'.format(architecture.name))
+        raise InputError('the masked-LM + next-sentence objective trains a BERT, and {} is a {} model; {}'
+                         .format(model, architecture.name, hint))
     bert = architecture.build(config, **heads)
     initialize_random(bert, ctx, seed=seed)
     return bert, tokenizer.vocab, tokenizer
