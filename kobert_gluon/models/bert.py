@@ -22,6 +22,7 @@ class BertConfig(ArchitectureConfig):
     """KoBERT's ``predefined_args`` plus the vocabulary size. Defaults are KoBERT-base."""
     family = 'BERT'
     SIZE_FIELDS = SHAPE_FIELDS
+    DROPOUT_FIELDS = ('dropout', 'embed_dropout')
 
     vocab_size: int = 8002
     attention_cell: str = 'multi_head'
@@ -40,22 +41,13 @@ class BertConfig(ArchitectureConfig):
     layer_norm_eps: float = 1e-12
 
     def __post_init__(self):
-        self._check_sizes()
-        if self.units % self.num_heads:
-            raise InputError('BertConfig.units ({}) must be divisible by num_heads ({})'
-                             .format(self.units, self.num_heads))
+        self._check_fields()
         if self.embed_size != self.units:
             raise InputError('BertConfig.embed_size ({}) must equal units ({}): GluonNLP adds the embeddings '
                              'straight into the encoder'.format(self.embed_size, self.units))
-        for name in ('dropout', 'embed_dropout'):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                raise InputError('BertConfig.{} must be in [0, 1), got {!r}'.format(name, value))
         if self.attention_cell != 'multi_head' or not self.scaled or not self.use_residual:
             raise InputError('only scaled multi-head attention with residual connections is supported '
                              '(BERTEncoder has no other variant)')
-        if self.activation not in ('gelu', 'relu'):
-            raise InputError("BertConfig.activation must be 'gelu' or 'relu', got {!r}".format(self.activation))
 
     def _follow(self, changes: Dict[str, Any]) -> Dict[str, Any]:
         changes = dict(changes)

@@ -1,7 +1,9 @@
 """What every architecture's config shares: plain-data round trips, checked field names and positive sizes.
 
 An architecture's config is a frozen dataclass that derives from :class:`ArchitectureConfig` and sets
-``family`` (the name its messages use) and ``SIZE_FIELDS`` (fields that must be positive integers).
+``family`` (the name its messages use), ``SIZE_FIELDS`` (fields that must be positive integers) and
+``DROPOUT_FIELDS`` (rates in [0, 1)); its ``__post_init__`` calls :meth:`_check_fields`, which also checks what
+every transformer encoder here shares: ``units`` divisible by ``num_heads``, a ``gelu`` or ``relu`` activation.
 """
 import dataclasses
 from typing import Any, Dict, Tuple
@@ -14,13 +16,25 @@ __all__ = ['ArchitectureConfig']
 class ArchitectureConfig:
     family = 'model'
     SIZE_FIELDS: Tuple[str, ...] = ()
+    DROPOUT_FIELDS: Tuple[str, ...] = ('dropout',)
+    ACTIVATIONS = ('gelu', 'relu')  # what GluonNLP's encoder cells compute
 
-    def _check_sizes(self) -> None:
+    def _check_fields(self) -> None:
+        cls = type(self).__name__
         for name in self.SIZE_FIELDS:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise InputError('{}.{} must be a positive integer, got {!r}'.format(type(self).__name__, name,
-                                                                                     value))
+                raise InputError('{}.{} must be a positive integer, got {!r}'.format(cls, name, value))
+        if self.units % self.num_heads:
+            raise InputError('{}.units ({}) must be divisible by num_heads ({})'.format(cls, self.units,
+                                                                                       self.num_heads))
+        for name in self.DROPOUT_FIELDS:
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise InputError('{}.{} must be in [0, 1), got {!r}'.format(cls, name, value))
+        if self.activation not in self.ACTIVATIONS:
+            raise InputError('{}.activation must be {}, got {!r}'.format(
+                cls, ' or '.join("'{}'".format(a) for a in self.ACTIVATIONS), self.activation))
 
     @classmethod
     def _known(cls):

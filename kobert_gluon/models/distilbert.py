@@ -24,7 +24,6 @@ import numpy as np
 from gluonnlp.model import BERTEncoder, BERTModel
 from mxnet.gluon import nn
 
-from ..core.errors import InputError
 from .config_base import ArchitectureConfig
 
 __all__ = ['DistilBertConfig', 'DistilBertModel', 'DISTILKOBERT_CONFIG', 'SHAPE_FIELDS', 'build_distilbert',
@@ -51,14 +50,7 @@ class DistilBertConfig(ArchitectureConfig):
     sinusoidal_positions: bool = False
 
     def __post_init__(self):
-        self._check_sizes()
-        if self.units % self.num_heads:
-            raise InputError('DistilBertConfig.units ({}) must be divisible by num_heads ({})'
-                             .format(self.units, self.num_heads))
-        if not 0.0 <= self.dropout < 1.0:
-            raise InputError('DistilBertConfig.dropout must be in [0, 1), got {!r}'.format(self.dropout))
-        if self.activation not in ('gelu', 'relu'):
-            raise InputError("DistilBertConfig.activation must be 'gelu' or 'relu', got {!r}".format(self.activation))
+        self._check_fields()
 
     def num_parameters(self, use_pooler=False, use_decoder=False) -> int:
         """Parameter count of the model :func:`build_distilbert` makes (the decoder shares the word embedding)."""

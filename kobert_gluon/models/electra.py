@@ -61,14 +61,7 @@ class ElectraConfig(ArchitectureConfig):
     layer_norm_eps: float = 1e-12
 
     def __post_init__(self):
-        self._check_sizes()
-        if self.units % self.num_heads:
-            raise InputError('ElectraConfig.units ({}) must be divisible by num_heads ({})'
-                             .format(self.units, self.num_heads))
-        if not 0.0 <= self.dropout < 1.0:
-            raise InputError('ElectraConfig.dropout must be in [0, 1), got {!r}'.format(self.dropout))
-        if self.activation not in ('gelu', 'relu'):
-            raise InputError("ElectraConfig.activation must be 'gelu' or 'relu', got {!r}".format(self.activation))
+        self._check_fields()
 
     def generator(self, fraction: float) -> 'ElectraConfig':
         """The generator ELECTRA pairs with this discriminator: ``fraction`` of its heads (at least one, of the same
