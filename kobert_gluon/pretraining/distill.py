@@ -29,6 +29,7 @@ import numpy as np
 from mxnet import autograd
 
 from ..core.documents import write_json
+from .measures import dev_ratios, real_positions
 from ..core.errors import InputError
 from ..models import folder as model_folder
 from ..models.registry import architecture_for_config, get_architecture, initialize_random
@@ -157,10 +158,6 @@ def build_student(teacher, layers: int, architecture: Optional[str] = None, drop
     return student, copied
 
 
-def _scalar(value) -> float:
-    return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
-
-
 class DistillationTask:
     """The trainer's task: the student is the trained model, the teacher a fixed part of the task."""
     metric = 'loss'
@@ -198,8 +195,7 @@ class DistillationTask:
         picked = mx.nd.pick(log_p, masked_ids.astype('float32'), axis=-1)
         mlm = -(picked * weights).sum() / (predictions + 1e-8)
         length = input_ids.shape[1]
-        real = (mx.nd.arange(length, ctx=self.ctx).reshape((1, -1))
-                < valid_length.astype('float32').reshape((-1, 1))).astype('float32')  # (batch, length)
+        real = real_positions(valid_length, length, self.ctx)  # (batch, length)
         dot = (s_hidden * t_hidden).sum(axis=-1)
         norms = mx.nd.sqrt((s_hidden ** 2).sum(axis=-1) * (t_hidden ** 2).sum(axis=-1)) + 1e-8
         cos = ((1 - dot / norms) * real).sum() / (real.sum() + 1e-8)
@@ -208,24 +204,18 @@ class DistillationTask:
     def _total(self, terms):
         return sum(self.alphas[name] * value for name, value in terms.items())
 
+    @staticmethod
+    def _sums(terms, predictions, positions):
+        """Each term as ``(mean * weight, weight)``: the KL and MLM terms per prediction, cos per real position."""
+        return {'loss_' + name: (value.detach() * (positions if name == 'cos' else predictions),
+                                 positions if name == 'cos' else predictions) for name, value in terms.items()}
+
     def loss(self, model, batch):
         terms, predictions, positions = self.terms(model, batch)
-        total = self._total(terms)
-        sums = {'loss_' + name: (value.detach() * predictions if name != 'cos' else value.detach() * positions,
-                                 predictions if name != 'cos' else positions) for name, value in terms.items()}
-        return total, int(batch[0].shape[0]), sums
+        return self._total(terms), int(batch[0].shape[0]), self._sums(terms, predictions, positions)
 
     def evaluate(self, model, data: PretrainingEvalBatches) -> Dict[str, float]:
-        totals: Dict[str, List[float]] = {}
-        for batch in data.batches():
-            terms, predictions, positions = self.terms(model, batch)
-            for name, value in terms.items():
-                weight = _scalar(positions if name == 'cos' else predictions)
-                sums = totals.setdefault(name, [0.0, 0.0])
-                sums[0] += _scalar(value) * weight
-                sums[1] += weight
-        metrics = {'loss_' + name: numerator / max(denominator, 1e-8)
-                   for name, (numerator, denominator) in totals.items()}
+        metrics = dev_ratios(data.batches(), lambda batch: self._sums(*self.terms(model, batch)))
         metrics['loss'] = sum(self.alphas[name] * metrics['loss_' + name] for name in self.alphas)
         metrics['mlm_perplexity'] = float(np.exp(min(metrics['loss_mlm'], 50.0)))
         return metrics

@@ -18,7 +18,7 @@ next-sentence labels are not used.
   and accuracy, RTD loss, accuracy over all real tokens and recall over the replaced ones); ``best/`` is the
   discriminator alone, with its RTD head, ready for ``finetune --model``.
 """
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -29,6 +29,7 @@ from mxnet.gluon import nn
 from ..core.errors import InputError
 from ..models import folder as model_folder
 from ..models.electra import ElectraConfig, build_electra
+from .measures import dev_ratios, real_positions
 
 __all__ = ['ElectraPretrainingModel', 'ElectraPretrainingTask', 'build_electra_pretraining_model',
            'DEFAULT_GENERATOR_SIZE', 'DEFAULT_RTD_WEIGHT']
@@ -63,10 +64,6 @@ def build_electra_pretraining_model(config: ElectraConfig, generator_size: float
     model = ElectraPretrainingModel(discriminator, generator)
     initialize_random(model, ctx, seed=seed)
     return model
-
-
-def _scalar(value) -> float:
-    return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
 
 
 class ElectraPretrainingTask:
@@ -105,8 +102,7 @@ class ElectraPretrainingTask:
             original = mx.nd.where(replaced, scatter(masked_ids), input_ids.astype('float32'))
             corrupted = mx.nd.where(replaced, scatter(sampled), original)
             labels = (corrupted != original).astype('float32')
-            real = (mx.nd.arange(length, ctx=self.ctx).reshape((1, -1))
-                    < valid_length.astype('float32').reshape((-1, 1))).astype('float32')
+            real = real_positions(valid_length, length, self.ctx)
         rtd_logits = model.discriminator(corrupted.astype(dtype), segment_ids, valid_length)[-1]  # (batch, length)
         # binary cross-entropy with logits, computed stably: max(x, 0) - x * y + log(1 + exp(-|x|))
         rtd_ce = mx.nd.relu(rtd_logits) - rtd_logits * labels + mx.nd.log1p(mx.nd.exp(-mx.nd.abs(rtd_logits)))
@@ -127,7 +123,7 @@ class ElectraPretrainingTask:
                 'mlm_accuracy': (mlm_correct, predictions),
                 'rtd_loss': ((rtd_ce.detach() * real).sum(), tokens),
                 'rtd_accuracy': (rtd_correct, tokens),
-                'rtd_recall': (replaced_found, replaced + 1e-8),
+                'rtd_recall': (replaced_found, replaced),
                 'replaced_fraction': (replaced, tokens)}
 
     def loss(self, model, batch):
@@ -140,13 +136,7 @@ class ElectraPretrainingTask:
 
     def evaluate(self, model, data) -> Dict[str, float]:
         mx.random.seed(_DEV_SAMPLING_SEED)  # the trainer reseeds before its next step, so training is unaffected
-        totals: Dict[str, List[float]] = {}
-        for batch in data.batches():
-            for name, (numerator, denominator) in self._sums(*self._forward(model, batch)).items():
-                sums = totals.setdefault(name, [0.0, 0.0])
-                sums[0] += _scalar(numerator)
-                sums[1] += _scalar(denominator)
-        metrics = {name: numerator / denominator for name, (numerator, denominator) in totals.items()}
+        metrics = dev_ratios(data.batches(), lambda batch: self._sums(*self._forward(model, batch)))
         metrics['loss'] = metrics['mlm_loss'] + self.rtd_weight * metrics['rtd_loss']
         metrics['mlm_perplexity'] = float(np.exp(min(metrics['mlm_loss'], 50.0)))
         return metrics

@@ -34,6 +34,7 @@ from ..core.documents import write_json
 from ..core.errors import InputError
 from .batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
 from .data import MANIFEST_FILE, PretrainingData
+from .measures import dev_ratios
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
@@ -180,10 +181,6 @@ def build_electra_model(settings: 'PretrainSettings', ctx=None):
     return model, tokenizer.vocab, tokenizer
 
 
-def _scalar(value) -> float:
-    return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
-
-
 class PretrainingTask:
     """The trainer's task for a ``BERTModel`` with decoder and classifier on :mod:`.pretraining_batches` batches.
 
@@ -234,13 +231,7 @@ class PretrainingTask:
         return loss, int(nsp_ce.shape[0]), self._sums(*parts)
 
     def evaluate(self, model, data: PretrainingEvalBatches) -> Dict[str, float]:
-        totals: Dict[str, List[float]] = {}
-        for batch in data.batches():
-            for name, (numerator, denominator) in self._sums(*self._losses(model, batch)).items():
-                sums = totals.setdefault(name, [0.0, 0.0])
-                sums[0] += _scalar(numerator)
-                sums[1] += _scalar(denominator)
-        metrics = {name: numerator / denominator for name, (numerator, denominator) in totals.items()}
+        metrics = dev_ratios(data.batches(), lambda batch: self._sums(*self._losses(model, batch)))
         metrics['loss'] = metrics['mlm_loss'] + metrics['nsp_loss']
         metrics['mlm_perplexity'] = float(np.exp(min(metrics['mlm_loss'], 50.0)))
         return metrics
