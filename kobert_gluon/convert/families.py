@@ -35,7 +35,13 @@ class Family:
     sequence_head: List[Tuple[str, str]]
     tied: List[Tuple[str, str]]
     lm_heads: Dict[str, bool]              # the Gluon optional heads of the lm kind
-    classifier_dropout: Callable[[Dict[str, Any]], float]
+    classifier_dropout_key: str            # the config key of the classification head's dropout
+    classifier_dropout_fallback: Tuple[str, float]  # (key, default) read when that one is absent or null
+
+    def classifier_dropout(self, hf: Dict[str, Any]) -> float:
+        """The dropout transformers' classification head of this family uses for the config ``hf``."""
+        value = hf.get(self.classifier_dropout_key)
+        return value if value is not None else hf.get(*self.classifier_dropout_fallback)
 
     def kind_of_class(self, name: str) -> Optional[str]:
         return next((kind for kind, cls in self.classes.items() if cls == name), None)
@@ -127,7 +133,7 @@ BERT = Family(
     pooler=name_maps.BERT_POOLER, pooler_in_backbone=True,
     lm_head=name_maps.BERT_PRETRAINING_HEADS, sequence_head=name_maps.BERT_SEQUENCE_HEAD, tied=name_maps.BERT_TIED,
     lm_heads={'use_pooler': True, 'use_decoder': True, 'use_classifier': True},
-    classifier_dropout=lambda hf: hf.get('classifier_dropout') or hf.get('hidden_dropout_prob', 0.1),
+    classifier_dropout_key='classifier_dropout', classifier_dropout_fallback=('hidden_dropout_prob', 0.1),
 )
 
 DISTILBERT = Family(
@@ -140,7 +146,7 @@ DISTILBERT = Family(
     lm_head=name_maps.DISTILBERT_MLM_HEAD, sequence_head=name_maps.BERT_SEQUENCE_HEAD,
     tied=name_maps.DISTILBERT_TIED,
     lm_heads={'use_pooler': False, 'use_decoder': True},
-    classifier_dropout=lambda hf: hf.get('seq_classif_dropout', 0.2),
+    classifier_dropout_key='seq_classif_dropout', classifier_dropout_fallback=('seq_classif_dropout', 0.2),
 )
 
 def _electra_config(hf: Dict[str, Any], path) -> ElectraConfig:
@@ -173,7 +179,7 @@ ELECTRA = Family(
     pooler=name_maps.ELECTRA_CLASSIFICATION_DENSE, pooler_in_backbone=False,
     lm_head=name_maps.ELECTRA_DISCRIMINATOR_HEAD, sequence_head=name_maps.ELECTRA_SEQUENCE_HEAD, tied=[],
     lm_heads={'use_pooler': False, 'use_discriminator': True, 'use_decoder': False},
-    classifier_dropout=lambda hf: hf.get('classifier_dropout') or hf.get('hidden_dropout_prob', 0.1),
+    classifier_dropout_key='classifier_dropout', classifier_dropout_fallback=('hidden_dropout_prob', 0.1),
 )
 
 FAMILIES = {family.model_type: family for family in (BERT, DISTILBERT, ELECTRA)}

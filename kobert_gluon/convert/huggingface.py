@@ -274,7 +274,7 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
 def _hf_config(family: Family, config, kind: str, vocab, model) -> Dict[str, Any]:
     document = {'architectures': [family.classes[kind]], **family.hf_config(config),
                 'pad_token_id': vocab.token_to_idx['[PAD]']}
-    dropout_key = 'seq_classif_dropout' if family is families.DISTILBERT else 'classifier_dropout'
+    dropout_key = family.classifier_dropout_key
     if isinstance(model, SequenceRegressor):
         document.update(num_labels=1, problem_type='regression', id2label={'0': 'score'}, label2id={'score': 0})
         document[dropout_key] = model.dropout_rate

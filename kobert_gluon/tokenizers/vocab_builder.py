@@ -111,7 +111,17 @@ def read_vocab_folder(folder) -> Tuple[str, nlp.vocab.BERTVocab]:
     return tokenizer.sp_model_path, tokenizer.vocab
 
 
-def _sample_lines(lines: Iterable[str], size: int, rng: random.Random) -> Tuple[List[str], int]:
+def check_corpus_options(size, character_coverage: float, input_sentence_size: int) -> None:
+    """The options every vocabulary builder shares (SentencePiece here, WordPiece in :mod:`.wordpiece_vocab`)."""
+    if not isinstance(size, int) or size < 16:
+        raise InputError('vocabulary size must be an integer >= 16, got {!r}'.format(size))
+    if not 0.9 <= character_coverage <= 1.0:
+        raise InputError('character_coverage must be in [0.9, 1.0], got {}'.format(character_coverage))
+    if input_sentence_size < 1:
+        raise InputError('input_sentence_size must be >= 1, got {}'.format(input_sentence_size))
+
+
+def sample_lines(lines: Iterable[str], size: int, rng: random.Random) -> Tuple[List[str], int]:
     """A uniform sample of at most ``size`` non-blank lines (reservoir sampling) and the number seen.
 
     Sampled here rather than by SentencePiece (``input_sentence_size``) because SentencePiece's own
@@ -164,17 +174,12 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
     """
     source = (corpus_files if isinstance(corpus_files, TextSource)
               else TextSource(corpus_files, column, header, encoding=encoding))
-    if not isinstance(size, int) or size < 16:
-        raise InputError('vocabulary size must be an integer >= 16, got {!r}'.format(size))
-    if not 0.9 <= character_coverage <= 1.0:
-        raise InputError('character_coverage must be in [0.9, 1.0], got {}'.format(character_coverage))
-    if input_sentence_size < 1:
-        raise InputError('input_sentence_size must be >= 1, got {}'.format(input_sentence_size))
+    check_corpus_options(size, character_coverage, input_sentence_size)
     num_threads = num_threads or min(os.cpu_count() or 1, 16)
     out_dir = Path(out_dir)
     check_replaceable(out_dir, VOCAB_KIND, overwrite, inputs=source.paths)  # before the long part
 
-    sample, seen = _sample_lines(source.lines(), input_sentence_size, random.Random(seed))
+    sample, seen = sample_lines(source.lines(), input_sentence_size, random.Random(seed))
     if not sample:
         raise InputError('the corpus {} has no text'.format(', '.join(str(p) for p in source.paths)))
     basic = nlp.data.BERTBasicTokenizer(lower=False)  # the same first step as BERTSPTokenizer(lower=False)

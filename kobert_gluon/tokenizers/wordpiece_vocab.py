@@ -25,7 +25,8 @@ from ..core.documents import write_json
 from ..core.errors import InputError
 from ..core.owned_folders import check_replaceable, write_folder_atomically
 from .vocab_builder import (BUILD_INFO_FILE, BUILD_INFO_FORMAT, DEFAULT_CHARACTER_COVERAGE,
-                            DEFAULT_INPUT_SENTENCE_SIZE, UNK_RATE_SAMPLE_LINES, VOCAB_KIND, VocabFolder, _sample_lines)
+                            DEFAULT_INPUT_SENTENCE_SIZE, UNK_RATE_SAMPLE_LINES, VOCAB_KIND, VocabFolder, sample_lines,
+                            check_corpus_options)
 from .wordpiece import VOCAB_TXT, WordPieceTokenizer, basic_tokenize
 
 __all__ = ['build_wordpiece_vocab', 'PRE_TOKENIZERS', 'WORDPIECE_SPECIAL_TOKENS', 'DEFAULT_UNUSED_TOKENS']
@@ -108,24 +109,19 @@ def build_wordpiece_vocab(corpus_files: Union[TextSource, Sequence, str, Path], 
             from None
     source = (corpus_files if isinstance(corpus_files, TextSource)
               else TextSource(corpus_files, column, header, encoding=encoding))
-    if not isinstance(size, int) or size < 16:
-        raise InputError('vocabulary size must be an integer >= 16, got {!r}'.format(size))
+    check_corpus_options(size, character_coverage, input_sentence_size)
     if pre_tokenize not in PRE_TOKENIZERS:
         raise InputError('pre_tokenize must be one of {}, got {!r}'.format(', '.join(PRE_TOKENIZERS), pre_tokenize))
     if not isinstance(unused_tokens, int) or unused_tokens < 0:
         raise InputError('unused_tokens must be an integer >= 0, got {!r}'.format(unused_tokens))
     if not isinstance(min_frequency, int) or min_frequency < 1:
         raise InputError('min_frequency must be an integer >= 1, got {!r}'.format(min_frequency))
-    if not 0.9 <= character_coverage <= 1.0:
-        raise InputError('character_coverage must be in [0.9, 1.0], got {}'.format(character_coverage))
-    if input_sentence_size < 1:
-        raise InputError('input_sentence_size must be >= 1, got {}'.format(input_sentence_size))
     split = _mecab_splitter() if pre_tokenize == 'mecab' else None  # a missing Mecab fails before the long part
     out_dir = Path(out_dir)
     check_replaceable(out_dir, VOCAB_KIND, overwrite, inputs=source.paths)
 
     import random
-    sample, seen = _sample_lines(source.lines(), input_sentence_size, random.Random(seed))
+    sample, seen = sample_lines(source.lines(), input_sentence_size, random.Random(seed))
     if not sample:
         raise InputError('the corpus {} has no text'.format(', '.join(str(p) for p in source.paths)))
     sample = [unicodedata.normalize('NFC', line) for line in sample]  # as the tokenizer normalises at use
