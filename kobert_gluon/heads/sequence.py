@@ -15,9 +15,14 @@ __all__ = ['SequenceClassifier', 'SequenceRegressor']
 
 
 def _check_backbone(bert):
-    """The backbone must return exactly ``(sequence_output, pooled_output)``: a pooler, no pretraining heads."""
-    if not getattr(bert, '_use_pooler', True) or getattr(bert, '_use_decoder', False) \
-            or getattr(bert, '_use_classifier', False) or getattr(bert, '_use_discriminator', False):
+    """The backbone must return exactly ``(sequence_output, pooled_output)``: a pooler, no pretraining heads.
+
+    A model built by kobert_gluon lists its heads (``kobert_heads``, any architecture); a GluonNLP ``BERTModel``
+    built elsewhere is read from its own flags."""
+    heads = getattr(bert, 'kobert_heads', None) or {
+        name: getattr(bert, '_' + name, name == 'use_pooler')
+        for name in ('use_pooler', 'use_decoder', 'use_classifier')}
+    if not heads.get('use_pooler') or any(on for name, on in heads.items() if name != 'use_pooler'):
         raise ValueError('a sentence head needs a backbone with its pooler and without pretraining heads (for BERT: '
                          'use_pooler=True, use_decoder=False, use_classifier=False)')
 
