@@ -18,8 +18,9 @@
 # and fine-tuned to 82.17 % NSMC test accuracy, below the same architecture from random weights (85.41 %) and
 # kobert-mini-nsmc (86.45 %), so nothing was packaged; see the README's ELECTRA section.
 #
-# The size was chosen by measurement (seq/s of one training step at 1 thread, this machine): 4x192 133, 4x256 (emb.
-# 128) 101, 8x192 (emb. 128) 77, 6x256 (emb. 128) 72; in ~50 minutes the smallest saw the most text.
+# The size was chosen by measurement (seq/s over steps 21-80 of a run at 1 thread, this machine, median of three
+# 20-step windows): 4x192 132, 4x256 (emb. 128) 101, 8x192 (emb. 128) 77, 6x256 (emb. 128) 72; in ~50 minutes the
+# smallest saw the most text.
 set -euo pipefail
 work=${1:?usage: recipes/electra_mini.sh WORK_DIR [--package]}
 package=${2:-}

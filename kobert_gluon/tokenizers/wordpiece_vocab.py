@@ -99,8 +99,8 @@ def build_wordpiece_vocab(corpus_files: Union[TextSource, Sequence, str, Path], 
     ``corpus_files`` are text files (one text per line) or, with ``column``/``header``, tab-separated files, or a
     :class:`TextSource`; a uniform sample of at most ``input_sentence_size`` lines (drawn with ``seed``) is trained
     on. The same corpus and settings give the same vocabulary but for ties: the ``tokenizers`` trainer breaks ties
-    between equally frequent merges in an order that changes from process to process (on NSMC's 150k reviews, 24 of
-    8,000 tokens differed between two runs), so keep the folder a model was trained with.
+    between equally frequent merges in an order that changes from process to process (two runs on NSMC's 150k reviews at
+    8,000 tokens each had 12 the other lacked), so keep the folder a model was trained with.
     """
     try:
         from tokenizers import BertWordPieceTokenizer
