@@ -122,18 +122,19 @@ def test_unknown_tokenizer_kind_and_head_kind_say_what_is_known(tmp_path, capsys
     assert code == 2 and "unknown tokenizer kind 'bytepiece'" in error_line(err, 'predict')
     assert 'sentencepiece' in err
     config['tokenizer']['kind'] = 'sentencepiece'
-    config['task']['kind'] = 'span_extractor'
+    config['task']['kind'] = 'crf_tagger'
     (folder / 'config.json').write_text(json.dumps(config), encoding='utf-8')
     record_checksums(folder, 'model')
     code, _, err = run_cli(capsys, 'predict', '--model', str(folder), '좋아요')
-    assert code == 2 and "unknown head kind 'span_extractor'" in error_line(err, 'predict')
-    assert 'classifier, regressor' in err
+    assert code == 2 and "unknown head kind 'crf_tagger'" in error_line(err, 'predict')
+    assert 'classifier, regressor, span_extractor, token_classifier' in err
 
 
 def test_task_kinds_drive_the_cli_choices_and_task_checks(capsys):
-    assert task_kinds() == ['classification', 'regression']
+    assert task_kinds() == ['classification', 'regression', 'token_classification', 'extractive_qa']
     assert get_task_kind('regression').default_metric == 'spearman'
-    with pytest.raises(InputError, match="unknown task kind 'ranking'; kinds: classification, regression"):
+    with pytest.raises(InputError, match="unknown task kind 'ranking'; kinds: classification, regression, "
+                                         "token_classification, extractive_qa"):
         kobert_gluon.get_task('nsmc').replace(kind='ranking')
     with pytest.raises(InputError, match='metric of a regression task must be one of spearman, pearson'):
         kobert_gluon.get_task('nsmc').replace(kind='regression')

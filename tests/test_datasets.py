@@ -120,7 +120,8 @@ def test_real_file_quirks_are_handled():
 
 
 def test_task_registry():
-    assert list_tasks() == ['nsmc', 'hate_speech', 'question_pair', 'korsts', 'kornli']
+    assert list_tasks() == ['nsmc', 'hate_speech', 'question_pair', 'korsts', 'kornli', 'klue_ner', 'korquad']
+    assert get_task('klue_ner').table is None and get_task('klue_ner').task_kind.structure == 'tagged'
     assert get_task('korsts').table.pair and get_task('korsts').is_regression
     assert get_task('nsmc').display_labels(['0', '1']) == ['negative', 'positive']
     with pytest.raises(ValueError, match='unknown task'):

@@ -52,15 +52,18 @@ def _add_data_error_args(parser):
 COMMANDS = {
     'finetune': 'fine-tune a classifier or regressor on TSV/CSV data',
     'evaluate': 'metrics of a fine-tuned model on a labeled file',
-    'predict': 'labels and probabilities (or scores) for texts',
+    'predict': 'labels and probabilities (or scores) for texts; entities; answers',
+    'score-qa': 'KorQuAD 1.0 official exact match and F1 of answers to a SQuAD-format file',
 }
 
 
 def register(subparsers):
     finetune = subparsers.add_parser(
         'finetune', help=COMMANDS['finetune'],
-        description='Fine-tune a sentence (pair) classifier or regressor. Ready-made tasks: nsmc, hate_speech, '
-                    'question_pair, korsts, kornli; or describe your file with --text-column/--label-column.')
+        description='Fine-tune a sentence (pair) classifier or regressor, a token classifier (named entities) or '
+                    'an extractive question answerer. Ready-made tasks: nsmc, hate_speech, question_pair, korsts, '
+                    'kornli, klue_ner, korquad; or describe your file with --text-column/--label-column (tables), '
+                    'or --kind token_classification|extractive_qa with --data-format.')
     data = finetune.add_argument_group('task and data')
     data.add_argument('--task', help='ready-made task name')
     from ..tasks.kinds import metric_choices, task_kinds
@@ -71,7 +74,11 @@ def register(subparsers):
     data.add_argument('--metric', choices=metric_choices(),
                       help='dev metric that picks the best epoch (default: the kind\'s first: {})'.format(
                           ', '.join('{} for {}'.format(metric_choices(k)[0], k) for k in task_kinds())))
-    data.add_argument('--train', help='training file')
+    data.add_argument('--data-format', choices=('klue', 'conll', 'squad'),
+                      help='for --kind token_classification: klue (a character and its BIO tag per line) or conll '
+                           '(token<TAB>TAG per line); extractive_qa reads squad (SQuAD/KorQuAD JSON)')
+    data.add_argument('--train', help='training file (FILE#train, FILE#dev, FILE#test: that 80/10/10 hash part of '
+                                      'a tagged-text or SQuAD file)')
     data.add_argument('--dev', help='dev file (evaluated after every epoch; the best epoch is kept)')
     data.add_argument('--data-dir', help='folder of the public datasets (e.g. ../shared/data): the task\'s '
                                          'standard train/dev files are used when --train/--dev are not given')
@@ -124,13 +131,26 @@ def register(subparsers):
                     'Writes TSV: the text(s), then label and p_<label> per class, or score for regression.')
     predict.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
     predict.add_argument('text', nargs='*', help='texts to classify (for a pair model: TEXT_A<tab>TEXT_B)')
-    predict.add_argument('--input', help='TSV/CSV file to read the texts from')
-    predict.add_argument('--output', help='write the TSV here instead of stdout')
+    predict.add_argument('--input', help='TSV/CSV file to read the texts from (a token classifier: a text file, one '
+                                         'text per line; question answering: a SQuAD-format JSON file)')
+    predict.add_argument('--output', help='write the TSV here instead of stdout (a token classifier writes JSON '
+                                          'lines, question answering one JSON object {question id: answer})')
+    predict.add_argument('--max-rows', type=int, metavar='N', help='question answering: the first N questions only')
+    predict.add_argument('--strip-particles', action='store_true',
+                         help='question answering: remove a Korean particle (조사) glued to the end of an answer')
     predict.add_argument('--batch-size', type=int, default=64)
     _add_runtime_args(predict)
     _add_data_error_args(predict)
     _add_table_args(predict, '--input')
     predict.set_defaults(func=run_predict)
+
+    score = subparsers.add_parser(
+        'score-qa', help=COMMANDS['score-qa'],
+        description='Prints {"exact_match": ..., "f1": ...} (percent, KorQuAD 1.0\'s official definitions: '
+                    'character-level F1) as one JSON line. Questions without a prediction score 0 (counted on stderr).')
+    score.add_argument('data', help='SQuAD-format JSON file with the gold answers (FILE#test: that hash part)')
+    score.add_argument('predictions', help='JSON file {question id: answer text}')
+    score.set_defaults(func=run_score_qa)
 
 
 def _add_runtime_args(parser):
@@ -160,7 +180,26 @@ def _table_overrides(args):
 def _task_from_args(args):
     """The TaskSpec the options describe, or None when they say nothing about the task (resume)."""
     from ..tasks.datasets import TableSpec, TaskSpec, get_task
+    from ..tasks.kinds import get_task_kind, task_kinds
     table_changes = _table_overrides(args)
+    structured = (args.task and get_task(args.task).table is None) or (
+        args.kind is not None and get_task_kind(args.kind).structure != 'sentences')
+    if structured:
+        if table_changes:
+            raise UsageError('--text-column, --label-column, --no-header, --delimiter and --quoting describe tables; '
+                             'a {} task reads its own format (--data-format)'.format(
+                                 args.kind or get_task(args.task).kind))
+        changes = {k: getattr(args, k) for k in ('kind', 'metric', 'data_format') if getattr(args, k) is not None}
+        if args.task:
+            spec = get_task(args.task)
+            return spec.replace(**changes) if changes else spec
+        kind = changes.pop('kind')
+        default_format = {'tagged': 'klue', 'squad': 'squad'}[get_task_kind(kind).structure]
+        return TaskSpec(name='custom', kind=kind, metric=changes.pop('metric', get_task_kind(kind).default_metric),
+                        table=None, data_format=changes.pop('data_format', default_format))
+    if args.data_format is not None:
+        raise UsageError('--data-format is for --kind token_classification or extractive_qa (tables are described '
+                         'with --text-column/--label-column)')
     task_changes = {k: getattr(args, k) for k in ('kind', 'metric') if getattr(args, k) is not None}
     if args.labels is not None:
         labels = tuple(label.strip() for label in args.labels.split(',') if label.strip())
@@ -175,7 +214,6 @@ def _task_from_args(args):
     if 'text_columns' not in table_changes or 'label_column' not in table_changes:
         raise UsageError('without --task, name the data columns: --text-column COL (twice for pairs) and '
                          '--label-column COL')
-    from ..tasks.kinds import get_task_kind, task_kinds
     kind = task_changes.pop('kind', task_kinds()[0])
     metric = task_changes.pop('metric', get_task_kind(kind).default_metric)
     return TaskSpec(name='custom', kind=kind, metric=metric, table=TableSpec(**table_changes), **task_changes)
@@ -242,7 +280,12 @@ def _table_for(args, model, with_label):
 
 def run_evaluate(args):
     model = _load(args)
-    metrics = model.evaluate(args.data, table=_table_for(args, model, with_label=True),
+    table = None
+    if model.structure == 'sentences':
+        table = _table_for(args, model, with_label=True)
+    elif _table_overrides(args):
+        raise UsageError('a {} model reads its own format; the table options do not apply'.format(model.spec.kind))
+    metrics = model.evaluate(args.data, table=table,
                              skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
                              batch_size=args.batch_size, encoding=args.encoding or DEFAULT_ENCODING)
     if args.json:
@@ -299,7 +342,15 @@ def run_predict(args):
     from ..core.output_files import check_output_path, write_output_text
     if args.output:  # refuse a bad --output before spending time on the model
         check_output_path(args.output, inputs=[args.input])
+    if args.max_rows is not None and args.max_rows < 1:
+        raise UsageError('--max-rows must be at least 1')
     model = _load(args)
+    if model.structure == 'squad':
+        return _predict_answers(args, model)
+    if args.max_rows is not None or args.strip_particles:
+        raise UsageError('--max-rows and --strip-particles are for question-answering models')
+    if model.structure == 'tagged':
+        return _predict_entities(args, model)
     texts, notes = _texts_for_predict(args, model)
     present = [sample for sample in texts if sample is not None]
     predictions = iter(model.predict(present, batch_size=args.batch_size) if present else [])
@@ -321,4 +372,86 @@ def run_predict(args):
         write_output_text(args.output, text, inputs=[args.input])
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _write_result(args, text):
+    from ..core.output_files import write_output_text
+    if args.output:
+        write_output_text(args.output, text, inputs=[args.input])
+    else:
+        sys.stdout.write(text)
+
+
+def _predict_entities(args, model):
+    """One JSON line per input text, in order: ``{"text", "entities": [{"start", "end", "label", "text"}]}`` with
+    character offsets into the text; a blank input keeps its line with no entities."""
+    from ..core.text_files import decode_lines, read_lines
+    encoding = args.encoding or DEFAULT_ENCODING
+    if args.input and args.text:
+        raise UsageError('give texts either as arguments or with --input, not both')
+    if args.input:
+        lines, where = list(read_lines(args.input, encoding, 'input file')), 'line'
+    elif args.text:
+        lines, where = list(args.text), 'argument'
+    elif hasattr(sys.stdin, 'buffer'):
+        lines, where = list(decode_lines(sys.stdin.buffer, 'stdin', encoding)), 'stdin line'
+    else:
+        lines, where = [line.rstrip('\r\n') for line in sys.stdin], 'stdin line'
+    if not lines:
+        raise UsageError('no texts to tag (give them as arguments, with --input, or on stdin)')
+    lines = [line.rstrip('\r') for line in lines]
+    present = [i for i, line in enumerate(lines) if line.strip()]
+    entities, truncated = model.predict_entities([lines[i] for i in present], batch_size=args.batch_size)
+    found = dict(zip(present, entities))
+    from ..tasks.tagging import TaggedText
+    rows = [json.dumps({'text': line, 'entities': TaggedText(line, found.get(i, [])).entity_dicts()},
+                       ensure_ascii=False) for i, line in enumerate(lines)]
+    note = stderr_notes(args)
+    blank = len(lines) - len(present)
+    if blank:
+        note('kobert-gluon predict: {} of {} inputs were blank and have no entities'.format(blank, len(lines)))
+    if truncated:
+        note('kobert-gluon predict: {} of {} texts are longer than the model\'s {} pieces; only their beginning was '
+             'tagged'.format(truncated, len(present), model.max_seq_length))
+    _write_result(args, '\n'.join(rows) + '\n')
+    return 0
+
+
+def _predict_answers(args, model):
+    """``{question id: answer}`` for the questions of a SQuAD-format ``--input`` (``--max-rows``: the first N)."""
+    from ..tasks.extractive_qa import read_squad
+    if not args.input or args.text:
+        raise UsageError('a question-answering model reads its questions from --input SQUAD_JSON')
+    data = read_squad(args.input, need_answers=False, max_questions=args.max_rows)
+    if not data.examples:
+        raise UsageError('{} has no questions'.format(args.input))
+    answers = model.predict_answers(data, batch_size=args.batch_size, strip_particles=args.strip_particles)
+    _write_result(args, json.dumps(answers, ensure_ascii=False, indent=1) + '\n')
+    return 0
+
+
+def run_score_qa(args):
+    from ..core.errors import InputError
+    from ..tasks.extractive_qa import read_squad
+    from ..tasks.qa_scoring import score_predictions
+    golds = read_squad(args.data, need_answers=True).golds
+    try:
+        with open(args.predictions, encoding='utf-8-sig') as stream:
+            predictions = json.load(stream)
+    except FileNotFoundError:
+        raise InputError('predictions file {} does not exist'.format(args.predictions)) from None
+    except ValueError as err:
+        raise InputError('{} is not JSON: {}'.format(args.predictions, err)) from None
+    if not isinstance(predictions, dict) or not all(isinstance(v, str) for v in predictions.values()):
+        raise InputError('{} must be one JSON object {{question id: answer text}}'.format(args.predictions))
+    scores = score_predictions(golds, predictions)
+    if scores['unanswered']:
+        stderr_notes(args)('kobert-gluon score-qa: {} of {} questions have no prediction and score 0'
+                           .format(scores['unanswered'], scores['questions']))
+    unknown = len(set(predictions) - set(golds))
+    if unknown:
+        stderr_notes(args)('kobert-gluon score-qa: {} predictions name questions not in {} (ignored)'
+                           .format(unknown, args.data))
+    print(json.dumps({'exact_match': scores['exact_match'], 'f1': scores['f1']}))
     return 0

@@ -5,9 +5,9 @@ Two input signatures are offered:
 ``'bert'`` (default)
     ``input_ids``, ``token_type_ids`` (int64, batch x sequence) and ``valid_length`` (int64, batch), the
     same three inputs the Gluon model takes. Outputs: ``sequence_output`` (or ``encoder_layer_1`` ...
-    ``encoder_layer_N`` with ``all_layers=True``), ``pooled_output``; ``logits`` for a
-    :class:`~kobert_gluon.heads.sequence.SequenceClassifier`, ``score`` for a
-    :class:`~kobert_gluon.heads.sequence.SequenceRegressor`.
+    ``encoder_layer_N`` with ``all_layers=True``), ``pooled_output``; for a task head, its ``output_name``:
+    ``logits`` (classifier), ``score`` (regressor), ``token_logits`` (token classifier, batch x sequence x
+    labels), ``span_logits`` (answer spans, batch x sequence x 2).
 ``'kobert-original'``
     A drop-in for the ONNX file of the original KoBERT project: ``input_ids``, ``token_type_ids``,
     ``input_mask`` (int64, batch x sequence) and ``position_ids`` (int64, sequence); outputs ordered so that
@@ -37,7 +37,6 @@ from ..core.errors import InputError, KobertGluonError
 from ..hub import artifact_store
 from ..core.environment import lend_onnx_to_mxnet, version_tuple as _version_tuple
 from ..core.atomic_files import temporary_sibling
-from ..heads.sequence import SequenceClassifier, SequenceRegressor
 
 __all__ = ['OnnxExportError', 'SIGNATURES', 'OPSET', 'OriginalKoBERTSignature', 'export_onnx',
            'get_onnx_kobert_model', 'onnx_input_names', 'onnx_output_names', 'require_onnx',
@@ -99,8 +98,13 @@ def require_onnxruntime():
 
 # --- what goes in and comes out ------------------------------------------------------------------------------
 
+def is_task_head(model) -> bool:
+    """A head of :mod:`kobert_gluon.heads` over a backbone (it names its output and describes itself)."""
+    return hasattr(model, 'task_config') and hasattr(model, 'bert') and hasattr(model, 'output_name')
+
+
 def bert_of(model):
-    return model.bert if isinstance(model, (SequenceClassifier, SequenceRegressor)) else model
+    return model.bert if is_task_head(model) else model
 
 
 def onnx_input_names(signature: str = 'bert') -> Sequence[str]:
@@ -112,14 +116,14 @@ def onnx_input_names(signature: str = 'bert') -> Sequence[str]:
 def onnx_output_names(model, signature: str = 'bert') -> List[str]:
     """Output names of the export of ``model``, in the order the model (or signature wrapper) returns them."""
     onnx_input_names(signature)  # validates the signature
-    if isinstance(model, SequenceClassifier) or isinstance(model, SequenceRegressor):
+    if is_task_head(model):
         if signature != 'bert':
             raise OnnxExportError("the 'kobert-original' signature is for the KoBERT encoder itself; export a "
                                   "task head with signature='bert'")
-        return ['logits'] if isinstance(model, SequenceClassifier) else ['score']
+        return [model.output_name]
     if not isinstance(model, BERTModel):
         raise OnnxExportError('cannot export a {}: export_onnx takes a GluonNLP BERTModel (kobert_gluon.get_model) '
-                              'or a task head from kobert_gluon.heads.sequence'.format(type(model).__name__))
+                              'or a task head from kobert_gluon.heads'.format(type(model).__name__))
     if model._use_decoder:
         raise OnnxExportError('this BERTModel has the masked-LM decoder, which needs masked_positions and is only '
                               'used in pretraining; load it with use_decoder=False (and use_classifier=False) '
@@ -390,7 +394,7 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
                                      dynamic_input_shapes=[(None,) * len(shapes[n]) for n in graph_inputs])
         except Exception as err:  # the exporter raises bare AttributeError/KeyError/checker errors
             raise OnnxExportError('MXNet\'s ONNX exporter failed on this model ({}: {}); export_onnx supports '
-                                  'KoBERT BERTModels and the heads in kobert_gluon.heads.sequence'
+                                  'KoBERT BERTModels and the heads in kobert_gluon.heads'
                                   .format(type(err).__name__, err)) from err
         onnx_model = onnx.load(str(raw))
         _tidy_graph(onnx_model, symbol.list_outputs(), output_names, output_shapes, signature)

@@ -1,13 +1,14 @@
 """Head kinds: the ``kind`` a head saves in its ``task_config`` -> the class that rebuilds it.
 
 A model folder whose ``config.json`` has a ``task`` section holds a head over its backbone; loading it looks the
-section's ``kind`` up here. A new head (token classification, span extraction) is a HybridBlock with
+section's ``kind`` up here. A new head is a HybridBlock with
 ``task_config()`` and ``from_task_config(backbone, task_config)``, plus one :func:`register_head` call below.
 """
 from typing import Dict
 
 from ..core.errors import InputError
 from .sequence import SequenceClassifier, SequenceRegressor
+from .token import SpanExtractor, TokenClassifier
 
 __all__ = ['register_head', 'build_head', 'head_kinds']
 
@@ -35,3 +36,5 @@ def build_head(backbone, task_config):
 
 register_head('classifier', SequenceClassifier)
 register_head('regressor', SequenceRegressor)
+register_head('token_classifier', TokenClassifier)
+register_head('span_extractor', SpanExtractor)

@@ -29,6 +29,7 @@ def _check_backbone(bert):
 
 class SequenceClassifier(HybridBlock):
     """Pooled ``[CLS]`` output -> dropout -> dense: unnormalised scores of shape ``(batch, num_classes)``."""
+    output_name = 'logits'  # what an export calls the output
 
     def __init__(self, bert, num_classes, dropout=0.1, labels=None, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
@@ -61,6 +62,7 @@ class SequenceClassifier(HybridBlock):
 
 class SequenceRegressor(HybridBlock):
     """Pooled ``[CLS]`` output -> dropout -> dense(1): one real value per input, shape ``(batch,)``."""
+    output_name = 'score'
 
     def __init__(self, bert, dropout=0.1, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)

@@ -86,11 +86,12 @@ def architectures():
     return sorted(_ARCHITECTURES)
 
 
-def backbone_heads() -> Dict[str, bool]:
-    """Head options that make any architecture a backbone for the sentence heads: its pooler and no pretraining
-    head (``take_heads`` drops the ones an architecture does not have)."""
+def backbone_heads(pooler: bool = True) -> Dict[str, bool]:
+    """Head options that make any architecture a backbone: no pretraining head, and its pooler for the sentence heads
+    (``pooler=False`` for the heads that read every position) (``take_heads`` drops the ones an architecture does
+    not have)."""
     heads = {head: False for architecture in _ARCHITECTURES.values() for head in architecture.optional_heads}
-    heads['use_pooler'] = True
+    heads['use_pooler'] = pooler
     return heads
 
 

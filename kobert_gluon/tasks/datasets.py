@@ -111,7 +111,7 @@ class TaskSpec:
     """
     name: str
     kind: str
-    table: TableSpec
+    table: Optional[TableSpec]
     metric: str
     labels: Optional[Tuple[str, ...]] = None
     label_names: Optional[Tuple[str, ...]] = None
@@ -119,11 +119,18 @@ class TaskSpec:
     files: Dict[str, str] = field(default_factory=dict)
     description: str = ''
     dev_fraction: Optional[float] = None
+    data_format: Optional[str] = None
 
     def __post_init__(self):
+        structure = self.task_kind.structure  # an unknown kind raises here, naming the known ones
+        if structure == 'sentences' and self.table is None:
+            raise InputError('a {} task reads a table: say which columns (text_columns, label_column)'
+                             .format(self.kind))
+        if structure != 'sentences' and self.table is not None:
+            raise InputError('a {} task reads {} files, not a table of columns'.format(self.kind, structure))
         if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
             raise InputError('dev_fraction must be between 0 and 1, got {!r}'.format(self.dev_fraction))
-        valid_metrics = self.task_kind.metrics  # an unknown kind raises here, naming the known ones
+        valid_metrics = self.task_kind.metrics
         if self.metric not in valid_metrics:
             raise InputError('metric of a {} task must be one of {}, got {!r}'
                              .format(self.kind, ', '.join(valid_metrics), self.metric))
@@ -152,7 +159,8 @@ class TaskSpec:
         return list(labels)
 
     def to_dict(self):
-        return {'name': self.name, 'kind': self.kind, 'table': self.table.to_dict(), 'metric': self.metric,
+        return {'name': self.name, 'kind': self.kind, 'table': self.table.to_dict() if self.table else None,
+                'metric': self.metric, 'data_format': self.data_format,
                 'labels': list(self.labels) if self.labels else None,
                 'label_names': list(self.label_names) if self.label_names else None,
                 'label_range': list(self.label_range) if self.label_range else None,
@@ -161,7 +169,8 @@ class TaskSpec:
     @classmethod
     def from_dict(cls, values):
         values = dict(values)
-        values['table'] = TableSpec.from_dict(values['table'])
+        if values.get('table') is not None:
+            values['table'] = TableSpec.from_dict(values['table'])
         for key in ('labels', 'label_names', 'label_range'):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
@@ -207,6 +216,22 @@ TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in (
         # the XNLI dev split (holding a tenth of it out as dev) and report on its test split.
         files={'train': 'kornli/xnli.dev.ko.tsv', 'test': 'kornli/xnli.test.ko.tsv'}, dev_fraction=0.1,
         description='KorNLI natural language inference, XNLI part (2,490/5,010, CC BY-SA 4.0)'),
+    # Only KLUE-NER's dev set is here: its sentences are split by a hash into train / dev / test parts
+    # (80/10/10, tasks.tagging.PARTS), written as FILE#part.
+    TaskSpec(
+        name='klue_ner', kind='token_classification', metric='entity_f1', table=None, data_format='klue',
+        files={'train': 'klue_ner/klue-ner-v1.1_dev.tsv#train', 'dev': 'klue_ner/klue-ner-v1.1_dev.tsv#dev',
+               'test': 'klue_ner/klue-ner-v1.1_dev.tsv#test'},
+        description='KLUE-NER named entities PS LC OG DT TI QT, its dev set split 80/10/10 by sentence '
+                    '(5,000 sentences, CC BY-SA 4.0)'),
+    # Only KorQuAD 1.0's dev set is here, and its licence (CC BY-ND) allows measuring, not shipping a model trained
+    # on it: its articles are split by a hash into train / dev / test parts for local runs.
+    TaskSpec(
+        name='korquad', kind='extractive_qa', metric='f1', table=None, data_format='squad',
+        files={'train': 'korquad_v1/KorQuAD_v1.0_dev.json#train', 'dev': 'korquad_v1/KorQuAD_v1.0_dev.json#dev',
+               'test': 'korquad_v1/KorQuAD_v1.0_dev.json#test'},
+        description='KorQuAD 1.0 extractive QA, its dev set split 80/10/10 by article (5,774 questions, '
+                    'CC BY-ND 2.0 KR: do not ship models trained on it); published KoBERT EM/F1 51.8/79.2'),
 )}
 
 

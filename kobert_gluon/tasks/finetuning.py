@@ -36,6 +36,8 @@ from ..training import run_folder
 from ..core.documents import write_json
 from ..core.errors import InputError
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
+from .extractive_qa import QuestionAnsweringPipeline
+from .tagging import TaggingPipeline
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
 from ..training.trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
@@ -85,7 +87,7 @@ class FinetuneSettings:
         if isinstance(self.training, dict):
             self.training = TrainingConfig(**self.training)
         check_from_scratch_options(self.model_overrides, self.from_scratch)
-        if self.task.table.label_column is None:
+        if self.task.table is not None and self.task.table.label_column is None:
             raise InputError('task {!r} names no label column: there is nothing to learn'.format(self.task.name))
         for name in ('max_seq_length', 'batch_size', 'eval_batch_size'):
             if getattr(self, name) < 1:
@@ -128,7 +130,7 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     # An ELECTRA's pooler (transformers' classification pre-head) is new in every fine-tuning, as in transformers.
     from ..models.registry import backbone_heads
     base, vocab = _get_model(model, pretrained=not from_scratch, ctx=ctx, new_heads=('use_pooler',),
-                             **backbone_heads(), **overrides)
+                             **backbone_heads(pooler=spec.task_kind.uses_pooler), **overrides)
     bert = getattr(base, 'bert', base)
     head_dropout = 0.1 if dropout is None else dropout
     head = spec.task_kind.build_head(bert, spec.display_labels(labels), head_dropout)
@@ -241,6 +243,40 @@ def _data_digest(*tables: Optional[LabeledTable]) -> str:
     return digest.hexdigest()
 
 
+class SentencePipeline:
+    """How fine-tuning reads, batches and scores the ``sentences`` structure: labeled tables (:mod:`.datasets`).
+
+    Every structure has one such object: ``read(settings, log) -> (train, dev or None, labels)``, ``digest(train,
+    dev)`` (what a resumed run must see again), ``report(data)`` (for run.json), ``batches(data, tokenizer,
+    settings, labels, training, log)`` (what the trainer iterates and the task scores) and ``task(spec, labels, vocab,
+    tokenizer, saved_info, ctx)`` (the trainer's task); :func:`pipeline_for` picks it by the task kind's structure."""
+
+    read = staticmethod(_read_data)
+    digest = staticmethod(_data_digest)
+    report = staticmethod(_table_report)
+
+    @staticmethod
+    def batches(data, tokenizer, settings, labels, training: bool, log=None) -> TextBatches:
+        spec = settings.task
+        return TextBatches.from_texts(
+            data.texts, _label_values(data, spec, labels), tokenizer, settings.max_seq_length, spec.table.pair,
+            settings.batch_size if training else settings.eval_batch_size, shuffle=training,
+            seed=settings.training.seed, label_dtype=spec.task_kind.label_dtype, num_workers=settings.num_workers,
+            bucket_window=settings.bucket_window)
+
+    @staticmethod
+    def task(spec, labels, vocab, tokenizer, saved_info, ctx):
+        return SequenceTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
+
+
+_PIPELINES = {'sentences': SentencePipeline(), 'tagged': TaggingPipeline(), 'squad': QuestionAnsweringPipeline()}
+
+
+def pipeline_for(spec: TaskSpec):
+    """The pipeline of the task's structure (see :class:`SentencePipeline`)."""
+    return _PIPELINES[spec.task_kind.structure]
+
+
 def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: bool = False,
              should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Optional[Callable[[str], None]] = None,
              ctx=None) -> FinetuneResult:
@@ -268,8 +304,9 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
         if differences:
             raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
     spec = settings.task
-    train_table, dev_table, labels = _read_data(settings, log)
-    data_digest = _data_digest(train_table, dev_table)
+    pipeline = pipeline_for(spec)
+    train_data, dev_data, labels = pipeline.read(settings, log)
+    data_digest = pipeline.digest(train_data, dev_data)
     if resume and saved_run.get('data', {}).get('sha256') not in (None, data_digest):
         raise InputError('the training or dev data differ from what {} was trained on so far (a file such as {} '
                          'was changed since the run started); resume with the same data, or start a new run '
@@ -277,17 +314,10 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
     model, vocab = build_task_model(spec, labels or [], settings.model, settings.from_scratch,
                                     settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx)
     tokenizer = load_tokenizer(settings.model)
-    pair = spec.table.pair
-    label_dtype = spec.task_kind.label_dtype
-    train = TextBatches.from_texts(train_table.texts, _label_values(train_table, spec, labels), tokenizer,
-                                   settings.max_seq_length, pair, settings.batch_size, shuffle=True,
-                                   seed=settings.training.seed, label_dtype=label_dtype,
-                                   num_workers=settings.num_workers, bucket_window=settings.bucket_window)
+    train = pipeline.batches(train_data, tokenizer, settings, labels, training=True, log=log)
     dev = None
-    if dev_table is not None and len(dev_table):
-        dev = TextBatches.from_texts(dev_table.texts, _label_values(dev_table, spec, labels), tokenizer,
-                                     settings.max_seq_length, pair, settings.eval_batch_size, shuffle=False,
-                                     label_dtype=label_dtype, num_workers=settings.num_workers)
+    if dev_data is not None and len(dev_data):
+        dev = pipeline.batches(dev_data, tokenizer, settings, labels, training=False, log=log)
     saved_info = {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': settings.max_seq_length,
                   'trained_on': Path(settings.train).name}  # a file name: the model folder travels, paths do not
     run.start()
@@ -295,11 +325,11 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
         write_json(out / RUN_FILE, {
             'settings': settings.to_dict(), 'labels': labels,
             'label_names': spec.display_labels(labels) if labels else None,
-            'data': {'train': _table_report(train_table), 'dev': _table_report(dev_table),
+            'data': {'train': pipeline.report(train_data), 'dev': pipeline.report(dev_data),
                      'train_padding_fraction': round(train.padding_fraction(0), 4), 'sha256': data_digest},
         })
     model.hybridize()
-    task = SequenceTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
+    task = pipeline.task(spec, labels, vocab, tokenizer, saved_info, ctx)
     trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log,
                       on_checkpoint=run.checkpoint_written)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
@@ -319,7 +349,7 @@ class FineTunedModel:
         self.max_seq_length = info['max_seq_length']
         self.ctx = ctx or mx.cpu()
         self.tokenizer = model_folder.load_folder_tokenizer(folder)
-        self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx)
+        self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx) if self.structure == 'sentences' else None
 
     @classmethod
     def load(cls, folder, ctx=None) -> 'FineTunedModel':
@@ -343,8 +373,38 @@ class FineTunedModel:
         self.model = forward
 
     @property
+    def structure(self) -> str:
+        """What one example is: ``sentences``, ``tagged`` (token classification) or ``squad`` (extractive QA)."""
+        return self.spec.task_kind.structure
+
+    @property
     def pair(self) -> bool:
-        return self.spec.table.pair
+        return self.spec.table is not None and self.spec.table.pair
+
+    def _require(self, structure: str, what: str):
+        if self.structure != structure:
+            raise InputError('{} is a {} model; {} needs a {} model'.format(
+                self.folder, self.spec.kind, what, {'sentences': 'sentence classification or regression',
+                                                    'tagged': 'token classification',
+                                                    'squad': 'question answering'}[structure]))
+
+    def predict_entities(self, texts: Sequence[str], batch_size: int = 64):
+        """The entities of each text (a token classifier): lists of :class:`~.tagging.Entity` (character spans of
+        the text), and how many texts were longer than the model's sequence length (their tail is not tagged)."""
+        self._require('tagged', 'predict_entities')
+        from .tagging import predict_entities
+        return predict_entities(self.model, self.tokenizer, list(texts), self.label_names, self.max_seq_length,
+                                batch_size, self.spec, ctx=self.ctx)
+
+    def predict_answers(self, data, batch_size: int = 64, strip_particles: bool = False) -> Dict[str, str]:
+        """``{question id: answer}`` for the questions of ``data`` (a question-answering model; ``data``: a SQuAD
+        JSON path or :class:`~.extractive_qa.QAData`)."""
+        self._require('squad', 'predict_answers')
+        from .extractive_qa import predict_answers, read_squad
+        if not hasattr(data, 'examples'):
+            data = read_squad(data, need_answers=False)
+        return predict_answers(self.model, self.tokenizer, data, self.spec, self.max_seq_length, batch_size,
+                               strip_particles, ctx=self.ctx)
 
     @property
     def is_regression(self) -> bool:
@@ -368,6 +428,7 @@ class FineTunedModel:
         ``texts[i]`` is ``(text,)`` or, for a pair task, ``(text_a, text_b)``; plain strings are accepted for
         single-sentence tasks.
         """
+        self._require('sentences', 'predict')
         texts = [(t,) if isinstance(t, str) else tuple(t) for t in texts]
         if not texts:
             return self.spec.task_kind.empty_predictions(len(self.labels or []))
@@ -379,7 +440,15 @@ class FineTunedModel:
 
     def evaluate(self, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None,
                  batch_size=64, num_workers=0, encoding: str = 'utf-8') -> Dict[str, Any]:
-        """Metrics of the model on a labeled file (read like the training data unless ``table`` says otherwise)."""
+        """Metrics of the model on a labeled file (read like the training data unless ``table`` says otherwise).
+
+        Token classifiers and question answering read their own formats (``table`` does not apply; ``PATH#test``
+        reads a hash part, see :mod:`.tagging`): entity scores, or KorQuAD's F1 and exact match with and without
+        particle stripping."""
+        if self.structure == 'tagged':
+            return self._evaluate_tagged(path, max_rows, batch_size, encoding)
+        if self.structure == 'squad':
+            return self._evaluate_squad(path, max_rows, batch_size)
         table = table or self.spec.table
         if len(table.text_columns) != len(self.spec.table.text_columns):
             raise InputError('this model reads {} text column(s), the table spec names {}'
@@ -391,4 +460,30 @@ class FineTunedModel:
         batches = self._batches(data.texts, _label_values(data, self.spec, self.labels), batch_size, num_workers)
         metrics = self._task.evaluate(self.model, batches)
         metrics.update(examples=len(data), empty_text_dropped=data.empty_dropped, malformed_skipped=len(data.skipped))
+        return metrics
+
+    def _evaluate_tagged(self, path, max_rows, batch_size, encoding) -> Dict[str, Any]:
+        from .tagging import entity_scores, read_tagged
+        data = read_tagged(path, self.spec.data_format or 'klue', encoding)
+        examples = data.examples[:max_rows] if max_rows is not None else data.examples
+        if not examples:
+            raise InputError('{} has no texts'.format(path))
+        predicted, truncated = self.predict_entities([e.text for e in examples], batch_size)
+        metrics = entity_scores([e.entities for e in examples], predicted)
+        metrics.update(texts=len(examples), entities=sum(len(e.entities) for e in examples),
+                       truncated_texts=truncated)
+        return metrics
+
+    def _evaluate_squad(self, path, max_rows, batch_size) -> Dict[str, Any]:
+        from .extractive_qa import read_squad
+        from .qa_scoring import score_predictions
+        data = read_squad(path, max_questions=max_rows)
+        if not data.examples:
+            raise InputError('{} has no questions'.format(path))
+        metrics = {}
+        for strip in (False, True):
+            scores = score_predictions(data.golds, self.predict_answers(data, batch_size, strip_particles=strip))
+            suffix = '_particles_stripped' if strip else ''
+            metrics['f1' + suffix], metrics['exact_match' + suffix] = scores['f1'], scores['exact_match']
+        metrics['questions'] = len(data)
         return metrics

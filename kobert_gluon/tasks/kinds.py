@@ -6,8 +6,8 @@ default for picking the best epoch), the dtype of its labels, and the columns ``
 :class:`~.datasets.TaskSpec` names its kind; the code that trains and predicts looks it up here instead of
 branching on it.
 
-Adding a kind (token classification, span extraction) is one :func:`register_task_kind` call with its head (in
-:mod:`kobert_gluon.heads`), loss and metrics, plus how its examples are read.
+Adding a kind is one :func:`register_task_kind` call with its head (in :mod:`kobert_gluon.heads`), loss and
+metrics, plus how its examples are read (a new ``structure`` needs its module, see :mod:`.finetuning`).
 """
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
+from ..heads.token import SpanExtractor, TokenClassifier
 from .metrics import classification_metrics, regression_metrics
 
 __all__ = ['TaskKind', 'register_task_kind', 'get_task_kind', 'task_kinds', 'metric_choices']
@@ -31,6 +32,13 @@ class TaskKind:
     ``loss(output, label)`` -> mean loss of a batch (NDArrays); ``predictions(output)`` -> what ``predict``
     returns per example (probabilities, a score); ``evaluate(truth, predictions, label_names)`` -> metrics;
     ``columns(label_names)`` and ``cells(prediction, label_names)`` -> the TSV ``predict`` writes.
+
+    ``structure`` says what one example is and so which code reads, batches, scores and predicts it:
+    ``sentences`` (a text or a pair with one label: :mod:`.datasets` tables, :mod:`.finetuning`), ``tagged`` (a text
+    with character-span entities: :mod:`.tagging`) or ``squad`` (a question on a context with answer spans:
+    :mod:`.extractive_qa`). The last two score whole predictions (entities, answers) in their own modules, so
+    ``evaluate``, ``columns`` and ``cells`` are the sentence kinds' only. ``uses_pooler``: the head reads the
+    pooled output (else every position, and the backbone is built without a pooler).
     """
     name: str
     has_classes: bool
@@ -40,9 +48,11 @@ class TaskKind:
     loss: Callable
     predictions: Callable
     evaluate: Callable
-    columns: Callable
-    cells: Callable
+    columns: Optional[Callable] = None
+    cells: Optional[Callable] = None
     description: str = ''
+    structure: str = 'sentences'
+    uses_pooler: bool = True
 
     @property
     def default_metric(self) -> str:
@@ -105,6 +115,46 @@ register_task_kind(TaskKind(
     columns=lambda names: ['score'],
     cells=lambda value, names: ['{:.6f}'.format(float(value))],
     description='one real value per text (or text pair); mean squared error'))
+
+
+# ----- token classification (named entities) ----------------------------------------------------------------
+def _token_loss(output, label):
+    """Mean cross-entropy over the positions with a label (-1: [CLS], [SEP], padding, empty pieces)."""
+    mask = (label >= 0).astype('float32')
+    log_p = mx.nd.log_softmax(output, axis=-1)
+    nll = -mx.nd.pick(log_p, mx.nd.maximum(label, 0).astype('float32'), axis=-1)
+    return (nll * mask).sum() / mx.nd.maximum(mask.sum(), 1.0)
+
+
+register_task_kind(TaskKind(
+    name='token_classification', has_classes=True, metrics=('entity_f1', 'entity_precision', 'entity_recall'),
+    label_dtype='int32', structure='tagged', uses_pooler=False,
+    build_head=lambda backbone, label_names, dropout: TokenClassifier(
+        backbone, len(label_names), dropout=dropout, labels=label_names),
+    loss=_token_loss,
+    predictions=lambda output: mx.nd.softmax(output, axis=-1),
+    evaluate=None,
+    description='BIO labels on the pieces of a text, scored as character-span entities (named entities)'))
+
+
+# ----- extractive question answering --------------------------------------------------------------------------
+def _span_loss(output, label):
+    """Mean of the start and end cross-entropies over the positions (a window without the answer points at
+    [CLS], position 0, as in BERT's SQuAD recipe)."""
+    log_p = mx.nd.log_softmax(output, axis=1)  # (batch, length, 2): a softmax over the positions
+    start = mx.nd.pick(log_p.slice_axis(axis=2, begin=0, end=1).reshape((0, -1)), label[:, 0], axis=1)
+    end = mx.nd.pick(log_p.slice_axis(axis=2, begin=1, end=2).reshape((0, -1)), label[:, 1], axis=1)
+    return -(start + end).mean() / 2
+
+
+register_task_kind(TaskKind(
+    name='extractive_qa', has_classes=False, metrics=('f1', 'exact_match'), label_dtype='float32',
+    structure='squad', uses_pooler=False,
+    build_head=lambda backbone, label_names, dropout: SpanExtractor(backbone),
+    loss=_span_loss,
+    predictions=lambda output: output,
+    evaluate=None,
+    description='the answer to a question as a span of its context (SQuAD / KorQuAD)'))
 
 
 def metric_choices(kind: Optional[str] = None) -> Tuple[str, ...]:

@@ -1,7 +1,8 @@
 """What every tokenizer kind offers on top of ``tokenizer(text) -> pieces``: ``tokenize``, ``transform`` (a
 gluonnlp ``BERTSentenceTransform``), ``encode`` (one text or pair as the arrays BERT takes), and ``starts_word``
-(whether a piece begins a whitespace-separated word: whole-word masking groups the pieces by it). A kind sets
-``starts_word`` to its own rule."""
+(whether a piece begins a whitespace-separated word: whole-word masking groups the pieces by it) and
+``piece_offsets`` (each piece with its character span in the text). A kind sets ``starts_word``, ``piece_surface``
+and ``offset_normalization`` to its own rules."""
 from collections import namedtuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
@@ -15,8 +16,20 @@ EncodedText = namedtuple('EncodedText', ['input_ids', 'valid_length', 'token_typ
 class EncodingMixin:
     """For a class whose instances are callable tokenizers with ``.vocab``."""
 
+    # How a kind's pieces read as text, for piece_offsets: the Unicode form its pieces are in, and a piece's text
+    # without the kind's word marks.
+    offset_normalization = 'NFC'
+
     def starts_word(self, piece: str) -> bool:
         raise NotImplementedError('{} does not say where its words start'.format(type(self).__name__))
+
+    def piece_surface(self, piece: str) -> str:
+        raise NotImplementedError('{} does not say how its pieces read as text'.format(type(self).__name__))
+
+    def piece_offsets(self, text):
+        """The pieces of ``text`` with the character span of ``text`` each stands for (:mod:`.offsets`)."""
+        from .offsets import piece_offsets
+        return piece_offsets(self, text)
 
     def tokenize(self, text):
         """The pieces of ``text``."""

@@ -113,6 +113,12 @@ class KoBERTTokenizer(EncodingMixin, nlp.data.BERTSPTokenizer):
     def starts_word(self, piece: str) -> bool:
         return piece.startswith('\u2581')  # SentencePiece marks the first piece of a word with "▁"
 
+    # KoBERT's SentencePiece model normalises with nmt_nfkc: within a word, NFKC
+    offset_normalization = 'NFKC'
+
+    def piece_surface(self, piece: str) -> str:
+        return piece[1:] if piece.startswith('\u2581') else piece
+
     @property
     def sp_model_path(self) -> str:
         return self._path

@@ -176,6 +176,11 @@ class WordPieceTokenizer(EncodingMixin):
     def starts_word(self, piece: str) -> bool:
         return not piece.startswith('##')  # a continuation piece carries "##"
 
+    offset_normalization = 'NFC'  # basic_tokenize normalises to NFC
+
+    def piece_surface(self, piece: str) -> str:
+        return piece[2:] if piece.startswith('##') else piece
+
     def convert_tokens_to_ids(self, tokens):
         return self.vocab.to_indices(tokens)
 

@@ -47,12 +47,16 @@ def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int,
     return SimpleDataset(encoded)
 
 
-def make_batchify(pad_id: int, label_dtype: str):
-    """Pad ids with ``[PAD]`` and token types with 0 to the longest example of the batch."""
+def make_batchify(pad_id: int, label_dtype: str, label_padding: Optional[int] = None):
+    """Pad ids with ``[PAD]`` and token types with 0 to the longest example of the batch. Labels are stacked (one
+    per example, or a fixed-size array such as an answer's start and end), or, with ``label_padding``, one per
+    position padded with that value (token classification)."""
+    labels = (batchify.Stack(dtype=label_dtype) if label_padding is None else
+              batchify.Pad(axis=0, pad_val=label_padding, ret_length=False, dtype=label_dtype))
     return batchify.Tuple(batchify.Pad(axis=0, pad_val=pad_id, ret_length=False, dtype='int32'),
                           batchify.Stack(dtype='float32'),
                           batchify.Pad(axis=0, pad_val=0, ret_length=False, dtype='int32'),
-                          batchify.Stack(dtype=label_dtype))
+                          labels)
 
 
 class BucketBatchSampler:
@@ -156,7 +160,7 @@ class TextBatches:
     """
 
     def __init__(self, encoded: SimpleDataset, sampler: BucketBatchSampler, pad_id: int, label_dtype: str,
-                 num_workers: int = 0):
+                 num_workers: int = 0, label_padding: Optional[int] = None):
         if num_workers < 0:
             raise InputError('num_workers must be >= 0, got {}'.format(num_workers))
         self.encoded = encoded
@@ -165,18 +169,30 @@ class TextBatches:
         # thread_pool=False: worker *processes*; batchify is numpy work that would hold the GIL in threads.
         with _workers_ignore_ctrl_c():
             self._loader = DataLoader(encoded, batch_sampler=self._order,
-                                      batchify_fn=make_batchify(pad_id, label_dtype), num_workers=num_workers)
+                                      batchify_fn=make_batchify(pad_id, label_dtype, label_padding),
+                                      num_workers=num_workers)
 
     @classmethod
     def from_texts(cls, texts, labels, tokenizer, max_seq_length: int, pair: bool, batch_size: int,
                    shuffle: bool, seed: int = 0, label_dtype: str = 'int32', num_workers: int = 0,
                    bucket_window: int = 50, num_shards: int = 1, shard: int = 0) -> 'TextBatches':
         encoded = encode_table(texts, tokenizer, max_seq_length, pair, labels)
+        return cls.from_encoded(encoded, tokenizer.vocab, batch_size, shuffle, seed=seed, label_dtype=label_dtype,
+                                num_workers=num_workers, bucket_window=bucket_window, num_shards=num_shards,
+                                shard=shard)
+
+    @classmethod
+    def from_encoded(cls, encoded, vocab, batch_size: int, shuffle: bool, seed: int = 0, label_dtype: str = 'int32',
+                     num_workers: int = 0, bucket_window: int = 50, num_shards: int = 1, shard: int = 0,
+                     label_padding: Optional[int] = None) -> 'TextBatches':
+        """Batches of examples already encoded as ``(input_ids, valid_length, token_type_ids, label)`` (the label
+        one per position with ``label_padding``: tokens, or a fixed-size array: answer spans)."""
+        encoded = encoded if isinstance(encoded, SimpleDataset) else SimpleDataset(list(encoded))
         lengths = [int(example[1]) for example in encoded]
         sampler = BucketBatchSampler(lengths, batch_size, shuffle, seed=seed, bucket_window=bucket_window,
                                      num_shards=num_shards, shard=shard)
-        pad_id = tokenizer.vocab[tokenizer.vocab.padding_token]
-        return cls(encoded, sampler, pad_id, label_dtype, num_workers=num_workers)
+        return cls(encoded, sampler, vocab[vocab.padding_token], label_dtype, num_workers=num_workers,
+                   label_padding=label_padding)
 
     def __len__(self):
         return len(self.encoded)

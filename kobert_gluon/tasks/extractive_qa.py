@@ -1,0 +1,377 @@
+"""Extractive question answering (SQuAD / KorQuAD 1.0): questions on contexts, windows, answer spans and back.
+
+* :func:`read_squad` -- the questions of a SQuAD-format JSON file (``PATH#train`` / ``#dev`` / ``#test``: that
+  hash part of its articles, :data:`~.tagging.PARTS`); each answer's ``answer_start`` is checked against the context.
+* :func:`make_windows` -- a question and its context as model inputs ``[CLS] question [SEP] context window [SEP]``
+  (token types 0 then 1): the question cut to ``max_query_length`` pieces, the context in windows of what is left
+  of ``max_seq_length``, each starting ``doc_stride`` pieces after the previous one (at most half a window, so that
+  every answer shorter than half a window is whole in some window), so a long context is read whole. Pieces carry their character spans (:mod:`kobert_gluon.tokenizers.offsets`), so a gold answer's
+  characters become the first piece that ends after its start and the last piece that starts before its end,
+  exactly, whatever the normalisation (``▁``, punctuation split off, NFKC). A window without the whole answer
+  points at ``[CLS]`` (position 0), as in BERT's SQuAD recipe.
+* :func:`best_answers` -- for each question, the best span over its windows: the ``n_best`` highest start and
+  end scores of each window's context pieces, spans with ``end >= start`` and at most ``max_answer_length``
+  pieces, score = start + end score, a piece counted only in the window where it has the most context on both
+  sides (BERT's rule); the answer is the original context's characters from the start piece's first to the end
+  piece's last, never text rebuilt from pieces.
+* :func:`strip_particle` -- optionally, a Korean particle (조사) glued to the end of an answer (``서울에서`` ->
+  ``서울``) is removed, when the answer ends where its word ends and something remains.
+* :class:`QuestionAnsweringPipeline` -- how ``finetune`` reads, batches and scores this structure (dev metric:
+  KorQuAD's official F1 and exact match, :mod:`.qa_scoring`).
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import mxnet as mx
+import numpy as np
+
+from ..core.errors import InputError
+from ..core.text_files import check_text_file
+from .qa_scoring import score_predictions
+from .tagging import in_part, parse_part
+
+__all__ = ['QAExample', 'QAData', 'Window', 'read_squad', 'make_windows', 'best_answers', 'strip_particle',
+           'PARTICLES', 'QABatches', 'QATask', 'QuestionAnsweringPipeline', 'predict_answers', 'QA_DEFAULTS']
+
+# The particles stripped from an answer's end, longest first (so 에서 goes before 서 could ever match).
+PARTICLES = tuple(sorted((
+    '은', '는', '이', '가', '을', '를', '의', '에', '에서', '으로', '로', '와', '과', '도', '만', '께서', '에게',
+    '에게서', '한테', '까지', '부터', '보다', '처럼', '이나', '나', '이라는', '라는', '에서는', '에는', '으로는',
+    '로는', '에서의', '에의', '와의', '과의', '이었다', '였다', '이다', '인', '이며', '으로서', '로서', '으로써', '로써',
+), key=len, reverse=True))
+
+QA_DEFAULTS = {'doc_stride': 128, 'max_query_length': 64, 'max_answer_length': 30, 'n_best': 20}
+
+
+@dataclass
+class QAExample:
+    qid: str
+    question: str
+    context: str
+    answers: List[Tuple[str, int]]  # (text, character start in context)
+    article: str = ''
+
+
+@dataclass
+class QAData:
+    examples: List[QAExample]
+    path: str
+    notes: List[str] = field(default_factory=list)
+    golds: Dict[str, List[str]] = field(default_factory=dict)
+
+    def __len__(self):
+        return len(self.examples)
+
+    def summary(self) -> str:
+        articles = len({e.article for e in self.examples})
+        return ', '.join(['{}: {} questions on {} articles'.format(self.path, len(self), articles)] + self.notes)
+
+    def report(self) -> dict:
+        return {'path': self.path, 'questions': len(self), 'notes': self.notes}
+
+    def digest_rows(self) -> list:
+        return [[e.qid, e.question, e.context, e.answers] for e in self.examples]
+
+
+def read_squad(path, part: Optional[str] = None, need_answers: bool = True, max_questions: Optional[int] = None
+               ) -> QAData:
+    """The questions of a SQuAD v1.1-format file (KorQuAD 1.0), in file order; ``PATH#part`` or ``part`` selects a
+    hash part by article title. An answer whose ``answer_start`` does not point at its text is an error."""
+    if part is None:
+        path, part = parse_part(path)
+    path = check_text_file(path, 'data file')
+    try:
+        document = json.loads(Path(path).read_text(encoding='utf-8-sig'))
+        articles = document['data']
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError('{} is not a SQuAD-format JSON file ({{"data": [{{"paragraphs": ...}}]}}): {}'
+                         .format(path, str(err)[:120])) from None
+    examples, golds = [], {}
+    for a, article in enumerate(articles):
+        title = str(article.get('title', a))
+        if not in_part(title, part):
+            continue
+        for p, paragraph in enumerate(article.get('paragraphs', [])):
+            context = paragraph.get('context')
+            if not isinstance(context, str):
+                raise InputError('{}: article {!r} paragraph {} has no context text'.format(path, title, p))
+            for qa in paragraph.get('qas', []):
+                qid, question = str(qa.get('id', '')), qa.get('question')
+                if not qid or not isinstance(question, str):
+                    raise InputError('{}: a question of article {!r} has no id or no text'.format(path, title))
+                answers = []
+                for answer in qa.get('answers', []):
+                    text, start = answer.get('text'), answer.get('answer_start')
+                    if not isinstance(text, str) or not isinstance(start, int) or \
+                            context[start:start + len(text)] != text:
+                        raise InputError('{}: question {}: answer {!r} is not at character {} of its context'
+                                         .format(path, qid, text, start))
+                    answers.append((text, start))
+                if need_answers and not answers:
+                    raise InputError('{}: question {} has no answer to learn from'.format(path, qid))
+                if qid in golds:
+                    raise InputError('{}: question id {} appears twice'.format(path, qid))
+                golds[qid] = [text for text, _ in answers]
+                examples.append(QAExample(qid, question, context, answers, title))
+                if max_questions is not None and len(examples) >= max_questions:
+                    return QAData(examples, str(path) + ('#' + part if part else ''), golds=golds)
+    return QAData(examples, str(path) + ('#' + part if part else ''), golds=golds)
+
+
+class Window(NamedTuple):
+    """One model input of a question: ids, length, token types, label ``(start, end)`` positions (0, 0 when the
+    answer is not all inside), and for decoding the example index, the context pieces' character spans by position
+    and whether this window is where each position has its most context."""
+    input_ids: np.ndarray
+    valid_length: np.ndarray
+    token_types: np.ndarray
+    label: np.ndarray
+    example: int
+    spans: Dict[int, Tuple[int, int]]
+    max_context: Dict[int, bool]
+
+
+def _answer_pieces(spans, start: int, end: int) -> Optional[Tuple[int, int]]:
+    """First piece ending after ``start`` and last piece starting before ``end`` (pieces with characters only)."""
+    first = next((i for i, s in enumerate(spans) if s.end > s.start and s.end > start), None)
+    last = next((i for i in range(len(spans) - 1, -1, -1)
+                 if spans[i].end > spans[i].start and spans[i].start < end), None)
+    if first is None or last is None or last < first:
+        return None
+    return first, last
+
+
+def make_windows(example: QAExample, index: int, tokenizer, max_seq_length: int, doc_stride: int = 128,
+                 max_query_length: int = 64, context_spans=None) -> List[Window]:
+    """The windows of one question (see the module docstring)."""
+    vocab = tokenizer.vocab
+    question = tokenizer(example.question)[:max_query_length]
+    spans = context_spans if context_spans is not None else tokenizer.piece_offsets(example.context)
+    room = max_seq_length - len(question) - 3
+    if room < 1:
+        raise InputError('max_seq_length {} leaves no room for the context after a {}-piece question; raise it or '
+                         'lower max_query_length'.format(max_seq_length, len(question)))
+    answer = None
+    if example.answers:
+        text, start = example.answers[0]
+        answer = _answer_pieces(spans, start, start + len(text))
+    # a stride longer than half a window would leave answers across window borders in no window whole
+    stride = max(1, min(doc_stride, room // 2))
+    starts = [0]
+    while starts[-1] + room < len(spans):
+        starts.append(starts[-1] + stride)
+    head = [vocab[vocab.cls_token]] + vocab.to_indices(question) + [vocab[vocab.sep_token]]
+    windows = []
+    for w, first in enumerate(starts):
+        last = min(len(spans), first + room)
+        ids = head + vocab.to_indices([s.piece for s in spans[first:last]]) + [vocab[vocab.sep_token]]
+        offset = len(head) - first  # sequence position of context piece i is i + offset
+        positions, max_context = {}, {}
+        for i in range(first, last):
+            positions[i + offset] = (spans[i].start, spans[i].end)
+            # BERT's "max context": the window where the piece has the most pieces on its shorter side
+            mine = min(i - first, last - 1 - i) + 0.01 * (last - first)
+            best = max(min(i - f, min(len(spans), f + room) - 1 - i) + 0.01 * (min(len(spans), f + room) - f)
+                       for f in starts if f <= i < f + room)
+            max_context[i + offset] = mine >= best
+        label = (0, 0)
+        if answer is not None and first <= answer[0] and answer[1] < last:
+            label = (answer[0] + offset, answer[1] + offset)
+        types = [0] * len(head) + [1] * (len(ids) - len(head))
+        windows.append(Window(np.array(ids, dtype=np.int32), np.array(len(ids), dtype=np.int32),
+                              np.array(types, dtype=np.int32), np.array(label, dtype=np.float32), index,
+                              positions, max_context))
+    return windows
+
+
+def strip_particle(answer: str, context: str, end: int) -> str:
+    """``answer`` (ending at character ``end`` of ``context``) without a particle glued to its end (see
+    :data:`PARTICLES`), when the answer ends where its word ends and more than the particle is left."""
+    at_word_end = end >= len(context) or not context[end].isalnum()
+    if not at_word_end:
+        return answer
+    for particle in PARTICLES:
+        if answer.endswith(particle) and len(answer) > len(particle) and answer[-len(particle) - 1].isalnum():
+            return answer[:-len(particle)]
+    return answer
+
+
+def best_answers(examples: Sequence[QAExample], windows: Sequence[Window], scores: Sequence[np.ndarray],
+                 max_answer_length: int = 30, n_best: int = 20, strip_particles: bool = False) -> Dict[str, str]:
+    """``{question id: answer text}`` from each window's ``(length, 2)`` start/end scores (see the module
+    docstring); a question none of whose windows gives a valid span gets the empty answer."""
+    best: Dict[int, Tuple[float, int, int]] = {}
+    for window, score in zip(windows, scores):
+        positions = window.spans
+        if not positions:
+            continue
+        candidates = np.array(sorted(positions), dtype=np.int64)
+        start_scores, end_scores = score[candidates, 0], score[candidates, 1]
+        top_starts = candidates[np.argsort(-start_scores, kind='stable')[:n_best]]
+        top_ends = candidates[np.argsort(-end_scores, kind='stable')[:n_best]]
+        for s in top_starts:
+            if not window.max_context.get(int(s), False):
+                continue
+            for e in top_ends:
+                if e < s or e - s + 1 > max_answer_length:
+                    continue
+                value = float(score[s, 0] + score[e, 1])
+                current = best.get(window.example)
+                if current is None or value > current[0]:
+                    best[window.example] = (value, positions[int(s)][0], positions[int(e)][1])
+    answers = {}
+    for index, example in enumerate(examples):
+        if index not in best:
+            answers[example.qid] = ''
+            continue
+        _, start, end = best[index]
+        text = example.context[start:end]
+        if strip_particles:
+            text = strip_particle(text, example.context, end)
+        answers[example.qid] = text
+    return answers
+
+
+class QABatches:
+    """The windows of a set of questions and their padded batches: what the trainer iterates, plus what decoding
+    needs (the windows' piece positions, the questions)."""
+
+    def __init__(self, data: QAData, tokenizer, max_seq_length: int, batch_size: int, shuffle: bool, seed: int = 0,
+                 num_workers: int = 0, bucket_window: int = 50, doc_stride: int = 128, max_query_length: int = 64):
+        from ..training.text_batches import TextBatches
+        self.data = data
+        self.windows: List[Window] = []
+        for index, example in enumerate(data.examples):
+            self.windows.extend(make_windows(example, index, tokenizer, max_seq_length, doc_stride, max_query_length))
+        if not self.windows:
+            raise InputError('{} has no questions'.format(data.path))
+        self.unreachable = sum(1 for e in range(len(data.examples)) if data.examples[e].answers and not any(
+            w.label[1] > 0 for w in self.windows if w.example == e))
+        self.batches_ = TextBatches.from_encoded(
+            [(w.input_ids, w.valid_length, w.token_types, w.label) for w in self.windows], tokenizer.vocab,
+            batch_size, shuffle, seed=seed, label_dtype='float32', num_workers=num_workers,
+            bucket_window=bucket_window)
+
+    def __len__(self):
+        return len(self.windows)
+
+    def num_batches(self, epoch: int = 0) -> int:
+        return self.batches_.num_batches(epoch)
+
+    def batches(self, epoch: int = 0, start: int = 0):
+        return self.batches_.batches(epoch, start)
+
+    def batch_indices(self, epoch: int = 0):
+        return self.batches_.batch_indices(epoch)
+
+    def fingerprint(self, epoch: int) -> str:
+        return self.batches_.fingerprint(epoch)
+
+    def padding_fraction(self, epoch: int = 0) -> float:
+        return self.batches_.padding_fraction(epoch)
+
+
+class QATask:
+    """The trainer's task for a :class:`~kobert_gluon.heads.token.SpanExtractor`: start/end cross-entropy; dev
+    scores are KorQuAD's official F1 and exact match of the decoded answers (particles kept)."""
+    higher_is_better = True
+
+    def __init__(self, spec, vocab=None, tokenizer=None, saved_info=None, ctx=None, options=None):
+        self.spec = spec
+        self.metric = spec.metric
+        self.vocab = vocab
+        self.tokenizer = tokenizer
+        self.saved_info = saved_info or {}
+        self.ctx = ctx or mx.cpu()
+        self.kind = spec.task_kind
+        self.options = dict(QA_DEFAULTS, **(options or {}))
+
+    def _forward(self, model, batch):
+        input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
+        return model(input_ids, token_types, valid_length), label
+
+    def loss(self, model, batch):
+        output, label = self._forward(model, batch)
+        return self.kind.loss(output, label), int(output.shape[0])
+
+    def window_scores(self, model, data: QABatches) -> List[np.ndarray]:
+        scores: List[Optional[np.ndarray]] = [None] * len(data)
+        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+            output, _ = self._forward(model, batch)
+            values = output.asnumpy()
+            for row, index in enumerate(indices):
+                scores[index] = values[row]
+        return scores
+
+    def answers(self, model, data: QABatches, strip_particles: bool = False) -> Dict[str, str]:
+        return best_answers(data.data.examples, data.windows, self.window_scores(model, data),
+                            self.options['max_answer_length'], self.options['n_best'], strip_particles)
+
+    def evaluate(self, model, data: QABatches) -> Dict[str, float]:
+        scores = score_predictions(data.data.golds, self.answers(model, data))
+        return {'f1': scores['f1'], 'exact_match': scores['exact_match']}
+
+    def save_best(self, model, folder):
+        from ..models import folder as model_folder
+        model_folder.save_model(model, self.vocab, folder, self.tokenizer,
+                                extra={'finetuning': self.saved_info}, overwrite=True)
+
+
+def predict_answers(model, tokenizer, data: QAData, spec, max_seq_length: int, batch_size: int = 64,
+                    strip_particles: bool = False, options=None, ctx=None) -> Dict[str, str]:
+    """``{question id: answer}`` for every question of ``data`` with a span extractor ``model`` (a Gluon head or a
+    runtime's forward function)."""
+    task = QATask(spec, ctx=ctx, options=options)
+    batches = QABatches(data, tokenizer, max_seq_length, batch_size, shuffle=False,
+                        doc_stride=task.options['doc_stride'], max_query_length=task.options['max_query_length'])
+    return task.answers(model, batches, strip_particles)
+
+
+def _digest(*datasets: Optional[QAData]) -> str:
+    digest = hashlib.sha256()
+    for data in datasets:
+        digest.update(json.dumps([] if data is None else data.digest_rows(), ensure_ascii=False).encode('utf-8'))
+        digest.update(b'\0')
+    return digest.hexdigest()
+
+
+class QuestionAnsweringPipeline:
+    """How fine-tuning reads, batches and scores SQuAD-format data (the ``squad`` structure; see
+    :mod:`.finetuning`)."""
+
+    def read(self, settings, log):
+        train = read_squad(settings.train, max_questions=settings.max_train_rows)
+        dev = read_squad(settings.dev, max_questions=settings.max_dev_rows) if settings.dev else None
+        if dev is None and (settings.dev_fraction or settings.task.dev_fraction):
+            raise InputError('a question-answering task takes its dev questions from a file (--dev, or FILE#dev)')
+        for data in (train, dev):
+            if data is not None:
+                log(data.summary())
+        if len(train) == 0:
+            raise InputError('{} has no questions'.format(settings.train))
+        return train, dev, None
+
+    digest = staticmethod(_digest)
+
+    @staticmethod
+    def report(data) -> Optional[dict]:
+        return None if data is None else data.report()
+
+    def batches(self, data, tokenizer, settings, labels, training: bool, log=None) -> QABatches:
+        batches = QABatches(data, tokenizer, settings.max_seq_length,
+                            settings.batch_size if training else settings.eval_batch_size, shuffle=training,
+                            seed=settings.training.seed, num_workers=settings.num_workers,
+                            bucket_window=settings.bucket_window)
+        if log is not None:
+            log('{}: {} questions in {} windows{}'.format(
+                data.path, len(data), len(batches),
+                '; {} answers fall in no window (their windows point at [CLS])'.format(batches.unreachable)
+                if batches.unreachable else ''))
+        return batches
+
+    def task(self, spec, labels, vocab, tokenizer, saved_info, ctx):
+        return QATask(spec, vocab, tokenizer, saved_info, ctx=ctx)

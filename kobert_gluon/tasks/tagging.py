@@ -1,0 +1,505 @@
+"""Token classification (named entities): tagged text, labels on pieces, spans back, entity-level scores.
+
+Examples are texts with their entities as character spans (:class:`TaggedText`), read from
+
+* the **KLUE-NER** format (:func:`read_klue_ner`): one character and its BIO tag per line (a space is a line of its
+  own), ``## `` comment lines (the sentence id and the annotated sentence), a blank line between sentences;
+* **CoNLL-style** files (:func:`read_conll`): ``token<TAB>TAG`` per line, a blank line between sentences (the text
+  is the tokens joined by single spaces; ``-DOCSTART-`` lines are passed over).
+
+Labels go from characters to pieces through :func:`~kobert_gluon.tokenizers.offsets.piece_offsets`: a piece that
+starts where an entity starts is ``B-<type>``, a piece that starts inside one is ``I-<type>``, any other ``O``;
+``[CLS]``, ``[SEP]``, padding and pieces with no characters of their own (SentencePiece's lone ``▁``) are left
+out of the loss (label -1). Every piece inside an entity is labelled (not only the first), so that predictions say
+where an entity ends. Predictions go back the same way (:func:`decode_entities`): a ``B-`` piece opens an entity, ``I-``
+pieces of the same type extend it, anything else closes it; the entity is the characters from its first piece's
+start to its last piece's end. An entity whose edge falls inside a piece cannot be predicted exactly with that
+tokenizer; :func:`alignment_ceiling` counts them.
+
+Scores (:func:`entity_scores`) are seqeval's default entity-level micro precision, recall and F1: an entity counts
+as found when its type, start and end are all right (a test checks them against seqeval on BIO sequences).
+Files of one task are split into train/dev/test parts by a hash of the sentence (``PATH#train`` etc.; see
+:func:`parse_part`), since KLUE-NER's dev set is the only part of it here.
+"""
+import hashlib
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import mxnet as mx
+import numpy as np
+
+from ..core.errors import InputError
+from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines
+
+__all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 'read_tagged', 'bio_labels',
+           'entity_types', 'encode_tagged', 'decode_entities', 'entity_scores', 'alignment_ceiling', 'parse_part',
+           'PARTS', 'IGNORED_LABEL', 'TAGGED_FORMATS', 'TaggedBatches', 'TokenTask', 'TaggingPipeline',
+           'predict_entities']
+
+IGNORED_LABEL = -1
+TAGGED_FORMATS = ('klue', 'conll')
+# Parts of one labelled file, by a hash of each example's key: train 80 %, dev 10 %, test 10 %.
+PARTS = {'train': (0.0, 0.8), 'dev': (0.8, 0.9), 'test': (0.9, 1.0)}
+
+
+class Entity(NamedTuple):
+    start: int
+    end: int
+    label: str
+
+
+@dataclass
+class TaggedText:
+    """A text and its entities (character spans, sorted, not overlapping); ``line``: where it starts in its file."""
+    text: str
+    entities: List[Entity]
+    line: int = 0
+    key: str = ''
+
+    def entity_dicts(self) -> List[dict]:
+        return [{'start': e.start, 'end': e.end, 'label': e.label, 'text': self.text[e.start:e.end]}
+                for e in self.entities]
+
+
+@dataclass
+class TaggedData:
+    """Examples read from one file (or one part of it), with what was left out and why."""
+    examples: List[TaggedText]
+    path: str
+    repaired: int = 0
+    notes: List[str] = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.examples)
+
+    def summary(self) -> str:
+        entities = sum(len(e.entities) for e in self.examples)
+        parts = ['{}: {} texts, {} entities'.format(self.path, len(self.examples), entities)]
+        if self.repaired:
+            parts.append('{} I- tags without a B- read as entity starts'.format(self.repaired))
+        return ', '.join(parts + self.notes)
+
+    def report(self) -> dict:
+        return {'path': self.path, 'examples': len(self.examples),
+                'entities': sum(len(e.entities) for e in self.examples), 'repaired_tags': self.repaired}
+
+    def digest_rows(self) -> list:
+        return [[e.text, [list(x) for x in e.entities]] for e in self.examples]
+
+
+def parse_part(path) -> Tuple[Path, Optional[str]]:
+    """``PATH#train`` / ``#dev`` / ``#test`` -> ``(PATH, part)``: that hash part of the file (see :data:`PARTS`);
+    a path without such a suffix (or an existing file whose name has one) -> ``(path, None)``."""
+    text = str(path)
+    base, mark, part = text.rpartition('#')
+    if mark and part in PARTS and not Path(text).exists():
+        return Path(base), part
+    return Path(text), None
+
+
+def in_part(key: str, part: Optional[str]) -> bool:
+    if part is None:
+        return True
+    low, high = PARTS[part]
+    value = zlib.crc32(('part:' + key).encode('utf-8')) / 2 ** 32
+    return low <= value < high
+
+
+def _spans_from_bio(tags: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> Tuple[List[Entity], int]:
+    """Entities from per-unit BIO tags (a unit is a character or a token at ``starts[i]:ends[i]``); an ``I-`` that
+    does not continue an entity of its type starts one (as seqeval reads it), counted as repaired."""
+    entities, current, repaired = [], None, 0
+    for tag, start, end in zip(tags, starts, ends):
+        if tag == 'O':
+            current = None
+            continue
+        prefix, label = tag[:2], tag[2:]
+        if prefix == 'I-' and current is not None and current[2] == label:
+            current[1] = end
+            continue
+        if prefix == 'I-':
+            repaired += 1
+        current = [start, end, label]
+        entities.append(current)
+    return [Entity(s, e, label) for s, e, label in entities], repaired
+
+
+def _check_tag(tag: str, path, line: int) -> str:
+    if tag == 'O' or (len(tag) > 2 and tag[:2] in ('B-', 'I-')):
+        return tag
+    raise InputError('{}, line {}: tag {!r} is not BIO (O, B-TYPE or I-TYPE)'.format(path, line, tag))
+
+
+def read_klue_ner(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = None) -> TaggedData:
+    """Sentences of a KLUE-NER file (see the module docstring); ``part``: only that hash part (by sentence)."""
+    path = check_text_file(path, 'data file')
+    if check_decodable(path, encoding, 'data file') == 0:
+        raise InputError('data file {} is empty'.format(path))
+    examples, repaired = [], 0
+    chars, tags, first_line = [], [], None
+
+    def flush():
+        nonlocal repaired
+        if not chars:
+            return
+        text = ''.join(chars)
+        entities, fixed = _spans_from_bio(tags, range(len(chars)), range(1, len(chars) + 1))
+        if in_part(text, part):
+            examples.append(TaggedText(text, entities, first_line, text))
+            repaired += fixed
+        chars.clear()
+        tags.clear()
+    for number, line in enumerate(read_lines(path, encoding), 1):
+        if line.startswith('##'):
+            continue
+        if not line.strip('\r'):
+            flush()
+            continue
+        char, tab, tag = line.rstrip('\r').rpartition('\t')
+        if not tab or len(char) != 1:
+            raise InputError('{}, line {}: expected one character, a tab and its tag (KLUE-NER), got {!r}; for '
+                             'token<TAB>TAG files use the conll format'.format(path, number, line[:60]))
+        if first_line is None or not chars:
+            first_line = number
+        chars.append(char)
+        tags.append(_check_tag(tag.strip(), path, number))
+    flush()
+    return TaggedData(examples, str(path) + ('#' + part if part else ''), repaired)
+
+
+def read_conll(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = None) -> TaggedData:
+    """Sentences of a ``token<TAB>TAG`` file; the text joins the tokens with single spaces."""
+    path = check_text_file(path, 'data file')
+    if check_decodable(path, encoding, 'data file') == 0:
+        raise InputError('data file {} is empty'.format(path))
+    examples, repaired = [], 0
+    tokens, tags, first_line = [], [], None
+
+    def flush():
+        nonlocal repaired
+        if not tokens:
+            return
+        starts, position = [], 0
+        for token in tokens:
+            starts.append(position)
+            position += len(token) + 1
+        text = ' '.join(tokens)
+        entities, fixed = _spans_from_bio(tags, starts, [s + len(t) for s, t in zip(starts, tokens)])
+        if in_part(text, part):
+            examples.append(TaggedText(text, entities, first_line, text))
+            repaired += fixed
+        tokens.clear()
+        tags.clear()
+    for number, line in enumerate(read_lines(path, encoding), 1):
+        line = line.rstrip('\r')
+        if not line.strip() or line.startswith('-DOCSTART-'):
+            flush()
+            continue
+        fields = line.split('\t')
+        if len(fields) < 2 or not fields[0].strip():
+            raise InputError('{}, line {}: expected token<TAB>TAG, got {!r}'.format(path, number, line[:60]))
+        if not tokens:
+            first_line = number
+        tokens.append(fields[0].strip())
+        tags.append(_check_tag(fields[-1].strip(), path, number))
+    flush()
+    return TaggedData(examples, str(path) + ('#' + part if part else ''), repaired)
+
+
+def read_tagged(path, data_format: str, encoding: str = DEFAULT_ENCODING) -> TaggedData:
+    """Read ``path`` (``PATH#part`` for a hash part) in ``data_format`` (``klue`` or ``conll``)."""
+    if data_format not in TAGGED_FORMATS:
+        raise InputError('unknown tagged-text format {!r}; formats: {}'.format(data_format, ', '.join(TAGGED_FORMATS)))
+    base, part = parse_part(path)
+    reader = read_klue_ner if data_format == 'klue' else read_conll
+    return reader(base, encoding=encoding, part=part)
+
+
+def entity_types(data: Sequence[TaggedText]) -> List[str]:
+    types = sorted({e.label for example in data for e in example.entities})
+    if not types:
+        raise InputError('the training data has no entities: there is nothing to learn')
+    return types
+
+
+def bio_labels(types: Sequence[str]) -> List[str]:
+    """The piece labels of a tagger: ``O``, then ``B-`` and ``I-`` of each type."""
+    return ['O'] + [prefix + t for t in types for prefix in ('B-', 'I-')]
+
+
+def _piece_labels(spans, entities: Sequence[Entity], label_index: Dict[str, int]) -> List[int]:
+    """BIO label ids of pieces with character spans ``spans`` (see the module docstring)."""
+    owner = {}
+    for entity in entities:
+        for char in range(entity.start, entity.end):
+            owner[char] = entity
+    labels = []
+    for span in spans:
+        if span.end <= span.start:
+            labels.append(IGNORED_LABEL)
+            continue
+        entity = owner.get(span.start)
+        if entity is None:
+            labels.append(label_index['O'])
+        else:
+            prefix = 'B-' if span.start == entity.start else 'I-'
+            labels.append(label_index.get(prefix + entity.label, label_index['O']))
+    return labels
+
+
+class EncodedTagged(NamedTuple):
+    """One text encoded: model inputs, piece labels (with -1 where ignored), the pieces' spans, and how many pieces
+    were cut off at ``max_seq_length``."""
+    input_ids: np.ndarray
+    valid_length: np.ndarray
+    token_types: np.ndarray
+    labels: np.ndarray
+    spans: list
+    truncated: int
+
+
+def encode_tagged(text: str, entities: Sequence[Entity], tokenizer, max_seq_length: int,
+                  label_index: Optional[Dict[str, int]]) -> EncodedTagged:
+    """``[CLS] pieces [SEP]`` ids (as ``BERTSentenceTransform`` makes them for the text) and piece labels."""
+    spans = tokenizer.piece_offsets(text)
+    room = max_seq_length - 2
+    truncated = max(0, len(spans) - room)
+    spans = spans[:room]
+    vocab = tokenizer.vocab
+    ids = [vocab[vocab.cls_token]] + vocab.to_indices([s.piece for s in spans]) + [vocab[vocab.sep_token]]
+    if label_index is not None:
+        labels = [IGNORED_LABEL] + _piece_labels(spans, entities, label_index) + [IGNORED_LABEL]
+    else:
+        labels = [IGNORED_LABEL] * len(ids)
+    return EncodedTagged(np.array(ids, dtype=np.int32), np.array(len(ids), dtype=np.int32),
+                         np.zeros(len(ids), dtype=np.int32), np.array(labels, dtype=np.int32), spans, truncated)
+
+
+def decode_entities(text: str, spans, predicted: Sequence[int], labels: Sequence[str]) -> List[Entity]:
+    """Entities (character spans of ``text``) from the label ids predicted for the pieces at ``spans`` (the
+    ``[CLS]``/``[SEP]`` positions already removed). Pieces with no characters are passed over."""
+    entities, current = [], None
+    for span, label_id in zip(spans, predicted):
+        if span.end <= span.start:
+            continue
+        tag = labels[int(label_id)]
+        if tag == 'O':
+            current = None
+            continue
+        prefix, label = tag[:2], tag[2:]
+        if prefix == 'I-' and current is not None and current[2] == label:
+            current[1] = span.end
+            continue
+        current = [span.start, span.end, label]
+        entities.append(current)
+    return [Entity(s, e, label) for s, e, label in entities]
+
+
+def alignment_ceiling(examples: Sequence[TaggedText], tokenizer) -> Dict[str, float]:
+    """How many gold entities the tokenizer's pieces can represent exactly (both edges on piece edges): the recall a
+    perfect tagger would have with it."""
+    total = exact = 0
+    for example in examples:
+        spans = [s for s in tokenizer.piece_offsets(example.text) if s.end > s.start]
+        starts, ends = {s.start for s in spans}, {s.end for s in spans}
+        for entity in example.entities:
+            total += 1
+            exact += entity.start in starts and entity.end in ends
+    return {'entities': total, 'representable': exact, 'share': exact / total if total else 1.0}
+
+
+def entity_scores(truth: Sequence[Sequence[Entity]], predicted: Sequence[Sequence[Entity]]) -> Dict[str, float]:
+    """Micro precision / recall / F1 of exact entities (type, start and end), and F1 per type."""
+    if len(truth) != len(predicted):
+        raise ValueError('{} gold texts but {} predicted'.format(len(truth), len(predicted)))
+    found, gold, right = Counter(), Counter(), Counter()
+    for gold_entities, predicted_entities in zip(truth, predicted):
+        gold_set, predicted_set = set(gold_entities), set(predicted_entities)
+        for e in gold_set:
+            gold[e.label] += 1
+        for e in predicted_set:
+            found[e.label] += 1
+        for e in gold_set & predicted_set:
+            right[e.label] += 1
+
+    def prf(r, f, g):
+        precision = r / f if f else 0.0
+        recall = r / g if g else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return precision, recall, f1
+    precision, recall, f1 = prf(sum(right.values()), sum(found.values()), sum(gold.values()))
+    scores = {'entity_f1': f1, 'entity_precision': precision, 'entity_recall': recall}
+    for label in sorted(set(gold) | set(found)):
+        scores['f1_' + label] = prf(right[label], found[label], gold[label])[2]
+    return scores
+
+
+def data_digest(*datasets: Optional[TaggedData]) -> str:
+    import json
+    digest = hashlib.sha256()
+    for data in datasets:
+        digest.update(json.dumps([] if data is None else data.digest_rows(), ensure_ascii=False).encode('utf-8'))
+        digest.update(b'\0')
+    return digest.hexdigest()
+
+
+def split_off(data: TaggedData, fraction: float) -> Tuple[TaggedData, TaggedData]:
+    """``(rest, held_out)``: about ``fraction`` of the texts held out as dev, chosen by a hash of the text (the same
+    text always lands on the same side)."""
+    held = [zlib.crc32(('dev-split:' + e.key).encode('utf-8')) < fraction * 2 ** 32 for e in data.examples]
+    if all(held) or not any(held):
+        raise InputError('{} has too few texts ({}) to hold out a dev fraction of {}'
+                         .format(data.path, len(data), fraction))
+    rest = TaggedData([e for e, h in zip(data.examples, held) if not h], data.path + ' (train part)', data.repaired)
+    dev = TaggedData([e for e, h in zip(data.examples, held) if h],
+                     data.path + ' (dev part, {:.0%} held out)'.format(fraction))
+    return rest, dev
+
+
+class TaggedBatches:
+    """Encoded texts and their padded batches: what the trainer iterates (``num_batches``, ``batches``,
+    ``fingerprint``) plus what scoring needs (each text's piece spans and gold entities)."""
+
+    def __init__(self, examples: Sequence[TaggedText], tokenizer, max_seq_length: int, labels: Optional[Sequence[str]],
+                 batch_size: int, shuffle: bool, seed: int = 0, num_workers: int = 0, bucket_window: int = 50):
+        from ..training.text_batches import TextBatches
+        if max_seq_length < 3:
+            raise InputError('max_seq_length {} leaves no room for the text after [CLS] and [SEP]'
+                             .format(max_seq_length))
+        label_index = {label: i for i, label in enumerate(labels)} if labels is not None else None
+        self.examples = list(examples)
+        self.encodings = [encode_tagged(e.text, e.entities, tokenizer, max_seq_length, label_index)
+                          for e in self.examples]
+        self.truncated_texts = sum(1 for e in self.encodings if e.truncated)
+        self.batches_ = TextBatches.from_encoded(
+            [(e.input_ids, e.valid_length, e.token_types, e.labels) for e in self.encodings], tokenizer.vocab,
+            batch_size, shuffle, seed=seed, label_dtype='int32', num_workers=num_workers, bucket_window=bucket_window,
+            label_padding=IGNORED_LABEL)
+
+    def __len__(self):
+        return len(self.examples)
+
+    def num_batches(self, epoch: int = 0) -> int:
+        return self.batches_.num_batches(epoch)
+
+    def batches(self, epoch: int = 0, start: int = 0):
+        return self.batches_.batches(epoch, start)
+
+    def batch_indices(self, epoch: int = 0):
+        return self.batches_.batch_indices(epoch)
+
+    def fingerprint(self, epoch: int) -> str:
+        return self.batches_.fingerprint(epoch)
+
+    def padding_fraction(self, epoch: int = 0) -> float:
+        return self.batches_.padding_fraction(epoch)
+
+
+class TokenTask:
+    """The trainer's task for a :class:`~kobert_gluon.heads.token.TokenClassifier`: cross-entropy on the labelled
+    pieces; dev scores are entity-level (:func:`entity_scores`) on the character spans decoded from the pieces."""
+    metric = 'entity_f1'
+    higher_is_better = True
+
+    def __init__(self, spec, labels: Sequence[str], vocab=None, tokenizer=None, saved_info=None, ctx=None):
+        self.spec = spec
+        self.labels = list(labels)
+        self.metric = spec.metric
+        self.vocab = vocab
+        self.tokenizer = tokenizer
+        self.saved_info = saved_info or {}
+        self.ctx = ctx or mx.cpu()
+        self.kind = spec.task_kind
+
+    def _forward(self, model, batch):
+        input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
+        return model(input_ids, token_types, valid_length), label
+
+    def loss(self, model, batch):
+        output, label = self._forward(model, batch)
+        return self.kind.loss(output, label), int(output.shape[0])
+
+    def predict(self, model, data: TaggedBatches) -> List[List[Entity]]:
+        """The entities of every text of ``data``, in order."""
+        results: List[List[Entity]] = [[] for _ in range(len(data))]
+        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+            output, _ = self._forward(model, batch)
+            predicted = output.argmax(axis=-1).asnumpy().astype(np.int64)
+            for row, index in enumerate(indices):
+                encoding = data.encodings[index]
+                pieces = len(encoding.spans)
+                results[index] = decode_entities(data.examples[index].text, encoding.spans,
+                                                 predicted[row, 1:1 + pieces], self.labels)
+        return results
+
+    def evaluate(self, model, data: TaggedBatches) -> Dict[str, float]:
+        predicted = self.predict(model, data)
+        return entity_scores([e.entities for e in data.examples], predicted)
+
+    def save_best(self, model, folder):
+        from ..models import folder as model_folder
+        model_folder.save_model(model, self.vocab, folder, self.tokenizer,
+                                extra={'finetuning': self.saved_info}, overwrite=True)
+
+
+def predict_entities(model, tokenizer, texts: Sequence[str], labels: Sequence[str], max_seq_length: int,
+                     batch_size: int, spec, ctx=None) -> Tuple[List[List[Entity]], int]:
+    """Entities of each text with a token classifier ``model`` (a Gluon head or a runtime's forward function) of
+    the task ``spec``; also returns how many texts were longer than ``max_seq_length`` pieces (their tail is not
+    tagged)."""
+    if not texts:
+        return [], 0
+    examples = [TaggedText(text, [], i) for i, text in enumerate(texts)]
+    data = TaggedBatches(examples, tokenizer, max_seq_length, None, batch_size, shuffle=False)
+    return TokenTask(spec, labels, ctx=ctx).predict(model, data), data.truncated_texts
+
+
+class TaggingPipeline:
+    """How fine-tuning reads, batches and scores tagged text (the ``tagged`` structure; see :mod:`.finetuning`)."""
+
+    def read(self, settings, log):
+        spec = settings.task
+        data_format = spec.data_format or 'klue'
+        train = read_tagged(settings.train, data_format, settings.encoding)
+        if settings.max_train_rows is not None:
+            train.examples = train.examples[:settings.max_train_rows]
+        labels = list(spec.labels) if spec.labels is not None else bio_labels(entity_types(train.examples))
+        dev = None
+        dev_fraction = settings.dev_fraction if settings.dev_fraction is not None else spec.dev_fraction
+        if settings.dev:
+            dev = read_tagged(settings.dev, data_format, settings.encoding)
+        elif dev_fraction:
+            train, dev = split_off(train, dev_fraction)
+        if dev is not None and settings.max_dev_rows is not None:
+            dev.examples = dev.examples[:settings.max_dev_rows]
+        for data in (train, dev):
+            if data is not None:
+                log(data.summary())
+        if len(train) == 0:
+            raise InputError('{} has no texts'.format(settings.train))
+        return train, dev, labels
+
+    @staticmethod
+    def digest(train, dev) -> str:
+        return data_digest(train, dev)
+
+    @staticmethod
+    def report(data) -> Optional[dict]:
+        return None if data is None else data.report()
+
+    def batches(self, data, tokenizer, settings, labels, training: bool, log=None) -> TaggedBatches:
+        batches = TaggedBatches(data.examples, tokenizer, settings.max_seq_length, labels,
+                                settings.batch_size if training else settings.eval_batch_size, shuffle=training,
+                                seed=settings.training.seed, num_workers=settings.num_workers,
+                                bucket_window=settings.bucket_window)
+        if batches.truncated_texts and log is not None:
+            log('{}: {} of {} texts are longer than --max-seq-length {} pieces; their tail is cut off'
+                .format(data.path, batches.truncated_texts, len(data), settings.max_seq_length))
+        return batches
+
+    def task(self, spec, labels, vocab, tokenizer, saved_info, ctx):
+        return TokenTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)

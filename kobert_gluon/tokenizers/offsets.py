@@ -1,0 +1,117 @@
+"""Where each piece of a text came from: character offsets for any tokenizer kind.
+
+Token classification labels characters and extractive QA answers with character spans, so both need, for every
+piece the tokenizer makes, the characters of the *original* text it stands for. Neither kind's tokenizer keeps
+them: both normalise the text (SentencePiece NFKC, so ``㈜`` becomes the three pieces ``( 주 )`` and ``ﬁ`` two
+letters; WordPiece NFC), drop control characters and split off punctuation.
+
+:func:`piece_offsets` recovers them without touching the tokenizer. Both kinds split on whitespace before anything
+else (BERT's definition: space, tab, newline, carriage return and Unicode ``Zs``), so the text is cut into those
+words here with their offsets, each word is tokenized alone (the pieces are the same as the whole text's: a test
+checks this on real text) and its pieces are matched, in order, against the word normalised as the kind
+normalises it. A piece's span is mapped back through the normalisation, so a piece made of part of one
+character (``f`` of ``ﬁ``) gets that whole character, and pieces of a composed character get its source
+characters. ``[UNK]`` spans up to where the next known piece starts (for WordPiece: the whole word). A piece with
+no text of its own (SentencePiece's lone ``▁``) gets an empty span at its position.
+"""
+import unicodedata
+from typing import List, NamedTuple, Optional
+
+__all__ = ['PieceSpan', 'piece_offsets', 'split_words', 'is_bert_whitespace']
+
+
+class PieceSpan(NamedTuple):
+    """A piece and the characters ``text[start:end]`` of the original text it came from."""
+    piece: str
+    start: int
+    end: int
+
+
+def is_bert_whitespace(char: str) -> bool:
+    return char in ' \t\n\r' or unicodedata.category(char) == 'Zs'
+
+
+def split_words(text: str) -> List[tuple]:
+    """``(start, end)`` of each maximal run of non-whitespace characters (BERT's whitespace)."""
+    words, start = [], None
+    for i, char in enumerate(text):
+        if is_bert_whitespace(char):
+            if start is not None:
+                words.append((start, i))
+                start = None
+        elif start is None:
+            start = i
+    if start is not None:
+        words.append((start, len(text)))
+    return words
+
+
+def _boundaries(word: str, form: str) -> List[int]:
+    """``b[j]`` = length of the normalised ``word[:j]``: normalised position ``k`` comes from the last ``j`` with
+    ``b[j] <= k``."""
+    if unicodedata.normalize(form, word) == word and all(
+            unicodedata.normalize(form, c) == c for c in word):
+        return list(range(len(word) + 1))
+    return [len(unicodedata.normalize(form, word[:j])) for j in range(len(word) + 1)]
+
+
+def _to_original(boundaries: List[int], position: int) -> int:
+    """The last original index ``j`` whose normalised prefix length is at most ``position``."""
+    low, high = 0, len(boundaries) - 1
+    while low < high:  # boundaries are non-decreasing in practice; binary search for the last b[j] <= position
+        middle = (low + high + 1) // 2
+        if boundaries[middle] <= position:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _word_spans(word: str, pieces: List[str], surfaces: List[Optional[str]], form: str) -> List[tuple]:
+    """``(start, end)`` within ``word`` for each piece; ``surfaces[i]`` is the piece's text (None: unknown)."""
+    normalised = unicodedata.normalize(form, word)
+    boundaries = _boundaries(word, form)
+    spans, position = [], 0
+    for i, surface in enumerate(surfaces):
+        if surface is None:  # [UNK]: up to where the next known piece is found, or the end of the word
+            following = next((s for s in surfaces[i + 1:] if s), None)
+            found = normalised.find(following, position) if following else -1
+            start, end = position, (found if found > position else len(normalised))
+        elif surface == '':
+            start = end = position
+        else:
+            found = normalised.find(surface, position)
+            if found < 0:  # a normalisation this module does not reproduce: take the next characters
+                found = position
+            start, end = found, min(len(normalised), found + len(surface))
+        position = end
+        spans.append((start, end))
+    result = []
+    for start, end in spans:
+        original_start = _to_original(boundaries, start)
+        if end == start:
+            result.append((original_start, original_start))
+            continue
+        original_end = _to_original(boundaries, end)
+        if end >= len(normalised):
+            original_end = len(word)
+        # a piece made of part of one character's normalised form still covers that character
+        result.append((min(original_start, len(word)), max(original_end, min(original_start + 1, len(word)))))
+    return result
+
+
+def piece_offsets(tokenizer, text: str) -> List[PieceSpan]:
+    """Every piece of ``tokenizer(text)`` with the span of ``text`` it stands for (see the module docstring).
+
+    ``tokenizer`` is any kind of this package (it says how its pieces read as text: ``piece_surface`` and
+    ``offset_normalization``)."""
+    unknown = tokenizer.vocab.unknown_token
+    form = tokenizer.offset_normalization
+    result = []
+    for word_start, word_end in split_words(text):
+        word = text[word_start:word_end]
+        pieces = tokenizer(word)
+        surfaces = [None if piece == unknown else tokenizer.piece_surface(piece) for piece in pieces]
+        for piece, (start, end) in zip(pieces, _word_spans(word, pieces, surfaces, form)):
+            result.append(PieceSpan(piece, word_start + start, word_start + end))
+    return result
