@@ -2,7 +2,8 @@
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
-    'import-hf': 'convert a transformers BERT checkpoint (folder or hub repo id) into a model folder',
+    'import-hf': 'convert a transformers BERT, DistilBERT or ELECTRA checkpoint (folder or hub repo id) into a '
+                 'model folder',
     'export-hf': 'write a model folder as a transformers checkpoint (config.json, model.safetensors, tokenizer)',
 }
 
@@ -10,12 +11,15 @@ COMMANDS = {
 def register(subparsers):
     imp = subparsers.add_parser(
         'import-hf', help=COMMANDS['import-hf'],
-        description='Convert a transformers checkpoint (BertModel, BertForPreTraining or '
-                    'BertForSequenceClassification; model.safetensors, or pytorch_model.bin with torch installed) '
-                    'into a kobert-gluon model folder that get_model, finetune --model, predict and export-onnx '
-                    'take. SRC is a local folder or a hub repo id, fetched into the cache and verified against the '
-                    'hub\'s published checksums (offline: only a snapshot fetched before). Its tokenizer comes from the folder (a SentencePiece model and vocab.txt), from '
-                    '--tokenizer, or, for KoBERT\'s 8,002-token vocabulary, is KoBERT\'s own.')
+        description='Convert a transformers checkpoint (BertModel, BertForPreTraining, '
+                    'BertForSequenceClassification, BertForTokenClassification or BertForQuestionAnswering, and '
+                    'their DistilBert and Electra counterparts; model.safetensors, or pytorch_model.bin with torch '
+                    'installed) into a kobert-gluon model folder that get_model, finetune --model, predict, evaluate '
+                    'and export-onnx take (a task head as a fine-tuned model: its id2label are its labels). SRC is '
+                    'a local folder or a hub repo id, fetched into the cache and verified against the hub\'s '
+                    'published checksums (offline: only a snapshot fetched before). Its tokenizer comes from the '
+                    'folder (a SentencePiece model and vocab.txt), from --tokenizer, or, for KoBERT\'s 8,002-token '
+                    'vocabulary, is KoBERT\'s own.')
     imp.add_argument('src', help='transformers checkpoint folder, or hub repo id (skt/kobert-base-v1)')
     imp.add_argument('--revision', default='main', help='hub branch, tag or commit (default: %(default)s)')
     imp.add_argument('--out', required=True, help='model folder to write')
@@ -29,8 +33,10 @@ def register(subparsers):
     exp = subparsers.add_parser(
         'export-hf', help=COMMANDS['export-hf'],
         description='Write a model folder as a transformers checkpoint: a fine-tuned classifier or regressor as '
-                    'BertForSequenceClassification, a model with MLM and NSP heads as BertForPreTraining, anything '
-                    'else as BertModel, loadable with from_pretrained(OUT). No torch needed to write it.')
+                    'BertForSequenceClassification, a token classifier as BertForTokenClassification (its labels as '
+                    'id2label), a question-answering model as BertForQuestionAnswering, a model with MLM and NSP '
+                    'heads as BertForPreTraining, anything else as BertModel (DistilBert... and Electra... for those '
+                    'families), loadable with from_pretrained(OUT). No torch needed to write it.')
     exp.add_argument('model', help='model folder, run folder\'s best/, or a shipped model name (kobert-mini-nsmc)')
     exp.add_argument('--out', required=True, help='folder to write')
     exp.add_argument('--overwrite', action='store_true', help='replace --out (an earlier export) if it exists')

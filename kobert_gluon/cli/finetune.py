@@ -136,8 +136,9 @@ def register(subparsers):
     predict.add_argument('--output', help='write the TSV here instead of stdout (a token classifier writes JSON '
                                           'lines, question answering one JSON object {question id: answer})')
     predict.add_argument('--max-rows', type=int, metavar='N', help='question answering: the first N questions only')
-    predict.add_argument('--strip-particles', action='store_true',
-                         help='question answering: remove a Korean particle (조사) glued to the end of an answer')
+    predict.add_argument('--strip-particles', nargs='?', const='auto', choices=('auto', 'mecab', 'suffix'),
+                         help='question answering: remove the Korean particles (조사) glued to the end of an answer, '
+                              'found by Mecab (the [mecab] extra; auto: when installed) or by a suffix list')
     predict.add_argument('--batch-size', type=int, default=64)
     _add_runtime_args(predict)
     _add_data_error_args(predict)
@@ -391,13 +392,13 @@ def _predict_entities(args, model):
     if args.input and args.text:
         raise UsageError('give texts either as arguments or with --input, not both')
     if args.input:
-        lines, where = list(read_lines(args.input, encoding, 'input file')), 'line'
+        lines = list(read_lines(args.input, encoding, 'input file'))
     elif args.text:
-        lines, where = list(args.text), 'argument'
+        lines = list(args.text)
     elif hasattr(sys.stdin, 'buffer'):
-        lines, where = list(decode_lines(sys.stdin.buffer, 'stdin', encoding)), 'stdin line'
+        lines = list(decode_lines(sys.stdin.buffer, 'stdin', encoding))
     else:
-        lines, where = [line.rstrip('\r\n') for line in sys.stdin], 'stdin line'
+        lines = [line.rstrip('\r\n') for line in sys.stdin]
     if not lines:
         raise UsageError('no texts to tag (give them as arguments, with --input, or on stdin)')
     lines = [line.rstrip('\r') for line in lines]

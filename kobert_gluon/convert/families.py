@@ -2,9 +2,11 @@
 classes map to which Gluon model, and the name plan that joins them (built from the tables in :mod:`.name_maps`).
 
 A *kind* says which transformers class a checkpoint is: ``base`` (``BertModel``, ``DistilBertModel``), ``lm``
-(``BertForPreTraining``: MLM + NSP; ``DistilBertForMaskedLM``) or ``classification`` (``...ForSequenceClassification``,
-classification or regression). Gluon task heads keep the backbone under ``bert.``; transformers keeps it under the
-family's prefix (``bert.``, ``distilbert.``) in every class but the base one.
+(``BertForPreTraining``: MLM + NSP; ``DistilBertForMaskedLM``), ``classification`` (``...ForSequenceClassification``,
+classification or regression), ``token_classification`` (``...ForTokenClassification``) or ``question_answering``
+(``...ForQuestionAnswering``). Gluon task heads keep the backbone under ``bert.``; transformers keeps it under the
+family's prefix (``bert.``, ``distilbert.``) in every class but the base one. The last two kinds read every position,
+so their backbone has no pooler on either side (transformers builds them with ``add_pooling_layer=False``).
 """
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -15,9 +17,17 @@ from ..models.distilbert import DistilBertConfig
 from ..models.electra import ElectraConfig
 from . import name_maps
 
-__all__ = ['Family', 'FAMILIES', 'family_of_checkpoint', 'family_of_architecture', 'KINDS']
+__all__ = ['Family', 'FAMILIES', 'family_of_checkpoint', 'family_of_architecture', 'KINDS', 'HEAD_KINDS',
+           'TOKEN_KINDS', 'kind_of_head']
 
-KINDS = ('base', 'lm', 'classification')
+KINDS = ('base', 'lm', 'classification', 'token_classification', 'question_answering')
+# The kinds whose Gluon model is a task head over a backbone kept as ``bert.`` (a base or lm model is the backbone)
+HEAD_KINDS = ('classification', 'token_classification', 'question_answering')
+# The kinds whose head reads every position: a backbone without a pooler
+TOKEN_KINDS = ('token_classification', 'question_answering')
+# The Gluon head a model folder names (``task.kind``, see kobert_gluon.heads.registry) -> the kind it converts as
+_KIND_OF_HEAD = {'classifier': 'classification', 'regressor': 'classification',
+                 'token_classifier': 'token_classification', 'span_extractor': 'question_answering'}
 
 
 @dataclass(frozen=True)
@@ -37,31 +47,43 @@ class Family:
     lm_heads: Dict[str, bool]              # the Gluon optional heads of the lm kind
     classifier_dropout_key: str            # the config key of the classification head's dropout
     classifier_dropout_fallback: Tuple[str, float]  # (key, default) read when that one is absent or null
+    token_dropout_key: str                 # the config key of the token classification head's dropout
+    token_dropout_fallback: Tuple[str, float]
+    token_head: List[Tuple[str, str]]      # ...ForTokenClassification's classifier -> TokenClassifier.output
+    span_head: List[Tuple[str, str]]       # ...ForQuestionAnswering's qa_outputs -> SpanExtractor.output
 
     def classifier_dropout(self, hf: Dict[str, Any]) -> float:
         """The dropout transformers' classification head of this family uses for the config ``hf``."""
         value = hf.get(self.classifier_dropout_key)
         return value if value is not None else hf.get(*self.classifier_dropout_fallback)
 
+    def token_dropout(self, hf: Dict[str, Any]) -> float:
+        """The dropout before transformers' token classification head of this family, for the config ``hf``."""
+        value = hf.get(self.token_dropout_key)
+        return value if value is not None else hf.get(*self.token_dropout_fallback)
+
     def kind_of_class(self, name: str) -> Optional[str]:
         return next((kind for kind, cls in self.classes.items() if cls == name), None)
 
+    def pooler_names(self, prefixed: bool) -> List[str]:
+        """The transformers names of what the Gluon model calls its pooler, as a checkpoint would hold them."""
+        prefix = self.prefix if prefixed and self.pooler_in_backbone else ''
+        return [prefix + hf for hf, _ in self.pooler]
+
     def pooler_probe(self, prefixed: bool) -> str:
-        name = self.pooler[0][0]
-        return (self.prefix if prefixed and self.pooler_in_backbone else '') + name
+        return self.pooler_names(prefixed)[0]
 
     def plan(self, kind: str, config, has_pooler: bool, prefixed: bool) -> Dict[str, str]:
         """transformers name -> Gluon name of every tensor of a ``kind`` checkpoint of a model of ``config``."""
         hf_prefix = self.prefix if prefixed else ''
-        gluon_prefix = 'bert.' if kind == 'classification' else ''
+        gluon_prefix = 'bert.' if kind in HEAD_KINDS else ''
         plan = {hf_prefix + hf: gluon_prefix + gluon for hf, gluon in self.backbone_map(config).items()}
-        if has_pooler:
+        if has_pooler and kind not in TOKEN_KINDS:
             pooler_prefix = hf_prefix if self.pooler_in_backbone else ''
             plan.update({pooler_prefix + hf: gluon_prefix + gluon for hf, gluon in self.pooler})
-        if kind == 'lm':
-            plan.update(self.lm_head)
-        elif kind == 'classification':
-            plan.update(self.sequence_head)
+        head = {'lm': self.lm_head, 'classification': self.sequence_head, 'token_classification': self.token_head,
+                'question_answering': self.span_head}.get(kind, ())
+        plan.update(head)
         return plan
 
     def backbone_heads(self, kind: str, has_pooler: bool) -> Dict[str, bool]:
@@ -69,7 +91,7 @@ class Family:
         if kind == 'lm':
             return dict(self.lm_heads)
         heads = {name: False for name in self.lm_heads}
-        heads['use_pooler'] = has_pooler or kind == 'classification'
+        heads['use_pooler'] = kind not in TOKEN_KINDS and (has_pooler or kind == 'classification')
         return heads
 
 
@@ -127,19 +149,24 @@ def _distilbert_hf_config(config: DistilBertConfig) -> Dict[str, Any]:
 
 BERT = Family(
     model_type='bert', architecture='bert', prefix='bert.',
-    classes={'base': 'BertModel', 'lm': 'BertForPreTraining', 'classification': 'BertForSequenceClassification'},
+    classes={'base': 'BertModel', 'lm': 'BertForPreTraining', 'classification': 'BertForSequenceClassification',
+             'token_classification': 'BertForTokenClassification', 'question_answering': 'BertForQuestionAnswering'},
     config_from_hf=_bert_config, hf_config=_bert_hf_config,
     backbone_map=lambda config: name_maps.bert_backbone_map(config.num_layers, pooler=False),
     pooler=name_maps.BERT_POOLER, pooler_in_backbone=True,
     lm_head=name_maps.BERT_PRETRAINING_HEADS, sequence_head=name_maps.BERT_SEQUENCE_HEAD, tied=name_maps.BERT_TIED,
     lm_heads={'use_pooler': True, 'use_decoder': True, 'use_classifier': True},
     classifier_dropout_key='classifier_dropout', classifier_dropout_fallback=('hidden_dropout_prob', 0.1),
+    token_dropout_key='classifier_dropout', token_dropout_fallback=('hidden_dropout_prob', 0.1),
+    token_head=name_maps.TOKEN_CLASSIFIER_HEAD, span_head=name_maps.QUESTION_ANSWERING_HEAD,
 )
 
 DISTILBERT = Family(
     model_type='distilbert', architecture='distilbert', prefix='distilbert.',
     classes={'base': 'DistilBertModel', 'lm': 'DistilBertForMaskedLM',
-             'classification': 'DistilBertForSequenceClassification'},
+             'classification': 'DistilBertForSequenceClassification',
+             'token_classification': 'DistilBertForTokenClassification',
+             'question_answering': 'DistilBertForQuestionAnswering'},
     config_from_hf=_distilbert_config, hf_config=_distilbert_hf_config,
     backbone_map=lambda config: name_maps.distilbert_backbone_map(config.num_layers),
     pooler=name_maps.DISTILBERT_PRE_CLASSIFIER, pooler_in_backbone=False,
@@ -147,6 +174,9 @@ DISTILBERT = Family(
     tied=name_maps.DISTILBERT_TIED,
     lm_heads={'use_pooler': False, 'use_decoder': True},
     classifier_dropout_key='seq_classif_dropout', classifier_dropout_fallback=('seq_classif_dropout', 0.2),
+    # DistilBertForTokenClassification's dropout is the encoder's own ``dropout`` (it has no key of its own)
+    token_dropout_key='dropout', token_dropout_fallback=('dropout', 0.1),
+    token_head=name_maps.TOKEN_CLASSIFIER_HEAD, span_head=name_maps.QUESTION_ANSWERING_HEAD,
 )
 
 def _electra_config(hf: Dict[str, Any], path) -> ElectraConfig:
@@ -172,7 +202,9 @@ def _electra_hf_config(config: ElectraConfig) -> Dict[str, Any]:
 ELECTRA = Family(
     model_type='electra', architecture='electra', prefix='electra.',
     classes={'base': 'ElectraModel', 'lm': 'ElectraForPreTraining',
-             'classification': 'ElectraForSequenceClassification'},
+             'classification': 'ElectraForSequenceClassification',
+             'token_classification': 'ElectraForTokenClassification',
+             'question_answering': 'ElectraForQuestionAnswering'},
     config_from_hf=_electra_config, hf_config=_electra_hf_config,
     backbone_map=lambda config: name_maps.electra_backbone_map(config.num_layers,
                                                                config.embed_size != config.units),
@@ -180,6 +212,8 @@ ELECTRA = Family(
     lm_head=name_maps.ELECTRA_DISCRIMINATOR_HEAD, sequence_head=name_maps.ELECTRA_SEQUENCE_HEAD, tied=[],
     lm_heads={'use_pooler': False, 'use_discriminator': True, 'use_decoder': False},
     classifier_dropout_key='classifier_dropout', classifier_dropout_fallback=('hidden_dropout_prob', 0.1),
+    token_dropout_key='classifier_dropout', token_dropout_fallback=('hidden_dropout_prob', 0.1),
+    token_head=name_maps.TOKEN_CLASSIFIER_HEAD, span_head=name_maps.QUESTION_ANSWERING_HEAD,
 )
 
 FAMILIES = {family.model_type: family for family in (BERT, DISTILBERT, ELECTRA)}
@@ -198,6 +232,15 @@ def family_of_checkpoint(hf: Dict[str, Any], path) -> Tuple[Family, str]:
         raise InputError('{}: architecture {} is not supported; import-hf reads {}'.format(
             path, ', '.join(names), ', '.join(c for f in FAMILIES.values() for c in f.classes.values())))
     return family, kind
+
+
+def kind_of_head(head_kind: str) -> str:
+    """The kind a model folder with the Gluon head ``head_kind`` (its ``task.kind``) converts as."""
+    kind = _KIND_OF_HEAD.get(head_kind)
+    if kind is None:
+        raise InputError('export-hf writes the heads {}, not a {!r} head'.format(', '.join(sorted(_KIND_OF_HEAD)),
+                                                                               head_kind))
+    return kind
 
 
 def family_of_architecture(name: str) -> Family:

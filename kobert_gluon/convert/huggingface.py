@@ -2,11 +2,15 @@
 ``transformers`` loads with ``from_pretrained``.
 
 Architectures (:mod:`.families`): ``BertModel``, ``BertForPreTraining`` (MLM + NSP heads),
-``BertForSequenceClassification`` (classification with ``id2label``; regression when ``num_labels == 1``), the
-DistilBERT three: ``DistilBertModel``, ``DistilBertForMaskedLM``, ``DistilBertForSequenceClassification``, and the
-ELECTRA three: ``ElectraModel``, ``ElectraForPreTraining`` (the discriminator), ``ElectraForSequenceClassification``. Tensor
-names are translated by the tables in :mod:`.name_maps`; every tensor of the checkpoint must find a place and every parameter of the Gluon model must
-get a tensor, or the conversion stops naming them (nothing is left at random initial values).
+``BertForSequenceClassification`` (classification with ``id2label``; regression when ``num_labels == 1``),
+``BertForTokenClassification`` (a :class:`~kobert_gluon.heads.token.TokenClassifier` with ``id2label`` as its BIO
+labels) and ``BertForQuestionAnswering`` (a :class:`~kobert_gluon.heads.token.SpanExtractor`); for DistilBERT
+``DistilBertModel``, ``DistilBertForMaskedLM`` and the ``DistilBertFor...`` of the three task heads, for ELECTRA
+``ElectraModel``, ``ElectraForPreTraining`` (the discriminator) and the ``ElectraFor...`` of the three task heads.
+Tensor names are translated by the tables in :mod:`.name_maps`; every tensor of the checkpoint must find a place and
+every parameter of the Gluon model must get a tensor, or the conversion stops naming them (nothing is left at random
+initial values). An imported task head is a fine-tuned model folder (a ``finetuning`` section), so ``predict``,
+``evaluate``, ``predict_entities`` and ``predict_answers`` take it as it is.
 
 A hub repo id (``skt/kobert-base-v1``) is fetched as a verified snapshot of the files the conversion reads
 (:mod:`kobert_gluon.hub.hf_hub`), pinned to the commit its revision names.
@@ -21,7 +25,7 @@ without tokenizer files and with KoBERT's 8,002-token vocabulary gets KoBERT's o
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -31,6 +35,7 @@ from ..core.documents import read_json, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
+from ..heads.token import SpanExtractor, TokenClassifier
 from ..models.folder import folder_config, load_folder_tokenizer, read_config, save_model
 from ..models.registry import get_architecture, initialize_random
 from ..hub import hf_hub
@@ -40,7 +45,8 @@ from ..tasks.kinds import get_task_kind
 from ..tokenizers.sentencepiece import KoBERTTokenizer, load_folder
 from ..tokenizers.wordpiece import WordPieceTokenizer, vocab_from_vocab_txt
 from . import families, name_maps
-from .families import FAMILIES, Family, family_of_architecture, family_of_checkpoint
+from .families import FAMILIES, HEAD_KINDS, TOKEN_KINDS, Family, family_of_architecture, family_of_checkpoint, \
+    kind_of_head
 
 __all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'ARCHITECTURES', 'read_checkpoint',
            'vocab_from_vocab_txt', 'checkpoint_files', 'fetch_checkpoint']
@@ -126,6 +132,20 @@ def _is_regression(hf: Dict[str, Any]) -> bool:
     return hf.get('problem_type') == 'regression' or hf.get('num_labels', len(hf.get('id2label') or {}) or 2) == 1
 
 
+def _labels(hf: Dict[str, Any], path) -> List[str]:
+    """The label names of a classification config in id order (transformers' ``LABEL_<i>`` when it names none)."""
+    id2label = hf.get('id2label') or {str(i): 'LABEL_{}'.format(i) for i in range(hf.get('num_labels', 2))}
+    by_id = {int(key): str(value) for key, value in id2label.items()}
+    if sorted(by_id) != list(range(len(by_id))):
+        raise InputError('{}: the ids of id2label are {}, not 0 to {}'.format(path, sorted(by_id), len(by_id) - 1))
+    labels = [by_id[i] for i in range(len(by_id))]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise InputError('{}: id2label names {} more than once; each label needs a name of its own'
+                         .format(path, ', '.join(repeated)))
+    return labels
+
+
 # ----- tokenizers --------------------------------------------------------------------------------------------------
 def _transformers_tokenizer(folder: Path):
     """A SentencePiece model with vocab.txt: KoBERT-style SentencePiece; vocab.txt alone: WordPiece; else None."""
@@ -176,12 +196,20 @@ def _gluon_values(tensors, family: Family, kind: str, config, path) -> Tuple[Dic
     prefixed = any(name.startswith(family.prefix) for name in tensors)
     has_pooler = family.pooler_probe(prefixed) in tensors
     cls = family.classes[kind]
-    if kind != 'base' and family.pooler_in_backbone and not has_pooler:
+    if kind not in ('base',) + TOKEN_KINDS and family.pooler_in_backbone and not has_pooler:
         raise InputError('{}: {} needs the pooler, which the checkpoint does not have'.format(path, cls))
-    plan = family.plan(kind, config, has_pooler, prefixed)
-    _check_tied(family, tensors, path)
     hf_prefix = family.prefix if prefixed else ''
     skip = {hf_prefix + name for name in IGNORED} | {tied for tied, _ in family.tied}
+    if kind in TOKEN_KINDS:
+        if has_pooler and family.pooler_in_backbone:
+            # transformers before 4.0 built BertForTokenClassification and BertForQuestionAnswering with a pooler
+            # that nothing reads, and checkpoints of that time still hold it; transformers drops it on loading, and
+            # so does this import (the Gluon token heads sit on a backbone without a pooler)
+            log.info('%s: a %s reads no pooler; its pooler tensors are left out', path, cls)
+            skip.update(family.pooler_names(prefixed))
+        has_pooler = False
+    plan = family.plan(kind, config, has_pooler, prefixed)
+    _check_tied(family, tensors, path)
     unused = sorted(name for name in tensors if name not in plan and name not in skip)
     if unused:
         raise InputError('{}: {} tensor(s) have no place in a {} ({}); nothing was written'.format(
@@ -193,16 +221,42 @@ def _gluon_values(tensors, family: Family, kind: str, config, path) -> Tuple[Dic
     return {gluon: tensors[hf] for hf, gluon in plan.items()}, has_pooler
 
 
-def _build(family: Family, kind: str, config, hf: Dict[str, Any], has_pooler: bool):
+def _is_bio(label: str) -> bool:
+    return label == 'O' or (label[:2] in ('B-', 'I-') and len(label) > 2)
+
+
+def _build(family: Family, kind: str, config, hf: Dict[str, Any], has_pooler: bool, path):
     backbone = get_architecture(family.architecture).build(config, **family.backbone_heads(kind, has_pooler))
+    if kind == 'token_classification':
+        labels = _labels(hf, path)
+        if len(labels) < 2:
+            raise InputError('{}: a token classifier needs at least 2 labels, id2label has {}'
+                             .format(path, len(labels)))
+        odd = [label for label in labels if not _is_bio(label)]
+        if odd:  # the weights convert all the same; only the entity decoding reads the names
+            log.warning('%s: labels %s are not BIO tags (O, B-<type>, I-<type>); predict_entities and evaluate '
+                        'read the labels as BIO tags', path, ', '.join(odd[:5]) + (' ...' if len(odd) > 5 else ''))
+        return TokenClassifier(backbone, len(labels), dropout=family.token_dropout(hf), labels=labels)
+    if kind == 'question_answering':
+        # DistilBertForQuestionAnswering's qa_dropout has no counterpart: the span head has no dropout, as
+        # BertForQuestionAnswering and ElectraForQuestionAnswering have none (outputs in inference are the same)
+        return SpanExtractor(backbone)
     if kind != 'classification':
         return backbone
     dropout = family.classifier_dropout(hf)
     if _is_regression(hf):
         return SequenceRegressor(backbone, dropout=dropout)
-    id2label = hf.get('id2label') or {str(i): 'LABEL_{}'.format(i) for i in range(hf.get('num_labels', 2))}
-    labels = [str(id2label.get(str(i), id2label.get(i))) for i in range(len(id2label))]
+    labels = _labels(hf, path)
     return SequenceClassifier(backbone, len(labels), dropout=dropout, labels=labels)
+
+
+def _check_span_head(values: Dict[str, np.ndarray], cls: str, path) -> None:
+    """A question-answering checkpoint must score exactly a start and an end (transformers splits its logits in
+    two the same way, but only DistilBERT's class checks num_labels)."""
+    rows = values['output.weight'].shape[0]
+    if rows != 2:
+        raise InputError('{}: the {}\'s qa_outputs gives {} scores per position; a span head reads 2 (start, end)'
+                         .format(path, cls, rows))
 
 
 def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
@@ -217,9 +271,11 @@ def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
         if name not in values:
             raise InputError('no tensor for parameter {} of the Gluon model'.format(name))
         value = values[name]
-        if param.shape is not None and all(param.shape) and tuple(param.shape) != value.shape:
-            raise InputError('{}: the checkpoint\'s tensor has shape {}, the Gluon model needs {}'
-                             .format(name, value.shape, tuple(param.shape)))
+        # a dimension the Gluon model learns from its input (0: a Dense without in_units) takes any size
+        if param.shape is not None and (len(param.shape) != value.ndim or any(
+                known and known != size for known, size in zip(param.shape, value.shape))):
+            raise InputError('{}: the checkpoint\'s tensor has shape {}, the Gluon model needs ({})'.format(
+                name, value.shape, ', '.join(str(known) if known else 'any' for known in param.shape)))
         if param._deferred_init:  # a Dense without in_units learns its shape here rather than at a first forward
             param.shape = value.shape
             param._finish_deferred_init()
@@ -228,14 +284,20 @@ def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
 
 
 def _finetuning_section(model, config, source_class: str) -> Dict[str, Any]:
-    """What FineTunedModel needs to predict with an imported classifier or regressor (single sentences)."""
-    regression = isinstance(model, SequenceRegressor)
-    kind = get_task_kind('regression' if regression else 'classification')
-    labels = None if regression else list(model.labels)
-    spec = TaskSpec(name='imported', kind=kind.name, metric=kind.default_metric,
-                    table=TableSpec(text_columns=('text',), label_column='label'),
-                    labels=tuple(labels) if labels else None,
-                    description='imported from a transformers {}'.format(source_class))
+    """What FineTunedModel needs to predict with an imported head: a classifier or regressor (single sentences), a
+    token classifier (BIO labels, read as KLUE-NER files by ``evaluate``) or a span extractor (SQuAD files)."""
+    description = 'imported from a transformers {}'.format(source_class)
+    if isinstance(model, TokenClassifier):
+        kind, table, data_format, labels = get_task_kind('token_classification'), None, 'klue', list(model.labels)
+    elif isinstance(model, SpanExtractor):
+        kind, table, data_format, labels = get_task_kind('extractive_qa'), None, 'squad', None
+    else:
+        regression = isinstance(model, SequenceRegressor)
+        kind = get_task_kind('regression' if regression else 'classification')
+        table, data_format = TableSpec(text_columns=('text',), label_column='label'), None
+        labels = None if regression else list(model.labels)
+    spec = TaskSpec(name='imported', kind=kind.name, metric=kind.default_metric, table=table,
+                    labels=tuple(labels) if labels else None, data_format=data_format, description=description)
     return {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': min(512, config.max_length),
             'trained_on': None}
 
@@ -261,11 +323,13 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     config = family.config_from_hf(hf, src / HF_CONFIG)
     found = _tokenizer_for(src, tokenizer, config.vocab_size, cachedir=cachedir)
     values, has_pooler = _gluon_values(tensors, family, kind, config, src)
-    model = _build(family, kind, config, hf, has_pooler)
+    if kind == 'question_answering':
+        _check_span_head(values, family.classes[kind], src)
+    model = _build(family, kind, config, hf, has_pooler, src / HF_CONFIG)
     set_parameters(model, values)
     extra = {'converted_from': dict(format='transformers', architecture=family.classes[kind], **source,
                                     transformers_version=hf.get('transformers_version'))}
-    if kind == 'classification':
+    if kind in HEAD_KINDS:
         extra['finetuning'] = _finetuning_section(model, config, family.classes[kind])
     return save_model(model, found.vocab, out, found, extra=extra, overwrite=overwrite)
 
@@ -283,12 +347,23 @@ def _hf_config(family: Family, config, kind: str, vocab, model) -> Dict[str, Any
                         id2label={str(i): label for i, label in enumerate(model.labels)},
                         label2id={label: i for i, label in enumerate(model.labels)})
         document[dropout_key] = model.dropout_rate
+    elif isinstance(model, TokenClassifier):
+        document.update(num_labels=model.num_labels,
+                        id2label={str(i): label for i, label in enumerate(model.labels)},
+                        label2id={label: i for i, label in enumerate(model.labels)})
+        # DistilBERT's token head drops out at the encoder's rate (its key is the encoder's ``dropout``), which
+        # the encoder's value already fills; the other families have a key of the head's own
+        if family.token_dropout_key not in document:
+            document[family.token_dropout_key] = model.dropout_rate
+    elif isinstance(model, SpanExtractor):
+        document['num_labels'] = 2  # qa_outputs: start and end
     return document
 
 
 def _export_kind(family: Family, document) -> str:
-    if document.get('task'):
-        return 'classification'
+    task = document.get('task')
+    if task:
+        return kind_of_head(task.get('kind'))
     heads = document['heads']
     if all(heads.get(name) for name, wanted in family.lm_heads.items() if wanted):
         return 'lm'
@@ -300,9 +375,11 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     ``out``: ``config.json``, ``model.safetensors``, ``tokenizer.model`` and ``vocab.txt``.
 
     A fine-tuned classifier or regressor becomes ``BertForSequenceClassification`` (``DistilBert...`` for a
-    DistilBERT), a model with the pretraining heads ``BertForPreTraining`` (``DistilBertForMaskedLM``), anything
-    else ``BertModel`` (``DistilBertModel``; a DistilBERT's pre-classifier belongs to the classification head there,
-    so a bare backbone's is not written).
+    DistilBERT, ``Electra...`` for an ELECTRA), a token classifier ``BertForTokenClassification`` (its labels as
+    ``id2label``), a span extractor ``BertForQuestionAnswering``, a model with the pretraining heads
+    ``BertForPreTraining`` (``DistilBertForMaskedLM``, ``ElectraForPreTraining``), anything else ``BertModel``
+    (``DistilBertModel``; a DistilBERT's pre-classifier belongs to the classification head there, so a bare
+    backbone's is not written).
     """
     from safetensors.numpy import save_file
     from ..models.folder import load_model
@@ -313,8 +390,8 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     model, vocab = load_model(folder)
     tokenizer = load_folder_tokenizer(folder, document)
     kind = _export_kind(family, document)
-    has_pooler = bool(document['heads'].get('use_pooler', False)) and (family.pooler_in_backbone
-                                                                          or kind == 'classification')
+    has_pooler = bool(document['heads'].get('use_pooler', False)) and kind not in TOKEN_KINDS and (
+        family.pooler_in_backbone or kind == 'classification')
     plan = family.plan(kind, config, has_pooler, prefixed=kind != 'base')
     params = model._collect_params_with_prefix()
     missing = sorted(g for g in plan.values() if g not in params)

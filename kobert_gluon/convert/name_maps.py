@@ -3,8 +3,8 @@
 Each table is data: ``(transformers name, Gluon name)``, with ``{i}`` standing for a layer index. transformers'
 ``nn.Linear`` and Gluon's ``Dense`` both store weights as ``(out, in)``, so no tensor is transposed; LayerNorm's
 ``weight``/``bias`` are Gluon's ``gamma``/``beta``. transformers' names are given without the ``bert.`` prefix that
-its task models (``BertForPreTraining``, ``BertForSequenceClassification``) put before the encoder's; Gluon's
-task heads likewise keep the backbone under ``bert.``.
+its task models (``BertForPreTraining``, ``BertForSequenceClassification``, ``BertForTokenClassification``,
+``BertForQuestionAnswering``) put before the encoder's; Gluon's task heads likewise keep the backbone under ``bert.``.
 """
 from typing import Dict, List, Tuple
 
@@ -12,7 +12,7 @@ __all__ = ['BERT_EMBEDDINGS', 'BERT_LAYER', 'BERT_POOLER', 'BERT_PRETRAINING_HEA
            'BERT_TIED', 'bert_backbone_map', 'DISTILBERT_EMBEDDINGS', 'DISTILBERT_LAYER', 'DISTILBERT_PRE_CLASSIFIER',
            'DISTILBERT_MLM_HEAD', 'DISTILBERT_TIED', 'distilbert_backbone_map', 'ELECTRA_EMBEDDINGS',
            'ELECTRA_PROJECTION', 'ELECTRA_CLASSIFICATION_DENSE', 'ELECTRA_SEQUENCE_HEAD', 'ELECTRA_DISCRIMINATOR_HEAD',
-           'electra_backbone_map']
+           'electra_backbone_map', 'TOKEN_CLASSIFIER_HEAD', 'QUESTION_ANSWERING_HEAD']
 
 BERT_EMBEDDINGS: List[Tuple[str, str]] = [
     ('embeddings.word_embeddings.weight', 'word_embed.0.weight'),
@@ -179,3 +179,19 @@ def electra_backbone_map(num_layers: int, projection: bool) -> Dict[str, str]:
     for i in range(num_layers):
         pairs += [(hf.format(i=i), gluon.format(i=i)) for hf, gluon in BERT_LAYER]
     return dict(pairs)
+
+
+# ----- heads over every position: the same names in all three families ----------------------------------------
+# ``*ForTokenClassification``'s ``classifier`` (a plain Linear, also in ELECTRA's, unlike its sentence head) ->
+# kobert_gluon's TokenClassifier ``output``.
+TOKEN_CLASSIFIER_HEAD: List[Tuple[str, str]] = [
+    ('classifier.weight', 'output.weight'),
+    ('classifier.bias', 'output.bias'),
+]
+
+# ``*ForQuestionAnswering``'s ``qa_outputs`` (Linear(hidden, 2); transformers splits its logits into start = [..., 0]
+# and end = [..., 1]) -> kobert_gluon's SpanExtractor ``output``, whose [..., 0] / [..., 1] are start / end too.
+QUESTION_ANSWERING_HEAD: List[Tuple[str, str]] = [
+    ('qa_outputs.weight', 'output.weight'),
+    ('qa_outputs.bias', 'output.bias'),
+]

@@ -14,8 +14,9 @@
   pieces, score = start + end score, a piece counted only in the window where it has the most context on both
   sides (BERT's rule); the answer is the original context's characters from the start piece's first to the end
   piece's last, never text rebuilt from pieces.
-* :func:`strip_particle` -- optionally, a Korean particle (조사) glued to the end of an answer (``서울에서`` ->
-  ``서울``) is removed, when the answer ends where its word ends and something remains.
+* :class:`ParticleStripper` -- optionally, the Korean particles (조사) glued to the end of an answer (``서울에서``
+  -> ``서울``) are removed, found by Mecab's analysis (or a suffix list, :func:`strip_particle`, which also cuts
+  words that merely end like a particle), when the answer ends where its word ends and something remains.
 * :class:`QuestionAnsweringPipeline` -- how ``finetune`` reads, batches and scores this structure (dev metric:
   KorQuAD's official F1 and exact match, :mod:`.qa_scoring`).
 """
@@ -35,6 +36,7 @@ from .qa_scoring import score_predictions
 from .tagging import in_part, parse_part
 
 __all__ = ['QAExample', 'QAData', 'Window', 'read_squad', 'make_windows', 'best_answers', 'strip_particle',
+           'ParticleStripper', 'PARTICLE_METHODS',
            'PARTICLES', 'QABatches', 'QATask', 'QuestionAnsweringPipeline', 'predict_answers', 'QA_DEFAULTS']
 
 # The particles stripped from an answer's end, longest first (so 에서 goes before 서 could ever match).
@@ -173,11 +175,11 @@ def make_windows(example: QAExample, index: int, tokenizer, max_seq_length: int,
         positions, max_context = {}, {}
         for i in range(first, last):
             positions[i + offset] = (spans[i].start, spans[i].end)
-            # BERT's "max context": the window where the piece has the most pieces on its shorter side
-            mine = min(i - first, last - 1 - i) + 0.01 * (last - first)
-            best = max(min(i - f, min(len(spans), f + room) - 1 - i) + 0.01 * (min(len(spans), f + room) - f)
-                       for f in starts if f <= i < f + room)
-            max_context[i + offset] = mine >= best
+            # BERT's "max context": the window where the piece has the most pieces on its shorter side (the first
+            # such window on a tie, so that a piece is counted in one window only)
+            best = max((min(i - f, min(len(spans), f + room) - 1 - i) + 0.01 * (min(len(spans), f + room) - f), -k)
+                       for k, f in enumerate(starts) if f <= i < f + room)
+            max_context[i + offset] = best[1] == -w
         label = (0, 0)
         if answer is not None and first <= answer[0] and answer[1] < last:
             label = (answer[0] + offset, answer[1] + offset)
@@ -189,10 +191,11 @@ def make_windows(example: QAExample, index: int, tokenizer, max_seq_length: int,
 
 
 def strip_particle(answer: str, context: str, end: int) -> str:
-    """``answer`` (ending at character ``end`` of ``context``) without a particle glued to its end (see
-    :data:`PARTICLES`), when the answer ends where its word ends and more than the particle is left."""
-    at_word_end = end >= len(context) or not context[end].isalnum()
-    if not at_word_end:
+    """``answer`` (ending at character ``end`` of ``context``) without a particle of :data:`PARTICLES` glued to its
+    end, when the answer ends where its word ends and more than the particle is left. A suffix list cannot tell a
+    particle from a word's own last syllable (인도 -> 인, 우루과이 -> 우루과): :class:`ParticleStripper` with Mecab
+    can."""
+    if not _at_word_end(context, end):
         return answer
     for particle in PARTICLES:
         if answer.endswith(particle) and len(answer) > len(particle) and answer[-len(particle) - 1].isalnum():
@@ -200,10 +203,72 @@ def strip_particle(answer: str, context: str, end: int) -> str:
     return answer
 
 
+def _at_word_end(context: str, end: int) -> bool:
+    return end >= len(context) or not context[end].isalnum()
+
+
+PARTICLE_METHODS = ('mecab', 'suffix')
+
+
+class ParticleStripper:
+    """Removes the particles (조사) glued to the end of an answer.
+
+    ``mecab``: the answer's last word is analysed with Mecab (mecab-ko and its dictionary, the ``[mecab]`` extra)
+    and its trailing morphemes tagged as particles (``J...``: 에서/JKB, 은/JX, 이/JKS ...) are removed, so 인도 and
+    우루과이 stay whole. ``suffix``: :func:`strip_particle`'s list, without any analysis. ``auto`` picks Mecab when
+    it is installed. Either way only an answer that ends where its word ends is touched, and something is left.
+    """
+
+    def __init__(self, method: str = 'auto'):
+        if method == 'auto':
+            method = 'mecab' if _mecab_tagger(required=False) is not None else 'suffix'
+        if method not in PARTICLE_METHODS:
+            raise InputError('particle stripping is mecab or suffix, got {!r}'.format(method))
+        self.method = method
+        self._tagger = _mecab_tagger(required=True) if method == 'mecab' else None
+
+    def __call__(self, answer: str, context: str, end: int) -> str:
+        if self.method == 'suffix':
+            return strip_particle(answer, context, end)
+        if not _at_word_end(context, end) or not answer.strip():
+            return answer
+        word = answer.split()[-1]
+        morphemes = []
+        for row in self._tagger.parse(word).splitlines():
+            if row == 'EOS' or '\t' not in row:
+                break
+            surface, features = row.split('\t', 1)
+            morphemes.append((surface, features.split(',', 1)[0]))
+        particles = ''
+        while len(morphemes) > 1 and morphemes[-1][1].split('+')[0].startswith('J'):
+            particles = morphemes.pop()[0] + particles
+        if particles and answer.endswith(particles) and len(answer) > len(particles):
+            return answer[:-len(particles)]
+        return answer
+
+
+def _mecab_tagger(required: bool):
+    try:
+        import mecab_ko
+        return mecab_ko.Tagger()
+    except (ImportError, RuntimeError) as err:
+        if required:
+            raise InputError('particle stripping with Mecab needs mecab-ko and its dictionary (pip install '
+                             '"kobert-gluon[mecab]"), or use the suffix list ({})'.format(
+                                 str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__)) \
+                from None
+        return None
+
+
 def best_answers(examples: Sequence[QAExample], windows: Sequence[Window], scores: Sequence[np.ndarray],
-                 max_answer_length: int = 30, n_best: int = 20, strip_particles: bool = False) -> Dict[str, str]:
+                 max_answer_length: int = 30, n_best: int = 20, strip_particles=None) -> Dict[str, str]:
     """``{question id: answer text}`` from each window's ``(length, 2)`` start/end scores (see the module
-    docstring); a question none of whose windows gives a valid span gets the empty answer."""
+    docstring); a question none of whose windows gives a valid span gets the empty answer. ``strip_particles``: a
+    :class:`ParticleStripper` (or a method name for one, True for ``auto``) applied to every answer."""
+    if strip_particles is True:
+        strip_particles = ParticleStripper()
+    elif isinstance(strip_particles, str):
+        strip_particles = ParticleStripper(strip_particles)
     best: Dict[int, Tuple[float, int, int]] = {}
     for window, score in zip(windows, scores):
         positions = window.spans
@@ -231,7 +296,7 @@ def best_answers(examples: Sequence[QAExample], windows: Sequence[Window], score
         _, start, end = best[index]
         text = example.context[start:end]
         if strip_particles:
-            text = strip_particle(text, example.context, end)
+            text = strip_particles(text, example.context, end)
         answers[example.qid] = text
     return answers
 
@@ -307,7 +372,7 @@ class QATask:
                 scores[index] = values[row]
         return scores
 
-    def answers(self, model, data: QABatches, strip_particles: bool = False) -> Dict[str, str]:
+    def answers(self, model, data: QABatches, strip_particles=None) -> Dict[str, str]:
         return best_answers(data.data.examples, data.windows, self.window_scores(model, data),
                             self.options['max_answer_length'], self.options['n_best'], strip_particles)
 
@@ -322,7 +387,7 @@ class QATask:
 
 
 def predict_answers(model, tokenizer, data: QAData, spec, max_seq_length: int, batch_size: int = 64,
-                    strip_particles: bool = False, options=None, ctx=None) -> Dict[str, str]:
+                    strip_particles=None, options=None, ctx=None) -> Dict[str, str]:
     """``{question id: answer}`` for every question of ``data`` with a span extractor ``model`` (a Gluon head or a
     runtime's forward function)."""
     task = QATask(spec, ctx=ctx, options=options)

@@ -396,9 +396,10 @@ class FineTunedModel:
         return predict_entities(self.model, self.tokenizer, list(texts), self.label_names, self.max_seq_length,
                                 batch_size, self.spec, ctx=self.ctx)
 
-    def predict_answers(self, data, batch_size: int = 64, strip_particles: bool = False) -> Dict[str, str]:
+    def predict_answers(self, data, batch_size: int = 64, strip_particles=None) -> Dict[str, str]:
         """``{question id: answer}`` for the questions of ``data`` (a question-answering model; ``data``: a SQuAD
-        JSON path or :class:`~.extractive_qa.QAData`)."""
+        JSON path or :class:`~.extractive_qa.QAData`); ``strip_particles``: None, ``'mecab'``, ``'suffix'`` or
+        ``'auto'`` (see :class:`~.extractive_qa.ParticleStripper`)."""
         self._require('squad', 'predict_answers')
         from .extractive_qa import predict_answers, read_squad
         if not hasattr(data, 'examples'):
@@ -480,10 +481,18 @@ class FineTunedModel:
         data = read_squad(path, max_questions=max_rows)
         if not data.examples:
             raise InputError('{} has no questions'.format(path))
+        from .extractive_qa import ParticleStripper, QABatches, QATask, best_answers
+        task = QATask(self.spec, ctx=self.ctx)
+        batches = QABatches(data, self.tokenizer, self.max_seq_length, batch_size, shuffle=False,
+                            doc_stride=task.options['doc_stride'], max_query_length=task.options['max_query_length'])
+        scores = task.window_scores(self.model, batches)  # computed once, decoded once per particle rule
+        methods = [None, 'suffix'] + (['mecab'] if ParticleStripper('auto').method == 'mecab' else [])
         metrics = {}
-        for strip in (False, True):
-            scores = score_predictions(data.golds, self.predict_answers(data, batch_size, strip_particles=strip))
-            suffix = '_particles_stripped' if strip else ''
-            metrics['f1' + suffix], metrics['exact_match' + suffix] = scores['f1'], scores['exact_match']
+        for method in methods:
+            answers = best_answers(data.examples, batches.windows, scores, task.options['max_answer_length'],
+                                   task.options['n_best'], method)
+            result = score_predictions(data.golds, answers)
+            suffix = '' if method is None else '_particles_' + method
+            metrics['f1' + suffix], metrics['exact_match' + suffix] = result['f1'], result['exact_match']
         metrics['questions'] = len(data)
         return metrics

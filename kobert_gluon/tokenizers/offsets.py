@@ -67,16 +67,44 @@ def _to_original(boundaries: List[int], position: int) -> int:
     return low
 
 
-def _word_spans(word: str, pieces: List[str], surfaces: List[Optional[str]], form: str) -> List[tuple]:
+def _unknown_run_end(tokenizer, normalised: str, position: int, run: int, rest: List[str], guess: int) -> int:
+    """Where ``run`` consecutive ``[UNK]`` pieces starting at ``position`` end: the cut after which the rest of the
+    word tokenizes to the pieces that follow them (``rest``) and before which to ``run`` unknowns (the next known
+    piece's text can occur inside an unknown one: ``⁄4–4`` is ``[UNK] [UNK] 4``); ``guess`` when no cut does."""
+    unknowns = [tokenizer.vocab.unknown_token] * run
+    for cut in [guess] + [c for c in range(position + 1, len(normalised) + 1) if c != guess]:
+        if tokenizer(normalised[position:cut]) == unknowns and tokenizer(normalised[cut:]) == rest:
+            return cut
+    return guess
+
+
+def _unknown_end(tokenizer, gap: str, run: int) -> int:
+    """Where the first of ``run`` consecutive ``[UNK]`` pieces standing for ``gap`` ends: the shortest start of
+    ``gap`` that is one ``[UNK]`` and leaves ``run - 1`` of them (WordPiece makes one per CJK character or
+    punctuation mark: ``船體`` is two); all of ``gap`` when no cut does."""
+    unknown = tokenizer.vocab.unknown_token
+    for cut in range(1, len(gap)):
+        if tokenizer(gap[:cut]) == [unknown] and tokenizer(gap[cut:]) == [unknown] * (run - 1):
+            return cut
+    return len(gap)
+
+
+def _word_spans(word: str, pieces: List[str], surfaces: List[Optional[str]], form: str, tokenizer=None
+                ) -> List[tuple]:
     """``(start, end)`` within ``word`` for each piece; ``surfaces[i]`` is the piece's text (None: unknown)."""
     normalised = unicodedata.normalize(form, word)
     boundaries = _boundaries(word, form)
-    spans, position = [], 0
+    spans, position, run_end = [], 0, None
     for i, surface in enumerate(surfaces):
         if surface is None:  # [UNK]: up to where the next known piece is found, or the end of the word
             following = next((s for s in surfaces[i + 1:] if s), None)
             found = normalised.find(following, position) if following else -1
             start, end = position, (found if found > position else len(normalised))
+            if tokenizer is not None:  # checked with the tokenizer; several [UNK] in a row share those characters
+                left = next((j for j, s in enumerate(surfaces[i:]) if s is not None), len(surfaces) - i)
+                if i == 0 or surfaces[i - 1] is not None:
+                    run_end = _unknown_run_end(tokenizer, normalised, start, left, pieces[i + left:], end)
+                end = run_end if left == 1 else start + _unknown_end(tokenizer, normalised[start:run_end], left)
         elif surface == '':
             start = end = position
         else:
@@ -112,6 +140,6 @@ def piece_offsets(tokenizer, text: str) -> List[PieceSpan]:
         word = text[word_start:word_end]
         pieces = tokenizer(word)
         surfaces = [None if piece == unknown else tokenizer.piece_surface(piece) for piece in pieces]
-        for piece, (start, end) in zip(pieces, _word_spans(word, pieces, surfaces, form)):
+        for piece, (start, end) in zip(pieces, _word_spans(word, pieces, surfaces, form, tokenizer)):
             result.append(PieceSpan(piece, word_start + start, word_start + end))
     return result
