@@ -168,7 +168,7 @@ def test_rtd_loss_against_numpy(nsmc_vocab):  # noqa: F811
     mx.random.seed(7)
     mlm_ce, mlm_logits, _, _, rtd_ce, rtd_logits, labels, real = task._forward(model, batch)
     mx.random.seed(7)
-    total, sequences, sums = task.loss(model, batch)
+    total, sequences, sums, _ = task.loss(model, batch)
     # the discriminator's input, rebuilt: originals back in place, then what the generator sampled (same seed)
     labels, real = labels.asnumpy(), real.asnumpy()
     np.testing.assert_array_equal(real, [[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1]])

@@ -98,14 +98,14 @@ def test_weight_zero_predictions_change_nothing(data, nsmc_vocab):
     model, _ = tiny_model(nsmc_vocab)
     task = PretrainingTask()
     batch = first_batch(data)
-    loss, sequences, sums = task.loss(model, batch)
-    padded_loss, _, padded_sums = task.loss(model, _with_extra_prediction(batch, 2, 7, 0.0))
+    loss, sequences, sums, _ = task.loss(model, batch)
+    padded_loss, _, padded_sums, _ = task.loss(model, _with_extra_prediction(batch, 2, 7, 0.0))
     assert sequences == 16
     assert float(padded_loss.asscalar()) == pytest.approx(float(loss.asscalar()), rel=1e-6)
     for name in sums:
         assert float(padded_sums[name][0].asscalar()) == pytest.approx(float(sums[name][0].asscalar()), rel=1e-6)
     # ...while the same prediction with weight 1 does count
-    _, _, counted_sums = task.loss(model, _with_extra_prediction(batch, 2, 7, 1.0))
+    _, _, counted_sums, _ = task.loss(model, _with_extra_prediction(batch, 2, 7, 1.0))
     # (its cross-entropy, about log(vocabulary size) for a random model, joins the summed MLM loss; the mean
     # may hardly move, since a random model's mean is about the same number)
     assert float(counted_sums['mlm_loss'][0].asscalar()) > float(sums['mlm_loss'][0].asscalar()) + 1.0
@@ -162,11 +162,22 @@ def test_batches_are_bucketed_complete_deterministic_and_shardable(data):
     rest = [b[0].asnumpy() for b in batches.batches(0, start=17)]
     assert len(rest) == len(everything) - 17
     assert all(np.array_equal(a, b) for a, b in zip(everything[17:], rest))
-    # two ranks: disjoint batches, the same number each
+    # two ranks: 16 is the global batch; each rank takes its half of every batch one process would take
     ranks = [PretrainingBatches(train, 16, seed=3, num_ranks=2, rank=r) for r in (0, 1)]
-    taken = [{(s, tuple(i)) for s, i in rank.batch_indices(0)} for rank in ranks]
-    assert len(taken[0]) == len(taken[1]) == ranks[0].num_batches(0) > 0 and not taken[0] & taken[1]
-    assert taken[0] | taken[1] <= {(s, tuple(i)) for s, i in epoch0}
+    parts = [list(rank.batch_indices(0)) for rank in ranks]
+    assert len(parts[0]) == len(parts[1]) == len(epoch0) == ranks[0].num_batches(0)
+    shares = [rank.shares(0) for rank in ranks]
+    stand_ins = 0
+    for (shard, whole), (shard0, part0), (shard1, part1), (n1, total) in zip(epoch0, parts[0], parts[1], shares[1]):
+        assert shard == shard0 == shard1 and total == len(whole)
+        if n1 == 0:  # a one-instance batch: rank 1 runs a stand-in (its first instance), weighted 0 by the trainer
+            stand_ins += 1
+            assert len(whole) == 1 and list(part1) == list(part0) == list(whole)
+            continue
+        assert not set(part0) & set(part1) and len(part0) - len(part1) in (0, 1)
+        assert sorted(set(part0) | set(part1)) == sorted(whole) and n1 == len(part1)
+    assert [a + b for (a, _), (b, _) in zip(*shares)] == [len(w) for _, w in epoch0]
+    assert stand_ins < len(epoch0)
 
 
 def test_dev_is_held_out_as_whole_chunks(data):

@@ -34,12 +34,21 @@ def test_evaluation_order_is_sorted_and_fixed():
     assert np.all(np.diff(LENGTHS[flat]) >= 0)
 
 
-def test_shards_split_the_same_order_evenly():
-    shards = [BucketBatchSampler(LENGTHS, 16, True, seed=2, num_shards=3, shard=i).epoch_batches(0)
-              for i in range(3)]
-    assert [len(s) for s in shards] == [4, 4, 4]  # 13 batches: the 13th is dropped so all shards step together
-    seen = np.concatenate([np.concatenate(s) for s in shards])
-    assert len(set(seen.tolist())) == len(seen)
+def test_shards_split_every_global_batch_and_see_each_example_once():
+    whole = BucketBatchSampler(LENGTHS, 15, True, seed=2).epoch_batches(0)
+    samplers = [BucketBatchSampler(LENGTHS, 15, True, seed=2, num_shards=3, shard=i) for i in range(3)]
+    shards = [sampler.epoch_batches(0) for sampler in samplers]
+    assert [len(s) for s in shards] == [len(whole)] * 3  # the same steps as one process
+    for step, batch in enumerate(whole):
+        parts = [s[step] for s in shards]
+        counts = [sampler.shares(0)[step] for sampler in samplers]
+        assert all(total == len(batch) for _, total in counts)
+        real = [part for part, (n, _) in zip(parts, counts) if n]  # a 0 share is a stand-in, weighted 0
+        assert sorted(np.concatenate(real).tolist()) == sorted(batch.tolist())
+        assert max(len(p) for p in real) - min(len(p) for p in real) <= 1
+    seen = np.concatenate([part for s, sampler in zip(shards, samplers)
+                           for part, (n, _) in zip(s, sampler.shares(0)) if n])
+    assert len(set(seen.tolist())) == len(seen) == len(LENGTHS)
 
 
 @pytest.fixture

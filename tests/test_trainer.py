@@ -8,6 +8,8 @@ import pytest
 from mxnet.gluon import nn
 
 from kobert_gluon import Trainer, TrainingConfig
+from kobert_gluon.core.errors import InputError
+from kobert_gluon.training.distributed import Ranks
 from kobert_gluon.training.trainer import learning_rate_at, read_checkpoint
 
 
@@ -132,16 +134,57 @@ def test_checkpoint_resume_of_the_toy_task(tmp_path):
         Trainer(make_model(), LinearRegressionTask(), other, out_dir=tmp_path).fit(batches, resume=True)
 
 
-def test_only_rank_zero_writes(tmp_path):
+class MirrorRanks(Ranks):
+    """One rank of a job whose other ranks do exactly what this one does: sums are this rank's times the number of
+    ranks, and the gradients need no all-reduce (the test needs no Horovod)."""
+
+    def __init__(self, rank, size):
+        super().__init__(rank, size)
+        self.calls = []
+
+    def broadcast_parameters(self, params):
+        self.calls.append('broadcast')
+
+    def make_optimizer(self, params, config):
+        return Trainer._default_optimizer(params, config)
+
+    def sum(self, values, name):
+        self.calls.append(name)
+        return [float(v) * self.size for v in values]
+
+
+class SharedListBatches(ListBatches):
+    """Each batch as one rank's half of a global batch twice its size."""
+
+    def shares(self, epoch):
+        return [(len(b[0]), 2 * len(b[0])) for b in self._batches]
+
+
+def test_only_rank_zero_writes_and_decisions_are_shared(tmp_path):
     x, y = data(16)
-    config = TrainingConfig(epochs=1, learning_rate=0.05, checkpoint_every=1, progress=False)
+    config = TrainingConfig(epochs=1, learning_rate=0.05, checkpoint_every=1, progress=False, max_grad_norm=0)
     lines = []
-    Trainer(make_model(), LinearRegressionTask(), config, out_dir=tmp_path / 'rank1', rank=1, num_ranks=2,
-            log=lines.append).fit(ListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), dev=(x, y))
+    rank1 = MirrorRanks(1, 2)
+    Trainer(make_model(), LinearRegressionTask(), config, out_dir=tmp_path / 'rank1', ranks=rank1,
+            log=lines.append).fit(SharedListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), dev=(x, y))
     assert not (tmp_path / 'rank1').exists() and lines == []
-    Trainer(make_model(), LinearRegressionTask(), config, out_dir=tmp_path / 'rank0', rank=0, num_ranks=2,
-            log=lines.append).fit(ListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), dev=(x, y))
+    # rank 0's weights first; every step's loss sums, stop and Ctrl-C votes; the dev metrics averaged
+    assert rank1.calls[0] == 'broadcast'
+    assert rank1.calls.count('kobert_gluon.step_sums') == 2 and rank1.calls.count('kobert_gluon.stop') == 2
+    assert rank1.calls.count('kobert_gluon.interrupt') == 2 and rank1.calls[-1] == 'kobert_gluon.dev'
+    rank0 = MirrorRanks(0, 2)
+    result = Trainer(make_model(), LinearRegressionTask(), config, out_dir=tmp_path / 'rank0', ranks=rank0,
+                     log=lines.append).fit(SharedListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), dev=(x, y))
     assert (tmp_path / 'rank0' / 'checkpoint').is_dir() and len(lines) == 1
+    # a rank's half weighs half of the step: with identical halves the step is the plain mean, as in one process
+    single = Trainer(make_model(), LinearRegressionTask(), config).fit(
+        ListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), dev=(x, y))
+    np.testing.assert_allclose([s[1] for s in result.history['steps']], [s[1] for s in single.history['steps']],
+                               rtol=1e-6)
+    # resuming with another number of ranks is refused
+    with pytest.raises(InputError, match='written by 2 rank'):
+        Trainer(make_model(), LinearRegressionTask(), config, out_dir=tmp_path / 'rank0').fit(
+            ListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), resume=True)
 
 
 class CountingTask(LinearRegressionTask):

@@ -6,7 +6,7 @@ from pathlib import Path
 from . import UsageError, stderr_notes
 from ..core.text_files import DEFAULT_ENCODING
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_model_shape_args, add_run_folder_args,
-                          add_training_args, field_default, print_run_result, settings_document)
+                          add_training_args, field_default, job_ranks, print_run_result, settings_document)
 
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -244,9 +244,10 @@ def _settings_from_args(args):
 def run_finetune(args):
     from ..tasks.finetuning import finetune
     settings = _settings_from_args(args)
-    result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite,
-                      log=stderr_notes(args))
-    print_run_result(result, 'epoch')
+    ranks, log = job_ranks(args)
+    result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks)
+    if ranks.is_writer:
+        print_run_result(result, 'epoch')
     return 0
 
 

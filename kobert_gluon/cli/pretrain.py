@@ -2,9 +2,9 @@
 DistilBERT recipe on the same shards."""
 from pathlib import Path
 
-from . import UsageError, stderr_notes
+from . import UsageError
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_model_shape_args, add_run_folder_args,
-                          add_training_args, field_default, print_run_result, settings_document)
+                          add_training_args, field_default, print_run_result, settings_document, job_ranks)
 
 # Command-line option -> place in PretrainSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -144,9 +144,10 @@ def _settings_from_args(args):
 def run_pretrain(args):
     from ..pretraining.pretrain import pretrain
     settings = _settings_from_args(args)
-    result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite,
-                      log=stderr_notes(args))
-    print_run_result(result, 'step')
+    ranks, log = job_ranks(args)
+    result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks)
+    if ranks.is_writer:
+        print_run_result(result, 'step')
     return 0
 
 
@@ -165,6 +166,8 @@ def run_distill(args):
     if not Path(document['data']).is_dir():
         raise UsageError('--data {}: no such folder'.format(document['data']))
     settings = DistillSettings.from_dict(document)
-    result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=stderr_notes(args))
-    print_run_result(result, 'step')
+    ranks, log = job_ranks(args)
+    result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks)
+    if ranks.is_writer:
+        print_run_result(result, 'step')
     return 0

@@ -137,3 +137,12 @@ def print_run_result(result, unit: str) -> None:
                                                               result.model_dir))
     else:
         print('model: {}'.format(result.model_dir))
+
+
+def job_ranks(args):
+    """``(ranks, log)`` of a training command: its place in a Horovod job (one process unless started by
+    horovodrun) and where its notes go (rank 0's to stderr; the other ranks' nowhere, so each line appears once)."""
+    from ..training.distributed import from_environment
+    from . import stderr_notes
+    ranks = from_environment()
+    return ranks, stderr_notes(args) if ranks.is_writer else (lambda line: None)

@@ -8,8 +8,9 @@
   :class:`~.text_batches.BucketBatchSampler` groups instances of similar ``valid_length`` (NSMC instances
   average ~23 of 128 tokens, so padding to the batch's longest cuts the work several times) in an order drawn
   from ``(seed, epoch, shard)``. Only the current shard is loaded (its numpy arrays, ~10 MB for 26k
-  instances of 128 tokens), so memory does not grow with the corpus. With ``num_ranks > 1`` every rank takes
-  every ``num_ranks``-th batch of each shard, all ranks the same number.
+  instances of 128 tokens), so memory does not grow with the corpus. With ``num_ranks > 1`` ``batch_size`` is
+  the global batch and every rank takes its part of each (see :class:`~kobert_gluon.training.text_batches.
+  BucketBatchSampler`): the ranks together take the steps one process would.
 * :class:`PretrainingEvalBatches` is the dev view: the first instances of the held-out shards, longest last.
 
 A batch is a tuple of NDArrays in :data:`~.pretraining_data.SHARD_FIELDS` order, cut to the batch's longest
@@ -152,6 +153,14 @@ class PretrainingBatches:
             for indices in self._sampler(arrays['valid_lengths'], shard_index).epoch_batches(epoch)[start:]:
                 yield make_pretraining_batch(arrays, indices, self.ctx)
             start = 0
+
+    def shares(self, epoch: int) -> List[Tuple[int, int]]:
+        """``(this rank's instances, the global batch's)`` per batch of ``epoch`` (reads each shard's lengths)."""
+        result: List[Tuple[int, int]] = []
+        for shard_index in self.shard_order(epoch):
+            lengths = PretrainingShardDataset(self.shards[shard_index].path).arrays['valid_lengths']
+            result.extend(self._sampler(lengths, shard_index).shares(epoch))
+        return result
 
     def fingerprint(self, epoch: int) -> str:
         """A digest of what decides ``epoch``'s batches: the data, the shard order and the batching settings."""

@@ -33,6 +33,7 @@ from .measures import dev_ratios, real_positions
 from ..core.errors import InputError
 from ..models import folder as model_folder
 from ..models.registry import architecture_for_config, get_architecture, initialize_random
+from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 from .batches import PretrainingBatches, PretrainingEvalBatches
@@ -212,7 +213,9 @@ class DistillationTask:
 
     def loss(self, model, batch):
         terms, predictions, positions = self.terms(model, batch)
-        return self._total(terms), int(batch[0].shape[0]), self._sums(terms, predictions, positions)
+        counts = {name: (self.alphas[name] * value, positions if name == 'cos' else predictions)
+                  for name, value in terms.items()}
+        return self._total(terms), int(batch[0].shape[0]), self._sums(terms, predictions, positions), counts
 
     def evaluate(self, model, data: PretrainingEvalBatches) -> Dict[str, float]:
         metrics = dev_ratios(data.batches(), lambda batch: self._sums(*self.terms(model, batch)))
@@ -227,53 +230,65 @@ class DistillationTask:
 
 def distill(settings: DistillSettings, out, resume: bool = False, overwrite: bool = False,
             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None,
-            log: Optional[Callable[[str], None]] = None, ctx=None) -> RunResult:
+            log: Optional[Callable[[str], None]] = None, ctx=None, ranks: Ranks = SINGLE) -> RunResult:
     """Distill as ``settings`` say, in the run folder ``out`` (refused when it exists, unless ``overwrite`` (a
-    previous run folder) or ``resume`` (continue from its checkpoint; the settings must match ``run.json``))."""
+    previous run folder) or ``resume`` (continue from its checkpoint; the settings must match ``run.json``)).
+    ``ranks``: this process's place in a data-parallel job (``settings.batch_size`` is the global batch; only rank 0
+    owns the run folder)."""
     out = Path(out)
     ctx = ctx or mx.cpu()
     log = log or logging.getLogger(__name__).info
     data = PretrainingData(settings.data)  # before touching out: a wrong --data must not create a folder
+    check_global_batch(settings.batch_size, ranks)
     teacher, vocab, tokenizer = load_teacher(settings.teacher, ctx=ctx)
     data.check_vocab(vocab)
+    if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
+        return _distill_in(None, out, resume, data, teacher, vocab, tokenizer, settings, should_stop, log, ctx, ranks)
     with RunFolder(out, 'distillation', resume, overwrite) as run:
-        if resume:
-            differences = settings_differences(read_run_settings(out), settings.to_dict(), RESULT_NEUTRAL_SETTINGS)
-            if differences:
-                raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
-        student, copied = build_student(teacher, settings.student_layers, settings.student_architecture,
-                                        settings.dropout, ctx=ctx, seed=settings.training.seed)
-        config = student.kobert_config
-        if data.options.max_seq_length > config.max_length:
-            raise InputError('{} holds sequences of up to {} tokens but the model has only {} positions'
-                             .format(data.folder, data.options.max_seq_length, config.max_length))
-        train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
-        train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
-                                   bucket_window=settings.bucket_window, data_digest=_data_digest(data), ctx=ctx)
-        dev = (PretrainingEvalBatches(dev_shards, settings.eval_batch_size, settings.max_dev_instances, ctx=ctx)
-               if dev_shards else None)
-        chosen = student_layers(teacher.kobert_config.num_layers, settings.student_layers)
-        log('student: {} layers from teacher layers {}; {:,} of its tensors copied from the teacher; training on '
-            '{:,} instances; dev: {}'.format(settings.student_layers, chosen, len(copied), len(train),
-                                             '{:,} instances'.format(len(dev)) if dev else 'none'))
+        return _distill_in(run, out, resume, data, teacher, vocab, tokenizer, settings, should_stop, log, ctx, ranks)
+
+
+def _distill_in(run: Optional[RunFolder], out: Path, resume: bool, data: PretrainingData, teacher, vocab, tokenizer,
+                settings: DistillSettings, should_stop, log, ctx, ranks: Ranks) -> RunResult:
+    if resume:
+        differences = settings_differences(read_run_settings(out), settings.to_dict(), RESULT_NEUTRAL_SETTINGS)
+        if differences:
+            raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
+    student, copied = build_student(teacher, settings.student_layers, settings.student_architecture,
+                                    settings.dropout, ctx=ctx, seed=settings.training.seed)
+    config = student.kobert_config
+    if data.options.max_seq_length > config.max_length:
+        raise InputError('{} holds sequences of up to {} tokens but the model has only {} positions'
+                         .format(data.folder, data.options.max_seq_length, config.max_length))
+    train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
+    train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
+                               bucket_window=settings.bucket_window, num_ranks=ranks.size, rank=ranks.rank,
+                               data_digest=_data_digest(data), ctx=ctx)
+    dev = (PretrainingEvalBatches(dev_shards, settings.eval_batch_size, settings.max_dev_instances, ctx=ctx)
+           if dev_shards else None)
+    chosen = student_layers(teacher.kobert_config.num_layers, settings.student_layers)
+    log('student: {} layers from teacher layers {}; {:,} of its tensors copied from the teacher; training on '
+        '{:,} instances; dev: {}'.format(settings.student_layers, chosen, len(copied), len(train),
+                                         '{:,} instances'.format(len(dev)) if dev else 'none'))
+    if run is not None:
         run.start()
-        if not resume:
-            write_json(out / RUN_FILE, {
-                'settings': settings.to_dict(),
-                'student': {'architecture': architecture_for_config(config).name, 'config': config.to_dict(),
-                            'teacher_layers': chosen, 'copied_from_teacher': len(copied)},
-                'data': {'folder': str(data.folder), 'train': _shard_report(train_shards),
-                         'dev': dict(_shard_report(dev_shards), source=dev_source, evaluated=len(dev))
-                         if dev else None},
-            })
-        saved_info = {'teacher': Path(settings.teacher).name, 'teacher_layers': chosen, 'data': data.folder.name,
-                      'data_manifest_sha256': _data_digest(data), 'temperature': settings.temperature,
-                      'alphas': {'ce': settings.alpha_ce, 'mlm': settings.alpha_mlm, 'cos': settings.alpha_cos}}
-        task = DistillationTask(teacher, settings, vocab, tokenizer, saved_info, ctx=ctx)
-        teacher.hybridize()
-        student.hybridize()
-        trainer = Trainer(student, task, settings.training, out_dir=out, ctx=ctx, log=log,
-                          on_checkpoint=run.checkpoint_written)
-        result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
+    if not resume and ranks.is_writer:
+        write_json(out / RUN_FILE, {
+            'settings': settings.to_dict(),
+            'student': {'architecture': architecture_for_config(config).name, 'config': config.to_dict(),
+                        'teacher_layers': chosen, 'copied_from_teacher': len(copied)},
+            'data': {'folder': str(data.folder), 'train': _shard_report(train_shards),
+                     'dev': dict(_shard_report(dev_shards), source=dev_source, evaluated=len(dev))
+                     if dev else None},
+        })
+    saved_info = {'teacher': Path(settings.teacher).name, 'teacher_layers': chosen, 'data': data.folder.name,
+                  'data_manifest_sha256': _data_digest(data), 'temperature': settings.temperature,
+                  'alphas': {'ce': settings.alpha_ce, 'mlm': settings.alpha_mlm, 'cos': settings.alpha_cos}}
+    task = DistillationTask(teacher, settings, vocab, tokenizer, saved_info, ctx=ctx)
+    teacher.hybridize()
+    student.hybridize()
+    trainer = Trainer(student, task, settings.training, out_dir=out, ctx=ctx, log=log, ranks=ranks,
+                      on_checkpoint=run.checkpoint_written if run is not None else None)
+    result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return RunResult(out, result.history, result.interrupted)
 

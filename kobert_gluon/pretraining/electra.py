@@ -132,7 +132,8 @@ class ElectraPretrainingTask:
         # + 1e-8: a batch whose predictions all have weight 0 contributes no MLM loss instead of NaN
         mlm_loss = (mlm_ce * weights).sum() / (weights.sum() + 1e-8)
         rtd_loss = (rtd_ce * real).sum() / real.sum()
-        return mlm_loss + self.rtd_weight * rtd_loss, int(rtd_ce.shape[0]), self._sums(*parts)
+        return mlm_loss + self.rtd_weight * rtd_loss, int(rtd_ce.shape[0]), self._sums(*parts), {
+            'mlm': (mlm_loss, weights.sum()), 'rtd': (self.rtd_weight * rtd_loss, real.sum())}
 
     def evaluate(self, model, data) -> Dict[str, float]:
         mx.random.seed(_DEV_SAMPLING_SEED)  # the trainer reseeds before its next step, so training is unaffected

@@ -35,6 +35,7 @@ from ..core.errors import InputError
 from .batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
 from .data import MANIFEST_FILE, PretrainingData
 from .measures import dev_ratios
+from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
@@ -227,8 +228,10 @@ class PretrainingTask:
         mlm_ce, nsp_ce, weights = parts[0], parts[1], parts[5]
         # + 1e-8: a batch whose predictions all have weight 0 contributes no MLM loss instead of NaN
         mlm_loss = (mlm_ce * weights).sum() / (weights.sum() + 1e-8)
-        loss = mlm_loss + nsp_ce.mean()
-        return loss, int(nsp_ce.shape[0]), self._sums(*parts)
+        nsp_loss = nsp_ce.mean()
+        sequences = int(nsp_ce.shape[0])
+        return mlm_loss + nsp_loss, sequences, self._sums(*parts), {
+            'mlm': (mlm_loss, weights.sum()), 'nsp': (nsp_loss, sequences)}
 
     def evaluate(self, model, data: PretrainingEvalBatches) -> Dict[str, float]:
         metrics = dev_ratios(data.batches(), lambda batch: self._sums(*self._losses(model, batch)))
@@ -281,24 +284,26 @@ def _dev_shards(settings: PretrainSettings, data: PretrainingData, vocab):
 
 def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: bool = False,
              should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Optional[Callable[[str], None]] = None,
-             ctx=None, rank: int = 0, num_ranks: int = 1) -> PretrainResult:
+             ctx=None, ranks: Ranks = SINGLE) -> PretrainResult:
     """Pretrain as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
 
     An existing non-empty ``out`` is refused unless ``overwrite`` (it must be a previous run folder) or
-    ``resume`` (continue from its checkpoint; the settings must match ``run.json``).
+    ``resume`` (continue from its checkpoint; the settings must match ``run.json``). ``ranks``: this process's place
+    in a data-parallel job (``settings.batch_size`` is the global batch; only rank 0 owns the run folder).
     """
     out = Path(out)
     ctx = ctx or mx.cpu()
     log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
     data = PretrainingData(settings.data)  # before touching out: a wrong --data must not create a folder
-    if rank != 0:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
-        return _pretrain_in(None, out, resume, data, settings, should_stop, log, ctx, rank, num_ranks)
+    check_global_batch(settings.batch_size, ranks)
+    if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
+        return _pretrain_in(None, out, resume, data, settings, should_stop, log, ctx, ranks)
     with RunFolder(out, 'pretraining', resume, overwrite) as run:
-        return _pretrain_in(run, out, resume, data, settings, should_stop, log, ctx, rank, num_ranks)
+        return _pretrain_in(run, out, resume, data, settings, should_stop, log, ctx, ranks)
 
 
 def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: PretrainingData,
-                 settings: PretrainSettings, should_stop, log, ctx, rank: int, num_ranks: int) -> PretrainResult:
+                 settings: PretrainSettings, should_stop, log, ctx, ranks: Ranks) -> PretrainResult:
     if resume:
         differences = settings_differences(read_run_settings(out), settings.to_dict(), _RESUMABLE_CHANGES)
         if differences:
@@ -316,7 +321,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
                          .format(data.folder, data.options.max_seq_length, config.max_length))
     train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
     train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
-                               bucket_window=settings.bucket_window, num_ranks=num_ranks, rank=rank,
+                               bucket_window=settings.bucket_window, num_ranks=ranks.size, rank=ranks.rank,
                                data_digest=_data_digest(data), ctx=ctx)
     dev = (PretrainingEvalBatches(dev_shards, settings.eval_batch_size, settings.max_dev_instances, ctx=ctx)
            if dev_shards else None)
@@ -324,7 +329,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
         len(train), len(train_shards), '{:,} instances of {}'.format(len(dev), dev_source) if dev else 'none'))
     if run is not None:
         run.start()
-    if not resume and rank == 0:
+    if not resume and ranks.is_writer:
         write_json(out / RUN_FILE, {
             'settings': settings.to_dict(),
             'model': _model_report(model, settings),
@@ -343,7 +348,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
     else:
         task = PretrainingTask(vocab, tokenizer, saved_info, settings.param_dtype, ctx=ctx)
     model.hybridize()
-    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, rank=rank, num_ranks=num_ranks,
+    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, ranks=ranks,
                       on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return PretrainResult(out, result.history, result.interrupted)

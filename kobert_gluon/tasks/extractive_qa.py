@@ -306,7 +306,8 @@ class QABatches:
     needs (the windows' piece positions, the questions)."""
 
     def __init__(self, data: QAData, tokenizer, max_seq_length: int, batch_size: int, shuffle: bool, seed: int = 0,
-                 num_workers: int = 0, bucket_window: int = 50, doc_stride: int = 128, max_query_length: int = 64):
+                 num_workers: int = 0, bucket_window: int = 50, doc_stride: int = 128, max_query_length: int = 64,
+                 num_shards: int = 1, shard: int = 0):
         from ..training.text_batches import TextBatches
         self.data = data
         self.windows: List[Window] = []
@@ -319,7 +320,7 @@ class QABatches:
         self.batches_ = TextBatches.from_encoded(
             [(w.input_ids, w.valid_length, w.token_types, w.label) for w in self.windows], tokenizer.vocab,
             batch_size, shuffle, seed=seed, label_dtype='float32', num_workers=num_workers,
-            bucket_window=bucket_window)
+            bucket_window=bucket_window, num_shards=num_shards, shard=shard)
 
     def __len__(self):
         return len(self.windows)
@@ -335,6 +336,9 @@ class QABatches:
 
     def fingerprint(self, epoch: int) -> str:
         return self.batches_.fingerprint(epoch)
+
+    def shares(self, epoch: int):
+        return self.batches_.shares(epoch)
 
     def padding_fraction(self, epoch: int = 0) -> float:
         return self.batches_.padding_fraction(epoch)
@@ -361,7 +365,8 @@ class QATask:
 
     def loss(self, model, batch):
         output, label = self._forward(model, batch)
-        return self.kind.loss(output, label), int(output.shape[0])
+        loss, windows = self.kind.loss(output, label), int(output.shape[0])
+        return loss, windows, None, {'windows': (loss, windows)}
 
     def window_scores(self, model, data: QABatches) -> List[np.ndarray]:
         scores: List[Optional[np.ndarray]] = [None] * len(data)
@@ -426,11 +431,12 @@ class QuestionAnsweringPipeline:
     def report(data) -> Optional[dict]:
         return None if data is None else data.report()
 
-    def batches(self, data, tokenizer, settings, labels, training: bool, log=None) -> QABatches:
+    def batches(self, data, tokenizer, settings, labels, training: bool, log=None, ranks=None) -> QABatches:
         batches = QABatches(data, tokenizer, settings.max_seq_length,
                             settings.batch_size if training else settings.eval_batch_size, shuffle=training,
                             seed=settings.training.seed, num_workers=settings.num_workers,
-                            bucket_window=settings.bucket_window)
+                            bucket_window=settings.bucket_window, num_shards=ranks.size if ranks else 1,
+                            shard=ranks.rank if ranks else 0)
         if log is not None:
             log('{}: {} questions in {} windows{}'.format(
                 data.path, len(data), len(batches),

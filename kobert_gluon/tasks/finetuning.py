@@ -40,6 +40,7 @@ from .extractive_qa import QuestionAnsweringPipeline
 from .tagging import TaggingPipeline
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
+from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['FinetuneSettings', 'SequenceTask', 'finetune', 'FinetuneResult', 'FineTunedModel', 'build_task_model',
@@ -167,7 +168,8 @@ class SequenceTask:
 
     def loss(self, model, batch):
         output, label = self._forward(model, batch)
-        return self.kind.loss(output, label), int(output.shape[0])
+        loss, examples = self.kind.loss(output, label), int(output.shape[0])
+        return loss, examples, None, {'examples': (loss, examples)}
 
     def predict(self, model, data: TextBatches) -> np.ndarray:
         """Class probabilities ``(n, classes)`` or scores ``(n,)``, in the order of the examples."""
@@ -248,7 +250,8 @@ class SentencePipeline:
 
     Every structure has one such object: ``read(settings, log) -> (train, dev or None, labels)``, ``digest(train,
     dev)`` (what a resumed run must see again), ``report(data)`` (for run.json), ``batches(data, tokenizer,
-    settings, labels, training, log)`` (what the trainer iterates and the task scores) and ``task(spec, labels, vocab,
+    settings, labels, training, log, ranks)`` (what the trainer iterates and the task scores; training batches are
+    this rank's parts of the global batches) and ``task(spec, labels, vocab,
     tokenizer, saved_info, ctx)`` (the trainer's task); :func:`pipeline_for` picks it by the task kind's structure."""
 
     read = staticmethod(_read_data)
@@ -256,13 +259,13 @@ class SentencePipeline:
     report = staticmethod(_table_report)
 
     @staticmethod
-    def batches(data, tokenizer, settings, labels, training: bool, log=None) -> TextBatches:
+    def batches(data, tokenizer, settings, labels, training: bool, log=None, ranks: Ranks = SINGLE) -> TextBatches:
         spec = settings.task
         return TextBatches.from_texts(
             data.texts, _label_values(data, spec, labels), tokenizer, settings.max_seq_length, spec.table.pair,
             settings.batch_size if training else settings.eval_batch_size, shuffle=training,
             seed=settings.training.seed, label_dtype=spec.task_kind.label_dtype, num_workers=settings.num_workers,
-            bucket_window=settings.bucket_window)
+            bucket_window=settings.bucket_window, num_shards=ranks.size, shard=ranks.rank)
 
     @staticmethod
     def task(spec, labels, vocab, tokenizer, saved_info, ctx):
@@ -279,24 +282,29 @@ def pipeline_for(spec: TaskSpec):
 
 def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: bool = False,
              should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Optional[Callable[[str], None]] = None,
-             ctx=None) -> FinetuneResult:
+             ctx=None, ranks: Ranks = SINGLE) -> FinetuneResult:
     """Fine-tune as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
 
     An existing non-empty ``out`` is refused unless ``overwrite`` (it must be a run folder holding only what
     kobert-gluon wrote; it is replaced only once every input has been read and checked) or ``resume``
-    (continue from its checkpoint; the settings and the data as read must match the run's).
+    (continue from its checkpoint; the settings and the data as read must match the run's). ``ranks``: this
+    process's place in a data-parallel job (``settings.batch_size`` is then the global batch; only rank 0 owns the
+    run folder, see :mod:`kobert_gluon.training.distributed`).
     """
     out = Path(out)
     ctx = ctx or mx.cpu()
     log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
     from ..models.zoo import check_max_seq_length
     check_max_seq_length(settings.max_seq_length, settings.model, settings.model_overrides)
+    check_global_batch(settings.batch_size, ranks)
+    if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
+        return _finetune_in(None, out, resume, settings, should_stop, log, ctx, ranks)
     with RunFolder(out, 'fine-tuning', resume, overwrite) as run:
-        return _finetune_in(run, settings, should_stop, log, ctx)
+        return _finetune_in(run, out, run.resume, settings, should_stop, log, ctx, ranks)
 
 
-def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, ctx) -> FinetuneResult:
-    out, resume = run.out, run.resume
+def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: FinetuneSettings, should_stop, log,
+                 ctx, ranks: Ranks) -> FinetuneResult:
     if resume:
         saved_run = read_run_document(out)
         saved = FinetuneSettings.from_dict(saved_run['settings'])
@@ -314,14 +322,15 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
     model, vocab = build_task_model(spec, labels or [], settings.model, settings.from_scratch,
                                     settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx)
     tokenizer = load_tokenizer(settings.model)
-    train = pipeline.batches(train_data, tokenizer, settings, labels, training=True, log=log)
+    train = pipeline.batches(train_data, tokenizer, settings, labels, training=True, log=log, ranks=ranks)
     dev = None
-    if dev_data is not None and len(dev_data):
+    if dev_data is not None and len(dev_data):  # every rank evaluates the whole dev set
         dev = pipeline.batches(dev_data, tokenizer, settings, labels, training=False, log=log)
     saved_info = {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': settings.max_seq_length,
                   'trained_on': Path(settings.train).name}  # a file name: the model folder travels, paths do not
-    run.start()
-    if not resume:
+    if run is not None:
+        run.start()
+    if not resume and ranks.is_writer:
         write_json(out / RUN_FILE, {
             'settings': settings.to_dict(), 'labels': labels,
             'label_names': spec.display_labels(labels) if labels else None,
@@ -330,8 +339,8 @@ def _finetune_in(run: RunFolder, settings: FinetuneSettings, should_stop, log, c
         })
     model.hybridize()
     task = pipeline.task(spec, labels, vocab, tokenizer, saved_info, ctx)
-    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log,
-                      on_checkpoint=run.checkpoint_written)
+    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, ranks=ranks,
+                      on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return FinetuneResult(out, result.history, result.interrupted)
 

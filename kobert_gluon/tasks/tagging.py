@@ -365,7 +365,8 @@ class TaggedBatches:
     ``fingerprint``) plus what scoring needs (each text's piece spans and gold entities)."""
 
     def __init__(self, examples: Sequence[TaggedText], tokenizer, max_seq_length: int, labels: Optional[Sequence[str]],
-                 batch_size: int, shuffle: bool, seed: int = 0, num_workers: int = 0, bucket_window: int = 50):
+                 batch_size: int, shuffle: bool, seed: int = 0, num_workers: int = 0, bucket_window: int = 50,
+                 num_shards: int = 1, shard: int = 0):
         from ..training.text_batches import TextBatches
         if max_seq_length < 3:
             raise InputError('max_seq_length {} leaves no room for the text after [CLS] and [SEP]'
@@ -378,7 +379,7 @@ class TaggedBatches:
         self.batches_ = TextBatches.from_encoded(
             [(e.input_ids, e.valid_length, e.token_types, e.labels) for e in self.encodings], tokenizer.vocab,
             batch_size, shuffle, seed=seed, label_dtype='int32', num_workers=num_workers, bucket_window=bucket_window,
-            label_padding=IGNORED_LABEL)
+            label_padding=IGNORED_LABEL, num_shards=num_shards, shard=shard)
 
     def __len__(self):
         return len(self.examples)
@@ -394,6 +395,9 @@ class TaggedBatches:
 
     def fingerprint(self, epoch: int) -> str:
         return self.batches_.fingerprint(epoch)
+
+    def shares(self, epoch: int):
+        return self.batches_.shares(epoch)
 
     def padding_fraction(self, epoch: int = 0) -> float:
         return self.batches_.padding_fraction(epoch)
@@ -421,7 +425,8 @@ class TokenTask:
 
     def loss(self, model, batch):
         output, label = self._forward(model, batch)
-        return self.kind.loss(output, label), int(output.shape[0])
+        loss = self.kind.loss(output, label)  # the mean over the labelled pieces
+        return loss, int(output.shape[0]), None, {'pieces': (loss, (label >= 0).sum())}
 
     def predict(self, model, data: TaggedBatches) -> List[List[Entity]]:
         """The entities of every text of ``data``, in order."""
@@ -491,11 +496,12 @@ class TaggingPipeline:
     def report(data) -> Optional[dict]:
         return None if data is None else data.report()
 
-    def batches(self, data, tokenizer, settings, labels, training: bool, log=None) -> TaggedBatches:
+    def batches(self, data, tokenizer, settings, labels, training: bool, log=None, ranks=None) -> TaggedBatches:
         batches = TaggedBatches(data.examples, tokenizer, settings.max_seq_length, labels,
                                 settings.batch_size if training else settings.eval_batch_size, shuffle=training,
                                 seed=settings.training.seed, num_workers=settings.num_workers,
-                                bucket_window=settings.bucket_window)
+                                bucket_window=settings.bucket_window, num_shards=ranks.size if ranks else 1,
+                                shard=ranks.rank if ranks else 0)
         if batches.truncated_texts and log is not None:
             log('{}: {} of {} texts are longer than --max-seq-length {} pieces; their tail is cut off'
                 .format(data.path, batches.truncated_texts, len(data), settings.max_seq_length))

@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import signal
 import threading
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
@@ -20,6 +20,7 @@ from gluonnlp.data import batchify
 from mxnet.gluon.data import DataLoader, SimpleDataset
 
 from ..core.errors import InputError
+from .distributed import shard_of
 
 __all__ = ['encode_table', 'BucketBatchSampler', 'TextBatches', 'make_batchify']
 
@@ -65,8 +66,11 @@ class BucketBatchSampler:
     Shuffled: the examples are permuted, cut into windows of ``batch_size * bucket_window`` examples, each
     window is sorted by length and cut into batches, and the batches are permuted. A larger window pads less
     but mixes less. Not shuffled (evaluation): all examples sorted by length, longest-last. With
-    ``num_shards > 1`` (data-parallel training) each shard takes every ``num_shards``-th batch of the same
-    order, after dropping the remainder so that all shards take the same number of steps.
+    ``num_shards > 1`` (data-parallel training: one shard per rank) ``batch_size`` is the global batch: every
+    shard makes the same global batches and takes its part of each (every ``num_shards``-th example, see
+    :func:`~.distributed.shard_of`), so all shards take the same steps over the examples one process would, each
+    example once. A part with no example (a global batch smaller than the number of shards) is the global
+    batch's first example as a stand-in, which :meth:`shares` marks as having 0 examples: the trainer weights it 0.
     """
 
     def __init__(self, lengths, batch_size: int, shuffle: bool, seed: int = 0, bucket_window: int = 50,
@@ -86,7 +90,22 @@ class BucketBatchSampler:
         self.shard = shard
 
     def epoch_batches(self, epoch: int) -> List[np.ndarray]:
-        """This shard's batches (arrays of example indices) for ``epoch``."""
+        """This shard's batches (arrays of example indices) for ``epoch``: its part of every global batch."""
+        batches = self.global_batches(epoch)
+        if self.num_shards == 1:
+            return batches
+        parts = []
+        for batch in batches:
+            part = shard_of(batch, self.shard, self.num_shards)
+            parts.append(part if len(part) else batch[:1])
+        return parts
+
+    def shares(self, epoch: int) -> List[Tuple[int, int]]:
+        """``(examples of this shard, examples of the global batch)`` for each batch of ``epoch``."""
+        return [(len(shard_of(batch, self.shard, self.num_shards)), len(batch)) for batch in self.global_batches(epoch)]
+
+    def global_batches(self, epoch: int) -> List[np.ndarray]:
+        """The global batches of ``epoch`` (what one process trains on)."""
         n = len(self.lengths)
         if self.shuffle:
             rng = np.random.default_rng([self.seed, epoch])
@@ -101,9 +120,6 @@ class BucketBatchSampler:
             batches.extend(chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size))
         if rng is not None:
             batches = [batches[i] for i in rng.permutation(len(batches))]
-        if self.num_shards > 1:
-            usable = len(batches) // self.num_shards * self.num_shards
-            batches = batches[self.shard:usable:self.num_shards]
         return batches
 
     def num_batches(self, epoch: int = 0) -> int:
@@ -211,6 +227,10 @@ class TextBatches:
 
     def fingerprint(self, epoch: int) -> str:
         return self.sampler.fingerprint(epoch)
+
+    def shares(self, epoch: int) -> List[Tuple[int, int]]:
+        """``(this rank's examples, the global batch's)`` per batch of ``epoch`` (data-parallel training)."""
+        return self.sampler.shares(epoch)
 
     def padding_fraction(self, epoch: int = 0) -> float:
         """Share of the padded tokens that are ``[PAD]`` in ``epoch``'s batches (what bucketing saves)."""

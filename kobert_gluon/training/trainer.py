@@ -8,6 +8,9 @@ the loop itself knows neither. A task provides::
         ``{name: (numerator, denominator)}`` (floats or one-element NDArrays, e.g. correct predictions and
         predictions): the trainer sums both over a step's micro-batches and logs numerator / denominator per
         step (``metrics.json``, the progress bar, ``log_every`` lines), e.g. pretraining's MLM/NSP accuracy.
+        A fourth item, ``{term: (mean NDArray, count)}`` with the loss equal to the sum of the means, says what each
+        term is averaged over (masked positions, sequences, labelled tokens): data-parallel training then divides
+        each term by its count over all ranks, which makes N ranks compute one process's gradient exactly.
     task.evaluate(model, dev) -> {metric name: float}      (dev is whatever was passed to ``fit``)
     task.metric                                               name of the metric that picks the best epoch
     task.higher_is_better                                     optional, default True
@@ -37,9 +40,14 @@ written to a temporary sibling and swapped into place, so a kill at any moment l
 damaged one is refused with the name of the file. Ctrl-C (SIGINT) does not lose the work done: the current
 step finishes, a checkpoint is written, and ``KeyboardInterrupt`` is raised (a second Ctrl-C stops at once).
 
-Data-parallel ready: with ``num_ranks > 1`` only rank 0 writes files and logs; the data object is expected to
-shard batches by rank (``BucketBatchSampler(num_shards=, shard=)``) and ``kvstore`` picks the gradient
-all-reduce (e.g. ``'dist_sync'``, or a Horovod trainer via ``make_optimizer``).
+Data-parallel (``ranks``, a :class:`~.distributed.Ranks` of a Horovod job): every rank starts from rank 0's
+weights; the data object gives each rank its part of every global batch (``BucketBatchSampler(num_shards=,
+shard=)``) and says how many examples each part has (``shares(epoch)``), so a rank's loss is weighted by its share
+of the step and the all-reduced gradient (``hvd.DistributedTrainer``) is the one a single process would compute on
+the whole batch; clipping applies to that mean gradient. Step losses and task metrics are summed over the ranks
+before they are logged, every rank evaluates the whole dev set and takes the ranks' mean of each metric, and the
+decisions that must agree (stop, Ctrl-C) are votes over all ranks. Only rank 0 writes files and logs. A checkpoint
+records the number of ranks, and resuming with another number is refused (the batch parts would differ).
 """
 import json
 import logging
@@ -61,6 +69,7 @@ from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
+from .distributed import SINGLE, Ranks, rank_weight
 
 __all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FOLDER', 'METRICS_FILE',
            'PLOT_FILE', 'BEST_FOLDER', 'LEGACY_CHECKPOINT_FILE', 'read_checkpoint']
@@ -250,16 +259,19 @@ class Trainer:
     ``on_checkpoint()`` is called after every checkpoint written (the run folder drops a replaced run then).
     """
 
-    def __init__(self, model, task, config: TrainingConfig, out_dir=None, ctx=None, rank: int = 0,
-                 num_ranks: int = 1, log: Optional[Callable[[str], None]] = None,
-                 make_optimizer: Optional[Callable] = None, on_checkpoint: Optional[Callable[[], None]] = None):
+    def __init__(self, model, task, config: TrainingConfig, out_dir=None, ctx=None, ranks: Ranks = SINGLE,
+                 log: Optional[Callable[[str], None]] = None, make_optimizer: Optional[Callable] = None,
+                 on_checkpoint: Optional[Callable[[], None]] = None):
         self.model = model
         self.task = task
         self.config = config
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.ctx = ctx or mx.cpu()
-        self.rank, self.num_ranks = rank, num_ranks
-        self.is_writer = rank == 0
+        self.ranks = ranks
+        self.rank, self.num_ranks = ranks.rank, ranks.size
+        self.is_writer = ranks.is_writer
+        if make_optimizer is None and ranks.distributed:
+            make_optimizer = ranks.make_optimizer
         self._on_checkpoint = on_checkpoint
         log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
         self._log = log if self.is_writer else (lambda message: None)
@@ -293,6 +305,7 @@ class Trainer:
             'progress': dict(progress),
             'history': _json_safe(history),
             'data_fingerprint': fingerprint,
+            'num_ranks': self.num_ranks,
             'rng': _rng_state_to_json(),
             'config': self.config.to_dict(),
         }
@@ -316,6 +329,10 @@ class Trainer:
             raise InputError('the checkpoint was written with different training settings ({}); resume with the '
                              'same settings or start a new run'.format(', '.join(
                                  '{}: {!r} -> {!r}'.format(k, saved.get(k), current[k]) for k in changed)))
+        saved_ranks = payload.get('num_ranks', 1)  # checkpoints from before data-parallel training: one process
+        if saved_ranks != self.num_ranks:
+            raise InputError('the checkpoint was written by {} rank(s), this run has {}: resume with the same number '
+                             '(each rank\'s part of every batch depends on it)'.format(saved_ranks, self.num_ranks))
         folder = self._checkpoint_path()
         saved_params = mx.nd.load(str(folder / CHECKPOINT_PARAMS))
         named = self.model._collect_params_with_prefix()
@@ -441,6 +458,8 @@ class Trainer:
 
         if not resume:
             self._warm_up(train, progress['epoch'])
+        # every rank from rank 0's weights (a resumed run: all read the same checkpoint; this keeps them bit-equal)
+        self.ranks.broadcast_parameters(self.model.collect_params())
         log_window = _StepWindow()
         for epoch in range(progress['epoch'], num_epochs):
             num_batches = train.num_batches(epoch)
@@ -449,23 +468,31 @@ class Trainer:
             started = time.time() - progress['epoch_seconds']
             window = _StepWindow()  # the micro-batches of the step being accumulated
             batch_index = progress['batch']
+            shares = train.shares(epoch) if self.ranks.distributed else None
             for batch in train.batches(epoch, progress['batch']):
                 window_start = batch_index // acc * acc
                 window_size = min(acc, num_batches - window_start)
                 if batch_index == window_start:
                     mx.random.seed(_step_seed(config.seed, progress['step']))
+                loss_sum = None
                 with autograd.record():
                     output = self.task.loss(self.model, batch)
                     loss, sequences = output[0], output[1]
-                    scaled = loss / window_size  # the step's gradient is the mean over its micro-batches
+                    if shares is not None:  # this rank's part of a global batch (0 examples: a stand-in)
+                        sequences, batch_total = shares[batch_index]
+                        loss, loss_sum = self._rank_loss(output, sequences, batch_total)
+                    scaled = loss / window_size  # the step's gradient: the mean over its micro-batches
                 scaled.backward()
-                window.add(float(loss.asscalar()), sequences, output[2] if len(output) > 2 else None)
+                window.add(float(output[0].asscalar()), sequences, output[2] if len(output) > 2 else None,
+                           weight=1.0 if sequences else 0.0, loss_sum=loss_sum)
                 batch_index += 1
                 if batch_index < window_start + window_size:
                     continue
                 lr = learning_rate_at(progress['step'], total_steps, config.learning_rate, warmup_steps,
                                       config.schedule)
                 grad_norm = self._optimisation_step(lr, progress['step'])
+                if self.ranks.distributed:
+                    window.sum_over(self.ranks)
                 progress['step'] += 1
                 progress['batch'] = batch_index
                 progress['epoch_loss_sum'] += window.loss_sum
@@ -493,7 +520,11 @@ class Trainer:
                     self._save_checkpoint(progress, history, fingerprint)
                     if evaluate:
                         self._write_metrics(history)
-                if should_stop is not None and should_stop(dict(progress)):
+                stop = should_stop is not None and should_stop(dict(progress))
+                if self.ranks.distributed:  # all ranks stop together, or the others would wait for them forever
+                    stop = self.ranks.any(stop, 'kobert_gluon.stop')
+                    self._interrupt.requested = self.ranks.any(self._interrupt.requested, 'kobert_gluon.interrupt')
+                if stop:
                     if bar is not None:
                         bar.close()
                     return TrainingResult(history, progress['step'], True)
@@ -546,7 +577,7 @@ class Trainer:
             self._save_best()
             return
         started = time.time()
-        dev_metrics = self.task.evaluate(self.model, dev)
+        dev_metrics = self.ranks.mean_metrics(self.task.evaluate(self.model, dev), 'kobert_gluon.dev')
         history['evaluations'].append({'step': step, 'epoch': epoch + 1, 'dev': dev_metrics,
                                        'seconds': round(time.time() - started, 3)})
         metric = getattr(self.task, 'metric', None)
@@ -556,6 +587,24 @@ class Trainer:
         self._log('step {}/{}: dev {}'.format(step, history['total_steps'], ', '.join(
             '{} {:.4f}'.format(k, v) for k, v in dev_metrics.items() if isinstance(v, float))))
 
+    def _rank_loss(self, output, examples: int, batch_examples: int):
+        """This rank's loss for the gradient, so that the ranks' mean gradient is one process's on the whole global
+        batch, and this rank's part of the global batch's loss times its examples (for the logs).
+
+        A task that says what each term of its loss is averaged over (``output[3]``: ``{term: (mean, count)}``, e.g.
+        masked-LM over masked positions, next-sentence over sequences) gets every term divided by the global count:
+        exact. Otherwise the loss is taken as a mean over sequences and weighted by this rank's share of them."""
+        terms = output[3] if len(output) > 3 else None
+        size = self.num_ranks
+        if not terms:
+            weight = rank_weight(examples, batch_examples, size)
+            return output[0] * weight, float(output[0].asscalar()) * weight * batch_examples / size
+        local = [_as_float(count) if examples else 0.0 for _, count in terms.values()]
+        totals = self.ranks.sum(local, 'kobert_gluon.loss_counts')
+        factors = [count * size / total if total else 0.0 for count, total in zip(local, totals)]
+        loss = sum(mean * factor for (mean, _), factor in zip(terms.values(), factors))
+        return loss, float(loss.asscalar()) * batch_examples / size
+
     def _optimisation_step(self, lr: float, step: int) -> Optional[float]:
         """All-reduce, clip to ``max_grad_norm``, apply; returns the gradient norm before clipping."""
         self.optimizer.set_learning_rate(lr)
@@ -563,9 +612,12 @@ class Trainer:
         grad_norm = None
         if self.config.max_grad_norm:
             import gluonnlp as nlp
-            grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm,
+            # after a Horovod all-reduce the gradients are the ranks' sum (the optimizer divides by the number of
+            # ranks when it applies them), so the norm of the mean gradient is the sum's divided by that number
+            ranks = self.num_ranks
+            grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm * ranks,
                                                         check_isfinite=False)
-            grad_norm = float(grad_norm.asscalar())
+            grad_norm = float(grad_norm.asscalar()) / ranks
             if not math.isfinite(grad_norm):
                 raise FloatingPointError('the gradient norm is {} at step {}: training diverged (lower the '
                                          'learning rate)'.format(grad_norm, step + 1))
@@ -582,7 +634,7 @@ class Trainer:
         if self.config.eval_every:
             pass  # evaluated on the step grid instead (_evaluate_at_step)
         elif dev is not None:
-            dev_metrics = self.task.evaluate(self.model, dev)
+            dev_metrics = self.ranks.mean_metrics(self.task.evaluate(self.model, dev), 'kobert_gluon.dev')
             record['dev'] = dev_metrics
             metric = getattr(self.task, 'metric', None)
             value = dev_metrics.get(metric) if metric else None
@@ -623,13 +675,25 @@ class _StepWindow:
         self.metrics: Dict[str, List[float]] = {}
         self.started = time.time()
 
-    def add(self, mean_loss: float, sequences: int, metrics=None) -> None:
-        self.loss_sum += mean_loss * sequences
+    def add(self, mean_loss: float, sequences: int, metrics=None, weight: float = 1.0,
+            loss_sum: Optional[float] = None) -> None:
+        """``weight`` 0: a stand-in batch of a rank with no example in this step (counted as nothing);
+        ``loss_sum``: this rank's part of the loss sum when it is not ``mean_loss * sequences`` (data-parallel)."""
+        self.loss_sum += mean_loss * sequences if loss_sum is None else loss_sum
         self.sequences += sequences
         for name, (numerator, denominator) in (metrics or {}).items():
             sums = self.metrics.setdefault(name, [0.0, 0.0])
-            sums[0] += _as_float(numerator)
-            sums[1] += _as_float(denominator)
+            sums[0] += _as_float(numerator) * weight
+            sums[1] += _as_float(denominator) * weight
+
+    def sum_over(self, ranks) -> None:
+        """Replace this rank's sums with all ranks' (the same names on every rank: the task's metrics)."""
+        names = sorted(self.metrics)
+        values = [self.loss_sum, float(self.sequences)] + [v for name in names for v in self.metrics[name]]
+        totals = ranks.sum(values, 'kobert_gluon.step_sums')
+        self.loss_sum, self.sequences = totals[0], int(round(totals[1]))
+        for i, name in enumerate(names):
+            self.metrics[name] = [totals[2 + 2 * i], totals[3 + 2 * i]]
 
     def merge(self, other: '_StepWindow') -> None:
         self.loss_sum += other.loss_sum
