@@ -36,9 +36,9 @@ from ..models.registry import architecture_for_config, get_architecture, initial
 from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
-from .batches import PretrainingBatches, PretrainingEvalBatches
+from .batches import PretrainingEvalBatches
 from .data import PretrainingData
-from .pretrain import _data_digest, _dev_shards, _shard_report, check_shard_run_options, pretraining_training_config
+from .pretrain import _data_digest, _shard_report, check_shard_run_options, pretraining_training_config, shard_batches
 
 __all__ = ['DistillSettings', 'DistillationTask', 'build_student', 'student_layers', 'distill']
 
@@ -257,15 +257,7 @@ def _distill_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretrai
     student, copied = build_student(teacher, settings.student_layers, settings.student_architecture,
                                     settings.dropout, ctx=ctx, seed=settings.training.seed)
     config = student.kobert_config
-    if data.options.max_seq_length > config.max_length:
-        raise InputError('{} holds sequences of up to {} tokens but the model has only {} positions'
-                         .format(data.folder, data.options.max_seq_length, config.max_length))
-    train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
-    train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
-                               bucket_window=settings.bucket_window, num_ranks=ranks.size, rank=ranks.rank,
-                               data_digest=_data_digest(data), ctx=ctx)
-    dev = (PretrainingEvalBatches(dev_shards, settings.eval_batch_size, settings.max_dev_instances, ctx=ctx)
-           if dev_shards else None)
+    train_shards, dev_shards, dev_source, train, dev = shard_batches(settings, data, vocab, config, ranks, ctx)
     chosen = student_layers(teacher.kobert_config.num_layers, settings.student_layers)
     log('student: {} layers from teacher layers {}; {:,} of its tensors copied from the teacher; training on '
         '{:,} instances; dev: {}'.format(settings.student_layers, chosen, len(copied), len(train),

@@ -282,6 +282,21 @@ def _dev_shards(settings: PretrainSettings, data: PretrainingData, vocab):
     return train, dev, str(data.folder)
 
 
+def shard_batches(settings, data: PretrainingData, vocab, config, ranks: Ranks, ctx):
+    """``(training shards, dev shards, where dev comes from, training batches, dev batches or None)`` of a run on
+    ``data`` (pretraining or distillation settings) for a model of ``config`` (this rank's part of every batch)."""
+    if data.options.max_seq_length > config.max_length:
+        raise InputError('{} holds sequences of up to {} tokens but the model has only {} positions (max_length)'
+                         .format(data.folder, data.options.max_seq_length, config.max_length))
+    train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
+    train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
+                               bucket_window=settings.bucket_window, num_ranks=ranks.size, rank=ranks.rank,
+                               data_digest=_data_digest(data), ctx=ctx)
+    dev = (PretrainingEvalBatches(dev_shards, settings.eval_batch_size, settings.max_dev_instances, ctx=ctx)
+           if dev_shards else None)
+    return train_shards, dev_shards, dev_source, train, dev
+
+
 def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: bool = False,
              should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Optional[Callable[[str], None]] = None,
              ctx=None, ranks: Ranks = SINGLE) -> PretrainResult:
@@ -315,16 +330,8 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
             settings.model, settings.from_scratch, settings.vocab, settings.model_overrides, settings.dropout,
             seed=settings.training.seed, ctx=ctx)
     data.check_vocab(vocab)
-    config = model.kobert_config
-    if data.options.max_seq_length > config.max_length:
-        raise InputError('{} holds sequences of up to {} tokens but the model has only {} positions (max_length)'
-                         .format(data.folder, data.options.max_seq_length, config.max_length))
-    train_shards, dev_shards, dev_source = _dev_shards(settings, data, vocab)
-    train = PretrainingBatches(train_shards, settings.batch_size, seed=settings.training.seed,
-                               bucket_window=settings.bucket_window, num_ranks=ranks.size, rank=ranks.rank,
-                               data_digest=_data_digest(data), ctx=ctx)
-    dev = (PretrainingEvalBatches(dev_shards, settings.eval_batch_size, settings.max_dev_instances, ctx=ctx)
-           if dev_shards else None)
+    train_shards, dev_shards, dev_source, train, dev = shard_batches(settings, data, vocab, model.kobert_config,
+                                                                     ranks, ctx)
     log('training on {:,} instances in {} shards; dev: {}'.format(
         len(train), len(train_shards), '{:,} instances of {}'.format(len(dev), dev_source) if dev else 'none'))
     if run is not None:

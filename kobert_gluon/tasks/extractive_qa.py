@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
 from ..core.text_files import check_text_file
+from ..training.text_batches import BatchesBeside, TextBatches
+from .head_task import HeadTask
 from .qa_scoring import score_predictions
 from .tagging import in_part, parse_part
 
@@ -301,14 +302,13 @@ def best_answers(examples: Sequence[QAExample], windows: Sequence[Window], score
     return answers
 
 
-class QABatches:
+class QABatches(BatchesBeside):
     """The windows of a set of questions and their padded batches: what the trainer iterates, plus what decoding
     needs (the windows' piece positions, the questions)."""
 
     def __init__(self, data: QAData, tokenizer, max_seq_length: int, batch_size: int, shuffle: bool, seed: int = 0,
                  num_workers: int = 0, bucket_window: int = 50, doc_stride: int = 128, max_query_length: int = 64,
                  num_shards: int = 1, shard: int = 0):
-        from ..training.text_batches import TextBatches
         self.data = data
         self.windows: List[Window] = []
         for index, example in enumerate(data.examples):
@@ -317,7 +317,7 @@ class QABatches:
             raise InputError('{} has no questions'.format(data.path))
         self.unreachable = sum(1 for e in range(len(data.examples)) if data.examples[e].answers and not any(
             w.label[1] > 0 for w in self.windows if w.example == e))
-        self.batches_ = TextBatches.from_encoded(
+        self.text_batches = TextBatches.from_encoded(
             [(w.input_ids, w.valid_length, w.token_types, w.label) for w in self.windows], tokenizer.vocab,
             batch_size, shuffle, seed=seed, label_dtype='float32', num_workers=num_workers,
             bucket_window=bucket_window, num_shards=num_shards, shard=shard)
@@ -325,48 +325,16 @@ class QABatches:
     def __len__(self):
         return len(self.windows)
 
-    def num_batches(self, epoch: int = 0) -> int:
-        return self.batches_.num_batches(epoch)
-
-    def batches(self, epoch: int = 0, start: int = 0):
-        return self.batches_.batches(epoch, start)
-
-    def batch_indices(self, epoch: int = 0):
-        return self.batches_.batch_indices(epoch)
-
-    def fingerprint(self, epoch: int) -> str:
-        return self.batches_.fingerprint(epoch)
-
-    def shares(self, epoch: int):
-        return self.batches_.shares(epoch)
-
-    def padding_fraction(self, epoch: int = 0) -> float:
-        return self.batches_.padding_fraction(epoch)
 
 
-class QATask:
+class QATask(HeadTask):
     """The trainer's task for a :class:`~kobert_gluon.heads.token.SpanExtractor`: start/end cross-entropy; dev
     scores are KorQuAD's official F1 and exact match of the decoded answers (particles kept)."""
-    higher_is_better = True
+    loss_unit = 'windows'
 
     def __init__(self, spec, vocab=None, tokenizer=None, saved_info=None, ctx=None, options=None):
-        self.spec = spec
-        self.metric = spec.metric
-        self.vocab = vocab
-        self.tokenizer = tokenizer
-        self.saved_info = saved_info or {}
-        self.ctx = ctx or mx.cpu()
-        self.kind = spec.task_kind
+        super().__init__(spec, vocab, tokenizer, saved_info, ctx)
         self.options = dict(QA_DEFAULTS, **(options or {}))
-
-    def _forward(self, model, batch):
-        input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
-        return model(input_ids, token_types, valid_length), label
-
-    def loss(self, model, batch):
-        output, label = self._forward(model, batch)
-        loss, windows = self.kind.loss(output, label), int(output.shape[0])
-        return loss, windows, None, {'windows': (loss, windows)}
 
     def window_scores(self, model, data: QABatches) -> List[np.ndarray]:
         scores: List[Optional[np.ndarray]] = [None] * len(data)
@@ -384,11 +352,6 @@ class QATask:
     def evaluate(self, model, data: QABatches) -> Dict[str, float]:
         scores = score_predictions(data.data.golds, self.answers(model, data))
         return {'f1': scores['f1'], 'exact_match': scores['exact_match']}
-
-    def save_best(self, model, folder):
-        from ..models import folder as model_folder
-        model_folder.save_model(model, self.vocab, folder, self.tokenizer,
-                                extra={'finetuning': self.saved_info}, overwrite=True)
 
 
 def predict_answers(model, tokenizer, data: QAData, spec, max_seq_length: int, batch_size: int = 64,

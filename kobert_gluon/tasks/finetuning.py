@@ -37,6 +37,7 @@ from ..core.documents import write_json
 from ..core.errors import InputError
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
 from .extractive_qa import QuestionAnsweringPipeline
+from .head_task import HeadTask
 from .tagging import TaggingPipeline
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
@@ -144,7 +145,7 @@ def _get_model(name, **kwargs):
     return get_model(name, **kwargs)
 
 
-class SequenceTask:
+class SequenceTask(HeadTask):
     """The trainer's task for a classifier or regressor head over ``(input_ids, valid_length, types, label)``.
 
     Classification minimises softmax cross-entropy; regression the mean squared error.
@@ -152,24 +153,8 @@ class SequenceTask:
 
     def __init__(self, spec: TaskSpec, labels: Optional[Sequence[str]], vocab=None, tokenizer=None,
                  saved_info: Optional[Dict[str, Any]] = None, ctx=None):
-        self.spec = spec
+        super().__init__(spec, vocab, tokenizer, saved_info, ctx)
         self.labels = list(labels) if labels is not None else None
-        self.metric = spec.metric
-        self.higher_is_better = True
-        self.vocab = vocab
-        self.tokenizer = tokenizer  # a tokenizer object, or (0.1) a SentencePiece model path
-        self.saved_info = saved_info or {}
-        self.ctx = ctx or mx.cpu()
-        self.kind = spec.task_kind
-
-    def _forward(self, model, batch):
-        input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
-        return model(input_ids, token_types, valid_length), label
-
-    def loss(self, model, batch):
-        output, label = self._forward(model, batch)
-        loss, examples = self.kind.loss(output, label), int(output.shape[0])
-        return loss, examples, None, {'examples': (loss, examples)}
 
     def predict(self, model, data: TextBatches) -> np.ndarray:
         """Class probabilities ``(n, classes)`` or scores ``(n,)``, in the order of the examples."""
@@ -186,10 +171,6 @@ class SequenceTask:
         predicted = self.predict(model, data)
         truth = np.array([example[3] for example in data.encoded])
         return self.kind.evaluate(truth, predicted, self.spec.display_labels(self.labels or []))
-
-    def save_best(self, model, folder):
-        model_folder.save_model(model, self.vocab, folder, self.tokenizer,
-                                extra={'finetuning': self.saved_info}, overwrite=True)
 
 
 FinetuneResult = RunResult  # kept as a name of its own: it is what the public API returns

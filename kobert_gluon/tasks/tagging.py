@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines
+from ..training.text_batches import BatchesBeside, TextBatches
+from .head_task import HeadTask
 
 __all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 'read_tagged', 'bio_labels',
            'entity_types', 'encode_tagged', 'decode_entities', 'entity_scores', 'alignment_ceiling', 'parse_part',
@@ -360,14 +361,13 @@ def split_off(data: TaggedData, fraction: float) -> Tuple[TaggedData, TaggedData
     return rest, dev
 
 
-class TaggedBatches:
+class TaggedBatches(BatchesBeside):
     """Encoded texts and their padded batches: what the trainer iterates (``num_batches``, ``batches``,
     ``fingerprint``) plus what scoring needs (each text's piece spans and gold entities)."""
 
     def __init__(self, examples: Sequence[TaggedText], tokenizer, max_seq_length: int, labels: Optional[Sequence[str]],
                  batch_size: int, shuffle: bool, seed: int = 0, num_workers: int = 0, bucket_window: int = 50,
                  num_shards: int = 1, shard: int = 0):
-        from ..training.text_batches import TextBatches
         if max_seq_length < 3:
             raise InputError('max_seq_length {} leaves no room for the text after [CLS] and [SEP]'
                              .format(max_seq_length))
@@ -376,7 +376,7 @@ class TaggedBatches:
         self.encodings = [encode_tagged(e.text, e.entities, tokenizer, max_seq_length, label_index)
                           for e in self.examples]
         self.truncated_texts = sum(1 for e in self.encodings if e.truncated)
-        self.batches_ = TextBatches.from_encoded(
+        self.text_batches = TextBatches.from_encoded(
             [(e.input_ids, e.valid_length, e.token_types, e.labels) for e in self.encodings], tokenizer.vocab,
             batch_size, shuffle, seed=seed, label_dtype='int32', num_workers=num_workers, bucket_window=bucket_window,
             label_padding=IGNORED_LABEL, num_shards=num_shards, shard=shard)
@@ -384,49 +384,19 @@ class TaggedBatches:
     def __len__(self):
         return len(self.examples)
 
-    def num_batches(self, epoch: int = 0) -> int:
-        return self.batches_.num_batches(epoch)
-
-    def batches(self, epoch: int = 0, start: int = 0):
-        return self.batches_.batches(epoch, start)
-
-    def batch_indices(self, epoch: int = 0):
-        return self.batches_.batch_indices(epoch)
-
-    def fingerprint(self, epoch: int) -> str:
-        return self.batches_.fingerprint(epoch)
-
-    def shares(self, epoch: int):
-        return self.batches_.shares(epoch)
-
-    def padding_fraction(self, epoch: int = 0) -> float:
-        return self.batches_.padding_fraction(epoch)
 
 
-class TokenTask:
+class TokenTask(HeadTask):
     """The trainer's task for a :class:`~kobert_gluon.heads.token.TokenClassifier`: cross-entropy on the labelled
     pieces; dev scores are entity-level (:func:`entity_scores`) on the character spans decoded from the pieces."""
-    metric = 'entity_f1'
-    higher_is_better = True
+    loss_unit = 'pieces'
 
     def __init__(self, spec, labels: Sequence[str], vocab=None, tokenizer=None, saved_info=None, ctx=None):
-        self.spec = spec
+        super().__init__(spec, vocab, tokenizer, saved_info, ctx)
         self.labels = list(labels)
-        self.metric = spec.metric
-        self.vocab = vocab
-        self.tokenizer = tokenizer
-        self.saved_info = saved_info or {}
-        self.ctx = ctx or mx.cpu()
-        self.kind = spec.task_kind
 
-    def _forward(self, model, batch):
-        input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
-        return model(input_ids, token_types, valid_length), label
-
-    def loss(self, model, batch):
-        output, label = self._forward(model, batch)
-        loss = self.kind.loss(output, label)  # the mean over the labelled pieces
-        return loss, int(output.shape[0]), None, {'pieces': (loss, (label >= 0).sum())}
+    def loss_count(self, output, label):
+        return (label >= 0).sum()  # the kind's loss is the mean over the labelled pieces
 
     def predict(self, model, data: TaggedBatches) -> List[List[Entity]]:
         """The entities of every text of ``data``, in order."""
@@ -444,11 +414,6 @@ class TokenTask:
     def evaluate(self, model, data: TaggedBatches) -> Dict[str, float]:
         predicted = self.predict(model, data)
         return entity_scores([e.entities for e in data.examples], predicted)
-
-    def save_best(self, model, folder):
-        from ..models import folder as model_folder
-        model_folder.save_model(model, self.vocab, folder, self.tokenizer,
-                                extra={'finetuning': self.saved_info}, overwrite=True)
 
 
 def predict_entities(model, tokenizer, texts: Sequence[str], labels: Sequence[str], max_seq_length: int,

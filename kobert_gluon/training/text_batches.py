@@ -22,7 +22,7 @@ from mxnet.gluon.data import DataLoader, SimpleDataset
 from ..core.errors import InputError
 from .distributed import shard_of
 
-__all__ = ['encode_table', 'BucketBatchSampler', 'TextBatches', 'make_batchify']
+__all__ = ['encode_table', 'BucketBatchSampler', 'TextBatches', 'make_batchify', 'BatchesBeside']
 
 
 def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int, pair: bool,
@@ -240,3 +240,27 @@ class TextBatches:
             real += int(lengths[batch].sum())
             padded += int(lengths[batch].max()) * len(batch)
         return 1.0 - real / padded
+
+
+class BatchesBeside:
+    """The trainer's data protocol delegated to ``self.text_batches`` (a :class:`TextBatches`), for a structure
+    that keeps beside its batches what its task scores with (the pieces' spans, the gold entities, the windows)."""
+    text_batches: TextBatches
+
+    def num_batches(self, epoch: int = 0) -> int:
+        return self.text_batches.num_batches(epoch)
+
+    def batches(self, epoch: int = 0, start: int = 0):
+        return self.text_batches.batches(epoch, start)
+
+    def batch_indices(self, epoch: int = 0) -> List[np.ndarray]:
+        return self.text_batches.batch_indices(epoch)
+
+    def fingerprint(self, epoch: int) -> str:
+        return self.text_batches.fingerprint(epoch)
+
+    def shares(self, epoch: int) -> List[Tuple[int, int]]:
+        return self.text_batches.shares(epoch)
+
+    def padding_fraction(self, epoch: int = 0) -> float:
+        return self.text_batches.padding_fraction(epoch)

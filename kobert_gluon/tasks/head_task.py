@@ -1,0 +1,47 @@
+"""What the trainer's tasks for a fine-tuned head share (:class:`HeadTask`): one forward pass over the
+``(input_ids, valid_length, token_type_ids, label)`` batches every structure's batches give, the task kind's loss
+with what it is averaged over (so data-parallel training can divide it by the count over all ranks), and the best
+model saved as a fine-tuned model folder. The structures add how they predict and score: sentences
+(:class:`~.finetuning.SequenceTask`), tagged text (:class:`~.tagging.TokenTask`), questions
+(:class:`~.extractive_qa.QATask`)."""
+from typing import Any, Dict, Optional
+
+from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+import mxnet as mx
+
+from ..models import folder as model_folder
+
+__all__ = ['HeadTask']
+
+
+class HeadTask:
+    """``loss_unit``: what the kind's loss is a mean over (``examples``, or, with :meth:`loss_count`, labelled
+    pieces); ``saved_info`` goes into the best model's ``finetuning`` section."""
+    higher_is_better = True
+    loss_unit = 'examples'
+
+    def __init__(self, spec, vocab=None, tokenizer=None, saved_info: Optional[Dict[str, Any]] = None, ctx=None):
+        self.spec = spec
+        self.metric = spec.metric
+        self.kind = spec.task_kind
+        self.vocab = vocab
+        self.tokenizer = tokenizer  # a tokenizer object, or (0.1) a SentencePiece model path
+        self.saved_info = saved_info or {}
+        self.ctx = ctx or mx.cpu()
+
+    def _forward(self, model, batch):
+        input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
+        return model(input_ids, token_types, valid_length), label
+
+    def loss_count(self, output, label):
+        """How many units the kind's loss of this batch is averaged over."""
+        return int(output.shape[0])
+
+    def loss(self, model, batch):
+        output, label = self._forward(model, batch)
+        loss = self.kind.loss(output, label)
+        return loss, int(output.shape[0]), None, {self.loss_unit: (loss, self.loss_count(output, label))}
+
+    def save_best(self, model, folder):
+        model_folder.save_model(model, self.vocab, folder, self.tokenizer,
+                                extra={'finetuning': self.saved_info}, overwrite=True)
