@@ -11,6 +11,10 @@
 #   3. each model once on its #test part (for QA with and without particle stripping), and score-qa on the answers
 #
 # KorQuAD's licence (CC BY-ND 2.0 KR) allows measuring, not shipping a model trained on it: nothing here is packaged.
+#
+# Outcome on the 2-core development machine (one thread per run, other jobs sharing the machine): KLUE-NER test
+# entity F1 58.2 from kobert-mini (446 s) and 41.0 from scratch (412 s); KorQuAD test EM / F1 3.2 / 12.1 from
+# kobert-mini (2,998 s), 3.4 / 12.1 with Mecab particle stripping (--strip-particles: Mecab when installed).
 set -euo pipefail
 work=${1:?usage: recipes/ner_qa.sh WORK_DIR}
 data=${KOBERT_DATA:-../shared/data}

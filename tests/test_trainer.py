@@ -171,7 +171,7 @@ def test_only_rank_zero_writes_and_decisions_are_shared(tmp_path):
     # rank 0's weights first; every step's loss sums, stop and Ctrl-C votes; the dev metrics averaged
     assert rank1.calls[0] == 'broadcast'
     assert rank1.calls.count('kobert_gluon.step_sums') == 2 and rank1.calls.count('kobert_gluon.stop') == 2
-    assert rank1.calls.count('kobert_gluon.interrupt') == 2 and rank1.calls[-1] == 'kobert_gluon.dev'
+    assert rank1.calls[-1] == 'kobert_gluon.dev'
     rank0 = MirrorRanks(0, 2)
     result = Trainer(make_model(), LinearRegressionTask(), config, out_dir=tmp_path / 'rank0', ranks=rank0,
                      log=lines.append).fit(SharedListBatches([(x[:8], y[:8]), (x[8:], y[8:])]), dev=(x, y))

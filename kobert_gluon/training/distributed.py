@@ -65,10 +65,6 @@ class Ranks:
         total = self._hvd.allreduce(array, average=False, name=name)
         return [float(v) for v in total.asnumpy()]
 
-    def any(self, flag: bool, name: str) -> bool:
-        """True on every rank when it is true on any (a stop one rank asks for stops all of them together)."""
-        return self.sum([1.0 if flag else 0.0], name)[0] > 0
-
     def mean_metrics(self, metrics: Dict[str, float], name: str) -> Dict[str, float]:
         """The float values of ``metrics`` averaged over the ranks (the same keys on every rank), so that every rank
         takes the same decisions from them; other values are kept as they are."""

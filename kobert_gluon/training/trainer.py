@@ -522,8 +522,8 @@ class Trainer:
                         self._write_metrics(history)
                 stop = should_stop is not None and should_stop(dict(progress))
                 if self.ranks.distributed:  # all ranks stop together, or the others would wait for them forever
-                    stop = self.ranks.any(stop, 'kobert_gluon.stop')
-                    self._interrupt.requested = self.ranks.any(self._interrupt.requested, 'kobert_gluon.interrupt')
+                    votes = self.ranks.sum([float(stop), float(self._interrupt.requested)], 'kobert_gluon.stop')
+                    stop, self._interrupt.requested = votes[0] > 0, votes[1] > 0
                 if stop:
                     if bar is not None:
                         bar.close()
