@@ -311,8 +311,12 @@ class QABatches(BatchesBeside):
                  num_shards: int = 1, shard: int = 0):
         self.data = data
         self.windows: List[Window] = []
+        spans_of: Dict[str, list] = {}  # a context is tokenized once for all its questions (KorQuAD: 6 per context)
         for index, example in enumerate(data.examples):
-            self.windows.extend(make_windows(example, index, tokenizer, max_seq_length, doc_stride, max_query_length))
+            if example.context not in spans_of:
+                spans_of[example.context] = tokenizer.piece_offsets(example.context)
+            self.windows.extend(make_windows(example, index, tokenizer, max_seq_length, doc_stride, max_query_length,
+                                             context_spans=spans_of[example.context]))
         if not self.windows:
             raise InputError('{} has no questions'.format(data.path))
         self.unreachable = sum(1 for e in range(len(data.examples)) if data.examples[e].answers and not any(

@@ -11,7 +11,8 @@ words here with their offsets, each word is tokenized alone (the pieces are the 
 checks this on real text) and its pieces are matched, in order, against the word normalised as the kind
 normalises it. A piece's span is mapped back through the normalisation, so a piece made of part of one
 character (``f`` of ``ﬁ``) gets that whole character, and pieces of a composed character get its source
-characters. ``[UNK]`` spans up to where the next known piece starts (for WordPiece: the whole word). A piece with
+characters. ``[UNK]`` spans up to where the next known piece starts (for WordPiece: the whole word), and a run
+of several ``[UNK]`` is cut where the tokenizer itself cuts it (``船體`` is two, one per character). A piece with
 no text of its own (SentencePiece's lone ``▁``) gets an empty span at its position.
 """
 import unicodedata

@@ -42,9 +42,10 @@ step finishes, a checkpoint is written, and ``KeyboardInterrupt`` is raised (a s
 
 Data-parallel (``ranks``, a :class:`~.distributed.Ranks` of a Horovod job): every rank starts from rank 0's
 weights; the data object gives each rank its part of every global batch (``BucketBatchSampler(num_shards=,
-shard=)``) and says how many examples each part has (``shares(epoch)``), so a rank's loss is weighted by its share
-of the step and the all-reduced gradient (``hvd.DistributedTrainer``) is the one a single process would compute on
-the whole batch; clipping applies to that mean gradient. Step losses and task metrics are summed over the ranks
+shard=)``) and says how many examples each part has (``shares(epoch)``); each rank divides its loss terms by their
+counts over all ranks (the task's fourth ``loss`` item; a task that gives none is taken as a mean over sequences
+and weighted by the rank's share of them), so the all-reduced gradient (``hvd.DistributedTrainer``) is the one a
+single process would compute on the whole batch; clipping applies to that mean gradient. Step losses and task metrics are summed over the ranks
 before they are logged, every rank evaluates the whole dev set and takes the ranks' mean of each metric, and the
 decisions that must agree (stop, Ctrl-C) are votes over all ranks. Only rank 0 writes files and logs. A checkpoint
 records the number of ranks, and resuming with another number is refused (the batch parts would differ).
