@@ -74,6 +74,35 @@ def test_token_classifier_learns_entities_and_evaluate_reproduces_dev(ner_run, c
     assert set(evaluated) >= {'entity_precision', 'entity_recall', 'f1_PS', 'f1_LC'}
 
 
+def test_evaluate_reads_the_same_sentences_in_conll_format(ner_run, capsys, tmp_path):
+    # the dev sentences as token<TAB>TAG lines (an entity becomes its whole space-separated token: 김민수씨는)
+    from kobert_gluon.tasks.tagging import read_klue_ner
+    lines = []
+    for example in read_klue_ner(ner_run / 'dev.tsv').examples:
+        starts = {e.start: e for e in example.entities}
+        position, inside = 0, None
+        for token in example.text.split(' '):
+            entity = starts.get(position)
+            if entity is not None:
+                tag, inside = 'B-' + entity.label, entity
+            elif inside is not None and position < inside.end:
+                tag = 'I-' + inside.label
+            else:
+                tag, inside = 'O', None
+            lines.append('{}\t{}'.format(token, tag))
+            position += len(token) + 1
+        lines.append('')
+    conll = tmp_path / 'dev.conll'
+    conll.write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    code, conll_out, err = run(capsys, 'evaluate', '--model', ner_run / 'run', '--data', conll, '--data-format',
+                               'conll', '--json')
+    assert code == 0, err
+    scores = json.loads(conll_out)
+    assert scores['texts'] == 40 and scores['entities'] == 80 and scores['truncated_texts'] == 0
+    code, _, err = run(capsys, 'evaluate', '--model', ner_run / 'run', '--data', conll, '--json')
+    assert code == 2 and 'for token<TAB>TAG files use the conll format' in error_line(err, 'evaluate')
+
+
 def test_predict_writes_entities_with_character_offsets_one_line_per_input(ner_run, capsys, tmp_path):
     texts = ['박지성씨는 수원에 왔다.', '', '어제   정수진씨는 제주에 살았다.']
     source = tmp_path / 'texts.txt'

@@ -116,6 +116,8 @@ def register(subparsers):
     evaluate.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
     evaluate.add_argument('--data', required=True, help='labeled TSV/CSV file')
     evaluate.add_argument('--task', help='read the file as this ready-made task does (default: as in training)')
+    evaluate.add_argument('--data-format', choices=('klue', 'conll'),
+                          help='a token classifier: the tagged-text format of --data (default: as in training)')
     evaluate.add_argument('--max-rows', type=int, help='read only the first N examples')
     evaluate.add_argument('--batch-size', type=int, default=64)
     evaluate.add_argument('--json', action='store_true', help='print the metrics as JSON')
@@ -287,9 +289,12 @@ def run_evaluate(args):
         table = _table_for(args, model, with_label=True)
     elif _table_overrides(args):
         raise UsageError('a {} model reads its own format; the table options do not apply'.format(model.spec.kind))
+    if args.data_format is not None and model.structure != 'tagged':
+        raise UsageError('--data-format is for token classifiers; this is a {} model'.format(model.spec.kind))
     metrics = model.evaluate(args.data, table=table,
                              skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
-                             batch_size=args.batch_size, encoding=args.encoding or DEFAULT_ENCODING)
+                             batch_size=args.batch_size, encoding=args.encoding or DEFAULT_ENCODING,
+                             data_format=args.data_format)
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False, indent=2))
         return 0

@@ -430,14 +430,20 @@ class FineTunedModel:
         return self._task.predict(self.model, self._batches(texts, None, batch_size))
 
     def evaluate(self, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None,
-                 batch_size=64, num_workers=0, encoding: str = 'utf-8') -> Dict[str, Any]:
+                 batch_size=64, num_workers=0, encoding: str = 'utf-8',
+                 data_format: Optional[str] = None) -> Dict[str, Any]:
         """Metrics of the model on a labeled file (read like the training data unless ``table`` says otherwise).
 
         Token classifiers and question answering read their own formats (``table`` does not apply; ``PATH#test``
         reads a hash part, see :mod:`.tagging`): entity scores, or KorQuAD's F1 and exact match with and without
-        particle stripping."""
+        particle stripping. ``data_format`` reads tagged text in another format than the training data's (``klue``,
+        ``conll``)."""
         if self.structure == 'tagged':
-            return self._evaluate_tagged(path, max_rows, batch_size, encoding)
+            return self._evaluate_tagged(path, max_rows, batch_size, encoding, data_format)
+        if data_format is not None and data_format != (self.spec.data_format or 'squad'):
+            raise InputError('{} reads {}, not {}'.format(self.spec.kind if self.structure == 'squad' else 'a table',
+                                                          'SQuAD JSON' if self.structure == 'squad' else 'columns',
+                                                          data_format))
         if self.structure == 'squad':
             return self._evaluate_squad(path, max_rows, batch_size)
         table = table or self.spec.table
@@ -453,9 +459,9 @@ class FineTunedModel:
         metrics.update(examples=len(data), empty_text_dropped=data.empty_dropped, malformed_skipped=len(data.skipped))
         return metrics
 
-    def _evaluate_tagged(self, path, max_rows, batch_size, encoding) -> Dict[str, Any]:
+    def _evaluate_tagged(self, path, max_rows, batch_size, encoding, data_format=None) -> Dict[str, Any]:
         from .tagging import entity_scores, read_tagged
-        data = read_tagged(path, self.spec.data_format or 'klue', encoding)
+        data = read_tagged(path, data_format or self.spec.data_format or 'klue', encoding)
         examples = data.examples[:max_rows] if max_rows is not None else data.examples
         if not examples:
             raise InputError('{} has no texts'.format(path))
