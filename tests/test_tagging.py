@@ -111,6 +111,10 @@ def test_parse_part(tmp_path):
     named = tmp_path / 'odd#dev'  # an existing file whose name ends in "#dev" is that file
     named.write_text('x\tO\n', encoding='utf-8')
     assert parse_part(named) == (named, None)
+    existing = tmp_path / 'ner.tsv'  # a misspelt part of a file that exists says which parts there are
+    existing.write_text('x\tO\n', encoding='utf-8')
+    with pytest.raises(InputError, match=r"no part 'tset'; a file's parts are #train, #dev, #test"):
+        parse_part(str(existing) + '#tset')
 
 
 @pytest.fixture(scope='module')

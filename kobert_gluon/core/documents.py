@@ -47,3 +47,14 @@ def read_document(path, format: str, version: int, what: str, advice: str = 'res
         raise InputError('{} was written by a newer kobert-gluon ({} version {}; this release reads up to {}); '
                          'upgrade kobert-gluon'.format(path, what, written, version))
     return document
+
+
+def rows_digest(*row_lists) -> str:
+    """SHA-256 of lists of JSON-able rows (``None`` counts as no rows), each list ended by a separator: what a
+    resumed run compares to be sure it trains on the data it started with."""
+    import hashlib
+    digest = hashlib.sha256()
+    for rows in row_lists:
+        digest.update(json.dumps([] if rows is None else rows, ensure_ascii=False).encode('utf-8'))
+        digest.update(b'\0')
+    return digest.hexdigest()

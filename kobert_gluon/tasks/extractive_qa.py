@@ -20,7 +20,6 @@
 * :class:`QuestionAnsweringPipeline` -- how ``finetune`` reads, batches and scores this structure (dev metric:
   KorQuAD's official F1 and exact match, :mod:`.qa_scoring`).
 """
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import numpy as np
 
+from ..core.documents import rows_digest
 from ..core.errors import InputError
 from ..core.text_files import check_text_file
 from ..training.text_batches import BatchesBeside, TextBatches
@@ -319,8 +319,8 @@ class QABatches(BatchesBeside):
                                              context_spans=spans_of[example.context]))
         if not self.windows:
             raise InputError('{} has no questions'.format(data.path))
-        self.unreachable = sum(1 for e in range(len(data.examples)) if data.examples[e].answers and not any(
-            w.label[1] > 0 for w in self.windows if w.example == e))
+        answered = {w.example for w in self.windows if w.label[1] > 0}  # questions with their answer in a window
+        self.unreachable = sum(1 for e, example in enumerate(data.examples) if example.answers and e not in answered)
         self.text_batches = TextBatches.from_encoded(
             [(w.input_ids, w.valid_length, w.token_types, w.label) for w in self.windows], tokenizer.vocab,
             batch_size, shuffle, seed=seed, label_dtype='float32', num_workers=num_workers,
@@ -369,11 +369,7 @@ def predict_answers(model, tokenizer, data: QAData, spec, max_seq_length: int, b
 
 
 def _digest(*datasets: Optional[QAData]) -> str:
-    digest = hashlib.sha256()
-    for data in datasets:
-        digest.update(json.dumps([] if data is None else data.digest_rows(), ensure_ascii=False).encode('utf-8'))
-        digest.update(b'\0')
-    return digest.hexdigest()
+    return rows_digest(*[None if data is None else data.digest_rows() for data in datasets])
 
 
 class QuestionAnsweringPipeline:

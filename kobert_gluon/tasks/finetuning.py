@@ -19,8 +19,6 @@ A run folder (``out``)::
 The best model's ``config.json`` holds the label names (``task.labels``) and a ``finetuning`` section with the
 task definition and the label values as written in the data, so evaluating and predicting need no settings.
 """
-import hashlib
-import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,7 +31,7 @@ import numpy as np
 from ..models import folder as model_folder
 from ..models.zoo import check_from_scratch_options, load_tokenizer
 from ..training import run_folder
-from ..core.documents import write_json
+from ..core.documents import rows_digest, write_json
 from ..core.errors import InputError
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
 from .extractive_qa import QuestionAnsweringPipeline
@@ -218,12 +216,7 @@ def _table_report(table: Optional[LabeledTable]):
 
 def _data_digest(*tables: Optional[LabeledTable]) -> str:
     """SHA-256 of the examples as read (texts and labels, in order): what a resumed run must train on again."""
-    digest = hashlib.sha256()
-    for table in tables:
-        rows = [] if table is None else [list(example) for example in table]
-        digest.update(json.dumps(rows, ensure_ascii=False).encode('utf-8'))
-        digest.update(b'\0')
-    return digest.hexdigest()
+    return rows_digest(*[None if table is None else [list(example) for example in table] for table in tables])
 
 
 class SentencePipeline:

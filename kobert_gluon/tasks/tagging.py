@@ -21,7 +21,6 @@ as found when its type, start and end are all right (a test checks them against 
 Files of one task are split into train/dev/test parts by a hash of the sentence (``PATH#train`` etc.; see
 :func:`parse_part`), since KLUE-NER's dev set is the only part of it here.
 """
-import hashlib
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import numpy as np
 
+from ..core.documents import rows_digest
 from ..core.errors import InputError
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines
 from ..training.text_batches import BatchesBeside, TextBatches
@@ -97,8 +97,12 @@ def parse_part(path) -> Tuple[Path, Optional[str]]:
     a path without such a suffix (or an existing file whose name has one) -> ``(path, None)``."""
     text = str(path)
     base, mark, part = text.rpartition('#')
-    if mark and part in PARTS and not Path(text).exists():
-        return Path(base), part
+    if mark and not Path(text).exists():
+        if part in PARTS:
+            return Path(base), part
+        if Path(base).exists():
+            raise InputError('{}: no part {!r}; a file\'s parts are {}'.format(text, part, ', '.join(
+                '#' + name for name in PARTS)))
     return Path(text), None
 
 
@@ -340,12 +344,7 @@ def entity_scores(truth: Sequence[Sequence[Entity]], predicted: Sequence[Sequenc
 
 
 def data_digest(*datasets: Optional[TaggedData]) -> str:
-    import json
-    digest = hashlib.sha256()
-    for data in datasets:
-        digest.update(json.dumps([] if data is None else data.digest_rows(), ensure_ascii=False).encode('utf-8'))
-        digest.update(b'\0')
-    return digest.hexdigest()
+    return rows_digest(*[None if data is None else data.digest_rows() for data in datasets])
 
 
 def split_off(data: TaggedData, fraction: float) -> Tuple[TaggedData, TaggedData]:
