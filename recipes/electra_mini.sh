@@ -16,7 +16,10 @@
 #
 # Outcome on the 2-core development machine (57 min of pretraining): the discriminator stayed at "all original"
 # and fine-tuned to 82.17 % NSMC test accuracy, below the same architecture from random weights (85.41 %) and
-# kobert-mini-nsmc (86.45 %), so nothing was packaged; see the README's ELECTRA section.
+# kobert-mini-nsmc (86.45 %), so nothing was packaged; see the README's ELECTRA section. A second run with MXNet's
+# `adam` (weight decay 0.01) was stopped at step 1,250: the L2 term, larger than the clipped gradient, had pulled the
+# attention weights to ~1e-6 (the trainer now refuses that combination). Probes of the learning rate (1e-4 to
+# 2e-3) and of weight decay 0 left the discriminator's loss at 0.94-1.00 of its prior after 300-400 steps.
 #
 # The size was chosen by measurement (seq/s over steps 21-80 of a run at 1 thread, this machine, median of three
 # 20-step windows): 4x192 132, 4x256 (emb. 128) 101, 8x192 (emb. 128) 77, 6x256 (emb. 128) 72; in ~50 minutes the

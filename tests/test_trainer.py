@@ -102,6 +102,15 @@ def test_clipping_bounds_the_update():
     assert float(moved[0]) <= 0.5 + 1e-4  # plain SGD with lr 1 moves by at most the clipped norm
 
 
+def test_optimizers_that_fold_weight_decay_into_the_gradient_need_it_off():
+    with pytest.raises(InputError, match='use bertadam'):
+        TrainingConfig(optimizer='adam')  # the default weight decay, 0.01
+    with pytest.raises(InputError, match='RMSProp'):
+        TrainingConfig(optimizer='RMSProp', weight_decay=1e-4)
+    assert TrainingConfig(optimizer='adam', weight_decay=0.0).optimizer == 'adam'
+    assert TrainingConfig(optimizer='bertadam', weight_decay=0.01).weight_decay == 0.01
+
+
 def test_no_weight_decay_on_biases_and_layernorm():
     model = nn.HybridSequential()
     model.add(nn.Dense(4, in_units=3), nn.LayerNorm(in_channels=4))

@@ -78,8 +78,9 @@ def add_training_args(parser, defaults):
                        .format(defaults.max_grad_norm))
     group.add_argument('--accumulate', type=int, help='micro-batches per optimisation step (default {})'
                        .format(defaults.accumulate))
-    group.add_argument('--optimizer', help='MXNet optimizer name (default {}{})'.format(
-        defaults.optimizer, ', i.e. AdamW' if defaults.optimizer == 'bertadam' else ''))
+    group.add_argument('--optimizer', help='MXNet optimizer name (default {}{}); adam and the others that add '
+                       'weight decay to the gradient need --weight-decay 0'.format(
+                           defaults.optimizer, ', i.e. AdamW' if defaults.optimizer == 'bertadam' else ''))
     group.add_argument('--seed', type=int, help='seed for initial weights, data order and dropout (default {})'
                        .format(defaults.seed))
     group.add_argument('--checkpoint-every', type=int, help='also write a resumable checkpoint every N steps '
