@@ -8,9 +8,10 @@ import pytest
 
 from kobert_gluon import WordPieceTokenizer, load_tokenizer
 from kobert_gluon.core.errors import InputError
-from kobert_gluon.tasks.tagging import (IGNORED_LABEL, PARTS, Entity, TaggedText, alignment_ceiling, bio_labels,
-                                        decode_entities, encode_tagged, entity_scores, entity_types, parse_part,
-                                        read_conll, read_klue_ner, read_tagged)
+from kobert_gluon.tasks.file_parts import PARTS, parse_part
+from kobert_gluon.tasks.tagging import (IGNORED_LABEL, Entity, TaggedText, alignment_ceiling, bio_labels,
+                                        decode_entities, encode_tagged, entity_scores, entity_types, read_conll,
+                                        read_klue_ner, read_tagged)
 from kobert_gluon.tokenizers.offsets import PieceSpan
 
 from .conftest import require_shared

@@ -32,6 +32,7 @@ from gluonnlp.data import TSVDataset
 from mxnet.gluon.data import SimpleDataset
 
 from ..core.errors import InputError
+from .file_parts import part_paths
 from .kinds import TaskKind, get_task_kind
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines, reading_codec
 
@@ -217,19 +218,17 @@ TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in (
         files={'train': 'kornli/xnli.dev.ko.tsv', 'test': 'kornli/xnli.test.ko.tsv'}, dev_fraction=0.1,
         description='KorNLI natural language inference, XNLI part (2,490/5,010, CC BY-SA 4.0)'),
     # Only KLUE-NER's dev set is here: its sentences are split by a hash into train / dev / test parts
-    # (80/10/10, tasks.tagging.PARTS), written as FILE#part.
+    # (80/10/10, tasks.file_parts), written as FILE#part.
     TaskSpec(
         name='klue_ner', kind='token_classification', metric='entity_f1', table=None, data_format='klue',
-        files={'train': 'klue_ner/klue-ner-v1.1_dev.tsv#train', 'dev': 'klue_ner/klue-ner-v1.1_dev.tsv#dev',
-               'test': 'klue_ner/klue-ner-v1.1_dev.tsv#test'},
+        files=part_paths('klue_ner/klue-ner-v1.1_dev.tsv'),
         description='KLUE-NER named entities PS LC OG DT TI QT, its dev set split 80/10/10 by sentence '
                     '(5,000 sentences, CC BY-SA 4.0)'),
     # Only KorQuAD 1.0's dev set is here, and its licence (CC BY-ND) allows measuring, not shipping a model trained
     # on it: its articles are split by a hash into train / dev / test parts for local runs.
     TaskSpec(
         name='korquad', kind='extractive_qa', metric='f1', table=None, data_format='squad',
-        files={'train': 'korquad_v1/KorQuAD_v1.0_dev.json#train', 'dev': 'korquad_v1/KorQuAD_v1.0_dev.json#dev',
-               'test': 'korquad_v1/KorQuAD_v1.0_dev.json#test'},
+        files=part_paths('korquad_v1/KorQuAD_v1.0_dev.json'),
         description='KorQuAD 1.0 extractive QA, its dev set split 80/10/10 by article (5,774 questions, '
                     'CC BY-ND 2.0 KR: do not ship models trained on it); published KoBERT EM/F1 51.8/79.2'),
 )}

@@ -1,7 +1,7 @@
 """Extractive question answering (SQuAD / KorQuAD 1.0): questions on contexts, windows, answer spans and back.
 
 * :func:`read_squad` -- the questions of a SQuAD-format JSON file (``PATH#train`` / ``#dev`` / ``#test``: that
-  hash part of its articles, :data:`~.tagging.PARTS`); each answer's ``answer_start`` is checked against the context.
+  hash part of its articles, :data:`~.file_parts.PARTS`); each answer's ``answer_start`` is checked against the context.
 * :func:`make_windows` -- a question and its context as model inputs ``[CLS] question [SEP] context window [SEP]``
   (token types 0 then 1): the question cut to ``max_query_length`` pieces, the context in windows of what is left
   of ``max_seq_length``, each starting ``doc_stride`` pieces after the previous one (at most half a window, so that
@@ -34,7 +34,7 @@ from ..core.text_files import check_text_file
 from ..training.text_batches import BatchesBeside, TextBatches
 from .head_task import HeadTask
 from .qa_scoring import score_predictions
-from .tagging import in_part, parse_part
+from .file_parts import in_part, parse_part
 
 __all__ = ['QAExample', 'QAData', 'Window', 'read_squad', 'make_windows', 'best_answers', 'strip_particle',
            'ParticleStripper', 'PARTICLE_METHODS',

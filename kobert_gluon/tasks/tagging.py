@@ -19,7 +19,7 @@ tokenizer; :func:`alignment_ceiling` counts them.
 Scores (:func:`entity_scores`) are seqeval's default entity-level micro precision, recall and F1: an entity counts
 as found when its type, start and end are all right (a test checks them against seqeval on BIO sequences).
 Files of one task are split into train/dev/test parts by a hash of the sentence (``PATH#train`` etc.; see
-:func:`parse_part`), since KLUE-NER's dev set is the only part of it here.
+:mod:`.file_parts`), since KLUE-NER's dev set is the only part of it here.
 """
 import zlib
 from collections import Counter
@@ -34,17 +34,16 @@ from ..core.documents import rows_digest
 from ..core.errors import InputError
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines
 from ..training.text_batches import BatchesBeside, TextBatches
+from .file_parts import in_part, parse_part
 from .head_task import HeadTask
 
 __all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 'read_tagged', 'bio_labels',
-           'entity_types', 'encode_tagged', 'decode_entities', 'entity_scores', 'alignment_ceiling', 'parse_part',
-           'PARTS', 'IGNORED_LABEL', 'TAGGED_FORMATS', 'TaggedBatches', 'TokenTask', 'TaggingPipeline',
+           'entity_types', 'encode_tagged', 'decode_entities', 'entity_scores', 'alignment_ceiling',
+           'IGNORED_LABEL', 'TAGGED_FORMATS', 'TaggedBatches', 'TokenTask', 'TaggingPipeline',
            'predict_entities']
 
 IGNORED_LABEL = -1
 TAGGED_FORMATS = ('klue', 'conll')
-# Parts of one labelled file, by a hash of each example's key: train 80 %, dev 10 %, test 10 %.
-PARTS = {'train': (0.0, 0.8), 'dev': (0.8, 0.9), 'test': (0.9, 1.0)}
 
 
 class Entity(NamedTuple):
@@ -92,28 +91,6 @@ class TaggedData:
         return [[e.text, [list(x) for x in e.entities]] for e in self.examples]
 
 
-def parse_part(path) -> Tuple[Path, Optional[str]]:
-    """``PATH#train`` / ``#dev`` / ``#test`` -> ``(PATH, part)``: that hash part of the file (see :data:`PARTS`);
-    a path without such a suffix (or an existing file whose name has one) -> ``(path, None)``."""
-    text = str(path)
-    base, mark, part = text.rpartition('#')
-    if mark and not Path(text).exists():
-        if part in PARTS:
-            return Path(base), part
-        if Path(base).exists():
-            raise InputError('{}: no part {!r}; a file\'s parts are {}'.format(text, part, ', '.join(
-                '#' + name for name in PARTS)))
-    return Path(text), None
-
-
-def in_part(key: str, part: Optional[str]) -> bool:
-    if part is None:
-        return True
-    low, high = PARTS[part]
-    value = zlib.crc32(('part:' + key).encode('utf-8')) / 2 ** 32
-    return low <= value < high
-
-
 def _spans_from_bio(tags: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> Tuple[List[Entity], int]:
     """Entities from per-unit BIO tags (a unit is a character or a token at ``starts[i]:ends[i]``); an ``I-`` that
     does not continue an entity of its type starts one (as seqeval reads it), counted as repaired."""
@@ -139,80 +116,77 @@ def _check_tag(tag: str, path, line: int) -> str:
     raise InputError('{}, line {}: tag {!r} is not BIO (O, B-TYPE or I-TYPE)'.format(path, line, tag))
 
 
-def read_klue_ner(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = None) -> TaggedData:
-    """Sentences of a KLUE-NER file (see the module docstring); ``part``: only that hash part (by sentence)."""
+def _tagged_blocks(path, encoding: str, parse_line, is_break):
+    """``(first line number, units, tags)`` of each blank-line-separated sentence of a one-unit-per-line file;
+    ``parse_line(line, number)`` -> ``(unit, tag)`` or None to skip the line; ``is_break(line)``: a sentence ends."""
     path = check_text_file(path, 'data file')
     if check_decodable(path, encoding, 'data file') == 0:
         raise InputError('data file {} is empty'.format(path))
-    examples, repaired = [], 0
-    chars, tags, first_line = [], [], None
+    units, tags, first_line = [], [], None
+    for number, line in enumerate(read_lines(path, encoding), 1):
+        line = line.rstrip('\r')
+        if is_break(line):
+            if units:
+                yield first_line, units, tags
+            units, tags = [], []
+            continue
+        parsed = parse_line(line, number)
+        if parsed is None:
+            continue
+        if not units:
+            first_line = number
+        units.append(parsed[0])
+        tags.append(_check_tag(parsed[1], path, number))
+    if units:
+        yield first_line, units, tags
 
-    def flush():
-        nonlocal repaired
-        if not chars:
-            return
-        text = ''.join(chars)
-        entities, fixed = _spans_from_bio(tags, range(len(chars)), range(1, len(chars) + 1))
+
+def _tagged_data(path, blocks, part: Optional[str], spans) -> TaggedData:
+    """The examples of ``blocks`` in ``part``; ``spans(units)`` -> ``(text, starts, ends)`` of the units."""
+    examples, repaired = [], 0
+    for first_line, units, tags in blocks:
+        text, starts, ends = spans(units)
         if in_part(text, part):
+            entities, fixed = _spans_from_bio(tags, starts, ends)
             examples.append(TaggedText(text, entities, first_line, text))
             repaired += fixed
-        chars.clear()
-        tags.clear()
-    for number, line in enumerate(read_lines(path, encoding), 1):
+    return TaggedData(examples, str(Path(path)) + ('#' + part if part else ''), repaired)
+
+
+def read_klue_ner(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = None) -> TaggedData:
+    """Sentences of a KLUE-NER file (see the module docstring); ``part``: only that hash part (by sentence)."""
+    def parse_line(line, number):
         if line.startswith('##'):
-            continue
-        if not line.strip('\r'):
-            flush()
-            continue
-        char, tab, tag = line.rstrip('\r').rpartition('\t')
+            return None
+        char, tab, tag = line.rpartition('\t')
         if not tab or len(char) != 1:
             raise InputError('{}, line {}: expected one character, a tab and its tag (KLUE-NER), got {!r}; for '
                              'token<TAB>TAG files use the conll format'.format(path, number, line[:60]))
-        if first_line is None or not chars:
-            first_line = number
-        chars.append(char)
-        tags.append(_check_tag(tag.strip(), path, number))
-    flush()
-    return TaggedData(examples, str(path) + ('#' + part if part else ''), repaired)
+        return char, tag.strip()
+
+    def spans(chars):
+        return ''.join(chars), range(len(chars)), range(1, len(chars) + 1)
+    blocks = _tagged_blocks(path, encoding, parse_line, lambda line: not line)
+    return _tagged_data(path, blocks, part, spans)
 
 
 def read_conll(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = None) -> TaggedData:
     """Sentences of a ``token<TAB>TAG`` file; the text joins the tokens with single spaces."""
-    path = check_text_file(path, 'data file')
-    if check_decodable(path, encoding, 'data file') == 0:
-        raise InputError('data file {} is empty'.format(path))
-    examples, repaired = [], 0
-    tokens, tags, first_line = [], [], None
+    def parse_line(line, number):
+        fields = line.split('\t')
+        if len(fields) < 2 or not fields[0].strip():
+            raise InputError('{}, line {}: expected token<TAB>TAG, got {!r}'.format(path, number, line[:60]))
+        return fields[0].strip(), fields[-1].strip()
 
-    def flush():
-        nonlocal repaired
-        if not tokens:
-            return
+    def spans(tokens):
         starts, position = [], 0
         for token in tokens:
             starts.append(position)
             position += len(token) + 1
-        text = ' '.join(tokens)
-        entities, fixed = _spans_from_bio(tags, starts, [s + len(t) for s, t in zip(starts, tokens)])
-        if in_part(text, part):
-            examples.append(TaggedText(text, entities, first_line, text))
-            repaired += fixed
-        tokens.clear()
-        tags.clear()
-    for number, line in enumerate(read_lines(path, encoding), 1):
-        line = line.rstrip('\r')
-        if not line.strip() or line.startswith('-DOCSTART-'):
-            flush()
-            continue
-        fields = line.split('\t')
-        if len(fields) < 2 or not fields[0].strip():
-            raise InputError('{}, line {}: expected token<TAB>TAG, got {!r}'.format(path, number, line[:60]))
-        if not tokens:
-            first_line = number
-        tokens.append(fields[0].strip())
-        tags.append(_check_tag(fields[-1].strip(), path, number))
-    flush()
-    return TaggedData(examples, str(path) + ('#' + part if part else ''), repaired)
+        return ' '.join(tokens), starts, [s + len(t) for s, t in zip(starts, tokens)]
+    blocks = _tagged_blocks(path, encoding, parse_line,
+                            lambda line: not line.strip() or line.startswith('-DOCSTART-'))
+    return _tagged_data(path, blocks, part, spans)
 
 
 def read_tagged(path, data_format: str, encoding: str = DEFAULT_ENCODING) -> TaggedData:
