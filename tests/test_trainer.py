@@ -108,6 +108,8 @@ def test_optimizers_that_fold_weight_decay_into_the_gradient_need_it_off():
     with pytest.raises(InputError, match='RMSProp'):
         TrainingConfig(optimizer='RMSProp', weight_decay=1e-4)
     assert TrainingConfig(optimizer='adam', weight_decay=0.0).optimizer == 'adam'
+    with pytest.raises(InputError, match="unknown optimizer 'adamw'; MXNet has .*bertadam"):
+        TrainingConfig(optimizer='adamw')
     assert TrainingConfig(optimizer='bertadam', weight_decay=0.01).weight_decay == 0.01
 
 

@@ -147,6 +147,10 @@ class TrainingConfig:
             raise InputError('accumulate must be at least 1, got {}'.format(self.accumulate))
         if self.max_grad_norm < 0 or self.weight_decay < 0 or self.checkpoint_every < 0:
             raise InputError('max_grad_norm, weight_decay and checkpoint_every must be >= 0')
+        import gluonnlp  # noqa: F401  (registers bertadam with MXNet)
+        if self.optimizer.lower() not in mx.optimizer.Optimizer.opt_registry:
+            raise InputError('unknown optimizer {!r}; MXNet has {}'.format(self.optimizer, ', '.join(
+                sorted(name for name in mx.optimizer.Optimizer.opt_registry if name != 'test'))))
         if self.weight_decay > 0 and self.optimizer.lower() in COUPLED_DECAY_OPTIMIZERS:
             raise InputError(
                 'optimizer {} adds weight decay to the gradient before scaling it per weight, so after clipping it '
