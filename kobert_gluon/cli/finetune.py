@@ -5,8 +5,9 @@ from pathlib import Path
 
 from . import UsageError, stderr_notes
 from ..core.text_files import DEFAULT_ENCODING
-from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_model_shape_args, add_run_folder_args,
-                          add_training_args, field_default, job_ranks, print_run_result, settings_document)
+from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_max_seq_length_arg, add_model_shape_args,
+                          add_run_folder_args, add_training_args, field_default, job_ranks, print_run_result,
+                          settings_document)
 
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -101,8 +102,8 @@ def register(subparsers):
                        help='random initial weights instead of pretrained ones (size options apply)')
     add_model_shape_args(model)
     model.add_argument('--dropout', type=float, help='dropout of the encoder and the head (default: the model\'s)')
-    model.add_argument('--max-seq-length', type=int, help='tokens per example incl. [CLS]/[SEP] (default {})'
-                       .format(default('max_seq_length')))
+    add_max_seq_length_arg(model, 'model', help='tokens per example incl. [CLS]/[SEP] (default {})'
+                           .format(default('max_seq_length')))
     train = add_training_args(finetune, TrainingConfig())
     train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
                        .format(default('batch_size')))
@@ -282,6 +283,11 @@ def _table_for(args, model, with_label):
     return TableSpec(**values)
 
 
+def _task_of(args):
+    from ..tasks.datasets import get_task
+    return get_task(args.task) if getattr(args, 'task', None) else None
+
+
 def run_evaluate(args):
     model = _load(args)
     table = None
@@ -294,7 +300,7 @@ def run_evaluate(args):
     metrics = model.evaluate(args.data, table=table,
                              skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
                              batch_size=args.batch_size, encoding=args.encoding or DEFAULT_ENCODING,
-                             data_format=args.data_format)
+                             data_format=args.data_format, task=_task_of(args))
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False, indent=2))
         return 0
@@ -442,7 +448,7 @@ def run_score_qa(args):
     from ..core.errors import InputError
     from ..tasks.extractive_qa import read_squad
     from ..tasks.qa_scoring import score_predictions
-    golds = read_squad(args.data, need_answers=True).golds
+    golds = read_squad(args.data, need_answers=True, purpose='to score a prediction against').golds
     try:
         with open(args.predictions, encoding='utf-8-sig') as stream:
             predictions = json.load(stream)

@@ -42,14 +42,17 @@ def run_verify(args):
         if kind is None:
             raise UsageError('{} is not a folder written by kobert-gluon (no kobert-gluon-folder.json, and not a '
                              'model, vocabulary or pretraining data folder of an earlier release)'.format(folder))
-        if kind not in WRITE_ONCE_KINDS:
-            raise UsageError('{} is a {} folder, whose files change as it runs; verify the folders inside it, e.g. '
-                             '{}'.format(folder, kind, folder / 'best'))
+        marker = read_marker(folder)
+        checksummed = kind in WRITE_ONCE_KINDS or 'sha256' in (marker or {})  # e.g. an export-hf folder
+        if not checksummed:
+            inside = [folder / sub for sub in ('best', 'checkpoint') if (folder / sub).is_dir()]
+            raise UsageError('{} is a {} folder, whose files change as it runs; {}'.format(
+                folder, kind, 'verify the folders inside it: {}'.format(' '.join(str(p) for p in inside))
+                if inside else 'it holds no written model yet (no best/ or checkpoint/)'))
         if args.record:
             files = record_checksums(folder, kind)
             print('{}: recorded the SHA-256 of {} files ({} folder)'.format(folder, len(files), kind))
             continue
-        marker = read_marker(folder)
         if marker is None or 'sha256' not in marker:
             print('{}: {} folder without checksums (written by kobert-gluon 0.1); add them with --record'
                   .format(folder, kind))

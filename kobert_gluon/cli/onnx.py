@@ -37,9 +37,11 @@ def register(subparsers):
 
 
 def _load(args):
+    from ..hub.catalogue import lookup
     from ..models.zoo import get_model
     from ..models.folder import is_model_folder
-    folder = is_model_folder(args.model)
+    entry = lookup(args.model)  # a run folder means its best/
+    folder = isinstance(entry, Path) and is_model_folder(entry)
     if folder and args.random_weights:
         raise UsageError('--random-weights applies to registered model names, not to the folder {}'
                          .format(args.model))
@@ -53,6 +55,8 @@ def _load(args):
 
 def run_export_onnx(args):
     from ..export.onnx_export import OnnxExportError, export_onnx
+    from ..core.owned_folders import check_inputs_apart
+    check_inputs_apart(args.out, [args.model], '--out')  # never over or inside the model it exports
     if Path(args.out).exists() and not args.overwrite:  # say so before spending time on loading the model
         raise FileExistsError('{} already exists; choose another --out or pass --overwrite'.format(args.out))
     model = _load(args)

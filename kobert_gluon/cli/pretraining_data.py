@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from . import UsageError
+from .run_options import add_max_seq_length_arg
 
 
 def _add_corpus_args(parser, files_flag, files_help):
@@ -67,7 +68,7 @@ def register(subparsers):
     data.add_argument('--vocab', required=True, metavar='DIR_OR_MODEL',
                       help='a build-vocab folder, a saved model folder or a registered model (kobert-base)')
     data.add_argument('--out', required=True, metavar='DIR', help='folder for the shards and manifest.json')
-    data.add_argument('--max-seq-length', type=int, default=128)
+    add_max_seq_length_arg(data, 'vocab', 128)
     data.add_argument('--max-predictions-per-seq', type=int, default=20)
     data.add_argument('--masked-lm-prob', type=float, default=0.15)
     data.add_argument('--short-seq-prob', type=float, default=0.1)
@@ -140,10 +141,6 @@ def run_create_pretraining_data(args):
                               short_seq_prob=args.short_seq_prob, dupe_factor=args.dupe_factor,
                               do_whole_word_mask=args.do_whole_word_mask)
     tokenizer = _tokenizer(args)
-    folder = Path(args.vocab)
-    if not (folder.is_dir() and not (folder / 'config.json').is_file()):  # a model: it has a position table
-        from ..models.zoo import check_max_seq_length
-        check_max_seq_length(args.max_seq_length, args.vocab)
     start = time.time()
     with tqdm(unit=' docs', file=sys.stderr, disable=args.quiet or not sys.stderr.isatty()) as bar:
         def progress(documents, instances):
@@ -155,7 +152,7 @@ def run_create_pretraining_data(args):
             input_format=args.input_format, options=options, random_seed=args.random_seed, workers=args.workers,
             chunk_documents=args.chunk_documents, instances_per_shard=args.instances_per_shard,
             halve_single_sentences=not args.keep_single_sentences, overwrite=args.overwrite, progress=progress,
-            encoding=args.encoding)
+            tokenizer_source=args.vocab, encoding=args.encoding)
     manifest = data.manifest
     stats = manifest['stats']
     blank = manifest.get('blank_lines_skipped') or 0

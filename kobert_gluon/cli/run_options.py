@@ -33,6 +33,57 @@ SHAPE_OPTIONS = {
 }
 
 
+def add_max_seq_length_arg(parser, model_dest: str, default=None, help=None) -> None:
+    """``--max-seq-length`` for a command whose model (or tokenizer source) is ``args.<model_dest>``. Every command
+    that takes the option adds it here, so :func:`check_max_seq_length_arg` (run by ``cli.main`` after parsing)
+    checks it for all of them against the model's position table. ``default`` (None: the settings' own) applies
+    when the option is not given, cut to the model's positions."""
+    parser.add_argument('--max-seq-length', type=int,
+                        help=help or 'tokens per sequence incl. [CLS]/[SEP] (default {}, or the model\'s positions '
+                                     'if fewer)'.format(default))
+    parser.set_defaults(max_seq_length_model=model_dest, max_seq_length_default=default)
+
+
+def check_max_seq_length_arg(args) -> None:
+    """The one check of ``--max-seq-length``: room for ``[CLS]`` and ``[SEP]``, and no longer than the position
+    table of the model the command uses (a vocabulary folder has none; a from-scratch ``--max-length`` counts).
+    Not given, it becomes the command's default cut to the model's positions."""
+    dest = getattr(args, 'max_seq_length_model', None)
+    if dest is None:
+        return
+    length = args.max_seq_length
+    if length is None:
+        default = getattr(args, 'max_seq_length_default', None)
+        if default is None:
+            return  # the settings' default (fine-tuning checks it with the model it resolves)
+        positions = _positions(getattr(args, dest, None), args)
+        args.max_seq_length = default if positions is None else min(default, positions)
+        return
+    if length < 2:
+        raise UsageError('--max-seq-length must be at least 2 (room for [CLS] and [SEP]), got {}'.format(length))
+    source = getattr(args, dest, None)
+    if _positions(source, args) is not None:
+        from ..models.zoo import check_max_seq_length
+        check_max_seq_length(length, source, {'max_length': args.max_length} if getattr(args, 'max_length', None)
+                             else None)
+
+
+def _positions(source, args):
+    """The position-table size of the model ``source`` names, or None (no model given: the settings' default, a
+    resumed run's; a tokenizer file or a vocabulary folder has no positions)."""
+    if source is None:
+        return None
+    from pathlib import Path
+    from ..hub.catalogue import lookup
+    entry = lookup(source)
+    if isinstance(entry, Path) and (entry.is_file() or not (entry / 'config.json').is_file()):
+        return None
+    if getattr(args, 'max_length', None):  # a from-scratch model's own --max-length
+        return args.max_length
+    from ..models.zoo import model_config
+    return model_config(source).max_length
+
+
 def field_default(settings_class, name):
     """The default of a settings dataclass field, for help texts (so they cannot drift from the code)."""
     for item in dataclasses.fields(settings_class):

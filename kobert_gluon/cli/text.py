@@ -1,5 +1,6 @@
 """``tokenize`` and ``encode``: the tokenizer and the encoder on text from the command line."""
 from . import UsageError
+from .run_options import add_max_seq_length_arg
 
 
 def _add_model_args(parser):
@@ -18,14 +19,13 @@ COMMANDS = {
 def register(subparsers):
     tokenize = subparsers.add_parser('tokenize', help=COMMANDS['tokenize'])
     tokenize.add_argument('text', nargs='+', help='text to tokenize (several arguments are joined by spaces)')
-    tokenize.add_argument('--max-seq-length', type=int, default=128,
-                          help='length of the [CLS] ... [SEP] ids (truncating), default 128')
+    add_max_seq_length_arg(tokenize, 'model', 128, 'length of the [CLS] ... [SEP] ids (truncating), default 128')
     _add_model_args(tokenize)
     tokenize.set_defaults(func=run_tokenize)
 
     encode = subparsers.add_parser('encode', help=COMMANDS['encode'])
     encode.add_argument('text', nargs='+', help='text to encode')
-    encode.add_argument('--max-seq-length', type=int, default=128)
+    add_max_seq_length_arg(encode, 'model', 128)
     encode.add_argument('--random-weights', action='store_true',
                         help='use a randomly initialised model (no weights needed; for trying the pipeline)')
     _add_model_args(encode)
@@ -33,10 +33,8 @@ def register(subparsers):
 
 
 def _tokenizer(args):
-    from ..tokenizers.sentencepiece import KoBERTTokenizer
-    if args.max_seq_length < 2:
-        raise UsageError('--max-seq-length must be at least 2 (room for [CLS] and [SEP])')
-    return KoBERTTokenizer.from_pretrained(args.model, cachedir=args.cachedir)
+    from ..models.zoo import load_tokenizer  # any kind: SentencePiece, WordPiece
+    return load_tokenizer(args.model, cachedir=args.cachedir)
 
 
 def run_tokenize(args):

@@ -20,7 +20,8 @@ Weights are read from ``model.safetensors`` (also sharded) with ``safetensors.nu
 
 Tokenizers: transformers' KoBERT tokenizer files are a SentencePiece model and ``vocab.txt`` (one token per line,
 the line number is the id); they become the package's SentencePiece tokenizer with the same ids. A checkpoint
-without tokenizer files and with KoBERT's 8,002-token vocabulary gets KoBERT's own tokenizer.
+without tokenizer files needs the tokenizer named (``tokenizer=``: a folder, a file or a registered model name);
+none is guessed from the vocabulary's size.
 """
 import logging
 import shutil
@@ -32,7 +33,7 @@ import mxnet as mx
 import numpy as np
 
 from ..core.documents import read_json, write_json
-from ..core.errors import InputError
+from ..core.errors import InputError, KobertGluonError
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
 from ..heads.token import SpanExtractor, TokenClassifier
@@ -42,7 +43,8 @@ from ..hub import hf_hub
 from ..models.zoo import model_folder_of
 from ..tasks.datasets import TableSpec, TaskSpec
 from ..tasks.kinds import get_task_kind
-from ..tokenizers.sentencepiece import KoBERTTokenizer, load_folder
+from ..tasks.tagging import check_label_scheme
+from ..tokenizers.sentencepiece import KoBERTTokenizer
 from ..tokenizers.wordpiece import WordPieceTokenizer, vocab_from_vocab_txt
 from . import families, name_maps
 from .families import FAMILIES, HEAD_KINDS, TOKEN_KINDS, Family, family_of_architecture, family_of_checkpoint, \
@@ -61,13 +63,14 @@ TORCH_BIN = 'pytorch_model.bin'
 # SentencePiece model file names used by transformers-side KoBERT tokenizers, first found wins
 SP_MODEL_NAMES = ('tokenizer.model', 'spiece.model', 'tokenizer_78b3253a26.model', 'sentencepiece.bpe.model')
 VOCAB_TXT = 'vocab.txt'
+TOKENIZER_CONFIG = 'tokenizer_config.json'
 SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
 KOBERT_VOCAB_SIZE = 8002
 # Tensors transformers checkpoints may carry that are not parameters
 IGNORED = ('embeddings.position_ids',)
 
 EXPORT_KIND = register_folder_kind(FolderKind(
-    'hf-export', 'Hugging Face export', (HF_CONFIG, SAFETENSORS, 'tokenizer.model', VOCAB_TXT))).name
+    'hf-export', 'Hugging Face export', (HF_CONFIG, SAFETENSORS, 'tokenizer.model', VOCAB_TXT, TOKENIZER_CONFIG))).name
 
 
 # ----- reading a checkpoint --------------------------------------------------------------------------------------
@@ -89,7 +92,7 @@ def checkpoint_files(names) -> list:
     else:
         raise InputError('the repository has no weights ({}, {} or {})'.format(SAFETENSORS, SAFETENSORS_INDEX,
                                                                               TORCH_BIN))
-    wanted.extend(n for n in SP_MODEL_NAMES + (VOCAB_TXT,) if n in names)
+    wanted.extend(n for n in SP_MODEL_NAMES + (VOCAB_TXT, TOKENIZER_CONFIG) if n in names)
     return wanted
 
 
@@ -98,29 +101,84 @@ def fetch_checkpoint(repo_id: str, revision: str = 'main', cachedir=None) -> Pat
     return hf_hub.snapshot(repo_id, revision, select=checkpoint_files, cachedir=cachedir)
 
 
+class CheckpointConfig(dict):
+    """A transformers ``config.json`` as read: a field the conversion needs and the file lacks is one line naming the
+    file and the field (``config['vocab_size']``), not a ``KeyError``."""
+
+    def __init__(self, values: Dict[str, Any], path):
+        super().__init__(values)
+        self.path = path
+
+    def __missing__(self, key):
+        raise InputError('{} lacks "{}", which a {} config needs; the file is incomplete or not a transformers '
+                         'config'.format(self.path, key, self.get('model_type', 'transformers')))
+
+
+def _read_config(path: Path) -> CheckpointConfig:
+    document = read_json(path)
+    if not isinstance(document, dict):
+        raise InputError('{} must hold a JSON object (a transformers config), got a {}'
+                         .format(path, type(document).__name__))
+    architectures = document.get('architectures')
+    if architectures is not None and (not isinstance(architectures, list)
+                                      or not all(isinstance(name, str) for name in architectures)):
+        raise InputError('{}: "architectures" must be a list of class names (["BertModel"]), got {!r}'
+                         .format(path, architectures))
+    return CheckpointConfig(document, path)
+
+
+def _load_weights(load, path: Path):
+    """``load(path)`` of a weights file; a file the reader cannot parse (truncated, empty, not that format) is one
+    line naming it, since a half-downloaded checkpoint is a user's problem, not a bug."""
+    try:
+        return load(str(path))
+    except (OSError, MemoryError):
+        raise
+    except Exception as err:  # noqa: BLE001 -- safetensors and torch raise their own types for a damaged file
+        detail = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+        raise InputError('{} cannot be read as weights ({}); the file is damaged or incomplete: download or save '
+                         'it again'.format(path, detail)) from None
+
+
+def _shard_files(folder: Path) -> List[Path]:
+    index = read_json(folder / SAFETENSORS_INDEX)
+    weight_map = index.get('weight_map') if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map or not all(
+            isinstance(name, str) for name in weight_map.values()):
+        raise InputError('{}: "weight_map" must be an object {{tensor name: shard file}} (a sharded checkpoint\'s '
+                         'index), got {!r}'.format(folder / SAFETENSORS_INDEX, weight_map)[:240])
+    files = [folder / name for name in sorted(set(weight_map.values()))]
+    missing = [path.name for path in files if not path.is_file()]
+    if missing:
+        raise FileNotFoundError('{}: the index names shard(s) {} that are not there; download them too'
+                                .format(folder, ', '.join(missing[:3])))
+    return files
+
+
 def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
-    """``(config, tensors)`` of a transformers checkpoint folder, tensors as float32 numpy arrays."""
+    """``(config, tensors)`` of a transformers checkpoint folder, tensors as float32 numpy arrays. A malformed
+    config, index or weights file is one line naming the file and what was expected."""
     folder = Path(folder)
     if not (folder / HF_CONFIG).is_file():
         raise FileNotFoundError('{} is not a transformers checkpoint: it has no {}'.format(folder, HF_CONFIG))
-    config = read_json(folder / HF_CONFIG)
+    config = _read_config(folder / HF_CONFIG)
     if (folder / SAFETENSORS).is_file() or (folder / SAFETENSORS_INDEX).is_file():
         from safetensors.numpy import load_file
-        if (folder / SAFETENSORS).is_file():
-            files = [folder / SAFETENSORS]
-        else:
-            index = read_json(folder / SAFETENSORS_INDEX)
-            files = [folder / name for name in sorted(set(index['weight_map'].values()))]
+        files = [folder / SAFETENSORS] if (folder / SAFETENSORS).is_file() else _shard_files(folder)
         tensors = {}
         for path in files:
-            tensors.update(load_file(str(path)))
+            tensors.update(_load_weights(load_file, path))
     elif (folder / TORCH_BIN).is_file():
         try:
             import torch
         except ImportError:
             raise InputError('{} holds its weights as {}, which needs torch to read (pip install torch); or save '
                              'the checkpoint as model.safetensors'.format(folder, TORCH_BIN)) from None
-        state = torch.load(str(folder / TORCH_BIN), map_location='cpu', weights_only=True)
+        state = _load_weights(lambda path: torch.load(path, map_location='cpu', weights_only=True),
+                              folder / TORCH_BIN)
+        if not isinstance(state, dict):
+            raise InputError('{} holds a {}, not a state dict of tensors'.format(folder / TORCH_BIN,
+                                                                               type(state).__name__))
         tensors = {name: value.float().numpy() for name, value in state.items()}
     else:
         raise FileNotFoundError('{} has no weights ({}, {} or {})'.format(folder, SAFETENSORS, SAFETENSORS_INDEX,
@@ -135,7 +193,13 @@ def _is_regression(hf: Dict[str, Any]) -> bool:
 def _labels(hf: Dict[str, Any], path) -> List[str]:
     """The label names of a classification config in id order (transformers' ``LABEL_<i>`` when it names none)."""
     id2label = hf.get('id2label') or {str(i): 'LABEL_{}'.format(i) for i in range(hf.get('num_labels', 2))}
-    by_id = {int(key): str(value) for key, value in id2label.items()}
+    if not isinstance(id2label, dict):
+        raise InputError('{}: "id2label" must be an object {{"0": label, ...}}, got {!r}'.format(path, id2label)[:240])
+    try:
+        by_id = {int(key): str(value) for key, value in id2label.items()}
+    except ValueError:
+        raise InputError('{}: the keys of "id2label" must be integer ids ("0", "1", ...), got {}'.format(
+            path, ', '.join(repr(key) for key in list(id2label)[:4]))) from None
     if sorted(by_id) != list(range(len(by_id))):
         raise InputError('{}: the ids of id2label are {}, not 0 to {}'.format(path, sorted(by_id), len(by_id) - 1))
     labels = [by_id[i] for i in range(len(by_id))]
@@ -159,23 +223,26 @@ def _transformers_tokenizer(folder: Path):
 
 def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
     if tokenizer is not None:
-        path = Path(tokenizer)
-        if (path / 'vocab.json').is_file():
-            found = load_folder(path)  # a kobert-gluon model or vocabulary folder
-        else:
-            found = _transformers_tokenizer(path)
-            if found is None:
-                raise InputError('--tokenizer {}: no tokenizer there (a kobert-gluon model or build-vocab folder, or '
-                                 'a folder with a SentencePiece model and vocab.txt)'.format(path))
+        path = Path(str(tokenizer))
+        found = _transformers_tokenizer(path) if path.is_dir() and not (path / 'vocab.json').is_file() else None
+        if found is None:
+            if path.is_dir() and not any((path / name).is_file() for name in ('vocab.json', 'vocab.txt')):
+                raise InputError('--tokenizer {}: no tokenizer there (a kobert-gluon model or build-vocab folder, a '
+                                 'folder with a SentencePiece model and vocab.txt, a vocab.txt or .model file, or a '
+                                 'registered model name such as kobert-base)'.format(path))
+            from ..models.zoo import load_tokenizer  # a model or vocabulary folder, a file, a registered name
+            found = load_tokenizer(tokenizer, cachedir=cachedir)
     else:
         found = _transformers_tokenizer(src)
         if found is None:
-            if vocab_size != KOBERT_VOCAB_SIZE:
-                raise InputError('{} has no tokenizer files ({} and {}) and its vocabulary ({} tokens) is not KoBERT\'s; '
-                                 'pass --tokenizer PATH (tokenizer=)'.format(src, ' / '.join(SP_MODEL_NAMES[:2]),
-                                                                              VOCAB_TXT, vocab_size))
-            log.info('%s has no tokenizer files; using KoBERT\'s (8,002 tokens)', src)
-            found = KoBERTTokenizer.from_pretrained('kobert-base', cachedir=cachedir)
+            # A vocabulary size says nothing about the pieces: a kobert-mini export has KoBERT's 8,002 rows too, and
+            # KoBERT's tokenizer on it predicts garbage. So the tokenizer is always the user's choice.
+            hint = (' (if it is KoBERT\'s own vocabulary: --tokenizer kobert-base)'
+                    if vocab_size == KOBERT_VOCAB_SIZE else '')
+            raise InputError('{} has no tokenizer files ({} with {}, or {} alone), so its {:,}-token vocabulary cannot '
+                             'be read; pass the tokenizer it was trained with: --tokenizer PATH or registered model '
+                             'name (tokenizer=){}'.format(src, ' / '.join(SP_MODEL_NAMES[:2]), VOCAB_TXT, VOCAB_TXT,
+                                                         vocab_size, hint))
     if len(found.vocab) != vocab_size:
         raise InputError('the tokenizer has {} tokens but the checkpoint\'s embeddings have {}'
                          .format(len(found.vocab), vocab_size))
@@ -221,10 +288,6 @@ def _gluon_values(tensors, family: Family, kind: str, config, path) -> Tuple[Dic
     return {gluon: tensors[hf] for hf, gluon in plan.items()}, has_pooler
 
 
-def _is_bio(label: str) -> bool:
-    return label == 'O' or (label[:2] in ('B-', 'I-') and len(label) > 2)
-
-
 def _build(family: Family, kind: str, config, hf: Dict[str, Any], has_pooler: bool, path):
     backbone = get_architecture(family.architecture).build(config, **family.backbone_heads(kind, has_pooler))
     if kind == 'token_classification':
@@ -232,10 +295,8 @@ def _build(family: Family, kind: str, config, hf: Dict[str, Any], has_pooler: bo
         if len(labels) < 2:
             raise InputError('{}: a token classifier needs at least 2 labels, id2label has {}'
                              .format(path, len(labels)))
-        odd = [label for label in labels if not _is_bio(label)]
-        if odd:  # the weights convert all the same; only the entity decoding reads the names
-            log.warning('%s: labels %s are not BIO tags (O, B-<type>, I-<type>); predict_entities and evaluate '
-                        'read the labels as BIO tags', path, ', '.join(odd[:5]) + (' ...' if len(odd) > 5 else ''))
+        if check_label_scheme(labels, path) == 'io':  # decoded as IO: a run of one type is one entity
+            log.info('%s: IO labels (no B- tags): a run of pieces of one type is one entity', path)
         return TokenClassifier(backbone, len(labels), dropout=family.token_dropout(hf), labels=labels)
     if kind == 'question_answering':
         # DistilBertForQuestionAnswering's qa_dropout has no counterpart: the span head has no dropout, as
@@ -283,7 +344,7 @@ def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
         done.add(id(param))
 
 
-def _finetuning_section(model, config, source_class: str) -> Dict[str, Any]:
+def _finetuning_section(model, config, source_class: str, max_seq_length: int) -> Dict[str, Any]:
     """What FineTunedModel needs to predict with an imported head: a classifier or regressor (single sentences), a
     token classifier (BIO labels, read as KLUE-NER files by ``evaluate``) or a span extractor (SQuAD files)."""
     description = 'imported from a transformers {}'.format(source_class)
@@ -298,8 +359,21 @@ def _finetuning_section(model, config, source_class: str) -> Dict[str, Any]:
         labels = None if regression else list(model.labels)
     spec = TaskSpec(name='imported', kind=kind.name, metric=kind.default_metric, table=table,
                     labels=tuple(labels) if labels else None, data_format=data_format, description=description)
-    return {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': min(512, config.max_length),
-            'trained_on': None}
+    return {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': max_seq_length, 'trained_on': None}
+
+
+def _max_seq_length(src: Path, config) -> int:
+    """The input length an imported head predicts with: ``model_max_length`` of ``tokenizer_config.json`` (what
+    transformers truncates at, and what export-hf writes from the fine-tuned ``max_seq_length``) when it fits the
+    position table; else the smaller of 512 and the positions (transformers writes 1e30 for "no limit")."""
+    fallback = min(512, config.max_length)
+    if not (src / TOKENIZER_CONFIG).is_file():
+        return fallback
+    document = read_json(src / TOKENIZER_CONFIG)
+    value = document.get('model_max_length') if isinstance(document, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 2 < value <= config.max_length:
+        return value
+    return fallback
 
 
 def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, revision: str = 'main') -> Path:
@@ -309,9 +383,15 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     verified (:func:`fetch_checkpoint`). ``tokenizer``: a folder with the tokenizer to use when ``src`` has none (a
     kobert-gluon model or vocabulary folder, or a SentencePiece model with ``vocab.txt``).
     """
+    if not isinstance(src, (str, Path)):
+        raise InputError('import_hf: src must be a checkpoint folder or a hub repo id (a str or Path), got {!r}'
+                         .format(src))
     source = {'source': Path(str(src)).name}
     if hf_hub.is_repo_id(src):
-        folder = fetch_checkpoint(str(src), revision, cachedir=cachedir)
+        try:
+            folder = fetch_checkpoint(str(src), revision, cachedir=cachedir)
+        except KobertGluonError as err:  # "owner/name" is also how a mistyped local path looks
+            raise type(err)('{}: no such local folder; as a hub repo id: {}'.format(src, err)) from None
         source = {'source': str(src), 'revision': revision, 'commit': folder.name}
         src = folder
     src = Path(src)
@@ -330,8 +410,8 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     extra = {'converted_from': dict(format='transformers', architecture=family.classes[kind], **source,
                                     transformers_version=hf.get('transformers_version'))}
     if kind in HEAD_KINDS:
-        extra['finetuning'] = _finetuning_section(model, config, family.classes[kind])
-    return save_model(model, found.vocab, out, found, extra=extra, overwrite=overwrite)
+        extra['finetuning'] = _finetuning_section(model, config, family.classes[kind], _max_seq_length(src, config))
+    return save_model(model, found.vocab, out, found, extra=extra, overwrite=overwrite, inputs=[src, tokenizer])
 
 
 # ----- export --------------------------------------------------------------------------------------------------------
@@ -400,6 +480,8 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     tensors = {hf: np.ascontiguousarray(params[gluon].data().asnumpy().astype(np.float32))
                for hf, gluon in plan.items()}
     hf_config = _hf_config(family, config, kind, vocab, model)
+    # the length the model was fine-tuned at travels as transformers' own setting, so an import gets it back
+    max_seq_length = (document.get('finetuning') or {}).get('max_seq_length') or config.max_length
     sp_model = getattr(tokenizer, 'sp_model_path', None)
     if sp_model is None and tokenizer.kind != 'wordpiece':
         raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece and WordPiece tokenizers'
@@ -411,6 +493,7 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
         if sp_model is not None:  # a WordPiece tokenizer is its vocab.txt alone
             shutil.copyfile(sp_model, tmp / 'tokenizer.model')
         (tmp / VOCAB_TXT).write_text(''.join(token + '\n' for token in vocab.idx_to_token), encoding='utf-8')
+        write_json(tmp / TOKENIZER_CONFIG, {'model_max_length': int(max_seq_length)})
 
     return write_folder_atomically(out, EXPORT_KIND, write, overwrite=overwrite, inputs=[folder])
 

@@ -10,7 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ['current_umask', 'temporary_sibling', 'atomic_write_bytes', 'atomic_write_text', 'ordinary_folder_mode']
+__all__ = ['current_umask', 'temporary_sibling', 'atomic_write_bytes', 'atomic_write_text', 'ordinary_folder_mode',
+           'ordinary_file_modes']
 
 
 def current_umask() -> int:
@@ -22,6 +23,19 @@ def current_umask() -> int:
 def ordinary_folder_mode(path) -> None:
     """Give a folder made by ``mkdtemp`` (0700) the mode ``mkdir`` would have given it."""
     os.chmod(path, 0o777 & ~current_umask())
+
+
+def ordinary_file_modes(folder) -> None:
+    """Give every file and folder under ``folder`` the mode ``open``/``mkdir`` would give it under the umask: some
+    writers (safetensors' ``save_file``) create their files 0600 through a private temporary file."""
+    mask = current_umask()
+    for root, dirs, files in os.walk(str(folder)):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o777 & ~mask)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o666 & ~mask)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from typing import Iterable, Optional
 from .atomic_files import atomic_write_text
 from .errors import InputError
 from .locks import exclusive_lock
+from .owned_folders import check_inputs_apart
 
 __all__ = ['check_output_path', 'write_output_text']
 
@@ -19,12 +20,15 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def check_output_path(path, inputs: Iterable[Optional[os.PathLike]] = (), what: str = '--output') -> Path:
-    """Refuse an output path that is one of ``inputs`` (links included), a folder, or not writable."""
+    """Refuse an output path that is one of ``inputs`` (links included) or inside an input folder, a folder, or
+    not writable."""
     path = Path(path)
+    inputs = list(inputs)
     for source in inputs:
         if source is not None and _same_file(path, Path(source)):
             raise InputError('{} {} is the input file {}: writing it would destroy the input; choose another '
                              'output file'.format(what, path, source))
+    check_inputs_apart(path, inputs, what)
     if path.is_dir():
         raise IsADirectoryError('{} {} is a folder; give a file name'.format(what, path))
     if not path.parent.is_dir():

@@ -29,14 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .atomic_files import ordinary_folder_mode
+from .atomic_files import ordinary_file_modes, ordinary_folder_mode
 from .documents import read_document, write_json
 from .errors import FolderOwnershipError, IntegrityError, InputError
 from .locks import LOCK_FILE, exclusive_lock
 
 __all__ = ['MARKER_FILE', 'FolderKind', 'register_folder_kind', 'read_marker', 'folder_kind', 'write_marker',
            'record_checksums', 'verify_folder', 'folder_problems', 'WRITE_ONCE_KINDS', 'check_replaceable',
-           'write_folder_atomically', 'remove_stale_temporaries', 'sha256_of', 'TEMPORARY_PATTERNS']
+           'write_folder_atomically', 'remove_stale_temporaries', 'sha256_of', 'TEMPORARY_PATTERNS',
+           'check_inputs_apart', 'input_on_disk']
 
 log = logging.getLogger(__name__)
 
@@ -222,20 +223,55 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def input_on_disk(path) -> Optional[Path]:
+    """The file or folder on disk that an input argument names, or None (a registered model name, a hub repo id):
+    ``FILE#train`` (a hash part of a file) names ``FILE``."""
+    if path is None:
+        return None
+    path = Path(str(path))
+    if path.exists() or path.is_symlink():
+        return path
+    text = str(path)
+    if '#' in text:
+        base = Path(text.rsplit('#', 1)[0])
+        if base.exists():
+            return base
+    return None
+
+
+def check_inputs_apart(output, inputs: Iterable, what: str = 'output folder') -> None:
+    """Refuse, before anything is touched, an ``output`` that would overwrite or write into what the command
+    reads: an input equal to the output, an input inside the output folder (a model inside the run folder that
+    replaces it), or an output inside an input folder (a run written into the model it starts from).
+
+    ``inputs`` are the command's input arguments as given (paths, ``FILE#part``s, names that are not paths:
+    those are skipped). Every command that writes a file or folder calls this with every path it reads."""
+    output = Path(output)
+    for given in inputs:
+        source = input_on_disk(given)
+        if source is None:
+            continue
+        if _inside(source, output):
+            relation = 'is' if source.resolve() == output.resolve() else 'is inside'
+            raise InputError('{} {} the {} {}: the command would replace its own input; choose another {}'
+                             .format(given, relation, what, output, what))
+        if source.is_dir() and _inside(output, source):
+            raise InputError('the {} {} is inside the input folder {}: the command would write into its own '
+                             'input; choose another {}'.format(what, output, given, what))
+
+
 def check_replaceable(folder, kind: str, overwrite: bool, inputs: Sequence = (), option: str = '--overwrite',
                       exists_hint: Optional[str] = None):
     """Refuse (without touching anything) unless ``folder`` may receive a new folder of ``kind``.
 
     Returns True when there is an existing folder that will be replaced. ``inputs`` are the paths the command
-    reads: none may lie inside ``folder``. ``option`` names the overwrite switch in messages; ``exists_hint``
-    replaces the advice given when the folder exists and ``overwrite`` is off.
+    reads: none may be the folder, lie inside it, or hold it (:func:`check_inputs_apart`). ``option`` names the
+    overwrite switch in messages; ``exists_hint`` replaces the advice given when the folder exists and
+    ``overwrite`` is off.
     """
     folder = Path(folder)
     spec = _kind(kind)
-    for path in inputs:
-        if path is not None and folder.exists() and _inside(Path(path), folder):
-            raise InputError('{} is inside the output folder {}: the command would replace its own input; '
-                             'choose another output folder'.format(path, folder))
+    check_inputs_apart(folder, inputs)
     if folder.exists() and not folder.is_dir():
         raise FileExistsError('{} exists and is not a folder; choose another output folder'.format(folder))
     if not folder.is_dir() or all(_is_temporary(entry.name) for entry in folder.iterdir()):
@@ -303,6 +339,7 @@ def write_folder_atomically(folder, kind: str, write: Callable[[Path], None], ov
         ordinary_folder_mode(tmp)
         try:
             write(tmp)
+            ordinary_file_modes(tmp)  # whatever wrote them, the files get the umask's modes
             record_checksums(tmp, kind)
             if replacing:
                 old = Path(tempfile.mkdtemp(prefix='.{}.old-'.format(folder.name), dir=folder.parent))

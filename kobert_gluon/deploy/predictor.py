@@ -3,7 +3,7 @@
 ``load_predictor(folder, runtime, precision)`` gives the same :class:`~kobert_gluon.tasks.finetuning.FineTunedModel`
 that ``predict`` and ``evaluate`` use with MXNet (same tokenizer, batches, task kind, output columns), with its
 forward pass handed to an :class:`~.runtime.InferenceModel`. The ONNX file is exported once per model and kept in
-the cache (``$KOBERT_GLUON_HOME/onnx/<key>/model.onnx``), keyed by the SHA-256 of the folder's ``config.json`` and
+the cache (``$KOBERT_GLUON_HOME/onnx/<key>/model.onnx``, with its SHA-256 recorded and checked at every use), keyed by the SHA-256 of the folder's ``config.json`` and
 ``model.params``: a retrained model gets a new file, the same model never exports twice. (Not inside the model folder:
 its files are checksummed as a whole, and a shipped model's folder may be read-only.)
 """
@@ -14,7 +14,7 @@ from typing import Optional
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 
-from ..core.locks import exclusive_lock
+from ..core.cache_entries import cached_file
 from ..core.owned_folders import read_marker, sha256_of
 from ..export.onnx_export import export_onnx
 from ..hub.artifact_store import cache_root
@@ -38,16 +38,10 @@ def model_key(folder: Path) -> str:
 
 
 def cached_onnx(fine_tuned: FineTunedModel, cachedir=None) -> Path:
-    """The ONNX export of ``fine_tuned``'s model, written once into the cache (under a lock, atomically)."""
+    """The ONNX export of ``fine_tuned``'s model: a verified cache entry (:mod:`kobert_gluon.core.cache_entries`),
+    exported once, checked against its recorded SHA-256 at every use, rebuilt when damaged."""
     path = cache_root(cachedir) / ONNX_FOLDER / model_key(fine_tuned.folder)[:32] / 'model.onnx'
-    if path.is_file():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(path.with_name('.model.onnx.lock'), 'ONNX export into {}'.format(path), remove=True,
-                        wait_s=600):
-        if not path.is_file():
-            export_onnx(fine_tuned.model, path)  # written to a temporary name, renamed once checked
-    return path
+    return cached_file(path, lambda target: export_onnx(fine_tuned.model, target), 'ONNX export into {}'.format(path))
 
 
 class RuntimeForward:

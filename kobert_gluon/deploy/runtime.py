@@ -22,15 +22,15 @@ not once per call. Padded rows and positions are cut off again before outputs ar
 import contextlib
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..core.atomic_files import temporary_sibling
+from ..core.cache_entries import cached_file
 from ..core.machine import available_cpus
 from ..core.errors import InputError
-from ..core.locks import exclusive_lock
 
 __all__ = ['InferenceModel', 'RUNTIMES', 'PRECISIONS', 'default_threads', 'quantized_path', 'LENGTH_STEP']
 
@@ -108,20 +108,23 @@ def _write_quantized(onnx_path: Path, tmp: Path, method: str) -> None:
 
 
 def _quantize(onnx_path: Path, method: str = DYNAMIC) -> Path:
-    """The int8 copy of ``onnx_path`` made by ``method``, written once (atomically, under a lock)."""
-    target = quantized_path(onnx_path, method)
-    if target.is_file() and target.stat().st_mtime >= onnx_path.stat().st_mtime:
-        return target
-    from ..export.onnx_export import require_onnx
-    require_onnx()  # onnxruntime.quantization needs onnx (and a version it can use)
-    with exclusive_lock(target.with_name('.' + target.name + '.lock'), 'quantizing {}'.format(onnx_path),
-                        remove=True, wait_s=600):
-        if target.is_file() and target.stat().st_mtime >= onnx_path.stat().st_mtime:
-            return target
-        with temporary_sibling(target, suffix='.onnx') as tmp, _quiet_root_logger():
-            _write_quantized(onnx_path, tmp, method)
-            os.replace(tmp, target)
-    return target
+    """The int8 copy of ``onnx_path`` made by ``method``: a verified cache entry, rebuilt when it is damaged or
+    ``onnx_path`` changed. The quantizer reads a private link to ``onnx_path`` in the build's own folder, since it
+    writes a ``<input>-inferred.onnx`` beside its input: two builders (dynamic and QDQ, or two processes) never
+    share that file."""
+    onnx_path = Path(onnx_path)
+
+    def build(target: Path):
+        from ..export.onnx_export import require_onnx
+        require_onnx()  # onnxruntime.quantization needs onnx (and a version it can use)
+        private = target.with_name('source.onnx')
+        try:
+            os.link(str(onnx_path), str(private))
+        except OSError:  # another file system, or no hard links there
+            shutil.copyfile(str(onnx_path), str(private))
+        with _quiet_root_logger():
+            _write_quantized(private, target, method)
+    return cached_file(quantized_path(onnx_path, method), build, 'quantizing {}'.format(onnx_path), source=onnx_path)
 
 
 @contextlib.contextmanager

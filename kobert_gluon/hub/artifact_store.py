@@ -24,7 +24,6 @@ import logging
 import os
 import shutil
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..core.atomic_files import temporary_sibling
+from ..core.cache_entries import move_aside
 from ..core.locks import exclusive_lock
 from ..core.errors import InputError, KobertGluonError
 
@@ -224,18 +224,7 @@ def _copy_into(source: str, target: Path, desc: str, member: Optional[str] = Non
 
 
 def _move_aside(path: Path, reason: str) -> Path:
-    aside = path.with_name('{}.corrupt-{}'.format(path.name, time.strftime('%Y%m%d-%H%M%S')))
-    n = 1
-    while aside.exists():
-        aside = aside.with_name('{}.corrupt-{}-{}'.format(path.name, time.strftime('%Y%m%d-%H%M%S'), n))
-        n += 1
-    try:
-        os.replace(path, aside)
-    except OSError as err:
-        raise ArtifactError('{}: {}, and it cannot be moved aside ({}); remove it or make the cache writable'
-                            .format(path, reason, err.strerror or err)) from None
-    log.warning('%s: %s; moved aside to %s, fetching it again', path, reason, aside)
-    return aside
+    return move_aside(path, reason, 'fetching it again', error=ArtifactError)
 
 
 def _verify(artifact: Artifact, path: Path) -> Optional[str]:

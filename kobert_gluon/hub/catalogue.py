@@ -98,14 +98,27 @@ def _looks_like_path(name) -> bool:
     return name not in _REGISTRY and (os.sep in name or Path(name).exists())
 
 
+# A training run's folder holds its best model in this subfolder (the trainer writes it there).
+BEST_MODEL_FOLDER = 'best'
+
+
 def lookup(name_or_folder) -> Union[ModelSpec, Path]:
     """The catalogue entry of a registered name, or the folder path of anything else that names a folder.
 
     A registered entry that ships as a folder is returned as its ``folder`` path: from here on it is a folder
-    like any other. An unknown name that is not a path raises the "unknown model" error listing the names.
+    like any other. A run folder (``runs/x``, no ``config.json`` but a ``best/`` model) means its best model, for
+    every command and function that takes a model. An unknown name that is not a path raises the "unknown model"
+    error listing the names; anything but a non-empty string or path is refused in one line.
     """
+    if not isinstance(name_or_folder, (str, os.PathLike)) or not str(name_or_folder).strip():
+        raise InputError('a model is a registered name ({}) or a model folder path; got {!r}'.format(
+            ', '.join(_REGISTRY), name_or_folder))
     if _looks_like_path(name_or_folder):
-        return Path(name_or_folder)
+        folder = Path(name_or_folder)
+        best = folder / BEST_MODEL_FOLDER
+        if folder.is_dir() and not (folder / 'config.json').is_file() and (best / 'config.json').is_file():
+            return best  # a run folder: its best model
+        return folder
     spec = get_model_spec(name_or_folder)
     return Path(spec.folder) if spec.folder is not None else spec
 

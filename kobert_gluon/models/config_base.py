@@ -25,13 +25,15 @@ class ArchitectureConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise InputError('{}.{} must be a positive integer, got {!r}'.format(cls, name, value))
+        if not isinstance(self.activation, str):
+            raise InputError('{}.activation must be a name, got {!r}'.format(cls, self.activation))
         if self.units % self.num_heads:
             raise InputError('{}.units ({}) must be divisible by num_heads ({})'.format(cls, self.units,
                                                                                        self.num_heads))
         for name in self.DROPOUT_FIELDS:
             value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                raise InputError('{}.{} must be in [0, 1), got {!r}'.format(cls, name, value))
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+                raise InputError('{}.{} must be a number in [0, 1), got {!r}'.format(cls, name, value))
         if self.activation not in self.ACTIVATIONS:
             raise InputError('{}.activation must be {}, got {!r}'.format(
                 cls, ' or '.join("'{}'".format(a) for a in self.ACTIVATIONS), self.activation))

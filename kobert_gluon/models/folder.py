@@ -29,8 +29,8 @@ from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder
 from ..heads.registry import build_head
 from ..tokenizers.registry import DEFAULT_TOKENIZER_KIND, get_tokenizer_kind
 from ..tokenizers.sentencepiece import MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer
-from .registry import (DEFAULT_ARCHITECTURE, architecture_for_config, architectures, get_architecture,
-                       initialize_random)
+from .registry import (DEFAULT_ARCHITECTURE, architecture_for_config, architectures, as_context,
+                       get_architecture, initialize_random)
 
 __all__ = ['FORMAT', 'save_model', 'load_model', 'is_model_folder', 'read_config', 'verify_model_folder',
            'folder_architecture', 'folder_config', 'load_folder_tokenizer', 'CONFIG_FILE', 'PARAMS_FILE']
@@ -140,12 +140,13 @@ def save_parameters(model, path, param_dtype='float32') -> None:
 
 
 def save_model(model, vocab, folder, tokenizer, config=None, task: Optional[Dict[str, Any]] = None,
-               extra: Optional[Dict[str, Any]] = None, param_dtype='float32', overwrite=False) -> Path:
+               extra: Optional[Dict[str, Any]] = None, param_dtype='float32', overwrite=False, inputs=()) -> Path:
     """Save ``model`` (a backbone, or a head with its ``.bert``), its vocab and tokenizer to ``folder``.
 
     ``tokenizer`` is a tokenizer object (any registered kind), or the path of a SentencePiece model file (the
     0.1 signature: the tokenizer is then that model with ``vocab``). ``config`` defaults to the one the model
-    was built from; its class says the architecture.
+    was built from; its class says the architecture. ``inputs``: paths the caller read the model from, which the
+    folder may not be, hold or lie inside.
     """
     backbone = _backbone_of(model)
     if task is None and hasattr(model, 'task_config'):
@@ -182,7 +183,7 @@ def save_model(model, vocab, folder, tokenizer, config=None, task: Optional[Dict
         tokenizer.save_files(tmp)
         write_json(tmp / CONFIG_FILE, document)
 
-    return write_folder_atomically(folder, MODEL_KIND, write, overwrite=overwrite)
+    return write_folder_atomically(folder, MODEL_KIND, write, overwrite=overwrite, inputs=inputs)
 
 
 def _check_only_fresh_missing(model, params_file: Path, fresh) -> None:
@@ -214,7 +215,7 @@ def load_model(folder, ctx=None, pretrained=True, new_heads=(), **options):
     document = read_config(folder)
     if pretrained:
         verify_model_folder(folder)
-    ctx = ctx or mx.cpu(0)
+    ctx = as_context(ctx)
     architecture = folder_architecture(document)
     config = folder_config(document, folder / CONFIG_FILE)
     wanted = architecture.take_heads(options)

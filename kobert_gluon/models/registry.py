@@ -22,7 +22,7 @@ from ..core.errors import InputError
 from . import bert, distilbert, electra
 
 __all__ = ['Architecture', 'register_architecture', 'get_architecture', 'architectures', 'architecture_for_config',
-           'initialize_random', 'backbone_heads',
+           'initialize_random', 'backbone_heads', 'as_context',
            'DEFAULT_ARCHITECTURE']
 
 
@@ -103,6 +103,20 @@ def architecture_for_config(config) -> Architecture:
                 return architecture
     raise InputError('{} is not the config of a registered architecture ({})'.format(
         type(config).__name__, ', '.join(architectures())))
+
+
+def as_context(ctx) -> 'mx.Context':
+    """The MXNet context ``ctx`` names: None (the CPU), an ``mx.Context``, or ``'cpu'``, ``'gpu'``, ``'gpu:1'``."""
+    if ctx is None:
+        return mx.cpu(0)
+    if isinstance(ctx, mx.Context):
+        return ctx
+    if isinstance(ctx, str):
+        kind, _, index = ctx.strip().lower().partition(':')
+        if kind in ('cpu', 'gpu') and (not index or index.isdigit()):
+            return mx.Context(kind, int(index or 0))
+    raise InputError("ctx must be an mxnet context (mx.cpu(), mx.gpu(0)) or a name ('cpu', 'gpu', 'gpu:1'), "
+                     "got {!r}".format(ctx))
 
 
 def initialize_random(model, ctx=None, seed=None) -> None:

@@ -4,6 +4,7 @@ build them), model folders (saved models) and the artifact store (downloaded, ve
 A name is looked up in :mod:`kobert_gluon.hub.catalogue`; anything else is the path of a saved model folder, so a
 fine-tuned or pretrained run loads the same way as a published model.
 """
+import os
 from pathlib import Path
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
@@ -15,7 +16,7 @@ from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, get_model_spec, list
                              register_model)
 from ..tokenizers.registry import get_tokenizer_kind
 from . import folder as model_folder
-from .registry import get_architecture, initialize_random  # noqa: F401  (initialize_random: part of this API)
+from .registry import as_context, get_architecture, initialize_random  # noqa: F401  (initialize_random: API)
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model_spec', 'load_tokenizer',
            'resolve_tokenizer_files', 'initialize_random', 'model_folder_of', 'model_config', 'check_max_seq_length',
@@ -37,6 +38,9 @@ def load_tokenizer(name_or_folder, cachedir=None):
     ``vocab.txt`` or a SentencePiece model file (``.model``/``.spiece``; ids from its pieces with ``[PAD]``
     padding, as the original ``get_kobert_model`` made them). Every kind has ``tokenize(text)`` and
     ``encode(text, text_pair=None, max_seq_length=...) -> (input_ids, valid_length, token_type_ids)``."""
+    if not isinstance(name_or_folder, (str, os.PathLike)) or not str(name_or_folder).strip():
+        raise InputError('load_tokenizer takes a registered model name, a model or vocabulary folder, or a tokenizer '
+                         'file (vocab.txt, .model); got {!r}'.format(name_or_folder))
     path = Path(str(name_or_folder))
     if path.is_file():
         from ..tokenizers.sentencepiece import KoBERTTokenizer, load_vocab
@@ -107,7 +111,7 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cach
     with ``pretrained=False`` also shapes such as ``num_layers=2``). ``new_heads``: heads a folder may lack, built
     with random weights (see :func:`~kobert_gluon.models.folder.load_model`).
     """
-    ctx = ctx or mx.cpu(0)
+    ctx = as_context(ctx)
     entry = lookup(name)
     new_heads = options.pop('new_heads', ())
     if isinstance(entry, Path):

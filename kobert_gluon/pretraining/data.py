@@ -211,14 +211,16 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
                             random_seed: int = 12345, workers: int = 1, chunk_documents: int = 5000,
                             instances_per_shard: int = 50000, halve_single_sentences: bool = True,
                             overwrite: bool = False, progress: Optional[Callable[[int, int], None]] = None,
-                            encoding: str = 'utf-8') -> 'PretrainingData':
+                            encoding: str = 'utf-8', tokenizer_source=None) -> 'PretrainingData':
     """Write BERT pretraining shards for a corpus to ``out_dir``; returns the written :class:`PretrainingData`.
 
     ``input_files`` are text files (or a :class:`TextSource`; ``column``/``header`` select a TSV column) in
     ``input_format`` ``'documents'`` (blank-line separated, one sentence per line) or ``'lines'`` (one short
     document per line, e.g. NSMC reviews; see :mod:`kobert_gluon.pretraining.documents`). ``tokenizer`` is a
     tokenizer of any kind (:func:`kobert_gluon.load_tokenizer`: SentencePiece, WordPiece): its pieces and vocab
-    make the ids. ``progress(documents_done, instances_done)`` is called after every chunk.
+    make the ids; ``tokenizer_source``: where it was loaded from (a vocabulary or model folder, a file), which
+    ``out_dir`` may not be, hold or lie inside. ``progress(documents_done, instances_done)`` is called after every
+    chunk.
     """
     source = (input_files if isinstance(input_files, TextSource)
               else TextSource(input_files, column, header, encoding=encoding))
@@ -234,7 +236,8 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
     if options.max_seq_length > np.iinfo(np.uint16).max:
         raise InputError('max_seq_length must fit uint16 positions, got {}'.format(options.max_seq_length))
     out_dir = Path(out_dir)
-    check_replaceable(out_dir, DATA_KIND, overwrite, inputs=source.paths)  # before the long part
+    inputs = list(source.paths) + [tokenizer_source]  # the output may be, hold or lie inside none of them
+    check_replaceable(out_dir, DATA_KIND, overwrite, inputs=inputs)  # before the long part
     vocab = tokenizer.vocab
     id_dtype = 'uint16' if len(vocab) <= 65536 else 'int32'
     worker_args = (tokenizer,)
@@ -279,8 +282,7 @@ def create_pretraining_data(input_files, out_dir, tokenizer, *, column=None, hea
         }
         write_json(tmp / MANIFEST_FILE, manifest)
 
-    return PretrainingData(write_folder_atomically(out_dir, DATA_KIND, write, overwrite=overwrite,
-                                                   inputs=source.paths))
+    return PretrainingData(write_folder_atomically(out_dir, DATA_KIND, write, overwrite=overwrite, inputs=inputs))
 
 
 class PretrainingShardDataset(mx.gluon.data.Dataset):

@@ -88,6 +88,10 @@ class DistillSettings:
             raise InputError('the alpha weights must be >= 0 and not all 0, got {}'.format(weights))
         check_shard_run_options(self)
 
+    def input_paths(self) -> List[str]:
+        """Everything the run reads (the run folder may hold none of them)."""
+        return [self.teacher, self.data, self.dev_data]
+
     def to_dict(self) -> Dict[str, Any]:
         values = asdict(self)
         values['training'] = self.training.to_dict()
@@ -100,12 +104,15 @@ class DistillSettings:
 
 def load_teacher(name, ctx=None):
     """The teacher with its masked-LM head and nothing else it need not run; ``(model, vocab, tokenizer)``."""
+    from ..hub.catalogue import lookup
+    from ..models.folder import read_config
     from ..models.zoo import get_model, load_tokenizer
-    try:
-        teacher, vocab = get_model(name, ctx=ctx, use_decoder=True, use_classifier=False)
-    except InputError as err:
-        raise InputError('the teacher must have its masked-LM head (a pretrain run\'s best/, kobert-base, or an '
-                         'imported BertForPreTraining): {}'.format(err)) from None
+    entry = lookup(name)
+    if isinstance(entry, Path) and not read_config(entry).get('heads', {}).get('use_decoder'):
+        raise InputError('the teacher {} has no masked-LM head, which distillation trains the student to match; '
+                         'give a model that has one: a pretrain run\'s best/, kobert-base, or an imported '
+                         'BertForPreTraining / DistilBertForMaskedLM'.format(name))
+    teacher, vocab = get_model(name, ctx=ctx, use_decoder=True, use_classifier=False)
     return teacher, vocab, load_tokenizer(name)
 
 
@@ -244,7 +251,7 @@ def distill(settings: DistillSettings, out, resume: bool = False, overwrite: boo
     data.check_vocab(vocab)
     if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
         return _distill_in(None, out, resume, data, teacher, vocab, tokenizer, settings, should_stop, log, ctx, ranks)
-    with RunFolder(out, 'distillation', resume, overwrite) as run:
+    with RunFolder(out, 'distillation', resume, overwrite, settings.input_paths()) as run:
         return _distill_in(run, out, resume, data, teacher, vocab, tokenizer, settings, should_stop, log, ctx, ranks)
 
 

@@ -114,6 +114,10 @@ class PretrainSettings:
             raise InputError('rtd_weight must be positive, got {!r}'.format(self.rtd_weight))
         check_from_scratch_options(self.model_overrides, self.from_scratch, self.vocab)
 
+    def input_paths(self) -> List[str]:
+        """Everything the run reads (the run folder may hold none of them)."""
+        return [self.model, self.vocab, self.data, self.dev_data]
+
     def to_dict(self) -> Dict[str, Any]:
         values = asdict(self)
         values['training'] = self.training.to_dict()
@@ -313,7 +317,7 @@ def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: b
     check_global_batch(settings.batch_size, ranks)
     if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
         return _pretrain_in(None, out, resume, data, settings, should_stop, log, ctx, ranks)
-    with RunFolder(out, 'pretraining', resume, overwrite) as run:
+    with RunFolder(out, 'pretraining', resume, overwrite, settings.input_paths()) as run:
         return _pretrain_in(run, out, resume, data, settings, should_stop, log, ctx, ranks)
 
 

@@ -80,42 +80,75 @@ class QAData:
         return [[e.qid, e.question, e.context, e.answers] for e in self.examples]
 
 
-def read_squad(path, part: Optional[str] = None, need_answers: bool = True, max_questions: Optional[int] = None
-               ) -> QAData:
+_JSON_TYPES = {list: 'a list', dict: 'an object', str: 'a string', int: 'an integer'}
+
+
+def _field(container: dict, key: str, kind: type, where: str, path, default=None):
+    """``container[key]`` checked to be of ``kind`` (a missing key is ``default`` when one is given); else one line
+    naming the file, the place, the field and what was expected."""
+    if key not in container and default is not None:
+        return default
+    value = container.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        got = 'missing' if key not in container else 'null' if value is None else '{!r}'.format(value)[:40]
+        raise InputError('{}: {} "{}" must be {} (SQuAD format), got {}'.format(path, where, key, _JSON_TYPES[kind],
+                                                                                got))
+    return value
+
+
+def _entries(items: list, where: str, path):
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InputError('{}: {} {} must be an object (SQuAD format), got {}'.format(
+                path, where, i, 'null' if item is None else repr(item)[:40]))
+        yield i, item
+
+
+def read_squad(path, part: Optional[str] = None, need_answers: bool = True, max_questions: Optional[int] = None,
+               purpose: str = 'to learn from') -> QAData:
     """The questions of a SQuAD v1.1-format file (KorQuAD 1.0), in file order; ``PATH#part`` or ``part`` selects a
-    hash part by article title. An answer whose ``answer_start`` does not point at its text is an error."""
+    hash part by article title. Every field is checked for its type (one line naming the place otherwise); an
+    answer whose ``answer_start`` does not point at its text is an error. ``need_answers``: a question without an
+    answer is an error, worded with ``purpose`` (``'to learn from'``, ``'to score against'``)."""
     if part is None:
         path, part = parse_part(path)
     path = check_text_file(path, 'data file')
     try:
         document = json.loads(Path(path).read_text(encoding='utf-8-sig'))
-        articles = document['data']
-    except (ValueError, KeyError, TypeError) as err:
+    except ValueError as err:
         raise InputError('{} is not a SQuAD-format JSON file ({{"data": [{{"paragraphs": ...}}]}}): {}'
                          .format(path, str(err)[:120])) from None
+    if not isinstance(document, dict):
+        raise InputError('{} is not a SQuAD-format JSON file: it holds {} instead of an object with "data"'
+                         .format(path, _JSON_TYPES.get(type(document), type(document).__name__)))
+    articles = _field(document, 'data', list, 'the file\'s', path)
     examples, golds = [], {}
-    for a, article in enumerate(articles):
+    for a, article in _entries(articles, 'data: article', path):
         title = str(article.get('title', a))
         if not in_part(title, part):
             continue
-        for p, paragraph in enumerate(article.get('paragraphs', [])):
-            context = paragraph.get('context')
-            if not isinstance(context, str):
-                raise InputError('{}: article {!r} paragraph {} has no context text'.format(path, title, p))
-            for qa in paragraph.get('qas', []):
+        where = 'article {!r}'.format(title)
+        for p, paragraph in _entries(_field(article, 'paragraphs', list, where, path, default=[]),
+                                     where + ': paragraph', path):
+            context = _field(paragraph, 'context', str, '{} paragraph {}'.format(where, p), path)
+            for _, qa in _entries(_field(paragraph, 'qas', list, '{} paragraph {}'.format(where, p), path,
+                                         default=[]), '{} paragraph {}: question'.format(where, p), path):
                 qid, question = str(qa.get('id', '')), qa.get('question')
                 if not qid or not isinstance(question, str):
                     raise InputError('{}: a question of article {!r} has no id or no text'.format(path, title))
                 answers = []
-                for answer in qa.get('answers', []):
-                    text, start = answer.get('text'), answer.get('answer_start')
-                    if not isinstance(text, str) or not isinstance(start, int) or \
-                            context[start:start + len(text)] != text:
+                for _, answer in _entries(_field(qa, 'answers', list, 'question ' + qid, path, default=[]),
+                                          'question {}: answer'.format(qid), path):
+                    text = _field(answer, 'text', str, 'question {} answer'.format(qid), path)
+                    start = _field(answer, 'answer_start', int, 'question {} answer'.format(qid), path)
+                    # a negative start would slice from the end of the context and could match by accident
+                    if start < 0 or context[start:start + len(text)] != text:
                         raise InputError('{}: question {}: answer {!r} is not at character {} of its context'
                                          .format(path, qid, text, start))
                     answers.append((text, start))
                 if need_answers and not answers:
-                    raise InputError('{}: question {} has no answer to learn from'.format(path, qid))
+                    raise InputError('{}: question {} has no answer {} (SQuAD v1.1 / KorQuAD 1.0 files answer every '
+                                     'question)'.format(path, qid, purpose))
                 if qid in golds:
                     raise InputError('{}: question id {} appears twice'.format(path, qid))
                 golds[qid] = [text for text, _ in answers]
@@ -249,15 +282,12 @@ class ParticleStripper:
 
 
 def _mecab_tagger(required: bool):
+    from ..tokenizers.mecab import mecab_tagger
     try:
-        import mecab_ko
-        return mecab_ko.Tagger()
-    except (ImportError, RuntimeError) as err:
+        return mecab_tagger('particle stripping with Mecab (or use the suffix list)')
+    except InputError:
         if required:
-            raise InputError('particle stripping with Mecab needs mecab-ko and its dictionary (pip install '
-                             '"kobert-gluon[mecab]"), or use the suffix list ({})'.format(
-                                 str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__)) \
-                from None
+            raise
         return None
 
 

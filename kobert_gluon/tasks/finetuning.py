@@ -40,7 +40,7 @@ from .tagging import TaggingPipeline
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
 from ..training.distributed import SINGLE, Ranks, check_global_batch
-from ..training.trainer import BEST_FOLDER, RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['FinetuneSettings', 'SequenceTask', 'finetune', 'FinetuneResult', 'FineTunedModel', 'build_task_model',
            'RUN_FILE']
@@ -97,6 +97,10 @@ class FinetuneSettings:
                 raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
         if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
             raise InputError('dev_fraction must be between 0 and 1, got {}'.format(self.dev_fraction))
+
+    def input_paths(self) -> List[str]:
+        """Everything the run reads (the run folder may hold none of them)."""
+        return [self.model, self.train, self.dev]
 
     def to_dict(self) -> Dict[str, Any]:
         values = asdict(self)
@@ -273,7 +277,7 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
     check_global_batch(settings.batch_size, ranks)
     if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
         return _finetune_in(None, out, resume, settings, should_stop, log, ctx, ranks)
-    with RunFolder(out, 'fine-tuning', resume, overwrite) as run:
+    with RunFolder(out, 'fine-tuning', resume, overwrite, settings.input_paths()) as run:
         return _finetune_in(run, out, run.resume, settings, should_stop, log, ctx, ranks)
 
 
@@ -319,6 +323,17 @@ def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: Fi
     return FinetuneResult(out, result.history, result.interrupted)
 
 
+def _list_of_texts(texts, method: str) -> list:
+    """``texts`` as a list; a bare string is refused, since iterating it would give one result per character."""
+    if isinstance(texts, (str, bytes)):
+        raise InputError('{}() takes a list of texts, not one string (iterating it would predict each character); '
+                         'wrap it: {}([text])'.format(method, method))
+    try:
+        return list(texts)
+    except TypeError:
+        raise InputError('{}() takes a list of texts, got {}'.format(method, type(texts).__name__)) from None
+
+
 class FineTunedModel:
     """A fine-tuned model folder (or a run folder, meaning its ``best/``) ready to predict and evaluate."""
 
@@ -338,9 +353,7 @@ class FineTunedModel:
     def load(cls, folder, ctx=None) -> 'FineTunedModel':
         """``folder``: a fine-tuned model folder, a run folder, or a shipped model's name (``kobert-mini-nsmc``)."""
         from ..models.zoo import model_folder_of
-        folder = model_folder_of(folder)
-        if not model_folder.is_model_folder(folder) and model_folder.is_model_folder(folder / BEST_FOLDER):
-            folder = folder / BEST_FOLDER  # a run folder: use its best model
+        folder = model_folder_of(folder)  # a run folder means its best/
         config = model_folder.read_config(folder)
         if 'finetuning' not in config:
             raise InputError('{} is not a fine-tuned model (its config.json has no finetuning section)'
@@ -376,7 +389,8 @@ class FineTunedModel:
         the text), and how many texts were longer than the model's sequence length (their tail is not tagged)."""
         self._require('tagged', 'predict_entities')
         from .tagging import predict_entities
-        return predict_entities(self.model, self.tokenizer, list(texts), self.label_names, self.max_seq_length,
+        texts = _list_of_texts(texts, 'predict_entities')
+        return predict_entities(self.model, self.tokenizer, texts, self.label_names, self.max_seq_length,
                                 batch_size, self.spec, ctx=self.ctx)
 
     def predict_answers(self, data, batch_size: int = 64, strip_particles=None) -> Dict[str, str]:
@@ -413,7 +427,7 @@ class FineTunedModel:
         single-sentence tasks.
         """
         self._require('sentences', 'predict')
-        texts = [(t,) if isinstance(t, str) else tuple(t) for t in texts]
+        texts = [(t,) if isinstance(t, str) else tuple(t) for t in _list_of_texts(texts, 'predict')]
         if not texts:
             return self.spec.task_kind.empty_predictions(len(self.labels or []))
         width = 2 if self.pair else 1
@@ -424,8 +438,12 @@ class FineTunedModel:
 
     def evaluate(self, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None,
                  batch_size=64, num_workers=0, encoding: str = 'utf-8',
-                 data_format: Optional[str] = None) -> Dict[str, Any]:
+                 data_format: Optional[str] = None, task: Optional[TaskSpec] = None) -> Dict[str, Any]:
         """Metrics of the model on a labeled file (read like the training data unless ``table`` says otherwise).
+
+        ``task``: the ready-made task whose file this is; when the model knows its classes by the task's display
+        names (a model round-tripped through transformers calls NSMC's ``0``/``1`` ``negative``/``positive``), the
+        file's own label values are read as those classes.
 
         Token classifiers and question answering read their own formats (``table`` does not apply; ``PATH#test``
         reads a hash part, see :mod:`.tagging`): entity scores, or KorQuAD's F1 and exact match with and without
@@ -443,14 +461,23 @@ class FineTunedModel:
         if len(table.text_columns) != len(self.spec.table.text_columns):
             raise InputError('this model reads {} text column(s), the table spec names {}'
                              .format(len(self.spec.table.text_columns), len(table.text_columns)))
-        data = read_table(path, table, self.spec.kind, labels=self.labels, label_range=self.spec.label_range,
+        labels = self._file_labels(task)
+        data = read_table(path, table, self.spec.kind, labels=labels, label_range=self.spec.label_range,
                           skip_bad_rows=skip_bad_rows, max_rows=max_rows, encoding=encoding)
         if len(data) == 0:
             raise InputError('{} has no usable examples'.format(path))
-        batches = self._batches(data.texts, _label_values(data, self.spec, self.labels), batch_size, num_workers)
+        batches = self._batches(data.texts, _label_values(data, self.spec, labels), batch_size, num_workers)
         metrics = self._task.evaluate(self.model, batches)
         metrics.update(examples=len(data), empty_text_dropped=data.empty_dropped, malformed_skipped=len(data.skipped))
         return metrics
+
+    def _file_labels(self, task: Optional[TaskSpec]):
+        """The label values a file of ``task`` writes for this model's classes, in class order."""
+        if task is None or not task.labels or not self.labels or list(task.labels) == list(self.labels):
+            return self.labels
+        if task.label_names and [str(n) for n in task.label_names] == [str(n) for n in self.labels]:
+            return list(task.labels)
+        return self.labels
 
     def _evaluate_tagged(self, path, max_rows, batch_size, encoding, data_format=None) -> Dict[str, Any]:
         from .tagging import entity_scores, read_tagged
@@ -467,7 +494,7 @@ class FineTunedModel:
     def _evaluate_squad(self, path, max_rows, batch_size) -> Dict[str, Any]:
         from .extractive_qa import read_squad
         from .qa_scoring import score_predictions
-        data = read_squad(path, max_questions=max_rows)
+        data = read_squad(path, max_questions=max_rows, purpose='to score against')
         if not data.examples:
             raise InputError('{} has no questions'.format(path))
         from .extractive_qa import ParticleStripper, QABatches, QATask, best_answers

@@ -40,7 +40,7 @@ from .head_task import HeadTask
 __all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 'read_tagged', 'bio_labels',
            'entity_types', 'encode_tagged', 'decode_entities', 'entity_scores', 'alignment_ceiling',
            'IGNORED_LABEL', 'TAGGED_FORMATS', 'TaggedBatches', 'TokenTask', 'TaggingPipeline',
-           'predict_entities']
+           'predict_entities', 'split_tag', 'check_label_scheme']
 
 IGNORED_LABEL = -1
 TAGGED_FORMATS = ('klue', 'conll')
@@ -54,11 +54,13 @@ class Entity(NamedTuple):
 
 @dataclass
 class TaggedText:
-    """A text and its entities (character spans, sorted, not overlapping); ``line``: where it starts in its file."""
+    """A text and its entities (character spans, sorted, not overlapping); ``line``: where it starts in its file;
+    ``repaired``: how many of its ``I-`` tags had no ``B-`` and were read as entity starts."""
     text: str
     entities: List[Entity]
     line: int = 0
     key: str = ''
+    repaired: int = 0
 
     def entity_dicts(self) -> List[dict]:
         return [{'start': e.start, 'end': e.end, 'label': e.label, 'text': self.text[e.start:e.end]}
@@ -70,11 +72,15 @@ class TaggedData:
     """Examples read from one file (or one part of it), with what was left out and why."""
     examples: List[TaggedText]
     path: str
-    repaired: int = 0
     notes: List[str] = field(default_factory=list)
 
     def __len__(self):
         return len(self.examples)
+
+    @property
+    def repaired(self) -> int:
+        """``I-`` tags without a ``B-`` in these examples (counted per example, so a part or a cut says its own)."""
+        return sum(e.repaired for e in self.examples)
 
     def summary(self) -> str:
         entities = sum(len(e.entities) for e in self.examples)
@@ -110,6 +116,31 @@ def _spans_from_bio(tags: Sequence[str], starts: Sequence[int], ends: Sequence[i
     return [Entity(s, e, label) for s, e, label in entities], repaired
 
 
+OTHER_SCHEME_PREFIXES = ('E-', 'S-', 'L-', 'U-')  # BIOES / BILOU: their ends and singletons are not read here
+
+
+def split_tag(tag: str) -> Tuple[str, str]:
+    """``(prefix, entity type)`` of a predicted label that is not ``O``: ``B-PER`` -> ``('B-', 'PER')``; a plain
+    ``PER`` (the IO scheme: no begin tags) reads as inside a ``PER``, so a run of them is one entity."""
+    if tag[:2] in ('B-', 'I-') and len(tag) > 2:
+        return tag[:2], tag[2:]
+    return 'I-', tag
+
+
+def check_label_scheme(labels: Sequence[str], where) -> str:
+    """``'bio'`` (``O``, ``B-T``, ``I-T``) or ``'io'`` (``O`` and plain types): the schemes entities are decoded
+    from; anything else (BIOES ends, a mixture) is refused naming the labels, since it would decode wrongly."""
+    tagged = [label for label in labels if label != 'O']
+    bio = [label for label in tagged if label[:2] in ('B-', 'I-') and len(label) > 2]
+    other = [label for label in tagged if label[:2] in OTHER_SCHEME_PREFIXES and len(label) > 2]
+    if other or (bio and len(bio) != len(tagged)):
+        odd = other or [label for label in tagged if label not in bio]
+        raise InputError('{}: labels {} are neither BIO tags (O, B-<type>, I-<type>) nor IO tags (O and plain types '
+                         'such as PER); entities cannot be read from them'.format(
+                             where, ', '.join(odd[:5]) + (' ...' if len(odd) > 5 else '')))
+    return 'bio' if bio else 'io'
+
+
 def _check_tag(tag: str, path, line: int) -> str:
     if tag == 'O' or (len(tag) > 2 and tag[:2] in ('B-', 'I-')):
         return tag
@@ -143,14 +174,13 @@ def _tagged_blocks(path, encoding: str, parse_line, is_break):
 
 def _tagged_data(path, blocks, part: Optional[str], spans) -> TaggedData:
     """The examples of ``blocks`` in ``part``; ``spans(units)`` -> ``(text, starts, ends)`` of the units."""
-    examples, repaired = [], 0
+    examples = []
     for first_line, units, tags in blocks:
         text, starts, ends = spans(units)
         if in_part(text, part):
             entities, fixed = _spans_from_bio(tags, starts, ends)
-            examples.append(TaggedText(text, entities, first_line, text))
-            repaired += fixed
-    return TaggedData(examples, str(Path(path)) + ('#' + part if part else ''), repaired)
+            examples.append(TaggedText(text, entities, first_line, text, fixed))
+    return TaggedData(examples, str(Path(path)) + ('#' + part if part else ''))
 
 
 def read_klue_ner(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = None) -> TaggedData:
@@ -269,7 +299,7 @@ def decode_entities(text: str, spans, predicted: Sequence[int], labels: Sequence
         if tag == 'O':
             current = None
             continue
-        prefix, label = tag[:2], tag[2:]
+        prefix, label = split_tag(tag)
         if prefix == 'I-' and current is not None and current[2] == label:
             current[1] = span.end
             continue
@@ -328,7 +358,7 @@ def split_off(data: TaggedData, fraction: float) -> Tuple[TaggedData, TaggedData
     if all(held) or not any(held):
         raise InputError('{} has too few texts ({}) to hold out a dev fraction of {}'
                          .format(data.path, len(data), fraction))
-    rest = TaggedData([e for e, h in zip(data.examples, held) if not h], data.path + ' (train part)', data.repaired)
+    rest = TaggedData([e for e, h in zip(data.examples, held) if not h], data.path + ' (train part)')
     dev = TaggedData([e for e, h in zip(data.examples, held) if h],
                      data.path + ' (dev part, {:.0%} held out)'.format(fraction))
     return rest, dev

