@@ -193,15 +193,18 @@ def test_tokenizer_rule(tmp_path, capsys, kobert_store):
     _, folder = _hf_model('BertModel', tmp_path)
     for name in ('tokenizer.model', 'vocab.txt'):
         (folder / name).unlink()
-    # KoBERT's 8,002 tokens and no tokenizer files: KoBERT's own tokenizer
-    _, vocab = kobert_gluon.get_model(str(import_hf(folder, tmp_path / 'kobert-vocab')))
+    # KoBERT's 8,002 tokens and no tokenizer files: refused (kobert-mini has 8,002 rows too), naming the way out
+    code, _, err = run_cli(capsys, 'import-hf', str(folder), '--out', str(tmp_path / 'kobert-vocab'))
+    assert code == 2 and '--tokenizer kobert-base' in error_line(err, 'import-hf')
+    _, vocab = kobert_gluon.get_model(str(import_hf(folder, tmp_path / 'kobert-vocab', tokenizer='kobert-base')))
     assert vocab.idx_to_token == kobert_gluon.get_vocab().idx_to_token
     # any other vocabulary size: a one-line error asking for --tokenizer, which then works
     _, small = _hf_model('BertModel', tmp_path / 'small', vocab_size=100)
     for name in ('tokenizer.model', 'vocab.txt'):
         (small / name).unlink()
     code, _, err = run_cli(capsys, 'import-hf', str(small), '--out', str(tmp_path / 'x'))
-    assert code == 2 and 'pass --tokenizer PATH' in error_line(err, 'import-hf')
+    line = error_line(err, 'import-hf')
+    assert code == 2 and '--tokenizer PATH' in line and 'kobert-base' not in line
     code, _, err = run_cli(capsys, 'import-hf', str(small), '--out', str(tmp_path / 'x'),
                            '--tokenizer', str(model_folder_of('kobert-mini')))
     assert code == 2 and 'the tokenizer has 8002 tokens but the checkpoint\'s embeddings have 100' in err

@@ -284,7 +284,7 @@ def test_read_squad_reads_questions_and_checks_answer_starts(tmp_path):
     assert read_squad(_squad(tmp_path, answers=[]), need_answers=False).golds == {'q-7': []}
     path = tmp_path / 'other.json'
     path.write_text('{"version": 1}', encoding='utf-8')
-    with pytest.raises(InputError, match='is not a SQuAD-format JSON file'):
+    with pytest.raises(InputError, match='"data" must be a list .SQuAD format., got missing'):
         read_squad(path)
 
 

@@ -123,7 +123,8 @@ def test_import_hf_from_a_repo_id_verified_and_then_offline(tmp_path, capsys, fa
     info = ModelInfo(**fake_hub.listing('org/tiny-kobert'))
     assert info.sha == commit and {s.rfilename for s in info.siblings} >= {'config.json', 'model.safetensors'}
 
-    code, out, err = run_cli(capsys, 'import-hf', 'org/tiny-kobert', '--out', tmp_path / 'gluon')
+    code, out, err = run_cli(capsys, 'import-hf', 'org/tiny-kobert', '--out', tmp_path / 'gluon', '--tokenizer',
+                             'kobert-base')  # the repo has no tokenizer files
     assert code == 0, err
     snapshot = artifact_store.cache_root() / 'huggingface' / 'org/tiny-kobert' / commit
     # only what the conversion reads came down, pinned to the commit
@@ -133,7 +134,7 @@ def test_import_hf_from_a_repo_id_verified_and_then_offline(tmp_path, capsys, fa
     assert all('/resolve/{}/'.format(commit) in r for r in fake_hub.requests if '/resolve/' in r)
     config = json.loads((tmp_path / 'gluon' / 'config.json').read_text())
     assert config['converted_from']['source'] == 'org/tiny-kobert' and config['converted_from']['commit'] == commit
-    from_folder = import_hf(folder, tmp_path / 'direct')
+    from_folder = import_hf(folder, tmp_path / 'direct', tokenizer='kobert-base')
     a, _ = kobert_gluon.get_model(str(tmp_path / 'gluon'))
     b, _ = kobert_gluon.get_model(str(from_folder))
     ids = mx.nd.array([[2, 10, 20, 3]])
@@ -143,11 +144,13 @@ def test_import_hf_from_a_repo_id_verified_and_then_offline(tmp_path, capsys, fa
     # offline, the snapshot fetched before is found again (and re-verified) without a single request
     monkeypatch.setenv('KOBERT_GLUON_OFFLINE', '1')
     before = len(fake_hub.requests)
-    code, _, err = run_cli(capsys, 'import-hf', 'org/tiny-kobert', '--out', tmp_path / 'again')
+    code, _, err = run_cli(capsys, 'import-hf', 'org/tiny-kobert', '--out', tmp_path / 'again', '--tokenizer',
+                           'kobert-base')
     assert code == 0, err
     assert len(fake_hub.requests) == before
     (snapshot / 'model.safetensors').write_bytes(b'damaged')
-    code, _, err = run_cli(capsys, 'import-hf', 'org/tiny-kobert', '--out', tmp_path / 'third')
+    code, _, err = run_cli(capsys, 'import-hf', 'org/tiny-kobert', '--out', tmp_path / 'third', '--tokenizer',
+                           'kobert-base')
     assert code == 2 and 'checksum mismatch' in err and not (tmp_path / 'third').exists()
 
 
