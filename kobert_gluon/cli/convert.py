@@ -18,14 +18,15 @@ def register(subparsers):
                     'and export-onnx take (a task head as a fine-tuned model: its id2label are its labels). SRC is '
                     'a local folder or a hub repo id, fetched into the cache and verified against the hub\'s '
                     'published checksums (offline: only a snapshot fetched before). Its tokenizer comes from the '
-                    'folder (a SentencePiece model and vocab.txt), from --tokenizer, or, for KoBERT\'s 8,002-token '
-                    'vocabulary, is KoBERT\'s own.')
+                    'folder (a SentencePiece model and vocab.txt, or vocab.txt alone) or from --tokenizer; none is '
+                    'guessed from the vocabulary\'s size.')
     imp.add_argument('src', help='transformers checkpoint folder, or hub repo id (skt/kobert-base-v1)')
     imp.add_argument('--revision', default='main', help='hub branch, tag or commit (default: %(default)s)')
     imp.add_argument('--out', required=True, help='model folder to write')
     imp.add_argument('--tokenizer', metavar='PATH',
-                     help='tokenizer to use when SRC has none: a kobert-gluon model or build-vocab folder, or a '
-                          'folder with a SentencePiece model and vocab.txt')
+                     help='tokenizer to use when SRC has none: a kobert-gluon model or build-vocab folder, a folder '
+                          'with a SentencePiece model and vocab.txt, a vocab.txt or .model file, or a registered '
+                          'model name (kobert-base)')
     imp.add_argument('--overwrite', action='store_true', help='replace --out (a model folder) if it exists')
     imp.add_argument('--cachedir', help='cache folder (hub snapshots, KoBERT\'s tokenizer files)')
     imp.set_defaults(func=run_import_hf)

@@ -354,7 +354,7 @@ def _texts_for_predict(args, model):
 def run_predict(args):
     from ..core.output_files import check_output_path, write_output_text
     if args.output:  # refuse a bad --output before spending time on the model
-        check_output_path(args.output, inputs=[args.input])
+        check_output_path(args.output, inputs=[args.input, args.model])
     if args.max_rows is not None and args.max_rows < 1:
         raise UsageError('--max-rows must be at least 1')
     model = _load(args)
@@ -382,7 +382,7 @@ def run_predict(args):
     lines = ['\t'.join(header)] + ['\t'.join(row) for row in rows]
     text = '\n'.join(lines) + '\n'
     if args.output:
-        write_output_text(args.output, text, inputs=[args.input])
+        write_output_text(args.output, text, inputs=[args.input, args.model])
     else:
         sys.stdout.write(text)
     return 0
@@ -391,7 +391,7 @@ def run_predict(args):
 def _write_result(args, text):
     from ..core.output_files import write_output_text
     if args.output:
-        write_output_text(args.output, text, inputs=[args.input])
+        write_output_text(args.output, text, inputs=[args.input, args.model])
     else:
         sys.stdout.write(text)
 

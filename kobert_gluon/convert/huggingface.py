@@ -70,7 +70,8 @@ KOBERT_VOCAB_SIZE = 8002
 IGNORED = ('embeddings.position_ids',)
 
 EXPORT_KIND = register_folder_kind(FolderKind(
-    'hf-export', 'Hugging Face export', (HF_CONFIG, SAFETENSORS, 'tokenizer.model', VOCAB_TXT, TOKENIZER_CONFIG))).name
+    'hf-export', 'Hugging Face export', (HF_CONFIG, SAFETENSORS, 'tokenizer.model', VOCAB_TXT, TOKENIZER_CONFIG),
+    advice='it is a transformers checkpoint: convert it with kobert-gluon import-hf {folder} --out DIR')).name
 
 
 # ----- reading a checkpoint --------------------------------------------------------------------------------------

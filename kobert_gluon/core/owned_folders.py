@@ -55,11 +55,13 @@ WRITE_ONCE_KINDS = ('model', 'vocabulary', 'pretraining-data', 'checkpoint')
 @dataclass(frozen=True)
 class FolderKind:
     """A kind of folder: ``entries`` are the names it may hold (fnmatch patterns); ``legacy`` recognises a
-    folder of this kind written before markers existed; ``label`` names the kind in messages."""
+    folder of this kind written before markers existed; ``label`` names the kind in messages; ``advice`` (with
+    ``{folder}``) says what to do with such a folder where another kind was expected."""
     name: str
     label: str
     entries: Tuple[str, ...]
     legacy: Optional[Callable[[Path], bool]] = None
+    advice: Optional[str] = None
 
 
 _KINDS: Dict[str, FolderKind] = {}
@@ -153,8 +155,10 @@ def verify_folder(folder, kind: Optional[str] = None, names: Optional[Iterable[s
     if marker is None:
         return None
     if kind is not None and marker.get('kind') != kind:
-        raise InputError('{} is a {} folder, not a {} folder'.format(
-            folder, _label(marker.get('kind')), _label(kind)))
+        found = _KINDS.get(marker.get('kind'))
+        advice = '; ' + found.advice.format(folder=folder) if found is not None and found.advice else ''
+        raise InputError('{} is a {} folder, not a {} folder{}'.format(
+            folder, _label(marker.get('kind')), _label(kind), advice))
     recorded = marker.get('sha256')
     if recorded is None:
         return marker
@@ -200,7 +204,7 @@ def folder_problems(folder) -> List[str]:
 
 
 def _label(kind: Optional[str]) -> str:
-    return _KINDS[kind].label if kind in _KINDS else repr(kind)
+    return _KINDS[kind].label if kind in _KINDS else str(kind)
 
 
 # ----- replacing -------------------------------------------------------------------------------------------
