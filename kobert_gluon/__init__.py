@@ -35,7 +35,8 @@ _EXPORTS = {
     'export_hf': ('convert.huggingface', 'export_hf'),
     'InferenceModel': ('deploy.runtime', 'InferenceModel'),
     'load_predictor': ('deploy.predictor', 'load_predictor'),
-    'get_onnx_kobert_model': ('export.onnx_export', 'get_onnx_kobert_model'),
+    'get_onnx_kobert_model': ('compat.kobert', 'get_onnx_kobert_model'),
+    'get_pretrained_bert_kobert_model': ('compat.kobert', 'get_pretrained_bert_kobert_model'),
     # tokenizers
     'KoBERTTokenizer': ('tokenizers.sentencepiece', 'KoBERTTokenizer'),
     'get_tokenizer': ('tokenizers.sentencepiece', 'get_tokenizer'),
@@ -99,6 +100,7 @@ __all__ = [
     'ArtifactError', 'ArtifactNotFoundError', 'BertConfig', 'ChecksumMismatchError', 'KOBERT_BASE_CONFIG',
     'KoBERTTokenizer', 'OnnxExportError', 'artifact_store', 'build_bert', 'download', 'export_onnx',
     'get_kobert_model', 'get_model', 'get_mxnet_kobert_model', 'get_pytorch_kobert_model', 'get_onnx_kobert_model',
+    'get_pretrained_bert_kobert_model',
     'import_hf', 'export_hf', 'InferenceModel', 'load_predictor', 'get_tokenizer', 'load_tokenizer',
     'WordPieceTokenizer',
     'get_tokenizer_path', 'get_vocab', 'list_models', 'load_model', 'register_model', 'save_model',

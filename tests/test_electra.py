@@ -85,7 +85,7 @@ def test_electra_model_in_and_out(tmp_path, capsys, embedding_size):
     assert _max_error(_valid(sequence.asnumpy()), _valid(expected)) < TOLERANCE
     config = json.loads((tmp_path / 'gluon' / 'config.json').read_text())
     assert config['architecture'] == 'electra' and config['electra']['embed_size'] == embedding_size
-    assert config['tokenizer']['kind'] == 'sentencepiece'
+    assert config['tokenizer']['kind'] == 'sentencepiece-transformers'  # a transformers folder's SentencePiece
 
     back = export_hf(tmp_path / 'gluon', tmp_path / 'back')
     assert _same_tensors(folder, back)

@@ -237,6 +237,18 @@ def test_get_mxnet_kobert_model_builds_kobert_from_its_transformers_checkpoint(t
     # the checkpoint has no MLM/NSP heads: the original defaults ask for them, and the error says what to pass
     with pytest.raises(InputError, match='use_decoder=False'):
         kobert_gluon.get_mxnet_kobert_model()
+    # get_onnx_kobert_model falls back the same way (the original signature, the same numbers)
+    onnxruntime = pytest.importorskip('onnxruntime')
+    session = onnxruntime.InferenceSession(kobert_gluon.get_onnx_kobert_model())
+    outputs = session.run(None, {'input_ids': ids, 'token_type_ids': np.zeros_like(ids),
+                                 'input_mask': np.ones_like(ids), 'position_ids': np.arange(4)})
+    assert float(np.abs(outputs[-1] - expected).max()) < 1e-4
+    # a damaged conversion in the cache is moved aside and made again, not loaded
+    (converted / 'model.params').write_bytes(b'damaged')
+    again, _ = kobert_gluon.get_mxnet_kobert_model(use_decoder=False, use_classifier=False)
+    _, pooled = again(mx.nd.array(ids), mx.nd.zeros((1, 4)), mx.nd.array([4]))
+    assert float(np.abs(pooled.asnumpy() - expected).max()) < 1e-5
+    assert len(list(converted.parent.glob(converted.name + '.corrupt-*'))) == 1
     # offline, with nothing reachable, the message names both sources
     monkeypatch.setenv('KOBERT_GLUON_OFFLINE', '1')
     monkeypatch.setenv('KOBERT_GLUON_HOME', str(tmp_path / 'empty-cache'))

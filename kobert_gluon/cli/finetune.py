@@ -12,6 +12,7 @@ from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_max_seq_len
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
     'train': 'train', 'dev': 'dev', 'model': 'model', 'from_scratch': 'from_scratch', 'dropout': 'dropout',
+    'classifier_dropout': 'classifier_dropout',
     'max_seq_length': 'max_seq_length', 'batch_size': 'batch_size', 'eval_batch_size': 'eval_batch_size',
     'max_train_rows': 'max_train_rows', 'max_dev_rows': 'max_dev_rows', 'dev_fraction': 'dev_fraction',
     'skip_bad_rows': 'skip_bad_rows', 'num_workers': 'num_workers', 'encoding': 'encoding',
@@ -102,6 +103,8 @@ def register(subparsers):
                        help='random initial weights instead of pretrained ones (size options apply)')
     add_model_shape_args(model)
     model.add_argument('--dropout', type=float, help='dropout of the encoder and the head (default: the model\'s)')
+    model.add_argument('--classifier-dropout', type=float, metavar='RATE',
+                       help='dropout of the head alone (the NSMC notebook\'s dr_rate; default: --dropout, else 0.1)')
     add_max_seq_length_arg(model, 'model', help='tokens per example incl. [CLS]/[SEP] (default {})'
                            .format(default('max_seq_length')))
     train = add_training_args(finetune, TrainingConfig())

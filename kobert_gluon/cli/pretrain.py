@@ -50,8 +50,9 @@ def register(subparsers):
                                        '(default {})'.format(default('model')))
     model.add_argument('--from-scratch', action='store_true', default=None,
                        help='random initial weights; the size options and --vocab apply')
-    model.add_argument('--vocab', metavar='DIR', help='build-vocab folder (SentencePiece or WordPiece) for a '
-                                                      'from-scratch model (default: the model\'s own)')
+    model.add_argument('--vocab', metavar='PATH', help='vocabulary of a from-scratch model: a build-vocab folder '
+                       '(SentencePiece or WordPiece), a WordPiece vocab.txt or a SentencePiece .model (BERT\'s '
+                       'vocab_file; default: the model\'s own)')
     add_model_shape_args(model)
     model.add_argument('--dropout', type=float, help='dropout of the encoder (default: the model\'s)')
     model.add_argument('--param-dtype', choices=('float32', 'float16'),

@@ -28,6 +28,7 @@ COMMANDS = {
 
 
 def register(subparsers):
+    from ..pretraining.instances import InstanceOptions  # plain Python: no mxnet for --help
     vocab = subparsers.add_parser(
         'build-vocab', help=COMMANDS['build-vocab'])
     _add_corpus_args(vocab, '--corpus', 'corpus files, one text per line')
@@ -72,8 +73,9 @@ def register(subparsers):
     data.add_argument('--max-predictions-per-seq', type=int, default=20)
     data.add_argument('--masked-lm-prob', type=float, default=0.15)
     data.add_argument('--short-seq-prob', type=float, default=0.1)
-    data.add_argument('--dupe-factor', type=int, default=5, help='passes over the corpus with other masks and '
-                      'pairs (default 5)')
+    data.add_argument('--dupe-factor', type=int, default=InstanceOptions.dupe_factor,
+                      help='passes over the corpus with other masks and pairs (default {}, as BERT\'s script)'
+                      .format(InstanceOptions.dupe_factor))
     data.add_argument('--do-whole-word-mask', action='store_true',
                       help='mask every piece of a word together (a piece starting with ▁ starts a word)')
     data.add_argument('--random-seed', type=int, default=12345)

@@ -13,7 +13,7 @@ from . import UsageError
 # Options of the trainer's TrainingConfig (added by add_training_args) -> place in a settings document.
 TRAINING_SETTING_PATHS = {
     'epochs': 'training.epochs', 'max_steps': 'training.max_steps', 'lr': 'training.learning_rate',
-    'warmup_ratio': 'training.warmup_ratio', 'schedule': 'training.schedule',
+    'warmup_ratio': 'training.warmup_ratio', 'warmup_steps': 'training.warmup_steps', 'schedule': 'training.schedule',
     'weight_decay': 'training.weight_decay', 'max_grad_norm': 'training.max_grad_norm',
     'accumulate': 'training.accumulate', 'seed': 'training.seed', 'optimizer': 'training.optimizer',
     'checkpoint_every': 'training.checkpoint_every', 'eval_every': 'training.eval_every',
@@ -119,8 +119,11 @@ def add_training_args(parser, defaults):
     group.add_argument('--max-steps', type=int, help='stop after N optimisation steps; the schedule spans them '
                        '(default {})'.format(_default(defaults.max_steps, 'no limit')))
     group.add_argument('--lr', type=float, help='peak learning rate (default {:g})'.format(defaults.learning_rate))
-    group.add_argument('--warmup-ratio', type=float,
-                       help='share of steps with linear warmup (default {:g})'.format(defaults.warmup_ratio))
+    warmup = group.add_mutually_exclusive_group()
+    warmup.add_argument('--warmup-ratio', type=float,
+                        help='share of steps with linear warmup (default {:g})'.format(defaults.warmup_ratio))
+    warmup.add_argument('--warmup-steps', type=int, help='steps of linear warmup (instead of --warmup-ratio; BERT\'s '
+                        'run_pretraining.py --num_warmup_steps)')
     group.add_argument('--schedule', choices=('linear', 'cosine', 'constant'),
                        help='decay after warmup (default {})'.format(defaults.schedule))
     group.add_argument('--weight-decay', type=float, help='default {:g} (never on biases and LayerNorm)'

@@ -19,7 +19,9 @@ Weights are read from ``model.safetensors`` (also sharded) with ``safetensors.nu
 ``pytorch_model.bin`` needs torch. Written checkpoints are ``model.safetensors`` (no torch needed either).
 
 Tokenizers: transformers' KoBERT tokenizer files are a SentencePiece model and ``vocab.txt`` (one token per line,
-the line number is the id); they become the package's SentencePiece tokenizer with the same ids. A checkpoint
+the line number is the id); they become the package's ``sentencepiece-transformers`` tokenizer (SentencePiece over
+the whole text, as transformers' ``KoBertTokenizer``) with the same ids, or the Gluon ``sentencepiece`` convention
+when ``tokenizer_config.json`` says this package exported it so (export-hf records the kind there). A checkpoint
 without tokenizer files needs the tokenizer named (``tokenizer=``: a folder, a file or a registered model name);
 none is guessed from the vocabulary's size.
 """
@@ -44,7 +46,7 @@ from ..models.zoo import model_folder_of
 from ..tasks.datasets import TableSpec, TaskSpec
 from ..tasks.kinds import get_task_kind
 from ..tasks.tagging import check_label_scheme
-from ..tokenizers.sentencepiece import KoBERTTokenizer
+from ..tokenizers.sentencepiece import KoBERTTokenizer, TransformersKoBERTTokenizer
 from ..tokenizers.wordpiece import WordPieceTokenizer, vocab_from_vocab_txt
 from . import families, name_maps
 from .families import FAMILIES, HEAD_KINDS, TOKEN_KINDS, Family, family_of_architecture, family_of_checkpoint, \
@@ -64,6 +66,9 @@ TORCH_BIN = 'pytorch_model.bin'
 SP_MODEL_NAMES = ('tokenizer.model', 'spiece.model', 'tokenizer_78b3253a26.model', 'sentencepiece.bpe.model')
 VOCAB_TXT = 'vocab.txt'
 TOKENIZER_CONFIG = 'tokenizer_config.json'
+TOKENIZER_JSON = 'tokenizer.json'
+# Where export-hf records the package's tokenizer kind, so an import gives the model the pieces it was trained on
+KIND_KEY = 'kobert_gluon_tokenizer_kind'
 SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
 KOBERT_VOCAB_SIZE = 8002
 # Tensors transformers checkpoints may carry that are not parameters
@@ -93,7 +98,7 @@ def checkpoint_files(names) -> list:
     else:
         raise InputError('the repository has no weights ({}, {} or {})'.format(SAFETENSORS, SAFETENSORS_INDEX,
                                                                               TORCH_BIN))
-    wanted.extend(n for n in SP_MODEL_NAMES + (VOCAB_TXT, TOKENIZER_CONFIG) if n in names)
+    wanted.extend(n for n in SP_MODEL_NAMES + (VOCAB_TXT, TOKENIZER_CONFIG, TOKENIZER_JSON) if n in names)
     return wanted
 
 
@@ -212,14 +217,35 @@ def _labels(hf: Dict[str, Any], path) -> List[str]:
 
 
 # ----- tokenizers --------------------------------------------------------------------------------------------------
+def _tokenizer_settings(folder: Path) -> Dict[str, Any]:
+    """``tokenizer_config.json`` of a checkpoint folder ({} without one)."""
+    if not (folder / TOKENIZER_CONFIG).is_file():
+        return {}
+    document = read_json(folder / TOKENIZER_CONFIG)
+    return document if isinstance(document, dict) else {}
+
+
+def _saved_kind(folder: Path):
+    """The tokenizer kind an export-hf of this package recorded in ``tokenizer_config.json`` (None elsewhere)."""
+    return _tokenizer_settings(folder).get(KIND_KEY)
+
+
 def _transformers_tokenizer(folder: Path):
-    """A SentencePiece model with vocab.txt: KoBERT-style SentencePiece; vocab.txt alone: WordPiece; else None."""
+    """A SentencePiece model with vocab.txt: KoBERT's SentencePiece with transformers' convention (the whole text;
+    the Gluon convention when this package's export recorded it); vocab.txt alone: WordPiece; tokenizer.json alone
+    (transformers 5 saves no vocab.txt): its WordPiece; else None."""
     if not (folder / VOCAB_TXT).is_file():
+        if (folder / TOKENIZER_JSON).is_file():
+            return WordPieceTokenizer.from_tokenizer_json(folder / TOKENIZER_JSON)
         return None
     sp_model = next((folder / name for name in SP_MODEL_NAMES if (folder / name).is_file()), None)
     if sp_model is None:
+        if _tokenizer_settings(folder).get('do_lower_case'):
+            raise InputError('{}: do_lower_case is true, but this package\'s WordPiece is cased (as KoELECTRA\'s); '
+                             'an uncased vocabulary would get other pieces'.format(folder / TOKENIZER_CONFIG))
         return WordPieceTokenizer.from_vocab_txt(folder / VOCAB_TXT)
-    return KoBERTTokenizer(str(sp_model), vocab_from_vocab_txt(folder / VOCAB_TXT))
+    kind = TransformersKoBERTTokenizer if _saved_kind(folder) != KoBERTTokenizer.kind else KoBERTTokenizer
+    return kind(str(sp_model), vocab_from_vocab_txt(folder / VOCAB_TXT))
 
 
 def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
@@ -451,6 +477,19 @@ def _export_kind(family: Family, document) -> str:
     return 'base'
 
 
+def _tokenizer_config(tokenizer, max_seq_length: int) -> Dict[str, Any]:
+    """``tokenizer_config.json`` of an export: the fine-tuned length, the package's tokenizer kind (read back by
+    import-hf), and for WordPiece what transformers needs to tokenize as this package does (its BertTokenizer
+    lowercases and strips accents by default, which turns Korean into unknown tokens)."""
+    document = {'model_max_length': int(max_seq_length), KIND_KEY: tokenizer.kind,
+                'unk_token': '[UNK]', 'sep_token': '[SEP]', 'pad_token': '[PAD]', 'cls_token': '[CLS]',
+                'mask_token': '[MASK]'}
+    if tokenizer.kind == WordPieceTokenizer.kind:
+        document.update(tokenizer_class='BertTokenizer', do_lower_case=False, strip_accents=None,
+                        tokenize_chinese_chars=True)
+    return document
+
+
 def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     """Write the model folder (or registered shipped model) ``model_or_folder`` as a transformers checkpoint in
     ``out``: ``config.json``, ``model.safetensors``, ``tokenizer.model`` and ``vocab.txt``.
@@ -494,14 +533,14 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
         if sp_model is not None:  # a WordPiece tokenizer is its vocab.txt alone
             shutil.copyfile(sp_model, tmp / 'tokenizer.model')
         (tmp / VOCAB_TXT).write_text(''.join(token + '\n' for token in vocab.idx_to_token), encoding='utf-8')
-        write_json(tmp / TOKENIZER_CONFIG, {'model_max_length': int(max_seq_length)})
+        write_json(tmp / TOKENIZER_CONFIG, _tokenizer_config(tokenizer, max_seq_length))
 
     return write_folder_atomically(out, EXPORT_KIND, write, overwrite=overwrite, inputs=[folder])
 
 
-def to_transformers_bert_model(bert, vocab):
-    """A transformers ``BertModel`` (eval mode) holding the weights of the Gluon ``BERTModel`` ``bert``, built in
-    memory (torch and transformers needed: ``pip install "kobert-gluon[pytorch]"``)."""
+def to_transformers_bert_model(bert, vocab, model_class=None):
+    """A transformers ``BertModel`` (eval mode; ``model_class``: a subclass of it) holding the weights of the Gluon
+    ``BERTModel`` ``bert``, built in memory (torch and transformers needed: ``pip install "kobert-gluon[pytorch]"``)."""
     try:
         import torch
         import transformers
@@ -517,8 +556,8 @@ def to_transformers_bert_model(bert, vocab):
         bert(ids, mx.nd.zeros_like(ids), mx.nd.array([2]), *extra)
     plan = name_maps.bert_backbone_map(config.num_layers, pooler)
     state = {hf: torch.from_numpy(params[gluon].data().asnumpy().astype(np.float32)) for hf, gluon in plan.items()}
-    model = transformers.BertModel(transformers.BertConfig(**_hf_config(families.BERT, config, 'base', vocab, bert)),
-                                   add_pooling_layer=pooler)
+    model = (model_class or transformers.BertModel)(
+        transformers.BertConfig(**_hf_config(families.BERT, config, 'base', vocab, bert)), add_pooling_layer=pooler)
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [name for name in missing if not name.endswith('position_ids')]
     if missing or unexpected:

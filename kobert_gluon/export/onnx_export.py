@@ -34,13 +34,12 @@ from mxnet.gluon import HybridBlock
 from mxnet.gluon.parameter import DeferredInitializationError
 
 from ..core.errors import InputError, KobertGluonError
-from ..hub import artifact_store
 from ..core.environment import lend_onnx_to_mxnet, version_tuple as _version_tuple
 from ..core.atomic_files import temporary_sibling
 
 __all__ = ['OnnxExportError', 'SIGNATURES', 'OPSET', 'OriginalKoBERTSignature', 'export_onnx',
-           'get_onnx_kobert_model', 'onnx_input_names', 'onnx_output_names', 'require_onnx',
-           'require_onnxruntime', 'weights_checksum', 'with_all_encodings']
+           'onnx_input_names', 'onnx_output_names', 'require_onnx',
+           'require_onnxruntime', 'weights_checksum', 'with_all_encodings', 'finish_initialisation']
 
 OPSET = 13
 SIGNATURES = ('bert', 'kobert-original')
@@ -225,7 +224,7 @@ def _check_initialised(model) -> bool:
     return deferred
 
 
-def _finish_initialisation(model) -> None:
+def finish_initialisation(model) -> None:
     """Raise for uninitialised parameters; run the sample batch through ``model`` if shapes are deferred."""
     if _check_initialised(model):
         model(*_float_samples(context_of(model)))
@@ -245,12 +244,12 @@ def with_all_encodings(bert: BERTModel) -> BERTModel:
     if config is None:
         raise OnnxExportError('all_layers needs a model built by kobert_gluon (it carries its config); build '
                               'yours with kobert_gluon.build_bert(config, output_all_encodings=True) instead')
-    _finish_initialisation(bert)
+    finish_initialisation(bert)
     ctx = context_of(bert)
     heads = dict(getattr(bert, 'kobert_heads', {}), use_decoder=False)
     every_layer = architecture_for_config(config).build(config, output_all_encodings=True, **heads)
     every_layer.initialize(ctx=ctx)
-    _finish_initialisation(every_layer)
+    finish_initialisation(every_layer)
     source = bert._collect_params_with_prefix()
     for name, param in every_layer._collect_params_with_prefix().items():
         param.set_data(source[name].data(ctx))  # same block structure, so the same structural names
@@ -263,7 +262,7 @@ def weights_checksum(model) -> str:
     config = getattr(bert_of(model), 'kobert_config', None)
     digest.update(json.dumps(config.to_dict() if config else None, sort_keys=True).encode())
     digest.update(type(model).__name__.encode())
-    _finish_initialisation(model)
+    finish_initialisation(model)
     for name, param in sorted(model._collect_params_with_prefix().items()):
         data = param.list_data()[0].asnumpy()
         digest.update('{}:{}:{}'.format(name, data.dtype, data.shape).encode())
@@ -409,54 +408,3 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
         except OSError as err:
             raise OnnxExportError('cannot write {}: {}; choose a folder you can write to'.format(path, err)) from err
     return path
-
-
-# --- the original get_onnx_kobert_model ----------------------------------------------------------------------
-
-def get_onnx_kobert_model(cachedir=None, model=None, pretrained: bool = True, seed: int = 0, **overrides) -> str:
-    """Path of a KoBERT ONNX file with the original signature, exported once and reused afterwards.
-
-    Use it as the original KoBERT README did::
-
-        sess = onnxruntime.InferenceSession(get_onnx_kobert_model())
-        outputs = sess.run(None, {'input_ids': ids, 'token_type_ids': types, 'input_mask': mask,
-                                  'position_ids': np.array(range(L))})
-        sequence_output = outputs[-2]
-
-    The file lives in the cache (``artifact_store.cache_root(cachedir)``) and is keyed by a checksum of the
-    weights, so other weights give another file. By default the weights are the pretrained KoBERT-base
-    parameters (fetched and verified by the artifact store). ``model=`` exports the given BERTModel (with
-    pooler) instead; ``pretrained=False`` uses randomly initialised KoBERT-base weights drawn with ``seed``
-    (for trying the pipeline and for tests; this reseeds MXNet's global random generator), and then
-    ``overrides`` may change the shape as in :func:`~kobert_gluon.get_model` (``num_layers=2`` ...).
-    """
-    from ..models.zoo import get_model, get_model_spec
-    root = artifact_store.cache_root(cachedir)
-    if overrides and (model is not None or pretrained):
-        raise InputError('model options ({}) apply only to pretrained=False without model='
-                         .format(', '.join(sorted(overrides))))
-    if model is None and pretrained:
-        spec = get_model_spec('kobert-base')
-        # verifies the file against its checksum
-        found = artifact_store.fetch_first(spec.params_files, cachedir=cachedir)
-        key = artifact_store.MANIFEST[found.name].checksum[:10]
-    else:
-        if model is None:
-            # get_model draws the weights from MXNet's global generator (the deferred ones at the first
-            # forward pass): seeding it makes the same seed give the same weights, and so the same file.
-            mx.random.seed(seed)
-            model, _ = get_model('kobert-base', pretrained=False, use_pooler=True, use_decoder=False,
-                                 use_classifier=False, cachedir=cachedir, **overrides)
-            _finish_initialisation(model)
-        key = weights_checksum(model)[:10]
-    path = root / 'onnx_kobert_{}.onnx'.format(key)
-    if path.is_file():
-        return str(path)
-    if model is None:
-        model, _ = get_model('kobert-base', pretrained=True, use_pooler=True, use_decoder=False,
-                             use_classifier=False, cachedir=cachedir)
-    try:
-        export_onnx(model, path, signature='kobert-original')
-    except FileExistsError:  # another process exported the same weights meanwhile: same content, use it
-        pass
-    return str(path)

@@ -145,6 +145,7 @@ register_model(ModelSpec(
                 'as a transformers checkpoint only',
     vocab_file=KOBERT_VOCAB_FILE,
     tokenizer_files=KOBERT_TOKENIZER_FILES,
+    tokenizer_kind='sentencepiece-transformers',  # trained and fine-tuned with transformers' KoBertTokenizer
     default_heads={'use_pooler': True, 'use_decoder': False},
     architecture='distilbert',
     hf_repo='monologg/distilkobert',

@@ -47,10 +47,12 @@ def load_tokenizer(name_or_folder, cachedir=None):
         from ..tokenizers.wordpiece import WordPieceTokenizer
         if path.suffix == '.txt':
             return WordPieceTokenizer.from_vocab_txt(path)
+        if path.suffix == '.json' and path.name != 'vocab.json':  # transformers' tokenizer.json
+            return WordPieceTokenizer.from_tokenizer_json(path)
         if path.suffix in ('.model', '.spiece'):
             return KoBERTTokenizer(str(path), load_vocab(path))
-        raise InputError('{}: a tokenizer file is a WordPiece vocab.txt or a SentencePiece .model/.spiece; for a '
-                         'model or vocabulary, give its folder'.format(path))
+        raise InputError('{}: a tokenizer file is a WordPiece vocab.txt or tokenizer.json, or a SentencePiece '
+                         '.model/.spiece; for a model or vocabulary, give its folder'.format(path))
     if path.suffix in ('.txt', '.model', '.spiece') and not path.exists():
         raise FileNotFoundError('{}: no such tokenizer file'.format(path))
     entry = lookup(name_or_folder)

@@ -37,12 +37,12 @@ Document = List[Segment]
 
 @dataclass(frozen=True)
 class InstanceOptions:
-    """Settings of instance creation (names and defaults as in BERT's script, except ``dupe_factor``)."""
+    """Settings of instance creation (names and defaults as in BERT's ``create_pretraining_data.py``)."""
     max_seq_length: int = 128
     masked_lm_prob: float = 0.15
     max_predictions_per_seq: int = 20
     short_seq_prob: float = 0.1
-    dupe_factor: int = 5
+    dupe_factor: int = 10
     do_whole_word_mask: bool = False
 
     def __post_init__(self):

@@ -59,6 +59,8 @@ class FinetuneSettings:
     applies to the encoder and the head. ``max_train_rows``/``max_dev_rows`` read only the first rows.
     Without a ``dev`` file, ``dev_fraction`` (default: the task's) of the training rows is held out as dev.
     ``encoding`` is the text encoding of the train and dev files (UTF-8, byte-order mark accepted).
+    ``classifier_dropout`` (if set) is the head's own rate, the encoder keeping ``dropout`` (KoBERT's NSMC notebook:
+    ``BERTClassifier(bertmodel, dr_rate=0.5)`` over an encoder at 0.1).
     """
     task: Union[str, TaskSpec]
     train: str
@@ -67,6 +69,7 @@ class FinetuneSettings:
     from_scratch: bool = False
     model_overrides: Dict[str, Any] = field(default_factory=dict)
     dropout: Optional[float] = None
+    classifier_dropout: Optional[float] = None
     max_seq_length: int = 128
     batch_size: int = 32
     eval_batch_size: int = 64
@@ -97,6 +100,10 @@ class FinetuneSettings:
                 raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
         if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
             raise InputError('dev_fraction must be between 0 and 1, got {}'.format(self.dev_fraction))
+        for name in ('dropout', 'classifier_dropout'):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, float)) or not 0.0 <= value < 1.0):
+                raise InputError('{} must be a rate in [0, 1), got {!r}'.format(name, value))
 
     def input_paths(self) -> List[str]:
         """Everything the run reads (the run folder may hold none of them)."""
@@ -119,8 +126,9 @@ def settings_differences(old: FinetuneSettings, new: FinetuneSettings) -> List[s
 
 
 def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base', from_scratch=False,
-                     model_overrides=None, dropout=None, seed=0, ctx=None):
-    """A head for ``spec`` over the encoder of ``model``; returns ``(head, vocab)``.
+                     model_overrides=None, dropout=None, seed=0, ctx=None, classifier_dropout=None):
+    """A head for ``spec`` over the encoder of ``model``; returns ``(head, vocab)``. ``dropout`` applies to the
+    encoder and the head, ``classifier_dropout`` (if set) to the head alone.
 
     A fine-tuned model folder may be the starting point: its encoder is reused and a new head is made.
     """
@@ -136,7 +144,7 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     base, vocab = _get_model(model, pretrained=not from_scratch, ctx=ctx, new_heads=('use_pooler',),
                              **backbone_heads(pooler=spec.task_kind.uses_pooler), **overrides)
     bert = getattr(base, 'bert', base)
-    head_dropout = 0.1 if dropout is None else dropout
+    head_dropout = classifier_dropout if classifier_dropout is not None else 0.1 if dropout is None else dropout
     head = spec.task_kind.build_head(bert, spec.display_labels(labels), head_dropout)
     head.output.initialize(mx.init.Normal(0.02), ctx=ctx)
     return head, vocab
@@ -298,7 +306,8 @@ def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: Fi
                          'was changed since the run started); resume with the same data, or start a new run '
                          '(--overwrite)'.format(out, settings.train))
     model, vocab = build_task_model(spec, labels or [], settings.model, settings.from_scratch,
-                                    settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx)
+                                    settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx,
+                                    classifier_dropout=settings.classifier_dropout)
     tokenizer = load_tokenizer(settings.model)
     train = pipeline.batches(train_data, tokenizer, settings, labels, training=True, log=log, ranks=ranks)
     dev = None

@@ -1,8 +1,14 @@
 """What every tokenizer kind offers on top of ``tokenizer(text) -> pieces``: ``tokenize``, ``transform`` (a
 gluonnlp ``BERTSentenceTransform``), ``encode`` (one text or pair as the arrays BERT takes), and ``starts_word``
 (whether a piece begins a whitespace-separated word: whole-word masking groups the pieces by it) and
-``piece_offsets`` (each piece with its character span in the text). A kind sets ``starts_word``, ``piece_surface``
-and ``offset_normalization`` to its own rules."""
+``piece_offsets`` (each piece with its character span in the text). A kind implements ``split_pieces(text)`` (its
+pieces of plain text) and sets ``starts_word``, ``piece_surface`` and ``offset_normalization`` to its own rules.
+
+Calling a tokenizer keeps the vocabulary's special tokens (``[CLS]``, ``[SEP]``, ``[MASK]``, ``[PAD]``,
+``[UNK]``) whole wherever they appear in the text, and splits only the text between them, as transformers'
+tokenizers do: ``"[CLS] 한국어 [SEP]"`` is ``[CLS]``, the pieces of `` 한국어 ``, ``[SEP]`` (where BERT's basic
+tokenization alone would give ``[``, ``CLS``, ``]``)."""
+import re
 from collections import namedtuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
@@ -13,8 +19,37 @@ __all__ = ['EncodedText', 'EncodingMixin']
 EncodedText = namedtuple('EncodedText', ['input_ids', 'valid_length', 'token_type_ids'])
 
 
+# The BERTVocab attributes that name the special tokens a tokenizer never splits
+SPECIAL_TOKEN_ATTRIBUTES = ('cls_token', 'sep_token', 'mask_token', 'padding_token', 'unknown_token')
+
+
 class EncodingMixin:
-    """For a class whose instances are callable tokenizers with ``.vocab``."""
+    """For a tokenizer class with ``.vocab`` and ``split_pieces(text)``: calling it gives the pieces of a text."""
+
+    def __call__(self, text):
+        pattern = self._special_pattern()
+        if pattern is None or not pattern.search(text):
+            return self.split_pieces(text)
+        pieces = []
+        for part in pattern.split(text):  # the capturing group keeps the special tokens as parts
+            if part in self._special_tokens:
+                pieces.append(part)
+            elif part.strip():
+                pieces.extend(self.split_pieces(part))
+        return pieces
+
+    def split_pieces(self, text):
+        raise NotImplementedError('{} does not say how it splits text'.format(type(self).__name__))
+
+    def _special_pattern(self):
+        """A regex matching the vocabulary's special tokens (longest first), made once per tokenizer."""
+        if getattr(self, '_special_regex_for', None) is not self.vocab:
+            tokens = {getattr(self.vocab, name, None) for name in SPECIAL_TOKEN_ATTRIBUTES}
+            tokens = sorted((t for t in tokens if t and t in self.vocab.token_to_idx), key=len, reverse=True)
+            self._special_tokens = frozenset(tokens)
+            self._special_regex = re.compile('({})'.format('|'.join(map(re.escape, tokens)))) if tokens else None
+            self._special_regex_for = self.vocab
+        return self._special_regex
 
     # How a kind's pieces read as text, for piece_offsets: the Unicode form its pieces are in, and a piece's text
     # without the kind's word marks.

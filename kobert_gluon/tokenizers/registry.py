@@ -57,6 +57,12 @@ register_tokenizer_kind(TokenizerKind(
     "SentencePiece pieces after BERT's basic tokenization, ids from a gluonnlp BERTVocab (KoBERT's)"))
 
 register_tokenizer_kind(TokenizerKind(
+    sentencepiece.TRANSFORMERS_KIND, sentencepiece.FILES, sentencepiece.load_transformers_folder,
+    sentencepiece.TransformersKoBERTTokenizer.from_pretrained,
+    "SentencePiece over the whole text, as transformers' KoBertTokenizer (DistilKoBERT, skt/kobert-base-v1); "
+    "KoBERT's ids"))
+
+register_tokenizer_kind(TokenizerKind(
     wordpiece.KIND, wordpiece.FILES, wordpiece.load_folder, wordpiece.WordPieceTokenizer.from_pretrained,
     "WordPiece pieces (## continuations) after BERT's basic tokenization, cased; ids from vocab.txt (KoELECTRA's)"))
 

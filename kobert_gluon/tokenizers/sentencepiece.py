@@ -5,9 +5,22 @@ segmentation comes from the KoBERT SentencePiece model (either official file). g
 ``BERTSPTokenizer`` and ``BERTSentenceTransform`` work unchanged after ``import kobert_gluon`` (see
 :mod:`kobert_gluon.core.environment` for the one fix they need); :class:`KoBERTTokenizer` is the same tokenizer with a
 few conveniences.
+
+Two KoBERT tokenization conventions exist, and each pretrained checkpoint must be fed the way it was trained:
+
+* ``sentencepiece`` (:class:`KoBERTTokenizer`): the Gluon pipeline. BERT's basic tokenization splits punctuation
+  off first, then SentencePiece runs on each word: ``'공유합니다.'`` -> ``▁공유 합니다 ▁ .`` (ids ... 517, 54).
+* ``sentencepiece-transformers`` (:class:`TransformersKoBERTTokenizer`): the transformers-side ``KoBertTokenizer``
+  of DistilKoBERT and ``kobert-transformers`` (monologg) and of ``skt/kobert-base-v1``: SentencePiece over the
+  whole text after the same preprocessing (spaces collapsed, accents stripped), ``'공유합니다.'`` -> ``▁공유 합니다 .``
+  (ids ... 54).
+
+Both keep special tokens whole and share the files (``tokenizer.model``, ``vocab.json``); a model folder names
+its convention as its tokenizer kind.
 """
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
@@ -21,9 +34,11 @@ from .encoding import EncodedText, EncodingMixin
 
 __all__ = ['KIND', 'MODEL_FILE', 'VOCAB_FILE', 'FILES', 'KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES',
            'get_tokenizer_path', 'get_tokenizer', 'get_vocab', 'load_vocab', 'load_folder', 'KoBERTTokenizer',
-           'EncodedText', 'vocab_to_json_file']
+           'EncodedText', 'vocab_to_json_file', 'TRANSFORMERS_KIND', 'TransformersKoBERTTokenizer',
+           'load_transformers_folder']
 
 KIND = 'sentencepiece'  # the tokenizer registry's name for this kind (see .registry)
+TRANSFORMERS_KIND = 'sentencepiece-transformers'  # the transformers-side convention
 # The files a SentencePiece tokenizer keeps in a folder (a model folder, a vocabulary folder).
 MODEL_FILE = 'tokenizer.model'
 VOCAB_FILE = 'vocab.json'
@@ -91,14 +106,20 @@ class KoBERTTokenizer(EncodingMixin, nlp.data.BERTSPTokenizer):
 
     kind = KIND
 
+    def split_pieces(self, text):
+        """gluonnlp's ``BERTSPTokenizer`` pieces of plain text: BERT's basic tokenization (punctuation split off),
+        then SentencePiece on each word (calling the tokenizer also keeps special tokens whole)."""
+        return nlp.data.BERTSPTokenizer._tokenizer(self, text)
+
     @classmethod
     def from_pretrained(cls, name_or_folder='kobert-base', cachedir=None) -> 'KoBERTTokenizer':
         """The tokenizer of a registered model (``kobert-base`` ...), of a saved model folder or of a vocabulary
-        folder made by ``build_vocab``."""
+        folder made by ``build_vocab``, with this class's convention (its files are the same for both)."""
         entry = catalogue.lookup(name_or_folder)
         if isinstance(entry, Path):
-            return load_folder(entry)
-        if entry.tokenizer_kind != KIND:
+            found = load_folder(entry)
+            return found if type(found) is cls else cls(found.sp_model_path, found.vocab)
+        if entry.tokenizer_kind not in (KIND, TRANSFORMERS_KIND):
             raise InputError('{} has a {} tokenizer, not a SentencePiece one'.format(entry.name, entry.tokenizer_kind))
         if entry.tokenizer_files == KOBERT_TOKENIZER_FILES and entry.vocab_file == KOBERT_VOCAB_FILE:
             return cls(get_tokenizer_path(cachedir), get_vocab(cachedir))
@@ -149,3 +170,51 @@ def load_folder(folder) -> KoBERTTokenizer:
         raise FileNotFoundError('{} has no SentencePiece tokenizer: {} missing'.format(folder, ' and '.join(missing)))
     verify_folder(folder, names=FILES)
     return KoBERTTokenizer(str(folder / MODEL_FILE), load_vocab(folder / VOCAB_FILE))
+
+
+SPIECE_UNDERLINE = '\u2581'
+
+
+class TransformersKoBERTTokenizer(KoBERTTokenizer):
+    """KoBERT's pieces as the transformers-side ``KoBertTokenizer`` makes them (DistilKoBERT's README, the
+    ``kobert-transformers`` package, ``skt/kobert-base-v1``): SentencePiece over the whole text, so punctuation
+    stays attached as the SentencePiece model segments it (``'.'`` is 54 alone, not ``▁`` 517 + 54). The same files,
+    ids and interface as :class:`KoBERTTokenizer`; special tokens are kept whole by both."""
+
+    kind = TRANSFORMERS_KIND
+
+    def split_pieces(self, text):
+        text = ' '.join(text.strip().split()).replace('``', '"').replace("''", '"')
+        # keep_accents=False, as transformers' KoBertTokenizer: decompose, drop combining marks (SentencePiece's
+        # own NFKC then composes Hangul again)
+        text = ''.join(char for char in unicodedata.normalize('NFKD', text) if not unicodedata.combining(char))
+        processor = self._whole_text_processor()
+        pieces = []
+        for piece in processor.encode(text, out_type=str):
+            if len(piece) > 1 and piece[-1] == ',' and piece[-2].isdigit():
+                # XLNet's rule, kept by KoBertTokenizer: "1,000," -> the number's pieces, then ","
+                parts = processor.encode(piece[:-1].replace(SPIECE_UNDERLINE, ''), out_type=str)
+                if piece[0] != SPIECE_UNDERLINE and parts and parts[0][0] == SPIECE_UNDERLINE:
+                    parts = parts[1:] if len(parts[0]) == 1 else [parts[0][1:]] + parts[1:]
+                pieces.extend(parts + [piece[-1]])
+            else:
+                pieces.append(piece)
+        return pieces
+
+    def _whole_text_processor(self):
+        processor = getattr(self, '_whole_sp', None)
+        if processor is None:  # made on first use, so the tokenizer pickles into DataLoader workers
+            import sentencepiece as spm
+            processor = self._whole_sp = spm.SentencePieceProcessor(model_file=self._path)
+        return processor
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop('_whole_sp', None)
+        return state
+
+
+def load_transformers_folder(folder) -> TransformersKoBERTTokenizer:
+    """The ``sentencepiece-transformers`` tokenizer kept in ``folder`` (the same files as :func:`load_folder`)."""
+    base = load_folder(folder)
+    return TransformersKoBERTTokenizer(base.sp_model_path, base.vocab)

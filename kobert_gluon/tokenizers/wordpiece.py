@@ -22,7 +22,7 @@ from ..core.errors import InputError
 from ..core.owned_folders import verify_folder
 from .encoding import EncodingMixin
 
-__all__ = ['WordPieceTokenizer', 'KIND', 'FILES', 'VOCAB_TXT', 'vocab_from_vocab_txt', 'load_folder',
+__all__ = ['WordPieceTokenizer', 'KIND', 'FILES', 'VOCAB_TXT', 'vocab_from_vocab_txt', 'vocab_from_tokens', 'load_folder',
            'SPECIAL_TOKENS']
 
 KIND = 'wordpiece'
@@ -41,7 +41,11 @@ def vocab_from_vocab_txt(path) -> nlp.vocab.BERTVocab:
                          .format(path, err.start)) from None
     if tokens and tokens[-1] == '':
         tokens.pop()
-    tokens = [token.rstrip('\r') for token in tokens]
+    return vocab_from_tokens([token.rstrip('\r') for token in tokens], path)
+
+
+def vocab_from_tokens(tokens, path) -> nlp.vocab.BERTVocab:
+    """A gluonnlp ``BERTVocab`` of ``tokens`` in id order (read from ``path``), with BERT's special tokens."""
     missing = [t for t in SPECIAL_TOKENS if t not in tokens]
     if missing:
         raise InputError('{} lacks BERT\'s special token(s) {}'.format(path, ', '.join(missing)))
@@ -124,7 +128,8 @@ class WordPieceTokenizer(EncodingMixin):
         self._unknown = vocab.unknown_token
         self._pieces = set(vocab.idx_to_token)
 
-    def __call__(self, text: str) -> List[str]:
+    def split_pieces(self, text: str) -> List[str]:
+        """The WordPiece pieces of plain text (calling the tokenizer also keeps special tokens whole)."""
         pieces = []
         for word in basic_tokenize(text):
             pieces.extend(self._word_pieces(word))
@@ -151,6 +156,43 @@ class WordPieceTokenizer(EncodingMixin):
     @classmethod
     def from_vocab_txt(cls, path, **options) -> 'WordPieceTokenizer':
         return cls(vocab_from_vocab_txt(path), vocab_path=path, **options)
+
+    @classmethod
+    def from_tokenizer_json(cls, path) -> 'WordPieceTokenizer':
+        """The WordPiece tokenizer of a ``tokenizer.json`` (what transformers 5 saves for BERT and ELECTRA, with no
+        ``vocab.txt``): its vocabulary in id order and its word-length limit. Only what this kind computes is
+        accepted (a cased ``BertNormalizer``, BERT's pre-tokenizer, ``##`` continuations); anything else is one
+        line naming the setting, since it would give other pieces."""
+        path = Path(path)
+        try:
+            document = json.loads(path.read_text(encoding='utf-8'))
+        except (UnicodeDecodeError, ValueError) as err:
+            raise InputError('{} is not a JSON tokenizer file: {}'.format(path, str(err)[:120])) from None
+        model = document.get('model') if isinstance(document, dict) else None
+        if not isinstance(model, dict) or model.get('type') != 'WordPiece':
+            raise InputError('{}: a {} tokenizer; this package reads WordPiece tokenizer.json files (a SentencePiece '
+                             'tokenizer needs its .model file beside it: spiece.model or tokenizer.model)'.format(
+                                 path, model.get('type') if isinstance(model, dict) else 'non-tokenizers'))
+        normalizer = document.get('normalizer') or {}
+        if normalizer.get('type') != 'BertNormalizer' or normalizer.get('lowercase') or normalizer.get('strip_accents'):
+            raise InputError('{}: normalizer {} lowercases or strips accents; this package\'s WordPiece is cased '
+                             '(do_lower_case=False, as KoELECTRA), so its pieces would differ'.format(
+                                 path, json.dumps(normalizer)[:120]))
+        if (document.get('pre_tokenizer') or {}).get('type') != 'BertPreTokenizer' or \
+                model.get('continuing_subword_prefix', '##') != '##':
+            raise InputError('{}: not BERT\'s pre-tokenizer and ## continuations; not a BERT WordPiece tokenizer'
+                             .format(path))
+        vocab = model.get('vocab')
+        if not isinstance(vocab, dict) or sorted(vocab.values()) != list(range(len(vocab))):
+            raise InputError('{}: the WordPiece vocabulary\'s ids are not 0 to {}'.format(path, len(vocab or {}) - 1))
+        extra = [t['content'] for t in document.get('added_tokens') or []
+                 if isinstance(t, dict) and t.get('content') not in vocab]
+        if extra:
+            raise InputError('{}: added tokens outside the vocabulary ({}) are not supported'
+                             .format(path, ', '.join(extra[:5])))
+        tokens = sorted(vocab, key=vocab.get)
+        return cls(vocab_from_tokens(tokens, path), max_input_chars_per_word=int(model.get(
+            'max_input_chars_per_word', 100)))
 
     @classmethod
     def from_pretrained(cls, name_or_folder, cachedir=None) -> 'WordPieceTokenizer':

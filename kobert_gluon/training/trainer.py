@@ -108,7 +108,8 @@ COUPLED_DECAY_OPTIMIZERS = ('adam', 'nadam', 'adamax', 'adagrad', 'adadelta', 'r
 class TrainingConfig:
     """Optimisation settings (plain data: saved in checkpoints and run folders).
 
-    ``learning_rate`` is the peak rate, reached after ``warmup_ratio`` of all steps and then decayed to zero
+    ``learning_rate`` is the peak rate, reached after ``warmup_ratio`` of all steps (or ``warmup_steps`` steps, when
+    set) and then decayed to zero
     (``schedule``: ``'linear'``, ``'cosine'`` or ``'constant'``). ``max_grad_norm`` clips the global gradient
     norm (0 = off). ``accumulate`` micro-batches make one optimisation step. ``checkpoint_every`` writes a
     resumable checkpoint every that many steps (0 = only at epoch ends). ``max_steps`` (0 = no limit) ends
@@ -119,6 +120,7 @@ class TrainingConfig:
     epochs: int = 3
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1
+    warmup_steps: Optional[int] = None
     schedule: str = 'linear'
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
@@ -142,6 +144,8 @@ class TrainingConfig:
             raise InputError('learning_rate must be positive, got {}'.format(self.learning_rate))
         if not 0 <= self.warmup_ratio < 1:
             raise InputError('warmup_ratio must be in [0, 1), got {}'.format(self.warmup_ratio))
+        if self.warmup_steps is not None and (not isinstance(self.warmup_steps, int) or self.warmup_steps < 0):
+            raise InputError('warmup_steps must be a whole number >= 0, got {!r}'.format(self.warmup_steps))
         if self.schedule not in ('linear', 'cosine', 'constant'):
             raise InputError("schedule must be 'linear', 'cosine' or 'constant', got {!r}".format(self.schedule))
         if self.accumulate < 1:
@@ -446,7 +450,8 @@ class Trainer:
         acc = config.accumulate
         num_epochs, total_steps = self.plan(train)
         self._num_epochs = num_epochs
-        warmup_steps = int(config.warmup_ratio * total_steps)
+        warmup_steps = (min(config.warmup_steps, total_steps) if config.warmup_steps is not None
+                        else int(config.warmup_ratio * total_steps))
         progress = {'epoch': 0, 'batch': 0, 'step': 0, 'epoch_loss_sum': 0.0, 'epoch_sequences': 0,
                     'epoch_seconds': 0.0}
         # steps: [step, loss, learning rate, gradient norm before clipping(, {task metric: value})] per step
