@@ -21,7 +21,7 @@ _EXPORTS = {
     'KOBERT_BASE_CONFIG': ('models.bert', 'KOBERT_BASE_CONFIG'),
     'BertConfig': ('models.bert', 'BertConfig'),
     'build_bert': ('models.bert', 'build_bert'),
-    'load_model': ('models.folder', 'load_model'),
+    'load_model': ('models.resolution', 'load_model'),
     'save_model': ('models.folder', 'save_model'),
     'get_model': ('models.zoo', 'get_model'),
     'list_models': ('models.zoo', 'list_models'),

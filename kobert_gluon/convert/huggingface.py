@@ -39,9 +39,10 @@ from ..core.errors import InputError, KobertGluonError
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
 from ..heads.token import SpanExtractor, TokenClassifier
-from ..models.folder import folder_config, load_folder_tokenizer, read_config, save_model
+from ..models.folder import save_model
 from ..models.registry import get_architecture, initialize_random
 from ..hub import hf_hub
+from ..models.resolution import resolve_model
 from ..models.zoo import model_folder_of
 from ..tasks.datasets import TableSpec, TaskSpec
 from ..tasks.kinds import get_task_kind
@@ -502,13 +503,11 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     backbone's is not written).
     """
     from safetensors.numpy import save_file
-    from ..models.folder import load_model
-    folder = model_folder_of(model_or_folder)
-    document = read_config(folder)
-    config = folder_config(document, folder / 'config.json')
+    source = resolve_model(model_folder_of(model_or_folder))
+    folder, document, config = source.folder, source.document, source.config
     family = family_of_architecture(document['architecture'])
-    model, vocab = load_model(folder)
-    tokenizer = load_folder_tokenizer(folder, document)
+    model, vocab = source.build()
+    tokenizer = source.tokenizer
     kind = _export_kind(family, document)
     has_pooler = bool(document['heads'].get('use_pooler', False)) and kind not in TOKEN_KINDS and (
         family.pooler_in_backbone or kind == 'classification')

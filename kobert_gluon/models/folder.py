@@ -26,13 +26,11 @@ import mxnet as mx
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
-from ..heads.registry import build_head
 from ..tokenizers.registry import DEFAULT_TOKENIZER_KIND, get_tokenizer_kind
 from ..tokenizers.sentencepiece import MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer
-from .registry import (DEFAULT_ARCHITECTURE, architecture_for_config, architectures, as_context,
-                       get_architecture, initialize_random)
+from .registry import DEFAULT_ARCHITECTURE, architecture_for_config, architectures, get_architecture
 
-__all__ = ['FORMAT', 'save_model', 'load_model', 'is_model_folder', 'read_config', 'verify_model_folder',
+__all__ = ['FORMAT', 'save_model', 'check_only_fresh_missing', 'is_model_folder', 'read_config', 'verify_model_folder',
            'folder_architecture', 'folder_config', 'load_folder_tokenizer', 'CONFIG_FILE', 'PARAMS_FILE']
 
 FORMAT = 'kobert-gluon-model'
@@ -186,7 +184,7 @@ def save_model(model, vocab, folder, tokenizer, config=None, task: Optional[Dict
     return write_folder_atomically(folder, MODEL_KIND, write, overwrite=overwrite, inputs=inputs)
 
 
-def _check_only_fresh_missing(model, params_file: Path, fresh) -> None:
+def check_only_fresh_missing(model, params_file: Path, fresh) -> None:
     """With new heads, parameters may be missing from the file: only theirs (anything else is a damaged folder)."""
     try:
         stored = set(mx.nd.load(str(params_file)))
@@ -199,65 +197,3 @@ def _check_only_fresh_missing(model, params_file: Path, fresh) -> None:
     if missing:
         raise InputError('the weights in {} lack {} (not a new head); restore the model folder from a copy'
                          .format(params_file, ', '.join(sorted(missing)[:5])))
-
-
-def load_model(folder, ctx=None, pretrained=True, new_heads=(), **options):
-    """Rebuild the model saved in ``folder``; returns ``(model, vocab)``.
-
-    ``options`` are the architecture's optional pretraining heads (BERT: ``use_pooler``, ``use_decoder``,
-    ``use_classifier``; each defaults to what was saved, and asking for a head whose weights the folder does not
-    have is an error, unless the head is named in ``new_heads``: then it is built with random weights, as
-    fine-tuning does for a DistilBERT's pre-classifier) and config overrides: non-shape fields such as
-    ``dropout``, and with ``pretrained=False`` (the folder's architecture and vocabulary with random weights)
-    shapes too.
-    """
-    folder = Path(folder)
-    document = read_config(folder)
-    if pretrained:
-        verify_model_folder(folder)
-    ctx = as_context(ctx)
-    architecture = folder_architecture(document)
-    config = folder_config(document, folder / CONFIG_FILE)
-    wanted = architecture.take_heads(options)
-    if options:
-        changed = architecture.changed_shapes(config, options)
-        if changed and pretrained:
-            raise InputError('cannot change {} of a saved model: its weights have fixed shapes (pass '
-                             'pretrained=False to train such a model from scratch)'.format(', '.join(changed)))
-        config = config.replace(**options)
-    saved = document['heads']
-    heads, fresh = {}, []
-    for head in architecture.optional_heads:
-        value = wanted.get(head)
-        if value is None:
-            value = bool(saved.get(head, False))
-        elif value and not saved.get(head, False) and pretrained:
-            if head not in new_heads:
-                raise InputError('{} was saved without the {} head, so {}=True cannot be loaded; pass {}=False'
-                                 .format(folder, head[4:], head, head))
-            fresh.append(head[4:])  # the block attribute: pooler, decoder, classifier
-        heads[head] = value
-    backbone = architecture.build(config, **heads)
-    tokenizer = load_folder_tokenizer(folder, document)
-    task = document.get('task')
-    model = build_head(backbone, task) if task else backbone
-    if not pretrained:
-        initialize_random(model, ctx)
-        return model, tokenizer.vocab
-    if fresh:
-        _check_only_fresh_missing(model, folder / PARAMS_FILE, fresh)
-        initialize_random(model, ctx)
-    try:
-        model.load_parameters(str(folder / PARAMS_FILE), ctx=ctx, ignore_extra=True, cast_dtype=True,
-                              dtype_source='current', allow_missing=bool(fresh))
-    except AssertionError as err:  # mxnet reports missing/mismatched parameters with bare asserts
-        raise InputError('the weights in {} do not fit the model described by its config: {}'
-                         .format(folder / PARAMS_FILE, err)) from err
-    except mx.base.MXNetError as err:  # truncated, empty or not an MXNet parameter file at all
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        reason = lines[-1] if lines else type(err).__name__  # MXNet's C++ trace ends with the actual check
-        raise InputError('cannot read the weights in {}: the file is damaged or not an MXNet parameter file ({}); '
-                         'restore it from a copy of the model folder'.format(folder / PARAMS_FILE, reason[:200])) \
-            from None
-    model.kobert_folder = str(folder)
-    return model, tokenizer.vocab

@@ -8,19 +8,18 @@ import os
 from pathlib import Path
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 
 from ..core.errors import InputError
-from ..hub import artifact_store
 from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, get_model_spec, list_models, lookup,  # noqa: F401
                              register_model)
 from ..tokenizers.registry import get_tokenizer_kind
 from . import folder as model_folder
-from .registry import as_context, get_architecture, initialize_random  # noqa: F401  (initialize_random: API)
+from .registry import initialize_random  # noqa: F401  (part of this module's API)
+from .resolution import ResolvedModel, load_model, resolve_model  # noqa: F401  (load_model: part of the API)
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model_spec', 'load_tokenizer',
            'resolve_tokenizer_files', 'initialize_random', 'model_folder_of', 'model_config', 'check_max_seq_length',
-           'check_from_scratch_options',
+           'check_from_scratch_options', 'resolve_model', 'ResolvedModel', 'load_model',
            'SHIPPED_MODELS_DIR']
 
 
@@ -56,12 +55,10 @@ def load_tokenizer(name_or_folder, cachedir=None):
     if path.suffix in ('.txt', '.model', '.spiece') and not path.exists():
         raise FileNotFoundError('{}: no such tokenizer file'.format(path))
     entry = lookup(name_or_folder)
-    if isinstance(entry, Path):
-        if not (entry / 'config.json').is_file():  # a vocabulary folder (build-vocab), not a model
-            kind = 'wordpiece' if (entry / 'vocab.txt').is_file() else 'sentencepiece'
-            return get_tokenizer_kind(kind).load_folder(entry)
-        return model_folder.load_folder_tokenizer(entry)
-    return get_tokenizer_kind(entry.tokenizer_kind).from_pretrained(entry.name, cachedir=cachedir)
+    if isinstance(entry, Path) and not model_folder.is_model_folder(entry):  # a vocabulary folder (build-vocab)
+        kind = 'wordpiece' if (entry / 'vocab.txt').is_file() else 'sentencepiece'
+        return get_tokenizer_kind(kind).load_folder(entry)
+    return resolve_model(name_or_folder, cachedir=cachedir).tokenizer
 
 
 def resolve_tokenizer_files(name_or_folder, cachedir=None):
@@ -75,16 +72,14 @@ def resolve_tokenizer_files(name_or_folder, cachedir=None):
 
 def model_config(name_or_folder):
     """The architecture config of a registered model or a saved model folder, read without building it."""
-    entry = lookup(name_or_folder)
-    if isinstance(entry, Path):
-        return model_folder.folder_config(model_folder.read_config(entry), entry / model_folder.CONFIG_FILE)
-    return get_architecture(entry.architecture).config_from(entry.config)
+    return resolve_model(name_or_folder).config
 
 
 def check_max_seq_length(max_seq_length: int, name_or_folder, overrides=None, option='--max-seq-length') -> None:
     """Refuse sequences longer than the model's position table: the positions past it do not exist (gluonnlp
-    would quietly clip them to the last one, so every longer position would share one embedding)."""
-    config = model_config(name_or_folder)
+    would quietly clip them to the last one, so every longer position would share one embedding).
+    ``name_or_folder`` may be a :class:`~.resolution.ResolvedModel` already resolved."""
+    config = name_or_folder.config if isinstance(name_or_folder, ResolvedModel) else model_config(name_or_folder)
     positions = (overrides or {}).get('max_length', config.max_length)
     if max_seq_length > positions:
         raise InputError('{} {} is longer than the position table of {} ({} positions); use {} {} or less'
@@ -111,41 +106,7 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cach
     ``use_decoder``, ``use_classifier``; left out or None, they take the model's defaults: all heads for
     ``kobert-base``, as in the original API; the saved heads for a folder) and config overrides (``dropout=0.0``;
     with ``pretrained=False`` also shapes such as ``num_layers=2``). ``new_heads``: heads a folder may lack, built
-    with random weights (see :func:`~kobert_gluon.models.folder.load_model`).
+    with random weights (see :meth:`~.resolution.ResolvedModel.build`).
     """
-    ctx = as_context(ctx)
-    entry = lookup(name)
-    new_heads = options.pop('new_heads', ())
-    if isinstance(entry, Path):
-        return model_folder.load_model(entry, ctx=ctx, pretrained=pretrained, new_heads=new_heads, **options)
-    architecture = get_architecture(entry.architecture)
-    taken = architecture.take_heads(options)
-    heads = {h: taken.get(h) for h in architecture.optional_heads}
-    heads = {h: entry.default_heads.get(h, False) if value is None else value for h, value in heads.items()}
-    base = architecture.config_from(entry.config)
-    config = base.replace(**options) if options else base
-    if pretrained:
-        changed = architecture.changed_shapes(base, options)
-        if changed:
-            raise InputError('cannot change {} of pretrained {!r}: its weights have fixed shapes '
-                             '(use pretrained=False to train such a model from scratch)'
-                             .format(', '.join(changed), name))
-    vocab = load_tokenizer(name, cachedir=cachedir).vocab
-    if len(vocab) != config.vocab_size:
-        raise InputError('model {!r} expects {} tokens but its vocabulary has {}'
-                         .format(name, config.vocab_size, len(vocab)))
-    model = architecture.build(config, **heads)
-    if not pretrained:
-        initialize_random(model, ctx)
-        return model, vocab
-    if not entry.params_files:
-        raise InputError('{name!r} is published as the transformers checkpoint {repo}; convert it once with '
-                         'kobert-gluon import-hf {repo} --out DIR (or kobert_gluon.import_hf) and load DIR; '
-                         'pretrained=False builds it with random weights'.format(name=name, repo=entry.hf_repo))
-    params_path = artifact_store.fetch_first(entry.params_files, cachedir=cachedir)
-    try:
-        model.load_parameters(str(params_path), ctx=ctx, ignore_extra=True)
-    except AssertionError as err:
-        raise InputError('{} does not hold every weight the requested model needs ({}); try use_decoder=False '
-                         'or use_classifier=False'.format(params_path, err)) from err
-    return model, vocab
+    return resolve_model(name, cachedir=cachedir).build(pretrained=pretrained, ctx=ctx,
+                                                        new_heads=options.pop('new_heads', ()), **options)

@@ -104,16 +104,14 @@ class DistillSettings:
 
 def load_teacher(name, ctx=None):
     """The teacher with its masked-LM head and nothing else it need not run; ``(model, vocab, tokenizer)``."""
-    from ..hub.catalogue import lookup
-    from ..models.folder import read_config
-    from ..models.zoo import get_model, load_tokenizer
-    entry = lookup(name)
-    if isinstance(entry, Path) and not read_config(entry).get('heads', {}).get('use_decoder'):
+    from ..models.resolution import resolve_model
+    source = resolve_model(name)
+    if source.folder is not None and not source.saved_heads.get('use_decoder'):
         raise InputError('the teacher {} has no masked-LM head, which distillation trains the student to match; '
                          'give a model that has one: a pretrain run\'s best/, kobert-base, or an imported '
                          'BertForPreTraining / DistilBertForMaskedLM'.format(name))
-    teacher, vocab = get_model(name, ctx=ctx, use_decoder=True, use_classifier=False)
-    return teacher, vocab, load_tokenizer(name)
+    teacher, vocab = source.build(ctx=ctx, use_decoder=True, use_classifier=False)
+    return teacher, vocab, source.tokenizer
 
 
 def student_layers(teacher_layers: int, layers: int) -> List[int]:

@@ -131,17 +131,17 @@ class PretrainSettings:
 def _from_scratch_parts(model, vocab_folder, overrides):
     """``(architecture, config, tokenizer)`` of a from-scratch model: the registered ``model``'s architecture at the
     size ``overrides`` say, with the vocabulary of ``vocab_folder`` (a ``build_vocab`` folder) or the model's own."""
-    from ..hub.catalogue import get_model_spec
-    from ..models.registry import get_architecture
-    from ..models.zoo import list_models, load_tokenizer, model_config
+    from ..models.resolution import resolve_model
+    from ..models.zoo import list_models, load_tokenizer
     if model not in list_models():
         raise InputError('--from-scratch builds a registered architecture ({}); {} is not one (a model folder? '
                          'leave out --from-scratch to continue pretraining it)'.format(', '.join(list_models()), model))
-    tokenizer = load_tokenizer(model if vocab_folder is None else vocab_folder)
-    # the architecture's builder directly rather than get_model: a new vocabulary changes vocab_size, which
-    # get_model checks against the registered model's own vocabulary.
-    config = model_config(model).replace(vocab_size=len(tokenizer.vocab), **overrides)
-    return get_architecture(get_model_spec(model).architecture), config, tokenizer
+    source = resolve_model(model)
+    tokenizer = source.tokenizer if vocab_folder is None else load_tokenizer(vocab_folder)
+    # the architecture's builder directly rather than build(): a new vocabulary changes vocab_size, which build()
+    # checks against the registered model's own vocabulary.
+    config = source.config.replace(vocab_size=len(tokenizer.vocab), **overrides)
+    return source.architecture, config, tokenizer
 
 
 def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folder=None, model_overrides=None,
@@ -151,15 +151,17 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
     From scratch, the registered ``model`` gives the architecture, ``model_overrides`` change its size and
     ``vocab_folder`` (a ``build_vocab`` folder) the vocabulary; the weights follow ``seed``.
     """
-    from ..models.zoo import get_model, initialize_random, load_tokenizer
+    from ..models.resolution import resolve_model
+    from ..models.zoo import initialize_random
     ctx = ctx or mx.cpu()
     overrides = dict(model_overrides or {})
     if dropout is not None:
         overrides['dropout'] = dropout
     heads = dict(use_pooler=True, use_decoder=True, use_classifier=True)
     if not from_scratch:
-        bert, vocab = get_model(model, pretrained=True, ctx=ctx, **heads, **overrides)
-        return bert, vocab, load_tokenizer(model)
+        source = resolve_model(model)
+        bert, vocab = source.build(pretrained=True, ctx=ctx, **heads, **overrides)
+        return bert, vocab, source.tokenizer
     architecture, config, tokenizer = _from_scratch_parts(model, vocab_folder, overrides)
     if 'use_classifier' not in architecture.optional_heads:
         hint = ('pass --objective electra for it' if architecture.name == 'electra'

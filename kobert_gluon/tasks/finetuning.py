@@ -29,7 +29,8 @@ import mxnet as mx
 import numpy as np
 
 from ..models import folder as model_folder
-from ..models.zoo import check_from_scratch_options, load_tokenizer
+from ..models.resolution import ResolvedModel, resolve_model
+from ..models.zoo import check_from_scratch_options, check_max_seq_length
 from ..training import run_folder
 from ..core.documents import rows_digest, write_json
 from ..core.errors import InputError
@@ -127,7 +128,8 @@ def settings_differences(old: FinetuneSettings, new: FinetuneSettings) -> List[s
 
 def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base', from_scratch=False,
                      model_overrides=None, dropout=None, seed=0, ctx=None, classifier_dropout=None):
-    """A head for ``spec`` over the encoder of ``model``; returns ``(head, vocab)``. ``dropout`` applies to the
+    """A head for ``spec`` over the encoder of ``model`` (a name, a folder, or a
+    :class:`~kobert_gluon.models.resolution.ResolvedModel`); returns ``(head, vocab)``. ``dropout`` applies to the
     encoder and the head, ``classifier_dropout`` (if set) to the head alone.
 
     A fine-tuned model folder may be the starting point: its encoder is reused and a new head is made.
@@ -141,18 +143,14 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     # Gluon DistilBERT; transformers keeps it in the classification head) gets a new one, as transformers does.
     # An ELECTRA's pooler (transformers' classification pre-head) is new in every fine-tuning, as in transformers.
     from ..models.registry import backbone_heads
-    base, vocab = _get_model(model, pretrained=not from_scratch, ctx=ctx, new_heads=('use_pooler',),
-                             **backbone_heads(pooler=spec.task_kind.uses_pooler), **overrides)
+    source = model if isinstance(model, ResolvedModel) else resolve_model(model)
+    base, vocab = source.build(pretrained=not from_scratch, ctx=ctx, new_heads=('use_pooler',),
+                               **backbone_heads(pooler=spec.task_kind.uses_pooler), **overrides)
     bert = getattr(base, 'bert', base)
     head_dropout = classifier_dropout if classifier_dropout is not None else 0.1 if dropout is None else dropout
     head = spec.task_kind.build_head(bert, spec.display_labels(labels), head_dropout)
     head.output.initialize(mx.init.Normal(0.02), ctx=ctx)
     return head, vocab
-
-
-def _get_model(name, **kwargs):
-    from ..models.zoo import get_model
-    return get_model(name, **kwargs)
 
 
 class SequenceTask(HeadTask):
@@ -280,17 +278,17 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
     out = Path(out)
     ctx = ctx or mx.cpu()
     log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
-    from ..models.zoo import check_max_seq_length
-    check_max_seq_length(settings.max_seq_length, settings.model, settings.model_overrides)
+    source = resolve_model(settings.model)  # once: its config, heads and tokenizer serve every step below
+    check_max_seq_length(settings.max_seq_length, source, settings.model_overrides)
     check_global_batch(settings.batch_size, ranks)
     if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
-        return _finetune_in(None, out, resume, settings, should_stop, log, ctx, ranks)
+        return _finetune_in(None, out, resume, settings, source, should_stop, log, ctx, ranks)
     with RunFolder(out, 'fine-tuning', resume, overwrite, settings.input_paths()) as run:
-        return _finetune_in(run, out, run.resume, settings, should_stop, log, ctx, ranks)
+        return _finetune_in(run, out, run.resume, settings, source, should_stop, log, ctx, ranks)
 
 
-def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: FinetuneSettings, should_stop, log,
-                 ctx, ranks: Ranks) -> FinetuneResult:
+def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: FinetuneSettings, source, should_stop,
+                 log, ctx, ranks: Ranks) -> FinetuneResult:
     if resume:
         saved_run = read_run_document(out)
         saved = FinetuneSettings.from_dict(saved_run['settings'])
@@ -305,10 +303,10 @@ def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: Fi
         raise InputError('the training or dev data differ from what {} was trained on so far (a file such as {} '
                          'was changed since the run started); resume with the same data, or start a new run '
                          '(--overwrite)'.format(out, settings.train))
-    model, vocab = build_task_model(spec, labels or [], settings.model, settings.from_scratch,
+    model, vocab = build_task_model(spec, labels or [], source, settings.from_scratch,
                                     settings.model_overrides, settings.dropout, seed=settings.training.seed, ctx=ctx,
                                     classifier_dropout=settings.classifier_dropout)
-    tokenizer = load_tokenizer(settings.model)
+    tokenizer = source.tokenizer
     train = pipeline.batches(train_data, tokenizer, settings, labels, training=True, log=log, ranks=ranks)
     dev = None
     if dev_data is not None and len(dev_data):  # every rank evaluates the whole dev set
@@ -346,7 +344,7 @@ def _list_of_texts(texts, method: str) -> list:
 class FineTunedModel:
     """A fine-tuned model folder (or a run folder, meaning its ``best/``) ready to predict and evaluate."""
 
-    def __init__(self, model, vocab, folder: Path, info: Dict[str, Any], ctx=None):
+    def __init__(self, model, vocab, folder: Path, info: Dict[str, Any], ctx=None, tokenizer=None):
         self.model = model
         self.folder = folder
         self.info = info
@@ -355,21 +353,20 @@ class FineTunedModel:
         self.label_names = model.labels if hasattr(model, 'labels') else None
         self.max_seq_length = info['max_seq_length']
         self.ctx = ctx or mx.cpu()
-        self.tokenizer = model_folder.load_folder_tokenizer(folder)
+        self.tokenizer = tokenizer if tokenizer is not None else model_folder.load_folder_tokenizer(folder)
         self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx) if self.structure == 'sentences' else None
 
     @classmethod
     def load(cls, folder, ctx=None) -> 'FineTunedModel':
         """``folder``: a fine-tuned model folder, a run folder, or a shipped model's name (``kobert-mini-nsmc``)."""
-        from ..models.zoo import model_folder_of
-        folder = model_folder_of(folder)  # a run folder means its best/
-        config = model_folder.read_config(folder)
-        if 'finetuning' not in config:
+        resolved = resolve_model(folder)  # a run folder means its best/
+        if resolved.folder is None or 'finetuning' not in resolved.document:
             raise InputError('{} is not a fine-tuned model (its config.json has no finetuning section)'
-                             .format(folder))
-        model, vocab = model_folder.load_model(folder, ctx=ctx)
+                             .format(resolved.name))
+        model, vocab = resolved.build(ctx=ctx)
         model.hybridize()
-        return cls(model, vocab, folder, config['finetuning'], ctx=ctx)
+        return cls(model, vocab, resolved.folder, resolved.document['finetuning'], ctx=ctx,
+                   tokenizer=resolved.tokenizer)
 
     def run_forward_with(self, forward) -> None:
         """Compute forward passes with ``forward(input_ids, token_type_ids, valid_length) -> NDArray`` (what the
