@@ -20,7 +20,7 @@ from kobert_gluon.convert.huggingface import import_hf
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.hub import artifact_store, hf_hub
 from kobert_gluon.hub.artifact_store import Artifact, ArtifactNotFoundError
-from kobert_gluon.hub.catalogue import _REGISTRY
+from kobert_gluon.hub import catalogue
 
 from .conftest import error_line, run_cli
 
@@ -213,8 +213,9 @@ def test_get_mxnet_kobert_model_builds_kobert_from_its_transformers_checkpoint(t
     """No params file can be had (legacy and GluonNLP's both unreachable): the original entry point converts the
     transformers checkpoint of skt/kobert-base-v1 once and loads it (a KoBERT-shaped stand-in, small)."""
     transformers = pytest.importorskip('transformers', reason='needs transformers (in the test extra)')
-    spec = _REGISTRY['kobert-base']
-    monkeypatch.setitem(_REGISTRY, 'kobert-base', dataclasses.replace(spec, config={**spec.config, **SMALL_SHAPE}))
+    monkeypatch.setattr(catalogue, '_REGISTRY', catalogue._REGISTRY.copy())
+    spec = catalogue.get_model_spec('kobert-base')
+    catalogue._REGISTRY.replace('kobert-base', dataclasses.replace(spec, config={**spec.config, **SMALL_SHAPE}))
     for name in spec.params_files:  # the official sources answer 404 here
         monkeypatch.setitem(artifact_store.MANIFEST, name, dataclasses.replace(
             artifact_store.MANIFEST[name], urls=(fake_hub.url + '/gone/' + name,)))

@@ -9,7 +9,8 @@ import kobert_gluon
 from kobert_gluon import KOBERT_BASE_CONFIG, get_kobert_model, get_model, get_mxnet_kobert_model, list_models
 from kobert_gluon.hub import artifact_store
 from kobert_gluon.hub.artifact_store import Artifact
-from kobert_gluon.hub.catalogue import ModelSpec, register_model, _REGISTRY
+from kobert_gluon.hub import catalogue
+from kobert_gluon.hub.catalogue import ModelSpec, register_model
 from kobert_gluon.tokenizers.sentencepiece import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
 
 from .conftest import random_kobert
@@ -109,8 +110,7 @@ def test_registered_model_loads_verified_weights(kobert_store, tmp_path, monkeyp
     monkeypatch.setenv('KOBERT_GLUON_MIRROR', str(mirror))
     spec = ModelSpec('test-tiny', KOBERT_BASE_CONFIG.replace(**TINY), 'test', params_files=('tiny_weights.params',),
                      vocab_file=KOBERT_VOCAB_FILE, tokenizer_files=KOBERT_TOKENIZER_FILES)
-    monkeypatch.setitem(_REGISTRY, 'test-tiny', None)
-    del _REGISTRY['test-tiny']
+    monkeypatch.setattr(catalogue, '_REGISTRY', catalogue._REGISTRY.copy())  # the test's entry goes with it
     register_model(spec)
 
     loaded, vocab = get_model('test-tiny')

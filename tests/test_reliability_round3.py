@@ -21,26 +21,13 @@ from kobert_gluon.core.errors import InputError
 from kobert_gluon.models.zoo import model_folder_of
 
 from .conftest import error_line, run_cli
-from .test_reliability_folders import finetune_args, tree, write_reviews
+from .test_reliability_folders import copy_run, finished_run, tree, write_reviews  # noqa: F401
 
 README_REVIEWS = ['이 영화 정말 재밌어요', '최악의 영화']
 LONG_REVIEW = '정말 재밌는 영화였어요 배우들의 연기가 좋았고 ' * 20 + '그런데 결말은 최악이었어요'
 
 
-@pytest.fixture(scope='module')
-def tiny_run(tmp_path_factory):
-    """A finished tiny fine-tuning run with --max-seq-length 32 (pos/neg reviews)."""
-    from kobert_gluon.cli import main
-    folder = tmp_path_factory.mktemp('round3')
-    train = write_reviews(folder / 'train.tsv')
-    out = folder / 'run'
-    assert main(finetune_args(train, out)) == 0
-    return train, out
-
-
-def copy_run(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    return target
+tiny_run = finished_run  # a finished tiny run with --max-seq-length 32 (pos/neg reviews)
 
 
 # ----- 1. an input inside the output is refused before anything is touched -----------------------------------------

@@ -7,7 +7,6 @@ The pretrained weights are not reachable here, so each snippet runs on random we
 the pages print, that positional and keyword calls agree, and that a call in another release's argument order is
 refused instead of answering wrong.
 """
-import warnings
 
 import numpy as np
 import pytest
@@ -20,12 +19,7 @@ transformers = pytest.importorskip('transformers', reason='the PyTorch snippets 
 from kobert_gluon.core.errors import InputError  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def quiet_transformers():
-    transformers.logging.set_verbosity_error()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        yield
+from .test_convert import quiet_transformers  # noqa: E402,F401  (autouse: transformers' warnings off)
 
 
 def _readme_inputs():

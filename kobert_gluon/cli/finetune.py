@@ -163,7 +163,7 @@ def register(subparsers):
 def _add_runtime_args(parser):
     # the names only (deploy.runtime imports no runtime until one is used)
     from ..deploy.runtime import PRECISIONS, RUNTIMES
-    parser.add_argument('--runtime', choices=('mxnet',) + RUNTIMES, default='mxnet',
+    parser.add_argument('--runtime', choices=RUNTIMES.names(), default='mxnet',
                         help='what computes the model: mxnet (the Gluon model), or onnxruntime / openvino on its ONNX '
                              'export, made once per model and kept in the cache (default: %(default)s)')
     parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
@@ -265,14 +265,9 @@ def _load(args):
                          .format(args.model, ', '.join(list_models())))
     if args.threads is not None and args.threads < 1:
         raise UsageError('--threads must be at least 1')
-    if args.runtime == 'mxnet':
-        if args.precision != 'fp32':
-            raise UsageError('--runtime mxnet runs fp32 only; for --precision {} use --runtime openvino{}'
-                             .format(args.precision, '' if args.precision == 'bf16' else ' or onnxruntime'))
-        if args.threads is not None:
-            raise UsageError('--threads applies to onnxruntime and openvino; MXNet reads OMP_NUM_THREADS')
-        from ..tasks.finetuning import FineTunedModel
-        return FineTunedModel.load(args.model)
+    from ..deploy.runtime import runtime_for
+    if runtime_for(args.runtime, args.precision).runner is None and args.threads is not None:
+        raise UsageError('--threads applies to onnxruntime and openvino; MXNet reads OMP_NUM_THREADS')
     from ..deploy.predictor import load_predictor
     return load_predictor(args.model, runtime=args.runtime, precision=args.precision, threads=args.threads)
 

@@ -19,12 +19,9 @@ from ..core.owned_folders import read_marker, sha256_of
 from ..export.onnx_export import export_onnx
 from ..hub.artifact_store import cache_root
 from ..tasks.finetuning import FineTunedModel
-from .runtime import InferenceModel
+from .runtime import InferenceModel, runtime_for
 
-__all__ = ['load_predictor', 'cached_onnx', 'RuntimeForward', 'RUNTIME_CHOICES']
-
-# 'mxnet' runs the Gluon model itself; the others go through the ONNX export
-RUNTIME_CHOICES = ('mxnet', 'onnxruntime', 'openvino')
+__all__ = ['load_predictor', 'cached_onnx', 'RuntimeForward']
 ONNX_FOLDER = 'onnx'
 
 
@@ -60,12 +57,9 @@ class RuntimeForward:
 def load_predictor(folder, runtime: str = 'mxnet', precision: str = 'fp32', threads: Optional[int] = None,
                    cachedir=None) -> FineTunedModel:
     """A fine-tuned model (folder, run folder or shipped name) that predicts with ``runtime`` at ``precision``."""
+    chosen = runtime_for(runtime, precision)  # before loading anything
     fine_tuned = FineTunedModel.load(folder)
-    if runtime == 'mxnet':
-        if precision != 'fp32':
-            from ..core.errors import InputError
-            raise InputError('runtime mxnet runs fp32 only; for {} use --runtime onnxruntime or openvino'
-                             .format(precision))
+    if chosen.runner is None:  # the Gluon model computes itself
         return fine_tuned
     inference = InferenceModel(cached_onnx(fine_tuned, cachedir), runtime=runtime, precision=precision,
                                threads=threads, max_length=fine_tuned.max_seq_length)

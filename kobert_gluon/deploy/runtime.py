@@ -24,17 +24,19 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..core.cache_entries import cached_file
 from ..core.machine import available_cpus
 from ..core.errors import InputError
+from ..core.registry import Registry
 
-__all__ = ['InferenceModel', 'RUNTIMES', 'PRECISIONS', 'default_threads', 'quantized_path', 'LENGTH_STEP']
+__all__ = ['InferenceModel', 'Runtime', 'RUNTIMES', 'PRECISIONS', 'runtime_for', 'default_threads', 'quantized_path',
+           'LENGTH_STEP']
 
-RUNTIMES = ('onnxruntime', 'openvino')
 PRECISIONS = ('fp32', 'bf16', 'int8')
 INPUT_NAMES = ('input_ids', 'token_type_ids', 'valid_length')
 REQUIRED_INPUTS = ('input_ids', 'valid_length')
@@ -142,9 +144,6 @@ def _quiet_root_logger():
 
 class _OnnxruntimeRunner:
     def __init__(self, path: Path, precision: str, threads: int):
-        if precision == 'bf16':
-            raise InputError('onnxruntime has no bf16 kernels on CPU; use runtime openvino for bf16 (pip install '
-                             '"kobert-gluon[openvino]"), or precision fp32 or int8')
         from ..export.onnx_parity import onnx_session
         self.path = _quantize(path) if precision == 'int8' else path
         self.session = onnx_session(self.path, threads=threads)
@@ -207,6 +206,44 @@ class _OpenvinoRunner:
         return {name: by_name[name] for name in self.output_names}
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """What computes a model: its ``precisions``, whether it compiles one graph per shape bucket
+    (``static_shapes``: batches are padded to buckets), and its ``runner(onnx_path, precision, threads)`` (None: the
+    Gluon model itself, no ONNX file). A new runtime is a runner class and one :func:`register_runtime` call."""
+    name: str
+    precisions: Tuple[str, ...]
+    static_shapes: bool = False
+    runner: Optional[Callable] = None
+    note: str = ''
+
+
+RUNTIMES: Registry[Runtime] = Registry('runtime')
+
+
+def register_runtime(runtime: Runtime) -> Runtime:
+    return RUNTIMES.register(runtime.name, runtime)
+
+
+def runtime_for(name: str, precision: str = 'fp32') -> Runtime:
+    """The registered runtime ``name``, checked to run ``precision`` (one line naming the runtimes that do)."""
+    runtime = RUNTIMES.get(name)
+    if precision not in PRECISIONS:
+        raise InputError('unknown precision {!r}; choose one of {}'.format(precision, ', '.join(PRECISIONS)))
+    if precision not in runtime.precisions:
+        able = [r.name for r in RUNTIMES.values() if precision in r.precisions]
+        raise InputError('runtime {} runs {} only{}; for {} use runtime {}'.format(
+            name, ' and '.join(runtime.precisions), ' ({})'.format(runtime.note) if runtime.note else '', precision,
+            ' or '.join(able)))
+    return runtime
+
+
+register_runtime(Runtime('mxnet', ('fp32',), note='the Gluon model itself; MXNet 1.9\'s wheel has no bf16'))
+register_runtime(Runtime('onnxruntime', ('fp32', 'int8'), runner=_OnnxruntimeRunner,
+                         note='no bf16 kernels on CPU'))
+register_runtime(Runtime('openvino', ('fp32', 'bf16', 'int8'), static_shapes=True, runner=_OpenvinoRunner))
+
+
 def _bucket_length(length: int, limit: Optional[int]) -> int:
     padded = -(-length // LENGTH_STEP) * LENGTH_STEP
     return min(padded, limit) if limit else padded
@@ -226,10 +263,10 @@ class InferenceModel:
 
     def __init__(self, onnx_path, runtime: str = 'onnxruntime', precision: str = 'fp32',
                  threads: Optional[int] = None, max_length: Optional[int] = None):
-        if runtime not in RUNTIMES:
-            raise InputError('unknown runtime {!r}; choose one of {}'.format(runtime, ', '.join(RUNTIMES)))
-        if precision not in PRECISIONS:
-            raise InputError('unknown precision {!r}; choose one of {}'.format(precision, ', '.join(PRECISIONS)))
+        chosen = runtime_for(runtime, precision)
+        if chosen.runner is None:
+            raise InputError('runtime {} computes the Gluon model itself, not an ONNX file; use '
+                             'kobert_gluon.load_predictor or FineTunedModel'.format(runtime))
         self.path = Path(onnx_path)
         if not self.path.is_file():
             raise FileNotFoundError('{}: no such ONNX file'.format(self.path))
@@ -239,8 +276,7 @@ class InferenceModel:
         self.precision = precision
         self.threads = threads or default_threads()
         self.max_length = max_length
-        runner = _OpenvinoRunner if runtime == 'openvino' else _OnnxruntimeRunner
-        self._runner = runner(self.path, precision, self.threads)
+        self._runner = chosen.runner(self.path, precision, self.threads)
         # token_type_ids may be absent: a model without segments (DistilBERT) exports without that input
         missing = [name for name in REQUIRED_INPUTS if name not in self._runner.input_names]
         unknown = [name for name in self._runner.input_names if name not in INPUT_NAMES]
@@ -248,7 +284,7 @@ class InferenceModel:
             raise InputError('{} has inputs {}, not this package\'s ({}); export it with export_onnx'
                              .format(self.path, ', '.join(self._runner.input_names), ', '.join(INPUT_NAMES)))
         self.output_names: Sequence[str] = tuple(self._runner.output_names)
-        self._static_shapes = runtime == 'openvino'
+        self._static_shapes = chosen.static_shapes
 
     def __repr__(self):
         return 'InferenceModel({!r}, runtime={!r}, precision={!r}, threads={})'.format(

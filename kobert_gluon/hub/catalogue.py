@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ..core.errors import InputError
+from ..core.registry import Registry
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model_spec', 'lookup', 'is_registered',
            'SHIPPED_MODELS_DIR', 'KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES']
@@ -56,12 +57,10 @@ class ModelSpec:
     hf_revision: str = 'main'
 
 
-_REGISTRY: Dict[str, ModelSpec] = {}
+_REGISTRY: Registry[ModelSpec] = Registry('model', 'a saved model folder path also works')
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:
-    if spec.name in _REGISTRY:
-        raise ValueError('a model named {!r} is already registered'.format(spec.name))
     if spec.params_files and spec.folder is not None:
         raise ValueError('model {!r} needs one of params_files and folder, not both'.format(spec.name))
     if not spec.params_files and spec.folder is None and spec.hf_repo is None:
@@ -69,13 +68,12 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     if spec.params_files and spec.config is None:
         raise ValueError('model {!r} needs a config to build before loading {}'.format(spec.name,
                                                                                        spec.params_files[0]))
-    _REGISTRY[spec.name] = spec
-    return spec
+    return _REGISTRY.register(spec.name, spec)
 
 
 def list_models(pattern: Optional[str] = None) -> List[str]:
     """Registered model names in registration order, optionally filtered by a shell pattern (``'kobert-*'``)."""
-    names = list(_REGISTRY)
+    names = _REGISTRY.names()
     return [n for n in names if fnmatch.fnmatch(n, pattern)] if pattern else names
 
 
@@ -84,11 +82,7 @@ def is_registered(name) -> bool:
 
 
 def get_model_spec(name: str) -> ModelSpec:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise InputError('unknown model {!r}: registered models are {}; a saved model folder path also works'
-                         .format(name, ', '.join(list_models()))) from None
+    return _REGISTRY.get(name)
 
 
 def _looks_like_path(name) -> bool:
@@ -112,7 +106,7 @@ def lookup(name_or_folder) -> Union[ModelSpec, Path]:
     """
     if not isinstance(name_or_folder, (str, os.PathLike)) or not str(name_or_folder).strip():
         raise InputError('a model is a registered name ({}) or a model folder path; got {!r}'.format(
-            ', '.join(_REGISTRY), name_or_folder))
+            ', '.join(_REGISTRY.names()), name_or_folder))
     if _looks_like_path(name_or_folder):
         folder = Path(name_or_folder)
         best = folder / BEST_MODEL_FOLDER

@@ -19,6 +19,7 @@ from ..core import environment  # noqa: F401  (first: numpy check, mxnet without
 import mxnet as mx
 
 from ..core.errors import InputError
+from ..core.registry import Registry
 from . import bert, distilbert, electra
 
 __all__ = ['Architecture', 'register_architecture', 'get_architecture', 'architectures', 'architecture_for_config',
@@ -64,26 +65,20 @@ class Architecture:
         return [k for k in overrides if k in self.shape_fields and overrides[k] != getattr(config, k)]
 
 
-_ARCHITECTURES: Dict[str, Architecture] = {}
+_ARCHITECTURES: Registry[Architecture] = Registry('architecture',
+                                                  'a model written by a newer release may need an upgrade')
 
 
 def register_architecture(architecture: Architecture) -> Architecture:
-    if architecture.name in _ARCHITECTURES:
-        raise ValueError('an architecture named {!r} is already registered'.format(architecture.name))
-    _ARCHITECTURES[architecture.name] = architecture
-    return architecture
+    return _ARCHITECTURES.register(architecture.name, architecture)
 
 
 def get_architecture(name: str) -> Architecture:
-    try:
-        return _ARCHITECTURES[name]
-    except KeyError:
-        raise InputError('unknown architecture {!r}: this kobert-gluon knows {} (a model written by a newer '
-                         'release may need an upgrade)'.format(name, ', '.join(architectures()))) from None
+    return _ARCHITECTURES.get(name)
 
 
 def architectures():
-    return sorted(_ARCHITECTURES)
+    return sorted(_ARCHITECTURES.names())
 
 
 def backbone_heads(pooler: bool = True) -> Dict[str, bool]:

@@ -10,13 +10,13 @@ Adding a kind is one :func:`register_task_kind` call with its head (in :mod:`kob
 metrics, plus how its examples are read (a new ``structure`` needs its module, see :mod:`.finetuning`).
 """
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 import numpy as np
 
-from ..core.errors import InputError
+from ..core.registry import Registry
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
 from ..heads.token import SpanExtractor, TokenClassifier
 from .metrics import classification_metrics, regression_metrics
@@ -62,25 +62,19 @@ class TaskKind:
         return np.zeros((0, num_labels) if self.has_classes else (0,), dtype=np.float32)
 
 
-_KINDS: Dict[str, TaskKind] = {}
+_KINDS: Registry[TaskKind] = Registry('task kind')
 
 
 def register_task_kind(kind: TaskKind) -> TaskKind:
-    if kind.name in _KINDS:
-        raise ValueError('a task kind named {!r} is already registered'.format(kind.name))
-    _KINDS[kind.name] = kind
-    return kind
+    return _KINDS.register(kind.name, kind)
 
 
 def get_task_kind(name: str) -> TaskKind:
-    try:
-        return _KINDS[name]
-    except KeyError:
-        raise InputError('unknown task kind {!r}; kinds: {}'.format(name, ', '.join(task_kinds()))) from None
+    return _KINDS.get(name)
 
 
 def task_kinds() -> List[str]:
-    return list(_KINDS)
+    return _KINDS.names()
 
 
 # ----- sentence (pair) classification ------------------------------------------------------------------------

@@ -10,9 +10,9 @@ Adding a kind (WordPiece for KoELECTRA, say) is a module with such a class, a ``
 without change.
 """
 from dataclasses import dataclass
-from typing import Callable, Dict, Tuple
+from typing import Callable, Tuple
 
-from ..core.errors import InputError
+from ..core.registry import Registry
 from . import sentencepiece, wordpiece
 
 __all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds',
@@ -30,26 +30,20 @@ class TokenizerKind:
     description: str = ''
 
 
-_KINDS: Dict[str, TokenizerKind] = {}
+_KINDS: Registry[TokenizerKind] = Registry('tokenizer kind',
+                                           'a model folder written by a newer release may need an upgrade')
 
 
 def register_tokenizer_kind(kind: TokenizerKind) -> TokenizerKind:
-    if kind.name in _KINDS:
-        raise ValueError('a tokenizer kind named {!r} is already registered'.format(kind.name))
-    _KINDS[kind.name] = kind
-    return kind
+    return _KINDS.register(kind.name, kind)
 
 
 def get_tokenizer_kind(name: str) -> TokenizerKind:
-    try:
-        return _KINDS[name]
-    except KeyError:
-        raise InputError('unknown tokenizer kind {!r}; this kobert-gluon knows {} (a model folder written by a '
-                         'newer release may need an upgrade)'.format(name, ', '.join(sorted(_KINDS)))) from None
+    return _KINDS.get(name)
 
 
 def tokenizer_kinds():
-    return sorted(_KINDS)
+    return sorted(_KINDS.names())
 
 
 register_tokenizer_kind(TokenizerKind(
