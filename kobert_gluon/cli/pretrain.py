@@ -58,7 +58,7 @@ def register(subparsers):
     model.add_argument('--param-dtype', choices=('float32', 'float16'),
                        help='parameter type of the saved model folder (default {})'.format(default('param_dtype')))
     objective = parser.add_argument_group('objective')
-    objective.add_argument('--objective', choices=OBJECTIVES,
+    objective.add_argument('--objective', choices=OBJECTIVES.names(),
                            help='bert: masked LM + next sentence; electra: a generator fills the masked positions '
                                 'and the model learns to tell replaced tokens (needs --from-scratch and an electra '
                                 'model) (default {})'.format(default('objective')))

@@ -32,6 +32,7 @@ from ..models import folder as model_folder
 from ..models.zoo import check_from_scratch_options
 from ..core.documents import write_json
 from ..core.errors import InputError
+from ..core.registry import Registry
 from .batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
 from .data import MANIFEST_FILE, PretrainingData
 from .measures import dev_ratios
@@ -42,8 +43,9 @@ from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 __all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',
            'pretraining_training_config']
 
+# The pretraining objectives by name (--objective); registered below, once their builders and tasks exist:
 # bert: masked LM + next sentence (BERT); electra: generator masked LM + replaced-token detection (ELECTRA)
-OBJECTIVES = ('bert', 'electra')
+OBJECTIVES: Registry['Objective'] = Registry('pretraining objective')
 
 # Settings that may change between an interrupted run and its resumption without changing the result.
 _RESUMABLE_CHANGES = RESULT_NEUTRAL_SETTINGS
@@ -107,7 +109,8 @@ class PretrainSettings:
         self.data = str(self.data)
         check_shard_run_options(self)
         if self.objective not in OBJECTIVES:
-            raise InputError('objective must be one of {}, got {!r}'.format(', '.join(OBJECTIVES), self.objective))
+            raise InputError('objective must be one of {}, got {!r}'.format(', '.join(OBJECTIVES.names()),
+                                                                           self.objective))
         if not 0.0 < self.generator_size <= 1.0:
             raise InputError('generator_size must be a fraction in (0, 1], got {!r}'.format(self.generator_size))
         if self.rtd_weight <= 0:
@@ -262,18 +265,47 @@ def _shard_report(shards: List[ShardFile]) -> Dict[str, Any]:
             'instances': sum(s.instances for s in shards)}
 
 
-def _model_report(model, settings: PretrainSettings) -> Dict[str, Any]:
+@dataclass(frozen=True)
+class Objective:
+    """A pretraining objective: ``build(settings, ctx) -> (model, vocab, tokenizer)``, ``task(vocab, tokenizer,
+    saved_info, settings, ctx)`` (the trainer's task) and ``parameters(model) -> dict`` (what run.json records of the
+    model's size). A new objective is a module with these and one :data:`OBJECTIVES` registration below."""
+    name: str
+    build: Callable
+    task: Callable
+    parameters: Callable
+
+
+def _bert_build(settings: PretrainSettings, ctx):
+    return build_pretraining_model(settings.model, settings.from_scratch, settings.vocab, settings.model_overrides,
+                                   settings.dropout, seed=settings.training.seed, ctx=ctx)
+
+
+def _electra_task(vocab, tokenizer, saved_info, settings: PretrainSettings, ctx):
+    from .electra import ElectraPretrainingTask
+    return ElectraPretrainingTask(vocab, tokenizer, saved_info, settings.param_dtype, settings.rtd_weight, ctx=ctx)
+
+
+def _electra_parameters(model) -> Dict[str, Any]:
+    generator = model.generator.kobert_config
+    return {'parameters': model.kobert_config.num_parameters(use_discriminator=True),
+            'generator': {'electra': generator.to_dict(), 'parameters': generator.num_parameters(use_decoder=True)}}
+
+
+OBJECTIVES.register('bert', Objective(
+    'bert', _bert_build,
+    lambda vocab, tokenizer, saved_info, settings, ctx: PretrainingTask(vocab, tokenizer, saved_info,
+                                                                        settings.param_dtype, ctx=ctx),
+    lambda model: {'parameters': model.kobert_config.num_parameters(True, True, True)}))
+OBJECTIVES.register('electra', Objective('electra', build_electra_model, _electra_task, _electra_parameters))
+
+
+def _model_report(model, objective: Objective) -> Dict[str, Any]:
     """What run.json records of the model: its architecture, config and size (ELECTRA: the generator's too)."""
     from ..models.registry import architecture_for_config
     config = model.kobert_config
     name = architecture_for_config(config).name
-    if settings.objective == 'electra':
-        generator = model.generator.kobert_config
-        return {'architecture': name, name: config.to_dict(),
-                'parameters': config.num_parameters(use_discriminator=True),
-                'generator': {name: generator.to_dict(),
-                              'parameters': generator.num_parameters(use_decoder=True)}}
-    return {'architecture': name, name: config.to_dict(), 'parameters': config.num_parameters(True, True, True)}
+    return dict({'architecture': name, name: config.to_dict()}, **objective.parameters(model))
 
 
 def _dev_shards(settings: PretrainSettings, data: PretrainingData, vocab):
@@ -329,12 +361,8 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
         differences = settings_differences(read_run_settings(out), settings.to_dict(), _RESUMABLE_CHANGES)
         if differences:
             raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
-    if settings.objective == 'electra':
-        model, vocab, tokenizer = build_electra_model(settings, ctx)
-    else:
-        model, vocab, tokenizer = build_pretraining_model(
-            settings.model, settings.from_scratch, settings.vocab, settings.model_overrides, settings.dropout,
-            seed=settings.training.seed, ctx=ctx)
+    objective = OBJECTIVES.get(settings.objective)
+    model, vocab, tokenizer = objective.build(settings, ctx)
     data.check_vocab(vocab)
     train_shards, dev_shards, dev_source, train, dev = shard_batches(settings, data, vocab, model.kobert_config,
                                                                      ranks, ctx)
@@ -345,7 +373,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
     if not resume and ranks.is_writer:
         write_json(out / RUN_FILE, {
             'settings': settings.to_dict(),
-            'model': _model_report(model, settings),
+            'model': _model_report(model, objective),
             'data': {'folder': str(data.folder), 'max_seq_length': data.options.max_seq_length,
                      'train': _shard_report(train_shards),
                      'dev': dict(_shard_report(dev_shards), source=dev_source, evaluated=len(dev))
@@ -355,11 +383,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
     saved_info = {'data': data.folder.name, 'data_manifest_sha256': _data_digest(data),
                   'max_seq_length': data.options.max_seq_length,
                   'vocab_sha256': data.manifest['vocab']['sha256']}
-    if settings.objective == 'electra':
-        from .electra import ElectraPretrainingTask
-        task = ElectraPretrainingTask(vocab, tokenizer, saved_info, settings.param_dtype, settings.rtd_weight, ctx=ctx)
-    else:
-        task = PretrainingTask(vocab, tokenizer, saved_info, settings.param_dtype, ctx=ctx)
+    task = objective.task(vocab, tokenizer, saved_info, settings, ctx)
     model.hybridize()
     trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, ranks=ranks,
                       on_checkpoint=run.checkpoint_written if run is not None else None)

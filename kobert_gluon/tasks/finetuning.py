@@ -34,6 +34,7 @@ from ..models.zoo import check_from_scratch_options, check_max_seq_length
 from ..training import run_folder
 from ..core.documents import rows_digest, write_json
 from ..core.errors import InputError
+from ..core.registry import Registry
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
 from .extractive_qa import QuestionAnsweringPipeline
 from .head_task import HeadTask
@@ -256,12 +257,16 @@ class SentencePipeline:
         return SequenceTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
 
 
-_PIPELINES = {'sentences': SentencePipeline(), 'tagged': TaggingPipeline(), 'squad': QuestionAnsweringPipeline()}
+# Task structures (what one example is) -> their pipeline; a new structure registers its own here
+PIPELINES: Registry = Registry('task structure')
+PIPELINES.register('sentences', SentencePipeline())
+PIPELINES.register('tagged', TaggingPipeline())
+PIPELINES.register('squad', QuestionAnsweringPipeline())
 
 
 def pipeline_for(spec: TaskSpec):
     """The pipeline of the task's structure (see :class:`SentencePipeline`)."""
-    return _PIPELINES[spec.task_kind.structure]
+    return PIPELINES.get(spec.task_kind.structure)
 
 
 def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: bool = False,
