@@ -78,7 +78,10 @@ def _problem(path: Path, source_sha256: Optional[str]) -> Optional[str]:
         return 'its checksum record {} is damaged'.format(record_file.name)
     if source_sha256 is not None and record.get('source_sha256') != source_sha256:
         return 'it was made from another version of its source'
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return 'it is missing'
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if _CHECKED.get(key) == record['sha256']:
         return None
@@ -91,7 +94,8 @@ def _problem(path: Path, source_sha256: Optional[str]) -> Optional[str]:
 
 
 def _usable(path: Path, source_sha256: Optional[str]) -> bool:
-    """Whether ``path`` can be used as it is; a damaged entry is moved aside (with its record)."""
+    """Whether ``path`` can be used as it is; a damaged entry is moved aside (with its record). Call it holding the
+    entry's lock: then no builder is between its two renames and no other process moves the same file."""
     if not path.is_file():
         return False
     problem = _problem(path, source_sha256)
@@ -122,7 +126,7 @@ def cached_file(path, build: Callable[[Path], None], what: str, source: Optional
     """
     path = Path(path)
     source_sha256 = _sha256(Path(source)) if source is not None else None
-    if _usable(path, source_sha256):
+    if path.is_file() and _problem(path, source_sha256) is None:  # the common case: no lock needed to read
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(path.with_name('.{}.lock'.format(path.name)), what, remove=True, wait_s=BUILD_WAIT_S):
@@ -134,11 +138,13 @@ def cached_file(path, build: Callable[[Path], None], what: str, source: Optional
             build(target)
             ordinary_file_modes(workdir)
             digest = sha256_of(target)
-            os.replace(target, path)
             document = {'sha256': digest}
             if source_sha256 is not None:
                 document['source'], document['source_sha256'] = Path(source).name, source_sha256
+            # the record first, then the file: a reader that finds the file also finds its record (one that finds
+            # the record alone sees no file, and waits for this lock)
             write_json(record_path(path), document)
+            os.replace(target, path)
             stat = path.stat()
             _CHECKED[(str(path.resolve()), stat.st_size, stat.st_mtime_ns)] = digest
         finally:

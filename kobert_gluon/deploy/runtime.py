@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import shutil
+import threading
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple
@@ -129,17 +130,28 @@ def _quantize(onnx_path: Path, method: str = DYNAMIC) -> Path:
     return cached_file(quantized_path(onnx_path, method), build, 'quantizing {}'.format(onnx_path), source=onnx_path)
 
 
+_QUIET_LOCK = threading.Lock()
+_QUIET = {'depth': 0, 'level': logging.NOTSET}
+
+
 @contextlib.contextmanager
 def _quiet_root_logger():
     """onnxruntime's quantizer advises "pre-processing" (shape inference) through the root logger on every call;
-    these graphs quantize without it."""
+    these graphs quantize without it. Nested and concurrent quantizations share one quiet period, so the first
+    restores nothing the second still needs and the last restores the level the first found."""
     root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+    with _QUIET_LOCK:
+        if _QUIET['depth'] == 0:
+            _QUIET['level'] = root.level
+            root.setLevel(logging.ERROR)
+        _QUIET['depth'] += 1
     try:
         yield
     finally:
-        root.setLevel(level)
+        with _QUIET_LOCK:
+            _QUIET['depth'] -= 1
+            if _QUIET['depth'] == 0:
+                root.setLevel(_QUIET['level'])
 
 
 class _OnnxruntimeRunner:
