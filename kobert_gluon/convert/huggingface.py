@@ -256,8 +256,9 @@ def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
         if found is None:
             if path.is_dir() and not any((path / name).is_file() for name in ('vocab.json', 'vocab.txt')):
                 raise InputError('--tokenizer {}: no tokenizer there (a kobert-gluon model or build-vocab folder, a '
-                                 'folder with a SentencePiece model and vocab.txt, a vocab.txt or .model file, or a '
-                                 'registered model name such as kobert-base)'.format(path))
+                                 'folder with a SentencePiece model and vocab.txt or with tokenizer.json, a vocab.txt, '
+                                 'tokenizer.json or .model file, or a registered model name such as kobert-base)'
+                                 .format(path))
             from ..models.zoo import load_tokenizer  # a model or vocabulary folder, a file, a registered name
             found = load_tokenizer(tokenizer, cachedir=cachedir)
     else:
@@ -267,10 +268,11 @@ def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
             # KoBERT's tokenizer on it predicts garbage. So the tokenizer is always the user's choice.
             hint = (' (if it is KoBERT\'s own vocabulary: --tokenizer kobert-base)'
                     if vocab_size == KOBERT_VOCAB_SIZE else '')
-            raise InputError('{} has no tokenizer files ({} with {}, or {} alone), so its {:,}-token vocabulary cannot '
-                             'be read; pass the tokenizer it was trained with: --tokenizer PATH or registered model '
-                             'name (tokenizer=){}'.format(src, ' / '.join(SP_MODEL_NAMES[:2]), VOCAB_TXT, VOCAB_TXT,
-                                                         vocab_size, hint))
+            raise InputError('{} has no tokenizer files ({} with {}, {} alone, or a WordPiece {}), so its {:,}-token '
+                             'vocabulary cannot be read; pass the tokenizer it was trained with: --tokenizer PATH or '
+                             'registered model name (tokenizer=){}'.format(
+                                 src, ' / '.join(SP_MODEL_NAMES[:2]), VOCAB_TXT, VOCAB_TXT, TOKENIZER_JSON, vocab_size,
+                                 hint))
     if len(found.vocab) != vocab_size:
         raise InputError('the tokenizer has {} tokens but the checkpoint\'s embeddings have {}'
                          .format(len(found.vocab), vocab_size))
