@@ -187,10 +187,11 @@ def _table_overrides(args):
 def _task_from_args(args):
     """The TaskSpec the options describe, or None when they say nothing about the task (resume)."""
     from ..tasks.datasets import TableSpec, TaskSpec, get_task
+    from ..tasks.finetuning import PIPELINES
     from ..tasks.kinds import get_task_kind, task_kinds
     table_changes = _table_overrides(args)
     structured = (args.task and get_task(args.task).table is None) or (
-        args.kind is not None and get_task_kind(args.kind).structure != 'sentences')
+        args.kind is not None and not PIPELINES.get(get_task_kind(args.kind).structure).reads_tables)
     if structured:
         if table_changes:
             raise UsageError('--text-column, --label-column, --no-header, --delimiter and --quoting describe tables; '
@@ -201,7 +202,7 @@ def _task_from_args(args):
             spec = get_task(args.task)
             return spec.replace(**changes) if changes else spec
         kind = changes.pop('kind')
-        default_format = {'tagged': 'klue', 'squad': 'squad'}[get_task_kind(kind).structure]
+        default_format = PIPELINES.get(get_task_kind(kind).structure).data_formats[0]
         return TaskSpec(name='custom', kind=kind, metric=changes.pop('metric', get_task_kind(kind).default_metric),
                         table=None, data_format=changes.pop('data_format', default_format))
     if args.data_format is not None:
@@ -288,12 +289,13 @@ def _task_of(args):
 
 def run_evaluate(args):
     model = _load(args)
+    pipeline = model.pipeline
     table = None
-    if model.structure == 'sentences':
+    if pipeline.reads_tables:
         table = _table_for(args, model, with_label=True)
     elif _table_overrides(args):
         raise UsageError('a {} model reads its own format; the table options do not apply'.format(model.spec.kind))
-    if args.data_format is not None and model.structure != 'tagged':
+    if args.data_format is not None and args.data_format not in pipeline.data_formats:
         raise UsageError('--data-format is for token classifiers; this is a {} model'.format(model.spec.kind))
     metrics = model.evaluate(args.data, table=table,
                              skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
@@ -307,138 +309,33 @@ def run_evaluate(args):
     return 0
 
 
-def _clean(text):
-    return text.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ')
-
-
-def _split_input(number, line, width):
-    parts = tuple(part.strip() for part in line.split('\t')) if width == 2 else (line.strip(),)
-    if not any(parts):
-        return None  # a blank input: it keeps its row, with an empty label
-    if len(parts) != width:
-        raise UsageError('input {}: a sentence-pair model needs TEXT_A<tab>TEXT_B, got {} field(s)'
-                         .format(number, len(parts)))
-    if not all(parts):
-        return None
-    return parts
-
-
-def _texts_for_predict(args, model):
-    """One entry per input, in order: the text(s), or None for an input with nothing to predict; and notes
-    ``(input number or line, why)`` for those."""
-    from ..tasks.datasets import read_prediction_rows
-    from ..core.text_files import decode_lines
-    width = 2 if model.pair else 1
-    encoding = args.encoding or DEFAULT_ENCODING
-    if args.input:
-        if args.text:
-            raise UsageError('give texts either as arguments or with --input, not both')
-        rows = read_prediction_rows(args.input, _table_for(args, model, with_label=False),
-                                    skip_bad_rows=bool(args.skip_bad_rows), encoding=encoding)
-        return rows.texts, [('line {}'.format(line), why) for line, why in rows.notes]
-    if args.text:
-        lines, where = args.text, 'argument'
-    elif hasattr(sys.stdin, 'buffer'):  # bytes: decoded here, strictly, in --encoding
-        lines, where = list(decode_lines(sys.stdin.buffer, 'stdin', encoding)), 'stdin line'
-    else:  # a text stream (stdin replaced from Python): already decoded
-        lines, where = [line.rstrip('\r\n') for line in sys.stdin], 'stdin line'
-    texts = [_split_input(number, line, width) for number, line in enumerate(lines, 1)]
-    if not texts:
-        raise UsageError('no texts to predict (give them as arguments, with --input, or on stdin)')
-    notes = [('{} {}'.format(where, number), 'blank') for number, text in enumerate(texts, 1) if text is None]
-    return texts, notes
-
-
 def run_predict(args):
     from ..core.output_files import check_output_path, write_output_text
+    from ..tasks.prediction import OPTIONS_OF_STRUCTURES, PredictRequest
     if args.output:  # refuse a bad --output before spending time on the model
         check_output_path(args.output, inputs=[args.input, args.model])
     if args.max_rows is not None and args.max_rows < 1:
         raise UsageError('--max-rows must be at least 1')
     model = _load(args)
-    if model.structure == 'squad':
-        return _predict_answers(args, model)
-    if args.max_rows is not None or args.strip_particles:
-        raise UsageError('--max-rows and --strip-particles are for question-answering models')
-    if model.structure == 'tagged':
-        return _predict_entities(args, model)
-    texts, notes = _texts_for_predict(args, model)
-    present = [sample for sample in texts if sample is not None]
-    predictions = iter(model.predict(present, batch_size=args.batch_size) if present else [])
-    header = (['text'] if not model.pair else ['text_a', 'text_b']) + model.output_columns()
-    rows = []
-    for sample in texts:
-        if sample is None:  # an input with nothing to predict keeps its place: same row count, same order
-            rows.append([''] * len(header))
-            continue
-        cells = [_clean(t) for t in sample]
-        rows.append(cells + model.output_cells(next(predictions)))
-    if notes:
-        shown = ', '.join('{} ({})'.format(where, why) for where, why in notes[:5])
-        stderr_notes(args)('kobert-gluon predict: {} of {} inputs had nothing to predict and got an empty label: '
-                           '{}{}'.format(len(notes), len(texts), shown, ', ...' if len(notes) > 5 else ''))
-    lines = ['\t'.join(header)] + ['\t'.join(row) for row in rows]
-    text = '\n'.join(lines) + '\n'
+    pipeline = model.pipeline
+    unread = ['--' + name.replace('_', '-') for name in OPTIONS_OF_STRUCTURES
+              if getattr(args, name) and name not in pipeline.predict_options]
+    if unread:
+        raise UsageError('{} {} not apply to a {} model'.format(' and '.join(unread), 'does' if len(unread) == 1
+                                                                  else 'do', pipeline.label))
+    table = _table_for(args, model, with_label=False) if pipeline.reads_tables else None
+    if table is None and _table_overrides(args):
+        raise UsageError('a {} model reads its own format; the table options do not apply'.format(pipeline.label))
+    output = pipeline.predict_output(model, PredictRequest(
+        texts=args.text, input=args.input, encoding=args.encoding or DEFAULT_ENCODING, batch_size=args.batch_size,
+        table=table, skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
+        strip_particles=args.strip_particles))
+    for note in output.notes:
+        stderr_notes(args)('kobert-gluon predict: ' + note)
     if args.output:
-        write_output_text(args.output, text, inputs=[args.input, args.model])
+        write_output_text(args.output, output.text, inputs=[args.input, args.model])
     else:
-        sys.stdout.write(text)
-    return 0
-
-
-def _write_result(args, text):
-    from ..core.output_files import write_output_text
-    if args.output:
-        write_output_text(args.output, text, inputs=[args.input, args.model])
-    else:
-        sys.stdout.write(text)
-
-
-def _predict_entities(args, model):
-    """One JSON line per input text, in order: ``{"text", "entities": [{"start", "end", "label", "text"}]}`` with
-    character offsets into the text; a blank input keeps its line with no entities."""
-    from ..core.text_files import decode_lines, read_lines
-    encoding = args.encoding or DEFAULT_ENCODING
-    if args.input and args.text:
-        raise UsageError('give texts either as arguments or with --input, not both')
-    if args.input:
-        lines = list(read_lines(args.input, encoding, 'input file'))
-    elif args.text:
-        lines = list(args.text)
-    elif hasattr(sys.stdin, 'buffer'):
-        lines = list(decode_lines(sys.stdin.buffer, 'stdin', encoding))
-    else:
-        lines = [line.rstrip('\r\n') for line in sys.stdin]
-    if not lines:
-        raise UsageError('no texts to tag (give them as arguments, with --input, or on stdin)')
-    lines = [line.rstrip('\r') for line in lines]
-    present = [i for i, line in enumerate(lines) if line.strip()]
-    entities, truncated = model.predict_entities([lines[i] for i in present], batch_size=args.batch_size)
-    found = dict(zip(present, entities))
-    from ..tasks.tagging import TaggedText
-    rows = [json.dumps({'text': line, 'entities': TaggedText(line, found.get(i, [])).entity_dicts()},
-                       ensure_ascii=False) for i, line in enumerate(lines)]
-    note = stderr_notes(args)
-    blank = len(lines) - len(present)
-    if blank:
-        note('kobert-gluon predict: {} of {} inputs were blank and have no entities'.format(blank, len(lines)))
-    if truncated:
-        note('kobert-gluon predict: {} of {} texts are longer than the model\'s {} pieces; only their beginning was '
-             'tagged'.format(truncated, len(present), model.max_seq_length))
-    _write_result(args, '\n'.join(rows) + '\n')
-    return 0
-
-
-def _predict_answers(args, model):
-    """``{question id: answer}`` for the questions of a SQuAD-format ``--input`` (``--max-rows``: the first N)."""
-    from ..tasks.extractive_qa import read_squad
-    if not args.input or args.text:
-        raise UsageError('a question-answering model reads its questions from --input SQUAD_JSON')
-    data = read_squad(args.input, need_answers=False, max_questions=args.max_rows)
-    if not data.examples:
-        raise UsageError('{} has no questions'.format(args.input))
-    answers = model.predict_answers(data, batch_size=args.batch_size, strip_particles=args.strip_particles)
-    _write_result(args, json.dumps(answers, ensure_ascii=False, indent=1) + '\n')
+        sys.stdout.write(output.text)
     return 0
 
 

@@ -403,8 +403,47 @@ def _digest(*datasets: Optional[QAData]) -> str:
 
 
 class QuestionAnsweringPipeline:
-    """How fine-tuning reads, batches and scores SQuAD-format data (the ``squad`` structure; see
-    :mod:`.finetuning`)."""
+    """How fine-tuning reads, batches and scores SQuAD-format data, and how a question answerer evaluates and
+    predicts (the ``squad`` structure; see :mod:`.finetuning`)."""
+
+    label = 'question answering'
+    data_formats = ('squad',)
+    reads_tables = False
+    predict_options = ('max_rows', 'strip_particles')
+
+    @staticmethod
+    def evaluate(model, path, max_rows=None, batch_size=64, **_table_options) -> Dict[str, float]:
+        """KorQuAD's F1 and exact match of ``model`` (a ``FineTunedModel``) on a SQuAD file, as decoded and with each
+        particle rule (the suffix list; Mecab when installed)."""
+        data = read_squad(path, max_questions=max_rows, purpose='to score against')
+        if not data.examples:
+            raise InputError('{} has no questions'.format(path))
+        task = QATask(model.spec, ctx=model.ctx)
+        batches = QABatches(data, model.tokenizer, model.max_seq_length, batch_size, shuffle=False,
+                            doc_stride=task.options['doc_stride'], max_query_length=task.options['max_query_length'])
+        scores = task.window_scores(model.model, batches)  # computed once, decoded once per particle rule
+        methods = [None, 'suffix'] + (['mecab'] if ParticleStripper('auto').method == 'mecab' else [])
+        metrics = {}
+        for method in methods:
+            answers = best_answers(data.examples, batches.windows, scores, task.options['max_answer_length'],
+                                   task.options['n_best'], method)
+            result = score_predictions(data.golds, answers)
+            suffix = '' if method is None else '_particles_' + method
+            metrics['f1' + suffix], metrics['exact_match' + suffix] = result['f1'], result['exact_match']
+        metrics['questions'] = len(data)
+        return metrics
+
+    @staticmethod
+    def predict_output(model, request):
+        """``{question id: answer}`` for the questions of a SQuAD-format input file (``max_rows``: the first N)."""
+        from .prediction import PredictOutput
+        if not request.input or request.texts:
+            raise InputError('a question-answering model reads its questions from --input SQUAD_JSON')
+        data = read_squad(request.input, need_answers=False, max_questions=request.max_rows)
+        if not data.examples:
+            raise InputError('{} has no questions'.format(request.input))
+        answers = model.predict_answers(data, batch_size=request.batch_size, strip_particles=request.strip_particles)
+        return PredictOutput(json.dumps(answers, ensure_ascii=False, indent=1) + '\n')
 
     def read(self, settings, log):
         train = read_squad(settings.train, max_questions=settings.max_train_rows)

@@ -38,6 +38,7 @@ from ..core.registry import Registry
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
 from .extractive_qa import QuestionAnsweringPipeline
 from .head_task import HeadTask
+from .prediction import PredictOutput, PredictRequest, request_lines
 from .tagging import TaggingPipeline
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
@@ -211,6 +212,37 @@ def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[
     return train, dev, labels
 
 
+def _one_line(text: str) -> str:
+    return text.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ')
+
+
+def _split_input(number, line, width):
+    parts = tuple(part.strip() for part in line.split('\t')) if width == 2 else (line.strip(),)
+    if not any(parts):
+        return None  # a blank input: it keeps its row, with an empty label
+    if len(parts) != width:
+        raise InputError('input {}: a sentence-pair model needs TEXT_A<tab>TEXT_B, got {} field(s)'
+                         .format(number, len(parts)))
+    if not all(parts):
+        return None
+    return parts
+
+
+def _texts_to_predict(model, request: PredictRequest):
+    """One entry per input, in order: the text(s), or None for an input with nothing to predict; and notes
+    ``(input number or line, why)`` for those. ``--input`` is a table read with ``request.table``."""
+    from .datasets import read_prediction_rows
+    if request.input and not request.texts:
+        rows = read_prediction_rows(request.input, request.table, skip_bad_rows=request.skip_bad_rows,
+                                    encoding=request.encoding)
+        return rows.texts, [('line {}'.format(line), why) for line, why in rows.notes]
+    lines, where = request_lines(request, 'texts to predict')
+    width = 2 if model.pair else 1
+    texts = [_split_input(number, line, width) for number, line in enumerate(lines, 1)]
+    notes = [('{} {}'.format(where, number), 'blank') for number, text in enumerate(texts, 1) if text is None]
+    return texts, notes
+
+
 def _label_values(table: LabeledTable, spec: TaskSpec, labels):
     if not spec.task_kind.has_classes:
         return [float(v) for v in table.labels]
@@ -242,6 +274,49 @@ class SentencePipeline:
     read = staticmethod(_read_data)
     digest = staticmethod(_data_digest)
     report = staticmethod(_table_report)
+    label = 'sentence classification or regression'
+    data_formats = ()
+    reads_tables = True
+    predict_options = ()
+
+    @staticmethod
+    def evaluate(model, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None, batch_size=64,
+                 num_workers=0, encoding='utf-8', task: Optional[TaskSpec] = None, **_):
+        """Metrics of ``model`` (a ``FineTunedModel``) on a labeled table (see ``FineTunedModel.evaluate``)."""
+        table = table or model.spec.table
+        if len(table.text_columns) != len(model.spec.table.text_columns):
+            raise InputError('this model reads {} text column(s), the table spec names {}'
+                             .format(len(model.spec.table.text_columns), len(table.text_columns)))
+        labels = model._file_labels(task)
+        data = read_table(path, table, model.spec.kind, labels=labels, label_range=model.spec.label_range,
+                          skip_bad_rows=skip_bad_rows, max_rows=max_rows, encoding=encoding)
+        if len(data) == 0:
+            raise InputError('{} has no usable examples'.format(path))
+        batches = model._batches(data.texts, _label_values(data, model.spec, labels), batch_size, num_workers)
+        metrics = model._task.evaluate(model.model, batches)
+        metrics.update(examples=len(data), empty_text_dropped=data.empty_dropped, malformed_skipped=len(data.skipped))
+        return metrics
+
+    @staticmethod
+    def predict_output(model, request: PredictRequest) -> PredictOutput:
+        """TSV: the text(s), then the task kind's columns (``label``, ``p_<label>``...; or ``score``), one row per
+        input in order; an input with nothing to predict keeps its row with empty cells (and a note)."""
+        texts, notes = _texts_to_predict(model, request)
+        present = [sample for sample in texts if sample is not None]
+        predictions = iter(model.predict(present, batch_size=request.batch_size) if present else [])
+        header = (['text'] if not model.pair else ['text_a', 'text_b']) + model.output_columns()
+        rows = []
+        for sample in texts:
+            if sample is None:  # an input with nothing to predict keeps its place: same row count, same order
+                rows.append([''] * len(header))
+                continue
+            rows.append([_one_line(t) for t in sample] + model.output_cells(next(predictions)))
+        said = []
+        if notes:
+            shown = ', '.join('{} ({})'.format(where, why) for where, why in notes[:5])
+            said.append('{} of {} inputs had nothing to predict and got an empty label: {}{}'.format(
+                len(notes), len(texts), shown, ', ...' if len(notes) > 5 else ''))
+        return PredictOutput('\n'.join('\t'.join(row) for row in [header] + rows) + '\n', said)
 
     @staticmethod
     def batches(data, tokenizer, settings, labels, training: bool, log=None, ranks: Ranks = SINGLE) -> TextBatches:
@@ -359,7 +434,7 @@ class FineTunedModel:
         self.max_seq_length = info['max_seq_length']
         self.ctx = ctx or mx.cpu()
         self.tokenizer = tokenizer if tokenizer is not None else model_folder.load_folder_tokenizer(folder)
-        self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx) if self.structure == 'sentences' else None
+        self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx) if self.pipeline.reads_tables else None
 
     @classmethod
     def load(cls, folder, ctx=None) -> 'FineTunedModel':
@@ -385,15 +460,18 @@ class FineTunedModel:
         return self.spec.task_kind.structure
 
     @property
+    def pipeline(self):
+        """The task structure's pipeline: how this model evaluates and predicts (:data:`PIPELINES`)."""
+        return PIPELINES.get(self.structure)
+
+    @property
     def pair(self) -> bool:
         return self.spec.table is not None and self.spec.table.pair
 
     def _require(self, structure: str, what: str):
         if self.structure != structure:
             raise InputError('{} is a {} model; {} needs a {} model'.format(
-                self.folder, self.spec.kind, what, {'sentences': 'sentence classification or regression',
-                                                    'tagged': 'token classification',
-                                                    'squad': 'question answering'}[structure]))
+                self.folder, self.spec.kind, what, PIPELINES.get(structure).label))
 
     def predict_entities(self, texts: Sequence[str], batch_size: int = 64):
         """The entities of each text (a token classifier): lists of :class:`~.tagging.Entity` (character spans of
@@ -460,27 +538,13 @@ class FineTunedModel:
         reads a hash part, see :mod:`.tagging`): entity scores, or KorQuAD's F1 and exact match with and without
         particle stripping. ``data_format`` reads tagged text in another format than the training data's (``klue``,
         ``conll``)."""
-        if self.structure == 'tagged':
-            return self._evaluate_tagged(path, max_rows, batch_size, encoding, data_format)
-        if data_format is not None and data_format != (self.spec.data_format or 'squad'):
-            raise InputError('{} reads {}, not {}'.format(self.spec.kind if self.structure == 'squad' else 'a table',
-                                                          'SQuAD JSON' if self.structure == 'squad' else 'columns',
-                                                          data_format))
-        if self.structure == 'squad':
-            return self._evaluate_squad(path, max_rows, batch_size)
-        table = table or self.spec.table
-        if len(table.text_columns) != len(self.spec.table.text_columns):
-            raise InputError('this model reads {} text column(s), the table spec names {}'
-                             .format(len(self.spec.table.text_columns), len(table.text_columns)))
-        labels = self._file_labels(task)
-        data = read_table(path, table, self.spec.kind, labels=labels, label_range=self.spec.label_range,
-                          skip_bad_rows=skip_bad_rows, max_rows=max_rows, encoding=encoding)
-        if len(data) == 0:
-            raise InputError('{} has no usable examples'.format(path))
-        batches = self._batches(data.texts, _label_values(data, self.spec, labels), batch_size, num_workers)
-        metrics = self._task.evaluate(self.model, batches)
-        metrics.update(examples=len(data), empty_text_dropped=data.empty_dropped, malformed_skipped=len(data.skipped))
-        return metrics
+        pipeline = self.pipeline
+        if data_format is not None and data_format not in pipeline.data_formats:
+            raise InputError('a {} model reads {}, not {}'.format(
+                pipeline.label, ' or '.join(pipeline.data_formats) or 'tables (columns)', data_format))
+        return pipeline.evaluate(self, path, table=table, skip_bad_rows=skip_bad_rows, max_rows=max_rows,
+                                 batch_size=batch_size, num_workers=num_workers, encoding=encoding,
+                                 data_format=data_format, task=task)
 
     def _file_labels(self, task: Optional[TaskSpec]):
         """The label values a file of ``task`` writes for this model's classes, in class order."""
@@ -489,37 +553,3 @@ class FineTunedModel:
         if task.label_names and [str(n) for n in task.label_names] == [str(n) for n in self.labels]:
             return list(task.labels)
         return self.labels
-
-    def _evaluate_tagged(self, path, max_rows, batch_size, encoding, data_format=None) -> Dict[str, Any]:
-        from .tagging import entity_scores, read_tagged
-        data = read_tagged(path, data_format or self.spec.data_format or 'klue', encoding)
-        examples = data.examples[:max_rows] if max_rows is not None else data.examples
-        if not examples:
-            raise InputError('{} has no texts'.format(path))
-        predicted, truncated = self.predict_entities([e.text for e in examples], batch_size)
-        metrics = entity_scores([e.entities for e in examples], predicted)
-        metrics.update(texts=len(examples), entities=sum(len(e.entities) for e in examples),
-                       truncated_texts=truncated)
-        return metrics
-
-    def _evaluate_squad(self, path, max_rows, batch_size) -> Dict[str, Any]:
-        from .extractive_qa import read_squad
-        from .qa_scoring import score_predictions
-        data = read_squad(path, max_questions=max_rows, purpose='to score against')
-        if not data.examples:
-            raise InputError('{} has no questions'.format(path))
-        from .extractive_qa import ParticleStripper, QABatches, QATask, best_answers
-        task = QATask(self.spec, ctx=self.ctx)
-        batches = QABatches(data, self.tokenizer, self.max_seq_length, batch_size, shuffle=False,
-                            doc_stride=task.options['doc_stride'], max_query_length=task.options['max_query_length'])
-        scores = task.window_scores(self.model, batches)  # computed once, decoded once per particle rule
-        methods = [None, 'suffix'] + (['mecab'] if ParticleStripper('auto').method == 'mecab' else [])
-        metrics = {}
-        for method in methods:
-            answers = best_answers(data.examples, batches.windows, scores, task.options['max_answer_length'],
-                                   task.options['n_best'], method)
-            result = score_predictions(data.golds, answers)
-            suffix = '' if method is None else '_particles_' + method
-            metrics['f1' + suffix], metrics['exact_match' + suffix] = result['f1'], result['exact_match']
-        metrics['questions'] = len(data)
-        return metrics

@@ -432,7 +432,48 @@ def predict_entities(model, tokenizer, texts: Sequence[str], labels: Sequence[st
 
 
 class TaggingPipeline:
-    """How fine-tuning reads, batches and scores tagged text (the ``tagged`` structure; see :mod:`.finetuning`)."""
+    """How fine-tuning reads, batches and scores tagged text, and how a token classifier evaluates and predicts
+    (the ``tagged`` structure; see :mod:`.finetuning`)."""
+
+    label = 'token classification'
+    data_formats = TAGGED_FORMATS  # the first is the default
+    reads_tables = False
+    predict_options = ()
+
+    @staticmethod
+    def evaluate(model, path, max_rows=None, batch_size=64, encoding=DEFAULT_ENCODING, data_format=None,
+                 **_table_options):
+        """Entity scores of ``model`` (a ``FineTunedModel``) on tagged text (``PATH#test``: a hash part)."""
+        data = read_tagged(path, data_format or model.spec.data_format or TAGGED_FORMATS[0], encoding)
+        examples = data.examples[:max_rows] if max_rows is not None else data.examples
+        if not examples:
+            raise InputError('{} has no texts'.format(path))
+        predicted, truncated = model.predict_entities([e.text for e in examples], batch_size)
+        metrics = entity_scores([e.entities for e in examples], predicted)
+        metrics.update(texts=len(examples), entities=sum(len(e.entities) for e in examples),
+                       truncated_texts=truncated)
+        return metrics
+
+    @staticmethod
+    def predict_output(model, request):
+        """One JSON line per input text, in order: ``{"text", "entities": [{"start", "end", "label", "text"}]}`` with
+        character offsets into the text; a blank input keeps its line with no entities."""
+        import json
+        from .prediction import PredictOutput, request_lines
+        lines, _ = request_lines(request, 'texts to tag')
+        present = [i for i, line in enumerate(lines) if line.strip()]
+        entities, truncated = model.predict_entities([lines[i] for i in present], batch_size=request.batch_size)
+        found = dict(zip(present, entities))
+        rows = [json.dumps({'text': line, 'entities': TaggedText(line, found.get(i, [])).entity_dicts()},
+                           ensure_ascii=False) for i, line in enumerate(lines)]
+        notes = []
+        if len(lines) > len(present):
+            notes.append('{} of {} inputs were blank and have no entities'.format(len(lines) - len(present),
+                                                                                 len(lines)))
+        if truncated:
+            notes.append('{} of {} texts are longer than the model\'s {} pieces; only their beginning was tagged'
+                         .format(truncated, len(present), model.max_seq_length))
+        return PredictOutput('\n'.join(rows) + '\n', notes)
 
     def read(self, settings, log):
         spec = settings.task

@@ -1,0 +1,58 @@
+"""What a prediction command hands a task structure, and what the structure hands back.
+
+Each task structure's pipeline (:data:`kobert_gluon.tasks.finetuning.PIPELINES`) reads its own inputs and writes its
+own output from a :class:`PredictRequest` (``predict_output(model, request) -> PredictOutput``): tables give TSV,
+token classifiers JSON lines of entities, question answering one JSON object of answers. The command line only
+fills the request and prints the result, so it never branches on a structure's name.
+"""
+import sys
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
+
+from ..core.errors import InputError
+from ..core.text_files import decode_lines, read_lines
+from .datasets import TableSpec
+
+__all__ = ['PredictRequest', 'PredictOutput', 'request_lines', 'OPTIONS_OF_STRUCTURES']
+
+# Request options only some structures read (``predict_options`` of a pipeline); the rest refuse them
+OPTIONS_OF_STRUCTURES = ('max_rows', 'strip_particles')
+
+
+@dataclass
+class PredictRequest:
+    """``texts``: given as arguments; ``input``: a file; neither: standard input, one example per line.
+    ``table``: how a table structure reads ``input``. ``max_rows`` and ``strip_particles``: question answering."""
+    texts: Sequence[str] = ()
+    input: Optional[str] = None
+    encoding: str = 'utf-8'
+    batch_size: int = 64
+    table: Optional[TableSpec] = None
+    skip_bad_rows: bool = False
+    max_rows: Optional[int] = None
+    strip_particles: Optional[str] = None
+
+
+@dataclass
+class PredictOutput:
+    """The text to write (stdout or ``--output``) and notes for stderr (inputs left empty, texts cut short)."""
+    text: str
+    notes: List[str] = field(default_factory=list)
+
+
+def request_lines(request: PredictRequest, what: str = 'texts'):
+    """``(lines, where)``: the request's texts, its input file's lines, or standard input's (decoded strictly in the
+    request's encoding); ``where`` names one line in notes (``'argument'``, ``'line'``, ``'stdin line'``)."""
+    if request.input and request.texts:
+        raise InputError('give texts either as arguments or with --input, not both')
+    if request.input:
+        lines, where = list(read_lines(request.input, request.encoding, 'input file')), 'line'
+    elif request.texts:
+        lines, where = list(request.texts), 'argument'
+    elif hasattr(sys.stdin, 'buffer'):  # bytes: decoded here, strictly, in the request's encoding
+        lines, where = list(decode_lines(sys.stdin.buffer, 'stdin', request.encoding)), 'stdin line'
+    else:  # a text stream (stdin replaced from Python): already decoded
+        lines, where = [line.rstrip('\r\n') for line in sys.stdin], 'stdin line'
+    if not lines:
+        raise InputError('no {} (give them as arguments, with --input, or on stdin)'.format(what))
+    return [line.rstrip('\r') for line in lines], where
