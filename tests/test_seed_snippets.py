@@ -359,3 +359,25 @@ def test_create_pretraining_data_defaults_to_berts_dupe_factor_and_takes_a_bare_
     assert code == 0, err
     manifest = json.loads((tmp_path / 'data' / 'manifest.json').read_text())
     assert manifest['options']['dupe_factor'] == 10
+
+
+def test_a_kobert_folder_written_by_the_reference_tokenizer_imports_with_its_convention(kobert_files, tmp_path):
+    """transformers' BertModel.save_pretrained beside KoBertTokenizer's own file writer (kobert-transformers'
+    save_vocabulary; its save_pretrained fails under transformers 5) imports with the whole-text convention."""
+    reference_module = pytest.importorskip('kobert_transformers.tokenization_kobert',
+                                           reason='needs kobert-transformers (the README\'s test command installs it)')
+    from kobert_gluon import get_vocab, import_hf, load_tokenizer
+    vocab_txt = tmp_path / 'vocab.txt'
+    vocab_txt.write_text(''.join(t + '\n' for t in get_vocab().idx_to_token), encoding='utf-8')
+    reference = reference_module.KoBertTokenizer(str(require_shared('kobert', 'tokenizer_78b3253a26.model')),
+                                                 str(vocab_txt))
+    folder = tmp_path / 'checkpoint'
+    transformers.BertModel(transformers.BertConfig(vocab_size=8002, hidden_size=32, num_hidden_layers=1,
+                                                   num_attention_heads=2, intermediate_size=64,
+                                                   max_position_embeddings=64, pad_token_id=1)).save_pretrained(folder)
+    reference.save_vocabulary(str(folder))
+    ours = load_tokenizer(import_hf(folder, tmp_path / 'gluon'))
+    assert ours.kind == 'sentencepiece-transformers'
+    for text in ['[CLS] 한국어 모델을 공유합니다. [SEP]', '아 더빙.. 진짜 짜증나네요 목소리', '가격은 1,000원, 2,500원']:
+        assert ours.tokenize(text) == reference.tokenize(text), text
+        assert list(ours.encode(text, pad=False).input_ids) == reference.encode(text), text

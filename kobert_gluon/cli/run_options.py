@@ -62,10 +62,10 @@ def check_max_seq_length_arg(args) -> None:
     if length < 2:
         raise UsageError('--max-seq-length must be at least 2 (room for [CLS] and [SEP]), got {}'.format(length))
     source = getattr(args, dest, None)
-    if _positions(source, args) is not None:
-        from ..models.zoo import check_max_seq_length
-        check_max_seq_length(length, source, {'max_length': args.max_length} if getattr(args, 'max_length', None)
-                             else None)
+    positions = _positions(source, args)  # the model is read once
+    if positions is not None:
+        from ..models.zoo import check_length_fits
+        check_length_fits(length, positions, source)
 
 
 def _positions(source, args):

@@ -19,7 +19,8 @@ COMMANDS = {
 def register(subparsers):
     tokenize = subparsers.add_parser('tokenize', help=COMMANDS['tokenize'])
     tokenize.add_argument('text', nargs='+', help='text to tokenize (several arguments are joined by spaces)')
-    add_max_seq_length_arg(tokenize, 'model', 128, 'length of the [CLS] ... [SEP] ids (truncating), default 128')
+    add_max_seq_length_arg(tokenize, 'model', 128, 'length of the [CLS] ... [SEP] ids (truncating; default 128, or the '
+                           'model\'s positions if fewer)')
     _add_model_args(tokenize)
     tokenize.set_defaults(func=run_tokenize)
 

@@ -19,7 +19,7 @@ from .resolution import ResolvedModel, load_model, resolve_model  # noqa: F401  
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model_spec', 'load_tokenizer',
            'resolve_tokenizer_files', 'initialize_random', 'model_folder_of', 'model_config', 'check_max_seq_length',
-           'check_from_scratch_options', 'resolve_model', 'ResolvedModel', 'load_model',
+           'check_from_scratch_options', 'check_length_fits', 'resolve_model', 'ResolvedModel', 'load_model',
            'SHIPPED_MODELS_DIR']
 
 
@@ -80,8 +80,14 @@ def check_max_seq_length(max_seq_length: int, name_or_folder, overrides=None, op
     would quietly clip them to the last one, so every longer position would share one embedding).
     ``name_or_folder`` may be a :class:`~.resolution.ResolvedModel` already resolved."""
     config = name_or_folder.config if isinstance(name_or_folder, ResolvedModel) else model_config(name_or_folder)
-    positions = (overrides or {}).get('max_length', config.max_length)
+    check_length_fits(max_seq_length, (overrides or {}).get('max_length', config.max_length), name_or_folder, option)
+
+
+def check_length_fits(max_seq_length: int, positions: int, name_or_folder, option='--max-seq-length') -> None:
+    """The refusal of :func:`check_max_seq_length`, for a caller that knows the position count already."""
     if max_seq_length > positions:
+        if isinstance(name_or_folder, ResolvedModel):
+            name_or_folder = name_or_folder.given  # as the user named it
         raise InputError('{} {} is longer than the position table of {} ({} positions); use {} {} or less'
                          .format(option, max_seq_length, name_or_folder, positions, option, positions))
 
