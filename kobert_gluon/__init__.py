@@ -5,11 +5,14 @@
 
 The public names below load on first use (PEP 562): ``import kobert_gluon`` and ``kobert-gluon --help`` pay for
 no mxnet, gluonnlp or onnx. Every module that uses mxnet or gluonnlp imports :mod:`.core.environment` first,
-which checks numpy and applies the fixes before them. ``ARCHITECTURE.md`` maps the subpackages.
+which checks numpy and applies the fixes before them. Importing the package registers every model family
+(:mod:`.models.families`: plain data). ``ARCHITECTURE.md`` maps the subpackages.
 """
 import importlib
 
 from .core.version import __version__
+from .models import families as _families  # noqa: F401  (every family registers its models, architecture and
+#                                                    conversion here, so the catalogue is complete; no MXNet)
 
 # public name -> (module under kobert_gluon, attribute; None: the module itself)
 _EXPORTS = {

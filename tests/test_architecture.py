@@ -17,7 +17,7 @@ from kobert_gluon import FineTunedModel, get_model, load_model, save_model
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.core.owned_folders import MARKER_FILE, record_checksums
 from kobert_gluon.hub import catalogue
-from kobert_gluon.models import registry
+from kobert_gluon.models import architecture, registry
 from kobert_gluon.models.bert import KOBERT_BASE_CONFIG, BertConfig, build_bert
 from kobert_gluon.models.zoo import model_folder_of
 from kobert_gluon.tasks.kinds import get_task_kind, task_kinds
@@ -90,7 +90,7 @@ class WideConfig(BertConfig):
 
 
 def test_a_new_architecture_is_a_registry_entry(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry, '_ARCHITECTURES', registry._ARCHITECTURES.copy())
+    monkeypatch.setattr(architecture, '_ARCHITECTURES', architecture._ARCHITECTURES.copy())
     registry.register_architecture(registry.Architecture(
         'wide', WideConfig, build_bert, registry.get_architecture('bert').shape_fields,
         ('use_pooler', 'use_decoder', 'use_classifier')))
@@ -106,7 +106,7 @@ def test_a_new_architecture_is_a_registry_entry(tmp_path, monkeypatch):
     assert type(loaded.kobert_config) is WideConfig
     np.testing.assert_array_equal(loaded(ids, types, lengths)[1].asnumpy(), expected)
 
-    registry._ARCHITECTURES.remove('wide')
+    architecture._ARCHITECTURES.remove('wide')
     with pytest.raises(InputError, match="unknown architecture 'wide'; known: bert.*upgrade"):
         get_model(str(folder))
 

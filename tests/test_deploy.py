@@ -145,7 +145,7 @@ def _omp_threads(env_value):
     env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
     if env_value is not None:
         env['OMP_NUM_THREADS'] = env_value
-    code = 'import os, kobert_gluon.models.bert; print(os.environ["OMP_NUM_THREADS"])'
+    code = 'import os, kobert_gluon.models.bert.model; print(os.environ["OMP_NUM_THREADS"])'
     return subprocess.run([sys.executable, '-c', code], cwd=str(REPO), env=env, capture_output=True, text=True,
                           check=True).stdout.strip()
 

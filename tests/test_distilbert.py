@@ -11,7 +11,8 @@ from kobert_gluon.convert.huggingface import export_hf, import_hf
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.deploy.runtime import InferenceModel
 from kobert_gluon.export.onnx_export import export_onnx
-from kobert_gluon.models.distilbert import DISTILKOBERT_CONFIG, sinusoidal_table
+from kobert_gluon.models.distilbert import DISTILKOBERT_CONFIG
+from kobert_gluon.models.distilbert.model import sinusoidal_table
 
 from .conftest import run_cli
 from .test_convert import IDS, LENGTHS, MASKED, TOLERANCE, _max_error, _params, _perturbed, _valid, \

@@ -2,7 +2,7 @@
 transformers models and the transformers-side KoBERT tokenizer, as those packages returned them."""
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 
-from ..convert.families import DISTILBERT
+from ..models.family import get_family
 from ..hub.catalogue import get_model_spec
 from ..models.registry import get_architecture
 from ..tokenizers.sentencepiece import TransformersKoBERTTokenizer
@@ -28,8 +28,8 @@ def get_distilkobert_model(no_cuda=False, cachedir=None, pretrained=True):
         model = transformers.DistilBertModel.from_pretrained(str(folder), **options)
     else:
         config = get_architecture(spec.architecture).config_from(spec.config)
-        model = transformers.DistilBertModel(transformers.DistilBertConfig(**DISTILBERT.hf_config(config),
-                                                                           pad_token_id=1, **options))
+        hf_config = get_family('distilbert').transformers.hf_config(config)
+        model = transformers.DistilBertModel(transformers.DistilBertConfig(**hf_config, pad_token_id=1, **options))
     device = 'cuda' if torch.cuda.is_available() and not no_cuda else 'cpu'
     return model.to(device).eval()
 

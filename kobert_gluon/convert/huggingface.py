@@ -7,7 +7,7 @@ Architectures (:mod:`.families`): ``BertModel``, ``BertForPreTraining`` (MLM + N
 labels) and ``BertForQuestionAnswering`` (a :class:`~kobert_gluon.heads.token.SpanExtractor`); for DistilBERT
 ``DistilBertModel``, ``DistilBertForMaskedLM`` and the ``DistilBertFor...`` of the three task heads, for ELECTRA
 ``ElectraModel``, ``ElectraForPreTraining`` (the discriminator) and the ``ElectraFor...`` of the three task heads.
-Tensor names are translated by the tables in :mod:`.name_maps`; every tensor of the checkpoint must find a place and
+Tensor names are translated by each family's tables (``kobert_gluon/models/<family>/transformers.py``); every tensor of the checkpoint must find a place and
 every parameter of the Gluon model must get a tensor, or the conversion stops naming them (nothing is left at random
 initial values). An imported task head is a fine-tuned model folder (a ``finetuning`` section), so ``predict``,
 ``evaluate``, ``predict_entities`` and ``predict_answers`` take it as it is.
@@ -49,16 +49,15 @@ from ..tasks.kinds import get_task_kind
 from ..tasks.tagging import check_label_scheme
 from ..tokenizers.sentencepiece import KoBERTTokenizer, TransformersKoBERTTokenizer
 from ..tokenizers.wordpiece import WordPieceTokenizer, vocab_from_vocab_txt
-from . import families, name_maps
-from .families import FAMILIES, HEAD_KINDS, TOKEN_KINDS, Family, family_of_architecture, family_of_checkpoint, \
+from ..models.family import get_family
+from .families import HEAD_KINDS, TOKEN_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint, \
     kind_of_head
 
-__all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'ARCHITECTURES', 'read_checkpoint',
+__all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'read_checkpoint',
            'vocab_from_vocab_txt', 'checkpoint_files', 'fetch_checkpoint']
 
 log = logging.getLogger(__name__)
 
-ARCHITECTURES = tuple(cls for family in FAMILIES.values() for cls in family.classes.values())
 HF_CONFIG = 'config.json'
 SAFETENSORS = 'model.safetensors'
 SAFETENSORS_INDEX = 'model.safetensors.index.json'
@@ -72,11 +71,10 @@ TOKENIZER_JSON = 'tokenizer.json'
 KIND_KEY = 'kobert_gluon_tokenizer_kind'
 SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
 KOBERT_VOCAB_SIZE = 8002
-# Tensors transformers checkpoints may carry that are not parameters
-IGNORED = ('embeddings.position_ids',)
 
 EXPORT_KIND = register_folder_kind(FolderKind(
-    'hf-export', 'Hugging Face export', (HF_CONFIG, SAFETENSORS, 'tokenizer.model', VOCAB_TXT, TOKENIZER_CONFIG),
+    'hf-export', 'Hugging Face export', (HF_CONFIG, SAFETENSORS, 'tokenizer.model', VOCAB_TXT, TOKENIZER_CONFIG,
+                                            TOKENIZER_JSON),
     advice='it is a transformers checkpoint: convert it with kobert-gluon import-hf {folder} --out DIR')).name
 
 
@@ -249,10 +247,18 @@ def _transformers_tokenizer(folder: Path):
     return kind(str(sp_model), vocab_from_vocab_txt(folder / VOCAB_TXT))
 
 
-def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
+def _checkpoint_tokenizer(folder: Path, family: TransformersMapping):
+    """The tokenizer of a transformers folder: the family's own reader where it has one, else the generic one."""
+    if family.tokenizer_reader is not None:
+        return family.tokenizer_reader(folder)
+    return _transformers_tokenizer(folder)
+
+
+def _tokenizer_for(src: Path, tokenizer, vocab_size: int, family: TransformersMapping, cachedir=None):
     if tokenizer is not None:
         path = Path(str(tokenizer))
-        found = _transformers_tokenizer(path) if path.is_dir() and not (path / 'vocab.json').is_file() else None
+        found = (_checkpoint_tokenizer(path, family) if path.is_dir() and not (path / 'vocab.json').is_file()
+                 else None)
         if found is None:
             if path.is_dir() and not any((path / name).is_file() for name in ('vocab.json', 'vocab.txt')):
                 raise InputError('--tokenizer {}: no tokenizer there (a kobert-gluon model or build-vocab folder, a '
@@ -262,7 +268,7 @@ def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
             from ..models.zoo import load_tokenizer  # a model or vocabulary folder, a file, a registered name
             found = load_tokenizer(tokenizer, cachedir=cachedir)
     else:
-        found = _transformers_tokenizer(src)
+        found = _checkpoint_tokenizer(src, family)
         if found is None:
             # A vocabulary size says nothing about the pieces: a kobert-mini export has KoBERT's 8,002 rows too, and
             # KoBERT's tokenizer on it predicts garbage. So the tokenizer is always the user's choice.
@@ -280,14 +286,14 @@ def _tokenizer_for(src: Path, tokenizer, vocab_size: int, cachedir=None):
 
 
 # ----- import --------------------------------------------------------------------------------------------------------
-def _check_tied(family: Family, tensors: Dict[str, np.ndarray], path) -> None:
+def _check_tied(family: TransformersMapping, tensors: Dict[str, np.ndarray], path) -> None:
     for tied, source in family.tied:
         if tied in tensors and source in tensors and not np.array_equal(tensors[tied], tensors[source]):
             raise InputError('{}: {} differs from {}; untied output embeddings are not supported'
                              .format(path, tied, source))
 
 
-def _gluon_values(tensors, family: Family, kind: str, config, path) -> Tuple[Dict[str, np.ndarray], bool]:
+def _gluon_values(tensors, family: TransformersMapping, kind: str, config, path) -> Tuple[Dict[str, np.ndarray], bool]:
     """(Gluon parameter name -> array, whether there is a pooler) for the model import_hf builds; a tensor with no
     place, or a place with no tensor, is an error."""
     prefixed = any(name.startswith(family.prefix) for name in tensors)
@@ -296,7 +302,7 @@ def _gluon_values(tensors, family: Family, kind: str, config, path) -> Tuple[Dic
     if kind not in ('base',) + TOKEN_KINDS and family.pooler_in_backbone and not has_pooler:
         raise InputError('{}: {} needs the pooler, which the checkpoint does not have'.format(path, cls))
     hf_prefix = family.prefix if prefixed else ''
-    skip = {hf_prefix + name for name in IGNORED} | {tied for tied, _ in family.tied}
+    skip = {hf_prefix + name for name in family.ignored} | {tied for tied, _ in family.tied}
     if kind in TOKEN_KINDS:
         if has_pooler and family.pooler_in_backbone:
             # transformers before 4.0 built BertForTokenClassification and BertForQuestionAnswering with a pooler
@@ -318,7 +324,7 @@ def _gluon_values(tensors, family: Family, kind: str, config, path) -> Tuple[Dic
     return {gluon: tensors[hf] for hf, gluon in plan.items()}, has_pooler
 
 
-def _build(family: Family, kind: str, config, hf: Dict[str, Any], has_pooler: bool, path):
+def _build(family: TransformersMapping, kind: str, config, hf: Dict[str, Any], has_pooler: bool, path):
     backbone = get_architecture(family.architecture).build(config, **family.backbone_heads(kind, has_pooler))
     if kind == 'token_classification':
         labels = _labels(hf, path)
@@ -431,7 +437,7 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     hf, tensors = read_checkpoint(src)
     family, kind = family_of_checkpoint(hf, src / HF_CONFIG)
     config = family.config_from_hf(hf, src / HF_CONFIG)
-    found = _tokenizer_for(src, tokenizer, config.vocab_size, cachedir=cachedir)
+    found = _tokenizer_for(src, tokenizer, config.vocab_size, family, cachedir=cachedir)
     values, has_pooler = _gluon_values(tensors, family, kind, config, src)
     if kind == 'question_answering':
         _check_span_head(values, family.classes[kind], src)
@@ -445,9 +451,9 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
 
 
 # ----- export --------------------------------------------------------------------------------------------------------
-def _hf_config(family: Family, config, kind: str, vocab, model) -> Dict[str, Any]:
+def _hf_config(family: TransformersMapping, config, kind: str, vocab, model) -> Dict[str, Any]:
     document = {'architectures': [family.classes[kind]], **family.hf_config(config),
-                'pad_token_id': vocab.token_to_idx['[PAD]']}
+                'pad_token_id': vocab[vocab.padding_token]}
     dropout_key = family.classifier_dropout_key
     if isinstance(model, SequenceRegressor):
         document.update(num_labels=1, problem_type='regression', id2label={'0': 'score'}, label2id={'score': 0})
@@ -470,12 +476,12 @@ def _hf_config(family: Family, config, kind: str, vocab, model) -> Dict[str, Any
     return document
 
 
-def _export_kind(family: Family, document) -> str:
+def _export_kind(family: TransformersMapping, document) -> str:
     task = document.get('task')
     if task:
         return kind_of_head(task.get('kind'))
     heads = document['heads']
-    if all(heads.get(name) for name, wanted in family.lm_heads.items() if wanted):
+    if 'lm' in family.classes and all(heads.get(name) for name, wanted in family.lm_heads.items() if wanted):
         return 'lm'
     return 'base'
 
@@ -524,13 +530,16 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     # the length the model was fine-tuned at travels as transformers' own setting, so an import gets it back
     max_seq_length = (document.get('finetuning') or {}).get('max_seq_length') or config.max_length
     sp_model = getattr(tokenizer, 'sp_model_path', None)
-    if sp_model is None and tokenizer.kind != 'wordpiece':
+    if family.tokenizer_writer is None and sp_model is None and tokenizer.kind != 'wordpiece':
         raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece and WordPiece tokenizers'
                          .format(folder, tokenizer.kind))
 
     def write(tmp: Path):
         save_file(tensors, str(tmp / SAFETENSORS), metadata={'format': 'pt'})
         write_json(tmp / HF_CONFIG, hf_config)
+        if family.tokenizer_writer is not None:  # the family's own tokenizer files
+            family.tokenizer_writer(tokenizer, tmp, max_seq_length)
+            return
         if sp_model is not None:  # a WordPiece tokenizer is its vocab.txt alone
             shutil.copyfile(sp_model, tmp / 'tokenizer.model')
         (tmp / VOCAB_TXT).write_text(''.join(token + '\n' for token in vocab.idx_to_token), encoding='utf-8')
@@ -555,10 +564,11 @@ def to_transformers_bert_model(bert, vocab, model_class=None):
         ids = mx.nd.array([[2, 3]])
         extra = (mx.nd.array([[1]]),) if getattr(bert, '_use_decoder', False) else ()
         bert(ids, mx.nd.zeros_like(ids), mx.nd.array([2]), *extra)
-    plan = name_maps.bert_backbone_map(config.num_layers, pooler)
+    mapping = get_family('bert').transformers
+    plan = mapping.plan('base', config, has_pooler=pooler, prefixed=False)
     state = {hf: torch.from_numpy(params[gluon].data().asnumpy().astype(np.float32)) for hf, gluon in plan.items()}
     model = (model_class or transformers.BertModel)(
-        transformers.BertConfig(**_hf_config(families.BERT, config, 'base', vocab, bert)), add_pooling_layer=pooler)
+        transformers.BertConfig(**_hf_config(mapping, config, 'base', vocab, bert)), add_pooling_layer=pooler)
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [name for name in missing if not name.endswith('position_ids')]
     if missing or unexpected:

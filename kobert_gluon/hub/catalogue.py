@@ -8,6 +8,10 @@ dict of its fields; a folder entry needs none, its ``config.json`` says).
 
 Anything that is not a registered name is taken as the path of a saved model folder (:func:`lookup`), so a
 fine-tuned or pretrained run loads the same way as a published model.
+
+The published models are registered by their families (``kobert_gluon/models/<family>/catalogue.py``, through
+:func:`kobert_gluon.models.family.register_family`); importing ``kobert_gluon`` registers every family, so the
+catalogue is complete wherever the package is used; the models that ship inside the package come after them.
 """
 import fnmatch
 import os
@@ -117,64 +121,18 @@ def lookup(name_or_folder) -> Union[ModelSpec, Path]:
     return Path(spec.folder) if spec.folder is not None else spec
 
 
-register_model(ModelSpec(
-    name='kobert-base',
-    # KoBERT's predefined_args (the architecture's config class fills in the rest with the same defaults)
-    config={'vocab_size': 8002, 'num_layers': 12, 'units': 768, 'hidden_size': 3072, 'num_heads': 12,
-            'max_length': 512, 'embed_size': 768, 'dropout': 0.1, 'embed_dropout': 0.1},
-    description='KoBERT-base (SKT Brain): 12 layers, 768 units, 12 heads, 8,002-token SentencePiece vocab; '
-                'Korean Wikipedia and news',
-    # the legacy file KoBERT's own Gluon package downloads, then GluonNLP's model-zoo copy
-    params_files=('mxnet_kobert_45b6957552.params', 'bert_12_768_12_kobert_news_wiki_ko_cased-ccf0593e.params'),
-    hf_repo='skt/kobert-base-v1',
-    vocab_file=KOBERT_VOCAB_FILE,
-    tokenizer_files=KOBERT_TOKENIZER_FILES,
-))
+# Small models trained with this package's own pipeline, shipped inside it (see each folder's MODEL_CARD.md)
+SHIPPED_MODELS = (
+    ('kobert-mini', 'kobert-mini: a small Korean BERT pretrained by kobert-gluon on NSMC review text '
+                    '(ships with the package, no download)'),
+    ('kobert-mini-nsmc', 'kobert-mini fine-tuned for NSMC movie-review sentiment (negative/positive)'),
+)
 
-register_model(ModelSpec(
-    name='distilkobert',
-    config={'vocab_size': 8002, 'num_layers': 3, 'units': 768, 'hidden_size': 3072, 'num_heads': 12,
-            'max_length': 512, 'dropout': 0.1},
-    description='DistilKoBERT: KoBERT distilled to 3 layers (768 units, 12 heads, KoBERT\'s vocabulary); published '
-                'as a transformers checkpoint only',
-    vocab_file=KOBERT_VOCAB_FILE,
-    tokenizer_files=KOBERT_TOKENIZER_FILES,
-    tokenizer_kind='sentencepiece-transformers',  # trained and fine-tuned with transformers' KoBertTokenizer
-    default_heads={'use_pooler': True, 'use_decoder': False},
-    architecture='distilbert',
-    hf_repo='monologg/distilkobert',
-))
 
-# KoELECTRA v3 (monologg): the discriminators, WordPiece vocabulary of 35,000 tokens (Mecab-split Korean text),
-# published as transformers checkpoints only; import-hf converts them with their vocab.txt.
-register_model(ModelSpec(
-    name='koelectra-small-v3',
-    config={'vocab_size': 35000, 'num_layers': 12, 'units': 256, 'hidden_size': 1024, 'num_heads': 4,
-            'embed_size': 128, 'max_length': 512, 'dropout': 0.1},
-    description='KoELECTRA-Small-v3 discriminator (monologg): 12 layers, 256 units, 128-unit embeddings, 4 heads, '
-                '35,000-token WordPiece vocab; published as a transformers checkpoint only',
-    default_heads={'use_pooler': True, 'use_discriminator': False, 'use_decoder': False},
-    architecture='electra',
-    tokenizer_kind='wordpiece',
-    hf_repo='monologg/koelectra-small-v3-discriminator',
-))
-
-register_model(ModelSpec(
-    name='koelectra-base-v3',
-    config={'vocab_size': 35000, 'num_layers': 12, 'units': 768, 'hidden_size': 3072, 'num_heads': 12,
-            'embed_size': 768, 'max_length': 512, 'dropout': 0.1},
-    description='KoELECTRA-Base-v3 discriminator (monologg): 12 layers, 768 units, 12 heads, 35,000-token '
-                'WordPiece vocab; published as a transformers checkpoint only',
-    default_heads={'use_pooler': True, 'use_discriminator': False, 'use_decoder': False},
-    architecture='electra',
-    tokenizer_kind='wordpiece',
-    hf_repo='monologg/koelectra-base-v3-discriminator',
-))
-
-for _name, _description in (
-        ('kobert-mini', 'kobert-mini: a small Korean BERT pretrained by kobert-gluon on NSMC review text '
-                        '(ships with the package, no download)'),
-        ('kobert-mini-nsmc', 'kobert-mini fine-tuned for NSMC movie-review sentiment (negative/positive)')):
-    if (SHIPPED_MODELS_DIR / _name / 'config.json').is_file():
-        register_model(ModelSpec(name=_name, config=None, description=_description,
-                                 folder=str(SHIPPED_MODELS_DIR / _name)))
+def register_shipped_models() -> None:
+    """Register the shipped model folders present in this installation (called once, after the families, by
+    :mod:`kobert_gluon.models.families`, so the published models come first in listings)."""
+    for name, description in SHIPPED_MODELS:
+        if (SHIPPED_MODELS_DIR / name / 'config.json').is_file():
+            register_model(ModelSpec(name=name, config=None, description=description,
+                                     folder=str(SHIPPED_MODELS_DIR / name)))

@@ -9,41 +9,11 @@ Adding a kind (WordPiece for KoELECTRA, say) is a module with such a class, a ``
 :func:`register_tokenizer_kind` call below; model folders, fine-tuning, pretraining and export then take it
 without change.
 """
-from dataclasses import dataclass
-from typing import Callable, Tuple
-
-from ..core.registry import Registry
 from . import sentencepiece, wordpiece
+from .kinds import TokenizerKind, get_tokenizer_kind, register_tokenizer_kind, tokenizer_kinds  # noqa: F401
 
 __all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds',
            'DEFAULT_TOKENIZER_KIND']
-
-
-@dataclass(frozen=True)
-class TokenizerKind:
-    """``files``: what the kind keeps in a folder; ``load_folder(folder) -> tokenizer`` reads them back;
-    ``from_pretrained(name, cachedir=None) -> tokenizer`` fetches a catalogue entry's tokenizer files."""
-    name: str
-    files: Tuple[str, ...]
-    load_folder: Callable
-    from_pretrained: Callable
-    description: str = ''
-
-
-_KINDS: Registry[TokenizerKind] = Registry('tokenizer kind',
-                                           'a model folder written by a newer release may need an upgrade')
-
-
-def register_tokenizer_kind(kind: TokenizerKind) -> TokenizerKind:
-    return _KINDS.register(kind.name, kind)
-
-
-def get_tokenizer_kind(name: str) -> TokenizerKind:
-    return _KINDS.get(name)
-
-
-def tokenizer_kinds():
-    return sorted(_KINDS.names())
 
 
 register_tokenizer_kind(TokenizerKind(

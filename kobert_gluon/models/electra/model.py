@@ -1,5 +1,5 @@
 """The ``electra`` architecture (KoELECTRA): BERT's encoder with its own embedding width, the replaced-token
-discriminator head, and a generator that shares the embeddings. Registered in :mod:`.registry`.
+discriminator head, and a generator that shares the embeddings. Its config is :mod:`.config`.
 
 The math is transformers' ``ElectraModel``: word + token-type + position embeddings of ``embed_size`` units,
 LayerNorm, dropout, then (when ``embed_size != units``) a dense projection to the encoder's ``units``
@@ -24,74 +24,17 @@ Outputs, in order: ``sequence`` (``(batch, length, units)``), then ``pooled`` if
 discriminator logits if ``use_discriminator``, then the masked-LM scores at ``masked_positions`` if
 ``use_decoder``.
 """
-from dataclasses import dataclass
 from typing import Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+from ...core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 from gluonnlp.model import BERTModel
 from gluonnlp.model.bert import BERTEncoderCell
 from mxnet.gluon import HybridBlock, nn
 
-from ..core.errors import InputError
-from .config_base import ArchitectureConfig
+from ...core.errors import InputError
+from .config import ElectraConfig
 
-__all__ = ['ElectraConfig', 'ElectraModel', 'ElectraEncoder', 'SHAPE_FIELDS', 'build_electra',
-           'KOELECTRA_SMALL_V3_CONFIG', 'KOELECTRA_BASE_V3_CONFIG']
-
-SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'embed_size',
-                'token_type_vocab_size')
-
-
-@dataclass(frozen=True)
-class ElectraConfig(ArchitectureConfig):
-    """ELECTRA hyper-parameters (one model: a discriminator, or a generator). Defaults are KoELECTRA-Small-v3's."""
-    family = 'ELECTRA'
-    SIZE_FIELDS = SHAPE_FIELDS
-
-    vocab_size: int = 35000
-    num_layers: int = 12
-    units: int = 256
-    hidden_size: int = 1024
-    max_length: int = 512
-    num_heads: int = 4
-    embed_size: int = 128
-    token_type_vocab_size: int = 2
-    dropout: float = 0.1
-    activation: str = 'gelu'
-    layer_norm_eps: float = 1e-12
-
-    def __post_init__(self):
-        self._check_fields()
-
-    def generator(self, fraction: float) -> 'ElectraConfig':
-        """The generator ELECTRA pairs with this discriminator: ``fraction`` of its heads (at least one, of the same
-        head size), so of its width and FFN; the same depth, embeddings and vocabulary (the ELECTRA paper's sizing)."""
-        if not 0.0 < fraction <= 1.0:
-            raise InputError('the generator size must be a fraction in (0, 1], got {!r}'.format(fraction))
-        head_size = self.units // self.num_heads
-        num_heads = max(1, round(self.num_heads * fraction))
-        return self.replace(units=num_heads * head_size, num_heads=num_heads,
-                            hidden_size=max(1, round(self.hidden_size * num_heads / self.num_heads)))
-
-    def num_parameters(self, use_pooler=False, use_discriminator=False, use_decoder=False) -> int:
-        """Parameter count of the model :func:`build_electra` makes (the decoder shares the word embedding)."""
-        units, hidden, embed = self.units, self.hidden_size, self.embed_size
-        total = (self.vocab_size + self.token_type_vocab_size + self.max_length) * embed + 2 * embed
-        if embed != units:
-            total += embed * units + units
-        layer = 4 * (units * units + units) + 2 * 2 * units + (units * hidden + hidden) + (hidden * units + units)
-        total += self.num_layers * layer
-        if use_pooler:
-            total += units * units + units
-        if use_discriminator:
-            total += units * units + units + units + 1
-        if use_decoder:
-            total += units * embed + embed + 2 * embed + self.vocab_size
-        return total
-
-
-KOELECTRA_SMALL_V3_CONFIG = ElectraConfig()
-KOELECTRA_BASE_V3_CONFIG = ElectraConfig(units=768, hidden_size=3072, num_heads=12, embed_size=768)
+__all__ = ['ElectraModel', 'ElectraEncoder', 'build_electra']
 
 
 class _EmbeddingTail(HybridBlock):

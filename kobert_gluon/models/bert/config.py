@@ -1,16 +1,12 @@
-"""The ``bert`` architecture: BERT hyper-parameters as plain data, and the one function that turns them into a
-GluonNLP ``BERTModel`` (KoBERT's). Registered in :mod:`.registry`."""
+"""The BERT family's hyper-parameters as plain data (no MXNet: the catalogue, ``info`` and the converters read
+them without building anything)."""
 from dataclasses import dataclass
 from typing import Any, Dict
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-from gluonnlp.model import BERTEncoder, BERTModel
-from mxnet.gluon import nn
+from ...core.errors import InputError
+from ..config_base import ArchitectureConfig
 
-from ..core.errors import InputError
-from .config_base import ArchitectureConfig
-
-__all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'build_bert']
+__all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS']
 
 # Fields that decide parameter shapes: a pretrained file only loads into a model that agrees on them.
 SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'embed_size',
@@ -73,34 +69,3 @@ class BertConfig(ArchitectureConfig):
 
 
 KOBERT_BASE_CONFIG = BertConfig()
-
-
-def build_bert(config: BertConfig, use_pooler=True, use_decoder=True, use_classifier=True,
-               output_all_encodings=False, prefix=None) -> BERTModel:
-    """An uninitialised GluonNLP ``BERTModel`` with the structure of the original KoBERT code.
-
-    The block structure (and so the parameter names in ``.params`` files) is exactly the one the original
-    ``get_kobert_model`` built, so its pretrained file loads unchanged.
-    """
-    if use_classifier and not use_pooler:
-        raise InputError('use_classifier=True needs use_pooler=True: the next-sentence classifier reads the '
-                         'pooled output')
-    encoder = BERTEncoder(num_layers=config.num_layers, units=config.units, hidden_size=config.hidden_size,
-                          max_length=config.max_length, num_heads=config.num_heads, dropout=config.dropout,
-                          output_attention=False, output_all_encodings=output_all_encodings,
-                          activation=config.activation, layer_norm_eps=config.layer_norm_eps)
-    if config.embed_dropout != config.dropout:
-        # GluonNLP's encoder drops out the summed embeddings at its own ``dropout`` rate (the one dropout layer
-        # outside the cells, which reads ``_dropout``); a different embedding rate replaces that layer. Dropout
-        # has no parameters, so saved files and the exported graph are unaffected.
-        encoder._dropout = config.embed_dropout
-        with encoder.name_scope():
-            encoder.dropout_layer = nn.Dropout(rate=config.embed_dropout)
-    model = BERTModel(encoder, config.vocab_size, token_type_vocab_size=config.token_type_vocab_size,
-                      units=config.units, embed_size=config.embed_size, word_embed=None,
-                      use_pooler=use_pooler, use_decoder=use_decoder, use_classifier=use_classifier,
-                      prefix=prefix)
-    # Plain attributes (not Blocks or Parameters), so Gluon ignores them; save_model reads them back.
-    model.kobert_config = config
-    model.kobert_heads = {'use_pooler': use_pooler, 'use_decoder': use_decoder, 'use_classifier': use_classifier}
-    return model

@@ -1,5 +1,5 @@
 """The ``distilbert`` architecture (DistilKoBERT): BERT's encoder layers without token-type embeddings and without
-the tanh pooler. Registered in :mod:`.registry`.
+the tanh pooler. Its config is :mod:`.config`; the family registers itself in :mod:`kobert_gluon.models.distilbert`.
 
 The math is transformers' ``DistilBertModel``: word + position embeddings, LayerNorm, then post-LayerNorm encoder
 layers (the same cell as BERT's, so GluonNLP's ``BERTEncoder`` computes them). What the package's heads read as the
@@ -16,56 +16,15 @@ never reads fails MXNet's deferred shape inference (a task head's layers learn t
 Positions are learned, or fixed sinusoids with ``sinusoidal_positions=True`` (transformers'
 ``sinusoidal_pos_embds``): then the table is filled at initialisation and never trained.
 """
-from dataclasses import dataclass
-
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
+from ...core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 import numpy as np
 from gluonnlp.model import BERTEncoder, BERTModel
 from mxnet.gluon import nn
 
-from .config_base import ArchitectureConfig
+from .config import DistilBertConfig
 
-__all__ = ['DistilBertConfig', 'DistilBertModel', 'DISTILKOBERT_CONFIG', 'SHAPE_FIELDS', 'build_distilbert',
-           'sinusoidal_table']
-
-SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads')
-
-
-@dataclass(frozen=True)
-class DistilBertConfig(ArchitectureConfig):
-    """DistilBERT hyper-parameters. Defaults are DistilKoBERT's: 3 layers of KoBERT's width, KoBERT's vocabulary."""
-    family = 'DistilBERT'
-    SIZE_FIELDS = SHAPE_FIELDS
-
-    vocab_size: int = 8002
-    num_layers: int = 3
-    units: int = 768
-    hidden_size: int = 3072
-    max_length: int = 512
-    num_heads: int = 12
-    dropout: float = 0.1
-    activation: str = 'gelu'
-    layer_norm_eps: float = 1e-12
-    sinusoidal_positions: bool = False
-
-    def __post_init__(self):
-        self._check_fields()
-
-    def num_parameters(self, use_pooler=False, use_decoder=False) -> int:
-        """Parameter count of the model :func:`build_distilbert` makes (the decoder shares the word embedding)."""
-        units, hidden = self.units, self.hidden_size
-        embed = self.vocab_size * units + self.max_length * units + 2 * units
-        layer = 4 * (units * units + units) + 2 * 2 * units + (units * hidden + hidden) + (hidden * units + units)
-        total = embed + self.num_layers * layer
-        if use_pooler:
-            total += units * units + units
-        if use_decoder:
-            total += (units * units + units) + 2 * units + self.vocab_size
-        return total
-
-
-DISTILKOBERT_CONFIG = DistilBertConfig()
+__all__ = ['DistilBertModel', 'build_distilbert', 'sinusoidal_table']
 
 
 def sinusoidal_table(max_length: int, units: int) -> np.ndarray:

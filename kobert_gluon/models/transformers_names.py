@@ -1,0 +1,173 @@
+"""How a family's transformers checkpoints map onto its Gluon model: the :class:`TransformersMapping` each family
+folder fills in with its own name tables and config functions, and the names all families share. Data and name
+plans only (no torch, no MXNet); :mod:`kobert_gluon.convert.huggingface` reads and writes the tensors.
+
+A *kind* says which transformers class a checkpoint is: ``base`` (``BertModel``, ``DistilBertModel``), ``lm``
+(``BertForPreTraining``: MLM + NSP; ``DistilBertForMaskedLM``), ``classification`` (``...ForSequenceClassification``,
+classification or regression), ``token_classification`` (``...ForTokenClassification``) or ``question_answering``
+(``...ForQuestionAnswering``). Gluon task heads keep the backbone under ``bert.``; transformers keeps it under the
+family's prefix (``bert.``, ``distilbert.``) in every class but the base one. The last two kinds read every position,
+so their backbone has no pooler on either side (transformers builds them with ``add_pooling_layer=False``).
+
+Each table is data: ``(transformers name, Gluon name)``, with ``{i}`` standing for a layer index. transformers'
+``nn.Linear`` and Gluon's ``Dense`` both store weights as ``(out, in)``, so no tensor is transposed; LayerNorm's
+``weight``/``bias`` are Gluon's ``gamma``/``beta``. transformers' names are given without the family prefix.
+"""
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ..core.errors import InputError
+
+__all__ = ['TransformersMapping', 'KINDS', 'HEAD_KINDS', 'TOKEN_KINDS', 'ENCODER_LAYER', 'TOKEN_CLASSIFIER_HEAD',
+           'QUESTION_ANSWERING_HEAD', 'layer_pairs', 'checked_activation', 'check_absolute_positions']
+
+KINDS = ('base', 'lm', 'classification', 'token_classification', 'question_answering')
+# The kinds whose Gluon model is a task head over a backbone kept as ``bert.`` (a base or lm model is the backbone)
+HEAD_KINDS = ('classification', 'token_classification', 'question_answering')
+# The kinds whose head reads every position: a backbone without a pooler
+TOKEN_KINDS = ('token_classification', 'question_answering')
+
+# One post-LayerNorm encoder layer as BERT names it (ELECTRA and RoBERTa keep the same names under their prefix) ->
+# GluonNLP's BERTEncoderCell.
+ENCODER_LAYER: List[Tuple[str, str]] = [
+    ('encoder.layer.{i}.attention.self.query.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_query.weight'),
+    ('encoder.layer.{i}.attention.self.query.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_query.bias'),
+    ('encoder.layer.{i}.attention.self.key.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_key.weight'),
+    ('encoder.layer.{i}.attention.self.key.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_key.bias'),
+    ('encoder.layer.{i}.attention.self.value.weight', 'encoder.transformer_cells.{i}.attention_cell.proj_value.weight'),
+    ('encoder.layer.{i}.attention.self.value.bias', 'encoder.transformer_cells.{i}.attention_cell.proj_value.bias'),
+    ('encoder.layer.{i}.attention.output.dense.weight', 'encoder.transformer_cells.{i}.proj.weight'),
+    ('encoder.layer.{i}.attention.output.dense.bias', 'encoder.transformer_cells.{i}.proj.bias'),
+    ('encoder.layer.{i}.attention.output.LayerNorm.weight', 'encoder.transformer_cells.{i}.layer_norm.gamma'),
+    ('encoder.layer.{i}.attention.output.LayerNorm.bias', 'encoder.transformer_cells.{i}.layer_norm.beta'),
+    ('encoder.layer.{i}.intermediate.dense.weight', 'encoder.transformer_cells.{i}.ffn.ffn_1.weight'),
+    ('encoder.layer.{i}.intermediate.dense.bias', 'encoder.transformer_cells.{i}.ffn.ffn_1.bias'),
+    ('encoder.layer.{i}.output.dense.weight', 'encoder.transformer_cells.{i}.ffn.ffn_2.weight'),
+    ('encoder.layer.{i}.output.dense.bias', 'encoder.transformer_cells.{i}.ffn.ffn_2.bias'),
+    ('encoder.layer.{i}.output.LayerNorm.weight', 'encoder.transformer_cells.{i}.ffn.layer_norm.gamma'),
+    ('encoder.layer.{i}.output.LayerNorm.bias', 'encoder.transformer_cells.{i}.ffn.layer_norm.beta'),
+]
+
+
+def layer_pairs(table: List[Tuple[str, str]], num_layers: int) -> List[Tuple[str, str]]:
+    """``table`` (names with ``{i}``) for layers ``0 .. num_layers - 1``."""
+    return [(hf.format(i=i), gluon.format(i=i)) for i in range(num_layers) for hf, gluon in table]
+
+
+def checked_activation(hf: Dict[str, Any], path, supported=('gelu', 'relu'), key='hidden_act') -> str:
+    """The activation a transformers config names, refused unless the Gluon encoder has it exactly."""
+    activation = hf.get(key, 'gelu')
+    if activation not in supported:
+        raise InputError('{}: {} {!r} is not supported (the Gluon encoder has the exact "gelu" and "relu")'
+                         .format(path, key, activation))
+    return activation
+
+
+def check_absolute_positions(hf: Dict[str, Any], path) -> None:
+    if hf.get('position_embedding_type', 'absolute') != 'absolute':
+        raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
+                         .format(path, hf.get('position_embedding_type')))
+
+
+# ----- heads over every position: the same names in all three families ----------------------------------------
+# ``*ForTokenClassification``'s ``classifier`` (a plain Linear, also in ELECTRA's, unlike its sentence head) ->
+# kobert_gluon's TokenClassifier ``output``.
+TOKEN_CLASSIFIER_HEAD: List[Tuple[str, str]] = [
+    ('classifier.weight', 'output.weight'),
+    ('classifier.bias', 'output.bias'),
+]
+
+# ``*ForQuestionAnswering``'s ``qa_outputs`` (Linear(hidden, 2); transformers splits its logits into start = [..., 0]
+# and end = [..., 1]) -> kobert_gluon's SpanExtractor ``output``, whose [..., 0] / [..., 1] are start / end too.
+QUESTION_ANSWERING_HEAD: List[Tuple[str, str]] = [
+    ('qa_outputs.weight', 'output.weight'),
+    ('qa_outputs.bias', 'output.bias'),
+]
+
+
+@dataclass(frozen=True)
+class TransformersMapping:
+    model_type: str                        # transformers' config.model_type
+    architecture: str                      # the Gluon architecture (models.architecture)
+    prefix: str                            # where transformers' task classes keep the backbone
+    classes: Dict[str, str]                # kind -> transformers class name
+    config_from_hf: Callable[[Dict[str, Any], Any], Any]
+    hf_config: Callable[[Any], Dict[str, Any]]
+    backbone_map: Callable[[Any], Dict[str, str]]  # the Gluon config -> its backbone's name plan
+    pooler: List[Tuple[str, str]]          # transformers -> Gluon names of what the Gluon model calls its pooler
+    pooler_in_backbone: bool               # under the backbone prefix (BERT's pooler) or in the head (pre_classifier)
+    lm_head: List[Tuple[str, str]]
+    sequence_head: List[Tuple[str, str]]
+    tied: List[Tuple[str, str]]
+    lm_heads: Dict[str, bool]              # the Gluon optional heads of the lm kind
+    classifier_dropout_key: str            # the config key of the classification head's dropout
+    classifier_dropout_fallback: Tuple[str, float]  # (key, default) read when that one is absent or null
+    token_dropout_key: str                 # the config key of the token classification head's dropout
+    token_dropout_fallback: Tuple[str, float]
+    token_head: List[Tuple[str, str]] = field(default_factory=lambda: list(TOKEN_CLASSIFIER_HEAD))
+    span_head: List[Tuple[str, str]] = field(default_factory=lambda: list(QUESTION_ANSWERING_HEAD))
+    # Backbone tensors (names under the prefix) a checkpoint may hold that the Gluon model does not keep: buffers
+    # that are not parameters, or weights the family's transformers classes create untrained (RoBERTa's pooler)
+    ignored: Tuple[str, ...] = ('embeddings.position_ids',)
+    # The family's own tokenizer files, where its checkpoints bring a tokenizer the generic reader does not know:
+    # ``tokenizer_reader(folder) -> tokenizer or None`` and ``tokenizer_writer(tokenizer, folder, max_seq_length)``
+    # (writes the files transformers reads, tokenizer_config.json included). None: KoBERT's SentencePiece with
+    # vocab.txt, or WordPiece (convert.huggingface's own reader and writer).
+    tokenizer_reader: Optional[Callable[[Any], Any]] = None
+    tokenizer_writer: Optional[Callable[[Any, Any, int], None]] = None
+
+    def classifier_dropout(self, hf: Dict[str, Any]) -> float:
+        """The dropout transformers' classification head of this family uses for the config ``hf``."""
+        value = hf.get(self.classifier_dropout_key)
+        return value if value is not None else hf.get(*self.classifier_dropout_fallback)
+
+    def token_dropout(self, hf: Dict[str, Any]) -> float:
+        """The dropout before transformers' token classification head of this family, for the config ``hf``."""
+        value = hf.get(self.token_dropout_key)
+        return value if value is not None else hf.get(*self.token_dropout_fallback)
+
+    def kind_of_class(self, name: str) -> Optional[str]:
+        return next((kind for kind, cls in self.classes.items() if cls == name), None)
+
+    def pooler_names(self, prefixed: bool) -> List[str]:
+        """The transformers names of what the Gluon model calls its pooler, as a checkpoint would hold them."""
+        prefix = self.prefix if prefixed and self.pooler_in_backbone else ''
+        return [prefix + hf for hf, _ in self.pooler]
+
+    def pooler_probe(self, prefixed: bool) -> str:
+        return self.pooler_names(prefixed)[0]
+
+    def plan(self, kind: str, config, has_pooler: bool, prefixed: bool) -> Dict[str, str]:
+        """transformers name -> Gluon name of every tensor of a ``kind`` checkpoint of a model of ``config``."""
+        hf_prefix = self.prefix if prefixed else ''
+        gluon_prefix = 'bert.' if kind in HEAD_KINDS else ''
+        plan = {hf_prefix + hf: gluon_prefix + gluon for hf, gluon in self.backbone_map(config).items()}
+        if has_pooler and kind not in TOKEN_KINDS:
+            pooler_prefix = hf_prefix if self.pooler_in_backbone else ''
+            plan.update({pooler_prefix + hf: gluon_prefix + gluon for hf, gluon in self.pooler})
+        head = {'lm': self.lm_head, 'classification': self.sequence_head, 'token_classification': self.token_head,
+                'question_answering': self.span_head}.get(kind, ())
+        plan.update(head)
+        return plan
+
+    def backbone_heads(self, kind: str, has_pooler: bool) -> Dict[str, bool]:
+        """The Gluon architecture's optional heads for a ``kind`` model."""
+        if kind == 'lm':
+            return dict(self.lm_heads)
+        heads = {name: False for name in self.lm_heads}
+        heads['use_pooler'] = kind not in TOKEN_KINDS and (has_pooler or kind == 'classification')
+        return heads
+
+
+def _checked(hf: Dict[str, Any], path, supported_activations=('gelu', 'relu'), key='hidden_act') -> str:
+    activation = hf.get(key, 'gelu')
+    if activation not in supported_activations:
+        raise InputError('{}: {} {!r} is not supported (the Gluon encoder has the exact "gelu" and "relu")'
+                         .format(path, key, activation))
+    return activation
+
+
+def _check_absolute_positions(hf: Dict[str, Any], path) -> None:
+    if hf.get('position_embedding_type', 'absolute') != 'absolute':
+        raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
+                         .format(path, hf.get('position_embedding_type')))
