@@ -12,7 +12,7 @@ from ..core import environment  # noqa: F401  (first: numpy check, mxnet without
 from ..core.errors import InputError
 from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, get_model_spec, list_models, lookup,  # noqa: F401
                              register_model)
-from ..tokenizers.registry import get_tokenizer_kind
+from ..tokenizers.registry import get_tokenizer_kind, registered_kinds
 from . import folder as model_folder
 from .registry import initialize_random  # noqa: F401  (part of this module's API)
 from .resolution import ResolvedModel, load_model, resolve_model  # noqa: F401  (load_model: part of the API)
@@ -42,6 +42,9 @@ def load_tokenizer(name_or_folder, cachedir=None):
                          'file (vocab.txt, .model); got {!r}'.format(name_or_folder))
     path = Path(str(name_or_folder))
     if path.is_file():
+        kind = next((k for k in registered_kinds() if k.reads_file is not None and k.reads_file(path)), None)
+        if kind is not None:  # a family's own tokenizer file (XLM-RoBERTa's Unigram tokenizer.json)
+            return kind.from_file(path)
         from ..tokenizers.sentencepiece import KoBERTTokenizer, load_vocab
         from ..tokenizers.wordpiece import WordPieceTokenizer
         if path.suffix == '.txt':

@@ -187,7 +187,8 @@ def make_windows(example: QAExample, index: int, tokenizer, max_seq_length: int,
     vocab = tokenizer.vocab
     question = tokenizer(example.question)[:max_query_length]
     spans = context_spans if context_spans is not None else tokenizer.piece_offsets(example.context)
-    room = max_seq_length - len(question) - 3
+    separators = tokenizer.pair_separators  # the tokenizer kind's layout: [CLS] question [SEP]... context [SEP]
+    room = max_seq_length - len(question) - 2 - separators
     if room < 1:
         raise InputError('max_seq_length {} leaves no room for the context after a {}-piece question; raise it or '
                          'lower max_query_length'.format(max_seq_length, len(question)))
@@ -200,7 +201,7 @@ def make_windows(example: QAExample, index: int, tokenizer, max_seq_length: int,
     starts = [0]
     while starts[-1] + room < len(spans):
         starts.append(starts[-1] + stride)
-    head = [vocab[vocab.cls_token]] + vocab.to_indices(question) + [vocab[vocab.sep_token]]
+    head = [vocab[vocab.cls_token]] + vocab.to_indices(question) + [vocab[vocab.sep_token]] * separators
     windows = []
     for w, first in enumerate(starts):
         last = min(len(spans), first + room)
@@ -217,7 +218,7 @@ def make_windows(example: QAExample, index: int, tokenizer, max_seq_length: int,
         label = (0, 0)
         if answer is not None and first <= answer[0] and answer[1] < last:
             label = (answer[0] + offset, answer[1] + offset)
-        types = [0] * len(head) + [1] * (len(ids) - len(head))
+        types = [0] * len(head) + [tokenizer.second_token_type] * (len(ids) - len(head))
         windows.append(Window(np.array(ids, dtype=np.int32), np.array(len(ids), dtype=np.int32),
                               np.array(types, dtype=np.int32), np.array(label, dtype=np.float32), index,
                               positions, max_context))

@@ -55,6 +55,12 @@ class EncodingMixin:
     # without the kind's word marks.
     offset_normalization = 'NFC'
 
+    # The special-token layout of a pair: BERT's ``[CLS] A [SEP] B [SEP]``, the second text's token type 1. A kind
+    # laid out otherwise sets these (XLM-RoBERTa: ``<s> A </s></s> B </s>``, every type 0) and its ``transform``;
+    # whatever builds a pair by hand (question-answering windows) reads them.
+    pair_separators = 1
+    second_token_type = 1
+
     def starts_word(self, piece: str) -> bool:
         raise NotImplementedError('{} does not say where its words start'.format(type(self).__name__))
 

@@ -2,11 +2,12 @@
 into (:mod:`kobert_gluon.models.family`). Look kinds up through :mod:`.registry`, which registers the built-in ones.
 """
 from dataclasses import dataclass
-from typing import Callable, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from ..core.registry import Registry
 
-__all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds']
+__all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds',
+           'registered_kinds']
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,10 @@ class TokenizerKind:
     load_folder: Callable
     from_pretrained: Callable
     description: str = ''
+    # A bare tokenizer file of this kind (``load_tokenizer(FILE)``): ``reads_file(path) -> bool`` says whether it is
+    # one (asked before the built-in rules for vocab.txt, WordPiece tokenizer.json and .model), ``from_file`` reads it
+    reads_file: Optional[Callable[[Any], bool]] = None
+    from_file: Optional[Callable[[Any], Any]] = None
 
 
 _KINDS: Registry[TokenizerKind] = Registry('tokenizer kind',
@@ -34,3 +39,8 @@ def get_tokenizer_kind(name: str) -> TokenizerKind:
 
 def tokenizer_kinds():
     return sorted(_KINDS.names())
+
+
+def registered_kinds() -> List[TokenizerKind]:
+    """Every registered kind, in registration order."""
+    return _KINDS.values()

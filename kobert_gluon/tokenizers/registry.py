@@ -10,10 +10,11 @@ Adding a kind (WordPiece for KoELECTRA, say) is a module with such a class, a ``
 without change.
 """
 from . import sentencepiece, wordpiece
-from .kinds import TokenizerKind, get_tokenizer_kind, register_tokenizer_kind, tokenizer_kinds  # noqa: F401
+from .kinds import (TokenizerKind, get_tokenizer_kind, register_tokenizer_kind, registered_kinds,  # noqa: F401
+                    tokenizer_kinds)
 
 __all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds',
-           'DEFAULT_TOKENIZER_KIND']
+           'registered_kinds', 'DEFAULT_TOKENIZER_KIND']
 
 
 register_tokenizer_kind(TokenizerKind(

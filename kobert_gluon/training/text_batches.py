@@ -35,8 +35,11 @@ def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int,
     if max_seq_length < (3 if pair else 2):
         raise InputError('max_seq_length {} leaves no room for the text after [CLS] and [SEP]'
                          .format(max_seq_length))
-    from gluonnlp.data import BERTSentenceTransform
-    transform = BERTSentenceTransform(tokenizer, max_seq_length=max_seq_length, pad=False, pair=pair)
+    if hasattr(tokenizer, 'transform'):  # the package's tokenizer kinds own their special-token layout
+        transform = tokenizer.transform(max_seq_length, pair=pair, pad=False)
+    else:  # a plain gluonnlp tokenizer: BERT's layout
+        from gluonnlp.data import BERTSentenceTransform
+        transform = BERTSentenceTransform(tokenizer, max_seq_length=max_seq_length, pad=False, pair=pair)
     if labels is not None and len(labels) != len(texts):
         raise ValueError('{} texts but {} labels'.format(len(texts), len(labels)))
     encoded = []
