@@ -4,6 +4,6 @@ folder and its name on the line below. No MXNet is loaded here: the families bui
 """
 from ..hub.catalogue import register_shipped_models
 # the families, in registration order (each registers itself):
-from . import bert, distilbert, electra  # noqa: F401
+from . import bert, distilbert, electra, xlm_roberta  # noqa: F401
 
 register_shipped_models()  # after the families: the published models come first in listings
