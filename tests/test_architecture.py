@@ -271,3 +271,17 @@ def test_cli_options_name_real_settings_and_their_defaults(command, tmp_path):
             assert shown == (format(value, 'g') if isinstance(value, float) else str(value)), (dest, shown, value)
             checked += 1
     assert checked >= 5
+
+
+def test_a_task_reads_what_its_structure_reads():
+    """The table/files rule is the structure's (its pipeline's ``reads_tables``), checked where a task is used."""
+    from kobert_gluon.tasks.datasets import TableSpec, TaskSpec
+    from kobert_gluon.tasks.finetuning import pipeline_for
+    ner_with_table = TaskSpec(name='x', kind='token_classification', metric='entity_f1',
+                              table=TableSpec(text_columns=('text',), label_column='label'))
+    with pytest.raises(InputError, match='a token_classification task reads token classification files, not a table'):
+        pipeline_for(ner_with_table)
+    sentences_without_table = TaskSpec(name='y', kind='classification', metric='accuracy', table=None)
+    with pytest.raises(InputError, match='a classification task reads a table: say which columns'):
+        pipeline_for(sentences_without_table)
+    assert pipeline_for(kobert_gluon.get_task('korquad')).label == 'question answering'

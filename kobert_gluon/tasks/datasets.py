@@ -123,12 +123,7 @@ class TaskSpec:
     data_format: Optional[str] = None
 
     def __post_init__(self):
-        structure = self.task_kind.structure  # an unknown kind raises here, naming the known ones
-        if structure == 'sentences' and self.table is None:
-            raise InputError('a {} task reads a table: say which columns (text_columns, label_column)'
-                             .format(self.kind))
-        if structure != 'sentences' and self.table is not None:
-            raise InputError('a {} task reads {} files, not a table of columns'.format(self.kind, structure))
+        self.task_kind  # an unknown kind raises here, naming the known ones (its structure checks the table)
         if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
             raise InputError('dev_fraction must be between 0 and 1, got {!r}'.format(self.dev_fraction))
         valid_metrics = self.task_kind.metrics

@@ -340,8 +340,14 @@ PIPELINES.register('squad', QuestionAnsweringPipeline())
 
 
 def pipeline_for(spec: TaskSpec):
-    """The pipeline of the task's structure (see :class:`SentencePipeline`)."""
-    return PIPELINES.get(spec.task_kind.structure)
+    """The pipeline of the task's structure (see :class:`SentencePipeline`), checked against what the task reads: a
+    table of columns or the structure's own files."""
+    pipeline = PIPELINES.get(spec.task_kind.structure)
+    if pipeline.reads_tables and spec.table is None:
+        raise InputError('a {} task reads a table: say which columns (text_columns, label_column)'.format(spec.kind))
+    if not pipeline.reads_tables and spec.table is not None:
+        raise InputError('a {} task reads {} files, not a table of columns'.format(spec.kind, pipeline.label))
+    return pipeline
 
 
 def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: bool = False,
