@@ -18,6 +18,7 @@ from kobert_gluon.hub.catalogue import get_model_spec
 from kobert_gluon.models.zoo import model_folder_of
 
 from .conftest import error_line, run_cli
+from .test_convert import _perturbed
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
@@ -46,14 +47,6 @@ def hf_tokenizer(tmp_path_factory):
     saved = tmp_path_factory.mktemp('xlmr-tokenizer')
     tokenizer.save_pretrained(str(saved))
     return tokenizer, saved
-
-
-def _perturbed(model, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
-    return model.eval()
 
 
 def _hf_model(cls, hf_tokenizer, tmp_path, **config):

@@ -29,6 +29,9 @@ KIND = 'wordpiece'
 VOCAB_TXT = 'vocab.txt'
 FILES = (VOCAB_TXT,)
 SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
+# The BERTVocab attribute -> BERT's token
+BERT_SPECIAL_TOKENS = {'cls_token': '[CLS]', 'sep_token': '[SEP]', 'mask_token': '[MASK]', 'padding_token': '[PAD]',
+                       'unknown_token': '[UNK]'}
 
 
 def vocab_from_vocab_txt(path) -> nlp.vocab.BERTVocab:
@@ -44,18 +47,22 @@ def vocab_from_vocab_txt(path) -> nlp.vocab.BERTVocab:
     return vocab_from_tokens([token.rstrip('\r') for token in tokens], path)
 
 
-def vocab_from_tokens(tokens, path) -> nlp.vocab.BERTVocab:
-    """A gluonnlp ``BERTVocab`` of ``tokens`` in id order (read from ``path``), with BERT's special tokens."""
-    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
+def vocab_from_tokens(tokens, path, special_tokens=None, owner="BERT's") -> nlp.vocab.BERTVocab:
+    """A gluonnlp ``BERTVocab`` of ``tokens`` in id order (read from ``path``), with ``special_tokens`` (BERTVocab
+    attribute -> token; BERT's ``[CLS]``, ``[SEP]``, ``[MASK]``, ``[PAD]``, ``[UNK]`` by default, ``owner`` naming
+    whose they are in messages)."""
+    special_tokens = special_tokens or BERT_SPECIAL_TOKENS
+    missing = [t for t in special_tokens.values() if t not in tokens]
     if missing:
-        raise InputError('{} lacks BERT\'s special token(s) {}'.format(path, ', '.join(missing)))
+        raise InputError('{} lacks {} special token(s) {}'.format(path, owner, ', '.join(missing)))
     if len(set(tokens)) != len(tokens):
         raise InputError('{} lists a token twice; ids would be ambiguous'.format(path))
+    reserved = [special_tokens[name] for name in ('cls_token', 'sep_token', 'mask_token', 'padding_token')]
     document = {
         'idx_to_token': tokens, 'token_to_idx': {t: i for i, t in enumerate(tokens)},
-        'reserved_tokens': ['[CLS]', '[SEP]', '[MASK]', '[PAD]'], 'unknown_token': '[UNK]',
-        'identifiers_to_tokens': {'cls_token': '[CLS]', 'sep_token': '[SEP]', 'mask_token': '[MASK]',
-                                  'padding_token': '[PAD]', 'bos_token': None, 'eos_token': None}}
+        'reserved_tokens': reserved, 'unknown_token': special_tokens['unknown_token'],
+        'identifiers_to_tokens': {**{name: token for name, token in special_tokens.items() if name != 'unknown_token'},
+                                  'bos_token': None, 'eos_token': None}}
     vocab = nlp.vocab.BERTVocab.from_json(json.dumps(document, ensure_ascii=False))
     if vocab.idx_to_token != tokens:
         raise InputError('{} does not read back as the same ids'.format(path))

@@ -21,6 +21,7 @@ from ...core.documents import write_json
 from ...core.errors import InputError
 from ...core.owned_folders import verify_folder
 from ...tokenizers.encoding import EncodingMixin
+from ...tokenizers.wordpiece import vocab_from_tokens
 
 __all__ = ['XLMRobertaTokenizer', 'XLMRobertaTransform', 'load_folder', 'from_pretrained', 'is_tokenizer_json',
            'read_transformers_folder', 'write_transformers_files', 'KIND', 'FILES', 'TOKENIZER_JSON']
@@ -34,8 +35,8 @@ SPECIAL_TOKENS = {'cls_token': '<s>', 'sep_token': '</s>', 'padding_token': '<pa
                   'mask_token': '<mask>'}
 
 
-def _read_pieces(path: Path):
-    """The Unigram pieces of a ``tokenizer.json`` in id order, checked."""
+def _read_vocab(path: Path) -> nlp.vocab.BERTVocab:
+    """The vocabulary of a ``tokenizer.json``: its Unigram pieces in id order, checked."""
     try:
         document = json.loads(path.read_text(encoding='utf-8'))
         model = document['model']
@@ -45,23 +46,7 @@ def _read_pieces(path: Path):
             path, err)) from None
     if kind != 'Unigram':
         raise InputError('{}: a {} tokenizer; XLM-RoBERTa\'s is a SentencePiece Unigram'.format(path, kind))
-    missing = [token for token in SPECIAL_TOKENS.values() if token not in pieces]
-    if missing:
-        raise InputError('{} lacks XLM-RoBERTa\'s special token(s) {}'.format(path, ', '.join(missing)))
-    if len(set(pieces)) != len(pieces):
-        raise InputError('{} lists a piece twice; ids would be ambiguous'.format(path))
-    return pieces
-
-
-def _vocab(pieces, path) -> nlp.vocab.BERTVocab:
-    document = {'idx_to_token': pieces, 'token_to_idx': {t: i for i, t in enumerate(pieces)},
-                'reserved_tokens': ['<s>', '</s>', '<mask>', '<pad>'], 'unknown_token': '<unk>',
-                'identifiers_to_tokens': {'cls_token': '<s>', 'sep_token': '</s>', 'mask_token': '<mask>',
-                                          'padding_token': '<pad>', 'bos_token': None, 'eos_token': None}}
-    vocab = nlp.vocab.BERTVocab.from_json(json.dumps(document, ensure_ascii=False))
-    if vocab.idx_to_token != pieces:
-        raise InputError('{} does not read back as the same ids'.format(path))
-    return vocab
+    return vocab_from_tokens(pieces, path, SPECIAL_TOKENS, "XLM-RoBERTa's")
 
 
 class XLMRobertaTokenizer(EncodingMixin):
@@ -79,7 +64,7 @@ class XLMRobertaTokenizer(EncodingMixin):
         if not path.is_file():
             raise FileNotFoundError('{} does not exist'.format(path))
         self._path = str(path)
-        self.vocab = _vocab(_read_pieces(path), path)
+        self.vocab = _read_vocab(path)
         self._backend = Tokenizer.from_file(self._path)
 
     def split_pieces(self, text):
