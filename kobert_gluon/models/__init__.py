@@ -1,7 +1,9 @@
-"""Architectures, model folders and the one factory that joins them with the hub.
+"""Model families, architectures, model folders and the one factory that joins them with the hub.
 
-:mod:`.registry` maps an architecture name (``config.json``'s ``architecture``; ``bert`` for folders written
-before it existed) to its config class and builder; :mod:`.bert` is KoBERT's (GluonNLP ``BERTModel``);
-:mod:`.folder` saves and loads model folders; :mod:`.zoo` is ``get_model``: a registered name (catalogue entry)
-or a folder path in, ``(model, vocab)`` out.
+Each family has a folder (:mod:`.bert` for KoBERT's GluonNLP ``BERTModel``, :mod:`.distilbert`, :mod:`.electra`,
+:mod:`.xlm_roberta`) holding its config, builder, transformers mapping, catalogue entries and any tokenizer of its
+own, and registers itself (:mod:`.family`); :mod:`.families` imports them all. :mod:`.registry` is the complete
+architecture registry; :mod:`.folder` saves and loads model folders; :mod:`.resolution` resolves a model argument
+once and builds it; :mod:`.zoo` is ``get_model``: a registered name (catalogue entry) or a folder path in,
+``(model, vocab)`` out.
 """
