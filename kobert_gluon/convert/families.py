@@ -6,10 +6,10 @@ from typing import Any, Dict, Tuple
 
 from ..core.errors import InputError
 from ..models.family import transformers_mappings
-from ..models.transformers_names import HEAD_KINDS, KINDS, TOKEN_KINDS, TransformersMapping
+from ..models.transformers_names import HEAD_KINDS, KINDS, TOKEN_KINDS, UNPOOLED_KINDS, TransformersMapping
 
 __all__ = ['TransformersMapping', 'family_of_checkpoint', 'family_of_architecture', 'KINDS', 'HEAD_KINDS',
-           'TOKEN_KINDS', 'kind_of_head', 'transformers_classes']
+           'TOKEN_KINDS', 'UNPOOLED_KINDS', 'kind_of_head', 'transformers_classes']
 
 # The Gluon head a model folder names (``task.kind``, see kobert_gluon.heads.registry) -> the kind it converts as
 _KIND_OF_HEAD = {'classifier': 'classification', 'regressor': 'classification',

@@ -50,7 +50,7 @@ from ..tasks.tagging import check_label_scheme
 from ..tokenizers.sentencepiece import KoBERTTokenizer, TransformersKoBERTTokenizer
 from ..tokenizers.wordpiece import WordPieceTokenizer, vocab_from_vocab_txt
 from ..models.family import get_family
-from .families import HEAD_KINDS, TOKEN_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint, \
+from .families import HEAD_KINDS, UNPOOLED_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint, \
     kind_of_head
 
 __all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'read_checkpoint',
@@ -299,11 +299,11 @@ def _gluon_values(tensors, family: TransformersMapping, kind: str, config, path)
     prefixed = any(name.startswith(family.prefix) for name in tensors)
     has_pooler = family.pooler_probe(prefixed) in tensors
     cls = family.classes[kind]
-    if kind not in ('base',) + TOKEN_KINDS and family.pooler_in_backbone and not has_pooler:
+    if kind in ('lm', 'classification') and family.pooler_in_backbone and not has_pooler:
         raise InputError('{}: {} needs the pooler, which the checkpoint does not have'.format(path, cls))
     hf_prefix = family.prefix if prefixed else ''
     skip = {hf_prefix + name for name in family.ignored} | {tied for tied, _ in family.tied}
-    if kind in TOKEN_KINDS:
+    if kind in UNPOOLED_KINDS:
         if has_pooler and family.pooler_in_backbone:
             # transformers before 4.0 built BertForTokenClassification and BertForQuestionAnswering with a pooler
             # that nothing reads, and checkpoints of that time still hold it; transformers drops it on loading, and
@@ -481,8 +481,9 @@ def _export_kind(family: TransformersMapping, document) -> str:
     if task:
         return kind_of_head(task.get('kind'))
     heads = document['heads']
-    if 'lm' in family.classes and all(heads.get(name) for name, wanted in family.lm_heads.items() if wanted):
-        return 'lm'
+    for kind, wanted in (('lm', family.lm_heads), ('masked_lm', family.masked_lm_heads)):
+        if kind in family.classes and wanted and all(heads.get(name) for name, on in wanted.items() if on):
+            return kind
     return 'base'
 
 
@@ -517,7 +518,7 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     model, vocab = source.build()
     tokenizer = source.tokenizer
     kind = _export_kind(family, document)
-    has_pooler = bool(document['heads'].get('use_pooler', False)) and kind not in TOKEN_KINDS and (
+    has_pooler = bool(document['heads'].get('use_pooler', False)) and kind not in UNPOOLED_KINDS and (
         family.pooler_in_backbone or kind == 'classification')
     plan = family.plan(kind, config, has_pooler, prefixed=kind != 'base')
     params = model._collect_params_with_prefix()

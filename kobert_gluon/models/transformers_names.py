@@ -3,7 +3,9 @@ folder fills in with its own name tables and config functions, and the names all
 plans only (no torch, no MXNet); :mod:`kobert_gluon.convert.huggingface` reads and writes the tensors.
 
 A *kind* says which transformers class a checkpoint is: ``base`` (``BertModel``, ``DistilBertModel``), ``lm``
-(``BertForPreTraining``: MLM + NSP; ``DistilBertForMaskedLM``), ``classification`` (``...ForSequenceClassification``,
+(the pretraining heads: ``BertForPreTraining``, MLM + NSP; ``ElectraForPreTraining``, the discriminator),
+``masked_lm`` (the masked-LM head alone: ``BertForMaskedLM``, ``DistilBertForMaskedLM``, ``ElectraForMaskedLM``, a
+generator), ``classification`` (``...ForSequenceClassification``,
 classification or regression), ``token_classification`` (``...ForTokenClassification``) or ``question_answering``
 (``...ForQuestionAnswering``). Gluon task heads keep the backbone under ``bert.``; transformers keeps it under the
 family's prefix (``bert.``, ``distilbert.``) in every class but the base one. The last two kinds read every position,
@@ -18,14 +20,17 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..core.errors import InputError
 
-__all__ = ['TransformersMapping', 'KINDS', 'HEAD_KINDS', 'TOKEN_KINDS', 'ENCODER_LAYER', 'TOKEN_CLASSIFIER_HEAD',
+__all__ = ['TransformersMapping', 'KINDS', 'HEAD_KINDS', 'TOKEN_KINDS', 'UNPOOLED_KINDS', 'ENCODER_LAYER', 'TOKEN_CLASSIFIER_HEAD',
            'QUESTION_ANSWERING_HEAD', 'layer_pairs', 'checked_activation', 'check_absolute_positions']
 
-KINDS = ('base', 'lm', 'classification', 'token_classification', 'question_answering')
+KINDS = ('base', 'lm', 'masked_lm', 'classification', 'token_classification', 'question_answering')
 # The kinds whose Gluon model is a task head over a backbone kept as ``bert.`` (a base or lm model is the backbone)
 HEAD_KINDS = ('classification', 'token_classification', 'question_answering')
 # The kinds whose head reads every position: a backbone without a pooler
 TOKEN_KINDS = ('token_classification', 'question_answering')
+# The kinds transformers builds without a pooler (add_pooling_layer=False); a pooler an old checkpoint of them still
+# holds is left out on import
+UNPOOLED_KINDS = TOKEN_KINDS + ('masked_lm',)
 
 # One post-LayerNorm encoder layer as BERT names it (ELECTRA and RoBERTa keep the same names under their prefix) ->
 # GluonNLP's BERTEncoderCell.
@@ -106,6 +111,9 @@ class TransformersMapping:
     token_dropout_fallback: Tuple[str, float]
     token_head: List[Tuple[str, str]] = field(default_factory=lambda: list(TOKEN_CLASSIFIER_HEAD))
     span_head: List[Tuple[str, str]] = field(default_factory=lambda: list(QUESTION_ANSWERING_HEAD))
+    # The masked-LM head alone (``...ForMaskedLM``) and the Gluon optional heads of that kind (none: no such class)
+    masked_lm_head: List[Tuple[str, str]] = field(default_factory=list)
+    masked_lm_heads: Dict[str, bool] = field(default_factory=dict)
     # Backbone tensors (names under the prefix) a checkpoint may hold that the Gluon model does not keep: buffers
     # that are not parameters, or weights the family's transformers classes create untrained (RoBERTa's pooler)
     ignored: Tuple[str, ...] = ('embeddings.position_ids',)
@@ -142,10 +150,10 @@ class TransformersMapping:
         hf_prefix = self.prefix if prefixed else ''
         gluon_prefix = 'bert.' if kind in HEAD_KINDS else ''
         plan = {hf_prefix + hf: gluon_prefix + gluon for hf, gluon in self.backbone_map(config).items()}
-        if has_pooler and kind not in TOKEN_KINDS:
+        if has_pooler and kind not in UNPOOLED_KINDS:
             pooler_prefix = hf_prefix if self.pooler_in_backbone else ''
             plan.update({pooler_prefix + hf: gluon_prefix + gluon for hf, gluon in self.pooler})
-        head = {'lm': self.lm_head, 'classification': self.sequence_head, 'token_classification': self.token_head,
+        head = {'lm': self.lm_head, 'masked_lm': self.masked_lm_head, 'classification': self.sequence_head, 'token_classification': self.token_head,
                 'question_answering': self.span_head}.get(kind, ())
         plan.update(head)
         return plan
@@ -154,8 +162,10 @@ class TransformersMapping:
         """The Gluon architecture's optional heads for a ``kind`` model."""
         if kind == 'lm':
             return dict(self.lm_heads)
-        heads = {name: False for name in self.lm_heads}
-        heads['use_pooler'] = kind not in TOKEN_KINDS and (has_pooler or kind == 'classification')
+        if kind == 'masked_lm':
+            return dict(self.masked_lm_heads)
+        heads = {name: False for name in {**self.lm_heads, **self.masked_lm_heads}}
+        heads['use_pooler'] = kind not in UNPOOLED_KINDS and (has_pooler or kind == 'classification')
         return heads
 
 

@@ -22,13 +22,17 @@ BERT_POOLER: List[Tuple[str, str]] = [
     ('pooler.dense.bias', 'pooler.bias'),
 ]
 
-# BertForPreTraining's heads (names as transformers writes them, no prefix) -> the BERTModel's own heads.
-BERT_PRETRAINING_HEADS: List[Tuple[str, str]] = [
+# BertForMaskedLM's head (names as transformers writes them, no prefix) -> the BERTModel's decoder.
+BERT_MLM_HEAD: List[Tuple[str, str]] = [
     ('cls.predictions.transform.dense.weight', 'decoder.0.weight'),
     ('cls.predictions.transform.dense.bias', 'decoder.0.bias'),
     ('cls.predictions.transform.LayerNorm.weight', 'decoder.2.gamma'),
     ('cls.predictions.transform.LayerNorm.bias', 'decoder.2.beta'),
     ('cls.predictions.bias', 'decoder.3.bias'),
+]
+
+# BertForPreTraining's heads -> the BERTModel's own heads: the same decoder and the next-sentence classifier.
+BERT_PRETRAINING_HEADS: List[Tuple[str, str]] = BERT_MLM_HEAD + [
     ('cls.seq_relationship.weight', 'classifier.weight'),
     ('cls.seq_relationship.bias', 'classifier.bias'),
 ]
@@ -77,13 +81,15 @@ def _bert_hf_config(config: BertConfig) -> Dict[str, Any]:
 
 MAPPING = TransformersMapping(
     model_type='bert', architecture='bert', prefix='bert.',
-    classes={'base': 'BertModel', 'lm': 'BertForPreTraining', 'classification': 'BertForSequenceClassification',
-             'token_classification': 'BertForTokenClassification', 'question_answering': 'BertForQuestionAnswering'},
+    classes={'base': 'BertModel', 'lm': 'BertForPreTraining', 'masked_lm': 'BertForMaskedLM',
+             'classification': 'BertForSequenceClassification', 'token_classification': 'BertForTokenClassification',
+             'question_answering': 'BertForQuestionAnswering'},
     config_from_hf=_bert_config, hf_config=_bert_hf_config,
     backbone_map=lambda config: bert_backbone_map(config.num_layers, pooler=False),
     pooler=BERT_POOLER, pooler_in_backbone=True,
     lm_head=BERT_PRETRAINING_HEADS, sequence_head=BERT_SEQUENCE_HEAD, tied=BERT_TIED,
     lm_heads={'use_pooler': True, 'use_decoder': True, 'use_classifier': True},
+    masked_lm_head=BERT_MLM_HEAD, masked_lm_heads={'use_pooler': False, 'use_decoder': True, 'use_classifier': False},
     classifier_dropout_key='classifier_dropout', classifier_dropout_fallback=('hidden_dropout_prob', 0.1),
     token_dropout_key='classifier_dropout', token_dropout_fallback=('hidden_dropout_prob', 0.1),
 )

@@ -90,16 +90,16 @@ def _distilbert_hf_config(config: DistilBertConfig) -> Dict[str, Any]:
 
 MAPPING = TransformersMapping(
     model_type='distilbert', architecture='distilbert', prefix='distilbert.',
-    classes={'base': 'DistilBertModel', 'lm': 'DistilBertForMaskedLM',
+    classes={'base': 'DistilBertModel', 'masked_lm': 'DistilBertForMaskedLM',
              'classification': 'DistilBertForSequenceClassification',
              'token_classification': 'DistilBertForTokenClassification',
              'question_answering': 'DistilBertForQuestionAnswering'},
     config_from_hf=_distilbert_config, hf_config=_distilbert_hf_config,
     backbone_map=lambda config: distilbert_backbone_map(config.num_layers),
     pooler=DISTILBERT_PRE_CLASSIFIER, pooler_in_backbone=False,
-    lm_head=DISTILBERT_MLM_HEAD, sequence_head=DISTILBERT_SEQUENCE_HEAD,
+    lm_head=[], sequence_head=DISTILBERT_SEQUENCE_HEAD,
     tied=DISTILBERT_TIED,
-    lm_heads={'use_pooler': False, 'use_decoder': True},
+    lm_heads={}, masked_lm_head=DISTILBERT_MLM_HEAD, masked_lm_heads={'use_pooler': False, 'use_decoder': True},
     classifier_dropout_key='seq_classif_dropout', classifier_dropout_fallback=('seq_classif_dropout', 0.2),
     # DistilBertForTokenClassification's dropout is the encoder's own ``dropout`` (it has no key of its own)
     token_dropout_key='dropout', token_dropout_fallback=('dropout', 0.1),

@@ -44,6 +44,21 @@ ELECTRA_DISCRIMINATOR_HEAD: List[Tuple[str, str]] = [
 ]
 
 
+# ElectraForMaskedLM's head (a generator): dense to the embedding width, GELU, LayerNorm, then the output layer tied
+# to the word embeddings -> the Gluon ELECTRA's decoder.
+ELECTRA_GENERATOR_HEAD: List[Tuple[str, str]] = [
+    ('generator_predictions.dense.weight', 'decoder.0.weight'),
+    ('generator_predictions.dense.bias', 'decoder.0.bias'),
+    ('generator_predictions.LayerNorm.weight', 'decoder.2.gamma'),
+    ('generator_predictions.LayerNorm.bias', 'decoder.2.beta'),
+    ('generator_lm_head.bias', 'decoder.3.bias'),
+]
+
+ELECTRA_TIED: List[Tuple[str, str]] = [
+    ('generator_lm_head.weight', 'electra.embeddings.word_embeddings.weight'),
+]
+
+
 def electra_backbone_map(num_layers: int, projection: bool) -> Dict[str, str]:
     """transformers name -> Gluon name for every ELECTRA backbone tensor (``projection``: the embedding width
     differs from the encoder's)."""
@@ -75,16 +90,17 @@ def _electra_hf_config(config: ElectraConfig) -> Dict[str, Any]:
 
 MAPPING = TransformersMapping(
     model_type='electra', architecture='electra', prefix='electra.',
-    classes={'base': 'ElectraModel', 'lm': 'ElectraForPreTraining',
+    classes={'base': 'ElectraModel', 'lm': 'ElectraForPreTraining', 'masked_lm': 'ElectraForMaskedLM',
              'classification': 'ElectraForSequenceClassification',
              'token_classification': 'ElectraForTokenClassification',
              'question_answering': 'ElectraForQuestionAnswering'},
     config_from_hf=_electra_config, hf_config=_electra_hf_config,
-    backbone_map=lambda config: electra_backbone_map(config.num_layers,
-                                                               config.embed_size != config.units),
+    backbone_map=lambda config: electra_backbone_map(config.num_layers, config.embed_size != config.units),
     pooler=ELECTRA_CLASSIFICATION_DENSE, pooler_in_backbone=False,
-    lm_head=ELECTRA_DISCRIMINATOR_HEAD, sequence_head=ELECTRA_SEQUENCE_HEAD, tied=[],
+    lm_head=ELECTRA_DISCRIMINATOR_HEAD, sequence_head=ELECTRA_SEQUENCE_HEAD, tied=ELECTRA_TIED,
     lm_heads={'use_pooler': False, 'use_discriminator': True, 'use_decoder': False},
+    masked_lm_head=ELECTRA_GENERATOR_HEAD,
+    masked_lm_heads={'use_pooler': False, 'use_discriminator': False, 'use_decoder': True},
     classifier_dropout_key='classifier_dropout', classifier_dropout_fallback=('hidden_dropout_prob', 0.1),
     token_dropout_key='classifier_dropout', token_dropout_fallback=('hidden_dropout_prob', 0.1),
 )
