@@ -13,6 +13,8 @@ import importlib
 from .core.version import __version__
 from .models import families as _families  # noqa: F401  (every family registers its models, architecture and
 #                                                    conversion here, so the catalogue is complete; no MXNet)
+from .convert import catalogued as _catalogued  # noqa: F401  (catalogued transformers checkpoints convert on
+#                                                    first use: get_model(NAME), --model NAME; no MXNet until then)
 
 # public name -> (module under kobert_gluon, attribute; None: the module itself)
 _EXPORTS = {

@@ -9,6 +9,7 @@ import pytest
 from kobert_gluon import get_model
 from kobert_gluon.convert.huggingface import export_hf, import_hf
 from kobert_gluon.core.errors import InputError
+from kobert_gluon.hub.artifact_store import ArtifactNotFoundError
 from kobert_gluon.deploy.runtime import InferenceModel
 from kobert_gluon.export.onnx_export import export_onnx
 from kobert_gluon.models.distilbert import DISTILKOBERT_CONFIG
@@ -57,7 +58,10 @@ def test_distilkobert_has_the_published_shape(kobert_store):
     sequence = model(ids, mx.nd.zeros_like(ids), mx.nd.array([3]))
     assert sequence.shape == (1, 3, 768) and len(vocab) == 8002
     assert sum(p.data().size for p in model.collect_params().values()) == 27_803_904
-    with pytest.raises(InputError, match='import-hf monologg/distilkobert'):
+    # the weights are the transformers checkpoint, fetched and converted on first use; offline and never fetched,
+    # the error says where to get it and what to run then
+    with pytest.raises(ArtifactNotFoundError, match='(?s)distilkobert is the transformers checkpoint monologg/distilkobert'
+                                                    '.*huggingface-cli download monologg/distilkobert.*import-hf DIR'):
         get_model('distilkobert')
 
 

@@ -6,19 +6,15 @@ it did.
 """
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import logging
-from typing import Optional
 
 import mxnet as mx
 
-from ..core.cache_entries import move_aside
-from ..core.errors import InputError, KobertGluonError
-from ..core.locks import exclusive_lock
-from ..core.owned_folders import read_marker, verify_folder
+from ..core.errors import InputError
+from ..core.owned_folders import read_marker
 from ..hub import artifact_store
 from ..hub.artifact_store import ArtifactNotFoundError
 from ..hub.catalogue import get_model_spec
 from ..models.bert import KOBERT_BASE_CONFIG, build_bert
-from ..models.folder import MODEL_KIND, folder_config, read_config
 from ..models.zoo import get_model
 from ..tokenizers.sentencepiece import load_vocab
 
@@ -47,47 +43,15 @@ def get_mxnet_kobert_model(use_pooler=True, use_decoder=True, use_classifier=Tru
     return get_model(folder, ctx=ctx, **heads)
 
 
-def _converted_problem(folder) -> Optional[str]:
-    """Why the cached conversion ``folder`` cannot be used (missing, or a file differs from its SHA-256), or None."""
-    if not (folder / 'config.json').is_file():
-        return 'it is incomplete' if folder.exists() else 'missing'
-    try:
-        if verify_folder(folder, MODEL_KIND) is None:
-            return 'it has no checksums (an interrupted conversion)'
-    except KobertGluonError as err:
-        return str(err).split(';')[0]
-    return None
-
-
 def _kobert_from_transformers(cachedir, no_params: ArtifactNotFoundError):
-    """The model folder converted from KoBERT's transformers checkpoint (fetched and verified), made once per commit.
-    """
-    from ..convert.huggingface import fetch_checkpoint, import_hf
-    spec = get_model_spec('kobert-base')
+    """The model folder converted from KoBERT's transformers checkpoint (:func:`convert.catalogued.converted_folder`:
+    fetched and verified, converted once per commit with KoBERT's own ids, checked against KoBERT-base's shape)."""
+    from ..convert.catalogued import converted_folder
     try:
-        snapshot = fetch_checkpoint(spec.hf_repo, spec.hf_revision, cachedir=cachedir)
+        return converted_folder(get_model_spec('kobert-base'), cachedir=cachedir)
     except ArtifactNotFoundError as no_checkpoint:
         raise ArtifactNotFoundError('{}\nnor could the transformers checkpoint be had instead:\n{}'
                                     .format(no_params, no_checkpoint)) from None
-    root = artifact_store.cache_root(cachedir)
-    folder = root / 'converted' / '{}-{}'.format(spec.hf_repo.replace('/', '--'), snapshot.name)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(folder.with_name(folder.name + '.lock'), 'conversion into {}'.format(folder), remove=True,
-                        wait_s=600):
-        problem = _converted_problem(folder)
-        if problem is not None and folder.exists():
-            move_aside(folder, problem, 'converting it again')
-        if problem is not None:
-            log.info('converting %s (commit %s) into %s', spec.hf_repo, snapshot.name[:10], folder)
-            import_hf(snapshot, folder, tokenizer='kobert-base', cachedir=cachedir)  # KoBERT's own ids
-    expected = KOBERT_BASE_CONFIG.replace(**spec.config)
-    got = folder_config(read_config(folder), folder / 'config.json')
-    mismatched = [name for name in ('vocab_size', 'num_layers', 'units', 'hidden_size', 'num_heads', 'max_length')
-                  if getattr(got, name) != getattr(expected, name)]
-    if mismatched:
-        raise ArtifactNotFoundError('{} (from {}) is not KoBERT-base: its {} differ'
-                                    .format(folder, spec.hf_repo, ', '.join(mismatched)))
-    return folder
 
 
 def _pytorch_models():

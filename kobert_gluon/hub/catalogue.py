@@ -23,6 +23,7 @@ from ..core.errors import InputError
 from ..core.registry import Registry
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model_spec', 'lookup', 'is_registered',
+           'is_checkpoint_only', 'set_checkpoint_converter', 'checkpoint_folder',
            'SHIPPED_MODELS_DIR', 'KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES']
 
 # KoBERT's published tokenizer files (artifact-store names). The two SentencePiece files are interchangeable:
@@ -94,6 +95,33 @@ def _looks_like_path(name) -> bool:
     if isinstance(name, os.PathLike):
         return True
     return name not in _REGISTRY and (os.sep in name or Path(name).exists())
+
+
+def is_checkpoint_only(spec: ModelSpec) -> bool:
+    """Whether ``spec`` is published as a transformers checkpoint alone (no params file, no shipped folder)."""
+    return not spec.params_files and spec.folder is None and spec.hf_repo is not None
+
+
+# How a catalogued transformers checkpoint becomes a model folder. The conversion lives above this layer
+# (kobert_gluon.convert.catalogued, which registers it here when kobert_gluon is imported), so the layers that load
+# models call it through this slot instead of importing it.
+_checkpoint_converter = None
+
+
+def set_checkpoint_converter(convert) -> None:
+    """Register ``convert(spec, cachedir=None) -> model folder`` (see :func:`checkpoint_folder`)."""
+    global _checkpoint_converter
+    _checkpoint_converter = convert
+
+
+def checkpoint_folder(spec: ModelSpec, cachedir=None) -> Path:
+    """The model folder of the catalogued transformers checkpoint ``spec``: fetched, verified and converted once
+    into the cache, then reused."""
+    if _checkpoint_converter is None:
+        raise InputError('{name!r} is published as the transformers checkpoint {repo}; convert it once with '
+                         'kobert-gluon import-hf {repo} --out DIR and load DIR'.format(name=spec.name,
+                                                                                   repo=spec.hf_repo))
+    return Path(_checkpoint_converter(spec, cachedir=cachedir))
 
 
 # A training run's folder holds its best model in this subfolder (the trainer writes it there).

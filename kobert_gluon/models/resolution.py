@@ -14,7 +14,7 @@ import mxnet as mx
 from ..core.errors import InputError
 from ..heads.registry import build_head
 from ..hub import artifact_store
-from ..hub.catalogue import ModelSpec, lookup
+from ..hub.catalogue import ModelSpec, checkpoint_folder, is_checkpoint_only, lookup
 from ..tokenizers.registry import get_tokenizer_kind
 from . import folder as model_folder
 from .registry import Architecture, as_context, get_architecture, initialize_random
@@ -36,6 +36,7 @@ class ResolvedModel:
     spec: Optional[ModelSpec] = None
     cachedir: Any = None
     _tokenizer: Any = field(default=None, repr=False)
+    _converted_model: Any = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -52,10 +53,24 @@ class ResolvedModel:
         if self._tokenizer is None:
             if self.folder is not None:
                 self._tokenizer = model_folder.load_folder_tokenizer(self.folder, self.document)
+            elif self._checkpoint_only and not (self.spec.tokenizer_files or self.spec.vocab_file):
+                self._tokenizer = self._converted().tokenizer  # its tokenizer files come with the checkpoint
             else:
                 self._tokenizer = get_tokenizer_kind(self.spec.tokenizer_kind).from_pretrained(
                     self.spec.name, cachedir=self.cachedir)
         return self._tokenizer
+
+    @property
+    def _checkpoint_only(self) -> bool:
+        return self.spec is not None and is_checkpoint_only(self.spec)
+
+    def _converted(self) -> 'ResolvedModel':
+        """The model folder a catalogued transformers checkpoint converts into (fetched and converted on first use,
+        :func:`~kobert_gluon.hub.catalogue.checkpoint_folder`), resolved."""
+        if self._converted_model is None:
+            self._converted_model = resolve_model(checkpoint_folder(self.spec, cachedir=self.cachedir),
+                                                  cachedir=self.cachedir)
+        return self._converted_model
 
     @property
     def vocab(self):
@@ -67,6 +82,8 @@ class ResolvedModel:
         ``pretrained=False``), and the verified weights (or random ones). A head the weights lack is an error,
         unless named in ``new_heads``: then it starts from random weights, as fine-tuning does for a DistilBERT's
         pre-classifier."""
+        if pretrained and self._checkpoint_only:  # the weights are the converted checkpoint's, with its heads
+            return self._converted().build(pretrained=True, ctx=ctx, new_heads=new_heads, **options)
         ctx = as_context(ctx)
         wanted = self.architecture.take_heads(options)
         config = self.config
@@ -127,10 +144,6 @@ class ResolvedModel:
 
     def _load_catalogue_weights(self, model, ctx) -> None:
         spec = self.spec
-        if not spec.params_files:
-            raise InputError('{name!r} is published as the transformers checkpoint {repo}; convert it once with '
-                             'kobert-gluon import-hf {repo} --out DIR (or kobert_gluon.import_hf) and load DIR; '
-                             'pretrained=False builds it with random weights'.format(name=spec.name, repo=spec.hf_repo))
         params_path = artifact_store.fetch_first(spec.params_files, cachedir=self.cachedir)
         try:
             model.load_parameters(str(params_path), ctx=ctx, ignore_extra=True)

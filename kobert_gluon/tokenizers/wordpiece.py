@@ -203,16 +203,14 @@ class WordPieceTokenizer(EncodingMixin):
 
     @classmethod
     def from_pretrained(cls, name_or_folder, cachedir=None) -> 'WordPieceTokenizer':
-        """The WordPiece tokenizer of a model or vocabulary folder. The registered WordPiece models (KoELECTRA) are
-        transformers checkpoints: their ``vocab.txt`` arrives with ``import-hf``."""
+        """The WordPiece tokenizer of a model or vocabulary folder, or of a registered WordPiece model (KoELECTRA's are
+        transformers checkpoints: fetched and converted once into the cache, with their ``vocab.txt``)."""
         from ..hub import catalogue
         entry = catalogue.lookup(name_or_folder)
         if isinstance(entry, Path):
             return load_folder(entry)
-        if entry.tokenizer_kind == 'wordpiece' and entry.hf_repo:
-            raise InputError('{name} is published as the transformers checkpoint {repo}: kobert-gluon import-hf '
-                             '{repo} --out DIR brings its vocab.txt (use DIR); a WordPiece vocab.txt or a build-vocab '
-                             'folder also works'.format(name=entry.name, repo=entry.hf_repo))
+        if entry.tokenizer_kind == KIND and catalogue.is_checkpoint_only(entry):
+            return load_folder(catalogue.checkpoint_folder(entry, cachedir=cachedir))  # converted once, with vocab.txt
         raise InputError('{} has a {} tokenizer, not a WordPiece one'.format(entry.name, entry.tokenizer_kind))
 
     def save_files(self, folder) -> None:

@@ -154,15 +154,14 @@ def load_folder(folder) -> XLMRobertaTokenizer:
 
 
 def from_pretrained(name_or_folder, cachedir=None) -> XLMRobertaTokenizer:
-    """The tokenizer of a model folder; a registered XLM-RoBERTa is a transformers checkpoint, which ``import-hf``
-    brings with its tokenizer."""
+    """The tokenizer of a model folder, or of a registered XLM-RoBERTa (a transformers checkpoint: fetched and
+    converted once into the cache, with its tokenizer)."""
     from ...hub import catalogue
     entry = catalogue.lookup(name_or_folder)
     if isinstance(entry, Path):
         return load_folder(entry)
-    if entry.tokenizer_kind == KIND and entry.hf_repo:
-        raise InputError('{name} is published as the transformers checkpoint {repo}: kobert-gluon import-hf {repo} '
-                         '--out DIR brings its tokenizer (use DIR)'.format(name=entry.name, repo=entry.hf_repo))
+    if entry.tokenizer_kind == KIND and catalogue.is_checkpoint_only(entry):
+        return load_folder(catalogue.checkpoint_folder(entry, cachedir=cachedir))  # converted once, with its tokenizer
     raise InputError('{} has a {} tokenizer, not XLM-RoBERTa\'s'.format(entry.name, entry.tokenizer_kind))
 
 
