@@ -2,7 +2,7 @@
 # Real fine-tuning runs on the ready-made tasks (issue 4), then one evaluation of the best dev epoch on each
 # task's test file.
 #
-#   recipes/finetune_tasks.sh OUT_DIR [TASK ...]      (default tasks: hate_speech question_pair korsts kornli nsmc)
+#   recipes/finetune_tasks.sh OUT_DIR [TASK ...]      (default tasks: hate_speech question_pair korsts kornli_xnli nsmc)
 #   MODEL=kobert-mini recipes/finetune_tasks.sh OUT_DIR ...   (start from a pretrained model instead)
 #
 # Without MODEL: random weights, KoBERT's vocabulary, 4 layers x 192 units x 3 heads, FFN 768 (the kobert-mini
@@ -13,7 +13,7 @@ set -euo pipefail
 out=${1:?usage: recipes/finetune_tasks.sh OUT_DIR [TASK ...]}
 shift || true
 tasks=("$@")
-[ ${#tasks[@]} -gt 0 ] || tasks=(hate_speech question_pair korsts kornli nsmc)
+[ ${#tasks[@]} -gt 0 ] || tasks=(hate_speech question_pair korsts kornli_xnli nsmc)
 data=${KOBERT_DATA:-../shared/data}
 if [ -n "${MODEL:-}" ]; then model=(--model "$MODEL")
 else model=(--from-scratch --num-layers 4 --units 192 --hidden-size 768 --num-heads 3); fi
@@ -24,7 +24,7 @@ for task in "${tasks[@]}"; do
     hate_speech)   extra=(--epochs 5 --max-seq-length 64 --batch-size 32 --lr 5e-4) ; test=korean_hate_speech/dev.tsv ;;
     question_pair) extra=(--epochs 5 --max-seq-length 64 --batch-size 32 --lr 5e-4) ; test=question_pair/test.txt ;;
     korsts)        extra=(--epochs 5 --max-seq-length 128 --batch-size 32 --lr 5e-4) ; test=korsts/sts-test.tsv ;;
-    kornli)        extra=(--epochs 5 --max-seq-length 128 --batch-size 32 --lr 5e-4) ; test=kornli/xnli.test.ko.tsv ;;
+    kornli_xnli)   extra=(--epochs 5 --max-seq-length 128 --batch-size 32 --lr 5e-4) ; test=kornli/xnli.test.ko.tsv ;;
     *) echo "unknown task $task" >&2; exit 2 ;;
   esac
   start=$(date +%s)

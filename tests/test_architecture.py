@@ -285,3 +285,11 @@ def test_a_task_reads_what_its_structure_reads():
     with pytest.raises(InputError, match='a classification task reads a table: say which columns'):
         pipeline_for(sentences_without_table)
     assert pipeline_for(kobert_gluon.get_task('korquad')).label == 'question answering'
+
+
+def test_cli_data_formats_are_the_structures_formats():
+    """The CLI writes the formats out (building a parser imports no task module); they must be the pipelines'."""
+    from kobert_gluon.cli.finetune import DATA_FORMATS, TAGGED_DATA_FORMATS
+    from kobert_gluon.tasks.finetuning import PIPELINES
+    assert set(DATA_FORMATS) == {f for pipeline in PIPELINES.values() for f in pipeline.data_formats}
+    assert TAGGED_DATA_FORMATS == tuple(PIPELINES.get('tagged').data_formats)

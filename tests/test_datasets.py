@@ -94,7 +94,8 @@ REAL_COUNTS = {('nsmc', 'train'): (149995, 5), ('nsmc', 'test'): (49997, 3),
                ('question_pair', 'train'): (6136, 0), ('question_pair', 'dev'): (682, 0),
                ('question_pair', 'test'): (758, 0),
                ('korsts', 'train'): (5749, 0), ('korsts', 'dev'): (1500, 0), ('korsts', 'test'): (1379, 0),
-               ('kornli', 'train'): (2490, 0), ('kornli', 'test'): (5010, 0)}
+               ('kornli_xnli', 'train'): (2490, 0), ('kornli_xnli', 'test'): (5010, 0),
+               ('kornli', 'dev'): (2490, 0), ('kornli', 'test'): (5010, 0)}
 
 
 @pytest.mark.parametrize('task_name,split', sorted(REAL_COUNTS))
@@ -120,7 +121,8 @@ def test_real_file_quirks_are_handled():
 
 
 def test_task_registry():
-    assert list_tasks() == ['nsmc', 'hate_speech', 'question_pair', 'korsts', 'kornli', 'klue_ner', 'korquad']
+    assert list_tasks() == ['nsmc', 'hate_speech', 'question_pair', 'korsts', 'kornli', 'kornli_xnli', 'paws_x',
+                            'klue_ner', 'korquad']
     assert get_task('klue_ner').table is None and get_task('klue_ner').task_kind.structure == 'tagged'
     assert get_task('korsts').table.pair and get_task('korsts').is_regression
     assert get_task('nsmc').display_labels(['0', '1']) == ['negative', 'positive']
@@ -146,7 +148,7 @@ def test_dev_split_is_stable_and_disjoint(tmp_path):
 
 
 def test_tasks_without_a_dev_file_hold_out_part_of_train():
-    for name in ('nsmc', 'hate_speech', 'kornli'):
+    for name in ('nsmc', 'hate_speech', 'kornli_xnli'):
         task = get_task(name)
         assert 'dev' not in task.files and task.dev_fraction and 'test' in task.files
     assert get_task('korsts').files['dev'] == 'korsts/sts-dev.tsv' and get_task('korsts').dev_fraction is None

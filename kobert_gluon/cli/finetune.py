@@ -9,6 +9,11 @@ from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_max_seq_len
                           add_run_folder_args, add_training_args, field_default, job_ranks, print_run_result,
                           settings_document)
 
+# The task structures' file formats, written out so that building the parser imports no task module (a test checks
+# them against tasks.finetuning.PIPELINES)
+TAGGED_DATA_FORMATS = ('klue', 'conll', 'naver')
+DATA_FORMATS = TAGGED_DATA_FORMATS + ('squad',)
+
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
     'train': 'train', 'dev': 'dev', 'model': 'model', 'from_scratch': 'from_scratch', 'dropout': 'dropout',
@@ -64,7 +69,8 @@ def register(subparsers):
         'finetune', help=COMMANDS['finetune'],
         description='Fine-tune a sentence (pair) classifier or regressor, a token classifier (named entities) or '
                     'an extractive question answerer. Ready-made tasks: nsmc, hate_speech, question_pair, korsts, '
-                    'kornli, klue_ner, korquad; or describe your file with --text-column/--label-column (tables), '
+                    'kornli, kornli_xnli, paws_x, klue_ner, korquad; or describe your file with '
+                    '--text-column/--label-column (tables), '
                     'or --kind token_classification|extractive_qa with --data-format.')
     data = finetune.add_argument_group('task and data')
     data.add_argument('--task', help='ready-made task name')
@@ -76,9 +82,10 @@ def register(subparsers):
     data.add_argument('--metric', choices=metric_choices(),
                       help='dev metric that picks the best epoch (default: the kind\'s first: {})'.format(
                           ', '.join('{} for {}'.format(metric_choices(k)[0], k) for k in task_kinds())))
-    data.add_argument('--data-format', choices=('klue', 'conll', 'squad'),
-                      help='for --kind token_classification: klue (a character and its BIO tag per line) or conll '
-                           '(token<TAB>TAG per line); extractive_qa reads squad (SQuAD/KorQuAD JSON)')
+    data.add_argument('--data-format', choices=DATA_FORMATS,
+                      help='for --kind token_classification: klue (a character and its BIO tag per line), conll '
+                           '(token<TAB>TAG per line) or naver (index<TAB>word<TAB>TYPE_B|TYPE_I|-, Naver NER); '
+                           'extractive_qa reads squad (SQuAD/KorQuAD JSON)')
     data.add_argument('--train', help='training file (FILE#train, FILE#dev, FILE#test: that 80/10/10 hash part of '
                                       'a tagged-text or SQuAD file)')
     data.add_argument('--dev', help='dev file (evaluated after every epoch; the best epoch is kept)')
@@ -120,7 +127,7 @@ def register(subparsers):
     evaluate.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
     evaluate.add_argument('--data', required=True, help='labeled TSV/CSV file')
     evaluate.add_argument('--task', help='read the file as this ready-made task does (default: as in training)')
-    evaluate.add_argument('--data-format', choices=('klue', 'conll'),
+    evaluate.add_argument('--data-format', choices=TAGGED_DATA_FORMATS,
                           help='a token classifier: the tagged-text format of --data (default: as in training)')
     evaluate.add_argument('--max-rows', type=int, help='read only the first N examples')
     evaluate.add_argument('--batch-size', type=int, default=64)

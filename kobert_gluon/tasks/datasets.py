@@ -204,14 +204,33 @@ TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in (
         files={'train': 'korsts/sts-train.tsv', 'dev': 'korsts/sts-dev.tsv', 'test': 'korsts/sts-test.tsv'},
         description='KorSTS sentence similarity 0-5 (5,749/1,500/1,379, CC BY-SA 4.0); published Spearman '
                     'KoBERT 81.6'),
+    # KorNLI as its paper and KoBERT/KoELECTRA's tables train it: on its MultiNLI translation (--train
+    # kornli/snli_1.0_train.ko.tsv for its SNLI one, the same columns), XNLI's dev and test splits for dev and test
     TaskSpec(
         name='kornli', kind=CLASSIFICATION, metric='accuracy',
         table=TableSpec(text_columns=('sentence1', 'sentence2'), label_column='gold_label', quoting='none'),
         labels=('entailment', 'neutral', 'contradiction'),
-        # Only KorNLI's XNLI part is in ../shared/data (its training sets are not), so the defaults train on
-        # the XNLI dev split (holding a tenth of it out as dev) and report on its test split.
+        files={'train': 'kornli/multinli.train.ko.tsv', 'dev': 'kornli/xnli.dev.ko.tsv',
+               'test': 'kornli/xnli.test.ko.tsv'},
+        description='KorNLI natural language inference: MultiNLI translated (392,702 pairs) to train, XNLI dev/test '
+                    '(2,490/5,010), CC BY-SA 4.0, kakaobrain/KorNLUDatasets'),
+    # Only KorNLI's XNLI part is in ../shared/data (its training sets are not): this one trains on the XNLI dev
+    # split (holding a tenth of it out as dev) and reports on its test split.
+    TaskSpec(
+        name='kornli_xnli', kind=CLASSIFICATION, metric='accuracy',
+        table=TableSpec(text_columns=('sentence1', 'sentence2'), label_column='gold_label', quoting='none'),
+        labels=('entailment', 'neutral', 'contradiction'),
         files={'train': 'kornli/xnli.dev.ko.tsv', 'test': 'kornli/xnli.test.ko.tsv'}, dev_fraction=0.1,
-        description='KorNLI natural language inference, XNLI part (2,490/5,010, CC BY-SA 4.0)'),
+        description='KorNLI natural language inference, XNLI part only (2,490/5,010, CC BY-SA 4.0)'),
+    # PAWS-X's Korean part (google-research-datasets/paws, x-final/ko): paraphrase or not; some machine-translated
+    # training pairs have an empty side, which is skipped and counted
+    TaskSpec(
+        name='paws_x', kind=CLASSIFICATION, metric='accuracy',
+        table=TableSpec(text_columns=('sentence1', 'sentence2'), label_column='label', quoting='none',
+                        empty_text='skip'),
+        labels=('0', '1'), label_names=('different', 'paraphrase'),
+        files={'train': 'paws_x/translated_train.tsv', 'dev': 'paws_x/dev_2k.tsv', 'test': 'paws_x/test_2k.tsv'},
+        description='PAWS-X Korean paraphrase identification, id sentence1 sentence2 label (49,401/2,000/2,000)'),
     # Only KLUE-NER's dev set is here: its sentences are split by a hash into train / dev / test parts
     # (80/10/10, tasks.file_parts), written as FILE#part.
     TaskSpec(

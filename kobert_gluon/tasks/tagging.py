@@ -5,7 +5,11 @@ Examples are texts with their entities as character spans (:class:`TaggedText`),
 * the **KLUE-NER** format (:func:`read_klue_ner`): one character and its BIO tag per line (a space is a line of its
   own), ``## `` comment lines (the sentence id and the annotated sentence), a blank line between sentences;
 * **CoNLL-style** files (:func:`read_conll`): ``token<TAB>TAG`` per line, a blank line between sentences (the text
-  is the tokens joined by single spaces; ``-DOCSTART-`` lines are passed over).
+  is the tokens joined by single spaces; ``-DOCSTART-`` lines are passed over);
+* the **Naver NER** format of KoBERT's NER results (:func:`read_naver_ner`, Naver's 2018 NLP challenge):
+  ``index<TAB>word<TAB>TAG`` per line, the index counting from 1 in each sentence, ``TYPE_B`` / ``TYPE_I`` / ``-``
+  tags (read as ``B-TYPE`` / ``I-TYPE`` / ``O``), a blank line between sentences; the text is the words joined by
+  single spaces, so entities come back as spans of it.
 
 Labels go from characters to pieces through :func:`~kobert_gluon.tokenizers.offsets.piece_offsets`: a piece that
 starts where an entity starts is ``B-<type>``, a piece that starts inside one is ``I-<type>``, any other ``O``;
@@ -40,10 +44,10 @@ from .head_task import HeadTask
 __all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 'read_tagged', 'bio_labels',
            'entity_types', 'encode_tagged', 'decode_entities', 'entity_scores', 'alignment_ceiling',
            'IGNORED_LABEL', 'TAGGED_FORMATS', 'TaggedBatches', 'TokenTask', 'TaggingPipeline',
-           'predict_entities', 'split_tag', 'check_label_scheme']
+           'predict_entities', 'split_tag', 'check_label_scheme', 'read_naver_ner']
 
 IGNORED_LABEL = -1
-TAGGED_FORMATS = ('klue', 'conll')
+TAGGED_FORMATS = ('klue', 'conll', 'naver')
 
 
 class Entity(NamedTuple):
@@ -208,24 +212,49 @@ def read_conll(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = Non
             raise InputError('{}, line {}: expected token<TAB>TAG, got {!r}'.format(path, number, line[:60]))
         return fields[0].strip(), fields[-1].strip()
 
-    def spans(tokens):
-        starts, position = [], 0
-        for token in tokens:
-            starts.append(position)
-            position += len(token) + 1
-        return ' '.join(tokens), starts, [s + len(t) for s, t in zip(starts, tokens)]
     blocks = _tagged_blocks(path, encoding, parse_line,
                             lambda line: not line.strip() or line.startswith('-DOCSTART-'))
-    return _tagged_data(path, blocks, part, spans)
+    return _tagged_data(path, blocks, part, _joined_words)
+
+
+def _joined_words(words):
+    """``(text, starts, ends)`` of words joined by single spaces."""
+    starts, position = [], 0
+    for word in words:
+        starts.append(position)
+        position += len(word) + 1
+    return ' '.join(words), starts, [s + len(w) for s, w in zip(starts, words)]
+
+
+def read_naver_ner(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = None) -> TaggedData:
+    """Sentences of a Naver NER file (see the module docstring), its tags read as BIO."""
+    expected = 'index<TAB>word<TAB>TAG with TAG TYPE_B, TYPE_I or - (the Naver NER format)'
+
+    def parse_line(line, number):
+        fields = line.split('\t')
+        if len(fields) != 3 or not fields[0].strip().isdigit() or not fields[1].strip():
+            raise InputError('{}, line {}: expected {}, got {!r}'.format(path, number, expected, line[:60]))
+        tag = fields[2].strip()
+        if tag == '-':
+            return fields[1].strip(), 'O'
+        kind, _, position = tag.rpartition('_')
+        if not kind or position not in ('B', 'I'):
+            raise InputError('{}, line {}: tag {!r} is not TYPE_B, TYPE_I or -'.format(path, number, tag))
+        return fields[1].strip(), '{}-{}'.format(position, kind)
+    blocks = _tagged_blocks(path, encoding, parse_line, lambda line: not line.strip())
+    return _tagged_data(path, blocks, part, _joined_words)
+
+
+# data_format -> its reader (the first of TAGGED_FORMATS is the default)
+_READERS = {'klue': read_klue_ner, 'conll': read_conll, 'naver': read_naver_ner}
 
 
 def read_tagged(path, data_format: str, encoding: str = DEFAULT_ENCODING) -> TaggedData:
-    """Read ``path`` (``PATH#part`` for a hash part) in ``data_format`` (``klue`` or ``conll``)."""
+    """Read ``path`` (``PATH#part`` for a hash part) in ``data_format`` (``klue``, ``conll`` or ``naver``)."""
     if data_format not in TAGGED_FORMATS:
         raise InputError('unknown tagged-text format {!r}; formats: {}'.format(data_format, ', '.join(TAGGED_FORMATS)))
     base, part = parse_part(path)
-    reader = read_klue_ner if data_format == 'klue' else read_conll
-    return reader(base, encoding=encoding, part=part)
+    return _READERS[data_format](base, encoding=encoding, part=part)
 
 
 def entity_types(data: Sequence[TaggedText]) -> List[str]:
