@@ -5,6 +5,8 @@ COMMANDS = {
     'import-hf': 'convert a transformers BERT, DistilBERT or ELECTRA checkpoint (folder or hub repo id) into a '
                  'model folder',
     'export-hf': 'write a model folder as a transformers checkpoint (config.json, model.safetensors, tokenizer)',
+    'import-tf': 'convert a TensorFlow checkpoint of Google\'s BERT code or the original ELECTRA code into a model '
+                 'folder (no TensorFlow needed)',
 }
 
 
@@ -43,6 +45,26 @@ def register(subparsers):
     exp.add_argument('--overwrite', action='store_true', help='replace --out (an earlier export) if it exists')
     exp.set_defaults(func=run_export_hf)
 
+    tf = subparsers.add_parser(
+        'import-tf', help=COMMANDS['import-tf'],
+        description='Convert a TensorFlow checkpoint (model.ckpt.index + model.ckpt.data-*) into a model folder, '
+                    'read without TensorFlow: Google\'s BERT code (run_pretraining.py: the encoder with its MLM and '
+                    'NSP heads, as BertForPreTraining) or the original ELECTRA code (the discriminator, or with '
+                    '--part generator its generator). The optimizer\'s slots and global_step are left out.')
+    tf.add_argument('checkpoint', help='checkpoint prefix (PATH/model.ckpt), its .index file, or the folder with '
+                                       'TensorFlow\'s "checkpoint" file')
+    tf.add_argument('--config', required=True,
+                    help='the model\'s hyper-parameters: bert_config.json as Google\'s code writes it, or a '
+                         'transformers config.json (model_type electra for ELECTRA)')
+    tf.add_argument('--vocab', required=True, metavar='TOKENIZER',
+                    help='the vocabulary it was trained with: a WordPiece vocab.txt, a SentencePiece .model, a model '
+                         'or build-vocab folder, or a registered model name')
+    tf.add_argument('--part', help='which model of a checkpoint holding two (ELECTRA: discriminator, the default, or '
+                                   'generator)')
+    tf.add_argument('--out', required=True, help='model folder to write')
+    tf.add_argument('--overwrite', action='store_true', help='replace --out (a model folder) if it exists')
+    tf.set_defaults(func=run_import_tf)
+
 
 def run_import_hf(args):
     from ..convert.huggingface import import_hf
@@ -56,4 +78,11 @@ def run_export_hf(args):
     from ..convert.huggingface import export_hf
     folder = export_hf(args.model, args.out, overwrite=args.overwrite)
     print('transformers checkpoint: {}'.format(folder))
+    return 0
+
+
+def run_import_tf(args):
+    from ..convert.tensorflow import import_tf
+    folder = import_tf(args.checkpoint, args.config, args.out, args.vocab, part=args.part, overwrite=args.overwrite)
+    print('model folder: {}'.format(folder))
     return 0

@@ -28,7 +28,7 @@ none is guessed from the vocabulary's size.
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -53,7 +53,8 @@ from ..models.family import get_family
 from .families import HEAD_KINDS, UNPOOLED_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint, \
     kind_of_head
 
-__all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'read_checkpoint',
+__all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'read_checkpoint', 'save_converted',
+           'tokenizer_for',
            'vocab_from_vocab_txt', 'checkpoint_files', 'fetch_checkpoint']
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ HF_CONFIG = 'config.json'
 SAFETENSORS = 'model.safetensors'
 SAFETENSORS_INDEX = 'model.safetensors.index.json'
 TORCH_BIN = 'pytorch_model.bin'
+TF_H5 = 'tf_model.h5'
 # SentencePiece model file names used by transformers-side KoBERT tokenizers, first found wins
 SP_MODEL_NAMES = ('tokenizer.model', 'spiece.model', 'tokenizer_78b3253a26.model', 'sentencepiece.bpe.model')
 VOCAB_TXT = 'vocab.txt'
@@ -160,12 +162,24 @@ def _shard_files(folder: Path) -> List[Path]:
     return files
 
 
+def _tensorflow_hint(folder: Path) -> str:
+    """What reads a folder of TensorFlow weights, for the message that import-hf does not."""
+    if (folder / TF_H5).is_file():
+        return ('; {} (Keras) is not read: save it once with transformers 4 and TensorFlow as a PyTorch checkpoint '
+                '(AutoModel.from_pretrained(DIR, from_tf=True).save_pretrained(DIR)), or convert the TensorFlow '
+                'checkpoint it came from with kobert-gluon import-tf'.format(TF_H5))
+    if any(folder.glob('*.index')):
+        return '; it holds a TensorFlow checkpoint: convert it with kobert-gluon import-tf'
+    return ''
+
+
 def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
     """``(config, tensors)`` of a transformers checkpoint folder, tensors as float32 numpy arrays. A malformed
     config, index or weights file is one line naming the file and what was expected."""
     folder = Path(folder)
     if not (folder / HF_CONFIG).is_file():
-        raise FileNotFoundError('{} is not a transformers checkpoint: it has no {}'.format(folder, HF_CONFIG))
+        raise FileNotFoundError('{} is not a transformers checkpoint: it has no {}{}'.format(
+            folder, HF_CONFIG, _tensorflow_hint(folder)))
     config = _read_config(folder / HF_CONFIG)
     if (folder / SAFETENSORS).is_file() or (folder / SAFETENSORS_INDEX).is_file():
         from safetensors.numpy import load_file
@@ -186,8 +200,8 @@ def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
                                                                                type(state).__name__))
         tensors = {name: value.float().numpy() for name, value in state.items()}
     else:
-        raise FileNotFoundError('{} has no weights ({}, {} or {})'.format(folder, SAFETENSORS, SAFETENSORS_INDEX,
-                                                                        TORCH_BIN))
+        raise FileNotFoundError('{} has no weights ({}, {} or {}){}'.format(folder, SAFETENSORS, SAFETENSORS_INDEX,
+                                                                          TORCH_BIN, _tensorflow_hint(folder)))
     return config, {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
 
 
@@ -254,7 +268,8 @@ def _checkpoint_tokenizer(folder: Path, family: TransformersMapping):
     return _transformers_tokenizer(folder)
 
 
-def _tokenizer_for(src: Path, tokenizer, vocab_size: int, family: TransformersMapping, cachedir=None):
+def tokenizer_for(src: Path, tokenizer, vocab_size: int, family: TransformersMapping, cachedir=None):
+    """The tokenizer of a checkpoint folder ``src``, or the one ``tokenizer`` names; never guessed."""
     if tokenizer is not None:
         path = Path(str(tokenizer))
         found = (_checkpoint_tokenizer(path, family) if path.is_dir() and not (path / 'vocab.json').is_file()
@@ -437,17 +452,34 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     hf, tensors = read_checkpoint(src)
     family, kind = family_of_checkpoint(hf, src / HF_CONFIG)
     config = family.config_from_hf(hf, src / HF_CONFIG)
-    found = _tokenizer_for(src, tokenizer, config.vocab_size, family, cachedir=cachedir)
+    found = tokenizer_for(src, tokenizer, config.vocab_size, family, cachedir=cachedir)
+    converted_from = dict(format='transformers', architecture=family.classes[kind], **source,
+                          transformers_version=hf.get('transformers_version'))
+    return save_converted(hf, tensors, family, kind, found, out, converted_from, src, _max_seq_length(src, config),
+                          overwrite=overwrite, inputs=[src, tokenizer])
+
+
+def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: TransformersMapping, kind: str,
+                   tokenizer, out, converted_from: Dict[str, Any], src: Path, max_seq_length: int,
+                   overwrite: bool = False, inputs=(), config_path: Optional[Path] = None) -> Path:
+    """The model folder ``out`` of ``tensors`` named as transformers names them, a ``kind`` checkpoint of ``family``
+    with the transformers config ``hf`` (``config_path``, by default ``src/config.json``; ``src`` names the
+    checkpoint in messages): every tensor placed, the heads built, the tokenizer's files beside them. What import-hf
+    and import-tf share."""
+    config_path = config_path or src / HF_CONFIG
+    config = family.config_from_hf(hf, config_path)
+    if len(tokenizer.vocab) != config.vocab_size:
+        raise InputError('the tokenizer has {} tokens but the checkpoint\'s embeddings have {}'
+                         .format(len(tokenizer.vocab), config.vocab_size))
     values, has_pooler = _gluon_values(tensors, family, kind, config, src)
     if kind == 'question_answering':
         _check_span_head(values, family.classes[kind], src)
-    model = _build(family, kind, config, hf, has_pooler, src / HF_CONFIG)
+    model = _build(family, kind, config, hf, has_pooler, config_path)
     set_parameters(model, values)
-    extra = {'converted_from': dict(format='transformers', architecture=family.classes[kind], **source,
-                                    transformers_version=hf.get('transformers_version'))}
+    extra = {'converted_from': {k: v for k, v in converted_from.items() if v is not None}}
     if kind in HEAD_KINDS:
-        extra['finetuning'] = _finetuning_section(model, config, family.classes[kind], _max_seq_length(src, config))
-    return save_model(model, found.vocab, out, found, extra=extra, overwrite=overwrite, inputs=[src, tokenizer])
+        extra['finetuning'] = _finetuning_section(model, config, family.classes[kind], max_seq_length)
+    return save_model(model, tokenizer.vocab, out, tokenizer, extra=extra, overwrite=overwrite, inputs=inputs)
 
 
 # ----- export --------------------------------------------------------------------------------------------------------

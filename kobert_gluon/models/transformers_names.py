@@ -21,7 +21,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ..core.errors import InputError
 
 __all__ = ['TransformersMapping', 'KINDS', 'HEAD_KINDS', 'TOKEN_KINDS', 'UNPOOLED_KINDS', 'ENCODER_LAYER', 'TOKEN_CLASSIFIER_HEAD',
-           'QUESTION_ANSWERING_HEAD', 'layer_pairs', 'checked_activation', 'check_absolute_positions']
+           'QUESTION_ANSWERING_HEAD', 'layer_pairs', 'checked_activation', 'check_absolute_positions',
+           'tf_variable_name', 'tf_tensors']
 
 KINDS = ('base', 'lm', 'masked_lm', 'classification', 'token_classification', 'question_answering')
 # The kinds whose Gluon model is a task head over a backbone kept as ``bert.`` (a base or lm model is the backbone)
@@ -66,6 +67,49 @@ def checked_activation(hf: Dict[str, Any], path, supported=('gelu', 'relu'), key
         raise InputError('{}: {} {!r} is not supported (the Gluon encoder has the exact "gelu" and "relu")'
                          .format(path, key, activation))
     return activation
+
+
+# TensorFlow embedding tables are variables without a suffix; transformers names them ``...embeddings.weight``
+_TF_TABLES = ('word_embeddings', 'token_type_embeddings', 'position_embeddings')
+# What a TensorFlow training checkpoint also holds that is not a weight of the model
+_TF_NOT_WEIGHTS = ('adam_m', 'adam_v', 'global_step', 'good_steps', 'loss_scale')
+
+
+def tf_variable_name(name: str) -> Optional[Tuple[str, bool]]:
+    """The transformers name of one variable of Google's TensorFlow BERT code (and of the ELECTRA code built on it),
+    and whether its matrix must be transposed (a TensorFlow dense ``kernel`` is (in, out), transformers' Linear
+    weight (out, in)); None for what is not a weight (``global_step``, the optimizer's ``adam_m``/``adam_v``).
+    ``bert/encoder/layer_3/attention/self/query/kernel`` is ``bert.encoder.layer.3.attention.self.query.weight``;
+    ``gamma``/``beta`` are LayerNorm's ``weight``/``bias``; ``output_weights``/``output_bias`` a head's."""
+    parts = name.split('/')
+    if parts[-1] in _TF_NOT_WEIGHTS or any(part.startswith('Adam') for part in parts):
+        return None
+    names, transpose = [], False
+    for part in parts:
+        if part.startswith('layer_') and part[len('layer_'):].isdigit():
+            names += ['layer', part[len('layer_'):]]
+        elif part == 'kernel':
+            names.append('weight')
+            transpose = True
+        elif part in ('gamma', 'output_weights'):
+            names.append('weight')
+        elif part in ('beta', 'output_bias'):
+            names.append('bias')
+        else:
+            names.append(part)
+    if parts[-1] in _TF_TABLES:
+        names.append('weight')
+    return '.'.join(names), transpose
+
+
+def tf_tensors(variables: Dict[str, Any]) -> Dict[str, Any]:
+    """TensorFlow variables (already renamed to the transformers layout's scopes) as transformers-named tensors."""
+    tensors = {}
+    for name, array in variables.items():
+        translated = tf_variable_name(name)
+        if translated is not None:
+            tensors[translated[0]] = array.T.copy() if translated[1] else array
+    return tensors
 
 
 def check_absolute_positions(hf: Dict[str, Any], path) -> None:
@@ -123,6 +167,11 @@ class TransformersMapping:
     # vocab.txt, or WordPiece (convert.huggingface's own reader and writer).
     tokenizer_reader: Optional[Callable[[Any], Any]] = None
     tokenizer_writer: Optional[Callable[[Any, Any, int], None]] = None
+    # The family's TensorFlow checkpoints (its original code's variable names): ``tf_checkpoint(variables, part) ->
+    # (transformers-named tensors, kind)``; ``part`` picks one model of a checkpoint holding two (ELECTRA's
+    # discriminator and generator). None: import-tf does not read this family.
+    tf_checkpoint: Optional[Callable[[Dict[str, Any], str], Tuple[Dict[str, Any], str]]] = None
+    tf_parts: Tuple[str, ...] = ('model',)
 
     def classifier_dropout(self, hf: Dict[str, Any]) -> float:
         """The dropout transformers' classification head of this family uses for the config ``hf``."""

@@ -4,7 +4,7 @@ name tables (data) and the config both ways. Read by :mod:`kobert_gluon.convert.
 from typing import Any, Dict, List, Tuple
 
 from ..transformers_names import (ENCODER_LAYER, TransformersMapping, check_absolute_positions, checked_activation,
-                                 layer_pairs)
+                                 layer_pairs, tf_tensors)
 from .config import BertConfig
 
 __all__ = ['MAPPING']
@@ -79,6 +79,15 @@ def _bert_hf_config(config: BertConfig) -> Dict[str, Any]:
             'position_embedding_type': 'absolute', 'tie_word_embeddings': True}
 
 
+def _from_tf(variables: Dict[str, Any], part: str) -> Tuple[Dict[str, Any], str]:
+    """A checkpoint of Google's BERT code: ``bert/...`` and, from run_pretraining, ``cls/predictions`` (MLM) and
+    ``cls/seq_relationship`` (NSP)."""
+    tensors = tf_tensors(variables)
+    if 'cls.seq_relationship.weight' in tensors:
+        return tensors, 'lm'
+    return tensors, 'masked_lm' if 'cls.predictions.bias' in tensors else 'base'
+
+
 MAPPING = TransformersMapping(
     model_type='bert', architecture='bert', prefix='bert.',
     classes={'base': 'BertModel', 'lm': 'BertForPreTraining', 'masked_lm': 'BertForMaskedLM',
@@ -92,4 +101,5 @@ MAPPING = TransformersMapping(
     masked_lm_head=BERT_MLM_HEAD, masked_lm_heads={'use_pooler': False, 'use_decoder': True, 'use_classifier': False},
     classifier_dropout_key='classifier_dropout', classifier_dropout_fallback=('hidden_dropout_prob', 0.1),
     token_dropout_key='classifier_dropout', token_dropout_fallback=('hidden_dropout_prob', 0.1),
+    tf_checkpoint=_from_tf,
 )

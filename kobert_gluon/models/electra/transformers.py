@@ -4,7 +4,7 @@ name tables (data) and the config both ways. Read by :mod:`kobert_gluon.convert.
 from typing import Any, Dict, List, Tuple
 
 from ..transformers_names import (ENCODER_LAYER, TransformersMapping, check_absolute_positions, checked_activation,
-                                 layer_pairs)
+                                 layer_pairs, tf_tensors)
 from .config import ElectraConfig
 
 __all__ = ['MAPPING']
@@ -88,6 +88,32 @@ def _electra_hf_config(config: ElectraConfig) -> Dict[str, Any]:
             'tie_word_embeddings': True}
 
 
+def _from_tf(variables: Dict[str, Any], part: str) -> Tuple[Dict[str, Any], str]:
+    """A checkpoint of the original ELECTRA code, which holds both models: the discriminator under ``electra/`` with
+    ``discriminator_predictions`` (its second dense layer ``dense_1``), the generator under ``generator/`` with
+    ``generator_predictions`` (its output bias is transformers' ``generator_lm_head``), the embeddings under
+    ``electra/embeddings`` shared by both. ``part``: which one to read."""
+    renamed = {}
+    for name, array in variables.items():
+        if part == 'generator':
+            if name.startswith('electra/') and not name.startswith('electra/embeddings/'):
+                continue  # the discriminator's own layers
+            if name.startswith('generator/'):
+                name = 'electra/' + name[len('generator/'):]
+            elif name.startswith('discriminator_predictions/'):
+                continue
+            name = name.replace('generator_predictions/output_bias', 'generator_lm_head/bias')
+        else:
+            if name.startswith(('generator/', 'generator_predictions/')):
+                continue
+            name = name.replace('discriminator_predictions/dense_1/', 'discriminator_predictions/dense_prediction/')
+        renamed[name] = array
+    tensors = tf_tensors(renamed)
+    if part == 'generator':
+        return tensors, 'masked_lm' if 'generator_lm_head.bias' in tensors else 'base'
+    return tensors, 'lm' if 'discriminator_predictions.dense.weight' in tensors else 'base'
+
+
 MAPPING = TransformersMapping(
     model_type='electra', architecture='electra', prefix='electra.',
     classes={'base': 'ElectraModel', 'lm': 'ElectraForPreTraining', 'masked_lm': 'ElectraForMaskedLM',
@@ -103,4 +129,5 @@ MAPPING = TransformersMapping(
     masked_lm_heads={'use_pooler': False, 'use_discriminator': False, 'use_decoder': True},
     classifier_dropout_key='classifier_dropout', classifier_dropout_fallback=('hidden_dropout_prob', 0.1),
     token_dropout_key='classifier_dropout', token_dropout_fallback=('hidden_dropout_prob', 0.1),
+    tf_checkpoint=_from_tf, tf_parts=('discriminator', 'generator'),
 )
