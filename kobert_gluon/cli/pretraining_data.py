@@ -32,9 +32,11 @@ def register(subparsers):
     vocab = subparsers.add_parser(
         'build-vocab', help=COMMANDS['build-vocab'])
     _add_corpus_args(vocab, '--corpus', 'corpus files, one text per line')
-    vocab.add_argument('--kind', choices=('sentencepiece', 'wordpiece'), default='sentencepiece',
+    vocab.add_argument('--kind', choices=('sentencepiece', 'wordpiece', 'mecab+wordpiece'), default='sentencepiece',
                        help='sentencepiece: tokenizer.model + vocab.json (KoBERT); wordpiece: vocab.txt with ## '
-                            'continuations (KoELECTRA) (default: sentencepiece)')
+                            'continuations (KoELECTRA); mecab+wordpiece: that vocabulary trained on Mecab morphemes '
+                            'and fed Mecab morphemes at use too (the BERT walk-through\'s models; the [mecab] extra) '
+                            '(default: sentencepiece)')
     vocab.add_argument('--size', type=int, required=True,
                        help='sentencepiece: pieces (KoBERT: 8000), the BERT vocab gets SIZE + 2 tokens; wordpiece: '
                             'tokens with the 5 special ones (KoELECTRA: 32000), then --unused-tokens more')
@@ -95,7 +97,7 @@ def _header(args):
 
 def run_build_vocab(args):
     start = time.time()
-    if args.kind == 'wordpiece':
+    if args.kind in ('wordpiece', 'mecab+wordpiece'):
         from ..tokenizers.wordpiece_vocab import build_wordpiece_vocab
         if args.no_pretokenize or args.threads is not None:
             raise UsageError('--no-pretokenize and --threads are SentencePiece options; --kind wordpiece has '
@@ -104,7 +106,7 @@ def run_build_vocab(args):
                                        pre_tokenize=args.pre_tokenize, unused_tokens=args.unused_tokens,
                                        min_frequency=args.min_frequency, character_coverage=args.character_coverage,
                                        input_sentence_size=args.input_sentence_size, seed=args.seed,
-                                       overwrite=args.overwrite, encoding=args.encoding)
+                                       overwrite=args.overwrite, encoding=args.encoding, kind=args.kind)
     else:
         from ..tokenizers.vocab_builder import build_vocab
         if args.pre_tokenize != 'none':
@@ -118,7 +120,7 @@ def run_build_vocab(args):
                                                               time.time() - start))
     print('vocabulary: {:,} tokens ([UNK] [PAD] [CLS] [SEP] [MASK] + {:,} others); [UNK] rate {:.4%}'.format(
         info['bert_vocab_size'], info['bert_vocab_size'] - 5, info['unk_rate_on_training_sample']))
-    print('wrote {}'.format(' and '.join(str(p) for p in ((folder.vocab_path,) if folder.kind == 'wordpiece'
+    print('wrote {}'.format(' and '.join(str(p) for p in ((folder.vocab_path,) if folder.kind != 'sentencepiece'
                                                           else (folder.tokenizer_path, folder.vocab_path)))))
     return 0
 

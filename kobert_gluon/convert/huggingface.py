@@ -564,8 +564,9 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     max_seq_length = (document.get('finetuning') or {}).get('max_seq_length') or config.max_length
     sp_model = getattr(tokenizer, 'sp_model_path', None)
     if family.tokenizer_writer is None and sp_model is None and tokenizer.kind != 'wordpiece':
-        raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece and WordPiece tokenizers'
-                         .format(folder, tokenizer.kind))
+        raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece and WordPiece tokenizers{}'.format(
+            folder, tokenizer.kind, ' (its pieces need Mecab, which transformers\' tokenizers do not run)'
+            if 'mecab' in tokenizer.kind else ''))
 
     def write(tmp: Path):
         save_file(tensors, str(tmp / SAFETENSORS), metadata={'format': 'pt'})

@@ -13,6 +13,7 @@ from ..core.errors import InputError
 from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, get_model_spec, list_models, lookup,  # noqa: F401
                              register_model)
 from ..tokenizers.registry import get_tokenizer_kind, registered_kinds
+from ..tokenizers.vocab_builder import VocabFolder
 from . import folder as model_folder
 from .registry import initialize_random  # noqa: F401  (part of this module's API)
 from .resolution import ResolvedModel, load_model, resolve_model  # noqa: F401  (load_model: part of the API)
@@ -59,8 +60,7 @@ def load_tokenizer(name_or_folder, cachedir=None):
         raise FileNotFoundError('{}: no such tokenizer file'.format(path))
     entry = lookup(name_or_folder)
     if isinstance(entry, Path) and not model_folder.is_model_folder(entry):  # a vocabulary folder (build-vocab)
-        kind = 'wordpiece' if (entry / 'vocab.txt').is_file() else 'sentencepiece'
-        return get_tokenizer_kind(kind).load_folder(entry)
+        return get_tokenizer_kind(VocabFolder(entry).kind).load_folder(entry)
     return resolve_model(name_or_folder, cachedir=cachedir).tokenizer
 
 

@@ -9,7 +9,7 @@ Adding a kind (WordPiece for KoELECTRA, say) is a module with such a class, a ``
 :func:`register_tokenizer_kind` call below; model folders, fine-tuning, pretraining and export then take it
 without change.
 """
-from . import sentencepiece, wordpiece
+from . import mecab_wordpiece, sentencepiece, wordpiece
 from .kinds import (TokenizerKind, get_tokenizer_kind, register_tokenizer_kind, registered_kinds,  # noqa: F401
                     tokenizer_kinds)
 
@@ -30,6 +30,11 @@ register_tokenizer_kind(TokenizerKind(
 register_tokenizer_kind(TokenizerKind(
     wordpiece.KIND, wordpiece.FILES, wordpiece.load_folder, wordpiece.WordPieceTokenizer.from_pretrained,
     "WordPiece pieces (## continuations) after BERT's basic tokenization, cased; ids from vocab.txt (KoELECTRA's)"))
+
+register_tokenizer_kind(TokenizerKind(
+    mecab_wordpiece.KIND, mecab_wordpiece.FILES, mecab_wordpiece.load_folder, mecab_wordpiece.from_pretrained,
+    "Mecab morphemes, then cased WordPiece on each (a vocabulary built with --pre-tokenize mecab, KoELECTRA's "
+    "recipe); ids from vocab.txt"))
 
 # The kind of every folder written before config.json named one (kobert-gluon 0.1: all SentencePiece).
 DEFAULT_TOKENIZER_KIND = sentencepiece.KIND

@@ -61,7 +61,13 @@ class VocabFolder:
 
     @property
     def kind(self) -> str:
-        return 'wordpiece' if (self.folder / VOCAB_TXT).is_file() else 'sentencepiece'
+        """``sentencepiece``, ``wordpiece``, or ``mecab+wordpiece`` for a WordPiece vocabulary built to be fed Mecab
+        morphemes at use too (its build_info says so)."""
+        if not (self.folder / VOCAB_TXT).is_file():
+            return 'sentencepiece'
+        info = self.folder / BUILD_INFO_FILE
+        document = json.loads(info.read_text(encoding='utf-8')) if info.is_file() else {}
+        return 'mecab+wordpiece' if document.get('kind') == 'mecab+wordpiece' else 'wordpiece'
 
     @property
     def tokenizer_path(self) -> Path:
@@ -70,12 +76,15 @@ class VocabFolder:
 
     @property
     def vocab_path(self) -> Path:
-        return self.folder / (VOCAB_TXT if self.kind == 'wordpiece' else VOCAB_FILE)
+        return self.folder / (VOCAB_TXT if self.kind != 'sentencepiece' else VOCAB_FILE)
 
     def vocab(self) -> nlp.vocab.BERTVocab:
         return self.tokenizer().vocab
 
     def tokenizer(self):
+        if self.kind == 'mecab+wordpiece':
+            from .mecab_wordpiece import MecabWordPieceTokenizer
+            return MecabWordPieceTokenizer.from_vocab_txt(self.vocab_path)
         if self.kind == 'wordpiece':
             return WordPieceTokenizer.from_vocab_txt(self.vocab_path)
         return KoBERTTokenizer(str(self.tokenizer_path), load_vocab(self.vocab_path))

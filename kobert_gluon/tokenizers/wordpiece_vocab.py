@@ -13,7 +13,9 @@ sample (as SentencePiece's option, 0.9995), so rare Hanja and emoji stay [UNK] i
 
 ``pre_tokenize='mecab'`` trains on text split into Mecab morphemes first (mecab-ko with its dictionary package, the
 ``[mecab]`` extra), as KoELECTRA built its vocabulary: pieces then follow morpheme boundaries. Text is tokenized
-without Mecab at use, exactly as KoELECTRA's tokenizer does.
+without Mecab at use, exactly as KoELECTRA's tokenizer does. ``kind='mecab+wordpiece'`` builds the same vocabulary
+for a model fed the way it was trained (the BERT walk-through's): its folder is of the ``mecab+wordpiece`` tokenizer
+kind, which runs Mecab before WordPiece at use as well.
 """
 import unicodedata
 from collections import Counter
@@ -35,6 +37,8 @@ __all__ = ['build_wordpiece_vocab', 'PRE_TOKENIZERS', 'WORDPIECE_SPECIAL_TOKENS'
 WORDPIECE_SPECIAL_TOKENS = ('[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]')
 DEFAULT_UNUSED_TOKENS = 200  # KoELECTRA: 32,000 pieces + [unused0..199]
 PRE_TOKENIZERS = ('none', 'mecab')
+# The tokenizer kinds a WordPiece vocabulary folder can be
+TOKENIZER_KINDS = ('wordpiece', 'mecab+wordpiece')
 
 
 def _mecab_splitter():
@@ -84,13 +88,14 @@ def build_wordpiece_vocab(corpus_files: Union[TextSource, Sequence, str, Path], 
                           unused_tokens: int = DEFAULT_UNUSED_TOKENS, min_frequency: int = 2,
                           character_coverage: float = DEFAULT_CHARACTER_COVERAGE,
                           input_sentence_size: int = DEFAULT_INPUT_SENTENCE_SIZE, seed: int = 0,
-                          overwrite: bool = False, encoding: str = 'utf-8') -> VocabFolder:
+                          overwrite: bool = False, encoding: str = 'utf-8', kind: str = 'wordpiece') -> VocabFolder:
     """Train a WordPiece vocabulary of ``size`` tokens (the five special tokens included) on a corpus, append
     ``unused_tokens`` ``[unusedN]`` tokens, and write a vocabulary folder (see the module docstring).
 
     ``corpus_files`` are text files (one text per line) or, with ``column``/``header``, tab-separated files, or a
     :class:`TextSource`; a uniform sample of at most ``input_sentence_size`` lines (drawn with ``seed``) is trained
-    on. The same corpus and settings give the same vocabulary but for ties: the ``tokenizers`` trainer breaks ties
+    on. ``kind``: ``wordpiece`` (plain WordPiece at use) or ``mecab+wordpiece`` (Mecab morphemes at training and at
+    use; ``pre_tokenize`` is then ``mecab``). The same corpus and settings give the same vocabulary but for ties: the ``tokenizers`` trainer breaks ties
     between equally frequent merges in an order that changes from process to process (two runs on NSMC's 150k reviews at
     8,000 tokens each had 12 the other lacked), so keep the folder a model was trained with.
     """
@@ -102,6 +107,10 @@ def build_wordpiece_vocab(corpus_files: Union[TextSource, Sequence, str, Path], 
     source = (corpus_files if isinstance(corpus_files, TextSource)
               else TextSource(corpus_files, column, header, encoding=encoding))
     check_corpus_options(size, character_coverage, input_sentence_size)
+    if kind not in TOKENIZER_KINDS:
+        raise InputError('kind must be one of {}, got {!r}'.format(', '.join(TOKENIZER_KINDS), kind))
+    if kind == 'mecab+wordpiece':
+        pre_tokenize = 'mecab'
     if pre_tokenize not in PRE_TOKENIZERS:
         raise InputError('pre_tokenize must be one of {}, got {!r}'.format(', '.join(PRE_TOKENIZERS), pre_tokenize))
     if not isinstance(unused_tokens, int) or unused_tokens < 0:
@@ -139,11 +148,15 @@ def build_wordpiece_vocab(corpus_files: Union[TextSource, Sequence, str, Path], 
 
     def write(tmp: Path):
         (tmp / VOCAB_TXT).write_text(''.join(token + '\n' for token in pieces + unused), encoding='utf-8')
-        tokenizer = WordPieceTokenizer.from_vocab_txt(tmp / VOCAB_TXT)
+        # measured as the folder will be used: a vocabulary built on morphemes is fed morphemes
+        tokenizer_class = WordPieceTokenizer
+        if kind == 'mecab+wordpiece':
+            from .mecab_wordpiece import MecabWordPieceTokenizer as tokenizer_class
+        tokenizer = tokenizer_class.from_vocab_txt(tmp / VOCAB_TXT)
         unk_rate, pieces_per_word = _measure(tokenizer, sample[:UNK_RATE_SAMPLE_LINES])
         write_json(tmp / BUILD_INFO_FILE, {
             'format': BUILD_INFO_FORMAT,
-            'kind': 'wordpiece',
+            'kind': tokenizer.kind,
             'corpus': source.describe(),
             'corpus_lines': seen,
             'training_lines': len(sample),
