@@ -2,8 +2,8 @@
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
-    'import-hf': 'convert a transformers BERT, DistilBERT or ELECTRA checkpoint (folder or hub repo id) into a '
-                 'model folder',
+    'import-hf': 'convert a transformers BERT, DistilBERT, ELECTRA or XLM-RoBERTa checkpoint (folder or hub repo '
+                 'id) into a model folder',
     'export-hf': 'write a model folder as a transformers checkpoint (config.json, model.safetensors, tokenizer)',
     'import-tf': 'convert a TensorFlow checkpoint of Google\'s BERT code or the original ELECTRA code into a model '
                  'folder (no TensorFlow needed)',
@@ -13,9 +13,10 @@ COMMANDS = {
 def register(subparsers):
     imp = subparsers.add_parser(
         'import-hf', help=COMMANDS['import-hf'],
-        description='Convert a transformers checkpoint (BertModel, BertForPreTraining, '
+        description='Convert a transformers checkpoint (BertModel, BertForPreTraining, BertForMaskedLM, '
                     'BertForSequenceClassification, BertForTokenClassification or BertForQuestionAnswering, and '
-                    'their DistilBert and Electra counterparts; model.safetensors, or pytorch_model.bin with torch '
+                    'their DistilBert, Electra and XLMRoberta counterparts; model.safetensors, or pytorch_model.bin '
+                    'with torch '
                     'installed) into a kobert-gluon model folder that get_model, finetune --model, predict, evaluate '
                     'and export-onnx take (a task head as a fine-tuned model: its id2label are its labels). SRC is '
                     'a local folder or a hub repo id, fetched into the cache and verified against the hub\'s '
