@@ -129,12 +129,45 @@ def test_a_moved_checkpoint_folder_is_found_by_its_files(tmp_path):
     assert read_tf_checkpoint(copy).keys() == read_tf_checkpoint(FIXTURES / 'bert' / 'model.ckpt').keys()
 
 
+@pytest.mark.parametrize('family,cls', [('bert', 'BertForPreTraining'), ('electra', 'ElectraForPreTraining'),
+                                        ('xlm-roberta', 'XLMRobertaForSequenceClassification')])
+def test_tf_model_h5_folders_import_as_transformers_converts_them(tmp_path, capsys, family, cls):
+    """A folder transformers' TensorFlow model saved (tf_model.h5, Keras) imports with import-hf, to the same weights
+    as transformers' own TensorFlow-to-PyTorch conversion of it, and the same outputs."""
+    pytest.importorskip('h5py', reason='tf_model.h5 needs h5py (the [tensorflow] extra; in the test extra)')
+    folder = FIXTURES / 'keras' / family
+    code, _, err = run_cli(capsys, 'import-hf', folder, '--tokenizer', folder / 'vocab.txt', '--out', tmp_path / 'h5')
+    assert code == 0, err
+    reference = import_hf(folder / 'reference', tmp_path / 'reference', tokenizer=str(folder / 'vocab.txt'))
+    ours, theirs = _params(tmp_path / 'h5'), _params(reference)
+    assert ours.keys() == theirs.keys() and all(np.array_equal(ours[n], theirs[n]) for n in ours)
+    transformers = pytest.importorskip('transformers', reason='the parity checks need transformers')
+    hf = getattr(transformers, cls).from_pretrained(str(folder / 'reference')).eval()
+    model, _ = get_model(str(tmp_path / 'h5'))
+    ids, types = (IDS, TYPES) if family != 'xlm-roberta' else (IDS + 3, np.zeros_like(TYPES))
+    import torch
+    mask = (np.arange(ids.shape[1])[None] < LENGTHS[:, None]).astype('int64')
+    with torch.no_grad():
+        expected = hf(input_ids=torch.tensor(ids), token_type_ids=torch.tensor(types),
+                      attention_mask=torch.tensor(mask))
+    outputs = model(mx.nd.array(ids), mx.nd.array(types), mx.nd.array(LENGTHS),
+                    *([mx.nd.array(MASKED)] if family == 'bert' else []))
+    if family == 'bert':
+        got, want = outputs[-1].asnumpy(), expected.prediction_logits.numpy()[np.arange(2)[:, None], MASKED]
+    elif family == 'electra':
+        got, want = outputs[-1].asnumpy()[:, :6], expected.logits.numpy()[:, :6]
+    else:
+        got, want = outputs.asnumpy(), expected.logits.numpy()
+    assert float(np.abs(got - want).max()) < TOLERANCE
+
+
 def test_import_hf_points_tensorflow_folders_to_what_reads_them(tmp_path, capsys):
-    keras = tmp_path / 'keras'
-    keras.mkdir()
-    shutil.copyfile(FIXTURES / 'bert' / 'bert_config.json', keras / 'config.json')
-    (keras / 'tf_model.h5').write_bytes(b'\x89HDF\r\n\x1a\n')
-    code, _, err = run_cli(capsys, 'import-hf', keras, '--out', tmp_path / 'out')
-    assert code != 0 and 'from_tf=True' in err
     code, _, err = run_cli(capsys, 'import-hf', FIXTURES / 'bert', '--out', tmp_path / 'out')
     assert code != 0 and 'import-tf' in err
+    broken = tmp_path / 'broken'
+    broken.mkdir()
+    shutil.copyfile(FIXTURES / 'keras' / 'bert' / 'config.json', broken / 'config.json')
+    (broken / 'tf_model.h5').write_bytes(b'\x89HDF\r\n\x1a\n')
+    code, _, err = run_cli(capsys, 'import-hf', broken, '--tokenizer', FIXTURES / 'bert' / 'vocab.txt', '--out',
+                           tmp_path / 'out')
+    assert code == 2 and 'tf_model.h5' in error_line(err, 'import-hf')

@@ -96,9 +96,11 @@ def checkpoint_files(names) -> list:
         wanted.extend(n for n in names if n.startswith('model-') and n.endswith('.safetensors') and '/' not in n)
     elif TORCH_BIN in names:
         wanted.append(TORCH_BIN)
+    elif TF_H5 in names:
+        wanted.append(TF_H5)
     else:
-        raise InputError('the repository has no weights ({}, {} or {})'.format(SAFETENSORS, SAFETENSORS_INDEX,
-                                                                              TORCH_BIN))
+        raise InputError('the repository has no weights ({}, {}, {} or {})'.format(SAFETENSORS, SAFETENSORS_INDEX,
+                                                                                  TORCH_BIN, TF_H5))
     wanted.extend(n for n in SP_MODEL_NAMES + (VOCAB_TXT, TOKENIZER_CONFIG, TOKENIZER_JSON) if n in names)
     return wanted
 
@@ -162,12 +164,39 @@ def _shard_files(folder: Path) -> List[Path]:
     return files
 
 
+def _read_keras_h5(path: Path) -> Dict[str, np.ndarray]:
+    """The weights of transformers' own TensorFlow model in its ``tf_model.h5`` (Keras: a group per layer naming its
+    weights in ``weight_names``), named and laid out as transformers' PyTorch classes have them
+    (:func:`~kobert_gluon.models.transformers_names.keras_weight_name`). A weight two layers share (a tied
+    embedding) is read once and must be the same in both."""
+    try:
+        import h5py
+    except ImportError:
+        raise InputError('{}: reading {} needs h5py: pip install "kobert-gluon[tensorflow]" (h5py only; no '
+                         'TensorFlow)'.format(path, TF_H5)) from None
+    from ..models.transformers_names import keras_weight_name
+    tensors = {}
+    try:
+        with h5py.File(str(path), 'r') as weights:
+            if 'layer_names' not in weights.attrs:
+                raise InputError('{}: not a Keras weights file (no layer_names)'.format(path))
+            for layer in weights.attrs['layer_names']:
+                group = weights[layer.decode('utf-8') if isinstance(layer, bytes) else layer]
+                for weight in group.attrs.get('weight_names', ()):
+                    weight = weight.decode('utf-8') if isinstance(weight, bytes) else weight
+                    name, transpose = keras_weight_name(weight)
+                    value = np.asarray(group[weight], dtype=np.float32)
+                    value = value.T.copy() if transpose else value
+                    if name in tensors and not np.array_equal(tensors[name], value):
+                        raise InputError('{}: {} is stored twice with different values'.format(path, name))
+                    tensors[name] = value
+    except OSError as err:
+        raise InputError('{}: cannot read it as HDF5 ({})'.format(path, err)) from None
+    return tensors
+
+
 def _tensorflow_hint(folder: Path) -> str:
     """What reads a folder of TensorFlow weights, for the message that import-hf does not."""
-    if (folder / TF_H5).is_file():
-        return ('; {} (Keras) is not read: save it once with transformers 4 and TensorFlow as a PyTorch checkpoint '
-                '(AutoModel.from_pretrained(DIR, from_tf=True).save_pretrained(DIR)), or convert the TensorFlow '
-                'checkpoint it came from with kobert-gluon import-tf'.format(TF_H5))
     if any(folder.glob('*.index')):
         return '; it holds a TensorFlow checkpoint: convert it with kobert-gluon import-tf'
     return ''
@@ -199,9 +228,11 @@ def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
             raise InputError('{} holds a {}, not a state dict of tensors'.format(folder / TORCH_BIN,
                                                                                type(state).__name__))
         tensors = {name: value.float().numpy() for name, value in state.items()}
+    elif (folder / TF_H5).is_file():
+        tensors = _read_keras_h5(folder / TF_H5)
     else:
-        raise FileNotFoundError('{} has no weights ({}, {} or {}){}'.format(folder, SAFETENSORS, SAFETENSORS_INDEX,
-                                                                          TORCH_BIN, _tensorflow_hint(folder)))
+        raise FileNotFoundError('{} has no weights ({}, {}, {} or {}){}'.format(
+            folder, SAFETENSORS, SAFETENSORS_INDEX, TORCH_BIN, TF_H5, _tensorflow_hint(folder)))
     return config, {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
 
 

@@ -22,7 +22,7 @@ from ..core.errors import InputError
 
 __all__ = ['TransformersMapping', 'KINDS', 'HEAD_KINDS', 'TOKEN_KINDS', 'UNPOOLED_KINDS', 'ENCODER_LAYER', 'TOKEN_CLASSIFIER_HEAD',
            'QUESTION_ANSWERING_HEAD', 'layer_pairs', 'checked_activation', 'check_absolute_positions',
-           'tf_variable_name', 'tf_tensors']
+           'tf_variable_name', 'tf_tensors', 'keras_weight_name']
 
 KINDS = ('base', 'lm', 'masked_lm', 'classification', 'token_classification', 'question_answering')
 # The kinds whose Gluon model is a task head over a backbone kept as ``bert.`` (a base or lm model is the backbone)
@@ -100,6 +100,24 @@ def tf_variable_name(name: str) -> Optional[Tuple[str, bool]]:
     if parts[-1] in _TF_TABLES:
         names.append('weight')
     return '.'.join(names), transpose
+
+
+def keras_weight_name(name: str) -> Tuple[str, bool]:
+    """The transformers (PyTorch) name of one weight of transformers' own TensorFlow model as its ``tf_model.h5``
+    holds it, and whether its matrix must be transposed; the renaming transformers' TensorFlow-to-PyTorch conversion
+    does: ``tf_bert_for_pre_training/mlm___cls/predictions/bias:0`` is ``cls.predictions.bias`` (``A___B`` is ``B``,
+    ``layer_._0`` is ``layer.0``, the model's own name is dropped; ``kernel`` is a transposed ``weight``,
+    ``embeddings`` and ``gamma`` are ``weight``, ``beta`` is ``bias``)."""
+    import re
+    name = name.split(':')[0]
+    name = re.sub(r'/[^/]*___([^/]*)/', r'/\1/', name)
+    name = re.sub(r'//+', '/', name.replace('_._', '/'))
+    parts = name.split('/')
+    parts = parts[1:] if len(parts) > 1 else parts
+    transpose = parts[-1] == 'kernel'
+    parts[-1] = {'kernel': 'weight', 'embeddings': 'weight', 'gamma': 'weight', 'beta': 'bias'}.get(parts[-1],
+                                                                                                  parts[-1])
+    return '.'.join(parts), transpose
 
 
 def tf_tensors(variables: Dict[str, Any]) -> Dict[str, Any]:
