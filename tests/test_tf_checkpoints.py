@@ -171,3 +171,15 @@ def test_import_hf_points_tensorflow_folders_to_what_reads_them(tmp_path, capsys
     code, _, err = run_cli(capsys, 'import-hf', broken, '--tokenizer', FIXTURES / 'bert' / 'vocab.txt', '--out',
                            tmp_path / 'out')
     assert code == 2 and 'tf_model.h5' in error_line(err, 'import-hf')
+
+
+def test_a_fine_tuning_scripts_head_is_named_not_misread(tmp_path, monkeypatch):
+    """run_classifier.py's top-level output_weights/output_bias carry no labels: refused in one line, naming them."""
+    from kobert_gluon.convert import tensorflow
+    variables = read_tf_checkpoint(FIXTURES / 'bert' / 'model.ckpt')
+    variables.update({'output_weights': np.zeros((2, 16), np.float32), 'output_bias': np.zeros(2, np.float32)})
+    monkeypatch.setattr(tensorflow, 'read_tf_checkpoint', lambda prefix: variables)
+    with pytest.raises(InputError, match="task head of Google's fine-tuning scripts .*output_bias, output_weights"):
+        import_tf(FIXTURES / 'bert' / 'model.ckpt', FIXTURES / 'bert' / 'bert_config.json', tmp_path / 'out',
+                  str(FIXTURES / 'bert' / 'vocab.txt'))
+    assert not (tmp_path / 'out').exists()

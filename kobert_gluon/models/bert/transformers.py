@@ -3,6 +3,7 @@ name tables (data) and the config both ways. Read by :mod:`kobert_gluon.convert.
 :class:`~kobert_gluon.models.transformers_names.TransformersMapping`."""
 from typing import Any, Dict, List, Tuple
 
+from ...core.errors import InputError
 from ..transformers_names import (ENCODER_LAYER, TransformersMapping, check_absolute_positions, checked_activation,
                                  layer_pairs, tf_tensors)
 from .config import BertConfig
@@ -82,6 +83,12 @@ def _bert_hf_config(config: BertConfig) -> Dict[str, Any]:
 def _from_tf(variables: Dict[str, Any], part: str) -> Tuple[Dict[str, Any], str]:
     """A checkpoint of Google's BERT code: ``bert/...`` and, from run_pretraining, ``cls/predictions`` (MLM) and
     ``cls/seq_relationship`` (NSP)."""
+    heads = sorted(name for name in variables if name.split('/')[0] in ('output_weights', 'output_bias', 'cls')
+                   and name.split('/')[:2] not in (['cls', 'predictions'], ['cls', 'seq_relationship']))
+    if heads:  # run_classifier.py / run_squad.py heads: their labels are not in the checkpoint
+        raise InputError('the checkpoint holds a task head of Google\'s fine-tuning scripts ({}); import-tf reads '
+                         'the pretraining checkpoints (bert/ with cls/predictions and cls/seq_relationship): convert '
+                         'the pretrained checkpoint and fine-tune it here'.format(', '.join(heads[:4])))
     tensors = tf_tensors(variables)
     if 'cls.seq_relationship.weight' in tensors:
         return tensors, 'lm'
