@@ -15,7 +15,7 @@ from .test_convert import IDS, LENGTHS, MASKED, SMALL, TOLERANCE, TYPES, _max_er
     _with_tokenizer_files
 from .test_electra import SMALL as ELECTRA_SMALL
 from .test_hf_hub import fake_hub  # noqa: F401  (the local stand-in hub)
-from .conftest import run_cli
+from .conftest import error_line, run_cli
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
@@ -110,6 +110,16 @@ def test_a_catalogued_hub_model_loads_in_one_call(tmp_path, capsys, fake_hub, mo
     # a random build of the same entry needs no weights
     random_model, _ = get_model('koelectra-small-v3', pretrained=False)
     assert random_model.kobert_config.units == 48
+    # every command that takes the name takes it the same way: fetch (for offline use later) and export-hf
+    code, out, err = run_cli(capsys, 'fetch', 'koelectra-small-v3')
+    assert code == 0 and out.strip() == 'converted {}'.format(converted), err
+    code, out, err = run_cli(capsys, 'export-hf', 'koelectra-small-v3', '--out', tmp_path / 'hf')
+    assert code == 0, err
+    again = transformers.ElectraForPreTraining.from_pretrained(str(tmp_path / 'hf')).eval()
+    with torch.no_grad():
+        assert _max_error(again(input_ids=torch.tensor(ids)).logits.numpy(), expected) < 1e-6
+    code, _, err = run_cli(capsys, 'fetch', 'koelectra-smal-v3')
+    assert code == 2 and 'koelectra-small-v3' in error_line(err, 'fetch')  # the hub models are listed
 
 
 def test_every_koelectra_discriminator_and_generator_is_catalogued():

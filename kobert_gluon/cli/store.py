@@ -2,14 +2,14 @@
 from pathlib import Path
 
 from ..hub import artifact_store
-from ..hub.catalogue import get_model_spec, list_models
+from ..hub.catalogue import checkpoint_folder, get_model_spec, is_checkpoint_only, is_registered, list_models
 from . import UsageError
 
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
     'info': 'models, cache root and the state of every known file',
-    'fetch': 'download or import files into the cache, verifying each',
+    'fetch': 'download or import files into the cache, verifying each; a catalogued hub model converted once',
 }
 
 
@@ -19,7 +19,9 @@ def register(subparsers):
     info.set_defaults(func=run_info)
 
     fetch = subparsers.add_parser('fetch', help=COMMANDS['fetch'])
-    fetch.add_argument('names', nargs='*', help='file names from `info` (default: every file)')
+    fetch.add_argument('names', nargs='*', help='file names from `info` (default: every file), or names of catalogued '
+                                                'models published as transformers checkpoints (koelectra-small-v3): '
+                                                'fetched, verified and converted into the cache for offline use')
     fetch.add_argument('--from', dest='source', metavar='DIR',
                        help='take the files from this folder (or URL prefix) instead of the mirror/official URLs')
     fetch.add_argument('--cachedir', help='cache folder')
@@ -44,12 +46,21 @@ def run_info(args):
     return 0
 
 
+def _hub_model(name) -> bool:
+    return is_registered(name) and is_checkpoint_only(get_model_spec(name))
+
+
 def run_fetch(args):
     names = args.names or list(artifact_store.MANIFEST)
-    unknown = [n for n in names if n not in artifact_store.MANIFEST]
+    unknown = [n for n in names if n not in artifact_store.MANIFEST and not _hub_model(n)]
     if unknown:
-        raise UsageError('unknown file(s) {}; known: {}'.format(', '.join(unknown),
-                                                               ', '.join(artifact_store.MANIFEST)))
+        raise UsageError('unknown file(s) {}; known: {}; or a catalogued hub model: {}'.format(
+            ', '.join(unknown), ', '.join(artifact_store.MANIFEST),
+            ', '.join(n for n in list_models() if _hub_model(n))))
+    models = [n for n in names if n not in artifact_store.MANIFEST]
+    names = [n for n in names if n in artifact_store.MANIFEST]
+    for name in models:  # the same conversion get_model(NAME) and --model NAME make on first use
+        print('converted {}'.format(checkpoint_folder(get_model_spec(name), cachedir=args.cachedir)))
     if args.source and '://' not in args.source and not Path(args.source).is_dir():
         raise UsageError('--from {}: no such folder'.format(args.source))
     failed = []

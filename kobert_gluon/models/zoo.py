@@ -10,7 +10,8 @@ from pathlib import Path
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 
 from ..core.errors import InputError
-from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, get_model_spec, list_models, lookup,  # noqa: F401
+from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, checkpoint_folder, get_model_spec,  # noqa: F401
+                             is_checkpoint_only, list_models, lookup,
                              register_model)
 from ..tokenizers.registry import get_tokenizer_kind, registered_kinds
 from ..tokenizers.vocab_builder import VocabFolder
@@ -25,8 +26,11 @@ __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model
 
 
 def model_folder_of(name_or_folder) -> Path:
-    """The saved-model folder behind a registered name (shipped models) or a folder path."""
+    """The saved-model folder behind a registered name (shipped models; a transformers checkpoint's conversion,
+    made on first use) or a folder path."""
     entry = lookup(name_or_folder)
+    if isinstance(entry, ModelSpec) and is_checkpoint_only(entry):
+        return checkpoint_folder(entry)
     if not isinstance(entry, Path):
         raise InputError('{!r} is built from downloaded weights, not a model folder; pass a folder made by '
                          'save_model or a fine-tuning run'.format(name_or_folder))
