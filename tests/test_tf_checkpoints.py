@@ -47,6 +47,11 @@ def test_the_reader_reads_what_tensorflow_wrote():
     # the prefix, its .index file and the folder with TensorFlow's "checkpoint" file name the same checkpoint
     for name in (FIXTURES / 'bert' / 'model.ckpt.index', FIXTURES / 'bert'):
         assert read_tf_checkpoint(name).keys() == variables.keys()
+    # import-tf reads the weights only: the optimizer's slots (twice the model) are never loaded
+    from kobert_gluon.models.transformers_names import tf_variable_name
+    weights = read_tf_checkpoint(FIXTURES / 'bert', keep=lambda name: tf_variable_name(name) is not None)
+    assert set(variables) - set(weights) == {'global_step', 'bert/encoder/layer_0/output/dense/kernel/adam_m',
+                                             'bert/encoder/layer_0/output/dense/kernel/adam_v'}
 
 
 def test_bert_pretraining_checkpoint_equals_transformers_reading_of_it(tmp_path, capsys):
@@ -178,7 +183,7 @@ def test_a_fine_tuning_scripts_head_is_named_not_misread(tmp_path, monkeypatch):
     from kobert_gluon.convert import tensorflow
     variables = read_tf_checkpoint(FIXTURES / 'bert' / 'model.ckpt')
     variables.update({'output_weights': np.zeros((2, 16), np.float32), 'output_bias': np.zeros(2, np.float32)})
-    monkeypatch.setattr(tensorflow, 'read_tf_checkpoint', lambda prefix: variables)
+    monkeypatch.setattr(tensorflow, 'read_tf_checkpoint', lambda prefix, **options: variables)
     with pytest.raises(InputError, match="task head of Google's fine-tuning scripts .*output_bias, output_weights"):
         import_tf(FIXTURES / 'bert' / 'model.ckpt', FIXTURES / 'bert' / 'bert_config.json', tmp_path / 'out',
                   str(FIXTURES / 'bert' / 'vocab.txt'))

@@ -71,7 +71,6 @@ TOKENIZER_CONFIG = 'tokenizer_config.json'
 TOKENIZER_JSON = 'tokenizer.json'
 # Where export-hf records the package's tokenizer kind, so an import gives the model the pieces it was trained on
 KIND_KEY = 'kobert_gluon_tokenizer_kind'
-SPECIAL_TOKENS = ('[UNK]', '[PAD]', '[CLS]', '[SEP]', '[MASK]')
 KOBERT_VOCAB_SIZE = 8002
 
 EXPORT_KIND = register_folder_kind(FolderKind(

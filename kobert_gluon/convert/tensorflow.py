@@ -14,6 +14,7 @@ from typing import Optional
 from ..core.documents import read_json
 from ..core.errors import InputError
 from ..models.family import transformers_mappings
+from ..models.transformers_names import tf_variable_name
 from .huggingface import CheckpointConfig, save_converted, tokenizer_for
 from .tf_checkpoint import checkpoint_prefix, read_tf_checkpoint
 
@@ -52,7 +53,8 @@ def import_tf(checkpoint, config, out, tokenizer, part: Optional[str] = None, ov
     if tokenizer is None:
         raise InputError('a TensorFlow checkpoint has no tokenizer files: pass the vocabulary it was trained with '
                          '(--vocab vocab.txt, a SentencePiece .model, a model folder or a registered name)')
-    tensors, kind = family.tf_checkpoint(read_tf_checkpoint(prefix), part)
+    variables = read_tf_checkpoint(prefix, keep=lambda name: tf_variable_name(name) is not None)  # no optimizer slots
+    tensors, kind = family.tf_checkpoint(variables, part)
     hf = CheckpointConfig({**document, 'model_type': family.model_type, 'architectures': [family.classes[kind]]},
                           config_path)
     model_config = family.config_from_hf(hf, config_path)

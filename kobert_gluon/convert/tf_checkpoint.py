@@ -11,7 +11,7 @@ TensorFlow loader made of the same files.
 """
 import struct
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -146,10 +146,12 @@ def checkpoint_prefix(path) -> Path:
     return path
 
 
-def read_tf_checkpoint(path) -> Dict[str, np.ndarray]:
+def read_tf_checkpoint(path, keep: Optional[Callable[[str], bool]] = None) -> Dict[str, np.ndarray]:
     """Every variable of the TensorFlow checkpoint ``path`` (see :func:`checkpoint_prefix`) as a numpy array, by its
     TensorFlow name; bfloat16 is read as float32. Strings, resources and partitioned variables are not weights and are
-    left out. A damaged index or a data file shorter than its index says is an :class:`InputError`."""
+    left out, and so is every variable whose name ``keep`` refuses (a training checkpoint's optimizer slots are
+    twice the model: import-tf reads only the weights). A damaged index or a data file shorter than its index says is
+    an :class:`InputError`."""
     prefix = checkpoint_prefix(path)
     index = prefix.with_name(prefix.name + '.index')
     try:
@@ -161,29 +163,39 @@ def read_tf_checkpoint(path) -> Dict[str, np.ndarray]:
         if key == b'':
             shards = next((v for n, _, v in _fields(value) if n == 1), 1)
     files, tensors = {}, {}
-    for key, value in entries:
-        if key == b'':
-            continue
-        dtype, shape, shard, offset, size, sliced = _entry(value)
-        if sliced or (dtype not in _DTYPES and dtype != _BFLOAT16):
-            continue
-        if shard not in files:
-            data_path = prefix.with_name('{}.data-{:05d}-of-{:05d}'.format(prefix.name, shard, shards))
-            if not data_path.is_file():
-                raise FileNotFoundError('{}: missing, the checkpoint index names it'.format(data_path))
-            files[shard] = data_path.read_bytes()
-        data = files[shard]
-        count = int(np.prod(shape)) if shape else 1
-        itemsize = 2 if dtype == _BFLOAT16 else np.dtype(_DTYPES[dtype]).itemsize
-        if size != count * itemsize or offset + size > len(data):
-            raise InputError('{}: {} is cut short or its size does not match its shape {}'.format(
-                prefix, key.decode('utf-8', 'replace'), shape))
-        raw = data[offset:offset + size]
-        if dtype == _BFLOAT16:
-            array = (np.frombuffer(raw, dtype='<u2').astype(np.uint32) << 16).view(np.float32)
-        else:
-            array = np.frombuffer(raw, dtype=np.dtype(_DTYPES[dtype]).newbyteorder('<')).astype(_DTYPES[dtype])
-        tensors[key.decode('utf-8')] = array.reshape(shape).copy()
+    try:
+        for key, value in entries:
+            if key == b'':
+                continue
+            dtype, shape, shard, offset, size, sliced = _entry(value)
+            if sliced or (dtype not in _DTYPES and dtype != _BFLOAT16) or \
+                    (keep is not None and not keep(key.decode('utf-8'))):
+                continue
+            if shard not in files:  # each tensor is read where it lies: a shard is never held whole in memory
+                data_path = prefix.with_name('{}.data-{:05d}-of-{:05d}'.format(prefix.name, shard, shards))
+                if not data_path.is_file():
+                    raise FileNotFoundError('{}: missing, the checkpoint index names it'.format(data_path))
+                files[shard] = open(data_path, 'rb')
+            count = int(np.prod(shape)) if shape else 1
+            itemsize = 2 if dtype == _BFLOAT16 else np.dtype(_DTYPES[dtype]).itemsize
+            files[shard].seek(offset)
+            raw = files[shard].read(size)
+            if size != count * itemsize or len(raw) != size:
+                raise InputError('{}: {} is cut short or its size does not match its shape {}'.format(
+                    prefix, key.decode('utf-8', 'replace'), shape))
+            tensors[key.decode('utf-8')] = _array(raw, dtype, shape)
+    finally:
+        for handle in files.values():
+            handle.close()
     if not tensors:
         raise InputError('{}: the checkpoint holds no weights'.format(prefix))
     return tensors
+
+
+def _array(raw: bytes, dtype: int, shape) -> np.ndarray:
+    """A tensor's little-endian bytes as a numpy array of ``shape`` (bfloat16 widened to float32)."""
+    if dtype == _BFLOAT16:
+        array = (np.frombuffer(raw, dtype='<u2').astype(np.uint32) << 16).view(np.float32)
+    else:
+        array = np.frombuffer(raw, dtype=np.dtype(_DTYPES[dtype]).newbyteorder('<')).astype(_DTYPES[dtype])
+    return array.reshape(shape).copy()

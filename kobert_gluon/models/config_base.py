@@ -60,6 +60,13 @@ class ArchitectureConfig:
                             .format(', '.join(unknown), ', '.join(sorted(self._known()))))
         return dataclasses.replace(self, **self._follow(changes))
 
+    def encoder_parameters(self) -> int:
+        """Parameters of the ``num_layers`` post-LayerNorm encoder layers every family here shares (GluonNLP's
+        BERTEncoderCell): four attention projections, two LayerNorms, the two feed-forward layers."""
+        units, hidden = self.units, self.hidden_size
+        layer = 4 * (units * units + units) + 2 * 2 * units + (units * hidden + hidden) + (hidden * units + units)
+        return self.num_layers * layer
+
     def _follow(self, changes: Dict[str, Any]) -> Dict[str, Any]:
         """Fields that must change with others (a subclass adds them); ``changes`` as given by default."""
         return changes

@@ -234,17 +234,3 @@ class TransformersMapping:
         heads = {name: False for name in {**self.lm_heads, **self.masked_lm_heads}}
         heads['use_pooler'] = kind not in UNPOOLED_KINDS and (has_pooler or kind == 'classification')
         return heads
-
-
-def _checked(hf: Dict[str, Any], path, supported_activations=('gelu', 'relu'), key='hidden_act') -> str:
-    activation = hf.get(key, 'gelu')
-    if activation not in supported_activations:
-        raise InputError('{}: {} {!r} is not supported (the Gluon encoder has the exact "gelu" and "relu")'
-                         .format(path, key, activation))
-    return activation
-
-
-def _check_absolute_positions(hf: Dict[str, Any], path) -> None:
-    if hf.get('position_embedding_type', 'absolute') != 'absolute':
-        raise InputError('{}: position_embedding_type {!r} is not supported (only "absolute")'
-                         .format(path, hf.get('position_embedding_type')))

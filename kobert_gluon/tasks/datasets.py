@@ -176,6 +176,10 @@ class TaskSpec:
         return replace(self, **changes)
 
 
+# KorNLI's files (XNLI part and training sets alike): sentence1, sentence2, gold_label
+_KORNLI_TABLE = TableSpec(text_columns=('sentence1', 'sentence2'), label_column='gold_label', quoting='none')
+_KORNLI_LABELS = ('entailment', 'neutral', 'contradiction')
+
 TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in (
     TaskSpec(
         name='nsmc', kind=CLASSIFICATION, metric='accuracy',
@@ -208,8 +212,7 @@ TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in (
     # kornli/snli_1.0_train.ko.tsv for its SNLI one, the same columns), XNLI's dev and test splits for dev and test
     TaskSpec(
         name='kornli', kind=CLASSIFICATION, metric='accuracy',
-        table=TableSpec(text_columns=('sentence1', 'sentence2'), label_column='gold_label', quoting='none'),
-        labels=('entailment', 'neutral', 'contradiction'),
+        table=_KORNLI_TABLE, labels=_KORNLI_LABELS,
         files={'train': 'kornli/multinli.train.ko.tsv', 'dev': 'kornli/xnli.dev.ko.tsv',
                'test': 'kornli/xnli.test.ko.tsv'},
         description='KorNLI natural language inference: MultiNLI translated (392,702 pairs) to train, XNLI dev/test '
@@ -218,8 +221,7 @@ TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in (
     # split (holding a tenth of it out as dev) and reports on its test split.
     TaskSpec(
         name='kornli_xnli', kind=CLASSIFICATION, metric='accuracy',
-        table=TableSpec(text_columns=('sentence1', 'sentence2'), label_column='gold_label', quoting='none'),
-        labels=('entailment', 'neutral', 'contradiction'),
+        table=_KORNLI_TABLE, labels=_KORNLI_LABELS,
         files={'train': 'kornli/xnli.dev.ko.tsv', 'test': 'kornli/xnli.test.ko.tsv'}, dev_fraction=0.1,
         description='KorNLI natural language inference, XNLI part only (2,490/5,010, CC BY-SA 4.0)'),
     # PAWS-X's Korean part (google-research-datasets/paws, x-final/ko): paraphrase or not; some machine-translated

@@ -55,10 +55,9 @@ class BertConfig(ArchitectureConfig):
 
     def num_parameters(self, use_pooler=True, use_decoder=False, use_classifier=False) -> int:
         """Parameter count of the model :func:`build_bert` makes (the decoder shares the word embedding)."""
-        units, hidden = self.units, self.hidden_size
+        units = self.units
         embed = self.vocab_size * units + self.token_type_vocab_size * units + self.max_length * units + 2 * units
-        layer = 4 * (units * units + units) + 2 * 2 * units + (units * hidden + hidden) + (hidden * units + units)
-        total = embed + self.num_layers * layer
+        total = embed + self.encoder_parameters()
         if use_pooler:
             total += units * units + units
             if use_classifier:

@@ -44,12 +44,11 @@ class ElectraConfig(ArchitectureConfig):
 
     def num_parameters(self, use_pooler=False, use_discriminator=False, use_decoder=False) -> int:
         """Parameter count of the model :func:`build_electra` makes (the decoder shares the word embedding)."""
-        units, hidden, embed = self.units, self.hidden_size, self.embed_size
+        units, embed = self.units, self.embed_size
         total = (self.vocab_size + self.token_type_vocab_size + self.max_length) * embed + 2 * embed
         if embed != units:
             total += embed * units + units
-        layer = 4 * (units * units + units) + 2 * 2 * units + (units * hidden + hidden) + (hidden * units + units)
-        total += self.num_layers * layer
+        total += self.encoder_parameters()
         if use_pooler:
             total += units * units + units
         if use_discriminator:

@@ -41,10 +41,9 @@ class XLMRobertaConfig(ArchitectureConfig):
 
     def num_parameters(self, use_pooler=True) -> int:
         """Parameter count of the model :func:`.model.build_xlm_roberta` makes."""
-        units, hidden = self.units, self.hidden_size
+        units = self.units
         embed = (self.vocab_size + 1 + self.max_length + self.position_offset) * units + 2 * units
-        layer = 4 * (units * units + units) + 2 * 2 * units + (units * hidden + hidden) + (hidden * units + units)
-        return embed + self.num_layers * layer + (units * units + units if use_pooler else 0)
+        return embed + self.encoder_parameters() + (units * units + units if use_pooler else 0)
 
 
 XLM_ROBERTA_BASE_CONFIG = XLMRobertaConfig()

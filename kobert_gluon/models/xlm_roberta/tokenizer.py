@@ -35,10 +35,11 @@ SPECIAL_TOKENS = {'cls_token': '<s>', 'sep_token': '</s>', 'padding_token': '<pa
                   'mask_token': '<mask>'}
 
 
-def _read_vocab(path: Path) -> nlp.vocab.BERTVocab:
-    """The vocabulary of a ``tokenizer.json``: its Unigram pieces in id order, checked."""
+def _read_vocab(path: Path, text: str) -> nlp.vocab.BERTVocab:
+    """The vocabulary of a ``tokenizer.json`` (``text``, read from ``path``): its Unigram pieces in id order,
+    checked."""
     try:
-        document = json.loads(path.read_text(encoding='utf-8'))
+        document = json.loads(text)
         model = document['model']
         kind, pieces = model['type'], [entry[0] for entry in model['vocab']]
     except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
@@ -64,8 +65,12 @@ class XLMRobertaTokenizer(EncodingMixin):
         if not path.is_file():
             raise FileNotFoundError('{} does not exist'.format(path))
         self._path = str(path)
-        self.vocab = _read_vocab(path)
-        self._backend = Tokenizer.from_file(self._path)
+        try:
+            text = path.read_text(encoding='utf-8')
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError('{}: cannot read it as UTF-8 JSON ({})'.format(path, err)) from None
+        self.vocab = _read_vocab(path, text)  # the file is read once: a real XLM-R tokenizer.json is 17 MB
+        self._backend = Tokenizer.from_str(text)
 
     def split_pieces(self, text):
         return self._backend.encode(text, add_special_tokens=False).tokens
