@@ -122,6 +122,10 @@ def test_damaged_or_unreadable_checkpoints_are_one_line_errors(tmp_path, capsys)
     code, _, err = run_cli(capsys, 'import-tf', folder / 'model.ckpt', '--config', folder / 'bert_config.json',
                            '--vocab', folder / 'vocab.txt', '--part', 'generator', '--out', tmp_path / 'out')
     assert code == 2 and "a bert checkpoint has model" in error_line(err, 'import-tf')
+    electra = FIXTURES / 'electra'  # the generator's config with the default part (the discriminator)
+    code, _, err = run_cli(capsys, 'import-tf', electra, '--config', electra / 'generator_config.json', '--vocab',
+                           electra / 'vocab.txt', '--out', tmp_path / 'out')
+    assert code == 2 and 'reading the discriminator with generator_config.json' in error_line(err, 'import-tf')
     assert not (tmp_path / 'out').exists()
 
 

@@ -61,6 +61,13 @@ def import_tf(checkpoint, config, out, tokenizer, part: Optional[str] = None, ov
     found = tokenizer_for(None, tokenizer, model_config.vocab_size, family, cachedir=cachedir)
     converted_from = {'format': 'tensorflow', 'architecture': family.classes[kind], 'source': prefix.name,
                       'part': part if len(family.tf_parts) > 1 else None}
-    return save_converted(hf, tensors, family, kind, found, out, converted_from, prefix,
-                          min(512, model_config.max_length), overwrite=overwrite,
-                          inputs=[prefix.parent, config_path, tokenizer], config_path=config_path)
+    try:
+        return save_converted(hf, tensors, family, kind, found, out, converted_from, prefix,
+                              min(512, model_config.max_length), overwrite=overwrite,
+                              inputs=[prefix.parent, config_path, tokenizer], config_path=config_path)
+    except InputError as err:
+        if len(family.tf_parts) < 2 or 'shape' not in str(err):
+            raise
+        # one checkpoint, two models of different widths: the likeliest mistake is the other model's config
+        raise InputError('{} (reading the {} with {}; is that its config? --part {})'.format(
+            err, part, config_path.name, ' or '.join(family.tf_parts))) from None
