@@ -116,7 +116,8 @@ def main(argv=None):
     if args.quiet and getattr(args, 'progress', None) is None and hasattr(args, 'progress'):
         args.progress = False  # the training commands' bar (--no-progress)
     try:
-        from .run_options import check_max_seq_length_arg
+        from .run_options import check_device_args, check_max_seq_length_arg
+        check_device_args(args)  # every command with --device, before any model is read
         check_max_seq_length_arg(args)  # every command with --max-seq-length, against its model's positions
         result = args.func(args)
     except BrokenPipeError:  # `kobert-gluon info | head`: the reader has all it wanted

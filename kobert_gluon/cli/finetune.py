@@ -5,7 +5,8 @@ from pathlib import Path
 
 from . import UsageError, stderr_notes
 from ..core.text_files import DEFAULT_ENCODING
-from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_max_seq_length_arg, add_model_shape_args,
+from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_device_args, add_max_seq_length_arg,
+                          add_model_shape_args,
                           add_run_folder_args, add_training_args, field_default, job_ranks, print_run_result,
                           settings_document)
 
@@ -178,6 +179,7 @@ def _add_runtime_args(parser):
                              'README "Deployment" has the accuracy of each (default: %(default)s)')
     parser.add_argument('--threads', type=int, metavar='N',
                         help='threads for onnxruntime / openvino (default: the CPUs this process may use)')
+    add_device_args(parser, splits_batches=False)
 
 
 # ----- finetune ----------------------------------------------------------------------------------------------
@@ -259,7 +261,8 @@ def run_finetune(args):
     from ..tasks.finetuning import finetune
     settings = _settings_from_args(args)
     ranks, log = job_ranks(args)
-    result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks)
+    result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
+                      device=args.device, dtype=args.dtype)
     if ranks.is_writer:
         print_run_result(result, 'epoch')
     return 0
@@ -277,7 +280,8 @@ def _load(args):
     if runtime_for(args.runtime, args.precision).runner is None and args.threads is not None:
         raise UsageError('--threads applies to onnxruntime and openvino; MXNet reads OMP_NUM_THREADS')
     from ..deploy.predictor import load_predictor
-    return load_predictor(args.model, runtime=args.runtime, precision=args.precision, threads=args.threads)
+    return load_predictor(args.model, runtime=args.runtime, precision=args.precision, threads=args.threads,
+                          device=args.device)
 
 
 def _table_for(args, model, with_label):

@@ -146,7 +146,8 @@ def run_pretrain(args):
     from ..pretraining.pretrain import pretrain
     settings = _settings_from_args(args)
     ranks, log = job_ranks(args)
-    result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks)
+    result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
+                      device=args.device, dtype=args.dtype)
     if ranks.is_writer:
         print_run_result(result, 'step')
     return 0
@@ -168,7 +169,8 @@ def run_distill(args):
         raise UsageError('--data {}: no such folder'.format(document['data']))
     settings = DistillSettings.from_dict(document)
     ranks, log = job_ranks(args)
-    result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks)
+    result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
+                     device=args.device, dtype=args.dtype)
     if ranks.is_writer:
         print_run_result(result, 'step')
     return 0

@@ -146,7 +146,42 @@ def add_training_args(parser, defaults):
                        '(default: {})'.format(defaults.log_every or 'off'))
     group.add_argument('--no-progress', dest='progress', action='store_false', default=None,
                        help='no progress bar')
+    add_device_args(parser, splits_batches=True)
     return group
+
+
+DEVICE_HELP = ('where to compute: cpu (default), gpu (the first GPU; under horovodrun each rank\'s own), gpu:0,1 '
+               '(those GPUs{}), cpu:0,1 (several CPU contexts: the multi-device path, no faster)')
+
+
+def add_device_args(parser, splits_batches: bool) -> None:
+    """``--device`` (and GluonNLP's ``--gpus``) for a command that computes with the model; a training command
+    (``splits_batches``) also takes ``--dtype``. Checked once for every such command by :func:`check_device_args`
+    (run by ``cli.main`` after parsing), before any model is read."""
+    group = parser.add_argument_group('device')
+    where = group.add_mutually_exclusive_group()
+    where.add_argument('--device', help=DEVICE_HELP.format(
+        ': every batch is split across them' if splits_batches else '; the first computes'))
+    where.add_argument('--gpus', metavar='0,1', help='GluonNLP\'s spelling of --device gpu:0,1 (empty: the CPU)')
+    if splits_batches:
+        group.add_argument('--dtype', choices=('float32', 'float16'), default='float32',
+                           help='float16: mixed precision on GPUs (MXNet AMP: float32 master weights, dynamic loss '
+                                'scaling); refused on the CPU (default %(default)s)')
+    parser.set_defaults(takes_device=True)
+
+
+def check_device_args(args) -> None:
+    """The one check of ``--device`` / ``--gpus`` / ``--dtype``: known devices that this MXNet has (a GPU asked of a
+    CPU-only build or a machine without one is one line), a precision they can compute in. Sets ``args.device``."""
+    if not getattr(args, 'takes_device', False):
+        return
+    from ..core.devices import check_dtype, gpus_to_device, parse_devices
+    if args.gpus is not None:
+        args.device = gpus_to_device(args.gpus)
+    option = '--gpus {} means --device'.format(args.gpus) if args.gpus is not None else '--device'
+    contexts = parse_devices(args.device, what=option)
+    if getattr(args, 'dtype', None) is not None:
+        check_dtype(args.dtype, contexts)
 
 
 def add_run_folder_args(parser):

@@ -1,6 +1,6 @@
 """``tokenize`` and ``encode``: the tokenizer and the encoder on text from the command line."""
 from . import UsageError
-from .run_options import add_max_seq_length_arg
+from .run_options import add_device_args, add_max_seq_length_arg
 
 
 def _add_model_args(parser):
@@ -30,6 +30,7 @@ def register(subparsers):
     encode.add_argument('--random-weights', action='store_true',
                         help='use a randomly initialised model (no weights needed; for trying the pipeline)')
     _add_model_args(encode)
+    add_device_args(encode, splits_batches=False)
     encode.set_defaults(func=run_encode)
 
 
@@ -55,9 +56,11 @@ def run_encode(args):
     ids, valid_length, segments = tokenizer.encode(' '.join(args.text), max_seq_length=args.max_seq_length,
                                                    pad=False)
     model, _ = get_model(args.model, pretrained=not args.random_weights, use_pooler=True, use_decoder=False,
-                         use_classifier=False, cachedir=args.cachedir)
+                         use_classifier=False, cachedir=args.cachedir, device=args.device)
     bert = getattr(model, 'bert', model)
-    outputs = bert(mx.nd.array(ids[None, :]), mx.nd.array(segments[None, :]), mx.nd.array([valid_length]))
+    ctx = next(iter(bert.collect_params().values())).list_ctx()[0]
+    outputs = bert(mx.nd.array(ids[None, :], ctx=ctx), mx.nd.array(segments[None, :], ctx=ctx),
+                   mx.nd.array([valid_length], ctx=ctx))
     sequence, pooled = outputs[0], outputs[1]
     values = pooled.asnumpy()[0]
     print('tokens: {}'.format(int(valid_length)))

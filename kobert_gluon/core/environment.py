@@ -2,6 +2,10 @@
 
 * ``mxnet`` 1.9.1 uses ``np.bool`` and cannot be imported with numpy >= 1.24: we check first and say so
   clearly instead of letting users meet an ``AttributeError`` deep inside mxnet.
+* MXNet comes in builds that are separate distributions of one ``mxnet`` module (``mxnet`` for the CPU,
+  ``mxnet-cu112``, ``mxnet-cu117``, ... for CUDA), so the package cannot require one without replacing the
+  others (``setup.py`` requires ``mxnet`` only where no build is installed yet). Where none is installed at all,
+  importing this module says which command installs one, instead of a ``ModuleNotFoundError``.
 * ``mxnet`` and ``gluonnlp`` emit DeprecationWarnings at import time (numpy financial functions,
   distutils); they are silenced for the duration of those imports only.
 * ``gluonnlp.data.SentencepieceTokenizer`` (and therefore ``BERTSPTokenizer``) calls
@@ -45,6 +49,10 @@ def check_numpy():
             'Run: pip install "numpy==1.23.5"'.format(numpy.__version__))
 
 
+MXNET_INSTALL_ADVICE = ('pip install mxnet==1.9.1 for the CPU, or a CUDA build of the same release for GPUs, '
+                        'e.g. pip install mxnet-cu117==1.9.1 (README, "GPUs")')
+
+
 def import_quietly(module_name):
     """Import a module with its import-time DeprecationWarnings silenced."""
     with warnings.catch_warnings():
@@ -83,13 +91,19 @@ def import_mxnet_without_onnx():
 
     A no-op when mxnet is already imported (the user imported it first: it has onnx if onnx is installed).
     """
-    if 'mxnet' in sys.modules:
+    if sys.modules.get('mxnet') is not None:
         return
     hide = 'onnx' not in sys.modules
     if hide:
         sys.modules['onnx'] = None  # makes `import onnx` raise ImportError, which the translators expect
     try:
         import_quietly('mxnet')
+    except ModuleNotFoundError as err:
+        if err.name != 'mxnet':
+            raise
+        from .errors import MissingDependencyError
+        raise MissingDependencyError('kobert-gluon needs MXNet 1.9, and no build of it is installed: ' +
+                                     MXNET_INSTALL_ADVICE) from None
     finally:
         if hide and 'onnx' in sys.modules and sys.modules['onnx'] is None:
             del sys.modules['onnx']

@@ -29,5 +29,9 @@ class InUseError(KobertGluonError):
     """A folder or file is being written by another process (it holds the lock)."""
 
 
+class MissingDependencyError(KobertGluonError, ImportError):
+    """A package this feature needs is not installed (the message names the command that installs it)."""
+
+
 class FolderOwnershipError(KobertGluonError, FileExistsError):
     """A folder holds files this package did not write, so it will not remove or replace them."""

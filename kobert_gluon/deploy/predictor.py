@@ -15,6 +15,8 @@ from ..core import environment  # noqa: F401  (first: numpy check, mxnet without
 import mxnet as mx
 
 from ..core.cache_entries import cached_file
+from ..core.devices import parse_devices
+from ..core.errors import InputError
 from ..core.owned_folders import read_marker, sha256_of
 from ..export.onnx_export import export_onnx
 from ..hub.artifact_store import cache_root
@@ -55,10 +57,15 @@ class RuntimeForward:
 
 
 def load_predictor(folder, runtime: str = 'mxnet', precision: str = 'fp32', threads: Optional[int] = None,
-                   cachedir=None) -> FineTunedModel:
-    """A fine-tuned model (folder, run folder or shipped name) that predicts with ``runtime`` at ``precision``."""
+                   cachedir=None, device=None) -> FineTunedModel:
+    """A fine-tuned model (folder, run folder or shipped name) that predicts with ``runtime`` at ``precision``;
+    ``device`` (``'cpu'``, ``'gpu'``, ``'gpu:1'``; several: the first) is where the Gluon model computes (the mxnet
+    runtime only: onnxruntime and OpenVINO run on the CPU here)."""
     chosen = runtime_for(runtime, precision)  # before loading anything
-    fine_tuned = FineTunedModel.load(folder)
+    contexts = parse_devices(device)
+    if chosen.runner is not None and contexts[0].device_type != 'cpu':
+        raise InputError('--device {} applies to --runtime mxnet; {} runs on the CPU here'.format(device, runtime))
+    fine_tuned = FineTunedModel.load(folder, ctx=contexts[0])
     if chosen.runner is None:  # the Gluon model computes itself
         return fine_tuned
     inference = InferenceModel(cached_onnx(fine_tuned, cachedir), runtime=runtime, precision=precision,

@@ -111,7 +111,7 @@ def check_from_scratch_options(model_overrides, from_scratch: bool, vocab=None) 
                          'vocabulary its weights were trained with')
 
 
-def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cachedir=None, **options):
+def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cachedir=None, device=None, **options):
     """Build a registered model, or load a saved model folder; returns ``(model, vocab)``.
 
     ``pretrained=False`` gives a randomly initialised model of the same architecture and vocabulary (training
@@ -119,7 +119,11 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cach
     ``use_decoder``, ``use_classifier``; left out or None, they take the model's defaults: all heads for
     ``kobert-base``, as in the original API; the saved heads for a folder) and config overrides (``dropout=0.0``;
     with ``pretrained=False`` also shapes such as ``num_layers=2``). ``new_heads``: heads a folder may lack, built
-    with random weights (see :meth:`~.resolution.ResolvedModel.build`).
+    with random weights (see :meth:`~.resolution.ResolvedModel.build`). ``device``: where the weights live
+    (``'cpu'``, ``'gpu'``, ``'gpu:1'``, a context; ``ctx`` is its older name; checked before anything is read).
     """
+    if device is not None or ctx is not None:
+        from ..core.devices import parse_devices
+        ctx = parse_devices(device if device is not None else ctx)[0]
     return resolve_model(name, cachedir=cachedir).build(pretrained=pretrained, ctx=ctx,
                                                         new_heads=options.pop('new_heads', ()), **options)

@@ -35,6 +35,7 @@ from ..models import folder as model_folder
 from ..models.registry import architecture_for_config, get_architecture, initialize_random
 from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
+from ..training.placement import Placement, place_training
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 from .batches import PretrainingEvalBatches
 from .data import PretrainingData
@@ -180,11 +181,13 @@ class DistillationTask:
         self.param_dtype = settings.param_dtype
         self.ctx = ctx or mx.cpu()
 
-    def terms(self, student, batch):
+    def terms(self, student, batch, ctx=None):
         """The three loss terms of one batch (scalars in the recorded graph) and the weights they were averaged
-        over: ``({'ce', 'mlm', 'cos'}, masked predictions, real positions)``."""
+        over: ``({'ce', 'mlm', 'cos'}, masked predictions, real positions)``, computed on ``ctx`` (None: the task's
+        device; the teacher has its weights on every training device)."""
+        ctx = ctx or self.ctx
         (input_ids, segment_ids, valid_length, positions, masked_ids, weights, _) = \
-            [x.as_in_context(self.ctx) for x in batch]
+            [x.as_in_context(ctx) for x in batch]
         with autograd.pause(train_mode=False):  # the teacher: inference mode, outside the graph
             taught = self.teacher(input_ids, segment_ids, valid_length, positions)
         outputs = student(input_ids, segment_ids, valid_length, positions)
@@ -201,7 +204,7 @@ class DistillationTask:
         picked = mx.nd.pick(log_p, masked_ids.astype('float32'), axis=-1)
         mlm = -(picked * weights).sum() / (predictions + 1e-8)
         length = input_ids.shape[1]
-        real = real_positions(valid_length, length, self.ctx)  # (batch, length)
+        real = real_positions(valid_length, length, ctx)  # (batch, length)
         dot = (s_hidden * t_hidden).sum(axis=-1)
         norms = mx.nd.sqrt((s_hidden ** 2).sum(axis=-1) * (t_hidden ** 2).sum(axis=-1)) + 1e-8
         cos = ((1 - dot / norms) * real).sum() / (real.sum() + 1e-8)
@@ -217,7 +220,7 @@ class DistillationTask:
                                  positions if name == 'cos' else predictions) for name, value in terms.items()}
 
     def loss(self, model, batch):
-        terms, predictions, positions = self.terms(model, batch)
+        terms, predictions, positions = self.terms(model, batch, batch[0].context)
         counts = {name: (self.alphas[name] * value, positions if name == 'cos' else predictions)
                   for name, value in terms.items()}
         return self._total(terms), int(batch[0].shape[0]), self._sums(terms, predictions, positions), counts
@@ -235,26 +238,34 @@ class DistillationTask:
 
 def distill(settings: DistillSettings, out, resume: bool = False, overwrite: bool = False,
             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None,
-            log: Optional[Callable[[str], None]] = None, ctx=None, ranks: Ranks = SINGLE) -> RunResult:
+            log: Optional[Callable[[str], None]] = None, ctx=None, ranks: Ranks = SINGLE, device=None,
+            dtype: str = 'float32') -> RunResult:
     """Distill as ``settings`` say, in the run folder ``out`` (refused when it exists, unless ``overwrite`` (a
     previous run folder) or ``resume`` (continue from its checkpoint; the settings must match ``run.json``)).
     ``ranks``: this process's place in a data-parallel job (``settings.batch_size`` is the global batch; only rank 0
-    owns the run folder)."""
+    owns the run folder). ``device`` (``ctx``: its older name) and ``dtype``: where and in what precision to train,
+    as for fine-tuning (:mod:`kobert_gluon.training.placement`); the teacher computes on the same devices."""
     out = Path(out)
-    ctx = ctx or mx.cpu()
+    placement = place_training(device if device is not None else ctx, dtype, ranks)
+    ctx = placement.first
     log = log or logging.getLogger(__name__).info
     data = PretrainingData(settings.data)  # before touching out: a wrong --data must not create a folder
     check_global_batch(settings.batch_size, ranks)
     teacher, vocab, tokenizer = load_teacher(settings.teacher, ctx=ctx)
+    if len(placement.contexts) > 1:  # each device's part of a batch meets the teacher on that device
+        teacher.collect_params().reset_ctx(placement.contexts)
     data.check_vocab(vocab)
     if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
-        return _distill_in(None, out, resume, data, teacher, vocab, tokenizer, settings, should_stop, log, ctx, ranks)
+        return _distill_in(None, out, resume, data, teacher, vocab, tokenizer, settings, should_stop, log, placement,
+                           ranks)
     with RunFolder(out, 'distillation', resume, overwrite, settings.input_paths()) as run:
-        return _distill_in(run, out, resume, data, teacher, vocab, tokenizer, settings, should_stop, log, ctx, ranks)
+        return _distill_in(run, out, resume, data, teacher, vocab, tokenizer, settings, should_stop, log, placement,
+                           ranks)
 
 
 def _distill_in(run: Optional[RunFolder], out: Path, resume: bool, data: PretrainingData, teacher, vocab, tokenizer,
-                settings: DistillSettings, should_stop, log, ctx, ranks: Ranks) -> RunResult:
+                settings: DistillSettings, should_stop, log, placement: Placement, ranks: Ranks) -> RunResult:
+    ctx = placement.first
     if resume:
         differences = settings_differences(read_run_settings(out), settings.to_dict(), RESULT_NEUTRAL_SETTINGS)
         if differences:
@@ -284,8 +295,8 @@ def _distill_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretrai
     task = DistillationTask(teacher, settings, vocab, tokenizer, saved_info, ctx=ctx)
     teacher.hybridize()
     student.hybridize()
-    trainer = Trainer(student, task, settings.training, out_dir=out, ctx=ctx, log=log, ranks=ranks,
-                      on_checkpoint=run.checkpoint_written if run is not None else None)
+    trainer = Trainer(student, task, settings.training, out_dir=out, ctx=placement.contexts, dtype=placement.dtype,
+                      log=log, ranks=ranks, on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return RunResult(out, result.history, result.interrupted)
 

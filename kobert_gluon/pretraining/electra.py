@@ -82,15 +82,16 @@ class ElectraPretrainingTask:
         self.ctx = ctx or mx.cpu()
         self._cross_entropy = mx.gluon.loss.SoftmaxCrossEntropyLoss()
 
-    def _forward(self, model, batch):
+    def _forward(self, model, batch, ctx=None):
+        ctx = ctx or self.ctx  # None: the task's device (evaluation); training: where the trainer put the batch
         input_ids, segment_ids, valid_length, positions, masked_ids, weights, _ = [
-            x.as_in_context(self.ctx) for x in batch]
+            x.as_in_context(ctx) for x in batch]
         # outputs (sequence, scores): the scores (batch, predictions, vocab)
         mlm_logits = model.generator(input_ids, segment_ids, valid_length, positions)[-1]
         length = input_ids.shape[1]
         with autograd.pause():
             # a sample from the generator's softmax: argmax of logits + Gumbel noise
-            uniform = mx.nd.random.uniform(low=1e-10, high=1.0, shape=mlm_logits.shape, ctx=self.ctx)
+            uniform = mx.nd.random.uniform(low=1e-10, high=1.0, shape=mlm_logits.shape, ctx=ctx)
             sampled = mx.nd.argmax(mlm_logits.detach() - mx.nd.log(-mx.nd.log(uniform)), axis=-1)
             # (batch, predictions, length): where each real prediction sits (padding predictions have weight 0)
             where = mx.nd.one_hot(positions, length) * weights.expand_dims(axis=-1)
@@ -102,7 +103,7 @@ class ElectraPretrainingTask:
             original = mx.nd.where(replaced, scatter(masked_ids), input_ids.astype('float32'))
             corrupted = mx.nd.where(replaced, scatter(sampled), original)
             labels = (corrupted != original).astype('float32')
-            real = real_positions(valid_length, length, self.ctx)
+            real = real_positions(valid_length, length, ctx)
         rtd_logits = model.discriminator(corrupted.astype(dtype), segment_ids, valid_length)[-1]  # (batch, length)
         # binary cross-entropy with logits, computed stably: max(x, 0) - x * y + log(1 + exp(-|x|))
         rtd_ce = mx.nd.relu(rtd_logits) - rtd_logits * labels + mx.nd.log1p(mx.nd.exp(-mx.nd.abs(rtd_logits)))
@@ -127,7 +128,7 @@ class ElectraPretrainingTask:
                 'replaced_fraction': (replaced, tokens)}
 
     def loss(self, model, batch):
-        parts = self._forward(model, batch)
+        parts = self._forward(model, batch, batch[0].context)
         mlm_ce, weights, rtd_ce, real = parts[0], parts[3], parts[4], parts[7]
         # + 1e-8: a batch whose predictions all have weight 0 contributes no MLM loss instead of NaN
         mlm_loss = (mlm_ce * weights).sum() / (weights.sum() + 1e-8)

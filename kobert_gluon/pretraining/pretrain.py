@@ -38,6 +38,7 @@ from .data import MANIFEST_FILE, PretrainingData
 from .measures import dev_ratios
 from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
+from ..training.placement import Placement, place_training
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',
@@ -210,10 +211,11 @@ class PretrainingTask:
         self.ctx = ctx or mx.cpu()
         self._cross_entropy = mx.gluon.loss.SoftmaxCrossEntropyLoss()
 
-    def _losses(self, model, batch):
-        """Per-prediction MLM and per-sequence NSP cross-entropies, with what is needed to score them."""
+    def _losses(self, model, batch, ctx=None):
+        """Per-prediction MLM and per-sequence NSP cross-entropies, with what is needed to score them, computed on
+        ``ctx`` (None: the task's device)."""
         (input_ids, segment_ids, valid_length, positions, masked_ids, weights,
-         nsp_labels) = [x.as_in_context(self.ctx) for x in batch]
+         nsp_labels) = [x.as_in_context(ctx or self.ctx) for x in batch]
         outputs = model(input_ids, segment_ids, valid_length, positions)
         nsp_logits, mlm_logits = outputs[-2], outputs[-1]
         vocab_size = mlm_logits.shape[-1]
@@ -233,7 +235,7 @@ class PretrainingTask:
                 'nsp_loss': (nsp_ce.sum(), sequences), 'nsp_accuracy': (nsp_correct, sequences)}
 
     def loss(self, model, batch):
-        parts = self._losses(model, batch)
+        parts = self._losses(model, batch, batch[0].context)  # where the trainer put this part of the batch
         mlm_ce, nsp_ce, weights = parts[0], parts[1], parts[5]
         # + 1e-8: a batch whose predictions all have weight 0 contributes no MLM loss instead of NaN
         mlm_loss = (mlm_ce * weights).sum() / (weights.sum() + 1e-8)
@@ -337,26 +339,29 @@ def shard_batches(settings, data: PretrainingData, vocab, config, ranks: Ranks, 
 
 def pretrain(settings: PretrainSettings, out, resume: bool = False, overwrite: bool = False,
              should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Optional[Callable[[str], None]] = None,
-             ctx=None, ranks: Ranks = SINGLE) -> PretrainResult:
+             ctx=None, ranks: Ranks = SINGLE, device=None, dtype: str = 'float32') -> PretrainResult:
     """Pretrain as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
 
     An existing non-empty ``out`` is refused unless ``overwrite`` (it must be a previous run folder) or
     ``resume`` (continue from its checkpoint; the settings must match ``run.json``). ``ranks``: this process's place
     in a data-parallel job (``settings.batch_size`` is the global batch; only rank 0 owns the run folder).
+    ``device`` (``ctx``: its older name) and ``dtype``: where and in what precision to train, as for fine-tuning
+    (:mod:`kobert_gluon.training.placement`).
     """
     out = Path(out)
-    ctx = ctx or mx.cpu()
+    placement = place_training(device if device is not None else ctx, dtype, ranks)
     log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
     data = PretrainingData(settings.data)  # before touching out: a wrong --data must not create a folder
     check_global_batch(settings.batch_size, ranks)
     if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
-        return _pretrain_in(None, out, resume, data, settings, should_stop, log, ctx, ranks)
+        return _pretrain_in(None, out, resume, data, settings, should_stop, log, placement, ranks)
     with RunFolder(out, 'pretraining', resume, overwrite, settings.input_paths()) as run:
-        return _pretrain_in(run, out, resume, data, settings, should_stop, log, ctx, ranks)
+        return _pretrain_in(run, out, resume, data, settings, should_stop, log, placement, ranks)
 
 
 def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: PretrainingData,
-                 settings: PretrainSettings, should_stop, log, ctx, ranks: Ranks) -> PretrainResult:
+                 settings: PretrainSettings, should_stop, log, placement: Placement, ranks: Ranks) -> PretrainResult:
+    ctx = placement.first
     if resume:
         differences = settings_differences(read_run_settings(out), settings.to_dict(), _RESUMABLE_CHANGES)
         if differences:
@@ -385,7 +390,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
                   'vocab_sha256': data.manifest['vocab']['sha256']}
     task = objective.task(vocab, tokenizer, saved_info, settings, ctx)
     model.hybridize()
-    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, ranks=ranks,
-                      on_checkpoint=run.checkpoint_written if run is not None else None)
+    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=placement.contexts, dtype=placement.dtype,
+                      log=log, ranks=ranks, on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return PretrainResult(out, result.history, result.interrupted)

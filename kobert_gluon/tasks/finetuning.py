@@ -32,6 +32,7 @@ from ..models import folder as model_folder
 from ..models.resolution import ResolvedModel, resolve_model
 from ..models.zoo import check_from_scratch_options, check_max_seq_length
 from ..training import run_folder
+from ..core.devices import parse_devices
 from ..core.documents import rows_digest, write_json
 from ..core.errors import InputError
 from ..core.registry import Registry
@@ -43,6 +44,7 @@ from .tagging import TaggingPipeline
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
 from ..training.distributed import SINGLE, Ranks, check_global_batch
+from ..training.placement import Placement, place_training
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
 __all__ = ['FinetuneSettings', 'SequenceTask', 'finetune', 'FinetuneResult', 'FineTunedModel', 'build_task_model',
@@ -352,29 +354,32 @@ def pipeline_for(spec: TaskSpec):
 
 def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: bool = False,
              should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None, log: Optional[Callable[[str], None]] = None,
-             ctx=None, ranks: Ranks = SINGLE) -> FinetuneResult:
+             ctx=None, ranks: Ranks = SINGLE, device=None, dtype: str = 'float32') -> FinetuneResult:
     """Fine-tune as ``settings`` say, in the run folder ``out``; see the module docstring for its contents.
 
     An existing non-empty ``out`` is refused unless ``overwrite`` (it must be a run folder holding only what
     kobert-gluon wrote; it is replaced only once every input has been read and checked) or ``resume``
     (continue from its checkpoint; the settings and the data as read must match the run's). ``ranks``: this
     process's place in a data-parallel job (``settings.batch_size`` is then the global batch; only rank 0 owns the
-    run folder, see :mod:`kobert_gluon.training.distributed`).
+    run folder, see :mod:`kobert_gluon.training.distributed`). ``device``: where to train (``'cpu'``, ``'gpu'``,
+    ``'gpu:0,1'``: each batch split across those GPUs, or contexts; ``ctx`` is its older name), ``dtype``:
+    ``'float16'`` trains in mixed precision on GPUs (see :mod:`kobert_gluon.training.placement`).
     """
     out = Path(out)
-    ctx = ctx or mx.cpu()
+    placement = place_training(device if device is not None else ctx, dtype, ranks)
     log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
     source = resolve_model(settings.model)  # once: its config, heads and tokenizer serve every step below
     check_max_seq_length(settings.max_seq_length, source, settings.model_overrides)
     check_global_batch(settings.batch_size, ranks)
     if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
-        return _finetune_in(None, out, resume, settings, source, should_stop, log, ctx, ranks)
+        return _finetune_in(None, out, resume, settings, source, should_stop, log, placement, ranks)
     with RunFolder(out, 'fine-tuning', resume, overwrite, settings.input_paths()) as run:
-        return _finetune_in(run, out, run.resume, settings, source, should_stop, log, ctx, ranks)
+        return _finetune_in(run, out, run.resume, settings, source, should_stop, log, placement, ranks)
 
 
 def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: FinetuneSettings, source, should_stop,
-                 log, ctx, ranks: Ranks) -> FinetuneResult:
+                 log, placement: Placement, ranks: Ranks) -> FinetuneResult:
+    ctx = placement.first
     if resume:
         saved_run = read_run_document(out)
         saved = FinetuneSettings.from_dict(saved_run['settings'])
@@ -410,8 +415,8 @@ def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: Fi
         })
     model.hybridize()
     task = pipeline.task(spec, labels, vocab, tokenizer, saved_info, ctx)
-    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=ctx, log=log, ranks=ranks,
-                      on_checkpoint=run.checkpoint_written if run is not None else None)
+    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=placement.contexts, dtype=placement.dtype,
+                      log=log, ranks=ranks, on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return FinetuneResult(out, result.history, result.interrupted)
 
@@ -443,8 +448,10 @@ class FineTunedModel:
         self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx) if self.pipeline.reads_tables else None
 
     @classmethod
-    def load(cls, folder, ctx=None) -> 'FineTunedModel':
-        """``folder``: a fine-tuned model folder, a run folder, or a shipped model's name (``kobert-mini-nsmc``)."""
+    def load(cls, folder, ctx=None, device=None) -> 'FineTunedModel':
+        """``folder``: a fine-tuned model folder, a run folder, or a shipped model's name (``kobert-mini-nsmc``);
+        ``device``: where it computes (``'cpu'``, ``'gpu'``, ``'gpu:1'`` or a context; ``ctx`` is its older name)."""
+        ctx = parse_devices(device if device is not None else ctx)[0]
         resolved = resolve_model(folder)  # a run folder means its best/
         if resolved.folder is None or 'finetuning' not in resolved.document:
             raise InputError('{} is not a fine-tuned model (its config.json has no finetuning section)'

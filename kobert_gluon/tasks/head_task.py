@@ -29,8 +29,10 @@ class HeadTask:
         self.saved_info = saved_info or {}
         self.ctx = ctx or mx.cpu()
 
-    def _forward(self, model, batch):
-        input_ids, valid_length, token_types, label = [x.as_in_context(self.ctx) for x in batch]
+    def _forward(self, model, batch, ctx=None):
+        """The model's output and the labels of ``batch``, computed on ``ctx`` (None: the task's device)."""
+        ctx = ctx or self.ctx
+        input_ids, valid_length, token_types, label = [x.as_in_context(ctx) for x in batch]
         return model(input_ids, token_types, valid_length), label
 
     def loss_count(self, output, label):
@@ -38,7 +40,8 @@ class HeadTask:
         return int(output.shape[0])
 
     def loss(self, model, batch):
-        output, label = self._forward(model, batch)
+        # where the trainer put the batch: with several devices, each part of a batch is on its own
+        output, label = self._forward(model, batch, batch[0].context)
         loss = self.kind.loss(output, label)
         return loss, int(output.shape[0]), None, {self.loss_unit: (loss, self.loss_count(output, label))}
 

@@ -32,10 +32,12 @@ __all__ = ['Ranks', 'SINGLE', 'from_environment', 'shard_of', 'rank_weight', 'ch
 class Ranks:
     """The ranks of a training job (``hvd``: the ``horovod.mxnet`` module, or None for one process)."""
 
-    def __init__(self, rank: int = 0, size: int = 1, hvd=None):
+    def __init__(self, rank: int = 0, size: int = 1, hvd=None, local_rank: int = 0, local_size: int = 1):
         if not 0 <= rank < size:
             raise ValueError('rank {} is not in [0, {})'.format(rank, size))
         self.rank, self.size, self._hvd = rank, size, hvd
+        # the rank's place among the ranks of its machine: which of the machine's GPUs it takes
+        self.local_rank, self.local_size = local_rank, local_size
 
     @property
     def is_writer(self) -> bool:
@@ -94,7 +96,7 @@ def from_environment() -> Ranks:
                          'import ({}); install the [horovod] extra as the README\'s "Many workers" section says'
                          .format(err)) from None
     hvd.init()
-    return Ranks(hvd.rank(), hvd.size(), hvd)
+    return Ranks(hvd.rank(), hvd.size(), hvd, hvd.local_rank(), hvd.local_size())
 
 
 def check_global_batch(batch_size: int, ranks: Ranks, what: str = '--batch-size') -> int:

@@ -4,7 +4,9 @@ Everything that differs between fine-tuning and pretraining lives in a *task* ob
 the loop itself knows neither. A task provides::
 
     task.loss(model, batch) -> (mean loss NDArray of shape (1,) or (), number of sequences in the batch)
-        called inside ``autograd.record()``; the trainer calls ``backward``. It may return a third item,
+        called inside ``autograd.record()``; the trainer calls ``backward``. The trainer has put the batch's arrays
+        on the device that computes it (with several devices, each part of a batch on its own): the loss computes
+        where its batch is (``batch[0].context``), not on a device of its own. It may return a third item,
         ``{name: (numerator, denominator)}`` (floats or one-element NDArrays, e.g. correct predictions and
         predictions): the trainer sums both over a step's micro-batches and logs numerator / denominator per
         step (``metrics.json``, the progress bar, ``log_every`` lines), e.g. pretraining's MLM/NSP accuracy.
@@ -49,6 +51,19 @@ single process would compute on the whole batch; clipping applies to that mean g
 before they are logged, every rank evaluates the whole dev set and takes the ranks' mean of each metric, and the
 decisions that must agree (stop, Ctrl-C) are votes over all ranks. Only rank 0 writes files and logs. A checkpoint
 records the number of ranks, and resuming with another number is refused (the batch parts would differ).
+
+Several devices in one process (``ctx``: a list of contexts, or a name such as ``'gpu:0,1'``; see
+:mod:`~kobert_gluon.core.devices`): the weights are copied to every device, each batch is split into one part per
+device (every n-th example, the rows a rank of an n-rank job would take), each part's loss is weighted exactly as a
+rank's, the gluon Trainer's kvstore sums the devices' gradients and the update divides the sum by their number.
+So N devices compute one device's update, to float rounding. Evaluation runs on the first device. Checkpoints are
+device-free (weights and optimizer states are written from the CPU), so a run resumes on any number of devices of
+either kind. A Horovod rank takes one device (one rank per GPU).
+
+Mixed precision (``dtype='float16'``, GPUs only; :mod:`.precision`): MXNet's AMP computes in float16 with float32
+weights; the loss is scaled before ``backward`` and the gradients unscaled after the all-reduce, a step whose
+gradients overflowed is skipped (its gradient norm logged as null) and the scale halved. The scaler's state is in
+the checkpoint.
 """
 import json
 import logging
@@ -71,7 +86,9 @@ from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
 from ..hub.catalogue import BEST_MODEL_FOLDER
+from ..core.devices import check_dtype, describe_devices, parse_devices
 from .distributed import SINGLE, Ranks, rank_weight
+from .precision import LossScaler
 
 __all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FOLDER', 'METRICS_FILE',
            'PLOT_FILE', 'BEST_FOLDER', 'LEGACY_CHECKPOINT_FILE', 'read_checkpoint']
@@ -284,14 +301,30 @@ class Trainer:
 
     def __init__(self, model, task, config: TrainingConfig, out_dir=None, ctx=None, ranks: Ranks = SINGLE,
                  log: Optional[Callable[[str], None]] = None, make_optimizer: Optional[Callable] = None,
-                 on_checkpoint: Optional[Callable[[], None]] = None):
+                 on_checkpoint: Optional[Callable[[], None]] = None, dtype: str = 'float32',
+                 loss_scaler: Optional[LossScaler] = None):
         self.model = model
         self.task = task
         self.config = config
         self.out_dir = Path(out_dir) if out_dir is not None else None
-        self.ctx = ctx or mx.cpu()
+        # ctx: a device argument (core.devices.parse_devices): one context, several, or a name such as 'gpu:0,1'
+        self.contexts = parse_devices(ctx, what='ctx')
+        self.ctx = self.contexts[0]  # where evaluation runs and what checkpoints are read from
         self.ranks = ranks
         self.rank, self.num_ranks = ranks.rank, ranks.size
+        if ranks.distributed and len(self.contexts) > 1:
+            raise InputError('a Horovod rank trains on one device ({} given): run one rank per GPU '
+                             '(horovodrun -np N ... --device gpu; each rank takes its own)'
+                             .format(describe_devices(self.contexts)))
+        # the parts every global batch is split into: one per rank, or one per device of this process
+        self.workers = ranks.size * len(self.contexts)
+        if len(self.contexts) > 1:
+            model.collect_params().reset_ctx(self.contexts)
+        self.dtype = check_dtype(dtype, self.contexts, what='dtype')
+        if self.dtype == 'float16' and not _amp_on():
+            raise ValueError('dtype float16: call training.precision.prepare_precision before building the model')
+        self.loss_scaler = loss_scaler if loss_scaler is not None else (
+            LossScaler() if self.dtype == 'float16' else None)
         self.is_writer = ranks.is_writer
         if make_optimizer is None and ranks.distributed:
             make_optimizer = ranks.make_optimizer
@@ -333,10 +366,17 @@ class Trainer:
             'config': self.config.to_dict(),
         }
 
+        if self.loss_scaler is not None:
+            state['loss_scaler'] = self.loss_scaler.state()
+        state['devices'] = describe_devices(self.contexts)  # for the record: a run may resume on other devices
+        state['dtype'] = self.dtype
+
         def write(tmp: Path) -> None:
-            params = {name: param.data(self.ctx) for name, param in self.model._collect_params_with_prefix().items()}
+            # device-free: the values are copied to the CPU, so a run started on a GPU resumes on a CPU and back
+            params = {name: param.data(self.ctx).as_in_context(mx.cpu())
+                      for name, param in self.model._collect_params_with_prefix().items()}
             mx.nd.save(str(tmp / CHECKPOINT_PARAMS), params)
-            self.optimizer.save_states(str(tmp / CHECKPOINT_STATES))
+            atomic_write_bytes(tmp / CHECKPOINT_STATES, _optimizer_states_on_cpu(self.optimizer))
             write_json(tmp / CHECKPOINT_STATE, state, indent=None)
 
         write_folder_atomically(self._checkpoint_path(), CHECKPOINT_KIND, write, overwrite=True)
@@ -369,7 +409,9 @@ class Trainer:
                 raise InputError('checkpoint parameter {} has shape {}, the model expects {}'
                                  .format(name, value.shape, param.shape))
             param.set_data(value.as_in_context(self.ctx))
-        self.optimizer.load_states(str(folder / CHECKPOINT_STATES))
+        self.optimizer.load_states(str(folder / CHECKPOINT_STATES))  # MXNet moves them to each weight's device
+        if self.loss_scaler is not None and 'loss_scaler' in payload:
+            self.loss_scaler.load(payload['loss_scaler'])
         _restore_rng_state(payload['rng'])
 
     # ----- outputs -----------------------------------------------------------------------------------------
@@ -422,8 +464,9 @@ class Trainer:
         """
         batch = next(iter(train.batches(epoch, 0)))
         with autograd.record():
-            loss = self.task.loss(self.model, batch)[0]
-        loss.wait_to_read()
+            losses = [self.task.loss(self.model, part)[0] for part, _ in self._device_parts(batch, None)]
+        for loss in losses:  # every device's random resource exists before the first seeded step
+            loss.wait_to_read()
 
     def fit(self, train, dev=None, resume: bool = False,
             should_stop: Optional[Callable[[Dict[str, Any]], bool]] = None) -> TrainingResult:
@@ -498,17 +541,19 @@ class Trainer:
                 window_size = min(acc, num_batches - window_start)
                 if batch_index == window_start:
                     mx.random.seed(_step_seed(config.seed, progress['step']))
-                loss_sum = None
+                parts = self._device_parts(batch, shares[batch_index] if shares is not None else None)
                 with autograd.record():
-                    output = self.task.loss(self.model, batch)
-                    loss, sequences = output[0], output[1]
-                    if shares is not None:  # this rank's part of a global batch (0 examples: a stand-in)
-                        sequences, batch_total = shares[batch_index]
-                        loss, loss_sum = self._rank_loss(output, sequences, batch_total)
-                    scaled = loss / window_size  # the step's gradient: the mean over its micro-batches
-                scaled.backward()
-                window.add(float(output[0].asscalar()), sequences, output[2] if len(output) > 2 else None,
-                           weight=1.0 if sequences else 0.0, loss_sum=loss_sum)
+                    outputs = [self.task.loss(self.model, part) for part, _ in parts]
+                    losses = self._worker_losses(outputs, [share for _, share in parts])
+                    if self.loss_scaler is not None:  # float16: gradients kept above underflow, divided later
+                        losses = [(loss * self.loss_scaler.scale, loss_sum) for loss, loss_sum in losses]
+                    # the step's gradient: the mean over its micro-batches
+                    scaled = [loss / window_size for loss, _ in losses]
+                autograd.backward(scaled)
+                for output, (_, share), (_, loss_sum) in zip(outputs, parts, losses):
+                    sequences = output[1] if share is None else share[0]  # a share of 0 examples: a stand-in
+                    window.add(float(output[0].asscalar()), sequences, output[2] if len(output) > 2 else None,
+                               weight=1.0 if sequences else 0.0, loss_sum=loss_sum)
                 batch_index += 1
                 if batch_index < window_start + window_size:
                     continue
@@ -611,41 +656,85 @@ class Trainer:
         self._log('step {}/{}: dev {}'.format(step, history['total_steps'], ', '.join(
             '{} {:.4f}'.format(k, v) for k, v in dev_metrics.items() if isinstance(v, float))))
 
-    def _rank_loss(self, output, examples: int, batch_examples: int):
-        """This rank's loss for the gradient, so that the ranks' mean gradient is one process's on the whole global
-        batch, and this rank's part of the global batch's loss times its examples (for the logs).
+    def _device_parts(self, batch, share) -> List[Tuple[Any, Optional[Tuple[int, int]]]]:
+        """This process's parts of a batch, each on its device, with ``(its examples, the global batch's)``.
+
+        One device: the batch itself (``share``: this rank's, from the data; None for one process). Several: every
+        ``n``-th example of the batch for each of the ``n`` devices, the rows :func:`~.distributed.shard_of` gives
+        the ranks of a Horovod job, so N devices and N ranks compute the same parts; a device left without an
+        example (a batch smaller than the devices) computes the first as a stand-in weighted 0, so that every
+        device has a gradient to sum."""
+        if len(self.contexts) == 1:
+            return [([_on_device(x, self.ctx) for x in batch], share)]
+        size = int(batch[0].shape[0])
+        parts = []
+        for index, context in enumerate(self.contexts):
+            rows = np.arange(index, size, len(self.contexts))
+            examples = len(rows)
+            rows = rows if examples else np.arange(1)
+            parts.append(([_rows_on_device(x, rows, context) for x in batch], (examples, size)))
+        return parts
+
+    def _worker_losses(self, outputs, shares) -> List[Tuple[Any, Optional[float]]]:
+        """Each part's loss for the gradient, so that the workers' (ranks' or devices') mean gradient is one
+        process's on the whole global batch, and the part's share of the global batch's loss sum (for the logs).
 
         A task that says what each term of its loss is averaged over (``output[3]``: ``{term: (mean, count)}``, e.g.
         masked-LM over masked positions, next-sentence over sequences) gets every term divided by the global count:
-        exact. Otherwise the loss is taken as a mean over sequences and weighted by this rank's share of them."""
-        terms = output[3] if len(output) > 3 else None
-        size = self.num_ranks
-        if not terms:
-            weight = rank_weight(examples, batch_examples, size)
-            return output[0] * weight, float(output[0].asscalar()) * weight * batch_examples / size
-        local = [_as_float(count) if examples else 0.0 for _, count in terms.values()]
+        exact. Otherwise the loss is taken as a mean over sequences and weighted by the part's share of them."""
+        size = self.workers
+        if size == 1:
+            return [(outputs[0][0], None)]
+        terms = [output[3] if len(output) > 3 else None for output in outputs]
+        if not all(terms):
+            result = []
+            for output, (examples, batch_examples) in zip(outputs, shares):
+                weight = rank_weight(examples, batch_examples, size)
+                result.append((output[0] * weight, float(output[0].asscalar()) * weight * batch_examples / size))
+            return result
+        names = list(terms[0])
+        local = [sum(_as_float(part[name][1]) if examples else 0.0 for part, (examples, _) in zip(terms, shares))
+                 for name in names]
         totals = self.ranks.sum(local, 'kobert_gluon.loss_counts')
-        factors = [count * size / total if total else 0.0 for count, total in zip(local, totals)]
-        loss = sum(mean * factor for (mean, _), factor in zip(terms.values(), factors))
-        return loss, float(loss.asscalar()) * batch_examples / size
+        result = []
+        for part, (examples, batch_examples) in zip(terms, shares):
+            factors = [(_as_float(part[name][1]) if examples else 0.0) * size / total if total else 0.0
+                       for name, total in zip(names, totals)]
+            loss = sum(part[name][0] * factor for name, factor in zip(names, factors))
+            result.append((loss, float(loss.asscalar()) * batch_examples / size))
+        return result
 
     def _optimisation_step(self, lr: float, step: int) -> Optional[float]:
         """All-reduce, clip to ``max_grad_norm``, apply; returns the gradient norm before clipping."""
         self.optimizer.set_learning_rate(lr)
         self.optimizer.allreduce_grads()
         grad_norm = None
+        # after the all-reduce the gradients are the workers' sum (ranks: the optimizer divides by their number when
+        # it applies them; devices: update() below does), so the norm of the mean gradient is the sum's / workers
+        workers = self.workers
+        if self.loss_scaler is not None:
+            scale = self.loss_scaler.scale
+            for param in self.params:
+                for grad in param.list_grad():
+                    grad[:] /= scale
+            grad_norm = _global_norm(self.params) / workers
+            self.loss_scaler.update(math.isfinite(grad_norm))
+            if not math.isfinite(grad_norm):  # float16 overflowed: skip this step; the scale was halved
+                self._log('step {}: the gradients overflowed in float16; step skipped, loss scale now {:g}'
+                          .format(step + 1, self.loss_scaler.scale))
+                for param in self.params:
+                    param.zero_grad()
+                return None
         if self.config.max_grad_norm:
             import gluonnlp as nlp
-            # after a Horovod all-reduce the gradients are the ranks' sum (the optimizer divides by the number of
-            # ranks when it applies them), so the norm of the mean gradient is the sum's divided by that number
-            ranks = self.num_ranks
-            grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm * ranks,
+            grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm * workers,
                                                         check_isfinite=False)
-            grad_norm = float(grad_norm.asscalar()) / ranks
+            grad_norm = float(grad_norm.asscalar()) / workers
             if not math.isfinite(grad_norm):
                 raise FloatingPointError('the gradient norm is {} at step {}: training diverged (lower the '
                                          'learning rate)'.format(grad_norm, step + 1))
-        self.optimizer.update(1)  # the loss was already averaged, so no further rescaling
+        # the loss was already averaged; several devices of one process: their sum is divided by their number
+        self.optimizer.update(len(self.contexts))
         for param in self.params:
             param.zero_grad()
         return grad_norm
@@ -689,6 +778,50 @@ class Trainer:
 
 def _as_float(value) -> float:
     return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
+
+
+def _amp_on() -> bool:
+    from mxnet.contrib.amp import amp
+    return bool(amp._amp_initialized)
+
+
+def _on_device(array, context):
+    if isinstance(array, mx.nd.NDArray):
+        return array.as_in_context(context)
+    return mx.nd.array(array, ctx=context, dtype=np.asarray(array).dtype)
+
+
+def _rows_on_device(array, rows: np.ndarray, context):
+    """The ``rows`` (example indices) of one batch array, on ``context``."""
+    if isinstance(array, mx.nd.NDArray):
+        return mx.nd.take(array, mx.nd.array(rows, ctx=array.context, dtype='int64'), axis=0).as_in_context(context)
+    return _on_device(np.asarray(array)[rows], context)
+
+
+def _global_norm(params) -> float:
+    """The norm of all gradients (the first device's copy: after the all-reduce every device holds the sum)."""
+    squares = [(p.list_grad()[0].astype('float32') ** 2).sum().asscalar() for p in params]
+    return math.sqrt(float(sum(float(v) for v in squares)))
+
+
+def _optimizer_states_on_cpu(optimizer) -> bytes:
+    """The gluon Trainer's ``save_states`` bytes (the first device's updater), with every state on the CPU, so a
+    checkpoint loads on any device (MXNet moves each state to its weight's device on first use)."""
+    import pickle
+    if not optimizer._kv_initialized:
+        optimizer._init_kvstore()
+    if optimizer._params_to_init:
+        optimizer._init_params()
+    states = {index: _state_on_cpu(value) for index, value in optimizer._updaters[0].states.items()}
+    return pickle.dumps(states)
+
+
+def _state_on_cpu(value):
+    if isinstance(value, mx.nd.NDArray):
+        return value.as_in_context(mx.cpu())
+    if isinstance(value, (tuple, list)):
+        return type(value)(_state_on_cpu(v) for v in value)
+    return value
 
 
 class _StepWindow:
