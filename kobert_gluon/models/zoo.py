@@ -122,7 +122,7 @@ def get_model(name: str = 'kobert-base', pretrained: bool = True, ctx=None, cach
     with random weights (see :meth:`~.resolution.ResolvedModel.build`). ``device``: where the weights live
     (``'cpu'``, ``'gpu'``, ``'gpu:1'``, a context; ``ctx`` is its older name; checked before anything is read).
     """
-    if device is not None or ctx is not None:
+    if device is not None or isinstance(ctx, str):  # a context (or list of them) passes as it always did
         from ..core.devices import parse_devices
         ctx = parse_devices(device if device is not None else ctx)[0]
     return resolve_model(name, cachedir=cachedir).build(pretrained=pretrained, ctx=ctx,

@@ -376,7 +376,7 @@ class Trainer:
             params = {name: param.data(self.ctx).as_in_context(mx.cpu())
                       for name, param in self.model._collect_params_with_prefix().items()}
             mx.nd.save(str(tmp / CHECKPOINT_PARAMS), params)
-            atomic_write_bytes(tmp / CHECKPOINT_STATES, _optimizer_states_on_cpu(self.optimizer))
+            _save_optimizer_states(self.optimizer, tmp / CHECKPOINT_STATES)
             write_json(tmp / CHECKPOINT_STATE, state, indent=None)
 
         write_folder_atomically(self._checkpoint_path(), CHECKPOINT_KIND, write, overwrite=True)
@@ -712,12 +712,19 @@ class Trainer:
         # after the all-reduce the gradients are the workers' sum (ranks: the optimizer divides by their number when
         # it applies them; devices: update() below does), so the norm of the mean gradient is the sum's / workers
         workers = self.workers
-        if self.loss_scaler is not None:
+        if self.loss_scaler is not None:  # every device's copy: each applies its own
             scale = self.loss_scaler.scale
             for param in self.params:
                 for grad in param.list_grad():
                     grad[:] /= scale
+        if self.config.max_grad_norm:
+            import gluonnlp as nlp
+            grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm * workers,
+                                                        check_isfinite=False)
+            grad_norm = float(grad_norm.asscalar()) / workers
+        elif self.loss_scaler is not None:  # the overflow check needs the norm even without clipping
             grad_norm = _global_norm(self.params) / workers
+        if self.loss_scaler is not None:
             self.loss_scaler.update(math.isfinite(grad_norm))
             if not math.isfinite(grad_norm):  # float16 overflowed: skip this step; the scale was halved
                 self._log('step {}: the gradients overflowed in float16; step skipped, loss scale now {:g}'
@@ -725,14 +732,9 @@ class Trainer:
                 for param in self.params:
                     param.zero_grad()
                 return None
-        if self.config.max_grad_norm:
-            import gluonnlp as nlp
-            grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm * workers,
-                                                        check_isfinite=False)
-            grad_norm = float(grad_norm.asscalar()) / workers
-            if not math.isfinite(grad_norm):
-                raise FloatingPointError('the gradient norm is {} at step {}: training diverged (lower the '
-                                         'learning rate)'.format(grad_norm, step + 1))
+        elif grad_norm is not None and not math.isfinite(grad_norm):
+            raise FloatingPointError('the gradient norm is {} at step {}: training diverged (lower the '
+                                     'learning rate)'.format(grad_norm, step + 1))
         # the loss was already averaged; several devices of one process: their sum is divided by their number
         self.optimizer.update(len(self.contexts))
         for param in self.params:
@@ -799,21 +801,27 @@ def _rows_on_device(array, rows: np.ndarray, context):
 
 
 def _global_norm(params) -> float:
-    """The norm of all gradients (the first device's copy: after the all-reduce every device holds the sum)."""
-    squares = [(p.list_grad()[0].astype('float32') ** 2).sum().asscalar() for p in params]
-    return math.sqrt(float(sum(float(v) for v in squares)))
+    """The norm of all gradients (the first device's copy: after the all-reduce every device holds the sum), read
+    back once."""
+    grads = [p.list_grad()[0] for p in params]
+    squares = [(g.reshape((-1,)) ** 2).sum() for g in grads]
+    return math.sqrt(float(mx.nd.add_n(*squares).asscalar()))
 
 
-def _optimizer_states_on_cpu(optimizer) -> bytes:
-    """The gluon Trainer's ``save_states`` bytes (the first device's updater), with every state on the CPU, so a
-    checkpoint loads on any device (MXNet moves each state to its weight's device on first use)."""
+def _save_optimizer_states(optimizer, path: Path) -> None:
+    """What the gluon Trainer's ``save_states`` writes (the first device's updater, in its format), with every
+    state on the CPU, so a checkpoint loads on any device (MXNet moves each state to its weight's device on first
+    use)."""
+    if getattr(optimizer, '_update_on_kvstore', False):  # the kvstore holds them: its own writer
+        optimizer.save_states(str(path))
+        return
     import pickle
     if not optimizer._kv_initialized:
         optimizer._init_kvstore()
     if optimizer._params_to_init:
         optimizer._init_params()
     states = {index: _state_on_cpu(value) for index, value in optimizer._updaters[0].states.items()}
-    return pickle.dumps(states)
+    atomic_write_bytes(path, pickle.dumps(states))
 
 
 def _state_on_cpu(value):
