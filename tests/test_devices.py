@@ -6,15 +6,13 @@ Several CPU contexts (``cpu:0,1``) run the multi-device code path on any machine
 the same per-device loss weights, the gradients summed by the gluon Trainer's kvstore and the update divided by the
 number of devices, as on GPUs. With dropout 0 they must be one device's computation to float rounding.
 """
-import json
-from pathlib import Path
-
 import kobert_gluon  # noqa: F401  (first: it imports mxnet with mxnet's import warnings silenced)
 import mxnet as mx
 import numpy as np
 import pytest
 
 from kobert_gluon import FineTunedModel, finetune, get_model, pretrain
+from kobert_gluon.pretraining.distill import distill
 from kobert_gluon.cli import main
 from kobert_gluon.core.devices import check_dtype, for_rank, gpu_count, gpus_to_device, parse_devices
 from kobert_gluon.core.errors import InputError
@@ -23,32 +21,14 @@ from kobert_gluon.training.trainer import Trainer, read_checkpoint
 
 from .nsmc_fixtures import nsmc_train_slice, nsmc_vocab  # noqa: F401
 from .test_finetune import settings_for, write_reviews
+from .test_distill import _settings as distill_settings_for
+from .test_distill import teacher_folder  # noqa: F401  (a tiny teacher model folder)
+from .test_electra import _settings as electra_settings_for
 from .test_pretraining import data  # noqa: F401  (the pretraining-data fixture)
 from .test_pretraining import settings_for as pretraining_settings_for
+from .training_checks import assert_same_training
 
 NO_GPU = pytest.mark.skipif(gpu_count() > 0, reason='this machine has a GPU: the no-GPU errors cannot be seen')
-
-
-def checkpoint_params(folder):
-    return {k: v.asnumpy() for k, v in mx.nd.load(str(Path(folder) / 'checkpoint' / 'params.params')).items()}
-
-
-def assert_same_training(one, two, atol=2e-5, median=1e-7, rtol=1e-5):
-    """Adam divides every gradient by its own running scale, so a component whose gradient is almost 0 turns the
-    rounding of a sum in another order into a visible difference: most weights agree to ``median``, all to
-    ``atol``."""
-    a, b = checkpoint_params(one), checkpoint_params(two)
-    assert a.keys() == b.keys()
-    differences = np.concatenate([np.abs(a[k] - b[k]).ravel() for k in a])
-    assert np.median(differences) < median
-    for name in a:
-        np.testing.assert_allclose(a[name], b[name], atol=atol, rtol=0, err_msg=name)
-    metrics_a = json.loads((Path(one) / 'metrics.json').read_text())
-    metrics_b = json.loads((Path(two) / 'metrics.json').read_text())
-    assert len(metrics_a['steps']) == len(metrics_b['steps']) > 0
-    np.testing.assert_allclose([s[1] for s in metrics_a['steps']], [s[1] for s in metrics_b['steps']], rtol=rtol)
-    np.testing.assert_allclose([s[3] for s in metrics_a['steps']], [s[3] for s in metrics_b['steps']], rtol=10 * rtol)
-    return metrics_a, metrics_b
 
 
 # ----- reading a device argument ------------------------------------------------------------------------------
@@ -122,12 +102,17 @@ def test_prediction_on_a_named_cpu_device_and_models_placed_by_name(capsys):
 
 
 # ----- N devices train as one ---------------------------------------------------------------------------------
+def reviews_without_dropout(folder, rows, **training):
+    """Fine-tuning settings on ``rows`` generated reviews (20 for dev), tiny model, dropout 0."""
+    settings = settings_for(write_reviews(folder / 'train.tsv', rows=rows), write_reviews(folder / 'dev.tsv', rows=20),
+                            learning_rate=3e-3, **training)
+    settings.dropout = 0.0
+    return settings
+
+
 def test_two_and_four_cpu_contexts_finetune_exactly_like_one(tmp_path):
     # 51 reviews in batches of 8: six full batches and one of 3, which leaves the fourth device a stand-in
-    train = write_reviews(tmp_path / 'train.tsv', rows=51)
-    dev = write_reviews(tmp_path / 'dev.tsv', rows=20)
-    settings = settings_for(train, dev, epochs=2, learning_rate=3e-3, accumulate=2)
-    settings.dropout = 0.0
+    settings = reviews_without_dropout(tmp_path, 51, epochs=2, accumulate=2)
     quiet = dict(log=lambda line: None)
     finetune(settings, tmp_path / 'one', **quiet)
     finetune(settings, tmp_path / 'two', device='cpu:0,1', **quiet)
@@ -140,18 +125,13 @@ def test_two_and_four_cpu_contexts_finetune_exactly_like_one(tmp_path):
         assert epoch_two['dev']['loss'] == pytest.approx(epoch_one['dev']['loss'], rel=1e-4)
     assert read_checkpoint(tmp_path / 'two' / 'checkpoint')['devices'] == 'cpu(0), cpu(1)'
     # ...and the comparison is not vacuous: another seed gives another run
-    other = settings_for(train, dev, epochs=2, learning_rate=3e-3, accumulate=2, seed=5)
-    other.dropout = 0.0
-    finetune(other, tmp_path / 'other', **quiet)
+    finetune(reviews_without_dropout(tmp_path, 51, epochs=2, accumulate=2, seed=5), tmp_path / 'other', **quiet)
     with pytest.raises(AssertionError):
         assert_same_training(tmp_path / 'one', tmp_path / 'other')
 
 
 def test_a_run_resumes_on_another_number_of_devices(tmp_path):
-    train = write_reviews(tmp_path / 'train.tsv', rows=48)
-    dev = write_reviews(tmp_path / 'dev.tsv', rows=20)
-    settings = settings_for(train, dev, epochs=3, learning_rate=3e-3, checkpoint_every=2)
-    settings.dropout = 0.0
+    settings = reviews_without_dropout(tmp_path, 48, epochs=3, checkpoint_every=2)
     quiet = dict(log=lambda line: None)
     finetune(settings, tmp_path / 'straight', **quiet)
     # started on two devices, stopped after step 9 (last checkpoint: step 8), finished on one
@@ -177,6 +157,25 @@ def test_two_cpu_contexts_pretrain_like_one(data, nsmc_vocab, tmp_path):  # noqa
     assert two['evaluations'][-1]['dev']['loss'] == pytest.approx(one['evaluations'][-1]['dev']['loss'], rel=1e-4)
 
 
+def test_two_cpu_contexts_distill_like_one_with_the_teacher_on_both(data, teacher_folder, tmp_path):  # noqa: F811
+    settings = distill_settings_for(data, teacher_folder, max_steps=4, eval_every=2, checkpoint_every=2)
+    settings.dropout = 0.0
+    distill(settings, tmp_path / 'one', log=lambda line: None)
+    distill(settings, tmp_path / 'two', device='cpu:0,1', log=lambda line: None)
+    one, two = assert_same_training(tmp_path / 'one', tmp_path / 'two', atol=5e-5)
+    assert two['evaluations'][-1]['dev']['loss'] == pytest.approx(one['evaluations'][-1]['dev']['loss'], rel=1e-4)
+
+
+def test_electra_pretrains_on_two_cpu_contexts(data, nsmc_vocab, tmp_path):  # noqa: F811
+    # the generator's samples are drawn on each device, so two devices are not one device's run: they must train
+    result = pretrain(electra_settings_for(data, nsmc_vocab), tmp_path / 'two', device='cpu:0,1',
+                      log=lambda line: None)
+    steps = result.history['steps']
+    assert len(steps) == 6 and steps[-1][1] < steps[0][1]
+    assert 0 < steps[-1][4]['replaced_fraction'] < 0.5
+    assert np.isfinite(result.history['evaluations'][-1]['dev']['rtd_loss'])
+
+
 def test_a_horovod_rank_is_refused_several_devices(tmp_path):
     from kobert_gluon.training.distributed import Ranks
     from kobert_gluon.training.trainer import TrainingConfig
@@ -187,11 +186,8 @@ def test_a_horovod_rank_is_refused_several_devices(tmp_path):
 
 # ----- loss scaling (float16's), in float32 -----------------------------------------------------------------------
 def test_loss_scaling_skips_overflowing_steps_halves_the_scale_and_matches_unscaled_training(tmp_path):
-    train = write_reviews(tmp_path / 'train.tsv', rows=48)
-    dev = write_reviews(tmp_path / 'dev.tsv', rows=20)
     from kobert_gluon.tasks.finetuning import build_task_model, pipeline_for, resolve_model
-    settings = settings_for(train, dev, epochs=1, learning_rate=3e-3)
-    settings.dropout = 0.0
+    settings = reviews_without_dropout(tmp_path, 48, epochs=1)
     pipeline = pipeline_for(settings.task)
 
     def run(scaler, out):

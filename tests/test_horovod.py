@@ -5,17 +5,16 @@ share, gradients summed and applied as their mean, the same clipping. So the wei
 (the ranks' sums are added in another order) and so do the step losses and the dev metrics. Skipped where the
 [horovod] extra is not installed (the README's "Many workers" section has the command); CI installs it.
 """
-import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from .test_finetune import write_reviews
+from .training_checks import assert_same_training
 
 REPO = Path(__file__).resolve().parents[1]
 HOROVODRUN = shutil.which('horovodrun') or str(Path(sys.executable).parent / 'horovodrun')
@@ -43,29 +42,6 @@ def run(*args, ranks=1):
     if ranks > 1:
         command = [HOROVODRUN, '-np', str(ranks), '-H', 'localhost:{}'.format(ranks), '--gloo'] + command
     return subprocess.run(command, env=env, cwd=str(REPO), capture_output=True, text=True, timeout=600)
-
-
-def params(folder):
-    import kobert_gluon  # noqa: F401
-    import mxnet as mx
-    return {name: value.asnumpy() for name, value in mx.nd.load(str(folder / 'checkpoint' / 'params.params')).items()}
-
-
-def assert_same_training(one, two, atol=1e-4, median=1e-7, rtol=1e-5):
-    """Adam divides every gradient by its own running scale, so a component whose gradient is almost 0 turns rounding
-    differences into visible ones: most weights agree to ``median``, a few only to ``atol``."""
-    a, b = params(one), params(two)
-    assert a.keys() == b.keys()
-    differences = np.concatenate([np.abs(a[k] - b[k]).ravel() for k in a])
-    assert np.median(differences) < median
-    for name in a:
-        np.testing.assert_allclose(a[name], b[name], atol=atol, rtol=0, err_msg=name)
-    metrics_a = json.loads((one / 'metrics.json').read_text())
-    metrics_b = json.loads((two / 'metrics.json').read_text())
-    assert len(metrics_a['steps']) == len(metrics_b['steps']) > 0
-    np.testing.assert_allclose([s[1] for s in metrics_a['steps']], [s[1] for s in metrics_b['steps']], rtol=rtol)
-    np.testing.assert_allclose([s[3] for s in metrics_a['steps']], [s[3] for s in metrics_b['steps']], rtol=10 * rtol)
-    return metrics_a, metrics_b
 
 
 def test_two_ranks_finetune_like_one_process_and_only_rank_zero_writes(tmp_path):
