@@ -33,7 +33,14 @@ def gpu_count() -> int:
     """GPUs this MXNet sees (0 on a CPU-only build)."""
     if not _cuda_build():
         return 0
-    return mx.context.num_gpus()
+    return _visible_gpus()
+
+
+def _visible_gpus() -> int:
+    try:
+        return mx.context.num_gpus()
+    except mx.base.MXNetError:  # a CUDA build on a machine without a driver or a device
+        return 0
 
 
 def _cuda_build() -> bool:
@@ -93,7 +100,7 @@ def _check_gpus(gpus: List[int], device, what: str) -> None:
     if not _cuda_build():
         raise InputError('{} {}: this MXNet is a CPU-only build ({}); install a CUDA build (README "GPUs": e.g. '
                          'pip install mxnet-cu117==1.9.1) or use --device cpu'.format(what, device, _mxnet_name()))
-    available = mx.context.num_gpus()
+    available = _visible_gpus()
     missing = [g for g in gpus if g >= available]
     if missing:
         raise InputError('{} {}: MXNet sees {} GPU(s) on this machine{}, so there is no gpu {}; use --device cpu{}'
