@@ -50,7 +50,7 @@ def check_numpy():
 
 
 MXNET_INSTALL_ADVICE = ('pip install mxnet==1.9.1 for the CPU, or a CUDA build of the same release for GPUs, '
-                        'e.g. pip install mxnet-cu117==1.9.1 (README, "GPUs")')
+                        'e.g. pip install mxnet-cu117==1.9.1 (README, "GPUs and several devices")')
 
 
 def import_quietly(module_name):
