@@ -19,12 +19,9 @@ import mxnet as mx
 
 from .errors import InputError
 
-__all__ = ['parse_devices', 'describe_devices', 'check_dtype', 'DTYPES', 'DEVICE_HELP', 'gpus_to_device',
-           'gpu_count', 'for_rank']
+__all__ = ['parse_devices', 'describe_devices', 'check_dtype', 'DTYPES', 'gpus_to_device', 'gpu_count', 'for_rank']
 
 DTYPES = ('float32', 'float16')
-DEVICE_HELP = ('where to compute: cpu (default), gpu (the first GPU), gpu:0,1 (those GPUs; a batch is split across '
-               'them), cpu:0,1 (several CPU contexts: the multi-device path, no faster)')
 
 DeviceArgument = Union[None, str, mx.Context, Sequence[mx.Context]]
 
