@@ -667,11 +667,12 @@ class Trainer:
         if len(self.contexts) == 1:
             return [([_on_device(x, self.ctx) for x in batch], share)]
         size = int(batch[0].shape[0])
+        source = batch[0].context if isinstance(batch[0], mx.nd.NDArray) else mx.cpu()
         parts = []
         for index, context in enumerate(self.contexts):
             rows = np.arange(index, size, len(self.contexts))
             examples = len(rows)
-            rows = rows if examples else np.arange(1)
+            rows = mx.nd.array(rows if examples else np.arange(1), ctx=source, dtype='int64')  # once per part
             parts.append(([_rows_on_device(x, rows, context) for x in batch], (examples, size)))
         return parts
 
@@ -793,11 +794,11 @@ def _on_device(array, context):
     return mx.nd.array(array, ctx=context, dtype=np.asarray(array).dtype)
 
 
-def _rows_on_device(array, rows: np.ndarray, context):
-    """The ``rows`` (example indices) of one batch array, on ``context``."""
+def _rows_on_device(array, rows, context):
+    """The ``rows`` (an int64 NDArray of example indices) of one batch array, on ``context``."""
     if isinstance(array, mx.nd.NDArray):
-        return mx.nd.take(array, mx.nd.array(rows, ctx=array.context, dtype='int64'), axis=0).as_in_context(context)
-    return _on_device(np.asarray(array)[rows], context)
+        return mx.nd.take(array, rows.as_in_context(array.context), axis=0).as_in_context(context)
+    return _on_device(np.asarray(array)[rows.asnumpy()], context)
 
 
 def _global_norm(params) -> float:
