@@ -29,6 +29,7 @@ DEPENDENCIES = [
     'onnxruntime>=1.8',
     'ml_dtypes<0.6',              # onnxruntime.quantization imports it; 0.6 needs numpy 2
     'safetensors>=0.4',           # Hugging Face checkpoints in and out, read and written with numpy (no torch)
+    'google-crc32c>=1.5',         # import-tf verifies every block and tensor of a TensorFlow checkpoint (crc32c)
     'tokenizers>=0.15',           # build-vocab --kind wordpiece: the WordPiece trainer
     'tqdm>=4.40',
     'matplotlib>=3.5,<3.10',      # the training plot; later releases need a newer numpy
