@@ -15,6 +15,8 @@ from .models import families as _families  # noqa: F401  (every family registers
 #                                                    conversion here, so the catalogue is complete; no MXNet)
 from .convert import catalogued as _catalogued  # noqa: F401  (catalogued transformers checkpoints convert on
 #                                                    first use: get_model(NAME), --model NAME; no MXNet until then)
+from .training import run_layout as _run_layout  # noqa: F401  (the run folder kind registers, so every reader
+#                                                    of a run folder left half-way through --overwrite says so)
 
 # public name -> (module under kobert_gluon, attribute; None: the module itself)
 _EXPORTS = {

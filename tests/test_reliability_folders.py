@@ -149,21 +149,19 @@ def test_create_pretraining_data_overwrite_keeps_user_files(tmp_path, capsys):
     assert run_cli(capsys, *['verify', out])[0] == 0
 
 
-def test_a_replaced_run_is_kept_until_the_new_run_writes_its_first_checkpoint(finished_run, tmp_path):
+def test_a_replacing_run_stopped_before_its_first_checkpoint_gives_the_previous_run_back(finished_run, tmp_path):
     from kobert_gluon.tasks.finetuning import FinetuneSettings, finetune
     train, source = finished_run
     out = copy_run(source, tmp_path / 'run')
-    old_best = (out / 'best' / 'model.params').read_bytes()
+    old_best, old_tree = (out / 'best' / 'model.params').read_bytes(), tree(out)
     settings = json.loads((out / 'run.json').read_text(encoding='utf-8'))['settings']
     new = FinetuneSettings.from_dict(dict(settings, training=dict(settings['training'], learning_rate=1e-3)))
-    # the new run stops (as if killed) after one step, before its first checkpoint (written at the epoch's end)
+    # the new run stops after one step, before its first checkpoint (written at the epoch's end): nothing of it can
+    # be continued, so the previous run comes back at once
     result = finetune(new, out, overwrite=True, should_stop=lambda progress: progress['step'] >= 1, log=lambda m: None)
-    assert result.interrupted and not (out / 'checkpoint').exists()
-    assert (out / '.replaced-run' / 'best' / 'model.params').read_bytes() == old_best
-    # the next command in that folder gets the old run back (here: resuming it, which has nothing left to do)
-    finetune(FinetuneSettings.from_dict(settings), out, resume=True, log=lambda m: None)
-    assert (out / 'best' / 'model.params').read_bytes() == old_best and not (out / '.replaced-run').exists()
-    # a replacing run that gets to its first checkpoint no longer needs the old one
+    assert result.interrupted and result.history['steps'] and not (out / '.replaced-run').exists()
+    assert tree(out) == old_tree and (out / 'best' / 'model.params').read_bytes() == old_best
+    # a replacing run that finishes (it has its own best/) no longer needs the old one
     finetune(new, out, overwrite=True, log=lambda m: None)
     assert not (out / '.replaced-run').exists()
     assert json.loads((out / 'run.json').read_text())['settings']['training']['learning_rate'] == 1e-3

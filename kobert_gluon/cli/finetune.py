@@ -154,6 +154,8 @@ def register(subparsers):
                          help='question answering: remove the Korean particles (조사) glued to the end of an answer, '
                               'found by Mecab (the [mecab] extra; auto: when installed) or by a suffix list')
     predict.add_argument('--batch-size', type=int, default=64)
+    predict.add_argument('--overwrite', action='store_true',
+                         help='replace --output if it exists (only a predictions file kobert-gluon wrote)')
     _add_runtime_args(predict)
     _add_data_error_args(predict)
     _add_table_args(predict, '--input')
@@ -321,10 +323,10 @@ def run_evaluate(args):
 
 
 def run_predict(args):
-    from ..core.output_files import check_output_path, write_output_text
-    from ..tasks.prediction import OPTIONS_OF_STRUCTURES, PredictRequest
+    from ..core.output_files import check_output_file, write_output_text
+    from ..tasks.prediction import OPTIONS_OF_STRUCTURES, PREDICTIONS, PredictRequest
     if args.output:  # refuse a bad --output before spending time on the model
-        check_output_path(args.output, inputs=[args.input, args.model])
+        check_output_file(args.output, PREDICTIONS, args.overwrite, inputs=[args.input, args.model])
     if args.max_rows is not None and args.max_rows < 1:
         raise UsageError('--max-rows must be at least 1')
     model = _load(args)
@@ -344,7 +346,7 @@ def run_predict(args):
     for note in output.notes:
         stderr_notes(args)('kobert-gluon predict: ' + note)
     if args.output:
-        write_output_text(args.output, output.text, inputs=[args.input, args.model])
+        write_output_text(args.output, output.text, PREDICTIONS, args.overwrite, inputs=[args.input, args.model])
     else:
         sys.stdout.write(output.text)
     return 0

@@ -1,5 +1,6 @@
 """``verify``: check that a folder the package wrote (model, vocabulary, pretraining data, checkpoint) is intact,
-or record the current state of one whose files were changed on purpose."""
+or record the current state of one whose files were changed on purpose. ``restore-run``: undo a run's unfinished
+``--overwrite`` (the previous run comes back)."""
 from pathlib import Path
 
 from . import UsageError
@@ -8,6 +9,7 @@ from . import UsageError
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
     'verify': 'check the files of model / vocabulary / pretraining-data folders against their SHA-256s',
+    'restore-run': 'bring back the run that an interrupted finetune/pretrain/distill --overwrite replaced',
 }
 
 
@@ -25,6 +27,25 @@ def register(subparsers):
                         help='record the SHA-256s of the files as they are now (accept the changes)')
     verify.set_defaults(func=run_verify)
 
+    restore = subparsers.add_parser(
+        'restore-run', help=COMMANDS['restore-run'],
+        description='A run started with --overwrite keeps the run it replaces in RUN/.replaced-run until it has a '
+                    'best model of its own. If it stopped before that (Ctrl-C, a kill, a crash), this removes what '
+                    'the new run wrote and puts the previous run back. To keep the new run instead, continue it '
+                    'with --resume.')
+    restore.add_argument('folder', metavar='RUN')
+    restore.set_defaults(func=run_restore_run)
+
+
+def run_restore_run(args):
+    from ..training.run_folder import restore_replaced_run
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError('{}: no such folder'.format(folder))
+    restore_replaced_run(folder)
+    print('{}: the previous run is back'.format(folder))
+    return 0
+
 
 def run_verify(args):
     from ..core.owned_folders import WRITE_ONCE_KINDS, folder_kind, folder_problems, read_marker, record_checksums
@@ -33,11 +54,13 @@ def run_verify(args):
     from ..pretraining import data as pretraining_data  # noqa: F401
     from ..tokenizers import vocab_builder  # noqa: F401
     from ..training import trainer  # noqa: F401
+    from ..core.owned_folders import check_not_interrupted
     failed = False
     for name in args.folders:
         folder = Path(name)
         if not folder.is_dir():
             raise UsageError('{}: no such folder'.format(folder))
+        check_not_interrupted(folder)
         kind = folder_kind(folder)
         if kind is None:
             raise UsageError('{} is not a folder written by kobert-gluon (no kobert-gluon-folder.json, and not a '

@@ -31,7 +31,8 @@ def register(subparsers):
     export.add_argument('--tolerance', type=float, default=1e-4, help='largest absolute error --verify accepts')
     export.add_argument('--random-weights', action='store_true',
                         help='export a randomly initialised registered model (no weights needed; for trying it)')
-    export.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    export.add_argument('--overwrite', action='store_true',
+                        help='replace --out if it exists (only an ONNX file kobert-gluon exported)')
     export.add_argument('--cachedir', help='cache folder')
     export.set_defaults(func=run_export_onnx)
 
@@ -54,11 +55,12 @@ def _load(args):
 
 
 def run_export_onnx(args):
-    from ..export.onnx_export import OnnxExportError, export_onnx
+    from ..core.output_files import check_output_file
     from ..core.owned_folders import check_inputs_apart
+    from ..export.onnx_export import ONNX_EXPORT, OnnxExportError, export_onnx
     check_inputs_apart(args.out, [args.model], '--out')  # never over or inside the model it exports
-    if Path(args.out).exists() and not args.overwrite:  # say so before spending time on loading the model
-        raise FileExistsError('{} already exists; choose another --out or pass --overwrite'.format(args.out))
+    if Path(args.out).parent.is_dir():  # say so before spending time on loading the model (export_onnx checks again)
+        check_output_file(args.out, ONNX_EXPORT, args.overwrite, [args.model], '--out')
     model = _load(args)
     model.hybridize(static_alloc=True)
     try:

@@ -24,9 +24,17 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, writes stay atomic
     fcntl = None
 
-__all__ = ['exclusive_lock', 'lock_holder', 'LOCK_FILE']
+__all__ = ['exclusive_lock', 'lock_holder', 'holds_lock', 'LOCK_FILE']
 
 LOCK_FILE = '.kobert-gluon.lock'
+# The lock files this process holds now (real paths): a writer asks whether a folder is its own command's
+# (a run writing its checkpoint inside the run folder it locked) before it writes inside a folder the package owns.
+_HELD = set()
+
+
+def holds_lock(path) -> bool:
+    """Whether this process holds the lock file ``path`` now."""
+    return os.path.realpath(str(path)) in _HELD
 
 
 def _describe_holder(path: Path) -> str:
@@ -79,8 +87,11 @@ def exclusive_lock(path, what: str, remove: bool = False, wait_s: float = 0.0):
         record = {'pid': os.getpid(), 'command': 'kobert-gluon {}'.format(command).strip(), 'started': time.time()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode('utf-8'), 0)
+        held = os.path.realpath(str(path))
+        _HELD.add(held)
         yield
     finally:
+        _HELD.discard(os.path.realpath(str(path)))
         if remove:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(str(path))

@@ -32,12 +32,13 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from .atomic_files import ordinary_file_modes, ordinary_folder_mode
 from .documents import read_document, write_json
 from .errors import FolderOwnershipError, IntegrityError, InputError
-from .locks import LOCK_FILE, exclusive_lock
+from .locks import LOCK_FILE, exclusive_lock, holds_lock
 
 __all__ = ['MARKER_FILE', 'FolderKind', 'register_folder_kind', 'read_marker', 'folder_kind', 'write_marker',
            'record_checksums', 'verify_folder', 'folder_problems', 'WRITE_ONCE_KINDS', 'check_replaceable',
            'write_folder_atomically', 'remove_stale_temporaries', 'sha256_of', 'TEMPORARY_PATTERNS',
-           'check_inputs_apart', 'input_on_disk']
+           'check_inputs_apart', 'input_on_disk', 'owning_folder', 'check_outside_owned_folders',
+           'check_not_interrupted']
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,15 @@ WRITE_ONCE_KINDS = ('model', 'vocabulary', 'pretraining-data', 'checkpoint')
 class FolderKind:
     """A kind of folder: ``entries`` are the names it may hold (fnmatch patterns); ``legacy`` recognises a
     folder of this kind written before markers existed; ``label`` names the kind in messages; ``advice`` (with
-    ``{folder}``) says what to do with such a folder where another kind was expected."""
+    ``{folder}``) says what to do with such a folder where another kind was expected; ``interrupted(folder)`` says,
+    in words, what an operation stopped half-way left in the folder and the command that finishes or undoes it
+    (None when the folder is whole), so that every reader refuses such a folder with that advice."""
     name: str
     label: str
     entries: Tuple[str, ...]
     legacy: Optional[Callable[[Path], bool]] = None
     advice: Optional[str] = None
+    interrupted: Optional[Callable[[Path], Optional[str]]] = None
 
 
 _KINDS: Dict[str, FolderKind] = {}
@@ -264,6 +268,54 @@ def check_inputs_apart(output, inputs: Iterable, what: str = 'output folder') ->
                              'input; choose another {}'.format(what, output, given, what))
 
 
+def owning_folder(path) -> Optional[Tuple[Path, str]]:
+    """The nearest folder above ``path`` that the package owns (by its marker or a legacy rule) and its kind, or
+    None. ``path`` itself is not considered: it is what a writer is about to write."""
+    path = Path(os.path.abspath(str(path)))
+    for folder in path.parents:
+        if not folder.is_dir():
+            continue
+        try:
+            kind = folder_kind(folder)
+        except (OSError, InputError):  # an unreadable or damaged marker still marks the folder as the package's
+            kind = 'unknown'
+        if kind is not None:
+            return folder, kind
+    return None
+
+
+def check_outside_owned_folders(path, what: str = 'output') -> None:
+    """Refuse an output ``path`` inside a folder the package owns (a model, run, vocabulary, export, checkpoint,
+    pretraining-data folder): a file or folder written there changes what that folder is or breaks its checksums.
+    Allowed only inside the folder that this process holds locked for the command it runs (a run writes its
+    ``checkpoint/`` and ``best/`` inside its own run folder)."""
+    found = owning_folder(path)
+    if found is None:
+        return
+    owner, kind = found
+    if holds_lock(owner / LOCK_FILE):
+        return
+    if not Path(path).is_absolute():
+        owner = Path(os.path.relpath(str(owner)))  # named as the user named the output
+    raise InputError('{} {} is inside {}, a kobert-gluon {} folder: writing there would change or break that {}; '
+                     'choose a path outside it'.format(what, path, owner, _label(kind), _label(kind)))
+
+
+def check_not_interrupted(folder) -> None:
+    """Refuse, naming what happened and the command that repairs it, a folder that an operation stopped half-way
+    (its kind's ``interrupted`` hook says so): every command that reads such a folder says the same."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    try:
+        kind = _KINDS.get(folder_kind(folder))
+    except InputError:
+        return  # a damaged marker is reported by whoever reads the folder
+    problem = kind.interrupted(folder) if kind is not None and kind.interrupted is not None else None
+    if problem:
+        raise InputError(problem)
+
+
 def check_replaceable(folder, kind: str, overwrite: bool, inputs: Sequence = (), option: str = '--overwrite',
                       exists_hint: Optional[str] = None):
     """Refuse (without touching anything) unless ``folder`` may receive a new folder of ``kind``.
@@ -276,6 +328,7 @@ def check_replaceable(folder, kind: str, overwrite: bool, inputs: Sequence = (),
     folder = Path(folder)
     spec = _kind(kind)
     check_inputs_apart(folder, inputs)
+    check_outside_owned_folders(folder, 'the output folder')
     if folder.exists() and not folder.is_dir():
         raise FileExistsError('{} exists and is not a folder; choose another output folder'.format(folder))
     if not folder.is_dir() or all(_is_temporary(entry.name) for entry in folder.iterdir()):

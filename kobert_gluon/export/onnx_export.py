@@ -36,6 +36,8 @@ from mxnet.gluon.parameter import DeferredInitializationError
 from ..core.errors import InputError, KobertGluonError
 from ..core.environment import lend_onnx_to_mxnet, version_tuple as _version_tuple
 from ..core.atomic_files import temporary_sibling
+from ..core.output_files import OutputKind, check_output_file
+from ..core.owned_folders import check_outside_owned_folders
 
 __all__ = ['OnnxExportError', 'SIGNATURES', 'OPSET', 'OriginalKoBERTSignature', 'export_onnx',
            'onnx_input_names', 'onnx_output_names', 'require_onnx',
@@ -272,14 +274,60 @@ def weights_checksum(model) -> str:
 
 # --- files ---------------------------------------------------------------------------------------------------
 
-def _check_destination(path: Path, overwrite: bool) -> None:
-    """Fail before the (slow) export if the file cannot be written or would silently replace another."""
+PRODUCER = 'kobert-gluon'
+
+
+def _is_onnx_export(path: Path) -> bool:
+    """Whether ``path`` is an ONNX model this package exported: its ``ModelProto.producer_name`` (field 2, which
+    protobuf writes right after ``ir_version``, field 1: fields go in number order) is ``kobert-gluon``. Reads the
+    first bytes only, and needs no ``onnx``."""
+    try:
+        with open(path, 'rb') as stream:
+            head = stream.read(64)
+    except OSError:
+        return False
+
+    def varint(pos):
+        value = shift = 0
+        while pos < len(head):
+            byte, pos = head[pos], pos + 1
+            value |= (byte & 0x7f) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value, pos
+        return None, pos
+
+    pos = 0
+    while pos < len(head):
+        key, pos = varint(pos)
+        if key == (1 << 3):  # ir_version, a varint
+            value, pos = varint(pos)
+            if value is None:
+                return False
+        elif key == (2 << 3) | 2:  # producer_name, length-delimited
+            length, pos = varint(pos)
+            return length is not None and head[pos:pos + length] == PRODUCER.encode('ascii')
+        else:
+            return False
+    return False
+
+
+# What export-onnx writes: ``--overwrite`` replaces only an ONNX file of this package's (never a user's other file)
+ONNX_EXPORT = OutputKind('an ONNX export', _is_onnx_export)
+
+
+def _check_destination(path: Path, overwrite: bool, inputs=()) -> None:
+    """Fail before the (slow) export if the file cannot be written or would replace a file it must not."""
     if path.is_dir():
         raise OnnxExportError('{} is a folder; give the path of the file to write, e.g. {}'
                               .format(path, path / 'model.onnx'))
-    if path.exists() and not overwrite:
-        raise FileExistsError('{} already exists; choose another path or pass overwrite=True (--overwrite)'
-                              .format(path))
+    check_outside_owned_folders(path, 'the ONNX file')  # before a folder is made for it
+    if not path.parent.is_dir():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OnnxExportError('cannot write {}: {}; choose a folder you can write to'.format(path, err)) from err
+    check_output_file(path, ONNX_EXPORT, overwrite, inputs, what='the ONNX file')
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with temporary_sibling(path):
@@ -344,7 +392,7 @@ def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], output_names: Sequenc
             dim.dim_value = size
         onnx_graph.name_dimensions(value, varying)
     onnx_model.ir_version = IR_VERSION  # the exporter stamps onnx's newest IR, which older runtimes refuse
-    onnx_model.producer_name = 'kobert-gluon'
+    onnx_model.producer_name = PRODUCER
     from ..core.version import __version__
     onnx_model.producer_version = __version__
     del onnx_model.metadata_props[:]
@@ -404,6 +452,7 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
                                   'your onnx and mxnet versions'.format(err)) from err
         try:
             onnx.save_model(onnx_model, str(tidy))
+            check_output_file(path, ONNX_EXPORT, overwrite, what='the ONNX file')  # again: the export took a while
             os.replace(tidy, path)
         except OSError as err:
             raise OnnxExportError('cannot write {}: {}; choose a folder you can write to'.format(path, err)) from err

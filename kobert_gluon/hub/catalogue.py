@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ..core.errors import InputError
+from ..core.owned_folders import check_not_interrupted
 from ..core.registry import Registry
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model_spec', 'lookup', 'is_registered',
@@ -141,6 +142,7 @@ def lookup(name_or_folder) -> Union[ModelSpec, Path]:
             ', '.join(_REGISTRY.names()), name_or_folder))
     if _looks_like_path(name_or_folder):
         folder = Path(name_or_folder)
+        check_not_interrupted(folder)  # a run folder left half-way through --overwrite: what happened, what to run
         best = folder / BEST_MODEL_FOLDER
         if folder.is_dir() and not (folder / 'config.json').is_file() and (best / 'config.json').is_file():
             return best  # a run folder: its best model

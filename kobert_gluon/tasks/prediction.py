@@ -5,15 +5,18 @@ own output from a :class:`PredictRequest` (``predict_output(model, request) -> P
 token classifiers JSON lines of entities, question answering one JSON object of answers. The command line only
 fills the request and prints the result, so it never branches on a structure's name.
 """
+import json
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import List, Optional, Sequence
 
 from ..core.errors import InputError
+from ..core.output_files import OutputKind
 from ..core.text_files import decode_lines, read_lines
 from .datasets import TableSpec
 
-__all__ = ['PredictRequest', 'PredictOutput', 'request_lines', 'OPTIONS_OF_STRUCTURES']
+__all__ = ['PredictRequest', 'PredictOutput', 'request_lines', 'OPTIONS_OF_STRUCTURES', 'PREDICTIONS']
 
 # Request options only some structures read (``predict_options`` of a pipeline); the rest refuse them
 OPTIONS_OF_STRUCTURES = ('max_rows', 'strip_particles')
@@ -56,3 +59,46 @@ def request_lines(request: PredictRequest, what: str = 'texts'):
     if not lines:
         raise InputError('no {} (give them as arguments, with --input, or on stdin)'.format(what))
     return [line.rstrip('\r') for line in lines], where
+
+
+# ----- recognising a predictions file (what ``predict --output --overwrite`` may replace) ------------------------
+def _is_predictions_table(text: str) -> bool:
+    """The TSV of a table structure: a header ``text`` (or ``text_a text_b``), then ``score``, or ``label`` and one
+    ``p_<label>`` column per label."""
+    header = text.split('\n', 1)[0].rstrip('\r').split('\t')
+    inputs = 2 if header[:2] == ['text_a', 'text_b'] else 1 if header[:1] == ['text'] else 0
+    outputs = header[inputs:]
+    return inputs > 0 and (outputs == ['score'] or (
+        len(outputs) >= 2 and outputs[0] == 'label' and all(c.startswith('p_') for c in outputs[1:])))
+
+
+def _is_entity_lines(text: str) -> bool:
+    """The JSON lines of a token classifier: every line ``{"text": ..., "entities": [...]}``."""
+    lines = text.splitlines()
+    try:
+        rows = [json.loads(line) for line in lines]
+    except ValueError:
+        return False
+    return bool(rows) and all(isinstance(row, dict) and set(row) == {'text', 'entities'}
+                              and isinstance(row['entities'], list) for row in rows)
+
+
+def _is_answers(text: str) -> bool:
+    """The one JSON object of question answering: ``{question id: answer text}``."""
+    try:
+        answers = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(answers, dict) and all(isinstance(a, str) for a in answers.values())
+
+
+def _is_predictions_file(path: Path) -> bool:
+    try:
+        text = Path(path).read_bytes().decode('utf-8')
+    except (OSError, UnicodeDecodeError):
+        return False
+    return _is_predictions_table(text) or _is_entity_lines(text) or _is_answers(text)
+
+
+# What ``predict --output`` writes, in any of the structures' shapes: ``--overwrite`` replaces only such a file.
+PREDICTIONS = OutputKind('a predictions file', _is_predictions_file)

@@ -10,9 +10,11 @@ of run follows:
 * a new run never writes into a non-empty folder unless asked to (``overwrite``); ``overwrite`` is refused
   unless the folder is a run folder holding only what the package wrote there, and it is only carried out
   after the command has checked all its inputs (:meth:`RunFolder.start`);
-* the replaced run is moved into ``.replaced-run`` and kept until the new run has written its first
-  checkpoint; a new run that fails or is killed before that gets the old one back (at once, or at the next
-  start in that folder);
+* the replaced run is moved into ``.replaced-run`` and kept whole until the new run has a ``best/`` of its own;
+  a new run that fails, or is stopped or killed before its first checkpoint, gets the old one back (at once, or
+  at the next start in that folder). A new run stopped between its first checkpoint and its first ``best/``
+  leaves both: ``--resume`` continues it, :func:`restore_replaced_run` (``kobert-gluon restore-run``) brings
+  the old one back, and every command that reads the folder says so (the run kind's ``interrupted`` hook);
 * temporary files of a killed write are removed when the next run takes the lock;
 * ``resume`` needs ``run.json`` and a checkpoint, and refuses settings that differ from the saved ones
   (except those that cannot change the result, such as the progress bar).
@@ -27,19 +29,33 @@ from typing import Any, Dict, Iterable, List, Optional
 from ..core.documents import read_json
 from ..core.errors import InputError
 from ..core.locks import LOCK_FILE, exclusive_lock
-from ..core.owned_folders import (MARKER_FILE, FolderKind, check_inputs_apart, check_replaceable,
-                                  register_folder_kind, remove_stale_temporaries, write_marker)
-from .trainer import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
+from ..core.owned_folders import (MARKER_FILE, check_inputs_apart, check_replaceable, remove_stale_temporaries,
+                                  write_marker)
+from .run_layout import (BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, REPLACED_FOLDER, RUN_ENTRIES,
+                         RUN_FILE, RUN_KIND, replacement_state)
 
-__all__ = ['RUN_FILE', 'RunFolder', 'read_run_settings', 'settings_differences', 'RunResult']
+__all__ = ['RUN_FILE', 'RunFolder', 'read_run_settings', 'settings_differences', 'RunResult', 'replacement_state',
+           'restore_replaced_run']
 
 log = logging.getLogger(__name__)
 
-RUN_FILE = 'run.json'
-REPLACED_FOLDER = '.replaced-run'
-RUN_ENTRIES = (RUN_FILE, CHECKPOINT_FOLDER, METRICS_FILE, PLOT_FILE, BEST_FOLDER, LEGACY_CHECKPOINT_FILE)
-RUN_KIND = register_folder_kind(FolderKind(
-    'run', 'run', RUN_ENTRIES + (REPLACED_FOLDER,), legacy=lambda folder: (folder / RUN_FILE).is_file())).name
+def restore_replaced_run(out) -> Path:
+    """Undo an unfinished ``--overwrite``: the new run's entries are removed and the previous run, kept in
+    ``.replaced-run``, is put back (under the folder's lock: not while a run is writing it). Returns ``out``."""
+    out = Path(out)
+    if not (out / REPLACED_FOLDER).is_dir():
+        raise InputError('{} holds no replaced run (no {}); there is nothing to restore'.format(out, REPLACED_FOLDER))
+    if (out / BEST_FOLDER).is_dir():
+        raise InputError('{}: the run that replaced the previous one has its own best model, so the replacement is '
+                         'finished; there is nothing to restore'.format(out))
+    with exclusive_lock(out / LOCK_FILE, 'run folder {}'.format(out), remove=True):
+        remove_stale_temporaries(out)
+        RunFolder._move_entries(out, None)
+        RunFolder._move_entries(out / REPLACED_FOLDER, out)
+        shutil.rmtree(out / REPLACED_FOLDER, ignore_errors=True)
+        write_marker(out, RUN_KIND)
+    log.warning('%s: restored the previous run', out)
+    return out
 
 
 class RunFolder:
@@ -86,7 +102,7 @@ class RunFolder:
             return
         check_replaceable(self.out, RUN_KIND, self.overwrite, option='--overwrite',
                           exists_hint='pass --overwrite to replace the run, --resume to continue it, or choose '
-                                      'another --out')
+                                      'another --out' + _in_words(replacement_state(self.out)))
 
     def __enter__(self) -> 'RunFolder':
         self._check()  # before anything is created: a refused command leaves no trace
@@ -111,12 +127,15 @@ class RunFolder:
         return self
 
     def _recover_replaced_run(self) -> None:
-        """A run replaced by one that never wrote a checkpoint (it was killed) comes back; else it goes."""
+        """A run replaced by one that never wrote a checkpoint (it was killed) comes back; one replaced by a run that
+        wrote its ``best/`` goes; one replaced by a resumable run without a ``best/`` stays until that run has one."""
         replaced = self.out / REPLACED_FOLDER
         if not replaced.is_dir():
             return
-        if (self.out / CHECKPOINT_FOLDER).is_dir():
+        if (self.out / BEST_FOLDER).is_dir():
             shutil.rmtree(replaced, ignore_errors=True)
+            return
+        if (self.out / CHECKPOINT_FOLDER).is_dir():
             return
         self._move_entries(self.out, None)  # what the unfinished run wrote
         self._move_entries(replaced, self.out)
@@ -145,17 +164,20 @@ class RunFolder:
             write_marker(self.out, RUN_KIND)  # a legacy run folder gets its marker
             self._started = True
             return
-        if any((self.out / name).exists() for name in RUN_ENTRIES):
-            replaced = self.out / REPLACED_FOLDER
+        replaced = self.out / REPLACED_FOLDER
+        if replaced.is_dir():
+            self._move_entries(self.out, None)  # an unfinished replacement: the whole run before it stays kept
+        elif any((self.out / name).exists() for name in RUN_ENTRIES):
             replaced.mkdir()
             self._move_entries(self.out, replaced)
         write_marker(self.out, RUN_KIND)
         self._started = True
 
     def checkpoint_written(self) -> None:
-        """The new run can now be resumed on its own: the run it replaced is no longer needed."""
-        if not self._checkpointed:
-            self._checkpointed = True
+        """The new run can now be resumed on its own; once it has a ``best/`` (the old run's ``best/`` went into
+        ``.replaced-run``, so any ``best/`` here is the new run's), the run it replaced is no longer needed."""
+        self._checkpointed = True
+        if (self.out / BEST_FOLDER).is_dir():
             shutil.rmtree(self.out / REPLACED_FOLDER, ignore_errors=True)
 
     # ----- leaving -----------------------------------------------------------------------------------------
@@ -170,14 +192,25 @@ class RunFolder:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             failed = exc_type is not None and not issubclass(exc_type, KeyboardInterrupt)
-            if (self.out / REPLACED_FOLDER).is_dir() and not self._checkpointed and (failed or not self._started):
-                self._recover_replaced_run()
+            replaced = (self.out / REPLACED_FOLDER).is_dir()
+            if replaced and (self.out / BEST_FOLDER).is_dir() and self._started and exc_type is None:
+                shutil.rmtree(self.out / REPLACED_FOLDER, ignore_errors=True)  # a finished run
+            elif replaced and not (self.out / CHECKPOINT_FOLDER).is_dir():
+                self._recover_replaced_run()  # nothing of the new run to continue: the old one comes back now
+            elif replaced and self._started:
+                log.warning('%s: this run has no best model yet, so the run it replaces is kept: continue this '
+                            'run with --resume, or bring the previous one back with: kobert-gluon restore-run %s',
+                            self.out, self.out)
             if failed and not self._checkpointed and not self.resume:
                 self._remove_if_created()
         finally:
             if self._lock is not None:
                 lock, self._lock = self._lock, None
                 lock.__exit__(None, None, None)
+
+
+def _in_words(problem: Optional[str]) -> str:
+    return '' if problem is None else ' ({})'.format(problem)
 
 
 def read_run_settings(out) -> Dict[str, Any]:

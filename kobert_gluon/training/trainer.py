@@ -85,25 +85,19 @@ from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
-from ..hub.catalogue import BEST_MODEL_FOLDER
 from ..core.devices import check_dtype, describe_devices, parse_devices
 from .distributed import SINGLE, Ranks, rank_weight
 from .precision import LossScaler
 
+from .run_layout import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 __all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FOLDER', 'METRICS_FILE',
            'PLOT_FILE', 'BEST_FOLDER', 'LEGACY_CHECKPOINT_FILE', 'read_checkpoint']
 
-CHECKPOINT_FOLDER = 'checkpoint'
 CHECKPOINT_PARAMS = 'params.params'
 CHECKPOINT_STATES = 'optimizer.states'
 CHECKPOINT_STATE = 'state.json'
 CHECKPOINT_KIND = register_folder_kind(FolderKind(
     'checkpoint', 'training checkpoint', (CHECKPOINT_PARAMS, CHECKPOINT_STATES, CHECKPOINT_STATE))).name
-# kobert-gluon 0.1 pickled its checkpoints into one file; they are recognised only to refuse them clearly.
-LEGACY_CHECKPOINT_FILE = 'checkpoint.pkl'
-METRICS_FILE = 'metrics.json'
-PLOT_FILE = 'training.png'
-BEST_FOLDER = BEST_MODEL_FOLDER  # what the catalogue's lookup reads a run folder's model from
 CHECKPOINT_FORMAT = 'kobert-gluon-checkpoint'
 CHECKPOINT_VERSION = 2  # 1 was 0.1's pickle
 # TrainingConfig fields that do not change the result: they may differ between a run and its resumption.
