@@ -290,3 +290,85 @@ def test_cli_errors_are_one_clear_line(tmp_path, capsys):
     missing = 'mxnet_kobert_45b6957552.params' if KOBERT_FILES.exists() else 'tokenizer_78b3253a26.model'
     assert 'cannot get {}'.format(missing) in capsys.readouterr().err
     assert not (tmp_path / 'kobert.onnx').exists()
+
+
+# ----- every family: outputs named by what the model is, shapes declared as onnxruntime returns them -------------
+def _tiny(architecture, **heads):
+    """A tiny model of ``architecture`` with random weights, built by the family's own builder."""
+    from kobert_gluon.models.registry import get_architecture, initialize_random
+    family = get_architecture(architecture)
+    shape = dict(vocab_size=120, num_layers=1, units=16, hidden_size=32, num_heads=2, max_length=40)
+    if architecture == 'electra':
+        shape['embed_size'] = 8  # the embedding projection too
+    elif architecture == 'bert':
+        shape['embed_size'] = 16
+    model = family.build(family.config_class(**shape), **heads)
+    initialize_random(model, mx.cpu())
+    model.hybridize(static_alloc=True)
+    return model
+
+
+FAMILY_OUTPUTS = [
+    ('bert', dict(use_pooler=True, use_decoder=False, use_classifier=True),
+     {'sequence_output': ['batch', 'sequence', 16], 'pooled_output': ['batch', 16],
+      'next_sentence_logits': ['batch', 2]}),
+    ('distilbert', dict(use_pooler=True, use_decoder=False),
+     {'sequence_output': ['batch', 'sequence', 16], 'pooled_output': ['batch', 16]}),
+    ('electra', dict(use_pooler=False, use_discriminator=True, use_decoder=False),
+     {'sequence_output': ['batch', 'sequence', 16], 'replaced_token_logits': ['batch', 'sequence']}),
+    ('electra', dict(use_pooler=False, use_discriminator=False, use_decoder=False),
+     {'sequence_output': ['batch', 'sequence', 16]}),
+    ('xlm-roberta', dict(use_pooler=False), {'sequence_output': ['batch', 'sequence', 16]}),
+    ('xlm-roberta', dict(use_pooler=True),
+     {'sequence_output': ['batch', 'sequence', 16], 'pooled_output': ['batch', 16]}),
+]
+
+
+@pytest.mark.parametrize('architecture, heads, declared', FAMILY_OUTPUTS)
+def test_every_family_exports_and_verifies_with_the_shapes_onnxruntime_returns(tmp_path, architecture, heads,
+                                                                                declared):
+    model = _tiny(architecture, **heads)
+    path = export_onnx(model, tmp_path / 'model.onnx')
+    graph = onnx.load(str(path)).graph
+    assert {value.name: dims(value) for value in graph.output} == declared
+    assert [value.name for value in graph.output] == list(declared)  # in the order the model returns them
+    report = verify_onnx(model, path, shapes=((1, 1), (2, 7), (3, 40)))
+    assert report.outputs == list(declared) and report.passed, report.format_table()
+    assert {(row.batch, row.length) for row in report.rows} == {(1, 1), (2, 7), (3, 40)}
+    # what onnxruntime returns for a 3 x 11 batch is the declared shape with batch 3 and sequence 11
+    feeds = {'input_ids': np.full((3, 11), 5, dtype=np.int64), 'token_type_ids': np.zeros((3, 11), dtype=np.int64),
+             'valid_length': np.array([11, 4, 1], dtype=np.int64)}
+    for value, got in zip(graph.output, session(path).run(None, feeds)):
+        assert list(got.shape) == [{'batch': 3, 'sequence': 11}.get(d, d) for d in dims(value)], value.name
+
+
+def test_verify_refuses_a_file_whose_declared_shape_is_wrong(tmp_path):
+    model = _tiny('electra', use_pooler=False, use_discriminator=True, use_decoder=False)
+    path = export_onnx(model, tmp_path / 'model.onnx')
+    broken = onnx.load(str(path))
+    logits = broken.graph.output[1]
+    logits.type.tensor_type.shape.dim[1].ClearField('dim_param')
+    logits.type.tensor_type.shape.dim[1].dim_value = 2  # the old export's (batch, 2)
+    onnx.save(broken, str(path))
+    with pytest.raises(OnnxExportError, match=r'replaced_token_logits is declared as \(batch, 2\)'):
+        verify_onnx(model, path, shapes=((2, 7),))
+
+
+def test_export_onnx_verify_takes_an_xlm_roberta_and_a_distilbert_folder(tmp_path, capsys):
+    # --verify on families whose config has no token types (it once raised AttributeError on them)
+    from kobert_gluon import load_tokenizer, save_model
+    from kobert_gluon.models.registry import get_architecture, initialize_random
+    from .conftest import run_cli
+    tokenizer = load_tokenizer('kobert-mini')
+    vocab = tokenizer.vocab
+    for architecture in ('distilbert', 'xlm-roberta'):
+        family = get_architecture(architecture)
+        model = family.build(family.config_class(vocab_size=len(vocab), num_layers=1, units=16, hidden_size=32,
+                                                 num_heads=2, max_length=40), use_pooler=False)
+        initialize_random(model, mx.cpu())
+        model(mx.nd.ones((1, 2)), mx.nd.zeros((1, 2)), mx.nd.array([2]))
+        folder = save_model(model, vocab, tmp_path / architecture, tokenizer)
+        code, out, err = run_cli(capsys, 'export-onnx', '--model', folder, '--out', tmp_path / (architecture + '.onnx'),
+                                 '--verify')
+        assert code == 0, err
+        assert 'sequence_output' in out and 'all within' in out

@@ -4,10 +4,13 @@ Two input signatures are offered:
 
 ``'bert'`` (default)
     ``input_ids``, ``token_type_ids`` (int64, batch x sequence) and ``valid_length`` (int64, batch), the
-    same three inputs the Gluon model takes. Outputs: ``sequence_output`` (or ``encoder_layer_1`` ...
-    ``encoder_layer_N`` with ``all_layers=True``), ``pooled_output``; for a task head, its ``output_name``:
-    ``logits`` (classifier), ``score`` (regressor), ``token_logits`` (token classifier, batch x sequence x
-    labels), ``span_logits`` (answer spans, batch x sequence x 2).
+    same three inputs the Gluon model takes. Outputs, named by what the model is (its family's heads, as its
+    builder recorded them): ``sequence_output`` (or ``encoder_layer_1`` ... ``encoder_layer_N`` with
+    ``all_layers=True``), then one per head it was built with: ``pooled_output``, ``next_sentence_logits``
+    (batch x 2), ``replaced_token_logits`` (an ELECTRA discriminator: batch x sequence); for a task head, its
+    ``output_name``: ``logits`` (classifier), ``score`` (regressor), ``token_logits`` (token classifier, batch x
+    sequence x labels), ``span_logits`` (answer spans, batch x sequence x 2). Every output's shape is declared
+    with the symbolic axes ``batch`` and ``sequence`` where it follows them, traced from the model itself.
 ``'kobert-original'``
     A drop-in for the ONNX file of the original KoBERT project: ``input_ids``, ``token_type_ids``,
     ``input_mask`` (int64, batch x sequence) and ``position_ids`` (int64, sequence); outputs ordered so that
@@ -23,8 +26,9 @@ import json
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence
+from typing import Dict, List, Sequence, Tuple, Union
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -39,9 +43,9 @@ from ..core.atomic_files import temporary_sibling
 from ..core.output_files import OutputKind, check_output_file
 from ..core.owned_folders import check_outside_owned_folders
 
-__all__ = ['OnnxExportError', 'SIGNATURES', 'OPSET', 'OriginalKoBERTSignature', 'export_onnx',
-           'onnx_input_names', 'onnx_output_names', 'require_onnx',
-           'require_onnxruntime', 'weights_checksum', 'with_all_encodings', 'finish_initialisation']
+__all__ = ['OnnxExportError', 'SIGNATURES', 'OPSET', 'OriginalKoBERTSignature', 'export_onnx', 'OutputSpec',
+           'onnx_input_names', 'onnx_output_names', 'onnx_outputs', 'heads_of', 'require_onnx',
+           'require_onnxruntime', 'weights_checksum', 'with_all_encodings', 'finish_initialisation', 'ONNX_EXPORT']
 
 OPSET = 13
 SIGNATURES = ('bert', 'kobert-original')
@@ -114,35 +118,103 @@ def onnx_input_names(signature: str = 'bert') -> Sequence[str]:
     return ORIGINAL_INPUTS if signature == 'kobert-original' else BERT_INPUTS
 
 
-def onnx_output_names(model, signature: str = 'bert') -> List[str]:
-    """Output names of the export of ``model``, in the order the model (or signature wrapper) returns them."""
+# The outputs a backbone adds after its sequence output(s), one per optional head it was built with, in the order
+# every family's block returns them (GluonNLP's BERTModel and the families built on it): the head option (the
+# name every family's builder takes and records in ``kobert_heads``) and the output's name in the file.
+_HEAD_OUTPUTS = (('use_pooler', 'pooled_output'), ('use_classifier', 'next_sentence_logits'),
+                 ('use_discriminator', 'replaced_token_logits'))
+# Outputs of the ``'bert'`` signature that the ``'kobert-original'`` one leaves out (the original file had none).
+_BERT_SIGNATURE_ONLY = ('next_sentence_logits', 'replaced_token_logits')
+# The symbolic axes of every input and output: dimensions that follow the inputs' batch size and sequence length.
+BATCH, SEQUENCE = 'batch', 'sequence'
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One output of an export: its name and its axes, each ``'batch'``, ``'sequence'`` or a fixed size."""
+    name: str
+    axes: Tuple[Union[str, int], ...]
+
+
+def heads_of(bert) -> Dict[str, bool]:
+    """The optional heads a backbone was built with, as its family's builder recorded them (``kobert_heads``); a
+    GluonNLP ``BERTModel`` built outside the package has only GluonNLP's own flags to say."""
+    heads = getattr(bert, 'kobert_heads', None)
+    if heads is not None:
+        return {name: bool(value) for name, value in heads.items()}
+    return {'use_pooler': bert._use_pooler, 'use_decoder': bert._use_decoder,
+            'use_classifier': bert._use_classifier}
+
+
+def _traced_axes(model) -> List[Tuple[Union[str, int], ...]]:
+    """The axes of every output of ``model`` (flattened), from two batches of different sizes and lengths: a
+    dimension that follows the batch size is ``'batch'``, one that follows the length ``'sequence'``, one that
+    stays put is that fixed size."""
+    finish_initialisation(model)
+    ctx = context_of(model)
+    shapes = []
+    for batch, length in ((1, 2), (2, 3)):
+        ids = mx.nd.full((batch, length), 3, ctx=ctx)
+        ids[:, 0] = 2  # [CLS] ... [SEP]-free ids: any valid id works
+        inputs = [ids, mx.nd.zeros((batch, length), ctx=ctx), mx.nd.full((batch,), length, ctx=ctx)]
+        shapes.append([tuple(out.shape) for out in flatten_outputs(model(*inputs))])
+    axes = []
+    for first, second in zip(*shapes):
+        if len(first) != len(second):
+            raise OnnxExportError('an output of this model changes its rank with the input shape ({} and {}); '
+                                  'export_onnx cannot declare it'.format(first, second))
+        named = []
+        for a, b in zip(first, second):
+            if a == b:
+                named.append(int(a))
+            elif (a, b) == (1, 2):
+                named.append(BATCH)
+            elif (a, b) == (2, 3):
+                named.append(SEQUENCE)
+            else:
+                raise OnnxExportError('an output of this model has a dimension ({} then {}) that follows neither '
+                                      'the batch size nor the length; export_onnx cannot declare it'.format(a, b))
+        axes.append(tuple(named))
+    return axes
+
+
+def onnx_outputs(model, signature: str = 'bert') -> List[OutputSpec]:
+    """The outputs of the export of ``model``, in the order the model (or signature wrapper) returns them: their names
+    from what the model is (a task head's ``output_name``; a backbone's sequence output, or one per encoder layer,
+    then one per head it was built with) and their axes from what it returns."""
     onnx_input_names(signature)  # validates the signature
     if is_task_head(model):
         if signature != 'bert':
             raise OnnxExportError("the 'kobert-original' signature is for the KoBERT encoder itself; export a "
                                   "task head with signature='bert'")
-        return [model.output_name]
+        return [OutputSpec(model.output_name, axes) for axes in _traced_axes(model)[:1]]
     if not isinstance(model, BERTModel):
-        raise OnnxExportError('cannot export a {}: export_onnx takes a GluonNLP BERTModel (kobert_gluon.get_model) '
+        raise OnnxExportError('cannot export a {}: export_onnx takes a model of kobert_gluon.get_model (any family) '
                               'or a task head from kobert_gluon.heads'.format(type(model).__name__))
-    if model._use_decoder:
-        raise OnnxExportError('this BERTModel has the masked-LM decoder, which needs masked_positions and is only '
+    heads = heads_of(model)
+    if heads.get('use_decoder'):
+        raise OnnxExportError('this model has the masked-LM decoder, which needs masked_positions and is only '
                               'used in pretraining; load it with use_decoder=False (and use_classifier=False) '
                               'to export the encoder')
-    if model.encoder._output_all_encodings:
-        names = ['encoder_layer_{}'.format(i + 1) for i in range(len(model.encoder.transformer_cells))]
-    else:
-        names = ['sequence_output']
-    if model._use_pooler:
-        names.append('pooled_output')
-    elif signature == 'kobert-original':
+    head_names = [name for head, name in _HEAD_OUTPUTS if heads.get(head)]
+    if signature == 'kobert-original' and 'pooled_output' not in head_names:
         raise OnnxExportError("the 'kobert-original' signature returns the pooled output; load the model with "
                               "use_pooler=True")
-    if model._use_classifier and signature == 'bert':
-        names.append('next_sentence_logits')
-    if getattr(model, '_use_discriminator', False) and signature == 'bert':
-        names.append('replaced_token_logits')  # an ELECTRA discriminator: (batch, length)
-    return names
+    traced = _traced_axes(model)
+    sequences = len(traced) - len(head_names)
+    if sequences < 1:
+        raise OnnxExportError('this model returns {} outputs, fewer than its heads {} need; was it built by '
+                              'kobert_gluon?'.format(len(traced), ', '.join(head_names)))
+    names = ['sequence_output'] if sequences == 1 else ['encoder_layer_{}'.format(i + 1) for i in range(sequences)]
+    outputs = [OutputSpec(name, axes) for name, axes in zip(names + head_names, traced)]
+    if signature == 'kobert-original':
+        outputs = [output for output in outputs if output.name not in _BERT_SIGNATURE_ONLY]
+    return outputs
+
+
+def onnx_output_names(model, signature: str = 'bert') -> List[str]:
+    """Output names of the export of ``model``, in the order the model (or signature wrapper) returns them."""
+    return [output.name for output in onnx_outputs(model, signature)]
 
 
 class _IntegerInputs(HybridBlock):
@@ -172,7 +244,7 @@ class OriginalKoBERTSignature(HybridBlock):
 
     def __init__(self, bert, prefix=None):
         super().__init__(prefix=prefix)
-        if not isinstance(bert, BERTModel) or not bert._use_pooler:
+        if not isinstance(bert, BERTModel) or not heads_of(bert).get('use_pooler'):
             raise OnnxExportError('the original KoBERT signature wraps a BERTModel built with use_pooler=True')
         self.bert = bert
 
@@ -240,7 +312,7 @@ def with_all_encodings(bert: BERTModel) -> BERTModel:
     """A model of ``bert``'s architecture that returns every encoder layer and shares nothing but copies of
     ``bert``'s weights."""
     from ..models.registry import architecture_for_config
-    if bert.encoder._output_all_encodings:
+    if getattr(bert, 'kobert_all_layers', False):
         return bert
     config = getattr(bert, 'kobert_config', None)
     if config is None:
@@ -250,6 +322,7 @@ def with_all_encodings(bert: BERTModel) -> BERTModel:
     ctx = context_of(bert)
     heads = dict(getattr(bert, 'kobert_heads', {}), use_decoder=False)
     every_layer = architecture_for_config(config).build(config, output_all_encodings=True, **heads)
+    every_layer.kobert_all_layers = True  # what this block returns, for the next caller (verify_onnx)
     every_layer.initialize(ctx=ctx)
     finish_initialisation(every_layer)
     source = bert._collect_params_with_prefix()
@@ -364,8 +437,7 @@ def _exporter_output_name(symbol_output: str) -> str:
     return symbol_output[:-len('_output')] if symbol_output.endswith('_output') else symbol_output
 
 
-def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], output_names: Sequence[str],
-                output_shapes: Sequence[tuple], signature: str) -> None:
+def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], outputs: Sequence[OutputSpec], signature: str) -> None:
     """Weights stored once, no dead constants, meaningful names and axes, and a stamp saying what this is."""
     from . import onnx_graph  # imports onnx: loaded on export, so `import kobert_gluon` stays light
     graph = onnx_model.graph
@@ -376,6 +448,7 @@ def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], output_names: Sequenc
     if len(set(exported)) != len(exported) or sorted(exported) != sorted(onnx_graph.graph_output_names(graph)):
         raise OnnxExportError('unexpected outputs from the MXNet exporter: {} for symbol outputs {}'
                               .format(onnx_graph.graph_output_names(graph), list(symbol_outputs)))
+    output_names = [output.name for output in outputs]
     onnx_graph.rename_values(graph, dict(zip(exported, output_names)))
     onnx_graph.reorder_outputs(graph, output_names)
     if signature == 'kobert-original':
@@ -384,13 +457,9 @@ def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], output_names: Sequenc
         onnx_graph.add_graph_input(graph, 'position_ids', shape=('sequence',))
     for value in graph.input:
         onnx_graph.name_dimensions(value, _INPUT_DIMS[value.name])
-    for value, shape in zip(graph.output, output_shapes):
-        # Batch (and sequence, for per-token outputs) vary; the remaining sizes are fixed by the weights.
-        varying = ('batch', 'sequence')[:2 if len(shape) == 3 else 1]
-        dims = value.type.tensor_type.shape.dim
-        for dim, size in zip(dims[len(varying):], shape[len(varying):]):
-            dim.dim_value = size
-        onnx_graph.name_dimensions(value, varying)
+    for value, output in zip(graph.output, outputs):
+        # The axes the model showed when traced (onnx_outputs): the exporter's own shapes only know the sample batch
+        onnx_graph.declare_dimensions(value, output.axes)
     onnx_model.ir_version = IR_VERSION  # the exporter stamps onnx's newest IR, which older runtimes refuse
     onnx_model.producer_name = PRODUCER
     from ..core.version import __version__
@@ -416,13 +485,12 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
             raise OnnxExportError('all_layers=True applies to a BERTModel; a task head outputs only its {}'
                                   .format(onnx_output_names(model)[0]))
         model = with_all_encodings(model)
-    output_names = onnx_output_names(model, signature)
+    outputs = onnx_outputs(model, signature)
     _check_initialised(model)
     _check_destination(path, overwrite)
 
     block = OriginalKoBERTSignature(model) if signature == 'kobert-original' else _IntegerInputs(model)
     samples = _sample_inputs(signature, context_of(model))
-    output_shapes = [tuple(out.shape) for out in flatten_outputs(block(*samples))]
     symbol = mx.sym.Group(flatten_outputs(block(*[mx.sym.var(name) for name in input_names])))
     graph_inputs = [name for name in symbol.list_inputs() if name in input_names]
     params = {param.name: param.list_data()[0].as_in_context(mx.cpu())
@@ -444,7 +512,7 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
                                   'KoBERT BERTModels and the heads in kobert_gluon.heads'
                                   .format(type(err).__name__, err)) from err
         onnx_model = onnx.load(str(raw))
-        _tidy_graph(onnx_model, symbol.list_outputs(), output_names, output_shapes, signature)
+        _tidy_graph(onnx_model, symbol.list_outputs(), outputs, signature)
         try:
             onnx.checker.check_model(onnx_model, full_check=True)
         except onnx.checker.ValidationError as err:

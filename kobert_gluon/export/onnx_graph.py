@@ -18,8 +18,8 @@ from typing import Dict, Iterable, Iterator, List, Sequence
 
 from onnx import AttributeProto, GraphProto, TensorProto, ValueInfoProto, helper
 
-__all__ = ['drop_initializer_inputs', 'prune_unused_initializers', 'skip_integer_round_trips', 'rename_values', 'name_dimensions',
-           'reorder_outputs', 'add_graph_input', 'graph_input_names', 'graph_output_names']
+__all__ = ['drop_initializer_inputs', 'prune_unused_initializers', 'skip_integer_round_trips', 'rename_values',
+           'name_dimensions', 'declare_dimensions', 'reorder_outputs', 'add_graph_input', 'graph_input_names', 'graph_output_names']
 
 
 def _subgraphs(graph: GraphProto) -> Iterator[GraphProto]:
@@ -148,6 +148,22 @@ def name_dimensions(value: ValueInfoProto, names: Sequence[str]) -> None:
         if name is not None:
             dim.ClearField('dim_value')
             dim.dim_param = name
+
+
+def declare_dimensions(value: ValueInfoProto, axes: Sequence) -> None:
+    """Declare the whole shape of a tensor: each axis a symbolic name (``batch``, ``sequence``) or a fixed size.
+
+    The exporter's shapes come from one sample batch, so a per-token output of that sample's length looks like a
+    fixed size (or a sized one like the batch); the caller knows which axes vary and says so for every axis.
+    """
+    shape = value.type.tensor_type.shape
+    shape.ClearField('dim')
+    for axis in axes:
+        dim = shape.dim.add()
+        if isinstance(axis, str):
+            dim.dim_param = axis
+        else:
+            dim.dim_value = int(axis)
 
 
 def reorder_outputs(graph: GraphProto, order: Sequence[str]) -> None:

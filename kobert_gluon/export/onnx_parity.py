@@ -16,8 +16,9 @@ import numpy as np
 from gluonnlp.model import BERTModel
 
 from ..core.errors import InputError
-from .onnx_export import (METADATA_SIGNATURE, OnnxExportError, bert_of, context_of, flatten_outputs,
-                          onnx_input_names, onnx_output_names, require_onnx, require_onnxruntime, with_all_encodings)
+from .onnx_export import (BATCH, METADATA_SIGNATURE, SEQUENCE, OnnxExportError, bert_of, context_of,
+                          flatten_outputs, onnx_input_names, onnx_output_names, require_onnx, require_onnxruntime,
+                          with_all_encodings)
 
 __all__ = ['DEFAULT_PARITY_SHAPES', 'OutputParity', 'ParityReport', 'onnx_session', 'random_batch',
            'verify_onnx']
@@ -112,6 +113,18 @@ def _signature_of(onnx_path) -> str:
     return 'kobert-original' if 'input_mask' in names else 'bert'
 
 
+def _check_declared_shape(onnx_path, name: str, declared, shape, batch: int, length: int) -> None:
+    """The shape the file declares for an output (``batch``, ``sequence`` or fixed sizes) against what onnxruntime
+    returned for a batch of ``batch`` x ``length``: a caller sizing buffers from the declaration must get it."""
+    sizes = {BATCH: batch, SEQUENCE: length}
+    expected = [sizes.get(axis, axis) for axis in declared]
+    if len(expected) != len(shape) or any(want != have for want, have in zip(expected, shape)):
+        raise OnnxExportError('{}: output {} is declared as ({}) but onnxruntime returned {} for batch {} x length {}; '
+                              'export the model again with this version of kobert-gluon'.format(
+                                  onnx_path, name, ', '.join(str(axis) for axis in declared), tuple(shape), batch,
+                                  length))
+
+
 def verify_onnx(model, onnx_path, shapes: Sequence[Tuple[int, int]] = DEFAULT_PARITY_SHAPES, seed: int = 0,
                 tolerance: float = DEFAULT_TOLERANCE, threads: Optional[int] = None) -> ParityReport:
     """Run ``model`` (MXNet, as given: hybridize it first to check the cached graph) and ``onnx_path``
@@ -128,11 +141,13 @@ def verify_onnx(model, onnx_path, shapes: Sequence[Tuple[int, int]] = DEFAULT_PA
     if graph_outputs != names:
         raise OnnxExportError('{} has outputs {} but an export of this model would have {}; was it exported '
                               'from another model?'.format(onnx_path, graph_outputs, names))
+    declared = {value.name: list(value.shape) for value in session.get_outputs()}
     bert = bert_of(model)
     config = bert.kobert_config if hasattr(bert, 'kobert_config') else None
     vocab_size = config.vocab_size if config else bert.word_embed[0].weight.shape[0]
     max_length = config.max_length if config else bert.encoder._max_length
-    type_vocab_size = config.token_type_vocab_size if config else 2
+    # A family without token types in its config (DistilBERT, XLM-RoBERTa) reads type 0 only
+    type_vocab_size = getattr(config, 'token_type_vocab_size', 1) if config else 2
     ctx = context_of(model)
     feed_names = onnx_input_names(signature)
     rng = np.random.RandomState(seed)
@@ -149,6 +164,7 @@ def verify_onnx(model, onnx_path, shapes: Sequence[Tuple[int, int]] = DEFAULT_PA
             if want.shape != have.shape:
                 raise OnnxExportError('{}: output {} has shape {} in onnxruntime but {} in MXNet for batch {} x '
                                       'length {}'.format(onnx_path, name, have.shape, want.shape, batch, length))
+            _check_declared_shape(onnx_path, name, declared[name], have.shape, batch, length)
             error = float(np.max(np.abs(have.astype(np.float64) - want))) if want.size else 0.0
             scale = float(np.max(np.abs(want))) if want.size else 0.0
             rows.append(OutputParity(batch, length, name, error, error / scale if scale > 0 else error))
