@@ -26,8 +26,8 @@ import mxnet as mx
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
-from ..tokenizers.registry import DEFAULT_TOKENIZER_KIND, get_tokenizer_kind
-from ..tokenizers.sentencepiece import MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer
+from ..tokenizers.registry import DEFAULT_TOKENIZER_KIND, get_tokenizer_kind, registered_kinds
+from ..tokenizers.sentencepiece import KoBERTTokenizer
 from .registry import DEFAULT_ARCHITECTURE, architecture_for_config, architectures, get_architecture
 
 __all__ = ['FORMAT', 'save_model', 'check_only_fresh_missing', 'is_model_folder', 'read_config', 'verify_model_folder',
@@ -50,8 +50,20 @@ def _is_legacy_model_folder(folder: Path) -> bool:
         return False
 
 
-register_folder_kind(FolderKind(MODEL_KIND, 'model', (CONFIG_FILE, PARAMS_FILE, TOKENIZER_FILE, VOCAB_FILE,
-                                                      'MODEL_CARD.md'), legacy=_is_legacy_model_folder))
+MODEL_CARD_FILE = 'MODEL_CARD.md'
+
+
+def register_model_folder_kind() -> FolderKind:
+    """(Re-)register the model folder kind: its entries are the package's own files plus every registered tokenizer
+    kind's files, read from the tokenizer registry at each call. ``save_model`` calls it before writing, so a kind a
+    family registers later (XLM-RoBERTa's ``tokenizer.json``) is one ``--overwrite`` may replace too; a hand-written
+    list here once left out ``vocab.txt`` and ``tokenizer.json`` and refused the package's own folders."""
+    tokenizer_files = (name for kind in registered_kinds() for name in kind.files)
+    entries = tuple(dict.fromkeys((CONFIG_FILE, PARAMS_FILE, MODEL_CARD_FILE) + tuple(tokenizer_files)))
+    return register_folder_kind(FolderKind(MODEL_KIND, 'model', entries, legacy=_is_legacy_model_folder))
+
+
+register_model_folder_kind()
 
 
 def is_model_folder(path) -> bool:
@@ -181,6 +193,7 @@ def save_model(model, vocab, folder, tokenizer, config=None, task: Optional[Dict
         tokenizer.save_files(tmp)
         write_json(tmp / CONFIG_FILE, document)
 
+    register_model_folder_kind()  # the tokenizer kinds registered by now, families' included
     return write_folder_atomically(folder, MODEL_KIND, write, overwrite=overwrite, inputs=inputs)
 
 
