@@ -31,6 +31,7 @@ _EXPORTS = {
     'load_model': ('models.resolution', 'load_model'),
     'save_model': ('models.folder', 'save_model'),
     'get_model': ('models.zoo', 'get_model'),
+    'encode': ('models.sentence_vectors', 'encode'),
     'list_models': ('models.zoo', 'list_models'),
     'register_model': ('models.zoo', 'register_model'),
     # the original KoBERT API
@@ -107,6 +108,7 @@ __all__ = [
     'ArtifactError', 'ArtifactNotFoundError', 'BertConfig', 'ChecksumMismatchError', 'KOBERT_BASE_CONFIG',
     'KoBERTTokenizer', 'OnnxExportError', 'artifact_store', 'build_bert', 'download', 'export_onnx',
     'get_kobert_model', 'get_model', 'get_mxnet_kobert_model', 'get_pytorch_kobert_model', 'get_onnx_kobert_model',
+    'encode',
     'get_pretrained_bert_kobert_model',
     'import_hf', 'export_hf', 'InferenceModel', 'load_predictor', 'get_tokenizer', 'load_tokenizer',
     'WordPieceTokenizer',

@@ -79,7 +79,7 @@ def test_encode_with_a_saved_model_folder(tmp_path, capsys):
     folder = save_model(model, vocab, tmp_path / 'm', shipped_tokenizer_path())
     code, out, _ = run(capsys, 'encode', '--model', str(folder), '한국어 모델을 공유합니다.')
     assert code == 0
-    assert 'pooled output: (1, 32)' in out and 'tokens: {}'.format(int(encoded.valid_length)) in out
+    assert 'sentence vector (pooler): (1, 32)' in out and 'tokens: {}'.format(int(encoded.valid_length)) in out
     printed = [float(v) for v in out.splitlines()[-1].split(':')[1].split()]
     assert printed == pytest.approx(pooled.asnumpy()[0, :8].tolist(), abs=1e-4)
 

@@ -2,6 +2,10 @@
 from . import UsageError
 from .run_options import add_device_args, add_max_seq_length_arg
 
+# The pooling choices (kept equal to models.sentence_vectors.POOLINGS, which a test checks): the parser is built
+# without loading mxnet, which that module needs.
+POOLINGS = ('pooler', 'cls', 'mean')
+
 
 def _add_model_args(parser):
     parser.add_argument('--model', default='kobert-base', help='registered model name or saved model folder '
@@ -12,7 +16,7 @@ def _add_model_args(parser):
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
     'tokenize': 'SentencePiece pieces and vocabulary ids of TEXT',
-    'encode': 'run the encoder on TEXT and show the pooled vector',
+    'encode': 'run the encoder on TEXT and show its sentence vector (--pooling pooler|cls|mean)',
 }
 
 
@@ -25,8 +29,12 @@ def register(subparsers):
     tokenize.set_defaults(func=run_tokenize)
 
     encode = subparsers.add_parser('encode', help=COMMANDS['encode'])
-    encode.add_argument('text', nargs='+', help='text to encode')
+    encode.add_argument('text', nargs='+', help='text to encode (several arguments are joined by spaces)')
     add_max_seq_length_arg(encode, 'model', 128)
+    encode.add_argument('--pooling', choices=POOLINGS,
+                        help='how the sentence vector is made: pooler (the model\'s pooled output), cls (the first '
+                             'row of the last layer) or mean (the mean over the text\'s positions); default: the '
+                             'pooler where the model\'s weights hold one, else mean')
     encode.add_argument('--random-weights', action='store_true',
                         help='use a randomly initialised model (no weights needed; for trying the pipeline)')
     _add_model_args(encode)
@@ -50,24 +58,16 @@ def run_tokenize(args):
 
 
 def run_encode(args):
-    from ..models.zoo import get_model  # first: it prepares mxnet (core.environment)
-    import mxnet as mx
-    tokenizer = _tokenizer(args)
-    ids, valid_length, segments = tokenizer.encode(' '.join(args.text), max_seq_length=args.max_seq_length,
-                                                   pad=False)
-    model, _ = get_model(args.model, pretrained=not args.random_weights, use_pooler=True, use_decoder=False,
-                         use_classifier=False, cachedir=args.cachedir, device=args.device)
-    bert = getattr(model, 'bert', model)
-    ctx = next(iter(bert.collect_params().values())).list_ctx()[0]
-    outputs = bert(mx.nd.array(ids[None, :], ctx=ctx), mx.nd.array(segments[None, :], ctx=ctx),
-                   mx.nd.array([valid_length], ctx=ctx))
-    sequence, pooled = outputs[0], outputs[1]
-    values = pooled.asnumpy()[0]
-    print('tokens: {}'.format(int(valid_length)))
-    print('sequence output: {}'.format(tuple(sequence.shape)))
-    print('pooled output: {}'.format(tuple(pooled.shape)))
-    print('first values: ' + ' '.join('{:+.4f}'.format(v) for v in values[:8]))
+    from ..models.sentence_vectors import SentenceEncoder  # first: it prepares mxnet (core.environment)
     import numpy as np
+    encoder = SentenceEncoder(args.model, pooling=args.pooling, max_seq_length=args.max_seq_length,
+                              pretrained=not args.random_weights, device=args.device, cachedir=args.cachedir)
+    vectors, sequence, lengths = encoder.encode_batch([' '.join(args.text)])
+    values = vectors[0]
+    print('tokens: {}'.format(int(lengths[0])))
+    print('sequence output: {}'.format(tuple(sequence.shape)))
+    print('sentence vector ({}): {}'.format(encoder.pooling, tuple(vectors.shape)))
+    print('first values: ' + ' '.join('{:+.4f}'.format(v) for v in values[:8]))
     if not np.all(np.isfinite(values)):
         raise UsageError('the model produced non-finite values')
     return 0
