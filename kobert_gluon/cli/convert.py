@@ -18,7 +18,8 @@ def register(subparsers):
                     'their DistilBert, Electra and XLMRoberta counterparts; model.safetensors, or pytorch_model.bin '
                     'with torch '
                     'installed) into a kobert-gluon model folder that get_model, finetune --model, predict, evaluate '
-                    'and export-onnx take (a task head as a fine-tuned model: its id2label are its labels). SRC is '
+                    'and export-onnx take (a task head as a fine-tuned model: its id2label, or --labels, are its '
+                    'labels; multi-label classifiers are refused). SRC is '
                     'a local folder or a hub repo id, fetched into the cache and verified against the hub\'s '
                     'published checksums (offline: only a snapshot fetched before). Its tokenizer comes from the '
                     'folder (a SentencePiece model and vocab.txt, or vocab.txt alone) or from --tokenizer; none is '
@@ -30,6 +31,11 @@ def register(subparsers):
                      help='tokenizer to use when SRC has none: a kobert-gluon model or build-vocab folder, a folder '
                           'with a SentencePiece model and vocab.txt, a vocab.txt or .model file, or a registered '
                           'model name (kobert-base)')
+    imp.add_argument('--labels', metavar='A,B,...',
+                     help='comma-separated label names of a sequence or token classifier in id order, for a '
+                          'checkpoint whose id2label is transformers\' default (LABEL_0, LABEL_1, ...): a token '
+                          'classifier needs its tags (O,B-PER,I-PER,...); a sequence classifier without them keeps '
+                          'the LABEL_<i> names. A config that names its labels must agree')
     imp.add_argument('--overwrite', action='store_true', help='replace --out (a model folder) if it exists')
     imp.add_argument('--cachedir', help='cache folder (hub snapshots, KoBERT\'s tokenizer files)')
     imp.set_defaults(func=run_import_hf)
@@ -69,8 +75,13 @@ def register(subparsers):
 
 def run_import_hf(args):
     from ..convert.huggingface import import_hf
+    labels = None if args.labels is None else [label.strip() for label in args.labels.split(',')]
+    if labels is not None and not all(labels):
+        from ..core.errors import InputError
+        raise InputError('--labels {!r}: give every label a name, separated by commas (O,B-PER,I-PER)'
+                         .format(args.labels))
     folder = import_hf(args.src, args.out, tokenizer=args.tokenizer, overwrite=args.overwrite,
-                       cachedir=args.cachedir, revision=args.revision)
+                       cachedir=args.cachedir, revision=args.revision, labels=labels)
     print('model folder: {}'.format(folder))
     return 0
 

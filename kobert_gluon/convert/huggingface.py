@@ -25,6 +25,7 @@ when ``tokenizer_config.json`` says this package exported it so (export-hf recor
 without tokenizer files needs the tokenizer named (``tokenizer=``: a folder, a file or a registered model name);
 none is guessed from the vocabulary's size.
 """
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -35,13 +36,14 @@ import mxnet as mx
 import numpy as np
 
 from ..core.documents import read_json, write_json
-from ..core.errors import InputError, KobertGluonError
+from ..core.errors import InputError, KobertGluonError, is_library_panic
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
 from ..heads.token import SpanExtractor, TokenClassifier
 from ..models.folder import save_model
 from ..models.registry import get_architecture, initialize_random
 from ..hub import hf_hub
+from ..hub.model_paths import check_checkpoint_path
 from ..models.resolution import resolve_model
 from ..models.zoo import model_folder_of
 from ..tasks.datasets import TableSpec, TaskSpec
@@ -136,16 +138,56 @@ def _read_config(path: Path) -> CheckpointConfig:
 
 
 def _load_weights(load, path: Path):
-    """``load(path)`` of a weights file; a file the reader cannot parse (truncated, empty, not that format) is one
-    line naming it, since a half-downloaded checkpoint is a user's problem, not a bug."""
+    """``load(path)`` of a weights file by the library that reads its format (safetensors, torch). What that library
+    raises for a file it cannot parse (truncated, empty, damaged, not that format; a Rust panic too) is one line
+    naming the file, since a half-downloaded checkpoint is a user's problem, not a bug. The package's own checks,
+    and system errors about the file itself (missing, no permission), pass as they are."""
     try:
-        return load(str(path))
-    except (OSError, MemoryError):
+        return load(path)
+    except (KobertGluonError, MemoryError):
         raise
     except Exception as err:  # noqa: BLE001 -- safetensors and torch raise their own types for a damaged file
-        detail = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
-        raise InputError('{} cannot be read as weights ({}); the file is damaged or incomplete: download or save '
-                         'it again'.format(path, detail)) from None
+        if isinstance(err, OSError) and err.errno is not None:
+            raise
+        reason = err
+    except BaseException as err:
+        if not is_library_panic(err):
+            raise
+        reason = err
+    detail = str(reason).strip().splitlines()[0][:120] if str(reason).strip() else type(reason).__name__
+    raise InputError('{} cannot be read as weights ({}); the file is damaged or incomplete: download or save it '
+                     'again'.format(path, detail)) from None
+
+
+def _read_torch_bin(path: Path) -> Dict[str, np.ndarray]:
+    """The state dict of a ``pytorch_model.bin``. torch (since 1.6) saves a zip archive whose every member carries a
+    CRC-32: they are all verified before torch reads the file, so a flipped byte is refused, not read as a weight.
+    The older pickle format has no checksum. Every value must be a tensor."""
+    try:
+        import torch
+    except ImportError:
+        raise InputError('{} holds its weights as {}, which needs torch to read (pip install torch); or save the '
+                         'checkpoint as model.safetensors'.format(path.parent, TORCH_BIN)) from None
+
+    def load(name):
+        with open(name, 'rb') as handle:
+            is_zip = handle.read(4) == b'PK\x03\x04'
+        if is_zip:
+            import zipfile
+            with zipfile.ZipFile(name) as archive:
+                damaged = archive.testzip()
+            if damaged is not None:
+                raise InputError('{}: {} fails its CRC-32; the file is damaged: download or save it again'
+                                 .format(path, damaged))
+        return torch.load(name, map_location='cpu', weights_only=True)
+
+    state = _load_weights(load, path)
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise InputError('{} holds a {}, not a state dict of tensors; save the model again with save_pretrained'
+                         .format(path, type(state).__name__ if not isinstance(state, dict) else 'dict of other '
+                                 'values'))
+    return {str(name): value.float().numpy() if value.is_floating_point() else value.numpy()
+            for name, value in state.items()}
 
 
 def _shard_files(folder: Path) -> List[Path]:
@@ -165,32 +207,27 @@ def _shard_files(folder: Path) -> List[Path]:
 
 def _read_keras_h5(path: Path) -> Dict[str, np.ndarray]:
     """The weights of transformers' own TensorFlow model in its ``tf_model.h5`` (Keras: a group per layer naming its
-    weights in ``weight_names``), named and laid out as transformers' PyTorch classes have them
+    weights in ``weight_names``; read in a child process by :mod:`.keras_h5`, since HDF5 can crash on a damaged
+    file), named and laid out as transformers' PyTorch classes have them
     (:func:`~kobert_gluon.models.transformers_names.keras_weight_name`). A weight two layers share (a tied
     embedding) is read once and must be the same in both."""
     try:
-        import h5py
+        import h5py  # noqa: F401  (the child reads the file with it; a missing one is said here)
     except ImportError:
         raise InputError('{}: reading {} needs h5py: pip install "kobert-gluon[tensorflow]" (h5py only; no '
                          'TensorFlow)'.format(path, TF_H5)) from None
     from ..models.transformers_names import keras_weight_name
+    from .keras_h5 import read_keras_weights
     tensors = {}
-    try:
-        with h5py.File(str(path), 'r') as weights:
-            if 'layer_names' not in weights.attrs:
-                raise InputError('{}: not a Keras weights file (no layer_names)'.format(path))
-            for layer in weights.attrs['layer_names']:
-                group = weights[layer.decode('utf-8') if isinstance(layer, bytes) else layer]
-                for weight in group.attrs.get('weight_names', ()):
-                    weight = weight.decode('utf-8') if isinstance(weight, bytes) else weight
-                    name, transpose = keras_weight_name(weight)
-                    value = np.asarray(group[weight], dtype=np.float32)
-                    value = value.T.copy() if transpose else value
-                    if name in tensors and not np.array_equal(tensors[name], value):
-                        raise InputError('{}: {} is stored twice with different values'.format(path, name))
-                    tensors[name] = value
-    except OSError as err:
-        raise InputError('{}: cannot read it as HDF5 ({})'.format(path, err)) from None
+    for weight, value in read_keras_weights(path, InputError):
+        name, transpose = keras_weight_name(weight)
+        if transpose and value.ndim != 2:
+            raise InputError('{}: {} is a kernel of shape {}, not a matrix; the file is damaged'.format(
+                path, weight, value.shape))
+        value = value.T.copy() if transpose else value
+        if name in tensors and not np.array_equal(tensors[name], value):
+            raise InputError('{}: {} is stored twice with different values'.format(path, name))
+        tensors[name] = value
     return tensors
 
 
@@ -202,9 +239,11 @@ def _tensorflow_hint(folder: Path) -> str:
 
 
 def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
-    """``(config, tensors)`` of a transformers checkpoint folder, tensors as float32 numpy arrays. A malformed
-    config, index or weights file is one line naming the file and what was expected."""
+    """``(config, tensors)`` of a transformers checkpoint folder, floating tensors as float32 numpy arrays (others as
+    stored). A malformed config, index or weights file is one line naming the file and what was expected; the
+    checksums a format has (pytorch_model.bin's zip CRC-32s) are verified."""
     folder = Path(folder)
+    check_checkpoint_path(folder)  # a kobert-gluon model folder, a TensorFlow checkpoint ...: what it is, what to do
     if not (folder / HF_CONFIG).is_file():
         raise FileNotFoundError('{} is not a transformers checkpoint: it has no {}{}'.format(
             folder, HF_CONFIG, _tensorflow_hint(folder)))
@@ -214,49 +253,129 @@ def read_checkpoint(folder) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
         files = [folder / SAFETENSORS] if (folder / SAFETENSORS).is_file() else _shard_files(folder)
         tensors = {}
         for path in files:
-            tensors.update(_load_weights(load_file, path))
+            tensors.update(_load_weights(lambda name: load_file(str(name)), path))
     elif (folder / TORCH_BIN).is_file():
-        try:
-            import torch
-        except ImportError:
-            raise InputError('{} holds its weights as {}, which needs torch to read (pip install torch); or save '
-                             'the checkpoint as model.safetensors'.format(folder, TORCH_BIN)) from None
-        state = _load_weights(lambda path: torch.load(path, map_location='cpu', weights_only=True),
-                              folder / TORCH_BIN)
-        if not isinstance(state, dict):
-            raise InputError('{} holds a {}, not a state dict of tensors'.format(folder / TORCH_BIN,
-                                                                               type(state).__name__))
-        tensors = {name: value.float().numpy() for name, value in state.items()}
+        tensors = _read_torch_bin(folder / TORCH_BIN)
     elif (folder / TF_H5).is_file():
         tensors = _read_keras_h5(folder / TF_H5)
     else:
         raise FileNotFoundError('{} has no weights ({}, {}, {} or {}){}'.format(
             folder, SAFETENSORS, SAFETENSORS_INDEX, TORCH_BIN, TF_H5, _tensorflow_hint(folder)))
-    return config, {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
+    # integer tensors (a position_ids buffer) keep their type: _gluon_values refuses one where a weight belongs
+    return config, {name: value.astype(np.float32) if value.dtype.kind == 'f' else value
+                    for name, value in tensors.items()}
 
 
-def _is_regression(hf: Dict[str, Any]) -> bool:
-    return hf.get('problem_type') == 'regression' or hf.get('num_labels', len(hf.get('id2label') or {}) or 2) == 1
+def _default_labels(count: int) -> List[str]:
+    """The names transformers gives labels that nobody named (``LABEL_0``, ``LABEL_1``, ...)."""
+    return ['LABEL_{}'.format(i) for i in range(count)]
 
 
-def _labels(hf: Dict[str, Any], path) -> List[str]:
-    """The label names of a classification config in id order (transformers' ``LABEL_<i>`` when it names none)."""
-    id2label = hf.get('id2label') or {str(i): 'LABEL_{}'.format(i) for i in range(hf.get('num_labels', 2))}
-    if not isinstance(id2label, dict):
-        raise InputError('{}: "id2label" must be an object {{"0": label, ...}}, got {!r}'.format(path, id2label)[:240])
+def _id2label(hf: Dict[str, Any], path) -> Optional[List[str]]:
+    """The label names of a config's ``id2label``, in id order (None when it has none)."""
+    id2label = hf.get('id2label')
+    if id2label is None:
+        return None
+    if not isinstance(id2label, dict) or not all(isinstance(value, str) for value in id2label.values()):
+        raise InputError('{}: "id2label" must be an object {{"0": label name, ...}}, got {!r}'.format(
+            path, id2label)[:240])
     try:
-        by_id = {int(key): str(value) for key, value in id2label.items()}
+        by_id = {int(key): value for key, value in id2label.items()}
     except ValueError:
         raise InputError('{}: the keys of "id2label" must be integer ids ("0", "1", ...), got {}'.format(
             path, ', '.join(repr(key) for key in list(id2label)[:4]))) from None
     if sorted(by_id) != list(range(len(by_id))):
         raise InputError('{}: the ids of id2label are {}, not 0 to {}'.format(path, sorted(by_id), len(by_id) - 1))
-    labels = [by_id[i] for i in range(len(by_id))]
-    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    return [by_id[i] for i in range(len(by_id))]
+
+
+def _config_labels(hf: Dict[str, Any], path, outputs: int) -> Optional[List[str]]:
+    """The names a classification config gives the ``outputs`` scores of its classifier, in id order; None when it
+    names none (no ``id2label``, or transformers' ``LABEL_<i>``). Every field that says how many scores there are or
+    what they mean must agree with the classifier's weight and with one another: ``num_labels``, ``id2label``, and
+    ``label2id`` unless it is transformers' default left beside a named ``id2label`` (transformers' pipelines name
+    the scores by ``id2label`` alone)."""
+    labels = _id2label(hf, path)
+    num_labels = hf.get('num_labels')
+    for field, count in (('num_labels', num_labels), ('id2label', None if labels is None else len(labels))):
+        if count is not None and count != outputs:
+            raise InputError('{}: {} says {} labels, but the classifier\'s weight gives {} scores; the config is not '
+                             'this checkpoint\'s: save it again with transformers'.format(path, field, count, outputs))
+    named = None if labels is None or labels == _default_labels(len(labels)) else labels
+    label2id = hf.get('label2id')
+    if label2id is not None:
+        if not isinstance(label2id, dict) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                     for i in label2id.values()):
+            raise InputError('{}: "label2id" must be an object {{label name: id, ...}}, got {!r}'.format(
+                path, label2id)[:240])
+        left_default = label2id == {label: i for i, label in enumerate(_default_labels(len(label2id)))}
+        if not left_default and (named is None or label2id != {label: i for i, label in enumerate(named)}):
+            raise InputError('{}: id2label {} and label2id {} disagree on what the scores mean; pass the labels in '
+                             'id order (--labels A,B,...; labels= in import_hf)'.format(
+                                 path, json.dumps(hf.get('id2label'), ensure_ascii=False)[:100],
+                                 json.dumps(label2id, ensure_ascii=False)[:100]))
+    return named
+
+
+def _problem(hf: Dict[str, Any], path, outputs: int) -> str:
+    """What a sequence classification checkpoint's scores are, as transformers reads its ``problem_type``:
+    ``'regression'`` (one score; also with no problem_type) or ``'classification'`` (one label of several, softmax).
+    Multi-label classification (a sigmoid per label) and several regression targets are refused: this package has
+    no such heads, and a softmax over them would predict nonsense without a word."""
+    problem = hf.get('problem_type')
+    if problem == 'multi_label_classification':
+        raise InputError('{}: problem_type "multi_label_classification" (a yes/no per label): this package\'s '
+                         'classifiers pick one label (softmax) and have no multi-label head yet, so the checkpoint '
+                         'cannot be imported'.format(path))
+    if problem not in (None, 'single_label_classification', 'regression'):
+        raise InputError('{}: problem_type {!r} is not one of transformers\' (single_label_classification, '
+                         'multi_label_classification, regression)'.format(path, problem))
+    if problem == 'regression' and outputs != 1:
+        raise InputError('{}: a regression with {} outputs; this package\'s regressor predicts one value'
+                         .format(path, outputs))
+    if problem == 'single_label_classification' and outputs < 2:
+        raise InputError('{}: single_label_classification with {} score; a classifier needs 2 labels or more'
+                         .format(path, outputs))
+    return 'regression' if outputs == 1 else 'classification'
+
+
+def _head_labels(hf: Dict[str, Any], path, kind: str, outputs: int, given) -> Optional[List[str]]:
+    """The labels of a classification (``kind``) head with ``outputs`` scores, in id order: ``given`` (the user's
+    ``--labels``) or the config's names; None for a regressor. A sequence classifier whose config names no labels
+    keeps transformers' ``LABEL_<i>`` (as transformers' own pipelines print them); a token classifier must have real
+    tags, since its labels are decoded into entities: unnamed, it is refused and asks for ``--labels``."""
+    if kind == 'classification' and _problem(hf, path, outputs) == 'regression':
+        if given is not None:
+            raise InputError('--labels: {} is a regressor (one score), which has no labels'.format(path))
+        return None
+    named = _config_labels(hf, path, outputs)
+    if given is not None:
+        if len(given) != outputs:
+            raise InputError('--labels names {} labels ({}), but the checkpoint\'s classifier gives {} scores'.format(
+                len(given), ','.join(given), outputs))
+        if named is not None and named != given:
+            raise InputError('--labels {} differ from the id2label of {} ({}); leave --labels out, or save the '
+                             'checkpoint with the right id2label'.format(','.join(given), path, ','.join(named)))
+        named, path = given, '--labels'
+    if named is None:
+        if kind == 'token_classification':
+            raise InputError('{}: id2label is transformers\' default (LABEL_0 ... LABEL_{}), so nobody named the tags '
+                             'and no entity can be read; pass them in id order: --labels O,B-PER,I-PER,... '
+                             '(labels= in import_hf)'.format(path, outputs - 1))
+        log.warning('%s: id2label is transformers\' default, so the classes keep the names LABEL_0 ... LABEL_%d; '
+                    'pass --labels to name them', path, outputs - 1)
+        named = _default_labels(outputs)
+    repeated = sorted({label for label in named if named.count(label) > 1})
     if repeated:
-        raise InputError('{}: id2label names {} more than once; each label needs a name of its own'
-                         .format(path, ', '.join(repeated)))
-    return labels
+        raise InputError('{}: {} more than once; each label needs a name of its own'.format(
+            path, ', '.join(repeated)))
+    if kind == 'token_classification':
+        if len(named) < 2 or 'O' not in named:
+            raise InputError('{}: a token classifier\'s tags need O (outside any entity) and at least one entity '
+                             'type, got {}'.format(path, ', '.join(named)))
+        if check_label_scheme(named, path) == 'io':  # decoded as IO: a run of one type is one entity
+            log.info('%s: IO labels (no B- tags): a run of pieces of one type is one entity', path)
+    return named
 
 
 # ----- tokenizers --------------------------------------------------------------------------------------------------
@@ -366,18 +485,23 @@ def _gluon_values(tensors, family: TransformersMapping, kind: str, config, path)
     if missing:
         raise InputError('{}: the checkpoint lacks {} tensor(s) a {} needs ({}); nothing was written'.format(
             path, len(missing), cls, ', '.join(missing[:6]) + (' ...' if len(missing) > 6 else '')))
+    for name in plan:  # formats without checksums: what a damaged value can be seen to be
+        if tensors[name].dtype.kind != 'f':
+            raise InputError('{}: {} holds {} values where a weight holds floats; the file is damaged or not a '
+                             'checkpoint of this model: download or save it again'.format(path, name,
+                                                                                         tensors[name].dtype))
+        if not np.isfinite(tensors[name]).all():
+            raise InputError('{}: {} holds values that are not finite (NaN or infinity); the file is damaged or the '
+                             'model diverged: download or save it again'.format(path, name))
     return {gluon: tensors[hf] for hf, gluon in plan.items()}, has_pooler
 
 
-def _build(family: TransformersMapping, kind: str, config, hf: Dict[str, Any], has_pooler: bool, path):
+def _build(family: TransformersMapping, kind: str, config, hf: Dict[str, Any], has_pooler: bool,
+           labels: Optional[List[str]]):
+    """The Gluon model of a ``kind`` checkpoint; ``labels``: a classification head's (see :func:`_head_labels`;
+    None for a regressor)."""
     backbone = get_architecture(family.architecture).build(config, **family.backbone_heads(kind, has_pooler))
     if kind == 'token_classification':
-        labels = _labels(hf, path)
-        if len(labels) < 2:
-            raise InputError('{}: a token classifier needs at least 2 labels, id2label has {}'
-                             .format(path, len(labels)))
-        if check_label_scheme(labels, path) == 'io':  # decoded as IO: a run of one type is one entity
-            log.info('%s: IO labels (no B- tags): a run of pieces of one type is one entity', path)
         return TokenClassifier(backbone, len(labels), dropout=family.token_dropout(hf), labels=labels)
     if kind == 'question_answering':
         # DistilBertForQuestionAnswering's qa_dropout has no counterpart: the span head has no dropout, as
@@ -386,9 +510,8 @@ def _build(family: TransformersMapping, kind: str, config, hf: Dict[str, Any], h
     if kind != 'classification':
         return backbone
     dropout = family.classifier_dropout(hf)
-    if _is_regression(hf):
+    if labels is None:
         return SequenceRegressor(backbone, dropout=dropout)
-    labels = _labels(hf, path)
     return SequenceClassifier(backbone, len(labels), dropout=dropout, labels=labels)
 
 
@@ -457,16 +580,25 @@ def _max_seq_length(src: Path, config) -> int:
     return fallback
 
 
-def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, revision: str = 'main') -> Path:
+def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, revision: str = 'main',
+              labels=None) -> Path:
     """Convert the transformers checkpoint ``src`` into the model folder ``out``; returns ``out``.
 
     ``src`` is a local folder, or a hub repo id (``skt/kobert-base-v1``) fetched at ``revision`` into the cache and
     verified (:func:`fetch_checkpoint`). ``tokenizer``: a folder with the tokenizer to use when ``src`` has none (a
-    kobert-gluon model or vocabulary folder, or a SentencePiece model with ``vocab.txt``).
+    kobert-gluon model or vocabulary folder, or a SentencePiece model with ``vocab.txt``). ``labels``: the label
+    names of a sequence or token classifier in id order (a list of str), for a checkpoint whose ``id2label`` is
+    transformers' default ``LABEL_<i>``; a token classifier needs them (its tags, BIO or IO, with ``O``), and a
+    config that names its labels must agree with them.
     """
     if not isinstance(src, (str, Path)):
         raise InputError('import_hf: src must be a checkpoint folder or a hub repo id (a str or Path), got {!r}'
                          .format(src))
+    if labels is not None and (isinstance(labels, str) or not all(isinstance(label, str) and label
+                                                                 for label in labels)):
+        raise InputError('import_hf: labels must be a list of label names (str) in id order, got {!r}'
+                         .format(labels))
+    labels = None if labels is None else list(labels)
     source = {'source': Path(str(src)).name}
     if hf_hub.is_repo_id(src):
         try:
@@ -486,16 +618,17 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     converted_from = dict(format='transformers', architecture=family.classes[kind], **source,
                           transformers_version=hf.get('transformers_version'))
     return save_converted(hf, tensors, family, kind, found, out, converted_from, src, _max_seq_length(src, config),
-                          overwrite=overwrite, inputs=[src, tokenizer])
+                          overwrite=overwrite, inputs=[src, tokenizer], labels=labels)
 
 
 def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: TransformersMapping, kind: str,
                    tokenizer, out, converted_from: Dict[str, Any], src: Path, max_seq_length: int,
-                   overwrite: bool = False, inputs=(), config_path: Optional[Path] = None) -> Path:
+                   overwrite: bool = False, inputs=(), config_path: Optional[Path] = None,
+                   labels: Optional[List[str]] = None) -> Path:
     """The model folder ``out`` of ``tensors`` named as transformers names them, a ``kind`` checkpoint of ``family``
     with the transformers config ``hf`` (``config_path``, by default ``src/config.json``; ``src`` names the
-    checkpoint in messages): every tensor placed, the heads built, the tokenizer's files beside them. What import-hf
-    and import-tf share."""
+    checkpoint in messages): every tensor placed, the heads built, the tokenizer's files beside them. ``labels``:
+    a classifier's label names in id order where its config names none. What import-hf and import-tf share."""
     config_path = config_path or src / HF_CONFIG
     config = family.config_from_hf(hf, config_path)
     if len(tokenizer.vocab) != config.vocab_size:
@@ -504,7 +637,12 @@ def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: T
     values, has_pooler = _gluon_values(tensors, family, kind, config, src)
     if kind == 'question_answering':
         _check_span_head(values, family.classes[kind], src)
-    model = _build(family, kind, config, hf, has_pooler, config_path)
+    if kind in ('classification', 'token_classification'):
+        labels = _head_labels(hf, config_path, kind, values['output.weight'].shape[0], labels)
+    elif labels is not None:
+        raise InputError('--labels: {} is a {}, which has no labels (they name the scores of a sequence or token '
+                         'classifier)'.format(src, family.classes[kind]))
+    model = _build(family, kind, config, hf, has_pooler, labels)
     set_parameters(model, values)
     extra = {'converted_from': {k: v for k, v in converted_from.items() if v is not None}}
     if kind in HEAD_KINDS:

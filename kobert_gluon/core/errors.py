@@ -10,7 +10,8 @@ types for deliberate, user-facing checks, and lets anything unexpected propagate
 input checks keeps working.
 """
 
-__all__ = ['KobertGluonError', 'InputError', 'IntegrityError', 'InUseError', 'FolderOwnershipError']
+__all__ = ['KobertGluonError', 'InputError', 'IntegrityError', 'InUseError', 'FolderOwnershipError',
+           'is_library_panic']
 
 
 class KobertGluonError(Exception):
@@ -35,3 +36,10 @@ class MissingDependencyError(KobertGluonError, ImportError):
 
 class FolderOwnershipError(KobertGluonError, FileExistsError):
     """A folder holds files this package did not write, so it will not remove or replace them."""
+
+
+def is_library_panic(err: BaseException) -> bool:
+    """Whether ``err`` is a Rust library's panic surfacing in Python (pyo3's ``PanicException``: the ``tokenizers``
+    and ``safetensors`` readers panic on some damaged files). It derives from ``BaseException``, so ``except
+    Exception`` misses it; a reader of a foreign file turns it into an :class:`InputError` naming the file."""
+    return type(err).__name__ == 'PanicException' and type(err).__module__ == 'pyo3_runtime'

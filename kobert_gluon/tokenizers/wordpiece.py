@@ -180,26 +180,40 @@ class WordPieceTokenizer(EncodingMixin):
             raise InputError('{}: a {} tokenizer; this package reads WordPiece tokenizer.json files (a SentencePiece '
                              'tokenizer needs its .model file beside it: spiece.model or tokenizer.model)'.format(
                                  path, model.get('type') if isinstance(model, dict) else 'non-tokenizers'))
-        normalizer = document.get('normalizer') or {}
+        settings = {key: document.get(key) or {} for key in ('normalizer', 'pre_tokenizer')}
+        odd = [key for key, value in settings.items() if not isinstance(value, dict)]
+        if odd:
+            raise InputError('{}: "{}" is not an object; the file is damaged: save the tokenizer again with '
+                             'transformers'.format(path, odd[0]))
+        normalizer = settings['normalizer']
         if normalizer.get('type') != 'BertNormalizer' or normalizer.get('lowercase') or normalizer.get('strip_accents'):
             raise InputError('{}: normalizer {} lowercases or strips accents; this package\'s WordPiece is cased '
                              '(do_lower_case=False, as KoELECTRA), so its pieces would differ'.format(
                                  path, json.dumps(normalizer)[:120]))
-        if (document.get('pre_tokenizer') or {}).get('type') != 'BertPreTokenizer' or \
+        if settings['pre_tokenizer'].get('type') != 'BertPreTokenizer' or \
                 model.get('continuing_subword_prefix', '##') != '##':
             raise InputError('{}: not BERT\'s pre-tokenizer and ## continuations; not a BERT WordPiece tokenizer'
                              .format(path))
         vocab = model.get('vocab')
-        if not isinstance(vocab, dict) or sorted(vocab.values()) != list(range(len(vocab))):
-            raise InputError('{}: the WordPiece vocabulary\'s ids are not 0 to {}'.format(path, len(vocab or {}) - 1))
-        extra = [t['content'] for t in document.get('added_tokens') or []
-                 if isinstance(t, dict) and t.get('content') not in vocab]
+        if not isinstance(vocab, dict) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                  for i in vocab.values()) or \
+                sorted(vocab.values()) != list(range(len(vocab))):
+            raise InputError('{}: the WordPiece vocabulary\'s ids are not 0 to {}'.format(
+                path, len(vocab) - 1 if isinstance(vocab, dict) else '...'))
+        added = document.get('added_tokens') or []
+        if not isinstance(added, list) or not all(isinstance(t, dict) and isinstance(t.get('content'), str)
+                                                  for t in added):
+            raise InputError('{}: "added_tokens" is not a list of tokens; the file is damaged: save the tokenizer '
+                             'again with transformers'.format(path))
+        extra = [t['content'] for t in added if t['content'] not in vocab]
         if extra:
             raise InputError('{}: added tokens outside the vocabulary ({}) are not supported'
                              .format(path, ', '.join(extra[:5])))
+        longest = model.get('max_input_chars_per_word', 100)
+        if not isinstance(longest, int) or isinstance(longest, bool) or longest < 1:
+            raise InputError('{}: max_input_chars_per_word {!r} is not a positive number'.format(path, longest))
         tokens = sorted(vocab, key=vocab.get)
-        return cls(vocab_from_tokens(tokens, path), max_input_chars_per_word=int(model.get(
-            'max_input_chars_per_word', 100)))
+        return cls(vocab_from_tokens(tokens, path), max_input_chars_per_word=longest)
 
     @classmethod
     def from_pretrained(cls, name_or_folder, cachedir=None) -> 'WordPieceTokenizer':

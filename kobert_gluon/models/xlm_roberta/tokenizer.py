@@ -9,6 +9,8 @@ with the ``tokenizers`` library, so its pieces are transformers' own, and keeps 
 
 Layout, as transformers': ``<s> A </s>`` and, for a pair, ``<s> A </s></s> B </s>``, every token type 0.
 """
+import base64
+import binascii
 import json
 import shutil
 from pathlib import Path
@@ -18,7 +20,7 @@ import gluonnlp as nlp
 import numpy as np
 
 from ...core.documents import write_json
-from ...core.errors import InputError
+from ...core.errors import InputError, is_library_panic
 from ...core.owned_folders import verify_folder
 from ...tokenizers.encoding import EncodingMixin
 from ...tokenizers.wordpiece import vocab_from_tokens
@@ -30,24 +32,77 @@ KIND = 'xlm-roberta-sentencepiece'
 TOKENIZER_JSON = 'tokenizer.json'
 FILES = (TOKENIZER_JSON,)
 LEGACY_MODEL_FILE = 'sentencepiece.bpe.model'  # what transformers before 5 saved instead
+# tokenized once when a file is loaded: Hangul, Latin, digits, full-width forms and symbols, so the normalizer's
+# table and the model are each used before a damaged one could fail in the middle of a job
+_PROBE = '한국어 ＡＢＣ abc 123 ㈜ ½ …! 가나다라'
 # The BERTVocab attribute -> XLM-R's token
 SPECIAL_TOKENS = {'cls_token': '<s>', 'sep_token': '</s>', 'padding_token': '<pad>', 'unknown_token': '<unk>',
                   'mask_token': '<mask>'}
 
 
-def _read_vocab(path: Path, text: str) -> nlp.vocab.BERTVocab:
-    """The vocabulary of a ``tokenizer.json`` (``text``, read from ``path``): its Unigram pieces in id order,
-    checked."""
+def _read_vocab(path: Path, document) -> nlp.vocab.BERTVocab:
+    """The vocabulary of a parsed ``tokenizer.json`` (``document``, read from ``path``): its Unigram pieces in id
+    order, checked."""
+    model = document.get('model') if isinstance(document, dict) else None
+    if isinstance(model, dict) and model.get('type') != 'Unigram':
+        raise InputError('{}: a {} tokenizer; XLM-RoBERTa\'s is a SentencePiece Unigram'.format(
+            path, model.get('type')))
+    entries = model.get('vocab') if isinstance(model, dict) else None
+    if not isinstance(entries, list) or not all(
+            isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+            and isinstance(entry[1], (int, float)) and not isinstance(entry[1], bool) for entry in entries):
+        raise InputError('{}: not a tokenizers tokenizer.json with a model and its vocab of [piece, score] pairs; '
+                         'the file is damaged or of another kind: save it again with transformers'.format(path))
+    return vocab_from_tokens([entry[0] for entry in entries], path, SPECIAL_TOKENS, "XLM-RoBERTa's")
+
+
+def _is_utf8(data: bytes) -> bool:
     try:
-        document = json.loads(text)
-        model = document['model']
-        kind, pieces = model['type'], [entry[0] for entry in model['vocab']]
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
-        raise InputError('{}: not a tokenizers tokenizer.json with a model and its vocab ({})'.format(
-            path, err)) from None
-    if kind != 'Unigram':
-        raise InputError('{}: a {} tokenizer; XLM-RoBERTa\'s is a SentencePiece Unigram'.format(path, kind))
-    return vocab_from_tokens(pieces, path, SPECIAL_TOKENS, "XLM-RoBERTa's")
+        data.decode('utf-8')
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _check_charsmaps(path: Path, node) -> None:
+    """Every ``Precompiled`` normalizer of ``node`` (a ``tokenizer.json``'s normalizer, or a sequence of them) holds
+    its table as base64 of a blob: the length of its trie, the trie, then the replacement strings (UTF-8). The
+    ``tokenizers`` library panics on a table it cannot decode and prints a Rust backtrace: checked here first, so a
+    damaged file is one line."""
+    if isinstance(node, dict) and node.get('type') == 'Sequence':
+        for inner in node.get('normalizers') or []:
+            _check_charsmaps(path, inner)
+    elif isinstance(node, dict) and node.get('type') == 'Precompiled':
+        charsmap = node.get('precompiled_charsmap')
+        try:
+            blob = base64.b64decode(charsmap, validate=True) if isinstance(charsmap, str) else b''
+        except binascii.Error:
+            blob = b''
+        trie_size = int.from_bytes(blob[:4], 'little') if len(blob) >= 4 else -1
+        if trie_size < 0 or trie_size % 4 or 4 + trie_size > len(blob) or not _is_utf8(blob[4 + trie_size:]):
+            raise InputError('{}: the normalizer\'s precompiled_charsmap is damaged; save the tokenizer again with '
+                             'transformers'.format(path))
+
+
+def _backend(path: Path, document, text: str):
+    """The ``tokenizers`` Tokenizer of ``text`` (the file ``path``, parsed as ``document``). What the library refuses
+    or panics on is one line naming the file; a probe text is tokenized once, since a damaged table can load and then
+    fail on first use."""
+    from tokenizers import Tokenizer
+    _check_charsmaps(path, document.get('normalizer'))
+    try:
+        backend = Tokenizer.from_str(text)
+        backend.encode(_PROBE, add_special_tokens=False)
+        return backend
+    except Exception as err:  # noqa: BLE001 -- tokenizers raises a bare Exception for a file it cannot load
+        reason = err
+    except BaseException as err:
+        if not is_library_panic(err):
+            raise
+        reason = err
+    raise InputError('{}: the tokenizers library cannot load it ({}); the file is damaged: save the tokenizer again '
+                     'with transformers'.format(path, str(reason).strip().splitlines()[0][:120] if str(reason).strip()
+                                                else type(reason).__name__)) from None
 
 
 class XLMRobertaTokenizer(EncodingMixin):
@@ -60,20 +115,27 @@ class XLMRobertaTokenizer(EncodingMixin):
     second_token_type = 0  # one token type
 
     def __init__(self, tokenizer_json):
-        from tokenizers import Tokenizer
         path = Path(tokenizer_json)
         if not path.is_file():
             raise FileNotFoundError('{} does not exist'.format(path))
         self._path = str(path)
-        try:
+        try:  # the file is read once: a real XLM-R tokenizer.json is 17 MB
             text = path.read_text(encoding='utf-8')
-        except (OSError, UnicodeDecodeError) as err:
-            raise InputError('{}: cannot read it as UTF-8 JSON ({})'.format(path, err)) from None
-        self.vocab = _read_vocab(path, text)  # the file is read once: a real XLM-R tokenizer.json is 17 MB
-        self._backend = Tokenizer.from_str(text)
+            document = json.loads(text)
+        except (UnicodeDecodeError, ValueError) as err:
+            raise InputError('{}: cannot read it as UTF-8 JSON ({}); the file is damaged: save the tokenizer again '
+                             'with transformers'.format(path, str(err)[:120])) from None
+        self.vocab = _read_vocab(path, document)
+        self._backend = _backend(path, document, text)
 
     def split_pieces(self, text):
-        return self._backend.encode(text, add_special_tokens=False).tokens
+        try:
+            return self._backend.encode(text, add_special_tokens=False).tokens
+        except BaseException as err:
+            if not is_library_panic(err):
+                raise
+            raise InputError('{}: the tokenizers library failed on a text ({}); the file is damaged: save the '
+                             'tokenizer again with transformers'.format(self._path, str(err)[:120])) from None
 
     def transform(self, max_seq_length=128, pair=False, pad=True) -> 'XLMRobertaTransform':
         return XLMRobertaTransform(self, max_seq_length, pair=pair, pad=pad)
