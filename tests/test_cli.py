@@ -92,8 +92,8 @@ def test_encode_without_weights_names_the_file(kobert_store, capsys):
 
 def test_bad_arguments(capsys):
     code, _, err = run(capsys, 'tokenize', '--max-seq-length', '1', '안녕')
-    assert code == 2 and err.strip() == ('kobert-gluon tokenize: error: --max-seq-length must be at least 2 '
-                                         '(room for [CLS] and [SEP]), got 1')
+    assert code == 2 and err.strip() == ('kobert-gluon tokenize: error: --max-seq-length must be a whole number >= 3 '
+                                         '(room for [CLS], [SEP] and the text), got 1')
     code, _, err = run(capsys, 'encode', '--model', 'kobert-xl', '안녕')
     assert code == 2 and 'unknown model' in err
     with pytest.raises(SystemExit) as exit_info:

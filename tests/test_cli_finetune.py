@@ -91,8 +91,10 @@ def test_malformed_row_is_one_line_error_naming_file_and_line(tmp_path, capsys):
     assert code == 2
     assert '{}, line 3: 2 fields where the header has 3'.format(train) in err
     assert not (tmp_path / 'run' / 'best').exists()
-    # Two usable rows are too few to hold out a dev part, so the same file serves as dev here.
-    code, out, err = run(capsys, 'finetune', '--task', 'nsmc', '--train', train, '--dev', train, '--skip-bad-rows',
+    # Two usable rows are too few to hold out a dev part, so a file of two other reviews serves as dev here.
+    dev = tmp_path / 'dev.tsv'
+    dev.write_text('id\tdocument\tlabel\n4\t재밌다\t1\n5\t지루하다\t0\n', encoding='utf-8')
+    code, out, err = run(capsys, 'finetune', '--task', 'nsmc', '--train', train, '--dev', dev, '--skip-bad-rows',
                          '--epochs', 1,
                          '--out', tmp_path / 'run', '--overwrite', *TINY)
     assert code == 0, err
@@ -105,8 +107,11 @@ def test_own_headerless_csv_pairs_as_regression(tmp_path, capsys):
              ('비가 온다', '비가 내린다', 4.5), ('아이가 웃는다', '차가 달린다', 0.1)] * 4]
     data = tmp_path / 'sts.csv'
     data.write_text('\n'.join(rows) + '\n', encoding='utf-8')
+    dev = tmp_path / 'sts-dev.csv'  # other pairs: a dev file made of training rows is refused
+    dev.write_text('"고양이가 잔다, 그리고",고양이가 잠을 잔다,4.6\n"남자가 요리한다, 그리고",비가 온다,0.2\n'
+                   '"아이가 웃는다, 그리고",아이가 미소 짓는다,4.2\n"비가 온다, 그리고",차가 달린다,0.3\n', encoding='utf-8')
     code, out, err = run(capsys, 'finetune', '--kind', 'regression', '--text-column', 0, '--text-column', 1,
-                         '--label-column', 2, '--no-header', '--delimiter', ',', '--train', data, '--dev', data,
+                         '--label-column', 2, '--no-header', '--delimiter', ',', '--train', data, '--dev', dev,
                          '--epochs', 2, '--batch-size', 4, '--out', tmp_path / 'run', *TINY)
     assert code == 0, err
     assert 'best dev spearman' in out

@@ -104,7 +104,8 @@ def test_prediction_on_a_named_cpu_device_and_models_placed_by_name(capsys):
 # ----- N devices train as one ---------------------------------------------------------------------------------
 def reviews_without_dropout(folder, rows, **training):
     """Fine-tuning settings on ``rows`` generated reviews (20 for dev), tiny model, dropout 0."""
-    settings = settings_for(write_reviews(folder / 'train.tsv', rows=rows), write_reviews(folder / 'dev.tsv', rows=20),
+    settings = settings_for(write_reviews(folder / 'train.tsv', rows=rows),
+                            write_reviews(folder / 'dev.tsv', rows=20, held_out=True),
                             learning_rate=3e-3, **training)
     settings.dropout = 0.0
     return settings

@@ -154,7 +154,7 @@ def test_an_imported_distilbert_fine_tunes_predicts_and_deploys(tmp_path, capsys
     transformers.DistilBertModel(transformers.DistilBertConfig(**SMALL)).save_pretrained(folder)
     _with_tokenizer_files(folder)
     backbone = import_hf(folder, tmp_path / 'gluon')
-    train, dev = write_reviews(tmp_path / 'train.tsv'), write_reviews(tmp_path / 'dev.tsv', rows=20)
+    train, dev = write_reviews(tmp_path / 'train.tsv'), write_reviews(tmp_path / 'dev.tsv', rows=20, held_out=True)
     settings = FinetuneSettings(task='nsmc', train=str(train), dev=str(dev), model=str(backbone), max_seq_length=24,
                                 batch_size=8, training=TrainingConfig(epochs=3, learning_rate=2e-3, progress=False))
     result = finetune(settings, tmp_path / 'run')

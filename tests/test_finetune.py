@@ -21,18 +21,20 @@ GOOD = ['정말 재미있고 감동적인 영화', '배우 연기가 좋았다',
 BAD = ['시간 낭비 최악의 영화', '지루하고 유치하다', '돈이 아깝다', '연출이 엉망이다']
 
 
-def write_reviews(path, rows=48):
+def write_reviews(path, rows=48, held_out=False):
+    """Reviews of two sentiment phrases each; ``held_out``: pairs of phrases no training file has (a dev file made
+    of training rows is refused)."""
     lines = ['id\tdocument\tlabel']
     for i in range(rows):
         words = GOOD if i % 2 else BAD
-        lines.append('{}\t{} {}\t{}'.format(i, words[i % 4], words[(i // 2) % 4], i % 2))
+        lines.append('{}\t{} {}\t{}'.format(i, words[i % 4], words[(i // 2 + held_out) % 4], i % 2))
     path.write_text('\n'.join(lines) + '\n', encoding='utf-8')
     return path
 
 
 @pytest.fixture
 def reviews(tmp_path):
-    return write_reviews(tmp_path / 'train.tsv'), write_reviews(tmp_path / 'dev.tsv', rows=20)
+    return write_reviews(tmp_path / 'train.tsv'), write_reviews(tmp_path / 'dev.tsv', rows=20, held_out=True)
 
 
 def settings_for(train, dev, **training):
@@ -145,7 +147,7 @@ def cli(*args, **kwargs):
 
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
     train = write_reviews(tmp_path / 'train.tsv', rows=400)
-    dev = write_reviews(tmp_path / 'dev.tsv', rows=20)
+    dev = write_reviews(tmp_path / 'dev.tsv', rows=20, held_out=True)
     args = ['finetune', '--task', 'nsmc', '--train', train, '--dev', dev, '--model', 'kobert-mini', '--from-scratch',
             '--num-layers', 1,
             '--units', 32, '--hidden-size', 64, '--num-heads', 2, '--max-seq-length', 24, '--batch-size', 8,

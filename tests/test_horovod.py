@@ -47,7 +47,7 @@ def run(*args, ranks=1):
 def test_two_ranks_finetune_like_one_process_and_only_rank_zero_writes(tmp_path):
     # 150 reviews in global batches of 16: bucketing leaves odd-sized last batches, split 1 / 0 at the very end
     train = write_reviews(tmp_path / 'train.tsv', rows=151)
-    dev = write_reviews(tmp_path / 'dev.tsv', rows=20)
+    dev = write_reviews(tmp_path / 'dev.tsv', rows=20, held_out=True)
     args = ['finetune', '--task', 'nsmc', '--train', train, '--dev', dev, '--max-seq-length', 24, '--batch-size', 16,
             '--epochs', 2, '--lr', 3e-3, '--checkpoint-every', 3] + TINY
     single = run(*args, '--out', tmp_path / 'one')

@@ -63,7 +63,8 @@ def test_klue_reader_reads_texts_and_entity_spans(tmp_path):
     assert data.examples[0].entity_dicts()[1] == {'start': 4, 'end': 5, 'label': 'PS', 'text': '박'}
     # I-LC after O and I-TI after B-DT start entities (as seqeval reads them): counted as repaired
     assert data.repaired == 2 and '2 I- tags without a B-' in data.summary()
-    assert data.report() == {'path': str(path), 'examples': 3, 'entities': 9, 'repaired_tags': 2}
+    assert data.report() == {'path': str(path), 'examples': 3, 'entities': 9, 'repaired_tags': 2,
+                             'label_counts': {'DT': 2, 'LC': 2, 'OG': 1, 'PS': 3, 'TI': 1}}
     assert entity_types(data.examples) == ['DT', 'LC', 'OG', 'PS', 'TI']
     # Windows line ends and a byte-order mark read the same
     crlf = tmp_path / 'crlf.tsv'

@@ -7,8 +7,8 @@ from . import UsageError, stderr_notes
 from ..core.text_files import DEFAULT_ENCODING
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_device_args, add_max_seq_length_arg,
                           add_model_shape_args,
-                          add_run_folder_args, add_training_args, field_default, job_ranks, print_run_result,
-                          settings_document)
+                          add_run_folder_args, add_training_args, field_default, job_ranks, options_named,
+                          print_run_result, settings_document)
 
 # The task structures' file formats, written out so that building the parser imports no task module (a test checks
 # them against tasks.finetuning.PIPELINES)
@@ -22,6 +22,7 @@ _SETTING_PATHS = dict({
     'max_seq_length': 'max_seq_length', 'batch_size': 'batch_size', 'eval_batch_size': 'eval_batch_size',
     'max_train_rows': 'max_train_rows', 'max_dev_rows': 'max_dev_rows', 'dev_fraction': 'dev_fraction',
     'skip_bad_rows': 'skip_bad_rows', 'num_workers': 'num_workers', 'encoding': 'encoding',
+    'min_label_count': 'min_label_count',
 }, **TRAINING_SETTING_PATHS, **{name: 'model_overrides.' + name for name in SHAPE_OPTIONS})
 
 
@@ -95,7 +96,7 @@ def register(subparsers):
     data.add_argument('--max-train-rows', type=int, help='read only the first N training examples')
     data.add_argument('--max-dev-rows', type=int, help='read only the first N dev examples')
     data.add_argument('--dev-fraction', type=float,
-                      help='without --dev, hold out this share of the training rows as dev (default: the task\'s, '
+                      help='instead of --dev, hold out this share of the training rows as dev (default: the task\'s, '
                            'e.g. 0.05 for nsmc, whose only other file is its test set)')
     _add_data_error_args(data)
     _add_table_args(finetune, 'the data')
@@ -104,6 +105,10 @@ def register(subparsers):
 
     def default(name):
         return field_default(FinetuneSettings, name)
+    data.add_argument('--min-label-count', type=int, metavar='N',
+                      help='refuse a class label seen in fewer than N training rows (entities for taggers) as a stray '
+                           'value, unless --labels lists it; 0 or 1 accepts every label (default {})'
+                           .format(default('min_label_count')))
     model = finetune.add_argument_group('model')
     model.add_argument('--model', help='registered model or model folder to start from (default {})'
                        .format(default('model')))
@@ -208,6 +213,10 @@ def _task_from_args(args):
             raise UsageError('--text-column, --label-column, --no-header, --delimiter and --quoting describe tables; '
                              'a {} task reads its own format (--data-format)'.format(
                                  args.kind or get_task(args.task).kind))
+        if args.labels is not None:  # it would be ignored
+            raise UsageError('--labels lists the classes of a table; a {} task takes its labels from its training '
+                             'file (--min-label-count decides which are too rare)'.format(
+                                 args.kind or get_task(args.task).kind))
         changes = {k: getattr(args, k) for k in ('kind', 'metric', 'data_format') if getattr(args, k) is not None}
         if args.task:
             spec = get_task(args.task)
@@ -249,6 +258,8 @@ def _settings_from_args(args):
         new_run = {'task': task.to_dict(), 'training': TrainingConfig().to_dict()}
         if args.data_dir:
             for split in ('train', 'dev'):
+                if split == 'dev' and args.dev_fraction is not None:
+                    continue  # the share of --train asked for is the dev set, not the task's dev file
                 if getattr(args, split) is None and split in task.files:
                     setattr(args, split, str(Path(args.data_dir) / task.files[split]))
         if args.train is None:
@@ -261,10 +272,11 @@ def _settings_from_args(args):
 
 def run_finetune(args):
     from ..tasks.finetuning import finetune
-    settings = _settings_from_args(args)
-    ranks, log = job_ranks(args)
-    result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
-                      device=args.device, dtype=args.dtype)
+    with options_named(_SETTING_PATHS):
+        settings = _settings_from_args(args)
+        ranks, log = job_ranks(args)
+        result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
+                          device=args.device, dtype=args.dtype)
     if ranks.is_writer:
         print_run_result(result, 'epoch')
     return 0

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from . import UsageError
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_model_shape_args, add_run_folder_args,
-                          add_training_args, field_default, print_run_result, settings_document, job_ranks)
+                          add_training_args, field_default, options_named, print_run_result, settings_document,
+                          job_ranks)
 
 # Command-line option -> place in PretrainSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -144,10 +145,11 @@ def _settings_from_args(args):
 
 def run_pretrain(args):
     from ..pretraining.pretrain import pretrain
-    settings = _settings_from_args(args)
-    ranks, log = job_ranks(args)
-    result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
-                      device=args.device, dtype=args.dtype)
+    with options_named(_SETTING_PATHS):
+        settings = _settings_from_args(args)
+        ranks, log = job_ranks(args)
+        result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
+                          device=args.device, dtype=args.dtype)
     if ranks.is_writer:
         print_run_result(result, 'step')
     return 0
@@ -167,10 +169,11 @@ def run_distill(args):
     document = settings_document(args, _DISTILL_SETTING_PATHS, new_run)
     if not Path(document['data']).is_dir():
         raise UsageError('--data {}: no such folder'.format(document['data']))
-    settings = DistillSettings.from_dict(document)
-    ranks, log = job_ranks(args)
-    result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
-                     device=args.device, dtype=args.dtype)
+    with options_named(_DISTILL_SETTING_PATHS):
+        settings = DistillSettings.from_dict(document)
+        ranks, log = job_ranks(args)
+        result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
+                         device=args.device, dtype=args.dtype)
     if ranks.is_writer:
         print_run_result(result, 'step')
     return 0

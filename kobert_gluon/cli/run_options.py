@@ -5,10 +5,12 @@ A new run starts from the command's default document; ``--resume`` starts from t
 the options given on the command line change anything, and a resumed run that changes a result-relevant
 setting is refused by the run-folder rules.
 """
+import contextlib
 import dataclasses
 from typing import Any, Dict
 
 from . import UsageError
+from ..core import checks
 
 # Options of the trainer's TrainingConfig (added by add_training_args) -> place in a settings document.
 TRAINING_SETTING_PATHS = {
@@ -59,8 +61,7 @@ def check_max_seq_length_arg(args) -> None:
         positions = _positions(getattr(args, dest, None), args)
         args.max_seq_length = default if positions is None else min(default, positions)
         return
-    if length < 2:
-        raise UsageError('--max-seq-length must be at least 2 (room for [CLS] and [SEP]), got {}'.format(length))
+    checks.max_seq_length('--max-seq-length', length)  # the rule the settings and the tokenizers apply
     source = getattr(args, dest, None)
     positions = _positions(source, args)  # the model is read once
     if positions is not None:
@@ -217,6 +218,18 @@ def settings_document(args, setting_paths: Dict[str, str], new_run: Dict[str, An
         if value is not None:
             set_path(document, dotted, value)
     return document
+
+
+@contextlib.contextmanager
+def options_named(setting_paths: Dict[str, str]):
+    """Within it, a value refused by the package's rules (:class:`~kobert_gluon.core.checks.RuleError`: settings,
+    the run's checks) names the command's options instead of the settings fields: ``training.seed`` -> ``--seed``.
+    The rule and its wording stay the package's own; only the names change."""
+    options = {dotted: '--' + option.replace('_', '-') for option, dotted in setting_paths.items()}
+    try:
+        yield
+    except checks.RuleError as err:
+        raise UsageError(str(err.respelled(lambda name: options.get(name, name)))) from None
 
 
 def print_run_result(result, unit: str) -> None:

@@ -28,6 +28,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd
 
+from ..core import checks
 from ..core.documents import write_json
 from .measures import dev_ratios, real_positions
 from ..core.errors import InputError
@@ -74,20 +75,17 @@ class DistillSettings:
     training: TrainingConfig = field(default_factory=pretraining_training_config)
 
     def __post_init__(self):
-        if isinstance(self.training, dict):
-            self.training = TrainingConfig(**self.training)
-        self.data, self.teacher = str(self.data), str(self.teacher)
-        if not isinstance(self.student_layers, int) or self.student_layers < 1:
-            raise InputError('student_layers must be a positive integer, got {!r}'.format(self.student_layers))
-        if self.student_architecture not in (None, 'bert', 'distilbert'):
-            raise InputError("student_architecture must be 'bert' or 'distilbert', got {!r}"
-                             .format(self.student_architecture))
-        if not self.temperature > 0:
-            raise InputError('temperature must be positive, got {!r}'.format(self.temperature))
-        weights = (self.alpha_ce, self.alpha_mlm, self.alpha_cos)
-        if any(w < 0 for w in weights) or not any(w > 0 for w in weights):
-            raise InputError('the alpha weights must be >= 0 and not all 0, got {}'.format(weights))
         check_shard_run_options(self)
+        self.teacher = checks.path('teacher', self.teacher)
+        checks.whole('student_layers', self.student_layers, 1)
+        if self.student_architecture not in (None, 'bert', 'distilbert'):
+            raise checks.broken('student_architecture', "must be 'bert' or 'distilbert'", self.student_architecture)
+        checks.number('temperature', self.temperature, 0.0, above=True)
+        for name in ('alpha_ce', 'alpha_mlm', 'alpha_cos'):
+            checks.number(name, getattr(self, name), 0.0)
+        if not any((self.alpha_ce, self.alpha_mlm, self.alpha_cos)):
+            raise checks.RuleError('{alpha_ce}, {alpha_mlm} and {alpha_cos} are all 0: nothing would be learnt',
+                                   {name: name for name in ('alpha_ce', 'alpha_mlm', 'alpha_cos')})
 
     def input_paths(self) -> List[str]:
         """Everything the run reads (the run folder may hold none of them)."""

@@ -30,13 +30,16 @@ import numpy as np
 
 from ..models import folder as model_folder
 from ..models.zoo import check_from_scratch_options
+from ..core import checks
 from ..core.documents import write_json
+from ..core.owned_folders import read_marker, sha256_of
 from ..core.errors import InputError
 from ..core.registry import Registry
 from .batches import PretrainingBatches, PretrainingEvalBatches, ShardFile, split_dev_chunks, shard_files
 from .data import MANIFEST_FILE, PretrainingData
 from .measures import dev_ratios
 from ..training.distributed import SINGLE, Ranks, check_global_batch
+from ..training.held_out import check_dev_apart
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.placement import Placement, place_training
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
@@ -63,13 +66,17 @@ def pretraining_training_config(**changes) -> TrainingConfig:
 
 def check_shard_run_options(settings) -> None:
     """The data, dev and saving options a run on pretraining shards has (pretrain, distill): checked once here."""
+    if isinstance(settings.training, dict):
+        settings.training = checks.in_section('training', lambda: TrainingConfig(**settings.training))
+    settings.data = checks.path('data', settings.data)
+    if settings.dev_data is not None:
+        settings.dev_data = checks.path('dev_data', settings.dev_data)
     for name in ('batch_size', 'eval_batch_size', 'bucket_window', 'max_dev_instances'):
-        if getattr(settings, name) < 1:
-            raise InputError('{} must be positive, got {}'.format(name, getattr(settings, name)))
-    if settings.dev_chunks < 0:
-        raise InputError('dev_chunks must be >= 0, got {}'.format(settings.dev_chunks))
+        checks.whole(name, getattr(settings, name), 1)
+    checks.whole('dev_chunks', settings.dev_chunks, 0)
+    checks.rate('dropout', settings.dropout, optional=True)
     if settings.param_dtype not in ('float32', 'float16'):
-        raise InputError("param_dtype must be 'float32' or 'float16', got {!r}".format(settings.param_dtype))
+        raise checks.broken('param_dtype', "must be 'float32' or 'float16'", settings.param_dtype)
 
 
 @dataclass
@@ -105,17 +112,12 @@ class PretrainSettings:
     training: TrainingConfig = field(default_factory=pretraining_training_config)
 
     def __post_init__(self):
-        if isinstance(self.training, dict):
-            self.training = TrainingConfig(**self.training)
-        self.data = str(self.data)
         check_shard_run_options(self)
         if self.objective not in OBJECTIVES:
             raise InputError('objective must be one of {}, got {!r}'.format(', '.join(OBJECTIVES.names()),
                                                                            self.objective))
-        if not 0.0 < self.generator_size <= 1.0:
-            raise InputError('generator_size must be a fraction in (0, 1], got {!r}'.format(self.generator_size))
-        if self.rtd_weight <= 0:
-            raise InputError('rtd_weight must be positive, got {!r}'.format(self.rtd_weight))
+        checks.number('generator_size', self.generator_size, 0.0, above=True, maximum=1.0)
+        checks.number('rtd_weight', self.rtd_weight, 0.0, above=True)
         check_from_scratch_options(self.model_overrides, self.from_scratch, self.vocab)
 
     def input_paths(self) -> List[str]:
@@ -315,11 +317,21 @@ def _dev_shards(settings: PretrainSettings, data: PretrainingData, vocab):
     if settings.dev_data:
         dev_data = PretrainingData(settings.dev_data)
         dev_data.check_vocab(vocab)
-        return shard_files(data), shard_files(dev_data), str(dev_data.folder)
+        train_shards, dev_shards = shard_files(data), shard_files(dev_data)
+        # a shard is a row here: the same content (SHA-256, recorded in the folder's marker) is the same instances
+        check_dev_apart(data.folder, dev_data.folder, _shard_checksums(data, train_shards),
+                        _shard_checksums(dev_data, dev_shards), {'train': 'data', 'dev': 'dev_data'},
+                        unit='instances', weights=[s.instances for s in dev_shards])
+        return train_shards, dev_shards, str(dev_data.folder)
     if settings.dev_chunks == 0:
         return shard_files(data), [], None
     train, dev = split_dev_chunks(data, settings.dev_chunks)
     return train, dev, str(data.folder)
+
+
+def _shard_checksums(data: PretrainingData, shards: List[ShardFile]) -> List[str]:
+    recorded = (read_marker(data.folder) or {}).get('sha256') or {}
+    return [recorded.get(shard.path.name) or sha256_of(shard.path) for shard in shards]
 
 
 def shard_batches(settings, data: PretrainingData, vocab, config, ranks: Ranks, ctx):

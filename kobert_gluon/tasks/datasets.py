@@ -34,6 +34,7 @@ from mxnet.gluon.data import SimpleDataset
 from ..core.errors import InputError
 from .file_parts import part_paths
 from .kinds import TaskKind, get_task_kind
+from .labels import label_lines, sorted_labels
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines, reading_codec
 
 __all__ = ['TableSpec', 'TaskSpec', 'TASKS', 'get_task', 'list_tasks', 'LabeledTable', 'MalformedRowError',
@@ -291,6 +292,13 @@ class LabeledTable(SimpleDataset):
             raise InputError('{} was read without a label column'.format(self.path))
         return [example[-1] for example in self._data]
 
+    def label_counts(self) -> Optional[Dict[str, int]]:
+        """``{class label: rows}`` in label order, or None for a table without classes (scores, no label column)."""
+        if self.spec.label_column is None or any(not isinstance(label, str) for label in self.labels):
+            return None
+        lines = label_lines((label, 0) for label in self.labels)
+        return {label: len(lines[label]) for label in sorted_labels(lines)}
+
     def split_off(self, fraction: float) -> Tuple['LabeledTable', 'LabeledTable']:
         """``(rest, held_out)``: about ``fraction`` of the examples held out, chosen by a hash of their line.
 
@@ -422,7 +430,7 @@ def read_table(path, spec: TableSpec, kind: str = CLASSIFICATION, labels: Option
     split_fields = _field_splitter(spec)
     header = _read_header(path, spec, encoding, split_fields)
     text_indices, label_index = _resolve_columns(spec, header, path)
-    label_set = set(labels) if labels is not None else None
+    label_set = tuple(labels) if labels is not None else None  # in the listed order, for messages
     examples, line_numbers, skipped, empty_dropped, blank_lines = [], [], [], 0, 0
     for line_number, example, problem in _rows(path, codec, spec, split_fields, header, text_indices, label_index,
                                                kind, label_set, label_range):

@@ -31,6 +31,7 @@ import numpy as np
 from ..core.documents import rows_digest
 from ..core.errors import InputError
 from ..core.text_files import check_text_file
+from ..training.held_out import check_dev_apart
 from ..training.text_batches import BatchesBeside, TextBatches
 from .head_task import HeadTask
 from .qa_scoring import score_predictions
@@ -451,6 +452,10 @@ class QuestionAnsweringPipeline:
         dev = read_squad(settings.dev, max_questions=settings.max_dev_rows) if settings.dev else None
         if dev is None and (settings.dev_fraction or settings.task.dev_fraction):
             raise InputError('a question-answering task takes its dev questions from a file (--dev, or FILE#dev)')
+        if dev is not None:  # a question is the same question only over the same context
+            check_dev_apart(settings.train, settings.dev, [(e.question, e.context) for e in train.examples],
+                            [(e.question, e.context) for e in dev.examples], {'train': 'train', 'dev': 'dev'},
+                            unit='questions')
         for data in (train, dev):
             if data is not None:
                 log(data.summary())

@@ -32,6 +32,7 @@ from ..models import folder as model_folder
 from ..models.resolution import ResolvedModel, resolve_model
 from ..models.zoo import check_from_scratch_options, check_max_seq_length
 from ..training import run_folder
+from ..core import checks
 from ..core.devices import parse_devices
 from ..core.documents import rows_digest, write_json
 from ..core.errors import InputError
@@ -39,11 +40,13 @@ from ..core.registry import Registry
 from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
 from .extractive_qa import QuestionAnsweringPipeline
 from .head_task import HeadTask
+from .labels import check_label_counts, label_lines
 from .prediction import PredictOutput, PredictRequest, request_lines
 from .tagging import TaggingPipeline
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
 from ..training.distributed import SINGLE, Ranks, check_global_batch
+from ..training.held_out import check_dev_apart
 from ..training.placement import Placement, place_training
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
@@ -62,7 +65,10 @@ class FinetuneSettings:
     ``from_scratch`` builds it with random weights, with ``model_overrides`` such as ``num_layers=4,
     units=256, hidden_size=1024, num_heads=4`` (``embed_size`` follows ``units``). ``dropout`` (if set)
     applies to the encoder and the head. ``max_train_rows``/``max_dev_rows`` read only the first rows.
-    Without a ``dev`` file, ``dev_fraction`` (default: the task's) of the training rows is held out as dev.
+    Without a ``dev`` file, ``dev_fraction`` (default: the task's) of the training rows is held out as dev (both
+    at once is refused; so is a dev file that is the training file or holds only its rows, see
+    :mod:`~kobert_gluon.training.held_out`). A class label found in fewer than ``min_label_count`` training rows
+    (or entities) is refused as a stray value unless the task lists its labels (0 or 1 accepts every label).
     ``encoding`` is the text encoding of the train and dev files (UTF-8, byte-order mark accepted).
     ``classifier_dropout`` (if set) is the head's own rate, the encoder keeping ``dropout`` (KoBERT's NSMC notebook:
     ``BERTClassifier(bertmodel, dr_rate=0.5)`` over an encoder at 0.1).
@@ -82,6 +88,7 @@ class FinetuneSettings:
     max_dev_rows: Optional[int] = None
     dev_fraction: Optional[float] = None
     skip_bad_rows: bool = False
+    min_label_count: int = 5
     encoding: str = 'utf-8'
     num_workers: int = 0
     bucket_window: int = 50
@@ -93,22 +100,27 @@ class FinetuneSettings:
         elif isinstance(self.task, dict):
             self.task = TaskSpec.from_dict(self.task)
         if isinstance(self.training, dict):
-            self.training = TrainingConfig(**self.training)
+            self.training = checks.in_section('training', lambda: TrainingConfig(**self.training))
         check_from_scratch_options(self.model_overrides, self.from_scratch)
         if self.task.table is not None and self.task.table.label_column is None:
             raise InputError('task {!r} names no label column: there is nothing to learn'.format(self.task.name))
-        for name in ('max_seq_length', 'batch_size', 'eval_batch_size'):
-            if getattr(self, name) < 1:
-                raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
+        self.train = checks.path('train', self.train)
+        if self.dev is not None:
+            self.dev = checks.path('dev', self.dev)
+        checks.max_seq_length('max_seq_length', self.max_seq_length)
+        for name in ('batch_size', 'eval_batch_size', 'bucket_window'):
+            checks.whole(name, getattr(self, name), 1)
         for name in ('max_train_rows', 'max_dev_rows'):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise InputError('{} must be positive, got {}'.format(name, getattr(self, name)))
-        if self.dev_fraction is not None and not 0.0 < self.dev_fraction < 1.0:
-            raise InputError('dev_fraction must be between 0 and 1, got {}'.format(self.dev_fraction))
+            checks.whole(name, getattr(self, name), 1, optional=True)
+        checks.whole('num_workers', self.num_workers, 0)
+        checks.whole('min_label_count', self.min_label_count, 0)
+        checks.number('dev_fraction', self.dev_fraction, 0.0, above=True, below=1.0, optional=True)
+        if self.dev_fraction is not None and self.dev is not None:
+            # a dev file wins, so the fraction would be ignored without a word
+            raise checks.RuleError('{dev_fraction} holds out a share of the training data as dev, and {dev} names '
+                                   'a dev file: give one or the other', {'dev_fraction': 'dev_fraction', 'dev': 'dev'})
         for name in ('dropout', 'classifier_dropout'):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, (int, float)) or not 0.0 <= value < 1.0):
-                raise InputError('{} must be a rate in [0, 1), got {!r}'.format(name, value))
+            checks.rate(name, getattr(self, name), optional=True)
 
     def input_paths(self) -> List[str]:
         """Everything the run reads (the run folder may hold none of them)."""
@@ -194,6 +206,9 @@ def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[
                        skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_train_rows,
                        encoding=settings.encoding)
     log(train.summary())
+    if spec.task_kind.has_classes:  # counted on the whole file as read: a stray value is the file's, not a part's
+        check_label_counts(label_lines(zip(train.labels, train.line_numbers)), train.path, settings.min_label_count,
+                           spec.labels, log)
     labels = list(spec.labels) if spec.labels is not None else (
         infer_labels(train) if spec.task_kind.has_classes else None)
     dev = None
@@ -203,6 +218,7 @@ def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[
                          skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_dev_rows,
                          encoding=settings.encoding)
         log(dev.summary())
+        check_dev_apart(settings.train, settings.dev, train.texts, dev.texts, _SPLIT_NAMES)
     elif dev_fraction:
         train, dev = train.split_off(dev_fraction)
         if settings.max_dev_rows is not None:
@@ -212,6 +228,10 @@ def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[
     if len(train) == 0:
         raise InputError('{} has no usable examples'.format(settings.train))
     return train, dev, labels
+
+
+# the settings that name a fine-tuning run's training and dev data (respelled --train / --dev by the command line)
+_SPLIT_NAMES = {'train': 'train', 'dev': 'dev'}
 
 
 def _one_line(text: str) -> str:
@@ -255,8 +275,12 @@ def _label_values(table: LabeledTable, spec: TaskSpec, labels):
 def _table_report(table: Optional[LabeledTable]):
     if table is None:
         return None
-    return {'path': table.path, 'examples': len(table), 'empty_text_dropped': table.empty_dropped,
-            'malformed_skipped': len(table.skipped), 'first_skipped': table.skipped[:5]}
+    report = {'path': table.path, 'examples': len(table), 'empty_text_dropped': table.empty_dropped,
+              'malformed_skipped': len(table.skipped), 'first_skipped': table.skipped[:5]}
+    counts = table.label_counts()
+    if counts is not None:
+        report['label_counts'] = counts
+    return report
 
 
 def _data_digest(*tables: Optional[LabeledTable]) -> str:
@@ -421,17 +445,6 @@ def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: Fi
     return FinetuneResult(out, result.history, result.interrupted)
 
 
-def _list_of_texts(texts, method: str) -> list:
-    """``texts`` as a list; a bare string is refused, since iterating it would give one result per character."""
-    if isinstance(texts, (str, bytes)):
-        raise InputError('{}() takes a list of texts, not one string (iterating it would predict each character); '
-                         'wrap it: {}([text])'.format(method, method))
-    try:
-        return list(texts)
-    except TypeError:
-        raise InputError('{}() takes a list of texts, got {}'.format(method, type(texts).__name__)) from None
-
-
 class FineTunedModel:
     """A fine-tuned model folder (or a run folder, meaning its ``best/``) ready to predict and evaluate."""
 
@@ -491,7 +504,8 @@ class FineTunedModel:
         the text), and how many texts were longer than the model's sequence length (their tail is not tagged)."""
         self._require('tagged', 'predict_entities')
         from .tagging import predict_entities
-        texts = _list_of_texts(texts, 'predict_entities')
+        texts = checks.texts('texts', texts, call='predict_entities')  # the one rule for lists of texts
+        checks.whole('batch_size', batch_size, 1)
         return predict_entities(self.model, self.tokenizer, texts, self.label_names, self.max_seq_length,
                                 batch_size, self.spec, ctx=self.ctx)
 
@@ -529,13 +543,10 @@ class FineTunedModel:
         single-sentence tasks.
         """
         self._require('sentences', 'predict')
-        texts = [(t,) if isinstance(t, str) else tuple(t) for t in _list_of_texts(texts, 'predict')]
+        texts = checks.texts('texts', texts, width=2 if self.pair else 1, call='predict')
+        checks.whole('batch_size', batch_size, 1)
         if not texts:
             return self.spec.task_kind.empty_predictions(len(self.labels or []))
-        width = 2 if self.pair else 1
-        for i, sample in enumerate(texts):
-            if len(sample) != width:
-                raise InputError('input {} has {} text(s); this model takes {}'.format(i + 1, len(sample), width))
         return self._task.predict(self.model, self._batches(texts, None, batch_size))
 
     def evaluate(self, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None,

@@ -37,9 +37,11 @@ import numpy as np
 from ..core.documents import rows_digest
 from ..core.errors import InputError
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines
+from ..training.held_out import check_dev_apart
 from ..training.text_batches import BatchesBeside, TextBatches
 from .file_parts import in_part, parse_part
 from .head_task import HeadTask
+from .labels import check_label_counts, label_lines, sorted_labels
 
 __all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 'read_tagged', 'bio_labels',
            'entity_types', 'encode_tagged', 'decode_entities', 'entity_scores', 'alignment_ceiling',
@@ -93,9 +95,15 @@ class TaggedData:
             parts.append('{} I- tags without a B- read as entity starts'.format(self.repaired))
         return ', '.join(parts + self.notes)
 
+    def entity_lines(self) -> Dict[str, List[int]]:
+        """``{entity type: [the first file line of the text of each entity]}``."""
+        return label_lines((entity.label, example.line) for example in self.examples for entity in example.entities)
+
     def report(self) -> dict:
+        lines = self.entity_lines()
         return {'path': self.path, 'examples': len(self.examples),
-                'entities': sum(len(e.entities) for e in self.examples), 'repaired_tags': self.repaired}
+                'entities': sum(len(e.entities) for e in self.examples), 'repaired_tags': self.repaired,
+                'label_counts': {label: len(lines[label]) for label in sorted_labels(lines)}}
 
     def digest_rows(self) -> list:
         return [[e.text, [list(x) for x in e.entities]] for e in self.examples]
@@ -510,6 +518,15 @@ class TaggingPipeline:
         train = read_tagged(settings.train, data_format, settings.encoding)
         if settings.max_train_rows is not None:
             train.examples = train.examples[:settings.max_train_rows]
+        lines = train.entity_lines()
+        listed = None
+        if spec.labels is not None:  # the task's own labels: an entity type outside them is an error, as in tables
+            listed = list(dict.fromkeys(split_tag(label)[1] for label in spec.labels if label != 'O'))
+            outside = [label for label in lines if label not in listed]
+            if outside:
+                raise InputError('{}, line {}: entity type {!r} is not among the task\'s labels ({})'.format(
+                    train.path, lines[outside[0]][0], outside[0], ', '.join(spec.labels)))
+        check_label_counts(lines, train.path, settings.min_label_count, listed, log, unit='entities')
         labels = list(spec.labels) if spec.labels is not None else bio_labels(entity_types(train.examples))
         dev = None
         dev_fraction = settings.dev_fraction if settings.dev_fraction is not None else spec.dev_fraction
@@ -519,6 +536,9 @@ class TaggingPipeline:
             train, dev = split_off(train, dev_fraction)
         if dev is not None and settings.max_dev_rows is not None:
             dev.examples = dev.examples[:settings.max_dev_rows]
+        if settings.dev:
+            check_dev_apart(settings.train, settings.dev, [e.text for e in train.examples],
+                            [e.text for e in dev.examples], {'train': 'train', 'dev': 'dev'}, unit='texts')
         for data in (train, dev):
             if data is not None:
                 log(data.summary())

@@ -14,6 +14,8 @@ from collections import namedtuple
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import gluonnlp as nlp
 
+from ..core import checks
+
 __all__ = ['EncodedText', 'EncodingMixin']
 
 EncodedText = namedtuple('EncodedText', ['input_ids', 'valid_length', 'token_type_ids'])
@@ -74,7 +76,7 @@ class EncodingMixin:
 
     def tokenize(self, text):
         """The pieces of ``text``."""
-        return self(text)
+        return self(checks.text('text', text))
 
     def transform(self, max_seq_length=128, pair=False, pad=True) -> nlp.data.BERTSentenceTransform:
         """A ``BERTSentenceTransform`` over this tokenizer."""
@@ -82,9 +84,11 @@ class EncodingMixin:
 
     def encode(self, text, text_pair=None, max_seq_length=128, pad=True) -> EncodedText:
         """``[CLS] text [SEP] (text_pair [SEP])`` as numpy arrays, exactly as ``BERTSentenceTransform`` makes them."""
-        if not isinstance(text, str) or (text_pair is not None and not isinstance(text_pair, str)):
-            raise TypeError('encode() takes strings, got {} and {}'.format(type(text).__name__,
-                                                                           type(text_pair).__name__))
+        checks.text('text', text)
+        if text_pair is not None:
+            checks.text('text_pair', text_pair)
         pair = text_pair is not None
+        # the command line's --max-seq-length rule: a shorter sequence would hold [CLS] and [SEP] without the text
+        checks.max_seq_length('max_seq_length', max_seq_length, pair=pair)
         sample = (text, text_pair) if pair else (text,)
         return EncodedText(*self.transform(max_seq_length, pair=pair, pad=pad)(sample))

@@ -81,6 +81,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
+from ..core import checks
 from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
@@ -147,22 +148,23 @@ class TrainingConfig:
     log_every: int = 0
 
     def __post_init__(self):
-        if self.max_steps < 0 or self.eval_every < 0 or self.log_every < 0:
-            raise InputError('max_steps, eval_every and log_every must be >= 0')
-        if self.epochs < 0 or (self.epochs == 0 and not self.max_steps):
-            raise InputError('epochs must be at least 1 (or 0 with max_steps set), got {}'.format(self.epochs))
-        if not self.learning_rate > 0:
-            raise InputError('learning_rate must be positive, got {}'.format(self.learning_rate))
-        if not 0 <= self.warmup_ratio < 1:
-            raise InputError('warmup_ratio must be in [0, 1), got {}'.format(self.warmup_ratio))
-        if self.warmup_steps is not None and (not isinstance(self.warmup_steps, int) or self.warmup_steps < 0):
-            raise InputError('warmup_steps must be a whole number >= 0, got {!r}'.format(self.warmup_steps))
+        # the value rules every settings class and the command line share (core.checks: one rule, one wording)
+        for name in ('epochs', 'max_steps', 'eval_every', 'log_every', 'checkpoint_every'):
+            checks.whole(name, getattr(self, name), 0)
+        checks.whole('accumulate', self.accumulate, 1)
+        checks.whole('warmup_steps', self.warmup_steps, 0, optional=True)
+        checks.seed('seed', self.seed)
+        if self.epochs == 0 and not self.max_steps:
+            raise checks.RuleError('{epochs} must be at least 1 (or 0 with {max_steps} set), got 0',
+                                   {'epochs': 'epochs', 'max_steps': 'max_steps'})
+        checks.number('learning_rate', self.learning_rate, 0.0, above=True)
+        checks.number('warmup_ratio', self.warmup_ratio, 0.0, below=1.0)
+        checks.number('weight_decay', self.weight_decay, 0.0)
+        checks.number('max_grad_norm', self.max_grad_norm, 0.0)
         if self.schedule not in ('linear', 'cosine', 'constant'):
-            raise InputError("schedule must be 'linear', 'cosine' or 'constant', got {!r}".format(self.schedule))
-        if self.accumulate < 1:
-            raise InputError('accumulate must be at least 1, got {}'.format(self.accumulate))
-        if self.max_grad_norm < 0 or self.weight_decay < 0 or self.checkpoint_every < 0:
-            raise InputError('max_grad_norm, weight_decay and checkpoint_every must be >= 0')
+            raise checks.broken('schedule', "must be 'linear', 'cosine' or 'constant'", self.schedule)
+        if not isinstance(self.optimizer, str):
+            raise checks.broken('optimizer', 'must be the name of an MXNet optimizer', self.optimizer)
         import gluonnlp  # noqa: F401  (registers bertadam with MXNet)
         if self.optimizer.lower() not in mx.optimizer.Optimizer.opt_registry:
             raise InputError('unknown optimizer {!r}; MXNet has {}'.format(self.optimizer, ', '.join(
