@@ -59,14 +59,15 @@ def _check_utf8_arguments(argv) -> None:
                              .format(number, ord(value[err.start]) & 0xFF, err.start)) from None
 
 
-def _setup_logging(verbose: bool, quiet: bool = False) -> None:
+def _setup_logging(verbose: bool, quiet: bool = False, debug: bool = False) -> None:
     """Library code logs; the command shows warnings on stderr (with --verbose also progress notes, with --quiet
-    only errors)."""
+    only errors, with --debug also the notes for debugging: which graph computes a model, say)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter('kobert-gluon: %(message)s'))
     package = logging.getLogger('kobert_gluon')
     package.handlers[:] = [handler]
-    package.setLevel(logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING)
+    package.setLevel(logging.DEBUG if debug else logging.INFO if verbose else logging.ERROR if quiet
+                     else logging.WARNING)
     package.propagate = False
 
 
@@ -80,7 +81,8 @@ def build_parser(only=None):
                                      'tokenizer, artifacts, training and export.')
     parser.add_argument('--version', action='version', version='kobert-gluon ' + __version__)
     parser.add_argument('--debug', action='store_true',
-                        help='show the full traceback of any error, including the one-line ones')
+                        help='show the full traceback of any error, including the one-line ones, and debug notes '
+                             '(which graph computes a model: oneDNN-fused, bf16, int8)')
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument('--verbose', action='store_true', help='also show notes, not only warnings')
     noise.add_argument('--quiet', action='store_true',
@@ -112,7 +114,7 @@ def main(argv=None):
     parser = build_parser(only=command)
     args = parser.parse_args(argv)
     args.debug = debug
-    _setup_logging(args.verbose, args.quiet)
+    _setup_logging(args.verbose, args.quiet, debug)
     if args.quiet and getattr(args, 'progress', None) is None and hasattr(args, 'progress'):
         args.progress = False  # the training commands' bar (--no-progress)
     try:

@@ -1,5 +1,6 @@
 """``finetune``, ``evaluate`` and ``predict``: fine-tuning on TSV/CSV files and using the result."""
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -154,13 +155,13 @@ def register(subparsers):
                                          'text per line; question answering: a SQuAD-format JSON file)')
     predict.add_argument('--output', help='write the TSV here instead of stdout (a token classifier writes JSON '
                                           'lines, question answering one JSON object {question id: answer})')
+    predict.add_argument('--overwrite', action='store_true',
+                         help='replace --output if it exists (only a predictions file kobert-gluon wrote)')
     predict.add_argument('--max-rows', type=int, metavar='N', help='question answering: the first N questions only')
     predict.add_argument('--strip-particles', nargs='?', const='auto', choices=('auto', 'mecab', 'suffix'),
                          help='question answering: remove the Korean particles (조사) glued to the end of an answer, '
                               'found by Mecab (the [mecab] extra; auto: when installed) or by a suffix list')
     predict.add_argument('--batch-size', type=int, default=64)
-    predict.add_argument('--overwrite', action='store_true',
-                         help='replace --output if it exists (only a predictions file kobert-gluon wrote)')
     _add_runtime_args(predict)
     _add_data_error_args(predict)
     _add_table_args(predict, '--input')
@@ -182,8 +183,13 @@ def _add_runtime_args(parser):
                         help='what computes the model: mxnet (the Gluon model), or onnxruntime / openvino on its ONNX '
                              'export, made once per model and kept in the cache (default: %(default)s)')
     parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
-                        help='fp32; bf16 (openvino); int8 (onnxruntime or openvino, dynamically quantized weights); '
-                             'README "Deployment" has the accuracy of each (default: %(default)s)')
+                        help='fp32; bf16 (mxnet where the CPU has bfloat16, openvino); int8 (mxnet calibrated on '
+                             '--calibration, onnxruntime, openvino); README "Deployment" has the accuracy of each '
+                             '(default: %(default)s)')
+    parser.add_argument('--calibration', metavar='FILE',
+                        help='--runtime mxnet --precision int8: rows of the task\'s data to calibrate on, read as '
+                             '--input is (the dev split; at most 512 examples are used); the calibrated graph is '
+                             'kept in the cache')
     parser.add_argument('--threads', type=int, metavar='N',
                         help='threads for onnxruntime / openvino (default: the CPUs this process may use)')
     add_device_args(parser, splits_batches=False)
@@ -294,8 +300,11 @@ def _load(args):
     if runtime_for(args.runtime, args.precision).runner is None and args.threads is not None:
         raise UsageError('--threads applies to onnxruntime and openvino; MXNet reads OMP_NUM_THREADS')
     from ..deploy.predictor import load_predictor
-    return load_predictor(args.model, runtime=args.runtime, precision=args.precision, threads=args.threads,
-                          device=args.device)
+    model = load_predictor(args.model, runtime=args.runtime, precision=args.precision, threads=args.threads,
+                           device=args.device, calibration=args.calibration, table_overrides=_table_overrides(args),
+                           encoding=args.encoding or DEFAULT_ENCODING)
+    logging.getLogger('kobert_gluon.cli').debug('%s computes with: %s', args.model, model.graph)
+    return model
 
 
 def _table_for(args, model, with_label):

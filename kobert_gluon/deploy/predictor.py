@@ -6,13 +6,21 @@ forward pass handed to an :class:`~.runtime.InferenceModel`. The ONNX file is ex
 the cache (``$KOBERT_GLUON_HOME/onnx/<key>/model.onnx``, with its SHA-256 recorded and checked at every use), keyed by the SHA-256 of the folder's ``config.json`` and
 ``model.params``: a retrained model gets a new file, the same model never exports twice. (Not inside the model folder:
 its files are checksummed as a whole, and a shipped model's folder may be read-only.)
+
+With ``runtime='mxnet'`` the Gluon model computes itself: the oneDNN-fused graph (``FineTunedModel.load``), its
+bfloat16 version, or its int8 version calibrated on rows of the task's data (``calibration``: a file read the way
+``predict --input`` reads one). The int8 graph is made once per model and calibration file and kept in the cache
+as well (``$KOBERT_GLUON_HOME/mxnet-int8/<key>/<calibration SHA-256>.npz``, verified at every use).
 """
+import dataclasses
 import hashlib
+import json
 from pathlib import Path
 from typing import Optional
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
+import numpy as np
 
 from ..core.cache_entries import cached_file
 from ..core.devices import parse_devices
@@ -20,11 +28,17 @@ from ..core.errors import InputError
 from ..core.owned_folders import read_marker, sha256_of
 from ..export.onnx_export import export_onnx
 from ..hub.artifact_store import cache_root
+from ..models.inference import check_precision, load_quantized, quantize, save_quantized, to_bfloat16
 from ..tasks.finetuning import FineTunedModel
+from ..tasks.prediction import PredictRequest
 from .runtime import InferenceModel, runtime_for
 
-__all__ = ['load_predictor', 'cached_onnx', 'RuntimeForward']
+__all__ = ['load_predictor', 'cached_onnx', 'RuntimeForward', 'cached_int8_graph', 'CALIBRATION_EXAMPLES']
 ONNX_FOLDER = 'onnx'
+INT8_FOLDER = 'mxnet-int8'
+# At most this many examples of a calibration file calibrate an int8 graph: enough for every layer's range (GluonNLP's
+# BERT recipe used a few hundred), spread over the lengths so that short and long inputs both count.
+CALIBRATION_EXAMPLES = 512
 
 
 def model_key(folder: Path) -> str:
@@ -56,19 +70,92 @@ class RuntimeForward:
         return mx.nd.array(outputs[self.output_name])
 
 
+class _BatchRecorder:
+    """Stands in for the head while calibration rows go through the task's own prediction code, so that int8 is
+    calibrated on exactly the inputs the model receives (tokenizer, special tokens, padding) for any task."""
+
+    def __init__(self, forward):
+        self.forward = forward
+        self.batches = []
+
+    def __call__(self, input_ids, token_type_ids, valid_length):
+        self.batches.append((input_ids.copy(), token_type_ids.copy(), valid_length.copy()))
+        return self.forward(input_ids, token_type_ids, valid_length)
+
+
+def _calibration_batches(fine_tuned: FineTunedModel, calibration, table_overrides, encoding: str):
+    """The batches ``fine_tuned`` receives predicting the rows of ``calibration``, at most
+    :data:`CALIBRATION_EXAMPLES` examples chosen evenly over them (the batches come sorted by length)."""
+    table = None
+    if fine_tuned.pipeline.reads_tables:
+        table = dataclasses.replace(fine_tuned.spec.table, label_column=None, **dict(table_overrides or {}))
+    recorder = _BatchRecorder(fine_tuned.model)
+    model = fine_tuned.model
+    fine_tuned.run_forward_with(recorder)
+    try:
+        fine_tuned.pipeline.predict_output(fine_tuned, PredictRequest(input=str(calibration), encoding=encoding,
+                                                                      table=table, skip_bad_rows=True))
+    finally:
+        fine_tuned.run_forward_with(model)
+    batches = recorder.batches
+    examples = sum(batch[0].shape[0] for batch in batches)
+    if examples > CALIBRATION_EXAMPLES:
+        keep = max(1, round(len(batches) * CALIBRATION_EXAMPLES / examples))
+        batches = [batches[i] for i in np.linspace(0, len(batches) - 1, keep).round().astype(int)]
+    return batches
+
+
+def cached_int8_graph(fine_tuned: FineTunedModel, calibration, cachedir=None, table_overrides=None,
+                      encoding: str = 'utf-8') -> Path:
+    """The int8 graph of ``fine_tuned`` calibrated on the rows of the file ``calibration``: a verified cache entry,
+    made once per model and calibration file."""
+    if not Path(calibration).is_file():
+        raise InputError('--calibration {}: no such file (give rows of the task\'s data: the dev split, a few hundred '
+                         'rows)'.format(calibration))
+    key = hashlib.sha256(json.dumps({'file': sha256_of(calibration), 'table': table_overrides or {},
+                                     'encoding': encoding, 'examples': CALIBRATION_EXAMPLES},
+                                    sort_keys=True).encode()).hexdigest()
+    path = cache_root(cachedir) / INT8_FOLDER / model_key(fine_tuned.folder)[:32] / '{}.npz'.format(key[:32])
+
+    def build(target: Path):
+        batches = _calibration_batches(fine_tuned, calibration, table_overrides, encoding)
+        save_quantized(quantize(fine_tuned.model, batches, fine_tuned.ctx), target)
+
+    return cached_file(path, build, 'int8 calibration into {}'.format(path))
+
+
 def load_predictor(folder, runtime: str = 'mxnet', precision: str = 'fp32', threads: Optional[int] = None,
-                   cachedir=None, device=None) -> FineTunedModel:
+                   cachedir=None, device=None, calibration=None, table_overrides=None,
+                   encoding: str = 'utf-8') -> FineTunedModel:
     """A fine-tuned model (folder, run folder or shipped name) that predicts with ``runtime`` at ``precision``;
     ``device`` (``'cpu'``, ``'gpu'``, ``'gpu:1'``; several: the first) is where the Gluon model computes (the mxnet
-    runtime only: onnxruntime and OpenVINO run on the CPU here)."""
+    runtime only: onnxruntime and OpenVINO run on the CPU here). ``calibration``: for ``mxnet`` at ``int8``, a file of
+    the task's rows (read as ``predict --input`` reads it, with ``table_overrides`` such as ``text_columns``)."""
     chosen = runtime_for(runtime, precision)  # before loading anything
     contexts = parse_devices(device)
     if chosen.runner is not None and contexts[0].device_type != 'cpu':
         raise InputError('--device {} applies to --runtime mxnet; {} runs on the CPU here'.format(device, runtime))
+    if calibration is not None and (chosen.runner is not None or precision != 'int8'):
+        raise InputError('--calibration applies to --runtime mxnet --precision int8 (onnxruntime and openvino '
+                         'quantize without it)')
+    if chosen.runner is None:
+        check_precision(precision, contexts[0])
+        if precision == 'int8' and calibration is None:
+            raise InputError('--runtime mxnet --precision int8 is calibrated on rows of the task\'s data: pass '
+                             '--calibration FILE (the dev split, or a few hundred training rows)')
     fine_tuned = FineTunedModel.load(folder, ctx=contexts[0])
     if chosen.runner is None:  # the Gluon model computes itself
+        if precision == 'bf16':
+            fine_tuned.run_forward_with(to_bfloat16(fine_tuned.model, fine_tuned.ctx))
+            fine_tuned.graph = 'oneDNN-fused graph, dense layers in bfloat16'
+        elif precision == 'int8':
+            path = cached_int8_graph(fine_tuned, calibration, cachedir, table_overrides, encoding)
+            fine_tuned.run_forward_with(load_quantized(path, fine_tuned.ctx))
+            fine_tuned.graph = 'oneDNN int8 graph calibrated on {}'.format(calibration)
         return fine_tuned
     inference = InferenceModel(cached_onnx(fine_tuned, cachedir), runtime=runtime, precision=precision,
                                threads=threads, max_length=fine_tuned.max_seq_length)
     fine_tuned.run_forward_with(RuntimeForward(inference))
+    fine_tuned.graph = '{} at {} on {}'.format(runtime, precision, inference.path if hasattr(inference, 'path')
+                                               else 'its ONNX export')
     return fine_tuned

@@ -250,7 +250,9 @@ def runtime_for(name: str, precision: str = 'fp32') -> Runtime:
     return runtime
 
 
-register_runtime(Runtime('mxnet', ('fp32',), note='the Gluon model itself; MXNet 1.9\'s wheel has no bf16'))
+register_runtime(Runtime('mxnet', ('fp32', 'bf16', 'int8'),
+                         note='the Gluon model itself: the oneDNN-fused graph in fp32; bf16 where the CPU has it; '
+                              'int8 calibrated on rows of the task\'s data (--calibration)'))
 register_runtime(Runtime('onnxruntime', ('fp32', 'int8'), runner=_OnnxruntimeRunner,
                          note='no bf16 kernels on CPU'))
 register_runtime(Runtime('openvino', ('fp32', 'bf16', 'int8'), static_shapes=True, runner=_OpenvinoRunner))

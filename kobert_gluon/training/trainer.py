@@ -89,8 +89,8 @@ from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder
 from ..core.devices import check_dtype, describe_devices, parse_devices
 from .distributed import SINGLE, Ranks, rank_weight
 from .precision import LossScaler
-
 from .run_layout import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
+
 __all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FOLDER', 'METRICS_FILE',
            'PLOT_FILE', 'BEST_FOLDER', 'LEGACY_CHECKPOINT_FILE', 'read_checkpoint']
 
