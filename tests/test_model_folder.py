@@ -118,7 +118,7 @@ def test_loading_problems_are_explained(tmp_path):
     (folder / 'vocab.json').unlink()
     with pytest.raises(FileNotFoundError, match='vocab.json is missing'):
         get_model(str(folder))
-    with pytest.raises(FileNotFoundError, match='not a kobert-gluon model folder'):
+    with pytest.raises(FileNotFoundError, match='nothing-here: no such model folder'):
         get_model(str(tmp_path / 'nothing-here'))
 
 

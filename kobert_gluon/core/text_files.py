@@ -3,7 +3,9 @@ error that says where a bad byte is.
 
 A file in another encoding than the one given (a cp949 corpus read as UTF-8) must never turn into mojibake in
 silence: every reader here decodes strictly and, at the first undecodable byte, stops with the file, the line,
-the byte offset and the option that fixes it. ``utf-8`` (the default) accepts a byte-order mark at the start.
+the byte offset and the option that fixes it. ``utf-8`` (the default) accepts a byte-order mark at the start; a
+UTF-16 (or UTF-32) file read as a one-byte encoding is named as such (its byte-order mark, or NUL bytes all on
+even or all on odd offsets), not called binary.
 Lines are split on ``\\n`` only (a stray ``\\r`` before it is dropped), so line ``n`` of a message is line
 ``n`` in any editor, even when a text holds U+2028 or U+0085.
 """
@@ -44,7 +46,35 @@ def check_text_file(path, what: str = 'file') -> Path:
     return path
 
 
+_BOMS = ((b'\xff\xfe\x00\x00', 'UTF-32', 'utf-32'), (b'\x00\x00\xfe\xff', 'UTF-32', 'utf-32'),
+         (b'\xff\xfe', 'UTF-16', 'utf-16'), (b'\xfe\xff', 'UTF-16', 'utf-16'))
+
+
+def _wide_encoding(raw: bytes, offset: int):
+    """``(name, option value)`` when the bytes of a line that starts at byte ``offset`` are UTF-16 or UTF-32 text read
+    as a one-byte encoding: a byte-order mark at the start of the file, or NUL bytes all at even or all at odd file
+    offsets (the zero half of ASCII characters, tabs and spaces in UTF-16; a binary file has them anywhere); else
+    None."""
+    if offset == 0:
+        for bom, name, option in _BOMS:
+            if raw.startswith(bom):
+                return name, option
+    parities = {(offset + i) % 2 for i, byte in enumerate(raw) if byte == 0}
+    if raw.count(0) >= 2 and len(parities) == 1:
+        return 'UTF-16', 'utf-16'
+    return None
+
+
+def _wide_error(source: str, line: int, found):
+    name, option = found
+    return InputError('{}, line {}: this file is {}, not text in a one-byte-per-character encoding; convert it to '
+                      'UTF-8 or pass --encoding {}'.format(source, line, name, option))
+
+
 def _decode_error(source: str, line: int, offset: int, raw: bytes, err: UnicodeDecodeError, encoding: str):
+    wide = _wide_encoding(raw, offset)
+    if wide is not None:
+        return _wide_error(source, line, wide)
     bad = raw[err.start:err.end][:4].hex(' ')
     return InputError('{}, line {}: bytes that are not valid {} at byte offset {} (0x{}); {}'.format(
         source, line, encoding, offset + err.start, bad, _HINT))
@@ -60,6 +90,9 @@ def decode_lines(stream: BinaryIO, source: str, encoding: str = DEFAULT_ENCODING
     offset = 0
     for number, raw in enumerate(stream, 1):
         if b'\0' in raw and codec.startswith('utf-8'):
+            wide = _wide_encoding(raw, offset)
+            if wide is not None:  # UTF-16 read as UTF-8 is full of NULs, but it is text: say which encoding
+                raise _wide_error(source, number, wide)
             raise InputError('{}, line {}: a NUL byte at byte offset {}: this looks like a binary file, not text'
                              .format(source, number, offset + raw.index(b'\0')))
         try:

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from ..core.errors import InputError
 from ..core.owned_folders import check_not_interrupted
 from ..core.registry import Registry
+from . import model_paths
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model_spec', 'lookup', 'is_registered',
            'is_checkpoint_only', 'set_checkpoint_converter', 'checkpoint_folder',
@@ -134,7 +135,10 @@ def lookup(name_or_folder) -> Union[ModelSpec, Path]:
 
     A registered entry that ships as a folder is returned as its ``folder`` path: from here on it is a folder
     like any other. A run folder (``runs/x``, no ``config.json`` but a ``best/`` model) means its best model, for
-    every command and function that takes a model. An unknown name that is not a path raises the "unknown model"
+    every command and function that takes a model. A path that no model argument takes (missing, a transformers or
+    TensorFlow checkpoint, an empty folder, pretraining data, a run without a best model) is refused with what it
+    is and what to do (:mod:`.model_paths`); a vocabulary folder or a file is returned for the tokenizer readers.
+    An unknown name that is not a path raises the "unknown model"
     error listing the names; anything but a non-empty string or path is refused in one line.
     """
     if not isinstance(name_or_folder, (str, os.PathLike)) or not str(name_or_folder).strip():
@@ -143,9 +147,13 @@ def lookup(name_or_folder) -> Union[ModelSpec, Path]:
     if _looks_like_path(name_or_folder):
         folder = Path(name_or_folder)
         check_not_interrupted(folder)  # a run folder left half-way through --overwrite: what happened, what to run
-        best = folder / BEST_MODEL_FOLDER
-        if folder.is_dir() and not (folder / 'config.json').is_file() and (best / 'config.json').is_file():
-            return best  # a run folder: its best model
+        kind = model_paths.path_kind(folder)  # the one place a path argument is recognised (hub/model_paths.py)
+        if kind == model_paths.RUN:
+            return folder / BEST_MODEL_FOLDER  # a run folder: its best model
+        # What no model argument takes is refused here; a vocabulary folder, a tokenizer file or another folder
+        # goes back to the caller (the tokenizer readers take them; resolve_model refuses them in its own words).
+        model_paths.check_model_path(folder, kinds=(model_paths.MODEL, model_paths.VOCABULARY, model_paths.FILE,
+                                                    model_paths.OTHER))
         return folder
     spec = get_model_spec(name_or_folder)
     return Path(spec.folder) if spec.folder is not None else spec

@@ -15,6 +15,7 @@ from ..core.errors import InputError
 from ..heads.registry import build_head
 from ..hub import artifact_store
 from ..hub.catalogue import ModelSpec, checkpoint_folder, is_checkpoint_only, lookup
+from ..hub.model_paths import MODEL, check_model_path
 from ..tokenizers.registry import get_tokenizer_kind
 from . import folder as model_folder
 from .registry import Architecture, as_context, get_architecture, initialize_random
@@ -157,6 +158,7 @@ def resolve_model(name_or_folder, cachedir=None) -> ResolvedModel:
     read once: the folder's ``config.json`` checked against its SHA-256, or the catalogue entry."""
     entry = lookup(name_or_folder)
     if isinstance(entry, Path):
+        check_model_path(entry, kinds=(MODEL,))  # a vocabulary folder, a file ...: what it is and what to do
         document = model_folder.read_config(entry)
         return ResolvedModel(name_or_folder, model_folder.folder_architecture(document),
                              model_folder.folder_config(document, entry / model_folder.CONFIG_FILE),

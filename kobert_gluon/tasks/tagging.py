@@ -8,7 +8,8 @@ Examples are texts with their entities as character spans (:class:`TaggedText`),
   is the tokens joined by single spaces; ``-DOCSTART-`` lines are passed over);
 * the **Naver NER** format of KoBERT's NER results (:func:`read_naver_ner`, Naver's 2018 NLP challenge):
   ``index<TAB>word<TAB>TAG`` per line, the index counting from 1 in each sentence, ``TYPE_B`` / ``TYPE_I`` / ``-``
-  tags (read as ``B-TYPE`` / ``I-TYPE`` / ``O``), a blank line between sentences; the text is the words joined by
+  tags (read as ``B-TYPE`` / ``I-TYPE`` / ``O``), a blank line between sentences (an index 1 with no blank line
+  before it is refused: a file without blank lines is not read as one text); the text is the words joined by
   single spaces, so entities come back as spans of it.
 
 Labels go from characters to pieces through :func:`~kobert_gluon.tokenizers.offsets.piece_offsets`: a piece that
@@ -237,19 +238,35 @@ def _joined_words(words):
 def read_naver_ner(path, encoding: str = DEFAULT_ENCODING, part: Optional[str] = None) -> TaggedData:
     """Sentences of a Naver NER file (see the module docstring), its tags read as BIO."""
     expected = 'index<TAB>word<TAB>TAG with TAG TYPE_B, TYPE_I or - (the Naver NER format)'
+    # The index says where a sentence starts: without it, a file with no blank lines would be read as one text
+    state = {'next': 1, 'start': None}
 
     def parse_line(line, number):
         fields = line.split('\t')
         if len(fields) != 3 or not fields[0].strip().isdigit() or not fields[1].strip():
             raise InputError('{}, line {}: expected {}, got {!r}'.format(path, number, expected, line[:60]))
         tag = fields[2].strip()
-        if tag == '-':
-            return fields[1].strip(), 'O'
         kind, _, position = tag.rpartition('_')
-        if not kind or position not in ('B', 'I'):
+        if tag != '-' and (not kind or position not in ('B', 'I')):
             raise InputError('{}, line {}: tag {!r} is not TYPE_B, TYPE_I or -'.format(path, number, tag))
-        return fields[1].strip(), '{}-{}'.format(position, kind)
-    blocks = _tagged_blocks(path, encoding, parse_line, lambda line: not line.strip())
+        index = int(fields[0])
+        if index != state['next']:
+            if index == 1:
+                raise InputError('{}, line {}: index 1 starts a new sentence, but no blank line ends the one that '
+                                 'started on line {}; the Naver NER format puts a blank line between sentences'
+                                 .format(path, number, state['start']))
+            raise InputError('{}, line {}: index {} where {} was expected (each sentence counts its words from 1, '
+                             'and a blank line ends it)'.format(path, number, index, state['next']))
+        state['next'], state['start'] = index + 1, state['start'] if index > 1 else number
+        return fields[1].strip(), 'O' if tag == '-' else '{}-{}'.format(position, kind)
+
+    def is_break(line):
+        if not line.strip():
+            state['next'] = 1
+            return True
+        return False
+
+    blocks = _tagged_blocks(path, encoding, parse_line, is_break)
     return _tagged_data(path, blocks, part, _joined_words)
 
 
