@@ -266,7 +266,7 @@ def test_a_non_finite_weight_is_refused(tmp_path, capsys):
     assert code == 2 and 'bert.pooler.dense.bias holds values that are not finite' in line
 
 
-# ----- tokenizer.json --------------------------------------------------------------------------------------------------
+# ----- tokenizer.json ------------------------------------------------------------------------------------------------
 @pytest.fixture(scope='module')
 def tokenizer_files(workdir):
     """tokenizer.json files that transformers itself saved: XLM-RoBERTa's (Unigram, over kobert-mini's

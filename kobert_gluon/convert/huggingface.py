@@ -16,7 +16,13 @@ A hub repo id (``skt/kobert-base-v1``) is fetched as a verified snapshot of the 
 (:mod:`kobert_gluon.hub.hf_hub`), pinned to the commit its revision names.
 
 Weights are read from ``model.safetensors`` (also sharded) with ``safetensors.numpy``, so no torch is needed; a
-``pytorch_model.bin`` needs torch. Written checkpoints are ``model.safetensors`` (no torch needed either).
+``pytorch_model.bin`` needs torch (its zip CRC-32s are verified first); a ``tf_model.h5`` is read in a child process
+(:mod:`.keras_h5`). What a reading library raises on a damaged file is one :class:`InputError` naming it, and every
+imported weight must be finite floats. Written checkpoints are ``model.safetensors`` (no torch needed either).
+
+A classifier's labels are its ``id2label``, checked against ``num_labels``, ``label2id``, ``problem_type`` and the
+classifier's weight; transformers' default ``LABEL_<i>`` are kept for a sequence classifier (with a warning) and
+refused for a token classifier unless ``labels=`` (``--labels``) names them.
 
 Tokenizers: transformers' KoBERT tokenizer files are a SentencePiece model and ``vocab.txt`` (one token per line,
 the line number is the id); they become the package's ``sentencepiece-transformers`` tokenizer (SentencePiece over
@@ -183,9 +189,8 @@ def _read_torch_bin(path: Path) -> Dict[str, np.ndarray]:
 
     state = _load_weights(load, path)
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
-        raise InputError('{} holds a {}, not a state dict of tensors; save the model again with save_pretrained'
-                         .format(path, type(state).__name__ if not isinstance(state, dict) else 'dict of other '
-                                 'values'))
+        raise InputError('{} does not hold a state dict of tensors; save the model again with save_pretrained'
+                         .format(path))
     return {str(name): value.float().numpy() if value.is_floating_point() else value.numpy()
             for name, value in state.items()}
 
