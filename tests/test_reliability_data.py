@@ -219,3 +219,17 @@ def test_sentencepiece_advice_names_this_package_s_option(tmp_path, capsys):
     code, _, err = run_cli(capsys, 'build-vocab', '--corpus', corpus, '--size', '100', '--out', tmp_path / 'v')
     line = error_line(err, 'build-vocab')
     assert code == 2 and '--character-coverage' in line and '--character_coverage' not in line
+
+
+def test_a_line_too_long_for_a_row_is_named_for_what_it_is_not_blamed_on_quoting(tmp_path, capsys):
+    lone_cr = tmp_path / 'mac.tsv'
+    lone_cr.write_text('id\tdocument\tlabel\r' + ''.join('{}\t리뷰 {}\t{}\r'.format(i, i, i % 2) for i in range(20000)),
+                       encoding='utf-8')
+    code, _, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', lone_cr)
+    line = error_line(err, 'evaluate')
+    assert code == 2 and 'lone \\r' in line and 'quoting' not in line
+    long_line = tmp_path / 'long.tsv'
+    long_line.write_text('id\tdocument\tlabel\n1\t' + '가' * 300000 + '\t1\n', encoding='utf-8')
+    code, _, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', long_line)
+    line = error_line(err, 'evaluate')
+    assert code == 2 and '0.9 MB long' in line and 'line 2' in line and 'quoting' not in line

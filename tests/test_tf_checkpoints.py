@@ -121,8 +121,18 @@ def test_damaged_or_unreadable_checkpoints_are_one_line_errors(tmp_path, capsys)
     assert code == 2 and 'import-tf reads bert and electra checkpoints' in error_line(err, 'import-tf')
     code, _, err = run_cli(capsys, 'import-tf', folder / 'model.ckpt', '--config', folder / 'bert_config.json',
                            '--vocab', folder / 'vocab.txt', '--part', 'generator', '--out', tmp_path / 'out')
-    assert code == 2 and "a bert checkpoint has model" in error_line(err, 'import-tf')
-    electra = FIXTURES / 'electra'  # the generator's config with the default part (the discriminator)
+    line = error_line(err, 'import-tf')
+    assert code == 2 and 'a bert checkpoint holds one: leave --part out' in line and 'discriminator' in line
+    electra = FIXTURES / 'electra'
+    # an ELECTRA config without model_type is read as BERT's: the checkpoint's electra/ variables say which field
+    untyped = tmp_path / 'untyped.json'
+    document = json.loads((electra / 'discriminator_config.json').read_text(encoding='utf-8'))
+    document.pop('model_type', None)
+    untyped.write_text(json.dumps(document), encoding='utf-8')
+    code, _, err = run_cli(capsys, 'import-tf', electra, '--config', untyped, '--vocab', electra / 'vocab.txt',
+                           '--out', tmp_path / 'out')
+    assert code == 2 and 'add "model_type": "electra" to the config' in error_line(err, 'import-tf')
+    # the generator's config with the default part (the discriminator)
     code, _, err = run_cli(capsys, 'import-tf', electra, '--config', electra / 'generator_config.json', '--vocab',
                            electra / 'vocab.txt', '--out', tmp_path / 'out')
     assert code == 2 and 'reading the discriminator with generator_config.json' in error_line(err, 'import-tf')

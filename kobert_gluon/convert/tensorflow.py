@@ -31,6 +31,25 @@ def _family(hf, path):
     return family
 
 
+def _parts_of_others(family):
+    return sorted({p for m in transformers_mappings() if len(m.tf_parts) > 1 for p in m.tf_parts})
+
+
+def _check_config_names_the_family(document, variables, family, config_path: Path) -> None:
+    """A config without ``model_type`` means Google's BERT; a checkpoint whose variables are another family's
+    (``electra/...``) then fails deep in the renaming: say which field is missing instead."""
+    if 'model_type' in document:
+        return
+    scopes = {name.split('/', 1)[0] for name in variables}
+    for other in transformers_mappings():
+        if other is not family and other.tf_checkpoint is not None and other.model_type in scopes \
+                and family.model_type not in scopes:
+            raise InputError('{} has no model_type, so it is read as a {} config, but the checkpoint holds {} '
+                             'variables ({}/...): add "model_type": "{}" to the config'.format(
+                                 config_path, family.model_type, other.model_type, other.model_type,
+                                 other.model_type))
+
+
 def import_tf(checkpoint, config, out, tokenizer, part: Optional[str] = None, overwrite: bool = False,
               cachedir=None) -> Path:
     """Convert the TensorFlow checkpoint ``checkpoint`` (its prefix, ``PATH/model.ckpt``, its ``.index`` file or the
@@ -46,6 +65,9 @@ def import_tf(checkpoint, config, out, tokenizer, part: Optional[str] = None, ov
         raise InputError('{}: expected a JSON object of model hyper-parameters'.format(config_path))
     hf = CheckpointConfig(document, config_path)
     family = _family(hf, config_path)
+    if part is not None and len(family.tf_parts) < 2:
+        raise InputError('--part is for checkpoints that hold two models (ELECTRA: {}); a {} checkpoint holds one: '
+                         'leave --part out'.format(' or '.join(_parts_of_others(family)), family.model_type))
     part = part or family.tf_parts[0]
     if part not in family.tf_parts:
         raise InputError('--part {!r}: a {} checkpoint has {}'.format(part, family.model_type,
@@ -54,6 +76,7 @@ def import_tf(checkpoint, config, out, tokenizer, part: Optional[str] = None, ov
         raise InputError('a TensorFlow checkpoint has no tokenizer files: pass the vocabulary it was trained with '
                          '(--vocab vocab.txt, a SentencePiece .model, a model folder or a registered name)')
     variables = read_tf_checkpoint(prefix, keep=lambda name: tf_variable_name(name) is not None)  # no optimizer slots
+    _check_config_names_the_family(document, variables, family, config_path)
     tensors, kind = family.tf_checkpoint(variables, part)
     hf = CheckpointConfig({**document, 'model_type': family.model_type, 'architectures': [family.classes[kind]]},
                           config_path)

@@ -353,6 +353,25 @@ def _split_lines(content: str) -> List[str]:
     return [line[:-1] if line.endswith('\r') else line for line in lines]
 
 
+def _csv_problem(line: str, err: csv.Error) -> str:
+    """What a CSV reader's refusal of ``line`` means, in words: a line too long to be a row is not a quoting
+    problem (and a line without quotes never is)."""
+    if 'new-line character seen in unquoted field' in str(err):
+        return ('a carriage return (\\r) inside the line: the file breaks its lines with a lone \\r (old Mac style); '
+                'convert its line breaks to \\n')
+    if 'field larger than field limit' in str(err):
+        size = '{:.1f} MB'.format(len(line.encode('utf-8')) / 1e6)
+        if '\r' in line:
+            return ('this line is {} long and holds carriage returns (\\r): the file breaks its lines with a lone \\r; '
+                    'convert its line breaks to \\n'.format(size))
+        return ('this line is {} long, longer than any text row (the limit is {} KB a field): is the file a '
+                'table with one example a line?'.format(size, csv.field_size_limit() // 1024))
+    if '"' not in line:
+        return 'unreadable as a CSV row ({})'.format(err)
+    return ('bad quoting ({}); if quotes in this file are ordinary text, read it with quoting=\'none\' '
+            '(--quoting none)'.format(err))
+
+
 def _field_splitter(spec: TableSpec):
     if spec.quoting == 'none':
         return lambda line: line.split(spec.delimiter)
@@ -409,7 +428,8 @@ def _read_header(path: Path, spec: TableSpec, encoding: str, split_fields) -> Op
     try:
         return [name.strip() for name in split_fields(first_line)]
     except csv.Error as err:
-        raise MalformedRowError(path, 1, 'the header cannot be parsed: {}'.format(err)) from None
+        raise MalformedRowError(path, 1, 'the header cannot be parsed: {}'.format(_csv_problem(first_line, err))) \
+            from None
 
 
 def read_table(path, spec: TableSpec, kind: str = CLASSIFICATION, labels: Optional[Sequence[str]] = None,
@@ -476,8 +496,7 @@ def _rows(path, codec, spec: TableSpec, split_fields, header, text_indices, labe
             try:
                 fields = split_fields(line)
             except csv.Error as err:
-                raise InputError('bad quoting ({}); if quotes in this file are ordinary text, read it with '
-                                 "quoting='none' (--quoting none)".format(err)) from None
+                raise InputError(_csv_problem(line, err)) from None
             if header is not None and len(fields) != len(header):
                 raise InputError('{} fields where the header has {}'.format(len(fields), len(header)))
             if len(fields) < needed:
