@@ -202,3 +202,11 @@ def test_a_fine_tuning_scripts_head_is_named_not_misread(tmp_path, monkeypatch):
         import_tf(FIXTURES / 'bert' / 'model.ckpt', FIXTURES / 'bert' / 'bert_config.json', tmp_path / 'out',
                   str(FIXTURES / 'bert' / 'vocab.txt'))
     assert not (tmp_path / 'out').exists()
+
+
+def test_an_xlm_roberta_folder_without_its_tokenizer_json_names_what_it_reads(tmp_path, capsys):
+    # the Keras fixture holds a vocab.txt (transformers' test tokenizer), which is not an XLM-R tokenizer
+    code, _, err = run_cli(capsys, 'import-hf', FIXTURES / 'keras' / 'xlm-roberta', '--out', tmp_path / 'out')
+    line = error_line(err, 'import-hf')
+    assert code == 2 and "tokenizer is its tokenizer.json" in line and 'vocab.txt there is not its kind' in line
+    assert '--tokenizer' in line and not (tmp_path / 'out').exists()

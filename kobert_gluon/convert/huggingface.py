@@ -443,11 +443,18 @@ def tokenizer_for(src: Path, tokenizer, vocab_size: int, family: TransformersMap
             # KoBERT's tokenizer on it predicts garbage. So the tokenizer is always the user's choice.
             hint = (' (if it is KoBERT\'s own vocabulary: --tokenizer kobert-base)'
                     if vocab_size == KOBERT_VOCAB_SIZE else '')
-            raise InputError('{} has no tokenizer files ({} with {}, {} alone, or a WordPiece {}), so its {:,}-token '
-                             'vocabulary cannot be read; pass the tokenizer it was trained with: --tokenizer PATH or '
-                             'registered model name (tokenizer=){}'.format(
-                                 src, ' / '.join(SP_MODEL_NAMES[:2]), VOCAB_TXT, VOCAB_TXT, TOKENIZER_JSON, vocab_size,
-                                 hint))
+            if family.tokenizer_files:  # a family with its own tokenizer: other files there are not its own
+                present = sorted(p.name for p in Path(src).iterdir() if p.name in (VOCAB_TXT, TOKENIZER_JSON)
+                                 + tuple(SP_MODEL_NAMES)) if Path(src).is_dir() else []
+                wanted = 'an {} checkpoint\'s tokenizer is its {}{}'.format(
+                    family.model_type, ' or '.join(family.tokenizer_files),
+                    '; {} there is not its kind'.format(', '.join(present)) if present else '')
+            else:
+                wanted = 'it has no tokenizer files ({} with {}, {} alone, or a WordPiece {})'.format(
+                    ' / '.join(SP_MODEL_NAMES[:2]), VOCAB_TXT, VOCAB_TXT, TOKENIZER_JSON)
+            raise InputError('{}: {}, so its {:,}-token vocabulary cannot be read; pass the tokenizer it was trained '
+                             'with: --tokenizer PATH or registered model name (tokenizer=){}'.format(
+                                 src, wanted, vocab_size, hint))
     if len(found.vocab) != vocab_size:
         raise InputError('the tokenizer has {} tokens but the checkpoint\'s embeddings have {}'
                          .format(len(found.vocab), vocab_size))

@@ -185,6 +185,8 @@ class TransformersMapping:
     # vocab.txt, or WordPiece (convert.huggingface's own reader and writer).
     tokenizer_reader: Optional[Callable[[Any], Any]] = None
     tokenizer_writer: Optional[Callable[[Any, Any, int], None]] = None
+    # the files ``tokenizer_reader`` reads, named in the message when a checkpoint has none of them
+    tokenizer_files: Tuple[str, ...] = ()
     # The family's TensorFlow checkpoints (its original code's variable names): ``tf_checkpoint(variables, part) ->
     # (transformers-named tensors, kind)``; ``part`` picks one model of a checkpoint holding two (ELECTRA's
     # discriminator and generator). None: import-tf does not read this family.

@@ -83,4 +83,5 @@ MAPPING = TransformersMapping(
     # RoBERTa's base pooler is created untrained by transformers (fairseq has none): not kept
     ignored=('embeddings.position_ids', 'embeddings.token_type_ids', 'pooler.dense.weight', 'pooler.dense.bias'),
     tokenizer_reader=_read_tokenizer, tokenizer_writer=_write_tokenizer,
+    tokenizer_files=('tokenizer.json (SentencePiece BPE, as transformers saves XLMRobertaTokenizer)',),
 )
