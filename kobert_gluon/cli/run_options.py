@@ -165,9 +165,9 @@ def add_device_args(parser, splits_batches: bool) -> None:
         ': every batch is split across them' if splits_batches else '; the first computes'))
     where.add_argument('--gpus', metavar='0,1', help='GluonNLP\'s spelling of --device gpu:0,1 (empty: the CPU)')
     if splits_batches:
-        group.add_argument('--dtype', choices=('float32', 'float16'), default='float32',
-                           help='float16: mixed precision on GPUs (MXNet AMP: float32 master weights, dynamic loss '
-                                'scaling); refused on the CPU (default %(default)s)')
+        group.add_argument('--dtype', choices=('float32', 'float16', 'bfloat16'), default='float32',
+                           help='mixed precision through MXNet AMP with float32 master weights: float16 on GPUs (with '
+                                'dynamic loss scaling), bfloat16 on CPUs with AVX512-BF16 or AMX (default %(default)s)')
     parser.set_defaults(takes_device=True)
 
 

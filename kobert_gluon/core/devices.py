@@ -21,7 +21,7 @@ from .errors import InputError
 
 __all__ = ['parse_devices', 'describe_devices', 'check_dtype', 'DTYPES', 'gpus_to_device', 'gpu_count', 'for_rank']
 
-DTYPES = ('float32', 'float16')
+DTYPES = ('float32', 'float16', 'bfloat16')
 
 DeviceArgument = Union[None, str, mx.Context, Sequence[mx.Context]]
 
@@ -127,8 +127,16 @@ def check_dtype(dtype: str, contexts: Sequence[mx.Context], what: str = '--dtype
         raise InputError('{} {!r}: expected one of {}'.format(what, dtype, ', '.join(DTYPES)))
     if dtype == 'float16' and any(c.device_type != 'gpu' for c in contexts):
         raise InputError('{} float16 needs a GPU: MXNet 1.9 computes float16 fully connected layers only with cuDNN, '
-                         'so on {} it cannot; use --dtype float32 here, or --device gpu'
+                         'so on {} it cannot; use --dtype bfloat16 on a CPU that has it, float32, or --device gpu'
                          .format(what, describe_devices(contexts)))
+    if dtype == 'bfloat16':
+        from .machine import cpu_has_bf16
+        if any(c.device_type != 'cpu' for c in contexts):
+            raise InputError('{} bfloat16 runs on the CPU (MXNet 1.9 computes bfloat16 with oneDNN only); on {} use '
+                             '--dtype float16'.format(what, describe_devices(contexts)))
+        if not cpu_has_bf16() or not mx.runtime.Features().is_enabled('MKLDNN'):
+            raise InputError('{} bfloat16 needs a CPU with bfloat16 instructions (AVX512-BF16 or AMX) and MXNet with '
+                             'oneDNN; this machine has not both: use --dtype float32'.format(what))
     return dtype
 
 

@@ -1,4 +1,5 @@
-"""Mixed precision: float16 compute through MXNet's AMP, with the trainer's own dynamic loss scaling.
+"""Mixed precision: float16 (GPUs) or bfloat16 (CPUs) compute through MXNet's AMP; float16 with the trainer's own
+dynamic loss scaling.
 
 :func:`prepare_precision` is called by every training entry point before it builds a model: for ``float16`` it
 checks the devices (GPUs only, :func:`~kobert_gluon.core.devices.check_dtype`) and turns on ``mxnet.contrib.amp``,
@@ -22,12 +23,24 @@ from ..core.devices import check_dtype
 __all__ = ['LossScaler', 'prepare_precision']
 
 
+# GluonNLP's fused attention operators are in none of AMP's bfloat16 lists, so under AMP they would receive the
+# bfloat16 output of the projection before them and fail ("expected bfloat16, got float32"): they run float32.
+_BFLOAT16_FP32_OPERATORS = ('_contrib_interleaved_matmul_selfatt_qk', '_contrib_interleaved_matmul_selfatt_valatt',
+                            '_contrib_interleaved_matmul_encdec_qk', '_contrib_interleaved_matmul_encdec_valatt')
+
+
 def prepare_precision(dtype: str, contexts: Sequence) -> str:
-    """Check ``dtype`` on ``contexts`` and, for float16, turn on MXNet's AMP (before the model is built)."""
+    """Check ``dtype`` on ``contexts`` and, for float16 or bfloat16, turn on MXNet's AMP (before the model is
+    built). bfloat16 (CPUs with AVX512-BF16 or AMX) casts the dense layers' inputs to bfloat16 and keeps everything
+    else float32 by MXNet's own lists, GluonNLP's attention products added; it needs no loss scaling (bfloat16 has
+    float32's exponent range)."""
     check_dtype(dtype, contexts)
+    from mxnet.contrib import amp
     if dtype == 'float16':
-        from mxnet.contrib import amp
         amp.init(target_dtype='float16')
+    elif dtype == 'bfloat16':
+        from mxnet.contrib.amp.lists import symbol_bf16
+        amp.init(target_dtype='bfloat16', fp32_ops=list(symbol_bf16.FP32_FUNCS) + list(_BFLOAT16_FP32_OPERATORS))
     return dtype
 
 

@@ -317,8 +317,9 @@ class Trainer:
         if len(self.contexts) > 1:
             model.collect_params().reset_ctx(self.contexts)
         self.dtype = check_dtype(dtype, self.contexts, what='dtype')
-        if self.dtype == 'float16' and not _amp_on():
-            raise ValueError('dtype float16: call training.precision.prepare_precision before building the model')
+        if self.dtype in ('float16', 'bfloat16') and not _amp_on():
+            raise ValueError('dtype {}: call training.precision.prepare_precision before building the model'
+                             .format(self.dtype))
         self.loss_scaler = loss_scaler if loss_scaler is not None else (
             LossScaler() if self.dtype == 'float16' else None)
         self.is_writer = ranks.is_writer
@@ -328,8 +329,12 @@ class Trainer:
         log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
         self._log = log if self.is_writer else (lambda message: None)
         self.params = [p for p in model.collect_params().values() if p.grad_req != 'null']
+        # gradients accumulate over micro-batches and are zeroed after each step; under bfloat16 AMP, MXNet 1.9
+        # leaves every gradient 0 with grad_req='add' (measured: a BERT classifier's, layer norms included), so
+        # there they are written and summed over the step's micro-batches here
+        self._summed = _WrittenGradientSums(self.params) if self.dtype == 'bfloat16' else None
         for param in self.params:
-            param.grad_req = 'add'  # gradients accumulate over micro-batches; zeroed after each step
+            param.grad_req = 'write' if self._summed is not None else 'add'
         for param in model.collect_params(NO_DECAY_PATTERN).values():
             param.wd_mult = 0.0
         self.optimizer = (make_optimizer or self._default_optimizer)(model.collect_params(), config)
@@ -546,6 +551,8 @@ class Trainer:
                     # the step's gradient: the mean over its micro-batches
                     scaled = [loss / window_size for loss, _ in losses]
                 autograd.backward(scaled)
+                if self._summed is not None:
+                    self._summed.add(last=batch_index + 1 == window_start + window_size)
                 for output, (_, share), (_, loss_sum) in zip(outputs, parts, losses):
                     sequences = output[1] if share is None else share[0]  # a share of 0 examples: a stand-in
                     window.add(float(output[0].asscalar()), sequences, output[2] if len(output) > 2 else None,
@@ -777,6 +784,30 @@ class Trainer:
 
 def _as_float(value) -> float:
     return float(value.asscalar()) if hasattr(value, 'asscalar') else float(value)
+
+
+class _WrittenGradientSums:
+    """The gradients of a step summed over its micro-batches, for parameters whose gradients are written by each
+    ``backward`` (``grad_req='write'``, see ``Trainer.__init__``): after each micro-batch :meth:`add` keeps the sum,
+    and after the last it puts the sum where the optimizer reads the gradients. A step of one micro-batch costs
+    nothing."""
+
+    def __init__(self, params):
+        self.params = params
+        self.sums = None
+
+    def add(self, last: bool) -> None:
+        grads = [grad for param in self.params for grad in param.list_grad()]
+        if self.sums is None:
+            if not last:
+                self.sums = [grad.copy() for grad in grads]
+            return
+        for total, grad in zip(self.sums, grads):
+            total += grad
+        if last:
+            for total, grad in zip(self.sums, grads):
+                total.copyto(grad)
+            self.sums = None
 
 
 def _amp_on() -> bool:
