@@ -6,7 +6,8 @@
     python benchmarks/bench_deploy.py --model kobert-mini-nsmc --model runs/distil-nsmc   # trained models, no PyTorch
 
 One process holds one KoBERT-base-shaped model with random weights (drawn once, seeded) in every form: the
-hybridized Gluon model (MXNet fp32), its ONNX export run by onnxruntime (fp32, dynamic int8) and OpenVINO (fp32, bf16,
+hybridized Gluon model (MXNet fp32; the package's oneDNN-fused fp32, bf16 and calibrated int8 graphs of it), its ONNX
+export run by onnxruntime (fp32, dynamic int8) and OpenVINO (fp32, bf16,
 int8), and, when torch and transformers are installed, the same weights as a transformers ``BertModel`` (eager fp32
 and bf16 autocast). Every runtime gets the same thread count explicitly (MXNet through ``OMP_NUM_THREADS``, set
 here before mxnet loads). Rounds are interleaved (every path at every shape, then the next round), each timing
@@ -73,6 +74,46 @@ def model_paths(args, workdir: Path, name: str):
     return paths
 
 
+def mxnet_graphs(args, bert, workdir: Path):
+    """The package's MXNet inference graphs of the same weights (models/inference): oneDNN-fused fp32, bf16 where
+    the CPU has it, int8 calibrated on a few random batches (random weights: any batch calibrates as well)."""
+    import mxnet as mx
+    from kobert_gluon.core.machine import cpu_has_bf16
+    from kobert_gluon.models.inference import fuse, fusion_available, quantize, to_bfloat16
+    if not fusion_available(mx.cpu()):
+        print('mxnet fused / bf16 / int8: not measured (this MXNet build has no oneDNN backend)', file=sys.stderr)
+        return {}
+
+    def copy():  # a second block with the same weights: fusing changes the block it is applied to
+        params = workdir / 'weights.params'
+        bert.save_parameters(str(params))
+        from kobert_gluon import get_model
+        other, _ = get_model('kobert-mini', pretrained=False, use_pooler=True, use_decoder=False,
+                             use_classifier=False, dropout=0.0, **{k: getattr(bert.kobert_config, k) for k in (
+                                 'num_layers', 'units', 'hidden_size', 'num_heads', 'embed_size', 'max_length')})
+        other.load_parameters(str(params))
+        return other
+
+    def pooled(block):
+        def run(input_ids, types, lengths):
+            return block(mx.nd.array(input_ids), mx.nd.array(types), mx.nd.array(lengths))[1].asnumpy()
+        return run
+
+    graphs = {}
+    fused = copy()
+    fuse(fused, mx.cpu())
+    graphs['mxnet fused fp32'] = pooled(fused)
+    if 'mxnet bf16' not in args.skip:
+        if cpu_has_bf16():
+            graphs['mxnet bf16'] = pooled(to_bfloat16(copy(), mx.cpu()))
+        else:
+            print('mxnet bf16: not measured (this CPU has no bfloat16 instructions)', file=sys.stderr)
+    if 'mxnet int8' not in args.skip:
+        calibration = [[mx.nd.array(a) for a in batch_of(8, 64, seed=100 + i)] for i in range(4)]
+        graphs['mxnet int8'] = pooled(quantize(copy(), calibration, mx.cpu()))
+    return graphs
+
+
 def build_paths(args, workdir: Path):
     """``{name: callable(ids, types, lengths) -> pooled output (numpy)}`` plus the names in table order."""
     if args.model:
@@ -105,6 +146,7 @@ def build_paths(args, workdir: Path):
         return pooled.asnumpy()
 
     paths = {'mxnet fp32': mxnet_fp32}
+    paths.update(mxnet_graphs(args, bert, workdir))
     for runtime, precision in (('onnxruntime', 'fp32'), ('onnxruntime', 'int8'), ('openvino', 'fp32'),
                                ('openvino', 'bf16'), ('openvino', 'int8')):
         name = '{} {}'.format(runtime, precision)

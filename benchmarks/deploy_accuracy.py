@@ -4,7 +4,8 @@
     python benchmarks/deploy_accuracy.py --max-rows 2000                  # a quick look
     python benchmarks/deploy_accuracy.py --model runs/nsmc --data ../shared/data/nsmc/ratings_test.txt --task nsmc
 
-Each path evaluates the same rows through the package's own ``evaluate`` (same tokenizer, batches and metric), so
+MXNet int8 is calibrated on training rows (``--calibration``), never on the rows it is scored on. Each path evaluates
+the same rows through the package's own ``evaluate`` (same tokenizer, batches and metric), so
 the only difference is what computes the forward pass. Also given: the share of predictions that agree with MXNet
 fp32, the largest probability difference from it, and the wall time of the evaluation (one run each, threads as
 given: a rough figure; ``bench_deploy.py`` measures speed properly).
@@ -15,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-PATHS = (('mxnet', 'fp32'), ('onnxruntime', 'fp32'), ('onnxruntime', 'int8'), ('openvino', 'fp32'),
+PATHS = (('mxnet', 'fp32'), ('mxnet', 'bf16'), ('mxnet', 'int8'), ('onnxruntime', 'fp32'), ('onnxruntime', 'int8'), ('openvino', 'fp32'),
          ('openvino', 'bf16'), ('openvino', 'int8'))
 
 
@@ -25,6 +26,10 @@ def parse_args(argv=None):
     parser.add_argument('--data', default=str(Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'nsmc'
                                               / 'ratings_test.txt'))
     parser.add_argument('--task', default='nsmc', help='read the file as this ready-made task does')
+    parser.add_argument('--calibration', default=str(Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'nsmc'
+                                                     / 'ratings_train.txt'),
+                        help='rows MXNet int8 calibrates on (training rows, never the evaluated ones; its first '
+                             '2,048 rows are read)')
     parser.add_argument('--max-rows', type=int)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--batch-size', type=int, default=64)
@@ -46,7 +51,9 @@ def main(argv=None):
     rows, reference = [], None
     for runtime, precision in PATHS:
         try:
-            model = load_predictor(args.model, runtime=runtime, precision=precision, threads=args.threads)
+            model = load_predictor(args.model, runtime=runtime, precision=precision,
+                                   threads=None if runtime == 'mxnet' else args.threads,
+                                   calibration=args.calibration if (runtime, precision) == ('mxnet', 'int8') else None)
         except Exception as err:
             print('{} {}: not measured ({})'.format(runtime, precision, err), file=sys.stderr)
             continue

@@ -238,7 +238,7 @@ def test_electra_objective_errors(data, nsmc_vocab, tmp_path, capsys):  # noqa: 
     assert code == 2 and '--from-scratch' in capsys.readouterr().err
     code = main([str(a) for a in base + ['--model', 'koelectra-small-v3', '--from-scratch', '--generator-size', '0',
                                          '--out', tmp_path / 'c']])
-    assert code == 2 and 'generator_size' in capsys.readouterr().err
+    assert code == 2 and '--generator-size must be a number > 0' in capsys.readouterr().err
     code = main([str(a) for a in ['pretrain', '--data', data.folder, '--vocab', nsmc_vocab.folder, '--model',
                                   'koelectra-small-v3', '--from-scratch', '--out', tmp_path / 'd']])
     assert code == 2 and '--objective electra' in capsys.readouterr().err

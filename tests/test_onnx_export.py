@@ -228,8 +228,16 @@ def test_existing_file_is_kept_unless_overwrite(tmp_path):
     with pytest.raises(FileExistsError, match='overwrite=True'):
         export_onnx(small_bert(), path)
     assert path.read_bytes() == b'precious'
+    # overwrite=True replaces an export of the package's, never another file that happens to have the name
+    with pytest.raises(FileExistsError, match='not an ONNX export written by kobert-gluon'):
+        export_onnx(small_bert(), path, overwrite=True)
+    assert path.read_bytes() == b'precious'
+    path.unlink()
+    export_onnx(small_bert(), path)
+    first = path.read_bytes()
     export_onnx(small_bert(), path, overwrite=True)
     onnx.checker.check_model(onnx.load(str(path)))
+    assert path.read_bytes() != first  # another random model, written in its place
     assert sorted(os.listdir(tmp_path)) == ['model.onnx']
 
 

@@ -188,8 +188,8 @@ def _add_runtime_args(parser):
                              '(default: %(default)s)')
     parser.add_argument('--calibration', metavar='FILE',
                         help='--runtime mxnet --precision int8: rows of the task\'s data to calibrate on, read as '
-                             '--input is (the dev split; at most 512 examples are used); the calibrated graph is '
-                             'kept in the cache')
+                             '--input is (the dev split: 512 examples of its first 2,048 rows are used); the '
+                             'calibrated graph is kept in the cache')
     parser.add_argument('--threads', type=int, metavar='N',
                         help='threads for onnxruntime / openvino (default: the CPUs this process may use)')
     add_device_args(parser, splits_batches=False)

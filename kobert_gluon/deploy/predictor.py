@@ -14,6 +14,8 @@ as well (``$KOBERT_GLUON_HOME/mxnet-int8/<key>/<calibration SHA-256>.npz``, veri
 """
 import dataclasses
 import hashlib
+import itertools
+import tempfile
 import json
 from pathlib import Path
 from typing import Optional
@@ -39,6 +41,9 @@ INT8_FOLDER = 'mxnet-int8'
 # At most this many examples of a calibration file calibrate an int8 graph: enough for every layer's range (GluonNLP's
 # BERT recipe used a few hundred), spread over the lengths so that short and long inputs both count.
 CALIBRATION_EXAMPLES = 512
+# Rows of the calibration file read (and run through the float32 model) to choose them from: a whole training file
+# would cost a full prediction pass for nothing.
+CALIBRATION_READ_FACTOR = 4
 
 
 def model_key(folder: Path) -> str:
@@ -84,7 +89,7 @@ class _BatchRecorder:
 
 
 def _calibration_batches(fine_tuned: FineTunedModel, calibration, table_overrides, encoding: str):
-    """The batches ``fine_tuned`` receives predicting the rows of ``calibration``, at most
+    """The batches ``fine_tuned`` receives predicting the first rows of ``calibration``, at most
     :data:`CALIBRATION_EXAMPLES` examples chosen evenly over them (the batches come sorted by length)."""
     table = None
     if fine_tuned.pipeline.reads_tables:
@@ -92,9 +97,17 @@ def _calibration_batches(fine_tuned: FineTunedModel, calibration, table_override
     recorder = _BatchRecorder(fine_tuned.model)
     model = fine_tuned.model
     fine_tuned.run_forward_with(recorder)
+    rows = CALIBRATION_READ_FACTOR * CALIBRATION_EXAMPLES
     try:
-        fine_tuned.pipeline.predict_output(fine_tuned, PredictRequest(input=str(calibration), encoding=encoding,
-                                                                      table=table, skip_bad_rows=True))
+        with tempfile.TemporaryDirectory() as tmp:
+            if 'max_rows' in fine_tuned.pipeline.predict_options:  # a structure that reads N rows itself (SQuAD)
+                request = PredictRequest(input=str(calibration), encoding=encoding, max_rows=rows)
+            else:  # lines of text or of a table: the first lines (the header too) are what calibrates
+                head = Path(tmp) / Path(calibration).name
+                with open(calibration, 'rb') as source:
+                    head.write_bytes(b''.join(itertools.islice(source, rows + 1)))
+                request = PredictRequest(input=str(head), encoding=encoding, table=table, skip_bad_rows=True)
+            fine_tuned.pipeline.predict_output(fine_tuned, request)
     finally:
         fine_tuned.run_forward_with(model)
     batches = recorder.batches
@@ -113,7 +126,8 @@ def cached_int8_graph(fine_tuned: FineTunedModel, calibration, cachedir=None, ta
         raise InputError('--calibration {}: no such file (give rows of the task\'s data: the dev split, a few hundred '
                          'rows)'.format(calibration))
     key = hashlib.sha256(json.dumps({'file': sha256_of(calibration), 'table': table_overrides or {},
-                                     'encoding': encoding, 'examples': CALIBRATION_EXAMPLES},
+                                     'encoding': encoding, 'examples': CALIBRATION_EXAMPLES,
+                                     'rows': CALIBRATION_READ_FACTOR * CALIBRATION_EXAMPLES},
                                     sort_keys=True).encode()).hexdigest()
     path = cache_root(cachedir) / INT8_FOLDER / model_key(fine_tuned.folder)[:32] / '{}.npz'.format(key[:32])
 
