@@ -95,17 +95,18 @@ def _dummy_inputs(ctx) -> List[mx.nd.NDArray]:
     return [mx.nd.ones((1, 8), ctx=ctx), mx.nd.zeros((1, 8), ctx=ctx), mx.nd.array([8], ctx=ctx)]
 
 
-def fuse(block, ctx) -> str:
-    """Hybridize ``block`` (a model whose forward takes ``input_ids, token_type_ids, valid_length``) for inference,
-    fused by the oneDNN backend where :func:`fusion_available`. Returns what it did, in words (for ``--debug``).
-    The block's parameters and outputs are unchanged; it must not be trained afterwards."""
+def fuse(block, ctx, example_inputs: Sequence[mx.nd.NDArray] = None) -> str:
+    """Hybridize ``block`` (a model whose forward takes ``input_ids, token_type_ids, valid_length``; a masked-LM
+    also ``masked_positions``, given then in ``example_inputs``) for inference, fused by the oneDNN backend where
+    :func:`fusion_available`. Returns what it did, in words (for ``--debug``). The block's parameters and outputs
+    are unchanged; it must not be trained afterwards."""
     block.hybridize(static_alloc=True)
     if not fusion_available(ctx):
         reason = 'a GPU' if ctx.device_type != 'cpu' else 'an MXNet build without the oneDNN backend'
         log.debug('%s: the plain hybridized graph (%s)', type(block).__name__, reason)
         return 'plain graph ({})'.format(reason)
     with _native_chatter_to_debug_log():
-        block.optimize_for(*_dummy_inputs(ctx), backend=BACKEND, static_alloc=True)
+        block.optimize_for(*(example_inputs or _dummy_inputs(ctx)), backend=BACKEND, static_alloc=True)
     log.debug('%s: the oneDNN-fused graph (backend %s)', type(block).__name__, BACKEND)
     return 'oneDNN-fused graph'
 
@@ -152,8 +153,10 @@ def _calibration_loader(batches: Sequence[Sequence[mx.nd.NDArray]], ctx):
         ids.append(pad_ids)
         types.append(pad_types)
         valid.append(pad_valid)
+    # exactly the three inputs: MXNet names them data0..data2 and calls the block with as many arrays as it takes,
+    # so a fourth (a label) would reach a backbone's optional masked_positions
     data = ArrayDataset(mx.nd.array(np.concatenate(ids), ctx=ctx), mx.nd.array(np.concatenate(types), ctx=ctx),
-                        mx.nd.array(np.concatenate(valid), ctx=ctx), mx.nd.zeros((rows * len(batches),), ctx=ctx))
+                        mx.nd.array(np.concatenate(valid), ctx=ctx))
     return DataLoader(data, batch_size=rows), rows * len(batches)
 
 
