@@ -107,9 +107,15 @@ def _calibration_batches(fine_tuned: FineTunedModel, calibration, table_override
                 with open(calibration, 'rb') as source:
                     head.write_bytes(b''.join(itertools.islice(source, rows + 1)))
                 request = PredictRequest(input=str(head), encoding=encoding, table=table, skip_bad_rows=True)
-            fine_tuned.pipeline.predict_output(fine_tuned, request)
+            try:
+                fine_tuned.pipeline.predict_output(fine_tuned, request)
+            except InputError as err:  # name the user's file, not the copy of its first lines
+                raise InputError('--calibration: ' + str(err).replace(request.input, str(calibration))) from None
     finally:
         fine_tuned.run_forward_with(model)
+    if not recorder.batches:
+        raise InputError('--calibration {} has no rows to calibrate on (give rows of the task\'s data: the dev split, '
+                         'a few hundred rows)'.format(calibration))
     batches = recorder.batches
     examples = sum(batch[0].shape[0] for batch in batches)
     if examples > CALIBRATION_EXAMPLES:
@@ -123,8 +129,8 @@ def cached_int8_graph(fine_tuned: FineTunedModel, calibration, cachedir=None, ta
     """The int8 graph of ``fine_tuned`` calibrated on the rows of the file ``calibration``: a verified cache entry,
     made once per model and calibration file."""
     if not Path(calibration).is_file():
-        raise InputError('--calibration {}: no such file (give rows of the task\'s data: the dev split, a few hundred '
-                         'rows)'.format(calibration))
+        raise InputError('--calibration {}: {} (give a file of the task\'s rows: the dev split, a few hundred '
+                         'rows)'.format(calibration, 'a folder' if Path(calibration).is_dir() else 'no such file'))
     key = hashlib.sha256(json.dumps({'file': sha256_of(calibration), 'table': table_overrides or {},
                                      'encoding': encoding, 'examples': CALIBRATION_EXAMPLES,
                                      'rows': CALIBRATION_READ_FACTOR * CALIBRATION_EXAMPLES},

@@ -29,8 +29,8 @@ from typing import Any, Dict, Iterable, List, Optional
 from ..core.documents import read_json
 from ..core.errors import InputError
 from ..core.locks import LOCK_FILE, exclusive_lock
-from ..core.owned_folders import (MARKER_FILE, check_inputs_apart, check_replaceable, remove_stale_temporaries,
-                                  write_marker)
+from ..core.owned_folders import (MARKER_FILE, check_inputs_apart, check_replaceable, folder_kind,
+                                  remove_stale_temporaries, write_marker)
 from .run_layout import (BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, REPLACED_FOLDER, RUN_ENTRIES,
                          RUN_FILE, RUN_KIND, replacement_state)
 
@@ -43,6 +43,10 @@ def restore_replaced_run(out) -> Path:
     """Undo an unfinished ``--overwrite``: the new run's entries are removed and the previous run, kept in
     ``.replaced-run``, is put back (under the folder's lock: not while a run is writing it). Returns ``out``."""
     out = Path(out)
+    kind = folder_kind(out)
+    if kind != RUN_KIND:
+        raise InputError('{} is {}, not a run folder; restore-run brings back a run that an interrupted --overwrite '
+                         'replaced'.format(out, 'a {} folder'.format(kind) if kind else 'not a kobert-gluon folder'))
     if not (out / REPLACED_FOLDER).is_dir():
         raise InputError('{} holds no replaced run (no {}); there is nothing to restore'.format(out, REPLACED_FOLDER))
     if (out / BEST_FOLDER).is_dir():
