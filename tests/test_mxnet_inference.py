@@ -161,6 +161,19 @@ def test_mxnet_precisions_are_refused_in_one_line_where_they_cannot_run(tmp_path
     code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '--precision', 'int8', '--calibration',
                            tmp_path / 'missing.tsv', '좋다')
     assert code == 2 and 'no such file' in error_line(err, 'predict')
+    header_only = tmp_path / 'header.tsv'
+    header_only.write_text('id\tdocument\tlabel\n', encoding='utf-8')
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '--precision', 'int8', '--calibration', header_only,
+                           '좋다')
+    assert code == 2 and '--calibration {} has no rows'.format(header_only) in error_line(err, 'predict')
+    utf16 = tmp_path / 'utf16.tsv'
+    utf16.write_bytes('id\tdocument\tlabel\n1\t좋다\t1\n'.encode('utf-16'))
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '--precision', 'int8', '--calibration', utf16, '좋다')
+    line = error_line(err, 'predict')
+    assert code == 2 and 'UTF-16' in line and str(utf16) in line  # the user's file, not a copy of its first rows
+    code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '--precision', 'int8', '--calibration', tmp_path,
+                           '좋다')
+    assert code == 2 and 'a folder' in error_line(err, 'predict')
     code, _, err = run_cli(capsys, 'predict', '--model', MODEL, '--runtime', 'onnxruntime', '--precision', 'int8',
                            '--calibration', tmp_path / 'x.tsv', '좋다')
     assert code == 2 and '--calibration applies to --runtime mxnet --precision int8' in error_line(err, 'predict')

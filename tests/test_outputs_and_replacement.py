@@ -212,6 +212,8 @@ def test_an_interrupted_overwrite_keeps_the_previous_run_whole_until_restored(si
     assert code == 0 and predictions == old_predictions, err
     code, _, err = run_cli(capsys, 'restore-run', out)
     assert code == 2 and 'nothing to restore' in error_line(err, 'restore-run')
+    code, _, err = run_cli(capsys, 'restore-run', out / 'best')
+    assert code == 2 and 'is a model folder, not a run folder' in error_line(err, 'restore-run')
 
 
 def test_a_resumed_replacement_drops_the_previous_run_once_it_has_a_best_model(tmp_path, capsys):
