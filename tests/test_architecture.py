@@ -182,10 +182,11 @@ def test_import_and_top_level_help_load_no_mxnet():
             '    main(["--help"])\n'
             'except SystemExit:\n'
             '    pass\n'
-            'print(after_import, "mxnet" in sys.modules, "gluonnlp" in sys.modules)\n')
+            'web = [m for m in ("fastapi", "uvicorn", "starlette", "prometheus_client") if m in sys.modules]\n'
+            'print(after_import, "mxnet" in sys.modules, "gluonnlp" in sys.modules, web)\n')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
-    assert 'finetune' in out and 'create-pretraining-data' in out  # every command is listed
-    assert out.strip().splitlines()[-1] == 'False False False'
+    assert 'finetune' in out and 'create-pretraining-data' in out and 'serve' in out  # every command is listed
+    assert out.strip().splitlines()[-1] == 'False False False []'  # the [serve] extra's packages neither
 
 
 def test_every_module_prepares_the_environment_before_mxnet():

@@ -17,7 +17,8 @@ import sys
 
 from ..core.errors import KobertGluonError
 
-COMMAND_MODULES = ('store', 'text', 'onnx', 'convert', 'finetune', 'pretraining_data', 'pretrain', 'folders')
+COMMAND_MODULES = ('store', 'text', 'onnx', 'convert', 'finetune', 'pretraining_data', 'pretrain', 'folders',
+                   'serve')
 # OSErrors about a user's path: one line. Any other OSError (e.g. a broken socket) stays a traceback.
 USER_OS_ERRORS = (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
 USER_ERRNOS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG)

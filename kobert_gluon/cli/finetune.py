@@ -1,12 +1,12 @@
 """``finetune``, ``evaluate`` and ``predict``: fine-tuning on TSV/CSV files and using the result."""
 import json
-import logging
 import sys
 from pathlib import Path
 
 from . import UsageError, stderr_notes
 from ..core.text_files import DEFAULT_ENCODING
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_device_args, add_max_seq_length_arg,
+                          add_runtime_args, load_predictor_from_args,
                           add_model_shape_args,
                           add_run_folder_args, add_training_args, field_default, job_ranks, options_named,
                           print_run_result, settings_document)
@@ -139,7 +139,7 @@ def register(subparsers):
     evaluate.add_argument('--max-rows', type=int, help='read only the first N examples')
     evaluate.add_argument('--batch-size', type=int, default=64)
     evaluate.add_argument('--json', action='store_true', help='print the metrics as JSON')
-    _add_runtime_args(evaluate)
+    add_runtime_args(evaluate)
     _add_data_error_args(evaluate)
     _add_table_args(evaluate, '--data')
     evaluate.set_defaults(func=run_evaluate)
@@ -162,7 +162,7 @@ def register(subparsers):
                          help='question answering: remove the Korean particles (조사) glued to the end of an answer, '
                               'found by Mecab (the [mecab] extra; auto: when installed) or by a suffix list')
     predict.add_argument('--batch-size', type=int, default=64)
-    _add_runtime_args(predict)
+    add_runtime_args(predict)
     _add_data_error_args(predict)
     _add_table_args(predict, '--input')
     predict.set_defaults(func=run_predict)
@@ -174,25 +174,6 @@ def register(subparsers):
     score.add_argument('data', help='SQuAD-format JSON file with the gold answers (FILE#test: that hash part)')
     score.add_argument('predictions', help='JSON file {question id: answer text}')
     score.set_defaults(func=run_score_qa)
-
-
-def _add_runtime_args(parser):
-    # the names only (deploy.runtime imports no runtime until one is used)
-    from ..deploy.runtime import PRECISIONS, RUNTIMES
-    parser.add_argument('--runtime', choices=RUNTIMES.names(), default='mxnet',
-                        help='what computes the model: mxnet (the Gluon model), or onnxruntime / openvino on its ONNX '
-                             'export, made once per model and kept in the cache (default: %(default)s)')
-    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
-                        help='fp32; bf16 (mxnet where the CPU has bfloat16, openvino); int8 (mxnet calibrated on '
-                             '--calibration, onnxruntime, openvino); README "Deployment" has the accuracy of each '
-                             '(default: %(default)s)')
-    parser.add_argument('--calibration', metavar='FILE',
-                        help='--runtime mxnet --precision int8: rows of the task\'s data to calibrate on, read as '
-                             '--input is (the dev split: 512 examples of its first 2,048 rows are used); the '
-                             'calibrated graph is kept in the cache')
-    parser.add_argument('--threads', type=int, metavar='N',
-                        help='threads for onnxruntime / openvino (default: the CPUs this process may use)')
-    add_device_args(parser, splits_batches=False)
 
 
 # ----- finetune ----------------------------------------------------------------------------------------------
@@ -290,21 +271,8 @@ def run_finetune(args):
 
 # ----- evaluate / predict ------------------------------------------------------------------------------------
 def _load(args):
-    from ..models.zoo import list_models
-    if args.model not in list_models() and not Path(args.model).exists():
-        raise UsageError('--model {}: no such folder, and not a registered model ({})'
-                         .format(args.model, ', '.join(list_models())))
-    if args.threads is not None and args.threads < 1:
-        raise UsageError('--threads must be at least 1')
-    from ..deploy.runtime import runtime_for
-    if runtime_for(args.runtime, args.precision).runner is None and args.threads is not None:
-        raise UsageError('--threads applies to onnxruntime and openvino; MXNet reads OMP_NUM_THREADS')
-    from ..deploy.predictor import load_predictor
-    model = load_predictor(args.model, runtime=args.runtime, precision=args.precision, threads=args.threads,
-                           device=args.device, calibration=args.calibration, table_overrides=_table_overrides(args),
-                           encoding=args.encoding or DEFAULT_ENCODING)
-    logging.getLogger('kobert_gluon.cli').debug('%s computes with: %s', args.model, model.graph)
-    return model
+    return load_predictor_from_args(args, table_overrides=_table_overrides(args),
+                                    encoding=args.encoding or DEFAULT_ENCODING)
 
 
 def _table_for(args, model, with_label):

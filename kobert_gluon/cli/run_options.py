@@ -249,3 +249,44 @@ def job_ranks(args):
     from . import stderr_notes
     ranks = from_environment()
     return ranks, stderr_notes(args) if ranks.is_writer else (lambda line: None)
+
+
+def add_runtime_args(parser):
+    """--runtime, --precision, --calibration, --threads and --device: what computes a fine-tuned model's predictions
+    (evaluate, predict, serve)."""
+    # the names only (deploy.runtime imports no runtime until one is used)
+    from ..deploy.runtime import PRECISIONS, RUNTIMES
+    parser.add_argument('--runtime', choices=RUNTIMES.names(), default='mxnet',
+                        help='what computes the model: mxnet (the Gluon model), or onnxruntime / openvino on its ONNX '
+                             'export, made once per model and kept in the cache (default: %(default)s)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                        help='fp32; bf16 (mxnet where the CPU has bfloat16, openvino); int8 (mxnet calibrated on '
+                             '--calibration, onnxruntime, openvino); README "Deployment" has the accuracy of each '
+                             '(default: %(default)s)')
+    parser.add_argument('--calibration', metavar='FILE',
+                        help='--runtime mxnet --precision int8: rows of the task\'s data to calibrate on, read as '
+                             '--input is (the dev split: 512 examples of its first 2,048 rows are used); the '
+                             'calibrated graph is kept in the cache')
+    parser.add_argument('--threads', type=int, metavar='N',
+                        help='threads for onnxruntime / openvino (default: the CPUs this process may use)')
+    add_device_args(parser, splits_batches=False)
+
+def load_predictor_from_args(args, table_overrides=None, encoding: str = 'utf-8'):
+    """The fine-tuned model ``--model`` names, computed as :func:`add_runtime_args`' options say."""
+    import logging
+    from pathlib import Path
+    from ..models.zoo import list_models
+    if args.model not in list_models() and not Path(args.model).exists():
+        raise UsageError('--model {}: no such folder, and not a registered model ({})'
+                         .format(args.model, ', '.join(list_models())))
+    if args.threads is not None and args.threads < 1:
+        raise UsageError('--threads must be at least 1')
+    from ..deploy.runtime import runtime_for
+    if runtime_for(args.runtime, args.precision).runner is None and args.threads is not None:
+        raise UsageError('--threads applies to onnxruntime and openvino; MXNet reads OMP_NUM_THREADS')
+    from ..deploy.predictor import load_predictor
+    model = load_predictor(args.model, runtime=args.runtime, precision=args.precision, threads=args.threads,
+                           device=args.device, calibration=args.calibration, table_overrides=table_overrides,
+                           encoding=encoding)
+    logging.getLogger('kobert_gluon.cli').debug('%s computes with: %s', args.model, model.graph)
+    return model
