@@ -5,6 +5,7 @@ import copy
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -274,6 +275,72 @@ def test_qa_answers_where_the_model_found_the_answer(qa_model):
         assert post(running, '/predict', {'inputs': 'a'}).status_code == 404
     finally:
         running.stop()
+
+
+def chromium():
+    """Debian's headless chromium through its chromedriver (no download: both are the apt packages)."""
+    browser, driver = shutil.which('chromium'), shutil.which('chromedriver')
+    if browser is None or driver is None:
+        pytest.skip('the page test needs chromium and chromedriver (apt-get install chromium chromium-driver); '
+                    'not installed')
+    webdriver = pytest.importorskip('selenium.webdriver')
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    # --no-sandbox: CI runs as root, where chromium's sandbox refuses to start
+    for argument in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+                     '--window-size=900,700', '--lang=ko'):
+        options.add_argument(argument)
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+
+
+# the marks of the NER answer as the reader sees them: their characters' offsets in the text shown (the label after
+# each entity is not part of the text)
+_MARKS_JS = """
+const out = document.getElementById('out'); let text = ''; const marks = [];
+for (const node of out.childNodes) {
+  if (node.nodeType === Node.TEXT_NODE) { text += node.textContent; continue; }
+  const words = node.firstChild.textContent;
+  marks.push([text.length, text.length + words.length, node.querySelector('small').textContent]);
+  text += words;
+}
+return {text: text, marks: marks};
+"""
+
+
+def test_page_in_a_browser_shows_classes_and_entities(server, model, ner_server, ner_model):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+    review = '배우들 연기가 정말 좋았고 이야기도 재밌어요'
+    expected = dict(zip(model.label_names, model.predict([review])[0]))
+    browser = chromium()
+    try:
+        browser.get(server.url + '/')
+        box = browser.find_element(By.ID, 'text')
+        box.clear()
+        box.send_keys(review)
+        browser.find_element(By.ID, 'go').click()
+        rows = WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, '#out .class'))
+        shown = [(row.find_element(By.CLASS_NAME, 'label').text, float(row.find_element(By.CLASS_NAME, 'score').text),
+                  row.find_element(By.CSS_SELECTOR, '.bar span').size['width'] /
+                  row.find_element(By.CLASS_NAME, 'bar').size['width']) for row in rows]
+        assert [label for label, _, _ in shown] == sorted(expected, key=lambda label: -expected[label])
+        for label, score, bar in shown:
+            assert abs(score - expected[label]) < 1e-4 and abs(bar - expected[label]) < 0.01, (label, score, bar)
+
+        text = NER_TEXTS[3]
+        entities, _ = ner_model.predict_entities([text])
+        browser.get(ner_server.url + '/')
+        box = browser.find_element(By.ID, 'text')
+        box.clear()
+        box.send_keys(text)
+        box.send_keys(Keys.CONTROL, Keys.ENTER)  # the other way to send
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, '#out mark'))
+        page = browser.execute_script(_MARKS_JS)
+        assert page['text'] == text
+        assert page['marks'] == [[e.start, e.end, e.label] for e in entities[0]] and len(entities[0]) == 4
+    finally:
+        browser.quit()
 
 
 def test_full_queue_answers_503_with_retry_after(model):

@@ -10,10 +10,11 @@
   exactly, whatever the normalisation (``▁``, punctuation split off, NFKC). A window without the whole answer
   points at ``[CLS]`` (position 0), as in BERT's SQuAD recipe.
 * :func:`best_answer_spans` (:func:`best_answers`: their texts) -- for each question, the best span over its
-  windows: the ``n_best`` highest start and end scores of each window's context pieces, spans with ``end >= start`` and at most ``max_answer_length``
-  pieces, score = start + end score, a piece counted only in the window where it has the most context on both
-  sides (BERT's rule); the answer is the original context's characters from the start piece's first to the end
-  piece's last, never text rebuilt from pieces, with its character offsets.
+  windows: the ``n_best`` highest start and end scores of each window's context pieces, spans with
+  ``end >= start`` and at most ``max_answer_length`` pieces, score = start + end score, a piece counted only in
+  the window where it has the most context on both sides (BERT's rule); the answer is the original context's
+  characters from the start piece's first to the end piece's last, never text rebuilt from pieces, with their
+  offsets (where the model found them, not the first occurrence of the same words).
 * :class:`ParticleStripper` -- optionally, the Korean particles (조사) glued to the end of an answer (``서울에서``
   -> ``서울``) are removed, found by Mecab's analysis (or a suffix list, :func:`strip_particle`, which also cuts
   words that merely end like a particle), when the answer ends where its word ends and something remains.
