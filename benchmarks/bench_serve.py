@@ -3,6 +3,7 @@ FastAPI endpoint calling a transformers pipeline on the same model.
 
     python benchmarks/bench_serve.py                  # 3 interleaved rounds, 300 requests per load, 1/8/32 clients
     python benchmarks/bench_serve.py --quick          # 1 round, 24 requests, 1 and 8 clients: checks that it runs
+    python benchmarks/bench_serve.py --quick --concurrency 2 --requests 8                  # an even smaller check
     python benchmarks/bench_serve.py --model runs/nsmc --threads 2 --requests 500 --json serve.json
 
 Servers, each a subprocess on a free 127.0.0.1 port, all given the same thread count (``--threads``: MXNet through
@@ -34,6 +35,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -50,18 +52,25 @@ NSMC_TEST = REPO.parent / 'shared' / 'data' / 'nsmc' / 'ratings_test.txt'
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--model', default='kobert-mini-nsmc', help='a fine-tuned classifier (default: %(default)s)')
-    parser.add_argument('--rounds', type=int, default=3)
-    parser.add_argument('--requests', type=int, default=300, help='requests per load run (default: %(default)s)')
-    parser.add_argument('--concurrency', type=int, nargs='+', default=[1, 8, 32])
-    parser.add_argument('--time-limit', type=float, default=120.0, help='seconds per load run at most')
+    parser.add_argument('--rounds', type=int, help='default 3 (--quick: 1)')
+    parser.add_argument('--requests', type=int, help='requests per load run (default 300; --quick: 24)')
+    parser.add_argument('--concurrency', type=int, nargs='+', help='clients (default 1 8 32; --quick: 1 8)')
+    parser.add_argument('--time-limit', type=float, help='seconds per load run at most (default 120; --quick: 60)')
     parser.add_argument('--threads', type=int, default=os.cpu_count() or 1, help='compute threads per server')
     parser.add_argument('--json', metavar='FILE', help='also write the results as JSON')
-    parser.add_argument('--quick', action='store_true', help='1 round, 24 requests, 1 and 8 clients')
+    parser.add_argument('--quick', action='store_true', help='1 round, 24 requests, 1 and 8 clients (options given '
+                        'still apply)')
     # internal: run the transformers pipeline server (this script starts it as a subprocess)
     parser.add_argument('--pipeline-server', metavar='HF_FOLDER', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.quick:
-        args.rounds, args.requests, args.concurrency, args.time_limit = 1, 24, [1, 8], 60.0
+    # --quick changes the defaults only: an option given on the command line still applies
+    defaults = dict(rounds=1, requests=24, concurrency=[1, 8], time_limit=60.0) if args.quick else \
+        dict(rounds=3, requests=300, concurrency=[1, 8, 32], time_limit=120.0)
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.time_limit <= 0:
+        parser.error('--time-limit: must be more than 0')
     for name in ('rounds', 'requests', 'threads'):
         if getattr(args, name) < 1:
             parser.error('--{}: must be at least 1'.format(name))
@@ -340,6 +349,7 @@ def main(argv=None) -> int:
     finally:
         for server in servers:
             server.stop()
+        shutil.rmtree(work, ignore_errors=True)  # the export
     rows = []
     print('\n{:<24} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9}'.format(
         'server', 'clients', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'not sent'))
