@@ -1,9 +1,11 @@
 """The HTTP server on a real socket (uvicorn bound to 127.0.0.1 on a free port) with the shipped kobert-mini-nsmc
-classifier: answers equal FineTunedModel.predict's, batching, refusals, and a clean stop on SIGTERM."""
+classifier and tiny token classifier and question answerer trained here: answers equal FineTunedModel.predict's,
+predict_entities' and predict_answer_spans', batching, refusals, and a clean stop on SIGTERM."""
 import copy
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +21,8 @@ pytest.importorskip('uvicorn')
 httpx = pytest.importorskip('httpx')
 
 from kobert_gluon.tasks.finetuning import FineTunedModel  # noqa: E402
+
+from .tiny_task_models import QUESTION, tiny_ner_model, tiny_qa_model  # noqa: E402
 
 MODEL = 'kobert-mini-nsmc'
 TEXTS = ['정말 재밌어요', '최악의 영화', '배우들 연기가 좋았다', '시간 아까움', '그냥 그래요']
@@ -188,6 +192,155 @@ def test_tokenize_embed_and_page(server, model):
     assert page.status_code == 200 and "fetch(route" in page.text and '"predict"' in page.text
     assert not re.search(r'(src|href)="https?:', page.text)  # self-contained
     assert httpx.get(server.url + '/openapi.json').json()['paths']['/predict']
+
+
+@pytest.fixture(scope='module')
+def ner_model(tmp_path_factory):
+    return tiny_ner_model(tmp_path_factory.mktemp('serve-ner') / 'model')
+
+
+@pytest.fixture(scope='module')
+def ner_server(ner_model):
+    from kobert_gluon.serving import ServeSettings, create_app
+    running = Running(create_app(ner_model, name='ner', settings=ServeSettings(max_batch_delay_ms=50)))
+    yield running
+    running.stop()
+
+
+NER_TEXTS = ['김민수씨는 서울에 갔다.', '어제 박지성씨는 제주에 왔다.', '이영희씨는 부산에 살았다.',
+             '정수진씨는 대전에 일했다. 그리고 강하늘씨는 울산에 갔다.', '날씨가 맑다.']
+
+
+def test_ner_equals_predict_entities_at_the_same_characters(ner_server, ner_model):
+    expected, _ = ner_model.predict_entities(NER_TEXTS)
+    response = post(ner_server, '/ner', {'inputs': NER_TEXTS})
+    assert response.status_code == 200, response.text
+    got = response.json()
+    assert [[(e['entity'], e['start'], e['end']) for e in entities] for entities in got] == \
+        [[(e.label, e.start, e.end) for e in entities] for entities in expected]
+    for text, entities in zip(NER_TEXTS, got):
+        assert all(e['text'] == text[e['start']:e['end']] for e in entities)
+    # the model learned its sentences: the name and the place, at their characters
+    assert [(e['entity'], e['text']) for e in got[0]] == [('PS', '김민수'), ('LC', '서울')]
+    assert got[1][0] == {'entity': 'PS', 'start': 3, 'end': 6, 'text': '박지성'}
+    # one string: one answer; requests of several clients at once share batches and get their own entities
+    assert post(ner_server, '/ner', {'inputs': NER_TEXTS[1]}).json() == got[1]
+    answers = [None] * len(NER_TEXTS)
+    threads = [threading.Thread(target=lambda i=i: answers.__setitem__(
+        i, post(ner_server, '/ner', {'inputs': [NER_TEXTS[i]]}).json()[0])) for i in range(len(NER_TEXTS))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert answers == got
+    refused = post(ner_server, '/predict', {'inputs': 'a'})
+    assert refused.status_code == 404 and refused.json()['error'] == \
+        'ner is a token classification model: it answers /ner, /embed, /tokenize, not /predict'
+    assert '"ner"' in httpx.get(ner_server.url + '/').text  # the page calls /ner
+
+
+@pytest.fixture(scope='module')
+def qa_model(tmp_path_factory):
+    return tiny_qa_model(tmp_path_factory.mktemp('serve-qa') / 'model')
+
+
+def test_qa_answers_where_the_model_found_the_answer(qa_model):
+    from kobert_gluon.serving import create_app
+    from kobert_gluon.tasks.extractive_qa import QAData, QAExample
+    # the answer's number occurs earlier too (the bus): its first occurrence is not where the model found it
+    contexts = ['123번 버스가 왔다. 오늘은 날씨가 맑다. 비밀 번호는 123번이다. 바람이 조금 분다.',
+                '456번 버스가 왔다. 비밀 번호는 456번이다.',
+                '가게 문이 열렸다. 789번 버스가 왔다. 강물이 천천히 흐른다. 비밀 번호는 789번이다. 바람이 조금 분다.']
+    data = QAData([QAExample(qid=str(i), question=QUESTION, context=c, answers=[]) for i, c in enumerate(contexts)],
+                  path='here')
+    expected = qa_model.predict_answer_spans(data)
+    assert {qid: span.text for qid, span in expected.items()} == qa_model.predict_answers(data)
+    running = Running(create_app(qa_model, name='qa'))
+    try:
+        for i, context in enumerate(contexts):
+            response = post(running, '/qa', {'question': QUESTION, 'context': context})
+            assert response.status_code == 200, response.text
+            answer = response.json()
+            assert answer == {'answer': expected[str(i)].text, 'start': expected[str(i)].start,
+                              'end': expected[str(i)].end}
+            assert context[answer['start']:answer['end']] == answer['answer']
+            # the model learned where the number is: after 번호는, not the bus's
+            assert answer['start'] == context.index('번호는 ') + len('번호는 '), (context, answer)
+            assert answer['start'] > context.index(answer['answer'])
+        for body, error in (({'question': QUESTION}, 'context: must be a non-empty string'),
+                            ({'question': ' ', 'context': 'x'}, 'question: must be a non-empty string'),
+                            ({'question': 'q', 'context': 'c', 'top_k': 2}, 'top_k: unknown field')):
+            refused = post(running, '/qa', body)
+            assert refused.status_code == 422 and refused.json()['error'].startswith(error), refused.text
+        assert post(running, '/predict', {'inputs': 'a'}).status_code == 404
+    finally:
+        running.stop()
+
+
+def chromium():
+    """Debian's headless chromium through its chromedriver (no download: both are the apt packages)."""
+    browser, driver = shutil.which('chromium'), shutil.which('chromedriver')
+    if browser is None or driver is None:
+        pytest.skip('the page test needs chromium and chromedriver (apt-get install chromium chromium-driver); '
+                    'not installed')
+    webdriver = pytest.importorskip('selenium.webdriver')
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    # --no-sandbox: CI runs as root, where chromium's sandbox refuses to start
+    for argument in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+                     '--window-size=900,700', '--lang=ko'):
+        options.add_argument(argument)
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+
+
+# the marks of the NER answer as the reader sees them: their characters' offsets in the text shown (the label after
+# each entity is not part of the text)
+_MARKS_JS = """
+const out = document.getElementById('out'); let text = ''; const marks = [];
+for (const node of out.childNodes) {
+  if (node.nodeType === Node.TEXT_NODE) { text += node.textContent; continue; }
+  const words = node.firstChild.textContent;
+  marks.push([text.length, text.length + words.length, node.querySelector('small').textContent]);
+  text += words;
+}
+return {text: text, marks: marks};
+"""
+
+
+def test_page_in_a_browser_shows_classes_and_entities(server, model, ner_server, ner_model):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+    review = '배우들 연기가 정말 좋았고 이야기도 재밌어요'
+    expected = dict(zip(model.label_names, model.predict([review])[0]))
+    browser = chromium()
+    try:
+        browser.get(server.url + '/')
+        box = browser.find_element(By.ID, 'text')
+        box.clear()
+        box.send_keys(review)
+        browser.find_element(By.ID, 'go').click()
+        rows = WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, '#out .class'))
+        shown = [(row.find_element(By.CLASS_NAME, 'label').text, float(row.find_element(By.CLASS_NAME, 'score').text),
+                  row.find_element(By.CSS_SELECTOR, '.bar span').size['width'] /
+                  row.find_element(By.CLASS_NAME, 'bar').size['width']) for row in rows]
+        assert [label for label, _, _ in shown] == sorted(expected, key=lambda label: -expected[label])
+        for label, score, bar in shown:
+            assert abs(score - expected[label]) < 1e-4 and abs(bar - expected[label]) < 0.01, (label, score, bar)
+
+        text = NER_TEXTS[3]
+        entities, _ = ner_model.predict_entities([text])
+        browser.get(ner_server.url + '/')
+        box = browser.find_element(By.ID, 'text')
+        box.clear()
+        box.send_keys(text)
+        box.send_keys(Keys.CONTROL, Keys.ENTER)  # the other way to send
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, '#out mark'))
+        page = browser.execute_script(_MARKS_JS)
+        assert page['text'] == text
+        assert page['marks'] == [[e.start, e.end, e.label] for e in entities[0]] and len(entities[0]) == 4
+    finally:
+        browser.quit()
 
 
 def test_full_queue_answers_503_with_retry_after(model):

@@ -166,16 +166,10 @@ class ModelService:
         from ..tasks.extractive_qa import QAData, QAExample
         examples = [QAExample(qid=str(i), question=question, context=context, answers=[])
                     for i, (question, context) in enumerate(rows)]
-        answers = self.model.predict_answers(QAData(examples, path='<request>'), batch_size=len(rows))
-        results = []
-        for i, (_question, context) in enumerate(rows):
-            answer = answers.get(str(i), '')
-            # predict_answers gives the text of the span; its first occurrence in the context is where it is
-            # unless the same words occur earlier too
-            start = context.find(answer) if answer else -1
-            results.append({'answer': answer, 'start': start if start >= 0 else None,
-                            'end': start + len(answer) if start >= 0 else None})
-        return results
+        spans = self.model.predict_answer_spans(QAData(examples, path='<request>'), batch_size=len(rows))
+        # where the model found the answer, not the first occurrence of its words
+        return [{'answer': spans[str(i)].text, 'start': spans[str(i)].start, 'end': spans[str(i)].end}
+                for i in range(len(rows))]
 
     def run_embed(self, rows: List[str]) -> List:
         return [vector.tolist() for vector in self.encoder()(rows, batch_size=len(rows))]

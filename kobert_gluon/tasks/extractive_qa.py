@@ -9,11 +9,12 @@
   characters become the first piece that ends after its start and the last piece that starts before its end,
   exactly, whatever the normalisation (``▁``, punctuation split off, NFKC). A window without the whole answer
   points at ``[CLS]`` (position 0), as in BERT's SQuAD recipe.
-* :func:`best_answers` -- for each question, the best span over its windows: the ``n_best`` highest start and
-  end scores of each window's context pieces, spans with ``end >= start`` and at most ``max_answer_length``
-  pieces, score = start + end score, a piece counted only in the window where it has the most context on both
-  sides (BERT's rule); the answer is the original context's characters from the start piece's first to the end
-  piece's last, never text rebuilt from pieces.
+* :func:`best_answer_spans` (:func:`best_answers`: their texts) -- for each question, the best span over its
+  windows: the ``n_best`` highest start and end scores of each window's context pieces, spans with
+  ``end >= start`` and at most ``max_answer_length`` pieces, score = start + end score, a piece counted only in
+  the window where it has the most context on both sides (BERT's rule); the answer is the original context's
+  characters from the start piece's first to the end piece's last, never text rebuilt from pieces, with their
+  offsets (where the model found them, not the first occurrence of the same words).
 * :class:`ParticleStripper` -- optionally, the Korean particles (조사) glued to the end of an answer (``서울에서``
   -> ``서울``) are removed, found by Mecab's analysis (or a suffix list, :func:`strip_particle`, which also cuts
   words that merely end like a particle), when the answer ends where its word ends and something remains.
@@ -37,9 +38,9 @@ from .head_task import HeadTask
 from .qa_scoring import score_predictions
 from .file_parts import in_part, parse_part
 
-__all__ = ['QAExample', 'QAData', 'Window', 'read_squad', 'make_windows', 'best_answers', 'strip_particle',
-           'ParticleStripper', 'PARTICLE_METHODS',
-           'PARTICLES', 'QABatches', 'QATask', 'QuestionAnsweringPipeline', 'predict_answers', 'QA_DEFAULTS']
+__all__ = ['QAExample', 'QAData', 'Window', 'read_squad', 'make_windows', 'AnswerSpan', 'best_answer_spans',
+           'best_answers', 'strip_particle', 'ParticleStripper', 'PARTICLE_METHODS', 'PARTICLES', 'QABatches',
+           'QATask', 'QuestionAnsweringPipeline', 'predict_answer_spans', 'predict_answers', 'QA_DEFAULTS']
 
 # The particles stripped from an answer's end, longest first (so 에서 goes before 서 could ever match).
 PARTICLES = tuple(sorted((
@@ -293,11 +294,20 @@ def _mecab_tagger(required: bool):
         return None
 
 
-def best_answers(examples: Sequence[QAExample], windows: Sequence[Window], scores: Sequence[np.ndarray],
-                 max_answer_length: int = 30, n_best: int = 20, strip_particles=None) -> Dict[str, str]:
-    """``{question id: answer text}`` from each window's ``(length, 2)`` start/end scores (see the module
-    docstring); a question none of whose windows gives a valid span gets the empty answer. ``strip_particles``: a
-    :class:`ParticleStripper` (or a method name for one, True for ``auto``) applied to every answer."""
+class AnswerSpan(NamedTuple):
+    """An answer and where it is: ``context[start:end] == text``; the empty answer has no place (None, None)."""
+    text: str
+    start: Optional[int]
+    end: Optional[int]
+
+
+def best_answer_spans(examples: Sequence[QAExample], windows: Sequence[Window], scores: Sequence[np.ndarray],
+                      max_answer_length: int = 30, n_best: int = 20, strip_particles=None) -> Dict[str, AnswerSpan]:
+    """``{question id: AnswerSpan}`` from each window's ``(length, 2)`` start/end scores (see the module
+    docstring): the characters of the best span and their offsets in the context, where the model found them (the
+    same words may occur earlier in the context). A question none of whose windows gives a valid span gets the
+    empty answer. ``strip_particles``: a :class:`ParticleStripper` (or a method name for one, True for ``auto``)
+    applied to every answer; it cuts the answer's end, so the start stays and the end moves back."""
     if strip_particles is True:
         strip_particles = ParticleStripper()
     elif isinstance(strip_particles, str):
@@ -324,14 +334,21 @@ def best_answers(examples: Sequence[QAExample], windows: Sequence[Window], score
     answers = {}
     for index, example in enumerate(examples):
         if index not in best:
-            answers[example.qid] = ''
+            answers[example.qid] = AnswerSpan('', None, None)
             continue
         _, start, end = best[index]
         text = example.context[start:end]
         if strip_particles:
             text = strip_particles(text, example.context, end)
-        answers[example.qid] = text
+        answers[example.qid] = AnswerSpan(text, start, start + len(text))
     return answers
+
+
+def best_answers(examples: Sequence[QAExample], windows: Sequence[Window], scores: Sequence[np.ndarray],
+                 max_answer_length: int = 30, n_best: int = 20, strip_particles=None) -> Dict[str, str]:
+    """``{question id: answer text}``: the texts of :func:`best_answer_spans`."""
+    spans = best_answer_spans(examples, windows, scores, max_answer_length, n_best, strip_particles)
+    return {qid: span.text for qid, span in spans.items()}
 
 
 class QABatches(BatchesBeside):
@@ -381,23 +398,34 @@ class QATask(HeadTask):
                 scores[index] = values[row]
         return scores
 
+    def answer_spans(self, model, data: QABatches, strip_particles=None) -> Dict[str, AnswerSpan]:
+        return best_answer_spans(data.data.examples, data.windows, self.window_scores(model, data),
+                                 self.options['max_answer_length'], self.options['n_best'], strip_particles)
+
     def answers(self, model, data: QABatches, strip_particles=None) -> Dict[str, str]:
-        return best_answers(data.data.examples, data.windows, self.window_scores(model, data),
-                            self.options['max_answer_length'], self.options['n_best'], strip_particles)
+        return {qid: span.text for qid, span in self.answer_spans(model, data, strip_particles).items()}
 
     def evaluate(self, model, data: QABatches) -> Dict[str, float]:
         scores = score_predictions(data.data.golds, self.answers(model, data))
         return {'f1': scores['f1'], 'exact_match': scores['exact_match']}
 
 
-def predict_answers(model, tokenizer, data: QAData, spec, max_seq_length: int, batch_size: int = 64,
-                    strip_particles=None, options=None, ctx=None) -> Dict[str, str]:
-    """``{question id: answer}`` for every question of ``data`` with a span extractor ``model`` (a Gluon head or a
-    runtime's forward function)."""
+def predict_answer_spans(model, tokenizer, data: QAData, spec, max_seq_length: int, batch_size: int = 64,
+                         strip_particles=None, options=None, ctx=None) -> Dict[str, AnswerSpan]:
+    """``{question id: AnswerSpan}`` (the answer and its character offsets in the context) for every question of
+    ``data`` with a span extractor ``model`` (a Gluon head or a runtime's forward function)."""
     task = QATask(spec, ctx=ctx, options=options)
     batches = QABatches(data, tokenizer, max_seq_length, batch_size, shuffle=False,
                         doc_stride=task.options['doc_stride'], max_query_length=task.options['max_query_length'])
-    return task.answers(model, batches, strip_particles)
+    return task.answer_spans(model, batches, strip_particles)
+
+
+def predict_answers(model, tokenizer, data: QAData, spec, max_seq_length: int, batch_size: int = 64,
+                    strip_particles=None, options=None, ctx=None) -> Dict[str, str]:
+    """``{question id: answer}``: the texts of :func:`predict_answer_spans`."""
+    spans = predict_answer_spans(model, tokenizer, data, spec, max_seq_length, batch_size, strip_particles,
+                                 options, ctx)
+    return {qid: span.text for qid, span in spans.items()}
 
 
 def _digest(*datasets: Optional[QAData]) -> str:

@@ -517,12 +517,21 @@ class FineTunedModel:
         """``{question id: answer}`` for the questions of ``data`` (a question-answering model; ``data``: a SQuAD
         JSON path or :class:`~.extractive_qa.QAData`); ``strip_particles``: None, ``'mecab'``, ``'suffix'`` or
         ``'auto'`` (see :class:`~.extractive_qa.ParticleStripper`)."""
-        self._require('squad', 'predict_answers')
-        from .extractive_qa import predict_answers, read_squad
+        spans = self._answer_spans(data, batch_size, strip_particles, 'predict_answers')
+        return {qid: span.text for qid, span in spans.items()}
+
+    def predict_answer_spans(self, data, batch_size: int = 64, strip_particles=None):
+        """As :meth:`predict_answers`, each answer with its character offsets in its context, where the model found
+        it (:class:`~.extractive_qa.AnswerSpan`: ``text``, ``start``, ``end``; the empty answer: None, None)."""
+        return self._answer_spans(data, batch_size, strip_particles, 'predict_answer_spans')
+
+    def _answer_spans(self, data, batch_size, strip_particles, call):
+        self._require('squad', call)
+        from .extractive_qa import predict_answer_spans, read_squad
         if not hasattr(data, 'examples'):
             data = read_squad(data, need_answers=False)
-        return predict_answers(self.model, self.tokenizer, data, self.spec, self.max_seq_length, batch_size,
-                               strip_particles, ctx=self.ctx)
+        return predict_answer_spans(self.model, self.tokenizer, data, self.spec, self.max_seq_length, batch_size,
+                                    strip_particles, ctx=self.ctx)
 
     @property
     def is_regression(self) -> bool:

@@ -174,8 +174,9 @@ def _workers_ignore_ctrl_c():
 class TextBatches:
     """Padded batches ``(input_ids, valid_length, token_type_ids, label)`` of an encoded dataset, per epoch.
 
-    One DataLoader is created up front (its worker processes live as long as this object), and each call to
-    :meth:`batches` re-targets its batch order, so ``num_workers > 0`` costs the pool start-up only once.
+    With ``num_workers > 0`` one DataLoader is created up front (its worker processes live as long as this object),
+    and each call to :meth:`batches` re-targets its batch order, so the pool starts only once; without workers the
+    batches are padded here, as the DataLoader would, without creating one (its constructor collects garbage).
     """
 
     def __init__(self, encoded: SimpleDataset, sampler: BucketBatchSampler, pad_id: int, label_dtype: str,
@@ -185,10 +186,16 @@ class TextBatches:
         self.encoded = encoded
         self.sampler = sampler
         self._order = _EpochBatchOrder(sampler)
+        self._batchify = make_batchify(pad_id, label_dtype, label_padding)
+        if num_workers == 0:
+            # MXNet's DataLoader runs a full gc.collect() in its constructor: in a process holding a server and a
+            # model that is ~70 ms, more than a kobert-mini batch takes, paid by every predict call. Without workers
+            # it would only pad batches in this process, which batches() does itself.
+            self._loader = None
+            return
         # thread_pool=False: worker *processes*; batchify is numpy work that would hold the GIL in threads.
         with _workers_ignore_ctrl_c():
-            self._loader = DataLoader(encoded, batch_sampler=self._order,
-                                      batchify_fn=make_batchify(pad_id, label_dtype, label_padding),
+            self._loader = DataLoader(encoded, batch_sampler=self._order, batchify_fn=self._batchify,
                                       num_workers=num_workers)
 
     @classmethod
@@ -226,6 +233,8 @@ class TextBatches:
     def batches(self, epoch: int = 0, start: int = 0):
         """Iterate the batches of ``epoch``, skipping the first ``start`` (a run resumed mid-epoch)."""
         self._order.set_epoch(epoch, start)
+        if self._loader is None:
+            return (self._batchify([self.encoded[i] for i in indices]) for indices in self._order)
         return iter(self._loader)
 
     def fingerprint(self, epoch: int) -> str:
