@@ -163,7 +163,8 @@ def load_predictor(folder, runtime: str = 'mxnet', precision: str = 'fp32', thre
         if precision == 'int8' and calibration is None:
             raise InputError('--runtime mxnet --precision int8 is calibrated on rows of the task\'s data: pass '
                              '--calibration FILE (the dev split, or a few hundred training rows)')
-    fine_tuned = FineTunedModel.load(folder, ctx=contexts[0])
+    # an ONNX runtime computes the forward pass: the Gluon graph is only exported, so it is not partitioned first
+    fine_tuned = FineTunedModel.load(folder, ctx=contexts[0], fused=chosen.runner is None)
     if chosen.runner is None:  # the Gluon model computes itself
         if precision == 'bf16':
             fine_tuned.run_forward_with(to_bfloat16(fine_tuned.model, fine_tuned.ctx))

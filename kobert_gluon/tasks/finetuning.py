@@ -463,16 +463,21 @@ class FineTunedModel:
         self.graph = 'plain graph'  # what computes the forward pass, in words (load: the fused graph)
 
     @classmethod
-    def load(cls, folder, ctx=None, device=None) -> 'FineTunedModel':
+    def load(cls, folder, ctx=None, device=None, fused: bool = True) -> 'FineTunedModel':
         """``folder``: a fine-tuned model folder, a run folder, or a shipped model's name (``kobert-mini-nsmc``);
-        ``device``: where it computes (``'cpu'``, ``'gpu'``, ``'gpu:1'`` or a context; ``ctx`` is its older name)."""
+        ``device``: where it computes (``'cpu'``, ``'gpu'``, ``'gpu:1'`` or a context; ``ctx`` is its older name).
+        ``fused=False`` leaves the graph plain (a model whose forward pass another runtime computes)."""
         ctx = parse_devices(device if device is not None else ctx)[0]
         resolved = resolve_model(folder)  # a run folder means its best/
         if resolved.folder is None or 'finetuning' not in resolved.document:
             raise InputError('{} is not a fine-tuned model (its config.json has no finetuning section)'
                              .format(resolved.name))
         model, vocab = resolved.build(ctx=ctx)
-        graph = fuse(model, ctx)  # the oneDNN-fused graph where the build has it: same outputs, faster
+        if fused:
+            graph = fuse(model, ctx)  # the oneDNN-fused graph where the build has it: the same outputs
+        else:
+            model.hybridize()
+            graph = 'plain graph'
         fine_tuned = cls(model, vocab, resolved.folder, resolved.document['finetuning'], ctx=ctx,
                          tokenizer=resolved.tokenizer)
         fine_tuned.graph = graph
