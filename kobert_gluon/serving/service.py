@@ -8,6 +8,7 @@ extractive question answerer ``qa``; every model answers ``embed`` (its backbone
 """
 import logging
 import threading
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -72,6 +73,12 @@ def check_body(body: Any, known: Tuple[str, ...]) -> dict:
     return body
 
 
+def check_input_count(count: int, max_inputs: int, field: str) -> None:
+    if count > max_inputs:
+        raise RequestError('{}: {} inputs, more than the {} this server takes in one request '
+                           '(--max-client-batch-size); send them in several requests'.format(field, count, max_inputs))
+
+
 class ModelService:
     """A :class:`FineTunedModel` (``predict``'s, loaded by :func:`kobert_gluon.deploy.predictor.load_predictor`)
     seen as the routes it answers."""
@@ -116,9 +123,10 @@ class ModelService:
         return lengths
 
     # ----- request bodies ----------------------------------------------------------------------------------
-    def texts_of(self, body: Any, pairs_allowed: bool) -> Tuple[List, bool, bool]:
+    def texts_of(self, body: Any, pairs_allowed: bool, max_inputs: int) -> Tuple[List, bool, bool]:
         """``(rows, single, truncate)`` of a ``{"inputs": str | [str] | [[a, b]], "truncate": bool}`` body;
-        ``single``: one string was sent (the answer is one result, not a list)."""
+        ``single``: one string was sent (the answer is one result, not a list). More than ``max_inputs`` inputs
+        are refused: one request must not hold the model for everyone else."""
         body = check_body(body, ('inputs', 'truncate'))
         inputs = _field(body, 'inputs', (str, list))
         truncate = _field(body, 'truncate', bool, required=False, default=True)
@@ -129,6 +137,7 @@ class ModelService:
             return [inputs], True, truncate
         if not inputs:
             raise RequestError('inputs: empty list')
+        check_input_count(len(inputs), max_inputs, 'inputs')
         rows = []
         for index, item in enumerate(inputs):
             where = 'inputs[{}]'.format(index)
@@ -201,7 +210,12 @@ class ModelService:
             return self._encoder
 
     def warm_up(self, batcher) -> None:
-        """One row through the model's own route, so the first request does not pay for graph building."""
+        """Every shape the runtime compiles ahead (OpenVINO: each (batch, length) bucket up to the batcher's
+        largest batch), then one row through the model's own route, so no request pays for graph building."""
+        started = time.perf_counter()
+        compiled = self.model.prepare(batcher.max_batch_size)
+        if compiled:
+            log.info('compiled %d input shapes in %.1f s', compiled, time.perf_counter() - started)
         route = self.routes[0]
         row = {'predict': ('안녕하세요', '안녕하세요') if self.model.pair else '안녕하세요',
                'ner': '안녕하세요', 'qa': ('누구?', '안녕하세요'), 'embed': '안녕하세요',

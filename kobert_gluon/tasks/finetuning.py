@@ -486,8 +486,22 @@ class FineTunedModel:
     def run_forward_with(self, forward) -> None:
         """Compute forward passes with ``forward(input_ids, token_type_ids, valid_length) -> NDArray`` (what the
         Gluon head returns) instead of the Gluon model: how a deployment runtime plugs in; everything around it
-        (tokenizer, batches, the task kind's predictions and metrics) stays the same."""
+        (tokenizer, batches, the task kind's predictions and metrics) stays the same. A ``forward`` that builds
+        something per input shape may offer ``prepare(max_batch_size) -> int`` and ``shapes_to_prepare(max_batch_size)
+        -> int`` (see :meth:`prepare`)."""
         self.model = forward
+
+    def prepare(self, max_batch_size: int) -> int:
+        """Build ahead what the forward pass would otherwise build on the first batch of each shape (OpenVINO
+        compiles one graph per (batch, length) bucket), for batches of up to ``max_batch_size`` rows: a server's
+        warm-up. Returns how many shapes were built (0: nothing to build, as for MXNet and onnxruntime)."""
+        prepare = getattr(self.model, 'prepare', None)
+        return prepare(max_batch_size) if prepare is not None else 0
+
+    def shapes_to_prepare(self, max_batch_size: int) -> int:
+        """How many shapes :meth:`prepare` would build now (0 once built, or where nothing is built per shape)."""
+        pending = getattr(self.model, 'shapes_to_prepare', None)
+        return pending(max_batch_size) if pending is not None else 0
 
     @property
     def structure(self) -> str:
