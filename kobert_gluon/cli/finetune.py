@@ -8,8 +8,9 @@ from ..core.text_files import DEFAULT_ENCODING
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_device_args, add_max_seq_length_arg,
                           add_runtime_args, load_predictor_from_args,
                           add_model_shape_args,
-                          add_run_folder_args, add_training_args, field_default, job_ranks, options_named,
+                          add_run_folder_args, add_training_args, job_ranks, options_named,
                           print_run_result, settings_document)
+from . import parser_data
 
 # The task structures' file formats, written out so that building the parser imports no task module (a test checks
 # them against tasks.finetuning.PIPELINES)
@@ -77,14 +78,13 @@ def register(subparsers):
                     'or --kind token_classification|extractive_qa with --data-format.')
     data = finetune.add_argument_group('task and data')
     data.add_argument('--task', help='ready-made task name')
-    from ..tasks.kinds import metric_choices, task_kinds
-    data.add_argument('--kind', choices=task_kinds(),
-                      help='for a file without --task (default {})'.format(task_kinds()[0]))
+    data.add_argument('--kind', choices=parser_data.TASK_KINDS,
+                      help='for a file without --task (default {})'.format(parser_data.TASK_KINDS[0]))
     data.add_argument('--labels', help='comma-separated label values in class order (default: sorted labels of '
                                        'the training file)')
-    data.add_argument('--metric', choices=metric_choices(),
+    data.add_argument('--metric', choices=parser_data.METRICS,
                       help='dev metric that picks the best epoch (default: the kind\'s first: {})'.format(
-                          ', '.join('{} for {}'.format(metric_choices(k)[0], k) for k in task_kinds())))
+                          ', '.join('{} for {}'.format(m[0], k) for k, m in parser_data.TASK_METRICS.items())))
     data.add_argument('--data-format', choices=DATA_FORMATS,
                       help='for --kind token_classification: klue (a character and its BIO tag per line), conll '
                            '(token<TAB>TAG per line) or naver (index<TAB>word<TAB>TYPE_B|TYPE_I|-, Naver NER); '
@@ -101,11 +101,7 @@ def register(subparsers):
                            'e.g. 0.05 for nsmc, whose only other file is its test set)')
     _add_data_error_args(data)
     _add_table_args(finetune, 'the data')
-    from ..tasks.finetuning import FinetuneSettings
-    from ..training.trainer import TrainingConfig
-
-    def default(name):
-        return field_default(FinetuneSettings, name)
+    default = parser_data.FINETUNE.__getitem__  # a KeyError names a value missing there
     data.add_argument('--min-label-count', type=int, metavar='N',
                       help='refuse a class label seen in fewer than N training rows (entities for taggers) as a stray '
                            'value, unless --labels lists it; 0 or 1 accepts every label (default {})'
@@ -121,7 +117,7 @@ def register(subparsers):
                        help='dropout of the head alone (the NSMC notebook\'s dr_rate; default: --dropout, else 0.1)')
     add_max_seq_length_arg(model, 'model', help='tokens per example incl. [CLS]/[SEP] (default {})'
                            .format(default('max_seq_length')))
-    train = add_training_args(finetune, TrainingConfig())
+    train = add_training_args(finetune, parser_data.TRAINING)
     train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
                        .format(default('batch_size')))
     train.add_argument('--eval-batch-size', type=int, help='default {}'.format(default('eval_batch_size')))
