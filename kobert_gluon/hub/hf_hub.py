@@ -56,7 +56,7 @@ def _offline() -> bool:
 
 
 def _download_hint(repo_id: str, revision: str) -> str:
-    return ('download it where a network is available (huggingface-cli download {} --revision {} --local-dir DIR) '
+    return ('download it where a network is available (hf download {} --revision {} --local-dir DIR) '
             'and pass DIR instead'.format(repo_id, revision))
 
 
@@ -108,7 +108,8 @@ def _fetch_listing(repo_id: str, revision: str, repo_dir: Path) -> Dict:
     except urllib.error.HTTPError as err:
         if err.code in (401, 404):
             raise InputError('hub repo {} at revision {} was not found ({}: HTTP {}); check the name and revision '
-                             '(a private repo must be downloaded with huggingface-cli and passed as a folder)'
+                             '(a private repo: log in with hf auth login, download it with hf download and pass '
+                             'the folder)'
                              .format(repo_id, revision, url, err.code)) from None
         problem = 'HTTP {} {}'.format(err.code, err.reason)
     except (urllib.error.URLError, OSError, ValueError) as err:
