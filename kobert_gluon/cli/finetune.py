@@ -16,6 +16,7 @@ from . import parser_data
 # them against tasks.finetuning.PIPELINES)
 TAGGED_DATA_FORMATS = ('klue', 'conll', 'naver')
 DATA_FORMATS = TAGGED_DATA_FORMATS + ('squad',)
+INPUT_FORMATS = ('lines', 'table')  # how predict reads --input of a table model (tasks.datasets.INPUT_FORMATS)
 
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -142,13 +143,23 @@ def register(subparsers):
 
     predict = subparsers.add_parser(
         'predict', help=COMMANDS['predict'],
-        description='Texts come from the arguments, from --input (a TSV/CSV read with the model\'s text columns '
-                    'unless --text-column is given) or from stdin (one example per line; a pair as TEXT_A<tab>TEXT_B). '
-                    'Writes TSV: the text(s), then label and p_<label> per class, or score for regression.')
+        description='Texts come from the arguments, from --input or from stdin (one example per line; a pair as '
+                    'TEXT_A<tab>TEXT_B). --input is a TSV/CSV read with the model\'s text columns (or --text-column) '
+                    'when its first line is a header naming them, or a plain text file read like stdin, one example '
+                    'per line, when its first line has no delimiter (--input-format says which). Writes TSV: the '
+                    'text(s), then label and p_<label> per class, or score for regression, one row per input line '
+                    '(a blank line keeps its row, with empty cells).')
     predict.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
     predict.add_argument('text', nargs='*', help='texts to classify (for a pair model: TEXT_A<tab>TEXT_B)')
-    predict.add_argument('--input', help='TSV/CSV file to read the texts from (a token classifier: a text file, one '
-                                         'text per line; question answering: a SQuAD-format JSON file)')
+    predict.add_argument('--input', help='file to read the texts from: a TSV/CSV, or a text file with one text per '
+                                         'line (a token classifier: such a text file; question answering: a '
+                                         'SQuAD-format JSON file)')
+    predict.add_argument('--input-format', choices=INPUT_FORMATS,
+                         help='how a classifier or regressor reads --input: table (a header naming the text columns, '
+                              'or --no-header with --text-column indices) or lines (every line one text, as on '
+                              'stdin). Default: table when the first line names the model\'s text column(s) or a '
+                              'table option is given, lines when it has no delimiter (a note says so), an error '
+                              'otherwise')
     predict.add_argument('--output', help='write the TSV here instead of stdout (a token classifier writes JSON '
                                           'lines, question answering one JSON object {question id: answer})')
     predict.add_argument('--overwrite', action='store_true',
@@ -324,10 +335,18 @@ def run_predict(args):
     table = _table_for(args, model, with_label=False) if pipeline.reads_tables else None
     if table is None and _table_overrides(args):
         raise UsageError('a {} model reads its own format; the table options do not apply'.format(pipeline.label))
+    input_format = args.input_format
+    if input_format is not None and not args.input:
+        raise UsageError('--input-format says how to read --input; texts from arguments or stdin are one per line')
+    if _table_overrides(args):
+        if input_format == 'lines':
+            raise UsageError('--text-column, --no-header, --delimiter and --quoting describe a table; --input-format '
+                             'lines reads every line as one text')
+        input_format = 'table'  # the options describe the file: it is read as they say, never guessed
     output = pipeline.predict_output(model, PredictRequest(
         texts=args.text, input=args.input, encoding=args.encoding or DEFAULT_ENCODING, batch_size=args.batch_size,
         table=table, skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
-        strip_particles=args.strip_particles))
+        strip_particles=args.strip_particles, input_format=input_format))
     for note in output.notes:
         stderr_notes(args)('kobert-gluon predict: ' + note)
     if args.output:
