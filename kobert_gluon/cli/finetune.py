@@ -4,9 +4,10 @@ import sys
 from pathlib import Path
 
 from . import UsageError, stderr_notes
+from ..core import progress
 from ..core.text_files import DEFAULT_ENCODING
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_device_args, add_max_seq_length_arg,
-                          add_runtime_args, load_predictor_from_args,
+                          add_progress_arg, add_runtime_args, load_predictor_from_args,
                           add_model_shape_args,
                           add_run_folder_args, add_training_args, job_ranks, options_named,
                           print_run_result, settings_document)
@@ -137,6 +138,7 @@ def register(subparsers):
     evaluate.add_argument('--batch-size', type=int, default=64)
     evaluate.add_argument('--json', action='store_true', help='print the metrics as JSON')
     add_runtime_args(evaluate)
+    add_progress_arg(evaluate)
     _add_data_error_args(evaluate)
     _add_table_args(evaluate, '--data')
     evaluate.set_defaults(func=run_evaluate)
@@ -170,6 +172,7 @@ def register(subparsers):
                               'found by Mecab (the [mecab] extra; auto: when installed) or by a suffix list')
     predict.add_argument('--batch-size', type=int, default=64)
     add_runtime_args(predict)
+    add_progress_arg(predict)
     _add_data_error_args(predict)
     _add_table_args(predict, '--input')
     predict.set_defaults(func=run_predict)
@@ -343,10 +346,14 @@ def run_predict(args):
             raise UsageError('--text-column, --no-header, --delimiter and --quoting describe a table; --input-format '
                              'lines reads every line as one text')
         input_format = 'table'  # the options describe the file: it is read as they say, never guessed
-    output = pipeline.predict_output(model, PredictRequest(
+    request = PredictRequest(
         texts=args.text, input=args.input, encoding=args.encoding or DEFAULT_ENCODING, batch_size=args.batch_size,
         table=table, skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
-        strip_particles=args.strip_particles, input_format=input_format))
+        strip_particles=args.strip_particles, input_format=input_format)
+    # a file or stdin can be long and gets progress; texts given as arguments are a handful, where it is noise
+    enabled = args.progress is not False if not args.text else None if args.progress is not False else False
+    with progress.shown('kobert-gluon predict', enabled=enabled):
+        output = pipeline.predict_output(model, request)
     for note in output.notes:
         stderr_notes(args)('kobert-gluon predict: ' + note)
     if args.output:

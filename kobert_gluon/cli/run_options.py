@@ -139,9 +139,20 @@ def add_training_args(parser, defaults):
     group.add_argument('--log-every', type=int, help='log the mean loss and metrics of every N steps '
                        '(default: {})'.format(defaults.log_every or 'off'))
     group.add_argument('--no-progress', dest='progress', action='store_false', default=None,
-                       help='no progress bar')
+                       help='no progress bar (it is drawn on a terminal; elsewhere a line at the start, every '
+                            '$KOBERT_GLUON_PROGRESS_SECONDS seconds (default 30) and at the end of each epoch)')
     add_device_args(parser, splits_batches=True)
     return group
+
+
+def add_progress_arg(parser) -> None:
+    """``--no-progress`` for a command whose work can take long (evaluate, predict, build-vocab, conversions ...):
+    its library code reports progress (:mod:`kobert_gluon.core.progress`), which ``cli.main`` turns on unless this
+    option or ``--quiet`` is given. (The training commands' bar is the trainer's: :func:`add_training_args`.)"""
+    parser.add_argument('--no-progress', dest='progress', action='store_false', default=None,
+                        help='show no progress on stderr (a bar on a terminal; elsewhere a line when the work starts, '
+                             'every $KOBERT_GLUON_PROGRESS_SECONDS seconds (default 30) and when it ends)')
+    parser.set_defaults(reports_progress=True)
 
 
 DEVICE_HELP = ('where to compute: cpu (default), gpu (the first GPU; under horovodrun each rank\'s own), gpu:0,1 '

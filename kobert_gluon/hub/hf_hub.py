@@ -24,6 +24,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 from ..core.atomic_files import temporary_sibling
 from ..core.errors import InputError
+from ..core.progress import counted
 from . import artifact_store
 from .artifact_store import Artifact, ArtifactNotFoundError
 
@@ -162,7 +163,8 @@ def snapshot(repo_id: str, revision: str = 'main', select: Optional[Callable[[Li
     commit = listing['sha']
     siblings = {sibling['rfilename']: sibling for sibling in listing['siblings']}
     names = list(select(list(siblings))) if select is not None else list(siblings)
-    for name in names:
+    # (each file's own download shows its bytes wherever the command line does not turn progress off)
+    for name in counted(names, desc='fetching and verifying {} at {}'.format(repo_id, commit[:12]), unit='files'):
         artifact = _artifact(repo_id, commit, siblings[name])
         artifact_store.MANIFEST.pop(artifact.name, None)  # the listing just read is the authority for this name
         artifact_store.register_artifact(artifact)

@@ -184,7 +184,7 @@ class SequenceTask(HeadTask):
     def predict(self, model, data: TextBatches) -> np.ndarray:
         """Class probabilities ``(n, classes)`` or scores ``(n,)``, in the order of the examples."""
         outputs = None
-        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+        for indices, batch in self.each_batch(data, 'examples'):
             output, _ = self._forward(model, batch)
             values = self.kind.predictions(output).asnumpy()
             if outputs is None:
