@@ -328,6 +328,8 @@ def run_predict(args):
         check_output_file(args.output, PREDICTIONS, args.overwrite, inputs=[args.input, args.model])
     if args.max_rows is not None and args.max_rows < 1:
         raise UsageError('--max-rows must be at least 1')
+    if args.input_format is not None and not args.input:
+        raise UsageError('--input-format says how to read --input; texts from arguments or stdin are one per line')
     model = _load(args)
     pipeline = model.pipeline
     unread = ['--' + name.replace('_', '-') for name in OPTIONS_OF_STRUCTURES
@@ -339,8 +341,6 @@ def run_predict(args):
     if table is None and _table_overrides(args):
         raise UsageError('a {} model reads its own format; the table options do not apply'.format(pipeline.label))
     input_format = args.input_format
-    if input_format is not None and not args.input:
-        raise UsageError('--input-format says how to read --input; texts from arguments or stdin are one per line')
     if _table_overrides(args):
         if input_format == 'lines':
             raise UsageError('--text-column, --no-header, --delimiter and --quoting describe a table; --input-format '
