@@ -247,12 +247,16 @@ def _lookup(document, dotted):
     return document
 
 
-@pytest.mark.parametrize('command', ['finetune', 'pretrain'])
+@pytest.mark.parametrize('command', ['finetune', 'pretrain', 'distill'])
 def test_cli_options_name_real_settings_and_their_defaults(command, tmp_path):
     if command == 'finetune':
         from kobert_gluon.cli.finetune import _SETTING_PATHS as paths
         from kobert_gluon.tasks.finetuning import FinetuneSettings
         document = FinetuneSettings(task='nsmc', train='train.tsv').to_dict()
+    elif command == 'distill':
+        from kobert_gluon.cli.pretrain import _DISTILL_SETTING_PATHS as paths
+        from kobert_gluon.pretraining.distill import DistillSettings
+        document = DistillSettings(data=str(tmp_path), teacher='kobert-mini', student_layers=1).to_dict()
     else:
         from kobert_gluon.cli.pretrain import _SETTING_PATHS as paths
         from kobert_gluon.pretraining.pretrain import PretrainSettings

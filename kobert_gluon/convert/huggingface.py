@@ -43,6 +43,7 @@ import numpy as np
 
 from ..core.documents import read_json, write_json
 from ..core.errors import InputError, KobertGluonError, is_library_panic
+from ..core.progress import phase
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
 from ..heads.token import SpanExtractor, TokenClassifier
@@ -623,6 +624,7 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     if not src.is_dir():
         raise FileNotFoundError('{}: no such folder (give a transformers checkpoint folder or a hub repo id, '
                                 'owner/name)'.format(src))
+    phase('reading the checkpoint in {}'.format(src))
     hf, tensors = read_checkpoint(src)
     family, kind = family_of_checkpoint(hf, src / HF_CONFIG)
     config = family.config_from_hf(hf, src / HF_CONFIG)
@@ -654,8 +656,10 @@ def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: T
     elif labels is not None:
         raise InputError('--labels: {} is a {}, which has no labels (they name the scores of a sequence or token '
                          'classifier)'.format(src, family.classes[kind]))
+    phase('building the {} and placing its {:,} tensors'.format(family.classes[kind], len(values)))
     model = _build(family, kind, config, hf, has_pooler, labels)
     set_parameters(model, values)
+    phase('writing the model folder {}'.format(out))
     extra = {'converted_from': {k: v for k, v in converted_from.items() if v is not None}}
     if kind in HEAD_KINDS:
         extra['finetuning'] = _finetuning_section(model, config, family.classes[kind], max_seq_length)
@@ -727,6 +731,7 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     source = resolve_model(model_folder_of(model_or_folder))
     folder, document, config = source.folder, source.document, source.config
     family = family_of_architecture(document['architecture'])
+    phase('loading {}'.format(folder))
     model, vocab = source.build()
     tokenizer = source.tokenizer
     kind = _export_kind(family, document)
@@ -747,6 +752,8 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
         raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece and WordPiece tokenizers{}'.format(
             folder, tokenizer.kind, ' (its pieces need Mecab, which transformers\' tokenizers do not run)'
             if 'mecab' in tokenizer.kind else ''))
+
+    phase('writing {:,} tensors as a {} to {}'.format(len(tensors), family.classes[kind], out))
 
     def write(tmp: Path):
         save_file(tensors, str(tmp / SAFETENSORS), metadata={'format': 'pt'})

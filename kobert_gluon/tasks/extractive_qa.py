@@ -391,7 +391,7 @@ class QATask(HeadTask):
 
     def window_scores(self, model, data: QABatches) -> List[np.ndarray]:
         scores: List[Optional[np.ndarray]] = [None] * len(data)
-        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+        for indices, batch in self.each_batch(data, 'windows'):
             output, _ = self._forward(model, batch)
             values = output.asnumpy()
             for row, index in enumerate(indices):

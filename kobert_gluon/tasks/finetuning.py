@@ -20,7 +20,7 @@ The best model's ``config.json`` holds the label names (``task.labels``) and a `
 task definition and the label values as written in the data, so evaluating and predicting need no settings.
 """
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -184,7 +184,7 @@ class SequenceTask(HeadTask):
     def predict(self, model, data: TextBatches) -> np.ndarray:
         """Class probabilities ``(n, classes)`` or scores ``(n,)``, in the order of the examples."""
         outputs = None
-        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+        for indices, batch in self.each_batch(data, 'examples'):
             output, _ = self._forward(model, batch)
             values = self.kind.predictions(output).asnumpy()
             if outputs is None:
@@ -252,18 +252,30 @@ def _split_input(number, line, width):
 
 
 def _texts_to_predict(model, request: PredictRequest):
-    """One entry per input, in order: the text(s), or None for an input with nothing to predict; and notes
-    ``(input number or line, why)`` for those. ``--input`` is a table read with ``request.table``."""
-    from .datasets import read_prediction_rows
+    """One entry per input, in order: the text(s), or None for an input with nothing to predict; notes
+    ``(input number or line, why)`` for those; and remarks (how a file was read, when that was decided here).
+    ``--input`` is a table read with ``request.table``, or one example per line as standard input is
+    (``request.input_format``; not given, the file's first line decides)."""
+    from .datasets import INPUT_FORMATS, prediction_input_format, read_prediction_rows
+    remarks = []
     if request.input and not request.texts:
-        rows = read_prediction_rows(request.input, request.table, skip_bad_rows=request.skip_bad_rows,
-                                    encoding=request.encoding)
-        return rows.texts, [('line {}'.format(line), why) for line, why in rows.notes]
+        table = request.table or replace(model.spec.table, label_column=None)
+        input_format = request.input_format
+        if input_format is None:
+            input_format, remark = prediction_input_format(request.input, table, request.encoding)
+            remarks += [remark] if remark else []
+        elif input_format not in INPUT_FORMATS:
+            raise InputError('input_format must be one of {}, got {!r}'.format(', '.join(INPUT_FORMATS),
+                                                                               input_format))
+        if input_format == 'table':
+            rows = read_prediction_rows(request.input, table, skip_bad_rows=request.skip_bad_rows,
+                                        encoding=request.encoding)
+            return rows.texts, [('line {}'.format(line), why) for line, why in rows.notes], remarks
     lines, where = request_lines(request, 'texts to predict')
     width = 2 if model.pair else 1
     texts = [_split_input(number, line, width) for number, line in enumerate(lines, 1)]
     notes = [('{} {}'.format(where, number), 'blank') for number, text in enumerate(texts, 1) if text is None]
-    return texts, notes
+    return texts, notes, remarks
 
 
 def _label_values(table: LabeledTable, spec: TaskSpec, labels):
@@ -304,7 +316,7 @@ class SentencePipeline:
     label = 'sentence classification or regression'
     data_formats = ()
     reads_tables = True
-    predict_options = ()
+    predict_options = ('input_format',)
 
     @staticmethod
     def evaluate(model, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None, batch_size=64,
@@ -328,7 +340,7 @@ class SentencePipeline:
     def predict_output(model, request: PredictRequest) -> PredictOutput:
         """TSV: the text(s), then the task kind's columns (``label``, ``p_<label>``...; or ``score``), one row per
         input in order; an input with nothing to predict keeps its row with empty cells (and a note)."""
-        texts, notes = _texts_to_predict(model, request)
+        texts, notes, said = _texts_to_predict(model, request)
         present = [sample for sample in texts if sample is not None]
         predictions = iter(model.predict(present, batch_size=request.batch_size) if present else [])
         header = (['text'] if not model.pair else ['text_a', 'text_b']) + model.output_columns()
@@ -338,7 +350,6 @@ class SentencePipeline:
                 rows.append([''] * len(header))
                 continue
             rows.append([_one_line(t) for t in sample] + model.output_cells(next(predictions)))
-        said = []
         if notes:
             shown = ', '.join('{} ({})'.format(where, why) for where, why in notes[:5])
             said.append('{} of {} inputs had nothing to predict and got an empty label: {}{}'.format(

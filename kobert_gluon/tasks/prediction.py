@@ -19,13 +19,15 @@ from .datasets import TableSpec
 __all__ = ['PredictRequest', 'PredictOutput', 'request_lines', 'OPTIONS_OF_STRUCTURES', 'PREDICTIONS']
 
 # Request options only some structures read (``predict_options`` of a pipeline); the rest refuse them
-OPTIONS_OF_STRUCTURES = ('max_rows', 'strip_particles')
+OPTIONS_OF_STRUCTURES = ('max_rows', 'strip_particles', 'input_format')
 
 
 @dataclass
 class PredictRequest:
     """``texts``: given as arguments; ``input``: a file; neither: standard input, one example per line.
-    ``table``: how a table structure reads ``input``. ``max_rows`` and ``strip_particles``: question answering."""
+    ``table``: how a table structure reads ``input``; ``input_format`` (table structures): ``'table'``, ``'lines'``
+    (one example per line, as on standard input) or None, decided by the file's first line
+    (:func:`~.datasets.prediction_input_format`). ``max_rows`` and ``strip_particles``: question answering."""
     texts: Sequence[str] = ()
     input: Optional[str] = None
     encoding: str = 'utf-8'
@@ -34,6 +36,7 @@ class PredictRequest:
     skip_bad_rows: bool = False
     max_rows: Optional[int] = None
     strip_particles: Optional[str] = None
+    input_format: Optional[str] = None
 
 
 @dataclass

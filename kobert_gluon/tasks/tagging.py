@@ -458,7 +458,7 @@ class TokenTask(HeadTask):
     def predict(self, model, data: TaggedBatches) -> List[List[Entity]]:
         """The entities of every text of ``data``, in order."""
         results: List[List[Entity]] = [[] for _ in range(len(data))]
-        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+        for indices, batch in self.each_batch(data, 'texts'):
             output, _ = self._forward(model, batch)
             predicted = output.argmax(axis=-1).asnumpy().astype(np.int64)
             for row, index in enumerate(indices):
