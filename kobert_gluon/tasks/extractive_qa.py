@@ -440,6 +440,7 @@ class QuestionAnsweringPipeline:
     data_formats = ('squad',)
     reads_tables = False
     predict_options = ('max_rows', 'strip_particles')
+    routes = ('qa',)  # what a server of such a model answers (kobert_gluon.serving)
 
     @staticmethod
     def evaluate(model, path, max_rows=None, batch_size=64, **_table_options) -> Dict[str, float]:

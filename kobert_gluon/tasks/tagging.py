@@ -493,6 +493,7 @@ class TaggingPipeline:
     data_formats = TAGGED_FORMATS  # the first is the default
     reads_tables = False
     predict_options = ()
+    routes = ('ner',)  # what a server of such a model answers (kobert_gluon.serving)
 
     @staticmethod
     def evaluate(model, path, max_rows=None, batch_size=64, encoding=DEFAULT_ENCODING, data_format=None,
