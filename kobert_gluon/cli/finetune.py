@@ -77,7 +77,7 @@ def register(subparsers):
                     'or --kind token_classification|extractive_qa with --data-format.')
     data = finetune.add_argument_group('task and data')
     data.add_argument('--task', help='ready-made task name')
-    from ..tasks.kinds import metric_choices, task_kinds
+    from ..tasks.structures import metric_choices, task_kinds  # every structure's kinds
     data.add_argument('--kind', choices=task_kinds(),
                       help='for a file without --task (default {})'.format(task_kinds()[0]))
     data.add_argument('--labels', help='comma-separated label values in class order (default: sorted labels of '

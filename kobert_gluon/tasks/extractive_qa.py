@@ -35,6 +35,7 @@ from ..core.text_files import check_text_file
 from ..training.held_out import check_dev_apart
 from ..training.text_batches import BatchesBeside, TextBatches
 from .head_task import HeadTask
+from .kinds import register_structure
 from .qa_scoring import score_predictions
 from .file_parts import in_part, parse_part
 
@@ -513,3 +514,6 @@ class QuestionAnsweringPipeline:
 
     def task(self, spec, labels, vocab, tokenizer, saved_info, ctx):
         return QATask(spec, vocab, tokenizer, saved_info, ctx=ctx)
+
+
+register_structure('squad', QuestionAnsweringPipeline())

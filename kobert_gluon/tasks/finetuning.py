@@ -37,11 +37,9 @@ from ..core import checks
 from ..core.devices import parse_devices
 from ..core.documents import write_json
 from ..core.errors import InputError
-from ..core.registry import Registry
 from .datasets import TaskSpec, TableSpec, get_task
-from .extractive_qa import QuestionAnsweringPipeline
-from .sentences import SentencePipeline, SequenceTask
-from .tagging import TaggingPipeline
+from .sentences import SequenceTask
+from .structures import PIPELINES
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
 from ..training.distributed import SINGLE, Ranks, check_global_batch
@@ -170,11 +168,6 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
 FinetuneResult = RunResult  # kept as a name of its own: it is what the public API returns
 
 
-# Task structures (what one example is) -> their pipeline; a new structure registers its own here
-PIPELINES: Registry = Registry('task structure')
-PIPELINES.register('sentences', SentencePipeline())
-PIPELINES.register('tagged', TaggingPipeline())
-PIPELINES.register('squad', QuestionAnsweringPipeline())
 
 
 def pipeline_for(spec: TaskSpec):

@@ -24,7 +24,7 @@ from ..heads.token import SpanExtractor, TokenClassifier
 from .metrics import classification_metrics, regression_metrics
 
 __all__ = ['TaskKind', 'register_task_kind', 'get_task_kind', 'task_kinds', 'metric_choices', 'task_kind_of_checkpoint',
-           'task_kind_of_head', 'problem_types', 'class_label', 'number_label']
+           'task_kind_of_head', 'problem_types', 'class_label', 'number_label', 'PIPELINES', 'register_structure']
 
 
 @dataclass(frozen=True)
@@ -222,6 +222,17 @@ register_task_kind(TaskKind(
     predictions=lambda output: output,
     evaluate=None,
     description='the answer to a question as a span of its context (SQuAD / KorQuAD)'))
+
+
+# ----- task structures -------------------------------------------------------------------------------------------
+# What one example is (``TaskKind.structure``) -> its pipeline: how fine-tuning reads, batches and scores it and what
+# evaluate, predict and a server ask of it (see :class:`~.sentences.SentencePipeline`). Each structure's module
+# registers its own; :mod:`.structures` imports them all.
+PIPELINES: Registry = Registry('task structure')
+
+
+def register_structure(name: str, pipeline):
+    return PIPELINES.register(name, pipeline)
 
 
 def metric_choices(kind: Optional[str] = None) -> Tuple[str, ...]:

@@ -21,6 +21,7 @@ from ..training.held_out import check_dev_apart
 from ..training.text_batches import TextBatches
 from .datasets import LabeledTable, TableSpec, TaskSpec, read_table
 from .head_task import HeadTask
+from .kinds import register_structure
 from .labels import check_label_counts, label_lines, sorted_labels
 from .prediction import table_predictions
 
@@ -195,3 +196,6 @@ class SentencePipeline:
     @staticmethod
     def task(spec, labels, vocab, tokenizer, saved_info, ctx):
         return SequenceTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
+
+
+register_structure('sentences', SentencePipeline())

@@ -42,6 +42,7 @@ from ..training.held_out import check_dev_apart
 from ..training.text_batches import BatchesBeside, TextBatches
 from .file_parts import in_part, parse_part
 from .head_task import HeadTask
+from .kinds import register_structure
 from .labels import check_label_counts, label_lines, sorted_labels
 
 __all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 'read_tagged', 'bio_labels',
@@ -585,3 +586,6 @@ class TaggingPipeline:
 
     def task(self, spec, labels, vocab, tokenizer, saved_info, ctx):
         return TokenTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
+
+
+register_structure('tagged', TaggingPipeline())
