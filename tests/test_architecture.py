@@ -131,10 +131,11 @@ def test_unknown_tokenizer_kind_and_head_kind_say_what_is_known(tmp_path, capsys
 
 
 def test_task_kinds_drive_the_cli_choices_and_task_checks(capsys):
-    assert task_kinds() == ['classification', 'regression', 'token_classification', 'extractive_qa']
+    assert task_kinds() == ['classification', 'regression', 'token_classification', 'extractive_qa',
+                            'multi_label_classification']
     assert get_task_kind('regression').default_metric == 'spearman'
     with pytest.raises(InputError, match="unknown task kind 'ranking'; known: classification, regression, "
-                                         "token_classification, extractive_qa"):
+                                         "token_classification, extractive_qa, multi_label_classification"):
         kobert_gluon.get_task('nsmc').replace(kind='ranking')
     with pytest.raises(InputError, match='metric of a regression task must be one of spearman, pearson'):
         kobert_gluon.get_task('nsmc').replace(kind='regression')

@@ -46,7 +46,7 @@ def test_every_subcommands_help_imports_no_mxnet_gluonnlp_or_numpy():
 def test_the_parsers_choices_are_the_registries():
     from kobert_gluon.deploy.runtime import PRECISIONS, RUNTIMES
     from kobert_gluon.pretraining.pretrain import OBJECTIVES
-    from kobert_gluon.tasks.kinds import metric_choices, task_kinds
+    from kobert_gluon.tasks.structures import metric_choices, task_kinds  # every structure's kinds registered
     assert parser_data.TASK_KINDS == tuple(task_kinds())
     assert parser_data.TASK_METRICS == {kind: tuple(metric_choices(kind)) for kind in task_kinds()}
     assert parser_data.METRICS == tuple(metric_choices())

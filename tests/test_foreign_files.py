@@ -385,7 +385,6 @@ def test_a_sequence_classifier_with_default_labels_keeps_them_or_takes_given_one
 
 
 BAD_CONFIGS = {
-    'multi-label': (lambda c: c.update(problem_type='multi_label_classification'), 'multi_label_classification'),
     'unknown problem_type': (lambda c: c.update(problem_type='ranking'), "problem_type 'ranking'"),
     'regression with 3 outputs': (lambda c: c.update(problem_type='regression'), 'a regression with 3 outputs'),
     'num_labels disagrees': (lambda c: c.update(num_labels=2), 'num_labels says 2 labels'),

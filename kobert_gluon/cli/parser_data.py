@@ -8,15 +8,16 @@ there that is not made here fails that test instead of making a help text lie. T
 are given against the real registries and settings when the command runs.
 """
 
-# tasks.kinds: every registered task kind, in registration order, and its metrics (the first is its default)
+# tasks.structures (every structure's tasks.kinds registered): every task kind, in registration order, and its metrics (the first is its default)
 TASK_METRICS = {
     'classification': ('accuracy', 'macro_f1'),
     'regression': ('spearman', 'pearson'),
     'token_classification': ('entity_f1', 'entity_precision', 'entity_recall'),
     'extractive_qa': ('f1', 'exact_match'),
+    'multi_label_classification': ('micro_f1', 'macro_f1'),
 }
 TASK_KINDS = tuple(TASK_METRICS)
-METRICS = tuple(metric for metrics in TASK_METRICS.values() for metric in metrics)
+METRICS = tuple(dict.fromkeys(metric for metrics in TASK_METRICS.values() for metric in metrics))
 
 # pretraining.pretrain.OBJECTIVES
 OBJECTIVES = ('bert', 'electra')

@@ -16,12 +16,11 @@ import numpy as np
 from ..core.errors import InputError
 from ..tasks.finetuning import FineTunedModel
 
-__all__ = ['RequestError', 'ModelService', 'ROUTES_OF_STRUCTURES']
+__all__ = ['RequestError', 'ModelService', 'COMMON_ROUTES']
 
 log = logging.getLogger(__name__)
 
-# The task routes of each task structure (tasks.finetuning.PIPELINES); every model also answers embed and tokenize.
-ROUTES_OF_STRUCTURES = {'sentences': ('predict',), 'tagged': ('ner',), 'squad': ('qa',)}
+# Every model answers these; a task structure's pipeline (tasks.finetuning.PIPELINES) adds its own ``routes``.
 COMMON_ROUTES = ('embed', 'tokenize')
 # Long enough for any text: only the length is read, nothing is cut.
 _UNCUT = 1 << 20
@@ -88,7 +87,7 @@ class ModelService:
         self.name = name
         self.tokenizer = model.tokenizer
         self.max_seq_length = model.max_seq_length
-        self.routes = ROUTES_OF_STRUCTURES.get(model.structure, ()) + COMMON_ROUTES
+        self.routes = tuple(model.pipeline.routes) + COMMON_ROUTES
         self._encoder = None
         self._encoder_lock = threading.Lock()
 
@@ -160,11 +159,8 @@ class ModelService:
         return list(predictions)
 
     def predict_answer(self, prediction) -> Any:
-        """TEI's answer for one row: every class with its probability, most likely first; a regressor: its score."""
-        if self.model.is_regression:
-            return {'score': float(prediction)}
-        scored = [{'label': label, 'score': float(p)} for label, p in zip(self.label_names, prediction)]
-        return sorted(scored, key=lambda item: -item['score'])
+        """/predict's answer for one row, as the model's task structure gives it."""
+        return self.model.pipeline.answer(self.model, prediction)
 
     def run_ner(self, rows: List[str]) -> List:
         entities, _truncated = self.model.predict_entities(rows, batch_size=len(rows))

@@ -21,7 +21,6 @@ Quoting differs between the public files (checked on the real data):
   and reports the count, since an empty text carries no sentiment.
 """
 import csv
-import math
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -401,22 +400,10 @@ def _resolve_columns(spec: TableSpec, header: Optional[List[str]], path) -> Tupl
 
 
 def _parse_label(raw: str, kind: str, labels, label_range):
-    value = raw.strip()
-    if not get_task_kind(kind).has_classes:
-        try:
-            number = float(value)
-        except ValueError:
-            raise InputError('label {!r} is not a number'.format(raw)) from None
-        if not math.isfinite(number):
-            raise InputError('label {!r} is not a finite number'.format(raw))
-        if label_range is not None and not label_range[0] <= number <= label_range[1]:
-            raise InputError('label {} is outside the range {}..{}'.format(number, *label_range))
-        return number
-    if value == '':
-        raise InputError('the label is empty')
-    if labels is not None and value not in labels:
-        raise InputError('unknown label {!r}; expected one of {}'.format(raw, ', '.join(labels)))
-    return value
+    parse = get_task_kind(kind).parse_label
+    if parse is None:
+        raise InputError('a {} task does not read its labels from a table'.format(kind))
+    return parse(raw, labels, label_range)
 
 
 def _read_header(path: Path, spec: TableSpec, encoding: str, split_fields) -> Optional[List[str]]:
