@@ -193,14 +193,30 @@ def test_fine_tuned_model_exports_to_transformers_and_onnx(hate_speech_run, tmp_
 def test_served_predict_answers_probabilities_and_chosen_labels(hate_speech_run):
     pytest.importorskip('fastapi', reason='serving needs the [serve] extra')
     from kobert_gluon.serving import create_app
+    import httpx
     from .test_serve import Running, post
+    running_get = lambda running, path: httpx.get(running.url + path, timeout=30)  # noqa: E731
     folder, _ = hate_speech_run
     model = FineTunedModel.load(folder / 'run')
     running = Running(create_app(model, name='multi'))
     try:
         response = post(running, '/predict', {'inputs': ['좋은 기사 감사합니다', '여자들은 다 그래']})
+        metadata = running_get(running, '/v2/models/multi').json()
+        v2 = post(running, '/v2/models/multi/infer', {'inputs': [{'name': 'text', 'shape': [2], 'datatype': 'BYTES',
+                                                                  'data': ['좋은 기사 감사합니다', '여자들은 다 그래']}]})
     finally:
         running.stop()
+    # the Open Inference Protocol gives the same: the chosen labels "|"-joined, every label's probability
+    assert [o['name'] for o in metadata['outputs']] == ['labels', 'probabilities'] and \
+        metadata['parameters']['labels'] == LABELS
+    assert v2.status_code == 200, v2.text
+    outputs = {o['name']: o for o in v2.json()['outputs']}
+    assert outputs['labels']['data'] == ['|'.join(item['labels']) for item in response.json()]
+    assert outputs['probabilities']['shape'] == [2, len(LABELS)]
+    for row, item in enumerate(response.json()):
+        scores = {s['label']: s['score'] for s in item['scores']}
+        assert outputs['probabilities']['data'][row * len(LABELS):(row + 1) * len(LABELS)] == pytest.approx(
+            [scores[label] for label in LABELS], abs=1e-6)
     assert response.status_code == 200, response.text
     answer = response.json()
     expected = model.predict(['좋은 기사 감사합니다', '여자들은 다 그래'])

@@ -632,7 +632,7 @@ def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: T
         what = 'regressor (one score)' if task is not None and kind == 'classification' else family.classes[kind]
         raise InputError('--labels: {} is a {}, which has no labels (they name the scores of a sequence or token '
                          'classifier)'.format(src, what))
-    phase('building the {} and placing its {:,} tensors'.format(what, len(values)))
+    phase('building the {} and placing its {:,} tensors'.format(family.classes[kind], len(values)))
     backbone = get_architecture(family.architecture).build(config, **family.backbone_heads(kind, has_pooler))
     # DistilBertForQuestionAnswering's qa_dropout has no counterpart: the span head has no dropout, as
     # BertForQuestionAnswering and ElectraForQuestionAnswering have none (outputs in inference are the same)

@@ -296,12 +296,10 @@ def create_app(model, name: Optional[str] = None, settings: Optional[ServeSettin
     async def model_metadata(model_name: str):
         check_name(model_name)
         width = [-1, 2] if model.pair else [-1]
-        outputs = ([{'name': 'score', 'datatype': 'FP32', 'shape': [-1]}] if model.is_regression else
-                   [{'name': 'label', 'datatype': 'BYTES', 'shape': [-1]},
-                    {'name': 'probabilities', 'datatype': 'FP32', 'shape': [-1, len(service.label_names or [])]}])
+        outputs = model.pipeline.output_declarations(model) if 'predict' in service.routes else []
         return {'name': service.name, 'versions': [], 'platform': 'kobert-gluon',
                 'inputs': [{'name': 'text', 'datatype': 'BYTES', 'shape': width}],
-                'outputs': outputs if 'predict' in service.routes else [],
+                'outputs': outputs,
                 'parameters': {'labels': service.label_names, 'task': model.spec.kind, 'routes': list(service.routes)}}
 
     @app.get('/v2/models/{model_name}/ready')
@@ -346,15 +344,7 @@ def create_app(model, name: Optional[str] = None, settings: Optional[ServeSettin
         if not isinstance(truncate, bool):
             raise RequestError('parameters.truncate: must be true or false')
         results = await compute('predict', rows, service.lengths(rows, truncate, field='inputs[0].data'))
-        n = len(rows)
-        if model.is_regression:
-            outputs = [{'name': 'score', 'datatype': 'FP32', 'shape': [n], 'data': [float(r) for r in results]}]
-        else:
-            labels = service.label_names
-            outputs = [{'name': 'label', 'datatype': 'BYTES', 'shape': [n],
-                        'data': [labels[int(max(range(len(r)), key=lambda c: r[c]))] for r in results]},
-                       {'name': 'probabilities', 'datatype': 'FP32', 'shape': [n, len(labels)],
-                        'data': [float(p) for r in results for p in r]}]
+        outputs = model.pipeline.output_tensors(model, results)  # as the task structure declares them
         answer = {'model_name': service.name, 'outputs': outputs}
         if 'id' in body:
             answer['id'] = body['id']

@@ -239,4 +239,4 @@ def metric_choices(kind: Optional[str] = None) -> Tuple[str, ...]:
     """The metrics of one kind, or of all kinds (for option choices)."""
     if kind is not None:
         return get_task_kind(kind).metrics
-    return tuple(m for k in _KINDS.values() for m in k.metrics)
+    return tuple(dict.fromkeys(m for k in _KINDS.values() for m in k.metrics))  # macro_f1 is two kinds' metric

@@ -156,6 +156,22 @@ class MultiLabelPipeline(SentencePipeline):
         return {'labels': _chosen(prediction, names, model._task.thresholds), 'scores': scored}
 
     @staticmethod
+    def output_declarations(model):
+        """/v2 infer's outputs: ``labels`` (the chosen labels of a row, "|"-joined as in the training files) and
+        ``probabilities`` (one column per label, in the order of its labels)."""
+        return [{'name': 'labels', 'datatype': 'BYTES', 'shape': [-1]},
+                {'name': 'probabilities', 'datatype': 'FP32', 'shape': [-1, len(model.label_names)]}]
+
+    @staticmethod
+    def output_tensors(model, predictions):
+        names = [str(name) for name in model.label_names]
+        n = len(predictions)
+        return [{'name': 'labels', 'datatype': 'BYTES', 'shape': [n],
+                 'data': [LABEL_SEPARATOR.join(_chosen(p, names, model._task.thresholds)) for p in predictions]},
+                {'name': 'probabilities', 'datatype': 'FP32', 'shape': [n, len(names)],
+                 'data': [float(v) for p in predictions for v in p]}]
+
+    @staticmethod
     def task(spec, labels, vocab, tokenizer, saved_info, ctx):
         return MultiLabelTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
 

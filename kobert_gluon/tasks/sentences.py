@@ -165,6 +165,27 @@ class SentencePipeline:
         return sorted(scored, key=lambda item: -item['score'])
 
     @staticmethod
+    def output_declarations(model) -> List[Dict[str, Any]]:
+        """The Open Inference Protocol's outputs of a server's /v2 infer (KServe v2 metadata): a regressor's
+        ``score``; a classifier's ``label`` and ``probabilities`` (columns in the order of its labels)."""
+        if not model.spec.task_kind.has_classes:
+            return [{'name': 'score', 'datatype': 'FP32', 'shape': [-1]}]
+        return [{'name': 'label', 'datatype': 'BYTES', 'shape': [-1]},
+                {'name': 'probabilities', 'datatype': 'FP32', 'shape': [-1, len(model.label_names)]}]
+
+    @staticmethod
+    def output_tensors(model, predictions) -> List[Dict[str, Any]]:
+        """The outputs of :meth:`output_declarations` for ``predictions`` (one per row)."""
+        n = len(predictions)
+        if not model.spec.task_kind.has_classes:
+            return [{'name': 'score', 'datatype': 'FP32', 'shape': [n], 'data': [float(p) for p in predictions]}]
+        labels = [str(label) for label in model.label_names]
+        return [{'name': 'label', 'datatype': 'BYTES', 'shape': [n],
+                 'data': [labels[int(np.argmax(p))] for p in predictions]},
+                {'name': 'probabilities', 'datatype': 'FP32', 'shape': [n, len(labels)],
+                 'data': [float(v) for p in predictions for v in p]}]
+
+    @staticmethod
     def evaluate(model, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None, batch_size=64,
                  num_workers=0, encoding='utf-8', task: Optional[TaskSpec] = None, **_):
         """Metrics of ``model`` (a ``FineTunedModel``) on a labeled table (see ``FineTunedModel.evaluate``)."""
