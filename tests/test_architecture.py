@@ -93,7 +93,7 @@ def test_a_new_architecture_is_a_registry_entry(tmp_path, monkeypatch):
     monkeypatch.setattr(architecture, '_ARCHITECTURES', architecture._ARCHITECTURES.copy())
     registry.register_architecture(registry.Architecture(
         'wide', WideConfig, build_bert, registry.get_architecture('bert').shape_fields,
-        ('use_pooler', 'use_decoder', 'use_classifier')))
+        ('use_pooler', 'use_decoder', 'use_classifier'), outputs=registry.get_architecture('bert').outputs))
     _, vocab = random_kobert(**TINY)
     model = build_bert(WideConfig(vocab_size=len(vocab), embed_size=TINY['units'], **TINY), use_decoder=False, use_classifier=False)
     registry.initialize_random(model, seed=1)

@@ -44,6 +44,7 @@ import numpy as np
 from ..core.documents import read_json, write_json
 from ..core.errors import InputError, KobertGluonError, is_library_panic
 from ..core.progress import phase
+from ..core.outputs import outputs_of
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..models.folder import save_model
 from ..models.registry import get_architecture, initialize_random
@@ -770,11 +771,13 @@ def to_transformers_bert_model(bert, vocab, model_class=None):
         raise InputError('a transformers model needs torch and transformers ({}); run: pip install '
                          '"kobert-gluon[pytorch]"'.format(err)) from None
     config = bert.kobert_config
-    pooler = bool(getattr(bert, '_use_pooler', True))
+    outputs = outputs_of(bert)
+    pooler = any(output.name == 'pooled_output' for output in outputs)
     params = bert._collect_params_with_prefix()
     if any(param._deferred_init for param in params.values()):  # loaded but never run: shapes are not set yet
         ids = mx.nd.array([[2, 3]])
-        extra = (mx.nd.array([[1]]),) if getattr(bert, '_use_decoder', False) else ()
+        # a head over the masked positions (the masked-LM decoder) needs them as a fourth input
+        extra = (mx.nd.array([[1]]),) if not all(output.follows_inputs for output in outputs) else ()
         bert(ids, mx.nd.zeros_like(ids), mx.nd.array([2]), *extra)
     mapping = get_family('bert').transformers
     plan = mapping.plan('base', config, has_pooler=pooler, prefixed=False)

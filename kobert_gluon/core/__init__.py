@@ -4,5 +4,6 @@ Owns: the package's exceptions (``errors``), file locks (``locks``), atomic writ
 (``atomic_files``), folders the package owns and their checksummed marker (``owned_folders``), reading text files
 strictly (``text_files``, ``corpus_text``), output files that never overwrite silently (``output_files``), the
 format header of the package's JSON documents (``documents``), the environment fixes applied before mxnet and
-gluonnlp load (``environment``) and the version (``version``).
+gluonnlp load (``environment``), what a block returns as names and axes (``outputs``) and the version
+(``version``).
 """

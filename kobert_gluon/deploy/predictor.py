@@ -27,6 +27,7 @@ import numpy as np
 from ..core.cache_entries import cached_file
 from ..core.devices import parse_devices
 from ..core.errors import InputError
+from ..core.outputs import outputs_of
 from ..core.owned_folders import read_marker, sha256_of
 from ..export.onnx_export import export_onnx
 from ..hub.artifact_store import cache_root
@@ -66,9 +67,14 @@ class RuntimeForward:
     """Stands in for the Gluon head in ``FineTunedModel``: NDArrays in, the head's output (``logits`` or the
     regressor's ``score``) out as an NDArray, computed by an :class:`InferenceModel`."""
 
-    def __init__(self, inference: InferenceModel):
+    def __init__(self, inference: InferenceModel, head):
         self.inference = inference
-        self.output_name = inference.output_names[0]
+        # the one output the head declares: what its export names it
+        (output,) = outputs_of(head)
+        if output.name not in inference.output_names:
+            raise InputError('{} has outputs {}, not this head\'s {}; delete it and export again'.format(
+                inference.path, ', '.join(inference.output_names), output.name))
+        self.output_name = output.name
 
     def prepare(self, max_batch_size: int) -> int:
         """Compile ahead every shape bucket a batch of up to ``max_batch_size`` rows uses (OpenVINO)."""
@@ -184,7 +190,7 @@ def load_predictor(folder, runtime: str = 'mxnet', precision: str = 'fp32', thre
         return fine_tuned
     inference = InferenceModel(cached_onnx(fine_tuned, cachedir), runtime=runtime, precision=precision,
                                threads=threads, max_length=fine_tuned.max_seq_length)
-    fine_tuned.run_forward_with(RuntimeForward(inference))
+    fine_tuned.run_forward_with(RuntimeForward(inference, fine_tuned.model))
     fine_tuned.graph = '{} at {} on {}'.format(runtime, precision, inference.path if hasattr(inference, 'path')
                                                else 'its ONNX export')
     return fine_tuned

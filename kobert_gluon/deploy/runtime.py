@@ -33,6 +33,7 @@ import numpy as np
 from ..core.cache_entries import cached_file
 from ..core.machine import available_cpus
 from ..core.errors import InputError
+from ..core.outputs import BATCH, SEQUENCE, OutputSpec
 from ..core.registry import Registry
 
 __all__ = ['InferenceModel', 'Runtime', 'RUNTIMES', 'PRECISIONS', 'runtime_for', 'default_threads', 'quantized_path',
@@ -176,6 +177,13 @@ def require_openvino():
     return openvino
 
 
+def _declared_axes(shape) -> tuple:
+    """An OpenVINO port's shape as the export declared it: the dynamic axes are the inputs' (``batch`` first, then
+    ``sequence``: export_onnx declares no other), the static ones fixed sizes."""
+    dynamic = iter((BATCH, SEQUENCE))
+    return tuple(next(dynamic) if dimension.is_dynamic else dimension.get_length() for dimension in shape)
+
+
 class _OpenvinoRunner:
     """Compiled static-shape models of one ONNX file, one per shape bucket."""
 
@@ -187,10 +195,10 @@ class _OpenvinoRunner:
         self.model = self.core.read_model(str(source))
         self.input_names = [port.get_any_name() for port in self.model.inputs]
         self.output_names = [port.get_any_name() for port in self.model.outputs]
-        # outputs with a dynamic second axis are per position (sequence_output); logits have a fixed one
-        self.per_position = {port.get_any_name() for port in self.model.outputs
-                             if port.get_partial_shape().rank.get_length() >= 2
-                             and port.get_partial_shape()[1].is_dynamic}
+        # The outputs as the export declared them: its only dynamic axes are the inputs' batch and sequence
+        self.outputs = [OutputSpec(port.get_any_name(), _declared_axes(port.get_partial_shape()))
+                        for port in self.model.outputs]
+        self.per_position = {output.name for output in self.outputs if output.per_position}
         hint = 'bf16' if precision == 'bf16' else 'f32'
         self.config = {'INFERENCE_PRECISION_HINT': hint, 'INFERENCE_NUM_THREADS': threads, 'NUM_STREAMS': 1,
                        'PERFORMANCE_HINT': 'LATENCY'}

@@ -4,13 +4,13 @@ Two input signatures are offered:
 
 ``'bert'`` (default)
     ``input_ids``, ``token_type_ids`` (int64, batch x sequence) and ``valid_length`` (int64, batch), the
-    same three inputs the Gluon model takes. Outputs, named by what the model is (its family's heads, as its
-    builder recorded them): ``sequence_output`` (or ``encoder_layer_1`` ... ``encoder_layer_N`` with
+    same three inputs the Gluon model takes. Outputs, as the model declares them (a family's backbone and heads
+    in its architecture's ``BlockOutputs``, a task head its own ``kobert_outputs``): ``sequence_output`` (or ``encoder_layer_1`` ... ``encoder_layer_N`` with
     ``all_layers=True``), then one per head it was built with: ``pooled_output``, ``next_sentence_logits``
     (batch x 2), ``replaced_token_logits`` (an ELECTRA discriminator: batch x sequence); for a task head, its
     ``output_name``: ``logits`` (classifier), ``score`` (regressor), ``token_logits`` (token classifier, batch x
     sequence x labels), ``span_logits`` (answer spans, batch x sequence x 2). Every output's shape is declared
-    with the symbolic axes ``batch`` and ``sequence`` where it follows them, traced from the model itself.
+    with the symbolic axes ``batch`` and ``sequence`` where it follows them, and its fixed sizes, as declared.
 ``'kobert-original'``
     A drop-in for the ONNX file of the original KoBERT project: ``input_ids``, ``token_type_ids``,
     ``input_mask`` (int64, batch x sequence) and ``position_ids`` (int64, sequence); outputs ordered so that
@@ -26,14 +26,12 @@ import json
 import os
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import List, Sequence
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 import numpy as np
-from gluonnlp.model import BERTModel
 from mxnet.gluon import HybridBlock
 from mxnet.gluon.parameter import DeferredInitializationError
 
@@ -41,10 +39,11 @@ from ..core.errors import InputError, KobertGluonError
 from ..core.environment import lend_onnx_to_mxnet, version_tuple as _version_tuple
 from ..core.atomic_files import temporary_sibling
 from ..core.output_files import OutputKind, check_output_file
+from ..core.outputs import OutputSpec, outputs_of
 from ..core.owned_folders import check_outside_owned_folders
 
 __all__ = ['OnnxExportError', 'SIGNATURES', 'OPSET', 'OriginalKoBERTSignature', 'export_onnx', 'OutputSpec',
-           'onnx_input_names', 'onnx_output_names', 'onnx_outputs', 'heads_of', 'require_onnx',
+           'onnx_input_names', 'onnx_output_names', 'onnx_outputs', 'require_onnx',
            'require_onnxruntime', 'weights_checksum', 'with_all_encodings', 'finish_initialisation', 'ONNX_EXPORT']
 
 OPSET = 13
@@ -118,96 +117,27 @@ def onnx_input_names(signature: str = 'bert') -> Sequence[str]:
     return ORIGINAL_INPUTS if signature == 'kobert-original' else BERT_INPUTS
 
 
-# The outputs a backbone adds after its sequence output(s), one per optional head it was built with, in the order
-# every family's block returns them (GluonNLP's BERTModel and the families built on it): the head option (the
-# name every family's builder takes and records in ``kobert_heads``) and the output's name in the file.
-_HEAD_OUTPUTS = (('use_pooler', 'pooled_output'), ('use_classifier', 'next_sentence_logits'),
-                 ('use_discriminator', 'replaced_token_logits'))
 # Outputs of the ``'bert'`` signature that the ``'kobert-original'`` one leaves out (the original file had none).
 _BERT_SIGNATURE_ONLY = ('next_sentence_logits', 'replaced_token_logits')
-# The symbolic axes of every input and output: dimensions that follow the inputs' batch size and sequence length.
-BATCH, SEQUENCE = 'batch', 'sequence'
-
-
-@dataclass(frozen=True)
-class OutputSpec:
-    """One output of an export: its name and its axes, each ``'batch'``, ``'sequence'`` or a fixed size."""
-    name: str
-    axes: Tuple[Union[str, int], ...]
-
-
-def heads_of(bert) -> Dict[str, bool]:
-    """The optional heads a backbone was built with, as its family's builder recorded them (``kobert_heads``); a
-    GluonNLP ``BERTModel`` built outside the package has only GluonNLP's own flags to say."""
-    heads = getattr(bert, 'kobert_heads', None)
-    if heads is not None:
-        return {name: bool(value) for name, value in heads.items()}
-    return {'use_pooler': bert._use_pooler, 'use_decoder': bert._use_decoder,
-            'use_classifier': bert._use_classifier}
-
-
-def _traced_axes(model) -> List[Tuple[Union[str, int], ...]]:
-    """The axes of every output of ``model`` (flattened), from two batches of different sizes and lengths: a
-    dimension that follows the batch size is ``'batch'``, one that follows the length ``'sequence'``, one that
-    stays put is that fixed size."""
-    finish_initialisation(model)
-    ctx = context_of(model)
-    shapes = []
-    for batch, length in ((1, 2), (2, 3)):
-        ids = mx.nd.full((batch, length), 3, ctx=ctx)
-        ids[:, 0] = 2  # [CLS] ... [SEP]-free ids: any valid id works
-        inputs = [ids, mx.nd.zeros((batch, length), ctx=ctx), mx.nd.full((batch,), length, ctx=ctx)]
-        shapes.append([tuple(out.shape) for out in flatten_outputs(model(*inputs))])
-    axes = []
-    for first, second in zip(*shapes):
-        if len(first) != len(second):
-            raise OnnxExportError('an output of this model changes its rank with the input shape ({} and {}); '
-                                  'export_onnx cannot declare it'.format(first, second))
-        named = []
-        for a, b in zip(first, second):
-            if a == b:
-                named.append(int(a))
-            elif (a, b) == (1, 2):
-                named.append(BATCH)
-            elif (a, b) == (2, 3):
-                named.append(SEQUENCE)
-            else:
-                raise OnnxExportError('an output of this model has a dimension ({} then {}) that follows neither '
-                                      'the batch size nor the length; export_onnx cannot declare it'.format(a, b))
-        axes.append(tuple(named))
-    return axes
 
 
 def onnx_outputs(model, signature: str = 'bert') -> List[OutputSpec]:
-    """The outputs of the export of ``model``, in the order the model (or signature wrapper) returns them: their names
-    from what the model is (a task head's ``output_name``; a backbone's sequence output, or one per encoder layer,
-    then one per head it was built with) and their axes from what it returns."""
+    """The outputs of the export of ``model``, in the order the model (or signature wrapper) returns them, as the
+    model declares them (a task head's ``kobert_outputs``; a backbone's, as its family's builder described it)."""
     onnx_input_names(signature)  # validates the signature
-    if is_task_head(model):
-        if signature != 'bert':
-            raise OnnxExportError("the 'kobert-original' signature is for the KoBERT encoder itself; export a "
-                                  "task head with signature='bert'")
-        return [OutputSpec(model.output_name, axes) for axes in _traced_axes(model)[:1]]
-    if not isinstance(model, BERTModel):
-        raise OnnxExportError('cannot export a {}: export_onnx takes a model of kobert_gluon.get_model (any family) '
-                              'or a task head from kobert_gluon.heads'.format(type(model).__name__))
-    heads = heads_of(model)
-    if heads.get('use_decoder'):
-        raise OnnxExportError('this model has the masked-LM decoder, which needs masked_positions and is only '
-                              'used in pretraining; load it with use_decoder=False (and use_classifier=False) '
-                              'to export the encoder')
-    head_names = [name for head, name in _HEAD_OUTPUTS if heads.get(head)]
-    if signature == 'kobert-original' and 'pooled_output' not in head_names:
-        raise OnnxExportError("the 'kobert-original' signature returns the pooled output; load the model with "
-                              "use_pooler=True")
-    traced = _traced_axes(model)
-    sequences = len(traced) - len(head_names)
-    if sequences < 1:
-        raise OnnxExportError('this model returns {} outputs, fewer than its heads {} need; was it built by '
-                              'kobert_gluon?'.format(len(traced), ', '.join(head_names)))
-    names = ['sequence_output'] if sequences == 1 else ['encoder_layer_{}'.format(i + 1) for i in range(sequences)]
-    outputs = [OutputSpec(name, axes) for name, axes in zip(names + head_names, traced)]
+    outputs = list(outputs_of(model))
+    if is_task_head(model) and signature != 'bert':
+        raise OnnxExportError("the 'kobert-original' signature is for the KoBERT encoder itself; export a "
+                              "task head with signature='bert'")
+    beyond_inputs = [output.name for output in outputs if not output.follows_inputs]
+    if beyond_inputs:
+        raise OnnxExportError('this model returns {}, which needs masked_positions and is only used in pretraining; '
+                              'load it with use_decoder=False (and use_classifier=False) to export the encoder'
+                              .format(', '.join(beyond_inputs)))
     if signature == 'kobert-original':
+        if 'pooled_output' not in [output.name for output in outputs]:
+            raise OnnxExportError("the 'kobert-original' signature returns the pooled output; load the model with "
+                                  "use_pooler=True")
         outputs = [output for output in outputs if output.name not in _BERT_SIGNATURE_ONLY]
     return outputs
 
@@ -244,8 +174,8 @@ class OriginalKoBERTSignature(HybridBlock):
 
     def __init__(self, bert, prefix=None):
         super().__init__(prefix=prefix)
-        if not isinstance(bert, BERTModel) or not heads_of(bert).get('use_pooler'):
-            raise OnnxExportError('the original KoBERT signature wraps a BERTModel built with use_pooler=True')
+        if 'pooled_output' not in [output.name for output in outputs_of(bert)]:
+            raise OnnxExportError('the original KoBERT signature wraps a backbone built with use_pooler=True')
         self.bert = bert
 
     def hybrid_forward(self, F, input_ids, token_type_ids, input_mask, position_ids=None):
@@ -308,7 +238,7 @@ def context_of(model):
     return next(iter(model.collect_params().values())).list_ctx()[0]
 
 
-def with_all_encodings(bert: BERTModel) -> BERTModel:
+def with_all_encodings(bert):
     """A model of ``bert``'s architecture that returns every encoder layer and shares nothing but copies of
     ``bert``'s weights."""
     from ..models.registry import architecture_for_config
@@ -320,7 +250,7 @@ def with_all_encodings(bert: BERTModel) -> BERTModel:
                               'yours with kobert_gluon.build_bert(config, output_all_encodings=True) instead')
     finish_initialisation(bert)
     ctx = context_of(bert)
-    heads = dict(getattr(bert, 'kobert_heads', {}), use_decoder=False)
+    heads = dict(getattr(bert, 'kobert_heads', {}))
     every_layer = architecture_for_config(config).build(config, output_all_encodings=True, **heads)
     every_layer.kobert_all_layers = True  # what this block returns, for the next caller (verify_onnx)
     every_layer.initialize(ctx=ctx)
@@ -458,7 +388,7 @@ def _tidy_graph(onnx_model, symbol_outputs: Sequence[str], outputs: Sequence[Out
     for value in graph.input:
         onnx_graph.name_dimensions(value, _INPUT_DIMS[value.name])
     for value, output in zip(graph.output, outputs):
-        # The axes the model showed when traced (onnx_outputs): the exporter's own shapes only know the sample batch
+        # The axes the model declares (onnx_outputs): the exporter's own shapes only know the sample batch
         onnx_graph.declare_dimensions(value, output.axes)
     onnx_model.ir_version = IR_VERSION  # the exporter stamps onnx's newest IR, which older runtimes refuse
     onnx_model.producer_name = PRODUCER
@@ -481,12 +411,12 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
     path = Path(path)
     input_names = onnx_input_names(signature)
     if all_layers:
-        if not isinstance(model, BERTModel):
+        if is_task_head(model):
             raise OnnxExportError('all_layers=True applies to a BERTModel; a task head outputs only its {}'
                                   .format(onnx_output_names(model)[0]))
         model = with_all_encodings(model)
     outputs = onnx_outputs(model, signature)
-    _check_initialised(model)
+    finish_initialisation(model)
     _check_destination(path, overwrite)
 
     block = OriginalKoBERTSignature(model) if signature == 'kobert-original' else _IntegerInputs(model)

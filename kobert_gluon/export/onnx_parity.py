@@ -13,11 +13,10 @@ from ..core import environment  # noqa: F401  (first: numpy check, mxnet without
 import mxnet as mx
 import numpy as np
 
-from gluonnlp.model import BERTModel
-
 from ..core.errors import InputError
+from ..core.outputs import BATCH, SEQUENCE
 from ..core.progress import counted
-from .onnx_export import (BATCH, METADATA_SIGNATURE, SEQUENCE, OnnxExportError, bert_of, context_of,
+from .onnx_export import (METADATA_SIGNATURE, OnnxExportError, bert_of, context_of, is_task_head,
                           flatten_outputs, onnx_input_names, onnx_output_names, require_onnx, require_onnxruntime,
                           with_all_encodings)
 
@@ -136,19 +135,17 @@ def verify_onnx(model, onnx_path, shapes: Sequence[Tuple[int, int]] = DEFAULT_PA
     signature = _signature_of(onnx_path)
     session = onnx_session(onnx_path, threads=threads)
     graph_outputs = [value.name for value in session.get_outputs()]
-    if graph_outputs[:1] == ['encoder_layer_1'] and isinstance(model, BERTModel):
+    if graph_outputs[:1] == ['encoder_layer_1'] and not is_task_head(model):
         model = with_all_encodings(model)  # the file was exported with all_layers=True
     names = onnx_output_names(model, signature)
     if graph_outputs != names:
         raise OnnxExportError('{} has outputs {} but an export of this model would have {}; was it exported '
                               'from another model?'.format(onnx_path, graph_outputs, names))
     declared = {value.name: list(value.shape) for value in session.get_outputs()}
-    bert = bert_of(model)
-    config = bert.kobert_config if hasattr(bert, 'kobert_config') else None
-    vocab_size = config.vocab_size if config else bert.word_embed[0].weight.shape[0]
-    max_length = config.max_length if config else bert.encoder._max_length
+    config = bert_of(model).kobert_config  # onnx_output_names checked that a family's builder made it
     # A family without token types in its config (DistilBERT, XLM-RoBERTa) reads type 0 only
-    type_vocab_size = getattr(config, 'token_type_vocab_size', 1) if config else 2
+    vocab_size, max_length, type_vocab_size = (config.vocab_size, config.max_length,
+                                               getattr(config, 'token_type_vocab_size', 1))
     ctx = context_of(model)
     feed_names = onnx_input_names(signature)
     rng = np.random.RandomState(seed)

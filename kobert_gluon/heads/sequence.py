@@ -4,27 +4,25 @@ Each head is a HybridBlock ``head(input_ids, token_type_ids, valid_length)`` ove
 ``(sequence_output, pooled_output)`` (a BERTModel built with the pooler and without the pretraining heads), so
 it hybridizes and exports to ONNX as one graph. The backbone is kept as the attribute ``bert`` whatever its
 architecture: parameter names in saved files start with it. A head describes itself as plain data
-(``task_config``) and is rebuilt from it by ``from_task_config`` (see :mod:`.registry`).
+(``task_config``) and its output (``kobert_outputs``, with its axes) and is rebuilt from it by ``from_task_config`` (see :mod:`.registry`).
 """
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 from mxnet.gluon import HybridBlock, nn
 
 from ..core.errors import InputError
+from ..core.outputs import BATCH, OutputSpec, outputs_of
 
 __all__ = ['SequenceClassifier', 'SequenceRegressor']
 
 
 def _check_backbone(bert):
-    """The backbone must return exactly ``(sequence_output, pooled_output)``: a pooler, no pretraining heads.
-
-    A model built by kobert_gluon lists its heads (``kobert_heads``, any architecture); a GluonNLP ``BERTModel``
-    built elsewhere is read from its own flags."""
-    heads = getattr(bert, 'kobert_heads', None) or {
-        name: getattr(bert, '_' + name, name == 'use_pooler')
-        for name in ('use_pooler', 'use_decoder', 'use_classifier')}
-    if not heads.get('use_pooler') or any(on for name, on in heads.items() if name != 'use_pooler'):
+    """The backbone must return exactly ``(sequence_output, pooled_output)``: a pooler, no pretraining heads (as the
+    outputs its family's builder declared say)."""
+    names = [output.name for output in outputs_of(bert)]
+    if names != ['sequence_output', 'pooled_output']:
         raise ValueError('a sentence head needs a backbone with its pooler and without pretraining heads (for BERT: '
-                         'use_pooler=True, use_decoder=False, use_classifier=False)')
+                         'use_pooler=True, use_decoder=False, use_classifier=False); this one returns {}'
+                         .format(', '.join(names)))
 
 
 class SequenceClassifier(HybridBlock):
@@ -49,6 +47,10 @@ class SequenceClassifier(HybridBlock):
     def hybrid_forward(self, F, inputs, token_types, valid_length=None):  # pylint: disable=arguments-differ
         _, pooled = self.bert(inputs, token_types, valid_length)
         return self.output(self.dropout(pooled))
+
+    @property
+    def kobert_outputs(self):
+        return (OutputSpec(self.output_name, (BATCH, self.num_classes)),)
 
     def task_config(self):
         return {'kind': 'classifier', 'num_classes': self.num_classes, 'dropout': self.dropout_rate,
@@ -76,6 +78,10 @@ class SequenceRegressor(HybridBlock):
     def hybrid_forward(self, F, inputs, token_types, valid_length=None):  # pylint: disable=arguments-differ
         _, pooled = self.bert(inputs, token_types, valid_length)
         return self.output(self.dropout(pooled)).reshape((-1,))
+
+    @property
+    def kobert_outputs(self):
+        return (OutputSpec(self.output_name, (BATCH,)),)
 
     def task_config(self):
         return {'kind': 'regressor', 'dropout': self.dropout_rate}

@@ -14,17 +14,18 @@ from ..core import environment  # noqa: F401  (first: numpy check, mxnet without
 from mxnet.gluon import HybridBlock, nn
 
 from ..core.errors import InputError
+from ..core.outputs import BATCH, SEQUENCE, OutputSpec, outputs_of
 
 __all__ = ['TokenClassifier', 'SpanExtractor', 'sequence_output']
 
 
 def _check_backbone(bert):
-    heads = getattr(bert, 'kobert_heads', None) or {
-        name: getattr(bert, '_' + name, False) for name in ('use_pooler', 'use_decoder', 'use_classifier')}
-    if any(heads.values()):
+    """The backbone must return its sequence output alone (as the outputs its family's builder declared say)."""
+    names = [output.name for output in outputs_of(bert)]
+    if names != ['sequence_output']:
         raise ValueError('a token head needs a backbone without pooler and pretraining heads (for BERT: '
-                         'use_pooler=False, use_decoder=False, use_classifier=False); this one has {}'
-                         .format(', '.join(name for name, on in heads.items() if on)))
+                         'use_pooler=False, use_decoder=False, use_classifier=False); this one returns {}'
+                         .format(', '.join(names)))
 
 
 def sequence_output(outputs):
@@ -55,6 +56,10 @@ class TokenClassifier(HybridBlock):
         sequence = sequence_output(self.bert(inputs, token_types, valid_length))
         return self.output(self.dropout(sequence))
 
+    @property
+    def kobert_outputs(self):
+        return (OutputSpec(self.output_name, (BATCH, SEQUENCE, self.num_labels)),)
+
     def task_config(self):
         return {'kind': 'token_classifier', 'num_labels': self.num_labels, 'dropout': self.dropout_rate,
                 'labels': self.labels}
@@ -81,6 +86,10 @@ class SpanExtractor(HybridBlock):
     def hybrid_forward(self, F, inputs, token_types, valid_length=None):  # pylint: disable=arguments-differ
         sequence = sequence_output(self.bert(inputs, token_types, valid_length))
         return self.output(sequence)
+
+    @property
+    def kobert_outputs(self):
+        return (OutputSpec(self.output_name, (BATCH, SEQUENCE, 2)),)
 
     def task_config(self):
         return {'kind': 'span_extractor'}

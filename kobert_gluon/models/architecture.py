@@ -5,20 +5,50 @@ families (:mod:`.families`) fill it.
 An architecture is a config class (a frozen dataclass with ``from_dict``, ``to_dict`` and ``replace``), a
 ``build(config, **optional_heads)`` that returns an uninitialised Gluon block, the config fields that fix
 parameter shapes (a pretrained file loads only into a model that agrees on them), and the optional pretraining
-heads its builder takes (for BERT: ``use_pooler``, ``use_decoder``, ``use_classifier``).
+heads its builder takes (for BERT: ``use_pooler``, ``use_decoder``, ``use_classifier``), and what its block returns
+(:class:`BlockOutputs`: the sequence output, then one output per head it was built with, with their axes), which
+export, the runtimes and the heads read instead of the block's own flags.
 
 Built with no pretraining heads but its pooler, every architecture's block is a *backbone*:
 ``backbone(input_ids, token_type_ids, valid_length) -> (sequence_output, pooled_output)`` (``pooled_output`` is
 None for an architecture without a pooler), which is what the heads in :mod:`kobert_gluon.heads` sit on.
 """
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ..core.errors import InputError
+from ..core.outputs import BATCH, MASKED, SEQUENCE, OutputSpec, outputs_of
 from ..core.registry import Registry
 
-__all__ = ['Architecture', 'register_architecture', 'get_architecture', 'architectures', 'architecture_for_config',
-           'backbone_heads']
+__all__ = ['Architecture', 'BlockOutputs', 'OutputSpec', 'SEQUENCE_OUTPUT', 'POOLED_OUTPUT', 'MLM_LOGITS',
+           'register_architecture', 'get_architecture', 'architectures', 'architecture_for_config', 'backbone_heads',
+           'outputs_of']
+
+# The outputs most families share; a size named by a config field ('units') is sized by the block's config.
+SEQUENCE_OUTPUT = OutputSpec('sequence_output', (BATCH, SEQUENCE, 'units'))
+POOLED_OUTPUT = OutputSpec('pooled_output', (BATCH, 'units'))
+MLM_LOGITS = OutputSpec('mlm_logits', (BATCH, MASKED, 'vocab_size'))
+
+
+@dataclass(frozen=True)
+class BlockOutputs:
+    """What a family's block returns: its sequence output (one per encoder layer, ``encoder_layer_1`` ...
+    ``encoder_layer_N``, when built with every encoding), then, in the order the block returns them, the output of
+    each optional head it was built with: ``heads`` pairs a head option with its output."""
+    heads: Tuple[Tuple[str, OutputSpec], ...]
+    sequence: OutputSpec = SEQUENCE_OUTPUT
+
+    def of(self, config, heads: Mapping[str, Any], all_layers: bool = False) -> Tuple[OutputSpec, ...]:
+        """The outputs of a block of ``config`` built with ``heads`` (head option -> on), every size that a config
+        field names replaced by its value."""
+        sizes = config.to_dict()
+        if all_layers:
+            sequences = [OutputSpec('encoder_layer_{}'.format(i + 1), self.sequence.axes)
+                         for i in range(config.num_layers)]
+        else:
+            sequences = [self.sequence]
+        chosen = [output for head, output in self.heads if heads.get(head)]
+        return tuple(output.sized(sizes) for output in sequences + chosen)
 
 
 @dataclass(frozen=True)
@@ -29,6 +59,15 @@ class Architecture:
     shape_fields: Tuple[str, ...]
     optional_heads: Tuple[str, ...] = ()
     description: str = ''
+    outputs: Optional[BlockOutputs] = None  # required: what its block returns
+
+    def __post_init__(self):
+        if not isinstance(self.outputs, BlockOutputs):
+            raise TypeError('architecture {!r} must declare its outputs (outputs=BlockOutputs(...))'.format(self.name))
+        declared = {head for head, _ in self.outputs.heads}
+        if declared != set(self.optional_heads):
+            raise TypeError('architecture {!r} declares outputs for the heads {} but has the optional heads {}'
+                            .format(self.name, sorted(declared), sorted(self.optional_heads)))
 
     def config_from(self, value: Any):
         """A config object of this architecture from a config object or a dict of its fields."""

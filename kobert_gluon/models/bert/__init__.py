@@ -7,7 +7,7 @@ registers the family (:func:`kobert_gluon.models.family.register_family`); MXNet
 from ..architecture import Architecture
 from ..family import ModelFamily, register_family
 from . import catalogue, transformers
-from .config import KOBERT_BASE_CONFIG, SHAPE_FIELDS, BertConfig
+from .config import KOBERT_BASE_CONFIG, OUTPUTS, SHAPE_FIELDS, BertConfig
 
 __all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'build_bert', 'FAMILY']
 
@@ -23,7 +23,7 @@ FAMILY = register_family(ModelFamily(
     architecture=Architecture(
         'bert', BertConfig, build_bert, SHAPE_FIELDS, ('use_pooler', 'use_decoder', 'use_classifier'),
         'GluonNLP BERTModel (KoBERT): token, segment and learned position embeddings, post-LayerNorm encoder, '
-        'tanh pooler; MLM decoder and next-sentence classifier as optional heads'),
+        'tanh pooler; MLM decoder and next-sentence classifier as optional heads', outputs=OUTPUTS),
     transformers=transformers.MAPPING,
     models=catalogue.MODELS,
 ))

@@ -4,13 +4,20 @@ from dataclasses import dataclass
 from typing import Any, Dict
 
 from ...core.errors import InputError
+from ..architecture import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
+from ...core.outputs import BATCH, OutputSpec
 from ..config_base import ArchitectureConfig
 
-__all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS']
+__all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 
 # Fields that decide parameter shapes: a pretrained file only loads into a model that agrees on them.
 SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'embed_size',
                 'token_type_vocab_size')
+
+# What the block returns after its sequence output, in GluonNLP BERTModel's order: one output per head it was built with.
+OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT),
+                              ('use_classifier', OutputSpec('next_sentence_logits', (BATCH, 2))),
+                              ('use_decoder', MLM_LOGITS)))
 
 
 @dataclass(frozen=True)

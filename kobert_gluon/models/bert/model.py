@@ -5,7 +5,7 @@ from gluonnlp.model import BERTEncoder, BERTModel
 from mxnet.gluon import nn
 
 from ...core.errors import InputError
-from .config import BertConfig
+from .config import OUTPUTS, BertConfig
 
 __all__ = ['build_bert']
 
@@ -38,4 +38,5 @@ def build_bert(config: BertConfig, use_pooler=True, use_decoder=True, use_classi
     # Plain attributes (not Blocks or Parameters), so Gluon ignores them; save_model reads them back.
     model.kobert_config = config
     model.kobert_heads = {'use_pooler': use_pooler, 'use_decoder': use_decoder, 'use_classifier': use_classifier}
+    model.kobert_outputs = OUTPUTS.of(config, model.kobert_heads, output_all_encodings)
     return model

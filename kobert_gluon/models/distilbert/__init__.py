@@ -7,7 +7,7 @@
 from ..architecture import Architecture
 from ..family import ModelFamily, register_family
 from . import catalogue, transformers
-from .config import DISTILKOBERT_CONFIG, SHAPE_FIELDS, DistilBertConfig
+from .config import DISTILKOBERT_CONFIG, OUTPUTS, SHAPE_FIELDS, DistilBertConfig
 
 __all__ = ['DistilBertConfig', 'DISTILKOBERT_CONFIG', 'SHAPE_FIELDS', 'build_distilbert', 'FAMILY']
 
@@ -23,7 +23,7 @@ FAMILY = register_family(ModelFamily(
     architecture=Architecture(
         'distilbert', DistilBertConfig, build_distilbert, SHAPE_FIELDS, ('use_pooler', 'use_decoder'),
         'DistilBERT (DistilKoBERT): word and position embeddings (no token types), post-LayerNorm encoder; its ReLU '
-        'pre-classifier as the pooler; masked-LM decoder as an optional head'),
+        'pre-classifier as the pooler; masked-LM decoder as an optional head', outputs=OUTPUTS),
     transformers=transformers.MAPPING,
     models=catalogue.MODELS,
 ))

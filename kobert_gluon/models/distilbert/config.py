@@ -3,11 +3,15 @@ them without building anything)."""
 from dataclasses import dataclass
 
 from ...core.errors import InputError
+from ..architecture import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
 from ..config_base import ArchitectureConfig
 
-__all__ = ['DistilBertConfig', 'DISTILKOBERT_CONFIG', 'SHAPE_FIELDS']
+__all__ = ['DistilBertConfig', 'DISTILKOBERT_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 
 SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads')
+
+# What the block returns after its sequence output: its pre-classifier, then its masked-LM scores.
+OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT), ('use_decoder', MLM_LOGITS)))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 from gluonnlp.model import BERTEncoder, BERTModel
 from mxnet.gluon import nn
 
-from .config import DistilBertConfig
+from .config import OUTPUTS, DistilBertConfig
 
 __all__ = ['DistilBertModel', 'build_distilbert', 'sinusoidal_table']
 
@@ -75,4 +75,5 @@ def build_distilbert(config: DistilBertConfig, use_pooler=True, use_decoder=Fals
                             prefix=prefix)
     model.kobert_config = config
     model.kobert_heads = {'use_pooler': use_pooler, 'use_decoder': use_decoder}
+    model.kobert_outputs = OUTPUTS.of(config, model.kobert_heads, output_all_encodings)
     return model

@@ -9,7 +9,7 @@ package registers the family.
 from ..architecture import Architecture
 from ..family import ModelFamily, register_family
 from . import catalogue, transformers
-from .config import KOELECTRA_BASE_V3_CONFIG, KOELECTRA_SMALL_V3_CONFIG, SHAPE_FIELDS, ElectraConfig
+from .config import KOELECTRA_BASE_V3_CONFIG, KOELECTRA_SMALL_V3_CONFIG, OUTPUTS, SHAPE_FIELDS, ElectraConfig
 
 __all__ = ['ElectraConfig', 'KOELECTRA_SMALL_V3_CONFIG', 'KOELECTRA_BASE_V3_CONFIG', 'SHAPE_FIELDS',
            'build_electra', 'FAMILY']
@@ -28,7 +28,7 @@ FAMILY = register_family(ModelFamily(
         'electra', ElectraConfig, build_electra, SHAPE_FIELDS, ('use_pooler', 'use_discriminator', 'use_decoder'),
         'ELECTRA (KoELECTRA): embeddings of their own width projected to the encoder\'s, post-LayerNorm encoder; the '
         'classification pre-head (dense + GELU on [CLS]) as the pooler; replaced-token discriminator and generator '
-        'masked-LM decoder as optional heads'),
+        'masked-LM decoder as optional heads', outputs=OUTPUTS),
     transformers=transformers.MAPPING,
     models=catalogue.MODELS,
 ))

@@ -3,12 +3,20 @@ them without building anything)."""
 from dataclasses import dataclass
 
 from ...core.errors import InputError
+from ..architecture import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
+from ...core.outputs import BATCH, SEQUENCE, OutputSpec
 from ..config_base import ArchitectureConfig
 
-__all__ = ['ElectraConfig', 'KOELECTRA_SMALL_V3_CONFIG', 'KOELECTRA_BASE_V3_CONFIG', 'SHAPE_FIELDS']
+__all__ = ['ElectraConfig', 'KOELECTRA_SMALL_V3_CONFIG', 'KOELECTRA_BASE_V3_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 
 SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'embed_size',
                 'token_type_vocab_size')
+
+# What the block returns after its sequence output: the classification pre-head, the replaced-token score of
+# every position (the discriminator), the generator's masked-LM scores.
+OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT),
+                              ('use_discriminator', OutputSpec('replaced_token_logits', (BATCH, SEQUENCE))),
+                              ('use_decoder', MLM_LOGITS)))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from gluonnlp.model.bert import BERTEncoderCell
 from mxnet.gluon import HybridBlock, nn
 
 from ...core.errors import InputError
-from .config import ElectraConfig
+from .config import OUTPUTS, ElectraConfig
 
 __all__ = ['ElectraModel', 'ElectraEncoder', 'build_electra']
 
@@ -184,4 +184,5 @@ def build_electra(config: ElectraConfig, use_pooler=True, use_discriminator=Fals
     model.kobert_config = config
     model.kobert_heads = {'use_pooler': use_pooler, 'use_discriminator': use_discriminator,
                           'use_decoder': use_decoder}
+    model.kobert_outputs = OUTPUTS.of(config, model.kobert_heads, output_all_encodings)
     return model

@@ -10,7 +10,7 @@ from ...tokenizers.kinds import TokenizerKind
 from ..architecture import Architecture
 from ..family import ModelFamily, register_family
 from . import catalogue, transformers
-from .config import SHAPE_FIELDS, XLM_ROBERTA_BASE_CONFIG, XLMRobertaConfig
+from .config import OUTPUTS, SHAPE_FIELDS, XLM_ROBERTA_BASE_CONFIG, XLMRobertaConfig
 
 __all__ = ['XLMRobertaConfig', 'XLM_ROBERTA_BASE_CONFIG', 'SHAPE_FIELDS', 'build_xlm_roberta', 'FAMILY']
 
@@ -48,7 +48,7 @@ FAMILY = register_family(ModelFamily(
     architecture=Architecture(
         'xlm-roberta', XLMRobertaConfig, build_xlm_roberta, SHAPE_FIELDS, ('use_pooler',),
         'XLM-RoBERTa: word, one token type and learned position embeddings numbered after the padding index, '
-        'post-LayerNorm encoder; the classification pre-head (dense + tanh on <s>) as the pooler'),
+        'post-LayerNorm encoder; the classification pre-head (dense + tanh on <s>) as the pooler', outputs=OUTPUTS),
     transformers=transformers.MAPPING,
     models=catalogue.MODELS,
     tokenizer_kinds=(TokenizerKind(

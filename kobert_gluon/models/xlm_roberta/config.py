@@ -2,12 +2,16 @@
 from dataclasses import dataclass
 
 from ...core.errors import InputError
+from ..architecture import POOLED_OUTPUT, BlockOutputs
 from ..config_base import ArchitectureConfig
 
-__all__ = ['XLMRobertaConfig', 'XLM_ROBERTA_BASE_CONFIG', 'SHAPE_FIELDS']
+__all__ = ['XLMRobertaConfig', 'XLM_ROBERTA_BASE_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 
 # Fields that decide parameter shapes (padding_idx moves the position table: it has max_length + padding_idx + 1 rows)
 SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'padding_idx')
+
+# What the block returns after its sequence output: the classification pre-head's dense + tanh, if built with it.
+OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT),))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ training only). The base model's own pooler is not kept: transformers creates it
 from ...core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 from gluonnlp.model import BERTEncoder, BERTModel
 
-from .config import XLMRobertaConfig
+from .config import OUTPUTS, XLMRobertaConfig
 
 __all__ = ['XLMRobertaModel', 'build_xlm_roberta']
 
@@ -62,4 +62,5 @@ def build_xlm_roberta(config: XLMRobertaConfig, use_pooler=True, output_all_enco
     model = XLMRobertaModel(encoder, config.vocab_size, config.units, use_pooler=use_pooler, prefix=prefix)
     model.kobert_config = config
     model.kobert_heads = {'use_pooler': use_pooler}
+    model.kobert_outputs = OUTPUTS.of(config, model.kobert_heads, output_all_encodings)
     return model
