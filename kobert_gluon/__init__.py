@@ -53,8 +53,8 @@ _EXPORTS = {
     'get_tokenizer_path': ('tokenizers.sentencepiece', 'get_tokenizer_path'),
     'get_vocab': ('tokenizers.sentencepiece', 'get_vocab'),
     'load_vocab': ('tokenizers.sentencepiece', 'load_vocab'),
-    'VocabFolder': ('tokenizers.vocab_builder', 'VocabFolder'),
-    'build_vocab': ('tokenizers.vocab_builder', 'build_vocab'),
+    'VocabFolder': ('tokenizers.registry', 'VocabFolder'),  # the registry: every kind a folder can be
+    'build_vocab': ('tokenizers.registry', 'build_vocab'),
     # export
     'OnnxExportError': ('export.onnx_export', 'OnnxExportError'),
     'export_onnx': ('export.onnx_export', 'export_onnx'),

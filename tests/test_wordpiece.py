@@ -48,7 +48,8 @@ def test_load_tokenizer_takes_every_source(small_vocab, tmp_path):
     with pytest.raises(FileNotFoundError, match='no such tokenizer file'):
         load_tokenizer(tmp_path / 'missing' / 'vocab.txt')
     (tmp_path / 'other.bin').write_bytes(b'x')
-    with pytest.raises(InputError, match='vocab.txt or tokenizer.json, or a SentencePiece'):
+    with pytest.raises(InputError,
+                       match=r'a tokenizer file is one of .model/.spiece \(sentencepiece\), .txt/.json \(wordpiece\)'):
         load_tokenizer(tmp_path / 'other.bin')
     bad = tmp_path / 'bad.txt'
     bad.write_text('[PAD]\n[UNK]\n[PAD]\n[CLS]\n[SEP]\n[MASK]\n', encoding='utf-8')

@@ -128,3 +128,14 @@ def test_option_errors(nsmc_train_slice, tmp_path, capsys):  # noqa: F811
     code, _, err = run_cli(capsys, *base[:-1], 1000, '--kind', 'wordpiece', '--out', tmp_path / 'd')
     assert code == 2 and 'alphabet' in err and '--size' in err
     assert not any((tmp_path / name).exists() for name in 'abcd')
+
+
+def test_a_kind_builds_its_own_vocabulary(nsmc_train_slice, tmp_path):  # noqa: F811
+    from kobert_gluon.tokenizers.registry import get_tokenizer_kind, vocabulary_kinds
+    assert vocabulary_kinds() == ['sentencepiece', 'wordpiece', 'mecab+wordpiece']
+    kind = get_tokenizer_kind('wordpiece')
+    assert 'pre_tokenize' in kind.vocab_options and 'num_threads' not in kind.vocab_options
+    folder = kind.build_vocab(str(nsmc_train_slice), SIZE, tmp_path / 'vocab', column='document', unused_tokens=0)
+    assert folder.kind == 'wordpiece' and folder.files == [tmp_path / 'vocab' / 'vocab.txt']
+    assert folder.tokenizer().kind == 'wordpiece' and len(folder.tokenizer().vocab) == SIZE
+    assert load_tokenizer(tmp_path / 'vocab' / 'vocab.txt').vocab.idx_to_token == folder.vocab().idx_to_token

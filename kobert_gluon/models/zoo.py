@@ -13,8 +13,7 @@ from ..core.errors import InputError
 from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, checkpoint_folder, get_model_spec,  # noqa: F401
                              is_checkpoint_only, list_models, lookup,
                              register_model)
-from ..tokenizers.registry import get_tokenizer_kind, registered_kinds
-from ..tokenizers.vocab_builder import VocabFolder
+from ..tokenizers.registry import VocabFolder, get_tokenizer_kind, kind_reading_file, tokenizer_file_suffixes
 from . import folder as model_folder
 from .registry import initialize_random  # noqa: F401  (part of this module's API)
 from .resolution import ResolvedModel, load_model, resolve_model  # noqa: F401  (load_model: part of the API)
@@ -46,21 +45,9 @@ def load_tokenizer(name_or_folder, cachedir=None):
         raise InputError('load_tokenizer takes a registered model name, a model or vocabulary folder, or a tokenizer '
                          'file (vocab.txt, .model); got {!r}'.format(name_or_folder))
     path = Path(str(name_or_folder))
-    if path.is_file():
-        kind = next((k for k in registered_kinds() if k.reads_file is not None and k.reads_file(path)), None)
-        if kind is not None:  # a family's own tokenizer file (XLM-RoBERTa's Unigram tokenizer.json)
-            return kind.from_file(path)
-        from ..tokenizers.sentencepiece import KoBERTTokenizer, load_vocab
-        from ..tokenizers.wordpiece import WordPieceTokenizer
-        if path.suffix == '.txt':
-            return WordPieceTokenizer.from_vocab_txt(path)
-        if path.suffix == '.json' and path.name != 'vocab.json':  # transformers' tokenizer.json
-            return WordPieceTokenizer.from_tokenizer_json(path)
-        if path.suffix in ('.model', '.spiece'):
-            return KoBERTTokenizer(str(path), load_vocab(path))
-        raise InputError('{}: a tokenizer file is a WordPiece vocab.txt or tokenizer.json, or a SentencePiece '
-                         '.model/.spiece; for a model or vocabulary, give its folder'.format(path))
-    if path.suffix in ('.txt', '.model', '.spiece') and not path.exists():
+    if path.is_file():  # the kind that reads it: by its content (XLM-RoBERTa's tokenizer.json), else its suffix
+        return kind_reading_file(path).from_file(path)
+    if path.suffix in tokenizer_file_suffixes() and not path.exists():
         raise FileNotFoundError('{}: no such tokenizer file'.format(path))
     entry = lookup(name_or_folder)
     if isinstance(entry, Path) and not model_folder.is_model_folder(entry):  # a vocabulary folder (build-vocab)

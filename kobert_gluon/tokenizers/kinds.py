@@ -2,12 +2,14 @@
 into (:mod:`kobert_gluon.models.family`). Look kinds up through :mod:`.registry`, which registers the built-in ones.
 """
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, List, Optional, Tuple
 
+from ..core.errors import InputError
 from ..core.registry import Registry
 
 __all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds',
-           'registered_kinds']
+           'registered_kinds', 'kind_reading_file', 'tokenizer_file_suffixes', 'vocabulary_kinds']
 
 
 @dataclass(frozen=True)
@@ -19,10 +21,16 @@ class TokenizerKind:
     load_folder: Callable
     from_pretrained: Callable
     description: str = ''
-    # A bare tokenizer file of this kind (``load_tokenizer(FILE)``): ``reads_file(path) -> bool`` says whether it is
-    # one (asked before the built-in rules for vocab.txt, WordPiece tokenizer.json and .model), ``from_file`` reads it
+    # A bare tokenizer file of this kind (``load_tokenizer(FILE)``): ``reads_file(path) -> bool`` says from its
+    # content whether it is one (asked first, before any suffix), ``file_suffixes`` claims files by their suffix;
+    # ``from_file(path)`` reads either
     reads_file: Optional[Callable[[Any], bool]] = None
     from_file: Optional[Callable[[Any], Any]] = None
+    file_suffixes: Tuple[str, ...] = ()
+    # Building a vocabulary folder of this kind from a corpus: ``build_vocab(corpus, size, out, **options) ->
+    # VocabFolder``; ``vocab_options``: the options only this kind's builder takes (the CLI refuses the others)
+    build_vocab: Optional[Callable] = None
+    vocab_options: Tuple[str, ...] = ()
 
 
 _KINDS: Registry[TokenizerKind] = Registry('tokenizer kind',
@@ -44,3 +52,27 @@ def tokenizer_kinds():
 def registered_kinds() -> List[TokenizerKind]:
     """Every registered kind, in registration order."""
     return _KINDS.values()
+
+
+def kind_reading_file(path) -> TokenizerKind:
+    """The kind that reads the bare tokenizer file ``path``: the first whose ``reads_file`` recognises its content,
+    else the first that claims its suffix; one InputError naming the suffixes known when none does."""
+    path = Path(path)
+    kinds = registered_kinds()
+    found = next((kind for kind in kinds if kind.reads_file is not None and kind.reads_file(path)), None)
+    found = found or next((kind for kind in kinds if path.suffix in kind.file_suffixes), None)
+    if found is None:
+        raise InputError('{}: a tokenizer file is one of {}; for a model or vocabulary, give its folder'.format(
+            path, ', '.join('{} ({})'.format('/'.join(kind.file_suffixes), kind.name)
+                            for kind in kinds if kind.file_suffixes)))
+    return found
+
+
+def tokenizer_file_suffixes() -> Tuple[str, ...]:
+    """Every suffix a registered kind reads a bare tokenizer file by."""
+    return tuple(suffix for kind in registered_kinds() for suffix in kind.file_suffixes)
+
+
+def vocabulary_kinds() -> List[str]:
+    """The kinds a vocabulary can be built for (``build-vocab --kind``), in registration order."""
+    return [kind.name for kind in registered_kinds() if kind.build_vocab is not None]

@@ -23,6 +23,7 @@ class MecabWordPieceTokenizer(WordPieceTokenizer):
     """WordPiece over Mecab morphemes (see the module docstring); the same files as WordPiece (``vocab.txt``)."""
 
     kind = KIND
+    pre_tokenizer = 'mecab'
 
     def _morphemes(self, text: str) -> str:
         """``text`` with a space between its morphemes (Mecab's surfaces, in order; spaces kept where they were)."""

@@ -33,7 +33,7 @@ from ..hub.catalogue import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE
 from .encoding import EncodedText, EncodingMixin
 
 __all__ = ['KIND', 'MODEL_FILE', 'VOCAB_FILE', 'FILES', 'KOBERT_VOCAB_FILE', 'KOBERT_TOKENIZER_FILES',
-           'get_tokenizer_path', 'get_tokenizer', 'get_vocab', 'load_vocab', 'load_folder', 'KoBERTTokenizer',
+           'get_tokenizer_path', 'get_tokenizer', 'get_vocab', 'load_vocab', 'load_folder', 'from_model_file', 'KoBERTTokenizer',
            'EncodedText', 'vocab_to_json_file', 'TRANSFORMERS_KIND', 'TransformersKoBERTTokenizer',
            'load_transformers_folder']
 
@@ -173,6 +173,12 @@ def load_folder(folder) -> KoBERTTokenizer:
 
 
 SPIECE_UNDERLINE = '\u2581'
+
+
+def from_model_file(path) -> KoBERTTokenizer:
+    """A bare SentencePiece model file (``.model``/``.spiece``): ids from its pieces with ``[PAD]`` padding, as the
+    original ``get_kobert_model`` made them."""
+    return KoBERTTokenizer(str(path), load_vocab(path))
 
 
 class TransformersKoBERTTokenizer(KoBERTTokenizer):

@@ -30,9 +30,10 @@ from ..core.errors import InputError
 from ..core.corpus_text import TextSource
 from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind,
                                   write_folder_atomically)
-from .sentencepiece import (MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer, load_folder, load_vocab,
-                            vocab_to_json_file)
-from .wordpiece import VOCAB_TXT, WordPieceTokenizer
+from .kinds import get_tokenizer_kind
+from .sentencepiece import (KIND as SENTENCEPIECE_KIND, MODEL_FILE as TOKENIZER_FILE, VOCAB_FILE, KoBERTTokenizer,
+                            load_folder, vocab_to_json_file)
+from .wordpiece import KIND as WORDPIECE_KIND, VOCAB_TXT
 
 __all__ = ['SPECIAL_TOKENS', 'BUILD_INFO_FILE', 'VocabFolder', 'build_vocab', 'bert_vocab_from_sentencepiece',
            'read_vocab_folder']
@@ -62,13 +63,19 @@ class VocabFolder:
 
     @property
     def kind(self) -> str:
-        """``sentencepiece``, ``wordpiece``, or ``mecab+wordpiece`` for a WordPiece vocabulary built to be fed Mecab
-        morphemes at use too (its build_info says so)."""
-        if not (self.folder / VOCAB_TXT).is_file():
-            return 'sentencepiece'
+        """The tokenizer kind the vocabulary was built for, as its build_info says (``sentencepiece``,
+        ``wordpiece``, ``mecab+wordpiece``: a WordPiece vocabulary fed Mecab morphemes at use too)."""
         info = self.folder / BUILD_INFO_FILE
         document = json.loads(info.read_text(encoding='utf-8')) if info.is_file() else {}
-        return 'mecab+wordpiece' if document.get('kind') == 'mecab+wordpiece' else 'wordpiece'
+        if 'kind' in document:
+            return document['kind']
+        # written before build_info named its kind: a WordPiece vocabulary is its vocab.txt, SentencePiece has none
+        return WORDPIECE_KIND if (self.folder / VOCAB_TXT).is_file() else SENTENCEPIECE_KIND
+
+    @property
+    def files(self) -> List[Path]:
+        """The tokenizer files the folder holds (the SentencePiece model and its vocab.json, or vocab.txt)."""
+        return [self.folder / name for name in (TOKENIZER_FILE, VOCAB_FILE, VOCAB_TXT) if (self.folder / name).is_file()]
 
     @property
     def tokenizer_path(self) -> Path:
@@ -77,18 +84,16 @@ class VocabFolder:
 
     @property
     def vocab_path(self) -> Path:
-        return self.folder / (VOCAB_TXT if self.kind != 'sentencepiece' else VOCAB_FILE)
+        """The file that gives the ids: vocab.txt where the folder has one, else vocab.json."""
+        return self.folder / (VOCAB_TXT if (self.folder / VOCAB_TXT).is_file() else VOCAB_FILE)
 
     def vocab(self) -> nlp.vocab.BERTVocab:
         return self.tokenizer().vocab
 
     def tokenizer(self):
-        if self.kind == 'mecab+wordpiece':
-            from .mecab_wordpiece import MecabWordPieceTokenizer
-            return MecabWordPieceTokenizer.from_vocab_txt(self.vocab_path)
-        if self.kind == 'wordpiece':
-            return WordPieceTokenizer.from_vocab_txt(self.vocab_path)
-        return KoBERTTokenizer(str(self.tokenizer_path), load_vocab(self.vocab_path))
+        """The tokenizer of the folder's kind (its registered ``load_folder``; the kinds are registered by
+        :mod:`.registry`, which ``kobert_gluon.build_vocab`` and ``load_tokenizer`` load)."""
+        return get_tokenizer_kind(self.kind).load_folder(self.folder)
 
     def build_info(self) -> dict:
         return json.loads((self.folder / BUILD_INFO_FILE).read_text(encoding='utf-8'))
@@ -223,6 +228,7 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
                        .format(min(len(sample), UNK_RATE_SAMPLE_LINES)))
         info = {
             'format': BUILD_INFO_FORMAT,
+            'kind': tokenizer.kind,
             'corpus': source.describe(),
             'corpus_lines': seen,
             'training_lines': len(sample),

@@ -22,7 +22,7 @@ from ..core.errors import InputError
 from ..core.owned_folders import verify_folder
 from .encoding import EncodingMixin
 
-__all__ = ['WordPieceTokenizer', 'KIND', 'FILES', 'VOCAB_TXT', 'vocab_from_vocab_txt', 'vocab_from_tokens', 'load_folder',
+__all__ = ['WordPieceTokenizer', 'KIND', 'FILES', 'VOCAB_TXT', 'vocab_from_vocab_txt', 'vocab_from_tokens', 'load_folder', 'from_file',
            'SPECIAL_TOKENS']
 
 KIND = 'wordpiece'
@@ -127,6 +127,7 @@ class WordPieceTokenizer(EncodingMixin):
     gluonnlp's ``BERTSentenceTransform``; it is plain Python and pickles into DataLoader workers."""
 
     kind = KIND
+    pre_tokenizer = None  # what splits the text before WordPiece at use (a vocabulary for it is trained so too)
 
     def __init__(self, vocab, max_input_chars_per_word=100, vocab_path=None):
         self.vocab = vocab
@@ -247,6 +248,18 @@ class WordPieceTokenizer(EncodingMixin):
 
     def __repr__(self):
         return '{}(vocab={!r}, vocab_size={})'.format(type(self).__name__, self.vocab_path, len(self.vocab))
+
+
+def from_file(path) -> WordPieceTokenizer:
+    """A bare WordPiece file: a ``vocab.txt`` or transformers' ``tokenizer.json`` (not a gluonnlp ``vocab.json``,
+    which is one half of a SentencePiece folder)."""
+    path = Path(path)
+    if path.suffix == '.txt':
+        return WordPieceTokenizer.from_vocab_txt(path)
+    if path.name == 'vocab.json':
+        raise InputError('{}: a vocab.json is half of a SentencePiece tokenizer; give the folder that holds it with '
+                         'its tokenizer.model'.format(path))
+    return WordPieceTokenizer.from_tokenizer_json(path)
 
 
 def load_folder(folder, tokenizer_class=None) -> WordPieceTokenizer:

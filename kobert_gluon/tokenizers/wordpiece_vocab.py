@@ -30,6 +30,7 @@ from ..core.owned_folders import check_replaceable, write_folder_atomically
 from .vocab_builder import (BUILD_INFO_FILE, BUILD_INFO_FORMAT, DEFAULT_CHARACTER_COVERAGE,
                             DEFAULT_INPUT_SENTENCE_SIZE, UNK_RATE_SAMPLE_LINES, VOCAB_KIND, VocabFolder, sample_lines,
                             check_corpus_options)
+from .mecab_wordpiece import MecabWordPieceTokenizer
 from .wordpiece import VOCAB_TXT, WordPieceTokenizer, basic_tokenize
 
 __all__ = ['build_wordpiece_vocab', 'PRE_TOKENIZERS', 'WORDPIECE_SPECIAL_TOKENS', 'DEFAULT_UNUSED_TOKENS']
@@ -38,8 +39,10 @@ __all__ = ['build_wordpiece_vocab', 'PRE_TOKENIZERS', 'WORDPIECE_SPECIAL_TOKENS'
 WORDPIECE_SPECIAL_TOKENS = ('[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]')
 DEFAULT_UNUSED_TOKENS = 200  # KoELECTRA: 32,000 pieces + [unused0..199]
 PRE_TOKENIZERS = ('none', 'mecab')
-# The tokenizer kinds a WordPiece vocabulary folder can be
-TOKENIZER_KINDS = ('wordpiece', 'mecab+wordpiece')
+# The tokenizer kinds a WordPiece vocabulary folder can be: the tokenizer each is used with, which says whether it
+# splits text into morphemes first (``pre_tokenizer``), as the vocabulary must then be trained
+TOKENIZER_CLASSES = {tokenizer_class.kind: tokenizer_class
+                     for tokenizer_class in (WordPieceTokenizer, MecabWordPieceTokenizer)}
 
 
 def _mecab_splitter():
@@ -101,10 +104,10 @@ def build_wordpiece_vocab(corpus_files: Union[TextSource, Sequence, str, Path], 
     source = (corpus_files if isinstance(corpus_files, TextSource)
               else TextSource(corpus_files, column, header, encoding=encoding))
     check_corpus_options(size, character_coverage, input_sentence_size)
-    if kind not in TOKENIZER_KINDS:
-        raise InputError('kind must be one of {}, got {!r}'.format(', '.join(TOKENIZER_KINDS), kind))
-    if kind == 'mecab+wordpiece':
-        pre_tokenize = 'mecab'
+    if kind not in TOKENIZER_CLASSES:
+        raise InputError('kind must be one of {}, got {!r}'.format(', '.join(TOKENIZER_CLASSES), kind))
+    tokenizer_class = TOKENIZER_CLASSES[kind]
+    pre_tokenize = tokenizer_class.pre_tokenizer or pre_tokenize
     if pre_tokenize not in PRE_TOKENIZERS:
         raise InputError('pre_tokenize must be one of {}, got {!r}'.format(', '.join(PRE_TOKENIZERS), pre_tokenize))
     if not isinstance(unused_tokens, int) or unused_tokens < 0:
@@ -146,9 +149,6 @@ def build_wordpiece_vocab(corpus_files: Union[TextSource, Sequence, str, Path], 
     def write(tmp: Path):
         (tmp / VOCAB_TXT).write_text(''.join(token + '\n' for token in pieces + unused), encoding='utf-8')
         # measured as the folder will be used: a vocabulary built on morphemes is fed morphemes
-        tokenizer_class = WordPieceTokenizer
-        if kind == 'mecab+wordpiece':
-            from .mecab_wordpiece import MecabWordPieceTokenizer as tokenizer_class
         tokenizer = tokenizer_class.from_vocab_txt(tmp / VOCAB_TXT)
         unk_rate, pieces_per_word = _measure(tokenizer, sample[:UNK_RATE_SAMPLE_LINES])
         write_json(tmp / BUILD_INFO_FILE, {
