@@ -1,6 +1,7 @@
 """The WordPiece tokenizer kind: transformers' BertTokenizer / ElectraTokenizer pieces and ids on KoELECTRA's real
 vocab.txt and real Korean text, the kind's own rules on a small vocabulary, load_tokenizer for every source, and
 WordPiece checkpoints through import-hf / export-hf."""
+import json
 import pickle
 
 import numpy as np
@@ -99,3 +100,20 @@ def test_a_wordpiece_checkpoint_converts_both_ways(tmp_path, small_vocab):
     again = transformers.BertTokenizer(str(back / 'vocab.txt'), do_lower_case=False)
     assert again.tokenize('정말 영화가') == ['정말', '영화', '##가']
     assert np.array_equal(np.array(again.convert_tokens_to_ids(['영화'])), np.array([5]))
+
+
+def test_a_kind_reads_and_writes_its_transformers_files(small_vocab, tmp_path):
+    from kobert_gluon.tokenizers.registry import read_transformers_tokenizer, transformers_writer
+    tokenizer = WordPieceTokenizer.from_vocab_txt(small_vocab)
+    folder = tmp_path / 'export'
+    folder.mkdir()
+    transformers_writer('wordpiece')(tokenizer, folder, 64)
+    assert (folder / 'vocab.txt').read_text(encoding='utf-8').splitlines() == SMALL_VOCAB
+    settings = json.loads((folder / 'tokenizer_config.json').read_text(encoding='utf-8'))
+    assert settings['do_lower_case'] is False and settings['model_max_length'] == 64
+    back = read_transformers_tokenizer(folder)
+    assert back.kind == 'wordpiece' and back.vocab.idx_to_token == SMALL_VOCAB
+    assert read_transformers_tokenizer(tmp_path / 'nothing-here') is None
+    with pytest.raises(InputError, match='a mecab[+]wordpiece tokenizer has no transformers files .*export-hf writes '
+                                         'the tokenizers of kinds sentencepiece, sentencepiece-transformers, wordpiece'):
+        transformers_writer('mecab+wordpiece')

@@ -33,7 +33,6 @@ none is guessed from the vocabulary's size.
 """
 import json
 import logging
-import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -57,8 +56,9 @@ from ..tasks.finetuning import PIPELINES
 from ..tasks.kinds import (TaskKind, get_task_kind, problem_types, task_kind_of_checkpoint, task_kind_of_head,
                            task_kinds)
 from ..tasks.tagging import check_label_scheme
-from ..tokenizers.sentencepiece import KoBERTTokenizer, TransformersKoBERTTokenizer
-from ..tokenizers.wordpiece import WordPieceTokenizer, vocab_from_vocab_txt
+from ..tokenizers.registry import read_transformers_tokenizer, transformers_writer
+from ..tokenizers.transformers_files import SP_MODEL_NAMES, TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_TXT
+from ..tokenizers.wordpiece import vocab_from_vocab_txt  # noqa: F401  (part of this module's API)
 from ..models.family import get_family
 from .families import HEAD_KINDS, UNPOOLED_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint
 
@@ -73,13 +73,6 @@ SAFETENSORS = 'model.safetensors'
 SAFETENSORS_INDEX = 'model.safetensors.index.json'
 TORCH_BIN = 'pytorch_model.bin'
 TF_H5 = 'tf_model.h5'
-# SentencePiece model file names used by transformers-side KoBERT tokenizers, first found wins
-SP_MODEL_NAMES = ('tokenizer.model', 'spiece.model', 'tokenizer_78b3253a26.model', 'sentencepiece.bpe.model')
-VOCAB_TXT = 'vocab.txt'
-TOKENIZER_CONFIG = 'tokenizer_config.json'
-TOKENIZER_JSON = 'tokenizer.json'
-# Where export-hf records the package's tokenizer kind, so an import gives the model the pieces it was trained on
-KIND_KEY = 'kobert_gluon_tokenizer_kind'
 KOBERT_VOCAB_SIZE = 8002
 
 EXPORT_KIND = register_folder_kind(FolderKind(
@@ -383,42 +376,11 @@ def _head_labels(hf: Dict[str, Any], path, kind: str, outputs: int, given) -> Li
 
 
 # ----- tokenizers --------------------------------------------------------------------------------------------------
-def _tokenizer_settings(folder: Path) -> Dict[str, Any]:
-    """``tokenizer_config.json`` of a checkpoint folder ({} without one)."""
-    if not (folder / TOKENIZER_CONFIG).is_file():
-        return {}
-    document = read_json(folder / TOKENIZER_CONFIG)
-    return document if isinstance(document, dict) else {}
-
-
-def _saved_kind(folder: Path):
-    """The tokenizer kind an export-hf of this package recorded in ``tokenizer_config.json`` (None elsewhere)."""
-    return _tokenizer_settings(folder).get(KIND_KEY)
-
-
-def _transformers_tokenizer(folder: Path):
-    """A SentencePiece model with vocab.txt: KoBERT's SentencePiece with transformers' convention (the whole text;
-    the Gluon convention when this package's export recorded it); vocab.txt alone: WordPiece; tokenizer.json alone
-    (transformers 5 saves no vocab.txt): its WordPiece; else None."""
-    if not (folder / VOCAB_TXT).is_file():
-        if (folder / TOKENIZER_JSON).is_file():
-            return WordPieceTokenizer.from_tokenizer_json(folder / TOKENIZER_JSON)
-        return None
-    sp_model = next((folder / name for name in SP_MODEL_NAMES if (folder / name).is_file()), None)
-    if sp_model is None:
-        if _tokenizer_settings(folder).get('do_lower_case'):
-            raise InputError('{}: do_lower_case is true, but this package\'s WordPiece is cased (as KoELECTRA\'s); '
-                             'an uncased vocabulary would get other pieces'.format(folder / TOKENIZER_CONFIG))
-        return WordPieceTokenizer.from_vocab_txt(folder / VOCAB_TXT)
-    kind = TransformersKoBERTTokenizer if _saved_kind(folder) != KoBERTTokenizer.kind else KoBERTTokenizer
-    return kind(str(sp_model), vocab_from_vocab_txt(folder / VOCAB_TXT))
-
-
 def _checkpoint_tokenizer(folder: Path, family: TransformersMapping):
     """The tokenizer of a transformers folder: the family's own reader where it has one, else the generic one."""
     if family.tokenizer_reader is not None:
         return family.tokenizer_reader(folder)
-    return _transformers_tokenizer(folder)
+    return read_transformers_tokenizer(folder)
 
 
 def tokenizer_for(src: Path, tokenizer, vocab_size: int, family: TransformersMapping, cachedir=None):
@@ -694,19 +656,6 @@ def _export_kind(family: TransformersMapping, document, task: Optional[TaskKind]
     return 'base'
 
 
-def _tokenizer_config(tokenizer, max_seq_length: int) -> Dict[str, Any]:
-    """``tokenizer_config.json`` of an export: the fine-tuned length, the package's tokenizer kind (read back by
-    import-hf), and for WordPiece what transformers needs to tokenize as this package does (its BertTokenizer
-    lowercases and strips accents by default, which turns Korean into unknown tokens)."""
-    document = {'model_max_length': int(max_seq_length), KIND_KEY: tokenizer.kind,
-                'unk_token': '[UNK]', 'sep_token': '[SEP]', 'pad_token': '[PAD]', 'cls_token': '[CLS]',
-                'mask_token': '[MASK]'}
-    if tokenizer.kind == WordPieceTokenizer.kind:
-        document.update(tokenizer_class='BertTokenizer', do_lower_case=False, strip_accents=None,
-                        tokenize_chinese_chars=True)
-    return document
-
-
 def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     """Write the model folder (or registered shipped model) ``model_or_folder`` as a transformers checkpoint in
     ``out``: ``config.json``, ``model.safetensors``, ``tokenizer.model`` and ``vocab.txt``.
@@ -739,24 +688,15 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     hf_config = _hf_config(family, config, kind, vocab, model, task)
     # the length the model was fine-tuned at travels as transformers' own setting, so an import gets it back
     max_seq_length = (document.get('finetuning') or {}).get('max_seq_length') or config.max_length
-    sp_model = getattr(tokenizer, 'sp_model_path', None)
-    if family.tokenizer_writer is None and sp_model is None and tokenizer.kind != 'wordpiece':
-        raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece and WordPiece tokenizers{}'.format(
-            folder, tokenizer.kind, ' (its pieces need Mecab, which transformers\' tokenizers do not run)'
-            if 'mecab' in tokenizer.kind else ''))
+    # the family's own tokenizer files, else those of the tokenizer's kind
+    write_tokenizer = family.tokenizer_writer or transformers_writer(tokenizer.kind)
 
     phase('writing {:,} tensors as a {} to {}'.format(len(tensors), family.classes[kind], out))
 
     def write(tmp: Path):
         save_file(tensors, str(tmp / SAFETENSORS), metadata={'format': 'pt'})
         write_json(tmp / HF_CONFIG, hf_config)
-        if family.tokenizer_writer is not None:  # the family's own tokenizer files
-            family.tokenizer_writer(tokenizer, tmp, max_seq_length)
-            return
-        if sp_model is not None:  # a WordPiece tokenizer is its vocab.txt alone
-            shutil.copyfile(sp_model, tmp / 'tokenizer.model')
-        (tmp / VOCAB_TXT).write_text(''.join(token + '\n' for token in vocab.idx_to_token), encoding='utf-8')
-        write_json(tmp / TOKENIZER_CONFIG, _tokenizer_config(tokenizer, max_seq_length))
+        write_tokenizer(tokenizer, tmp, max_seq_length)
 
     return write_folder_atomically(out, EXPORT_KIND, write, overwrite=overwrite, inputs=[folder])
 

@@ -9,7 +9,8 @@ from ..core.errors import InputError
 from ..core.registry import Registry
 
 __all__ = ['TokenizerKind', 'register_tokenizer_kind', 'get_tokenizer_kind', 'tokenizer_kinds',
-           'registered_kinds', 'kind_reading_file', 'tokenizer_file_suffixes', 'vocabulary_kinds']
+           'registered_kinds', 'kind_reading_file', 'tokenizer_file_suffixes', 'vocabulary_kinds',
+           'read_transformers_tokenizer', 'transformers_writer']
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class TokenizerKind:
     # VocabFolder``; ``vocab_options``: the options only this kind's builder takes (the CLI refuses the others)
     build_vocab: Optional[Callable] = None
     vocab_options: Tuple[str, ...] = ()
+    # transformers' tokenizer files: ``read_transformers(folder) -> tokenizer or None`` (None: the folder holds no
+    # tokenizer of this kind; asked in registration order by import-hf), ``write_transformers(tokenizer, folder,
+    # max_seq_length)`` (export-hf; a kind without it cannot be exported)
+    read_transformers: Optional[Callable[[Any], Any]] = None
+    write_transformers: Optional[Callable[[Any, Any, int], None]] = None
 
 
 _KINDS: Registry[TokenizerKind] = Registry('tokenizer kind',
@@ -76,3 +82,24 @@ def tokenizer_file_suffixes() -> Tuple[str, ...]:
 def vocabulary_kinds() -> List[str]:
     """The kinds a vocabulary can be built for (``build-vocab --kind``), in registration order."""
     return [kind.name for kind in registered_kinds() if kind.build_vocab is not None]
+
+
+def read_transformers_tokenizer(folder):
+    """The tokenizer in the transformers folder ``folder``: the first kind that finds its files there (None: no
+    kind does)."""
+    for kind in registered_kinds():
+        found = kind.read_transformers(Path(folder)) if kind.read_transformers is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def transformers_writer(name: str) -> Callable[[Any, Any, int], None]:
+    """How the kind ``name`` writes transformers' tokenizer files; one InputError naming the kinds that can where it
+    cannot."""
+    kind = get_tokenizer_kind(name)
+    if kind.write_transformers is None:
+        able = [other.name for other in registered_kinds() if other.write_transformers is not None]
+        raise InputError('a {} tokenizer has no transformers files ({}); export-hf writes the tokenizers of kinds {}'
+                         .format(name, kind.description or name, ', '.join(able)))
+    return kind.write_transformers
