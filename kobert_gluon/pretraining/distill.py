@@ -33,7 +33,8 @@ from ..core.documents import write_json
 from .measures import dev_ratios, real_positions
 from ..core.errors import InputError
 from ..models import folder as model_folder
-from ..models.registry import architecture_for_config, get_architecture, initialize_random
+from ..models.family import get_family
+from ..models.registry import architecture_for_config, backbone_heads, get_architecture, initialize_random
 from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.placement import Placement, place_training
@@ -127,10 +128,10 @@ def _student_config(teacher_config, architecture: str, layers: int, dropout):
                  num_heads=teacher_config.num_heads, activation=teacher_config.activation,
                  layer_norm_eps=teacher_config.layer_norm_eps,
                  dropout=teacher_config.dropout if dropout is None else dropout)
+    # the embedding width and token types of the teacher, for a student architecture whose config has them
+    shape.update(embed_size=getattr(teacher_config, 'embed_size', teacher_config.units),
+                 token_type_vocab_size=getattr(teacher_config, 'token_type_vocab_size', 2))
     config_class = get_architecture(architecture).config_class
-    if architecture == 'bert':
-        shape.update(embed_size=teacher_config.units,
-                     token_type_vocab_size=getattr(teacher_config, 'token_type_vocab_size', 2))
     return config_class(**{k: v for k, v in shape.items() if k in config_class.__dataclass_fields__})
 
 
@@ -140,9 +141,12 @@ def build_student(teacher, layers: int, architecture: Optional[str] = None, drop
     teacher_config = teacher.kobert_config
     architecture = architecture or architecture_for_config(teacher_config).name
     config = _student_config(teacher_config, architecture, layers, dropout)
-    heads = {'use_pooler': True, 'use_decoder': True, 'use_classifier': False} if architecture == 'bert' else \
-        {'use_pooler': False, 'use_decoder': True}
-    student = get_architecture(architecture).build(config, **heads)
+    # The masked-LM head, and the pooler where the family keeps it in its pretrained backbone (BERT's, copied from the
+    # teacher); a pooler that belongs to the classification head (DistilBERT's pre-classifier) is new at fine-tuning
+    student_architecture = get_architecture(architecture)
+    pooler = get_family(architecture).transformers.pooler_in_backbone
+    heads = student_architecture.take_heads(dict(backbone_heads(pooler), use_decoder=True))
+    student = student_architecture.build(config, **heads)
     initialize_random(student, ctx, seed=seed)
     chosen = student_layers(teacher_config.num_layers, layers)
     source = teacher._collect_params_with_prefix()
