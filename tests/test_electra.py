@@ -247,3 +247,12 @@ def test_electra_objective_errors(data, nsmc_vocab, tmp_path, capsys):  # noqa: 
                                          '--out', tmp_path / 'e']])
     assert code == 2 and 'use bertadam' in error_line(capsys.readouterr().err, 'pretrain')
     assert not any((tmp_path / name).exists() for name in 'abcde')
+
+
+def test_the_bert_objective_points_another_architecture_to_the_objective_that_trains_it():
+    from kobert_gluon.pretraining.pretrain import build_pretraining_model
+    with pytest.raises(InputError, match='trains a BERT, and koelectra-base-v1 is a electra model; pass --objective '
+                                         'electra for it'):
+        build_pretraining_model('koelectra-base-v1', from_scratch=True, vocab_folder='kobert-mini')
+    with pytest.raises(InputError, match='distilkobert is a distilbert model; distill trains a distilbert student'):
+        build_pretraining_model('distilkobert', from_scratch=True, vocab_folder='kobert-mini')

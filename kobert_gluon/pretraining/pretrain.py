@@ -22,7 +22,7 @@ import hashlib
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -170,7 +170,9 @@ def build_pretraining_model(model='kobert-base', from_scratch=False, vocab_folde
         return bert, vocab, source.tokenizer
     architecture, config, tokenizer = _from_scratch_parts(model, vocab_folder, overrides)
     if 'use_classifier' not in architecture.optional_heads:
-        hint = ('pass --objective electra for it' if architecture.name == 'electra'
+        other = next((objective for objective in OBJECTIVES.values() if architecture.name in objective.architectures),
+                     None)
+        hint = ('pass --objective {} for it'.format(other.name) if other is not None
                 else 'distill trains a {} student from a BERT teacher'.format(architecture.name))
         raise InputError('the masked-LM + next-sentence objective trains a BERT, and {} is a {} model; {}'
                          .format(model, architecture.name, hint))
@@ -273,11 +275,13 @@ def _shard_report(shards: List[ShardFile]) -> Dict[str, Any]:
 class Objective:
     """A pretraining objective: ``build(settings, ctx) -> (model, vocab, tokenizer)``, ``task(vocab, tokenizer,
     saved_info, settings, ctx)`` (the trainer's task) and ``parameters(model) -> dict`` (what run.json records of the
-    model's size). A new objective is a module with these and one :data:`OBJECTIVES` registration below."""
+    model's size); ``architectures``: the model architectures it pretrains (a model of another is pointed to the
+objective that trains it). A new objective is a module with these and one :data:`OBJECTIVES` registration below."""
     name: str
     build: Callable
     task: Callable
     parameters: Callable
+    architectures: Tuple[str, ...] = ()
 
 
 def _bert_build(settings: PretrainSettings, ctx):
@@ -300,8 +304,9 @@ OBJECTIVES.register('bert', Objective(
     'bert', _bert_build,
     lambda vocab, tokenizer, saved_info, settings, ctx: PretrainingTask(vocab, tokenizer, saved_info,
                                                                         settings.param_dtype, ctx=ctx),
-    lambda model: {'parameters': model.kobert_config.num_parameters(True, True, True)}))
-OBJECTIVES.register('electra', Objective('electra', build_electra_model, _electra_task, _electra_parameters))
+    lambda model: {'parameters': model.kobert_config.num_parameters(True, True, True)}, architectures=('bert',)))
+OBJECTIVES.register('electra', Objective('electra', build_electra_model, _electra_task, _electra_parameters,
+                                         architectures=('electra',)))
 
 
 def _model_report(model, objective: Objective) -> Dict[str, Any]:
