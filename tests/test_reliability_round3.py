@@ -239,9 +239,9 @@ def test_io_labels_decode_runs_of_a_type_as_one_entity():
 def _token_classifier(tmp_path, id2label, winner):
     torch = pytest.importorskip('torch')
     transformers = pytest.importorskip('transformers')
-    from .test_convert import SMALL, _with_tokenizer_files
+    from .family_checks import BERT, with_tokenizer_files
     transformers.logging.set_verbosity_error()
-    config = transformers.BertConfig(**SMALL, num_labels=len(id2label), id2label=id2label,
+    config = transformers.BertConfig(**BERT.small, num_labels=len(id2label), id2label=id2label,
                                      label2id={v: k for k, v in id2label.items()})
     model = transformers.BertForTokenClassification(config).eval()
     with torch.no_grad():  # every piece gets the label `winner`
@@ -251,7 +251,7 @@ def _token_classifier(tmp_path, id2label, winner):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         model.save_pretrained(folder)
-    _with_tokenizer_files(folder)
+    with_tokenizer_files(folder)
     return folder
 
 

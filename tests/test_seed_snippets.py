@@ -19,7 +19,7 @@ transformers = pytest.importorskip('transformers', reason='the PyTorch snippets 
 from kobert_gluon.core.errors import InputError  # noqa: E402
 
 
-from .test_convert import quiet_transformers  # noqa: E402,F401  (autouse: transformers' warnings off)
+from .family_checks import quiet_transformers  # noqa: E402,F401  (autouse: transformers' warnings off)
 
 
 def _readme_inputs():
