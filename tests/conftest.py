@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite('tests.family_checks')  # its checks assert as a test does
+
 REPO = Path(__file__).resolve().parents[1]
 # KOBERT_GLUON_TEST_SHARED_DATA points elsewhere; at a missing folder it runs the suite as on a user's fresh
 # clone, where only what ships in the package and what the tests write is there (CI runs it both ways).

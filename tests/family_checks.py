@@ -89,6 +89,53 @@ class Family:
         with torch.no_grad():
             return model(**inputs)
 
+    def check_export(self, hf_folder, gluon_folder, architecture: str, tmp_path, expected, output: str = 'logits',
+                     **tensor_rules):
+        """export-hf of ``gluon_folder`` (imported from ``hf_folder``) writes transformers' tensors back bit for bit
+        (``tensor_rules``: :func:`same_tensors`' ``ignored``, ``subset``), and the ``architecture`` transformers loads
+        from it computes ``expected`` (``output`` of its outputs) again; returns ``(exported folder, that model)``."""
+        import transformers
+        from kobert_gluon.convert.huggingface import export_hf
+        back = export_hf(gluon_folder, tmp_path / 'back')
+        assert same_tensors(hf_folder, back, **tensor_rules)
+        again = getattr(transformers, architecture).from_pretrained(back).eval()
+        assert max_error(getattr(self.torch_outputs(again), output).numpy(), expected) < 1e-6  # torch's thread order
+        return back, again
+
+    def check_base_model(self, tmp_path, capsys, **config):
+        """A transformers ``<Family>Model`` imported by the command line: the Gluon backbone computes its last hidden
+        states on the real tokens. Returns ``(transformers folder, Gluon folder, transformers' hidden states)``."""
+        from kobert_gluon import get_model
+        from .conftest import run_cli
+        hf, folder = self.hf_model(self.prefix + 'Model', tmp_path, **config)
+        code, _, err = run_cli(capsys, 'import-hf', folder, '--out', tmp_path / 'gluon')
+        assert code == 0, err
+        model, _ = get_model(str(tmp_path / 'gluon'))
+        sequence = model(*self.gluon_inputs())
+        expected = self.torch_outputs(hf).last_hidden_state.numpy()
+        assert max_error(valid(sequence.asnumpy()), valid(expected)) < TOLERANCE
+        return folder, tmp_path / 'gluon', expected
+
+    def check_sequence_head(self, tmp_path, capsys, num_labels: int):
+        """A transformers ``<Family>ForSequenceClassification`` (3 labels neg/neutral/pos, or 1: a regressor) imported:
+        the Gluon model computes transformers' logits, and a classifier predicts from the CLI as is. Returns
+        ``(transformers folder, Gluon folder, Gluon model, its logits, transformers' logits)``."""
+        from kobert_gluon import get_model
+        from kobert_gluon.convert.huggingface import import_hf
+        from .conftest import run_cli
+        labels = {0: 'neg', 1: 'neutral', 2: 'pos'} if num_labels == 3 else {0: 'score'}
+        hf, folder = self.hf_model(self.prefix + 'ForSequenceClassification', tmp_path, num_labels=num_labels,
+                                   id2label=labels, label2id={v: k for k, v in labels.items()})
+        out = import_hf(folder, tmp_path / 'gluon')
+        model, _ = get_model(str(out))
+        got = model(*self.gluon_inputs()).asnumpy()
+        expected = self.torch_outputs(hf).logits.numpy()
+        assert max_error(got.reshape(expected.shape), expected) < TOLERANCE
+        if num_labels == 3:  # the imported classifier predicts from the CLI as is
+            code, printed, err = run_cli(capsys, 'predict', '--model', out, '좋아요')
+            assert code == 0 and printed.splitlines()[0].split('\t') == ['text', 'label', 'p_neg', 'p_neutral', 'p_pos']
+        return folder, out, model, got, expected
+
     def gluon_inputs(self):
         """The same batch as the Gluon model takes it: ids, token types, valid lengths."""
         return mx.nd.array(IDS), mx.nd.array(TYPES if self.token_types else np.zeros_like(TYPES)), mx.nd.array(LENGTHS)

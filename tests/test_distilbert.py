@@ -16,7 +16,7 @@ from kobert_gluon.models.distilbert import DISTILKOBERT_CONFIG
 from kobert_gluon.models.distilbert.model import sinusoidal_table
 
 from .conftest import run_cli
-from .family_checks import DISTILBERT, IDS, LENGTHS, MASKED, TOLERANCE, max_error, params, same_tensors, valid, \
+from .family_checks import DISTILBERT, IDS, LENGTHS, MASKED, TOLERANCE, max_error, same_params, valid, \
     with_tokenizer_files
 from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 
@@ -41,23 +41,14 @@ def test_distilkobert_has_the_published_shape(kobert_store):
 
 
 def test_distilbert_model_in_and_out(tmp_path, capsys):
-    hf, folder = _hf_model('DistilBertModel', tmp_path)
-    code, _, err = run_cli(capsys, 'import-hf', folder, '--out', tmp_path / 'gluon')
-    assert code == 0, err
-    model, _ = get_model(str(tmp_path / 'gluon'))
-    sequence = model(*_gluon_inputs())
-    expected = _torch_outputs(hf).last_hidden_state.numpy()
-    assert max_error(valid(sequence.asnumpy()), valid(expected)) < TOLERANCE
+    folder, _, expected = DISTILBERT.check_base_model(tmp_path, capsys)
     config = json.loads((tmp_path / 'gluon' / 'config.json').read_text())
     assert config['architecture'] == 'distilbert' and config['converted_from']['architecture'] == 'DistilBertModel'
 
-    back = export_hf(tmp_path / 'gluon', tmp_path / 'back')
-    assert same_tensors(folder, back, subset=True)
-    again = transformers.DistilBertModel.from_pretrained(back).eval()
-    assert max_error(_torch_outputs(again).last_hidden_state.numpy(), expected) < 1e-6
+    back, _ = DISTILBERT.check_export(folder, tmp_path / 'gluon', 'DistilBertModel', tmp_path, expected,
+                                      'last_hidden_state', subset=True)
     import_hf(back, tmp_path / 'gluon2')
-    first, second = params(tmp_path / 'gluon'), params(tmp_path / 'gluon2')
-    assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
+    assert same_params(tmp_path / 'gluon', tmp_path / 'gluon2')
 
 
 def test_masked_lm_head_in_and_out(tmp_path):
@@ -66,29 +57,14 @@ def test_masked_lm_head_in_and_out(tmp_path):
     _, mlm = model(*_gluon_inputs(), mx.nd.array(MASKED))
     logits = _torch_outputs(hf).logits.numpy()
     assert max_error(mlm.asnumpy(), logits[np.arange(2)[:, None], MASKED]) < TOLERANCE
-    back = export_hf(tmp_path / 'gluon', tmp_path / 'back')
-    assert same_tensors(folder, back, subset=True)
-    again = transformers.DistilBertForMaskedLM.from_pretrained(back)
-    assert max_error(_torch_outputs(again.eval()).logits.numpy(), logits) < 1e-6
+    DISTILBERT.check_export(folder, tmp_path / 'gluon', 'DistilBertForMaskedLM', tmp_path, logits, subset=True)
 
 
 @pytest.mark.parametrize('num_labels', [3, 1])
 def test_sequence_classifier_and_regressor_in_and_out(tmp_path, capsys, num_labels):
-    labels = {0: 'neg', 1: 'neutral', 2: 'pos'} if num_labels == 3 else {0: 'score'}
-    hf, folder = _hf_model('DistilBertForSequenceClassification', tmp_path, num_labels=num_labels, id2label=labels,
-                           label2id={v: k for k, v in labels.items()})
-    out = import_hf(folder, tmp_path / 'gluon')
-    model, _ = get_model(str(out))
-    got = model(*_gluon_inputs()).asnumpy()
-    expected = _torch_outputs(hf).logits.numpy()
-    assert max_error(got.reshape(expected.shape), expected) < TOLERANCE
-    if num_labels == 3:  # the imported classifier predicts from the CLI as is
-        code, printed, err = run_cli(capsys, 'predict', '--model', out, '좋아요')
-        assert code == 0 and printed.splitlines()[0].split('\t') == ['text', 'label', 'p_neg', 'p_neutral', 'p_pos']
-    back = export_hf(out, tmp_path / 'back')
-    assert same_tensors(folder, back, subset=True)
-    again = transformers.DistilBertForSequenceClassification.from_pretrained(back).eval()
-    assert max_error(_torch_outputs(again).logits.numpy(), expected) < 1e-6  # same weights; torch's thread order
+    folder, out, _, _, expected = DISTILBERT.check_sequence_head(tmp_path, capsys, num_labels)
+    _, again = DISTILBERT.check_export(folder, out, 'DistilBertForSequenceClassification', tmp_path, expected,
+                                       subset=True)
     assert again.config.num_labels == num_labels
 
 
