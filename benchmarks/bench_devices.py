@@ -90,7 +90,7 @@ def worker(args):
     total = args.warmup + args.steps
     config = TrainingConfig(epochs=0, max_steps=total, learning_rate=2e-5, progress=False)
     task = SequenceTask(get_task('nsmc'), ['0', '1'], ctx=placement.first)
-    trainer = Trainer(model, task, config, ctx=placement.contexts, dtype=placement.dtype, log=lambda line: None)
+    trainer = Trainer(model, task, config, placement=placement, log=lambda line: None)
     marks = {}
 
     def should_stop(progress):

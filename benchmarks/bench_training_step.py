@@ -8,7 +8,7 @@ in float32 and in bfloat16 mixed precision.
 Every side holds the same randomly drawn KoBERT-base-shaped weights (MXNet draws them from one seed, transformers gets
 a copy) with a 2-class head. MXNet runs the package's own fine-tuning model (hybridized with ``static_alloc``,
 gluonnlp's ``bertadam``, dropout 0.1) through the package's own ``Trainer``-free step; ``mxnet-bf16`` is the same
-with MXNet's AMP in bfloat16 exactly as ``--dtype bfloat16`` sets it up (``training.precision.prepare_precision``:
+with MXNet's AMP in bfloat16 exactly as ``--dtype bfloat16`` sets it up (``training.placement.place_training``:
 dense layers in bfloat16 from float32 master weights), which needs grad_req ``write`` in MXNet 1.9 (see
 ``training/trainer.py``). PyTorch runs a transformers ``BertForSequenceClassification`` with ``torch.optim.AdamW``
 (dropout 0.1), eager, and ``pytorch-bf16`` the same under ``torch.autocast('cpu', bfloat16)``.
@@ -69,8 +69,8 @@ def _mxnet_model(args):
 def _mxnet_step(args, bf16: bool):
     import mxnet as mx
     if bf16:
-        from kobert_gluon.training.precision import prepare_precision
-        prepare_precision('bfloat16', [mx.cpu()])  # before the model is built, as every training command does
+        from kobert_gluon.training.placement import place_training
+        place_training('cpu', 'bfloat16')  # before the model is built, as every training command does
     from mxnet import autograd, gluon
     model, _, _, ids, labels = _mxnet_model(args)
     x, t = mx.nd.array(ids), mx.nd.zeros(ids.shape)

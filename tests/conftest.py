@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite('tests.family_checks')  # its checks assert as a test does
+
 REPO = Path(__file__).resolve().parents[1]
 # KOBERT_GLUON_TEST_SHARED_DATA points elsewhere; at a missing folder it runs the suite as on a user's fresh
 # clone, where only what ships in the package and what the tests write is there (CI runs it both ways).
@@ -104,3 +106,58 @@ def error_line(err: str, command: str) -> str:
     lines = [line for line in err.splitlines() if line.startswith('kobert-gluon {}: error:'.format(command))]
     assert len(lines) == 1 and 'Traceback' not in err, err
     return lines[0]
+
+
+# ----- tiny runs: what the run-folder, output-file and data-check tests train and then misuse -------------------------
+TINY_RUN = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--units', '32', '--hidden-size', '64',
+            '--num-heads', '2', '--max-seq-length', '32', '--no-progress', '--batch-size', '8']
+README_REVIEWS = ['이 영화 정말 재밌어요', '최악의 영화']
+LONG_REVIEW = '정말 재밌는 영화였어요 배우들의 연기가 좋았고 ' * 20 + '그런데 결말은 최악이었어요'
+POSITIVE = ['정말 재밌어요', '최고의 영화', '배우 연기가 좋다', '또 보고 싶다', '감동적인 이야기']
+NEGATIVE = ['너무 지루하다', '최악의 영화', '시간이 아깝다', '연기가 별로', '다시는 안 본다']
+
+
+def write_reviews(path: Path, rows: int = 40, offset: int = 0) -> Path:
+    lines = ['text\tlabel']
+    for i in range(offset, offset + rows):
+        words = POSITIVE if i % 2 == 0 else NEGATIVE
+        lines.append('{} {}\t{}'.format(words[i % 5], i, 'pos' if i % 2 == 0 else 'neg'))
+    path.write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    return path
+
+
+def finetune_args(train, out, *extra):
+    return ['finetune', '--train', str(train), '--text-column', 'text', '--label-column', 'label',
+            '--dev-fraction', '0.2', '--epochs', '1', '--out', str(out)] + TINY_RUN + [str(e) for e in extra]
+
+
+def tree(folder: Path) -> dict:
+    """Every file under ``folder`` with its bytes: a snapshot to compare."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob('*')) if p.is_file()}
+
+
+@pytest.fixture(scope='module')
+def finished_run(tmp_path_factory):
+    """A finished tiny fine-tuning run (its snapshot is compared after the misuses of a test module)."""
+    from kobert_gluon.cli import main
+    folder = tmp_path_factory.mktemp('finished')
+    train = write_reviews(folder / 'train.tsv')
+    out = folder / 'run'
+    assert main(finetune_args(train, out)) == 0
+    return train, out
+
+
+def copy_run(source: Path, target: Path) -> Path:
+    import shutil
+    shutil.copytree(source, target)
+    return target
+
+
+@pytest.fixture(scope='module')
+def mini_pretraining_data(tmp_path_factory):
+    """Pretraining shards of 60 reviews in kobert-mini's vocabulary."""
+    from kobert_gluon import InstanceOptions, TextSource, create_pretraining_data, load_tokenizer
+    folder = tmp_path_factory.mktemp('mini-pretraining')
+    reviews = write_reviews(folder / 'reviews.tsv', rows=60)
+    return create_pretraining_data(TextSource([reviews], column='text'), folder / 'data', load_tokenizer('kobert-mini'),
+                                   input_format='lines', options=InstanceOptions(max_seq_length=32, dupe_factor=1))

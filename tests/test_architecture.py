@@ -294,8 +294,9 @@ def test_a_task_reads_what_its_structure_reads():
 
 
 def test_cli_data_formats_are_the_structures_formats():
-    """The CLI writes the formats out (building a parser imports no task module); they must be the pipelines'."""
-    from kobert_gluon.cli.finetune import DATA_FORMATS, TAGGED_DATA_FORMATS
+    """The formats the CLI offers (tasks.file_formats, plain data: building a parser imports no reader) are every
+    pipeline's: a structure whose formats are not declared there fails here."""
+    from kobert_gluon.tasks.file_formats import DATA_FORMATS, TAGGED_FORMATS
     from kobert_gluon.tasks.finetuning import PIPELINES
     assert set(DATA_FORMATS) == {f for pipeline in PIPELINES.values() for f in pipeline.data_formats}
-    assert TAGGED_DATA_FORMATS == tuple(PIPELINES.get('tagged').data_formats)
+    assert TAGGED_FORMATS == tuple(PIPELINES.get('tagged').data_formats)

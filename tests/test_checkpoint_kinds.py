@@ -11,9 +11,8 @@ import pytest
 from kobert_gluon import get_model
 from kobert_gluon.convert.huggingface import export_hf, import_hf
 
-from .test_convert import IDS, LENGTHS, MASKED, SMALL, TOLERANCE, TYPES, _max_error, _perturbed, \
-    _with_tokenizer_files
-from .test_electra import SMALL as ELECTRA_SMALL
+from .family_checks import BERT, ELECTRA, IDS, LENGTHS, MASKED, TOLERANCE, TYPES, max_error, perturbed
+from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 from .test_hf_hub import fake_hub  # noqa: F401  (the local stand-in hub)
 from .conftest import error_line, run_cli
 
@@ -21,27 +20,13 @@ torch = pytest.importorskip('torch', reason='the parity tests need torch (in the
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
 
 
-@pytest.fixture(autouse=True)
-def quiet_transformers():
-    transformers.logging.set_verbosity_error()
-    yield
-
-
 def _torch_logits(model):
-    mask = (np.arange(IDS.shape[1])[None] < LENGTHS[:, None]).astype('int64')
-    with torch.no_grad():
-        return model(input_ids=torch.tensor(IDS), token_type_ids=torch.tensor(TYPES),
-                     attention_mask=torch.tensor(mask)).logits.numpy()
+    return BERT.torch_outputs(model).logits.numpy()  # a BERT's or an ELECTRA's: both read token types
 
 
 @pytest.mark.parametrize('cls', ['BertForMaskedLM', 'ElectraForMaskedLM'])
 def test_masked_lm_heads_in_and_out(tmp_path, cls):
-    config = (transformers.BertConfig(**SMALL) if cls.startswith('Bert')
-              else transformers.ElectraConfig(**ELECTRA_SMALL))
-    hf = _perturbed(getattr(transformers, cls)(config))
-    folder = tmp_path / cls
-    hf.save_pretrained(folder)
-    _with_tokenizer_files(folder)
+    hf, folder = (BERT if cls.startswith('Bert') else ELECTRA).hf_model(cls, tmp_path)
     out = import_hf(folder, tmp_path / 'gluon')
     document = json.loads((out / 'config.json').read_text())
     assert document['converted_from']['architecture'] == cls and document['heads']['use_decoder']
@@ -49,11 +34,11 @@ def test_masked_lm_heads_in_and_out(tmp_path, cls):
     model, _ = get_model(str(out))
     outputs = model(mx.nd.array(IDS), mx.nd.array(TYPES), mx.nd.array(LENGTHS), mx.nd.array(MASKED))
     logits = _torch_logits(hf)
-    assert _max_error(outputs[-1].asnumpy(), logits[np.arange(2)[:, None], MASKED]) < TOLERANCE
+    assert max_error(outputs[-1].asnumpy(), logits[np.arange(2)[:, None], MASKED]) < TOLERANCE
     back = export_hf(out, tmp_path / 'back')
     assert json.loads((back / 'config.json').read_text())['architectures'] == [cls]
     again = getattr(transformers, cls).from_pretrained(back).eval()
-    assert _max_error(_torch_logits(again), logits) < 1e-6
+    assert max_error(_torch_logits(again), logits) < 1e-6
 
 
 SYLLABLES = '영화정말재밌다배우연기좋았어요최고지루했시간아까운'
@@ -68,8 +53,8 @@ def test_a_catalogued_hub_model_loads_in_one_call(tmp_path, capsys, fake_hub, mo
     from kobert_gluon import load_tokenizer
     from kobert_gluon.hub import artifact_store, catalogue
     tokenizer = transformers.ElectraTokenizer(vocab={t: i for i, t in enumerate(WORDPIECE)}, do_lower_case=False)
-    config = transformers.ElectraConfig(**{**ELECTRA_SMALL, 'vocab_size': len(WORDPIECE)})
-    hf = _perturbed(transformers.ElectraForPreTraining(config))
+    config = transformers.ElectraConfig(**{**ELECTRA.small, 'vocab_size': len(WORDPIECE)})
+    hf = perturbed(transformers.ElectraForPreTraining(config))
     repo = tmp_path / 'repo'
     hf.save_pretrained(repo)
     tokenizer.save_pretrained(repo)
@@ -91,7 +76,7 @@ def test_a_catalogued_hub_model_loads_in_one_call(tmp_path, capsys, fake_hub, mo
     with torch.no_grad():
         expected = hf(input_ids=torch.tensor(ids)).logits.numpy()
     outputs = model(mx.nd.array(ids), mx.nd.zeros(ids.shape), mx.nd.array([ids.shape[1]]))
-    assert _max_error(outputs[-1].asnumpy(), expected) < TOLERANCE  # the discriminator, as transformers runs it
+    assert max_error(outputs[-1].asnumpy(), expected) < TOLERANCE  # the discriminator, as transformers runs it
 
     # the command line takes the name the same way; fine-tuning puts a new pooler on the converted backbone
     train = tmp_path / 'train.tsv'
@@ -105,8 +90,8 @@ def test_a_catalogued_hub_model_loads_in_one_call(tmp_path, capsys, fake_hub, mo
     monkeypatch.setenv('KOBERT_GLUON_OFFLINE', '1')
     again, _ = get_model('koelectra-small-v3')
     assert (converted / 'model.params').stat().st_mtime_ns == stamp
-    assert _max_error(again(mx.nd.array(ids), mx.nd.zeros(ids.shape), mx.nd.array([ids.shape[1]]))[-1].asnumpy(),
-                      expected) < TOLERANCE
+    assert max_error(again(mx.nd.array(ids), mx.nd.zeros(ids.shape), mx.nd.array([ids.shape[1]]))[-1].asnumpy(),
+                     expected) < TOLERANCE
     # a random build of the same entry needs no weights
     random_model, _ = get_model('koelectra-small-v3', pretrained=False)
     assert random_model.kobert_config.units == 48
@@ -117,7 +102,7 @@ def test_a_catalogued_hub_model_loads_in_one_call(tmp_path, capsys, fake_hub, mo
     assert code == 0, err
     again = transformers.ElectraForPreTraining.from_pretrained(str(tmp_path / 'hf')).eval()
     with torch.no_grad():
-        assert _max_error(again(input_ids=torch.tensor(ids)).logits.numpy(), expected) < 1e-6
+        assert max_error(again(input_ids=torch.tensor(ids)).logits.numpy(), expected) < 1e-6
     code, _, err = run_cli(capsys, 'fetch', 'koelectra-smal-v3')
     assert code == 2 and 'koelectra-small-v3' in error_line(err, 'fetch')  # the hub models are listed
 

@@ -53,9 +53,6 @@ def test_the_parsers_choices_are_the_registries():
     assert parser_data.OBJECTIVES == tuple(OBJECTIVES.names())
     assert parser_data.RUNTIMES == tuple(RUNTIMES.names())
     assert parser_data.PRECISIONS == tuple(PRECISIONS)
-    from kobert_gluon.cli.finetune import INPUT_FORMATS
-    from kobert_gluon.tasks import datasets
-    assert INPUT_FORMATS == datasets.INPUT_FORMATS
 
 
 def _written_out_equal(written, real):

@@ -2,8 +2,6 @@
 weights, every tensor perturbed so a missed or swapped mapping shows), imported and run in Gluon, exported and run
 in transformers again."""
 import json
-import shutil
-import warnings
 
 import mxnet as mx
 import numpy as np
@@ -13,80 +11,17 @@ import kobert_gluon
 from kobert_gluon.convert.huggingface import export_hf, import_hf, to_transformers_bert_model
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.models.zoo import model_folder_of
-from kobert_gluon.tokenizers.sentencepiece import load_vocab
 
 from .conftest import error_line, run_cli
+from .family_checks import BERT, IDS, MASKED, TOLERANCE, max_error, params, valid
+from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
 from safetensors.numpy import load_file, save_file  # noqa: E402
 
-TOLERANCE = 1e-5
-# KoBERT's vocabulary and special ids, a small shape; [PAD] is id 1 as in KoBERT
-SMALL = dict(vocab_size=8002, hidden_size=48, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
-             max_position_embeddings=64, pad_token_id=1)
-IDS = np.array([[2, 100, 200, 300, 3, 1, 1], [2, 400, 500, 600, 700, 800, 3]])
-TYPES = np.array([[0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 1, 1, 1]])
-LENGTHS = np.array([5, 7])
-MASKED = np.array([[1, 2], [3, 5]])
-
-
-@pytest.fixture(autouse=True)
-def quiet_transformers():
-    transformers.logging.set_verbosity_error()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        yield
-
-
-def _perturbed(model, seed=0):
-    """Every tensor random (transformers initialises LayerNorms to 1/0 and biases to 0: a swap would not show)."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
-    return model.eval()
-
-
-def _with_tokenizer_files(folder):
-    """kobert-mini's SentencePiece model and its vocabulary as vocab.txt, as transformers-side KoBERT ships them."""
-    mini = model_folder_of('kobert-mini')
-    shutil.copyfile(mini / 'tokenizer.model', folder / 'tokenizer.model')
-    vocab = load_vocab(mini / 'vocab.json')
-    (folder / 'vocab.txt').write_text(''.join(token + '\n' for token in vocab.idx_to_token), encoding='utf-8')
-    return vocab
-
-
-def _hf_model(architecture, tmp_path, **config):
-    model = _perturbed(getattr(transformers, architecture)(transformers.BertConfig(**{**SMALL, **config})))
-    folder = tmp_path / architecture
-    model.save_pretrained(folder)
-    _with_tokenizer_files(folder)
-    return model, folder
-
-
-def _torch_outputs(model):
-    mask = (np.arange(IDS.shape[1])[None] < LENGTHS[:, None]).astype('int64')
-    with torch.no_grad():
-        return model(input_ids=torch.tensor(IDS), token_type_ids=torch.tensor(TYPES),
-                     attention_mask=torch.tensor(mask))
-
-
-def _gluon_inputs():
-    return mx.nd.array(IDS), mx.nd.array(TYPES), mx.nd.array(LENGTHS)
-
-
-def _valid(sequence):
-    """The rows of real tokens (padding rows are not compared: neither framework defines them)."""
-    return np.concatenate([sequence[i, :n] for i, n in enumerate(LENGTHS)])
-
-
-def _max_error(a, b):
-    return float(np.abs(np.asarray(a) - np.asarray(b)).max())
-
-
-def _params(folder):
-    return {name: value.asnumpy() for name, value in mx.nd.load(str(folder / 'model.params')).items()}
+SMALL = BERT.small  # KoBERT's vocabulary and special ids, a small shape; [PAD] is id 1 as in KoBERT
+_hf_model, _torch_outputs, _gluon_inputs = BERT.hf_model, BERT.torch_outputs, BERT.gluon_inputs
 
 
 def test_bert_model_in_and_out(tmp_path, capsys):
@@ -96,8 +31,8 @@ def test_bert_model_in_and_out(tmp_path, capsys):
     model, vocab = kobert_gluon.get_model(str(tmp_path / 'gluon'))
     sequence, pooled = model(*_gluon_inputs())
     expected = _torch_outputs(hf)
-    assert _max_error(_valid(sequence.asnumpy()), _valid(expected.last_hidden_state.numpy())) < TOLERANCE
-    assert _max_error(pooled.asnumpy(), expected.pooler_output.numpy()) < TOLERANCE
+    assert max_error(valid(sequence.asnumpy()), valid(expected.last_hidden_state.numpy())) < TOLERANCE
+    assert max_error(pooled.asnumpy(), expected.pooler_output.numpy()) < TOLERANCE
     # the tokenizer came along with transformers' ids (vocab.txt line numbers)
     lines = (folder / 'vocab.txt').read_text(encoding='utf-8').splitlines()
     assert vocab.idx_to_token == lines and vocab['[PAD]'] == 1
@@ -105,9 +40,9 @@ def test_bert_model_in_and_out(tmp_path, capsys):
     code, _, err = run_cli(capsys, 'export-hf', str(tmp_path / 'gluon'), '--out', str(tmp_path / 'back'))
     assert code == 0, err
     again = transformers.BertModel.from_pretrained(tmp_path / 'back').eval()
-    assert _max_error(_torch_outputs(again).last_hidden_state.numpy(), expected.last_hidden_state.numpy()) == 0.0
+    assert max_error(_torch_outputs(again).last_hidden_state.numpy(), expected.last_hidden_state.numpy()) == 0.0
     import_hf(tmp_path / 'back', tmp_path / 'gluon2')
-    first, second = _params(tmp_path / 'gluon'), _params(tmp_path / 'gluon2')
+    first, second = params(tmp_path / 'gluon'), params(tmp_path / 'gluon2')
     assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
 
 
@@ -117,10 +52,10 @@ def test_pretraining_heads_in_and_out(tmp_path):
     _, _, nsp, mlm = model(*_gluon_inputs(), mx.nd.array(MASKED))
     expected = _torch_outputs(hf)
     mlm_expected = expected.prediction_logits.numpy()[np.arange(2)[:, None], MASKED]
-    assert _max_error(mlm.asnumpy(), mlm_expected) < TOLERANCE
-    assert _max_error(nsp.asnumpy(), expected.seq_relationship_logits.numpy()) < TOLERANCE
+    assert max_error(mlm.asnumpy(), mlm_expected) < TOLERANCE
+    assert max_error(nsp.asnumpy(), expected.seq_relationship_logits.numpy()) < TOLERANCE
     again = transformers.BertForPreTraining.from_pretrained(export_hf(tmp_path / 'gluon', tmp_path / 'back')).eval()
-    assert _max_error(_torch_outputs(again).prediction_logits.numpy(), expected.prediction_logits.numpy()) == 0.0
+    assert max_error(_torch_outputs(again).prediction_logits.numpy(), expected.prediction_logits.numpy()) == 0.0
 
 
 def test_sequence_classifier_in_and_out_and_predict(tmp_path, capsys):
@@ -128,14 +63,14 @@ def test_sequence_classifier_in_and_out_and_predict(tmp_path, capsys):
                            id2label={0: 'neg', 1: 'neutral', 2: 'pos'}, label2id={'neg': 0, 'neutral': 1, 'pos': 2})
     out = import_hf(folder, tmp_path / 'gluon')
     model, _ = kobert_gluon.get_model(str(out))
-    assert _max_error(model(*_gluon_inputs()).asnumpy(), _torch_outputs(hf).logits.numpy()) < TOLERANCE
+    assert max_error(model(*_gluon_inputs()).asnumpy(), _torch_outputs(hf).logits.numpy()) < TOLERANCE
     code, text, err = run_cli(capsys, 'predict', '--model', str(out), '정말 좋아요')
     assert code == 0, err
     assert text.splitlines()[0].split('\t') == ['text', 'label', 'p_neg', 'p_neutral', 'p_pos']
     back = export_hf(out, tmp_path / 'back')
     assert json.loads((back / 'config.json').read_text())['id2label'] == {'0': 'neg', '1': 'neutral', '2': 'pos'}
     again = transformers.BertForSequenceClassification.from_pretrained(back).eval()
-    assert _max_error(_torch_outputs(again).logits.numpy(), _torch_outputs(hf).logits.numpy()) == 0.0
+    assert max_error(_torch_outputs(again).logits.numpy(), _torch_outputs(hf).logits.numpy()) == 0.0
 
 
 def test_regression_head(tmp_path, capsys):
@@ -143,7 +78,7 @@ def test_regression_head(tmp_path, capsys):
     out = import_hf(folder, tmp_path / 'gluon')
     model, _ = kobert_gluon.get_model(str(out))
     scores = model(*_gluon_inputs()).asnumpy()
-    assert scores.shape == (2,) and _max_error(scores, _torch_outputs(hf).logits.numpy()[:, 0]) < TOLERANCE
+    assert scores.shape == (2,) and max_error(scores, _torch_outputs(hf).logits.numpy()[:, 0]) < TOLERANCE
     code, text, _ = run_cli(capsys, 'predict', '--model', str(out), '정말 좋아요')
     assert code == 0 and text.splitlines()[0].split('\t') == ['text', 'score']
 
@@ -160,7 +95,7 @@ def test_shipped_models_export_to_transformers(tmp_path):
     hf = transformers.BertForSequenceClassification.from_pretrained(export_hf('kobert-mini-nsmc', tmp_path / 'nsmc'))
     with torch.no_grad():
         hf_logits = hf.eval()(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).logits.numpy()
-    assert _max_error(logits, hf_logits) < TOLERANCE
+    assert max_error(logits, hf_logits) < TOLERANCE
     assert hf.config.id2label == {0: 'negative', 1: 'positive'}
     assert transformers.BertForPreTraining.from_pretrained(export_hf('kobert-mini', tmp_path / 'mini')).config \
         .num_hidden_layers == 4
@@ -171,7 +106,7 @@ def test_pytorch_model_bin_needs_no_safetensors(tmp_path):
     torch.save(hf.state_dict(), folder / 'pytorch_model.bin')
     (folder / 'model.safetensors').unlink()
     model, _ = kobert_gluon.get_model(str(import_hf(folder, tmp_path / 'gluon')))
-    assert _max_error(model(*_gluon_inputs())[1].asnumpy(), _torch_outputs(hf).pooler_output.numpy()) < TOLERANCE
+    assert max_error(model(*_gluon_inputs())[1].asnumpy(), _torch_outputs(hf).pooler_output.numpy()) < TOLERANCE
 
 
 def test_missing_or_unknown_tensors_are_errors_and_nothing_is_written(tmp_path, capsys):
@@ -215,8 +150,8 @@ def test_gluon_bert_in_transformers_memory(kobert_store):
     hf = to_transformers_bert_model(model, vocab)
     sequence, pooled = model(*_gluon_inputs())
     expected = _torch_outputs(hf)
-    assert _max_error(pooled.asnumpy(), expected.pooler_output.numpy()) < TOLERANCE
-    assert _max_error(_valid(sequence.asnumpy()), _valid(expected.last_hidden_state.numpy())) < TOLERANCE
+    assert max_error(pooled.asnumpy(), expected.pooler_output.numpy()) < TOLERANCE
+    assert max_error(valid(sequence.asnumpy()), valid(expected.last_hidden_state.numpy())) < TOLERANCE
     pytorch_model, kobert_vocab = kobert_gluon.get_pytorch_kobert_model(pretrained=False)
     assert isinstance(pytorch_model, transformers.BertModel) and len(kobert_vocab) == 8002
     with torch.no_grad():

@@ -18,24 +18,13 @@ from kobert_gluon.tasks.finetuning import FineTunedModel, build_task_model
 from kobert_gluon.tasks.tagging import Entity
 
 from .conftest import error_line, run_cli
-from .test_convert import IDS, LENGTHS, TOLERANCE, TYPES, _max_error, _params, _perturbed, _valid, \
-    _with_tokenizer_files
+from .family_checks import FAMILIES, IDS, TOLERANCE, max_error, same_params, same_tensors, valid, with_tokenizer_files
+from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
 from safetensors.numpy import load_file, save_file  # noqa: E402
 
-# KoBERT's vocabulary size ([PAD] = 1; kobert-mini's tokenizer files go along), tiny shapes; ELECTRA's embeddings
-# narrower than its encoder, so the projection is converted too
-FAMILIES = {
-    'bert': ('Bert', 'BertConfig', dict(vocab_size=8002, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
-                                        intermediate_size=96, max_position_embeddings=64, pad_token_id=1)),
-    'distilbert': ('DistilBert', 'DistilBertConfig', dict(vocab_size=8002, dim=48, n_layers=2, n_heads=4,
-                                                          hidden_dim=96, max_position_embeddings=64, pad_token_id=1)),
-    'electra': ('Electra', 'ElectraConfig', dict(vocab_size=8002, embedding_size=24, hidden_size=48,
-                                                 num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
-                                                 max_position_embeddings=64, pad_token_id=1)),
-}
 BIO = ['O', 'B-PS', 'I-PS', 'B-LC', 'I-LC']
 ID2LABEL = dict(enumerate(BIO))
 LABEL2ID = {label: i for i, label in enumerate(BIO)}
@@ -43,54 +32,22 @@ LABEL2ID = {label: i for i, label in enumerate(BIO)}
 GLUON_TINY = dict(num_layers=2, units=48, hidden_size=96, num_heads=4, max_length=64)
 
 
-@pytest.fixture(autouse=True)
-def quiet_transformers():
-    transformers.logging.set_verbosity_error()
-    yield
-
-
 def _class(family, head):
-    return getattr(transformers, FAMILIES[family][0] + head)
+    return getattr(transformers, FAMILIES[family].prefix + head)
 
 
 def _hf_model(family, head, tmp_path, seed=0, **config):
     """A transformers ``<Family><head>`` of the family's tiny shape, every tensor random, saved with the tokenizer
     files; ``(model, folder)``."""
-    prefix, config_class, small = FAMILIES[family]
-    model = _perturbed(_class(family, head)(getattr(transformers, config_class)(**{**small, **config})), seed)
-    folder = tmp_path / (prefix + head)
-    model.save_pretrained(folder)
-    _with_tokenizer_files(folder)
-    return model, folder
-
-
-def _uses_token_types(family):
-    return family != 'distilbert'  # DistilBERT has no token types (the Gluon one reads zeros)
+    return FAMILIES[family].hf_model(FAMILIES[family].prefix + head, tmp_path, seed, **config)
 
 
 def _torch_outputs(model, family):
-    mask = (np.arange(IDS.shape[1])[None] < LENGTHS[:, None]).astype('int64')
-    inputs = dict(input_ids=torch.tensor(IDS), attention_mask=torch.tensor(mask))
-    if _uses_token_types(family):
-        inputs['token_type_ids'] = torch.tensor(TYPES)
-    with torch.no_grad():
-        return model(**inputs)
+    return FAMILIES[family].torch_outputs(model)
 
 
 def _gluon_inputs(family):
-    types = TYPES if _uses_token_types(family) else np.zeros_like(TYPES)
-    return mx.nd.array(IDS), mx.nd.array(types), mx.nd.array(LENGTHS)
-
-
-def _same_tensors(original, exported) -> bool:
-    """The exported checkpoint holds exactly the tensors transformers saved, bit for bit."""
-    first, second = load_file(str(original / 'model.safetensors')), load_file(str(exported / 'model.safetensors'))
-    return set(first) == set(second) and all(np.array_equal(first[name], second[name]) for name in first)
-
-
-def _same_params(first_folder, second_folder) -> bool:
-    first, second = _params(first_folder), _params(second_folder)
-    return first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
+    return FAMILIES[family].gluon_inputs()
 
 
 # ----- transformers -> Gluon -> transformers ----------------------------------------------------------------------
@@ -107,21 +64,21 @@ def test_token_classifier_in_and_out(family, tmp_path):
     got = model(*_gluon_inputs(family)).asnumpy()
     expected = _torch_outputs(hf, family).logits.numpy()
     assert got.shape == expected.shape == IDS.shape + (len(BIO),)
-    assert _max_error(_valid(got), _valid(expected)) < TOLERANCE
+    assert max_error(valid(got), valid(expected)) < TOLERANCE
     finetuning = json.loads((out / 'config.json').read_text())['finetuning']
     assert finetuning['labels'] == BIO and finetuning['max_seq_length'] == 64
     assert finetuning['task']['kind'] == 'token_classification' and finetuning['task']['metric'] == 'entity_f1'
 
     back = export_hf(out, tmp_path / 'back')
-    assert _same_tensors(folder, back)
+    assert same_tensors(folder, back)
     config = json.loads((back / 'config.json').read_text())
-    assert config['architectures'] == [FAMILIES[family][0] + 'ForTokenClassification']
+    assert config['architectures'] == [FAMILIES[family].prefix + 'ForTokenClassification']
     assert config['id2label'] == {str(i): label for i, label in enumerate(BIO)}
     again = _class(family, 'ForTokenClassification').from_pretrained(back).eval()
     assert again.config.id2label == ID2LABEL and again.config.num_labels == len(BIO)
-    assert _max_error(_torch_outputs(again, family).logits.numpy(), expected) == 0.0
+    assert max_error(_torch_outputs(again, family).logits.numpy(), expected) == 0.0
     import_hf(back, tmp_path / 'gluon2')
-    assert _same_params(out, tmp_path / 'gluon2')
+    assert same_params(out, tmp_path / 'gluon2')
 
 
 @pytest.mark.parametrize('family', list(FAMILIES))
@@ -133,20 +90,20 @@ def test_span_extractor_in_and_out(family, tmp_path):
     got = model(*_gluon_inputs(family)).asnumpy()
     expected = _torch_outputs(hf, family)
     assert got.shape == IDS.shape + (2,)
-    assert _max_error(_valid(got[..., 0]), _valid(expected.start_logits.numpy())) < TOLERANCE
-    assert _max_error(_valid(got[..., 1]), _valid(expected.end_logits.numpy())) < TOLERANCE
+    assert max_error(valid(got[..., 0]), valid(expected.start_logits.numpy())) < TOLERANCE
+    assert max_error(valid(got[..., 1]), valid(expected.end_logits.numpy())) < TOLERANCE
     finetuning = json.loads((out / 'config.json').read_text())['finetuning']
     assert finetuning['labels'] is None and finetuning['task']['kind'] == 'extractive_qa'
     assert finetuning['task']['data_format'] == 'squad' and finetuning['task']['metric'] == 'f1'
 
     back = export_hf(out, tmp_path / 'back')
-    assert _same_tensors(folder, back)
+    assert same_tensors(folder, back)
     again = _class(family, 'ForQuestionAnswering').from_pretrained(back).eval()
     outputs = _torch_outputs(again, family)
-    assert _max_error(outputs.start_logits.numpy(), expected.start_logits.numpy()) == 0.0
-    assert _max_error(outputs.end_logits.numpy(), expected.end_logits.numpy()) == 0.0
+    assert max_error(outputs.start_logits.numpy(), expected.start_logits.numpy()) == 0.0
+    assert max_error(outputs.end_logits.numpy(), expected.end_logits.numpy()) == 0.0
     import_hf(back, tmp_path / 'gluon2')
-    assert _same_params(out, tmp_path / 'gluon2')
+    assert same_params(out, tmp_path / 'gluon2')
 
 
 # ----- Gluon -> transformers ----------------------------------------------------------------------------------------
@@ -155,10 +112,10 @@ def _gluon_backbone_source(family, tmp_path):
     from a transformers model; the weights do not matter, the head model is built from scratch on it)."""
     if family == 'bert':
         return 'kobert-mini', GLUON_TINY
-    model = getattr(transformers, FAMILIES[family][0] + 'Model')(
-        getattr(transformers, FAMILIES[family][1])(**FAMILIES[family][2]))
+    family = FAMILIES[family]
+    model = getattr(transformers, family.prefix + 'Model')(getattr(transformers, family.config_class)(**family.small))
     model.save_pretrained(tmp_path / 'backbone-hf')
-    _with_tokenizer_files(tmp_path / 'backbone-hf')
+    with_tokenizer_files(tmp_path / 'backbone-hf')
     return str(import_hf(tmp_path / 'backbone-hf', tmp_path / 'backbone')), {}
 
 
@@ -192,16 +149,16 @@ def test_gluon_token_heads_export_to_transformers(family, kind, tmp_path):
         # the head's dropout goes where transformers reads it; DistilBERT's token head uses the encoder's dropout
         assert config['dropout' if family == 'distilbert' else 'classifier_dropout'] == 0.3
         expected = _torch_outputs(again, family).logits.numpy()
-        assert _max_error(_valid(gluon), _valid(expected)) < TOLERANCE
+        assert max_error(valid(gluon), valid(expected)) < TOLERANCE
     else:
         again = _class(family, 'ForQuestionAnswering').from_pretrained(back).eval()
         assert config['num_labels'] == 2
         outputs = _torch_outputs(again, family)
-        assert _max_error(_valid(gluon[..., 0]), _valid(outputs.start_logits.numpy())) < TOLERANCE
-        assert _max_error(_valid(gluon[..., 1]), _valid(outputs.end_logits.numpy())) < TOLERANCE
+        assert max_error(valid(gluon[..., 0]), valid(outputs.start_logits.numpy())) < TOLERANCE
+        assert max_error(valid(gluon[..., 1]), valid(outputs.end_logits.numpy())) < TOLERANCE
     # and back into Gluon: the same parameters
     import_hf(back, tmp_path / 'gluon2')
-    assert _same_params(folder, tmp_path / 'gluon2')
+    assert same_params(folder, tmp_path / 'gluon2')
 
 
 # ----- an imported folder is a fine-tuned model ---------------------------------------------------------------------
@@ -256,7 +213,7 @@ def test_a_pre_4_0_checkpoint_with_its_unused_pooler_imports(tmp_path):
     model, _ = kobert_gluon.get_model(str(import_hf(folder, tmp_path / 'gluon')))
     assert json.loads((tmp_path / 'gluon' / 'config.json').read_text())['heads']['use_pooler'] is False
     expected = _torch_outputs(hf, 'bert').logits.numpy()
-    assert _max_error(_valid(model(*_gluon_inputs('bert')).asnumpy()), _valid(expected)) < TOLERANCE
+    assert max_error(valid(model(*_gluon_inputs('bert')).asnumpy()), valid(expected)) < TOLERANCE
 
 
 def test_heads_that_do_not_fit_are_one_line_errors(tmp_path, capsys):

@@ -18,6 +18,7 @@ from kobert_gluon.core.devices import check_dtype, for_rank, gpu_count, gpus_to_
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.training.precision import LossScaler
 from kobert_gluon.training.trainer import Trainer, read_checkpoint
+from kobert_gluon.training.placement import place_training
 
 from .nsmc_fixtures import nsmc_train_slice, nsmc_vocab  # noqa: F401
 from .test_finetune import settings_for, write_reviews
@@ -182,7 +183,7 @@ def test_a_horovod_rank_is_refused_several_devices(tmp_path):
     from kobert_gluon.training.trainer import TrainingConfig
     model, _ = get_model('kobert-mini', pretrained=False)
     with pytest.raises(InputError, match='one rank per GPU'):
-        Trainer(model, task=None, config=TrainingConfig(), ctx='cpu:0,1', ranks=Ranks(0, 2))
+        Trainer(model, task=None, config=TrainingConfig(), placement=place_training('cpu:0,1'), ranks=Ranks(0, 2))
 
 
 # ----- loss scaling (float16's), in float32 -----------------------------------------------------------------------

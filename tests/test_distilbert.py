@@ -16,39 +16,14 @@ from kobert_gluon.models.distilbert import DISTILKOBERT_CONFIG
 from kobert_gluon.models.distilbert.model import sinusoidal_table
 
 from .conftest import run_cli
-from .test_convert import IDS, LENGTHS, MASKED, TOLERANCE, _max_error, _params, _perturbed, _valid, \
-    _with_tokenizer_files
+from .family_checks import DISTILBERT, IDS, LENGTHS, MASKED, TOLERANCE, max_error, same_params, valid, \
+    with_tokenizer_files
+from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
 
-SMALL = dict(vocab_size=8002, dim=48, n_layers=2, n_heads=4, hidden_dim=96, max_position_embeddings=64,
-             pad_token_id=1)
-
-
-def _hf_model(architecture, tmp_path, **config):
-    model = _perturbed(getattr(transformers, architecture)(transformers.DistilBertConfig(**{**SMALL, **config})))
-    folder = tmp_path / architecture
-    model.save_pretrained(folder)
-    _with_tokenizer_files(folder)
-    return model, folder
-
-
-def _same_tensors(original, exported) -> bool:
-    """Every tensor export-hf wrote is bit-identical to the one transformers saved under that name."""
-    from safetensors.numpy import load_file
-    first, second = load_file(str(original / 'model.safetensors')), load_file(str(exported / 'model.safetensors'))
-    return set(second) <= set(first) and all(np.array_equal(first[name], second[name]) for name in second)
-
-
-def _torch_outputs(model):
-    mask = (np.arange(IDS.shape[1])[None] < LENGTHS[:, None]).astype('int64')
-    with torch.no_grad():
-        return model(input_ids=torch.tensor(IDS), attention_mask=torch.tensor(mask))
-
-
-def _gluon_inputs():
-    return mx.nd.array(IDS), mx.nd.zeros(IDS.shape), mx.nd.array(LENGTHS)
+_hf_model, _torch_outputs, _gluon_inputs = DISTILBERT.hf_model, DISTILBERT.torch_outputs, DISTILBERT.gluon_inputs
 
 
 def test_distilkobert_has_the_published_shape(kobert_store):
@@ -66,23 +41,14 @@ def test_distilkobert_has_the_published_shape(kobert_store):
 
 
 def test_distilbert_model_in_and_out(tmp_path, capsys):
-    hf, folder = _hf_model('DistilBertModel', tmp_path)
-    code, _, err = run_cli(capsys, 'import-hf', folder, '--out', tmp_path / 'gluon')
-    assert code == 0, err
-    model, _ = get_model(str(tmp_path / 'gluon'))
-    sequence = model(*_gluon_inputs())
-    expected = _torch_outputs(hf).last_hidden_state.numpy()
-    assert _max_error(_valid(sequence.asnumpy()), _valid(expected)) < TOLERANCE
+    folder, _, expected = DISTILBERT.check_base_model(tmp_path, capsys)
     config = json.loads((tmp_path / 'gluon' / 'config.json').read_text())
     assert config['architecture'] == 'distilbert' and config['converted_from']['architecture'] == 'DistilBertModel'
 
-    back = export_hf(tmp_path / 'gluon', tmp_path / 'back')
-    assert _same_tensors(folder, back)
-    again = transformers.DistilBertModel.from_pretrained(back).eval()
-    assert _max_error(_torch_outputs(again).last_hidden_state.numpy(), expected) < 1e-6
+    back, _ = DISTILBERT.check_export(folder, tmp_path / 'gluon', 'DistilBertModel', tmp_path, expected,
+                                      'last_hidden_state', subset=True)
     import_hf(back, tmp_path / 'gluon2')
-    first, second = _params(tmp_path / 'gluon'), _params(tmp_path / 'gluon2')
-    assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
+    assert same_params(tmp_path / 'gluon', tmp_path / 'gluon2')
 
 
 def test_masked_lm_head_in_and_out(tmp_path):
@@ -90,38 +56,23 @@ def test_masked_lm_head_in_and_out(tmp_path):
     model, _ = get_model(str(import_hf(folder, tmp_path / 'gluon')))
     _, mlm = model(*_gluon_inputs(), mx.nd.array(MASKED))
     logits = _torch_outputs(hf).logits.numpy()
-    assert _max_error(mlm.asnumpy(), logits[np.arange(2)[:, None], MASKED]) < TOLERANCE
-    back = export_hf(tmp_path / 'gluon', tmp_path / 'back')
-    assert _same_tensors(folder, back)
-    again = transformers.DistilBertForMaskedLM.from_pretrained(back)
-    assert _max_error(_torch_outputs(again.eval()).logits.numpy(), logits) < 1e-6
+    assert max_error(mlm.asnumpy(), logits[np.arange(2)[:, None], MASKED]) < TOLERANCE
+    DISTILBERT.check_export(folder, tmp_path / 'gluon', 'DistilBertForMaskedLM', tmp_path, logits, subset=True)
 
 
 @pytest.mark.parametrize('num_labels', [3, 1])
 def test_sequence_classifier_and_regressor_in_and_out(tmp_path, capsys, num_labels):
-    labels = {0: 'neg', 1: 'neutral', 2: 'pos'} if num_labels == 3 else {0: 'score'}
-    hf, folder = _hf_model('DistilBertForSequenceClassification', tmp_path, num_labels=num_labels, id2label=labels,
-                           label2id={v: k for k, v in labels.items()})
-    out = import_hf(folder, tmp_path / 'gluon')
-    model, _ = get_model(str(out))
-    got = model(*_gluon_inputs()).asnumpy()
-    expected = _torch_outputs(hf).logits.numpy()
-    assert _max_error(got.reshape(expected.shape), expected) < TOLERANCE
-    if num_labels == 3:  # the imported classifier predicts from the CLI as is
-        code, printed, err = run_cli(capsys, 'predict', '--model', out, '좋아요')
-        assert code == 0 and printed.splitlines()[0].split('\t') == ['text', 'label', 'p_neg', 'p_neutral', 'p_pos']
-    back = export_hf(out, tmp_path / 'back')
-    assert _same_tensors(folder, back)
-    again = transformers.DistilBertForSequenceClassification.from_pretrained(back).eval()
-    assert _max_error(_torch_outputs(again).logits.numpy(), expected) < 1e-6  # same weights; torch's thread order
+    folder, out, _, _, expected = DISTILBERT.check_sequence_head(tmp_path, capsys, num_labels)
+    _, again = DISTILBERT.check_export(folder, out, 'DistilBertForSequenceClassification', tmp_path, expected,
+                                       subset=True)
     assert again.config.num_labels == num_labels
 
 
 def test_sinusoidal_positions_and_unknown_tensors(tmp_path):
     hf, folder = _hf_model('DistilBertModel', tmp_path, sinusoidal_pos_embds=True)
     model, _ = get_model(str(import_hf(folder, tmp_path / 'gluon')))
-    assert _max_error(_valid(model(*_gluon_inputs()).asnumpy()),
-                      _valid(_torch_outputs(hf).last_hidden_state.numpy())) < TOLERANCE
+    assert max_error(valid(model(*_gluon_inputs()).asnumpy()),
+                     valid(_torch_outputs(hf).last_hidden_state.numpy())) < TOLERANCE
     fresh, _ = get_model(str(tmp_path / 'gluon'), pretrained=False)
     np.testing.assert_allclose(fresh.encoder.position_weight.data().asnumpy(), sinusoidal_table(64, 48), atol=1e-6)
     assert fresh.encoder.position_weight.grad_req == 'null'
@@ -141,7 +92,7 @@ def test_distilbert_classifier_exports_to_onnx_and_runs(tmp_path):
     path = export_onnx(model, tmp_path / 'distil.onnx')
     inference = InferenceModel(path, threads=1)
     got = inference(IDS, np.zeros_like(IDS), LENGTHS)['logits']
-    assert _max_error(got, model(*_gluon_inputs()).asnumpy()) < TOLERANCE
+    assert max_error(got, model(*_gluon_inputs()).asnumpy()) < TOLERANCE
 
 
 def test_an_imported_distilbert_fine_tunes_predicts_and_deploys(tmp_path, capsys):
@@ -151,8 +102,8 @@ def test_an_imported_distilbert_fine_tunes_predicts_and_deploys(tmp_path, capsys
     from .test_finetune import write_reviews
     folder = tmp_path / 'hf'  # transformers' own initialisation (the perturbed weights above do not train well)
     torch.manual_seed(0)
-    transformers.DistilBertModel(transformers.DistilBertConfig(**SMALL)).save_pretrained(folder)
-    _with_tokenizer_files(folder)
+    transformers.DistilBertModel(transformers.DistilBertConfig(**DISTILBERT.small)).save_pretrained(folder)
+    with_tokenizer_files(folder)
     backbone = import_hf(folder, tmp_path / 'gluon')
     train, dev = write_reviews(tmp_path / 'train.tsv'), write_reviews(tmp_path / 'dev.tsv', rows=20, held_out=True)
     settings = FinetuneSettings(task='nsmc', train=str(train), dev=str(dev), model=str(backbone), max_seq_length=24,

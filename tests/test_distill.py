@@ -16,6 +16,7 @@ from kobert_gluon.pretraining.pretrain import build_pretraining_model, pretraini
 
 from .nsmc_fixtures import nsmc_train_slice, nsmc_vocab  # noqa: F401
 from .test_pretraining import TINY, data  # noqa: F401  (the module's pretraining-data fixture)
+from .training_checks import assert_resumed_exactly
 
 TEACHER = dict(TINY, num_layers=4)
 
@@ -132,11 +133,7 @@ def test_distill_runs_and_resumes_exactly(data, teacher_folder, tmp_path):  # no
                       should_stop=lambda state: state['step'] >= 4)
     assert stopped.interrupted
     resumed = distill(_settings(data, teacher_folder), tmp_path / 'resumed', resume=True, log=lambda line: None)
-    assert [s[1] for s in resumed.history['steps']] == pytest.approx([s[1] for s in steps], rel=1e-5)
-    first = mx.nd.load(str(full.model_dir / 'model.params'))
-    second = mx.nd.load(str(resumed.model_dir / 'model.params'))
-    for name in first:
-        np.testing.assert_allclose(first[name].asnumpy(), second[name].asnumpy(), rtol=1e-5, atol=1e-6)
+    assert_resumed_exactly(full, resumed, steps)
 
 
 def test_distill_command(data, teacher_folder, tmp_path, capsys):  # noqa: F811

@@ -19,44 +19,19 @@ from kobert_gluon.models.electra import KOELECTRA_SMALL_V3_CONFIG, ElectraConfig
 from kobert_gluon.pretraining.electra import ElectraPretrainingTask, build_electra_pretraining_model
 from kobert_gluon.pretraining.pretrain import PretrainSettings, pretrain, pretraining_training_config
 
-from .conftest import error_line, run_cli
+from .conftest import error_line
 from .nsmc_fixtures import nsmc_train_slice, nsmc_vocab  # noqa: F401
-from .test_convert import IDS, LENGTHS, TOLERANCE, TYPES, _max_error, _params, _perturbed, _valid, \
-    _with_tokenizer_files
+from .family_checks import ELECTRA, IDS, LENGTHS, TOLERANCE, TYPES, max_error, same_params, valid
+from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 from .test_pretraining import data  # noqa: F401  (the module's pretraining-data fixture)
+from .training_checks import assert_resumed_exactly
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
 
-# KoBERT's vocabulary size (the tokenizer files of kobert-mini go along); embeddings narrower than the encoder
-SMALL = dict(vocab_size=8002, embedding_size=24, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
-             intermediate_size=96, max_position_embeddings=64, pad_token_id=1)
 TINY = dict(num_layers=1, units=32, hidden_size=64, num_heads=2, max_length=48, embed_size=16)
-
-
-def _hf_model(architecture, tmp_path, **config):
-    model = _perturbed(getattr(transformers, architecture)(transformers.ElectraConfig(**{**SMALL, **config})))
-    folder = tmp_path / architecture
-    model.save_pretrained(folder)
-    _with_tokenizer_files(folder)
-    return model, folder
-
-
-def _torch_outputs(model):
-    mask = (np.arange(IDS.shape[1])[None] < LENGTHS[:, None]).astype('int64')
-    with torch.no_grad():
-        return model(input_ids=torch.tensor(IDS), token_type_ids=torch.tensor(TYPES),
-                     attention_mask=torch.tensor(mask))
-
-
-def _gluon_inputs():
-    return mx.nd.array(IDS), mx.nd.array(TYPES), mx.nd.array(LENGTHS)
-
-
-def _same_tensors(original, exported) -> bool:
-    from safetensors.numpy import load_file
-    first, second = load_file(str(original / 'model.safetensors')), load_file(str(exported / 'model.safetensors'))
-    return set(second) == set(first) and all(np.array_equal(first[name], second[name]) for name in second)
+SMALL = ELECTRA.small  # KoBERT's vocabulary size; embeddings narrower than the encoder
+_hf_model, _torch_outputs, _gluon_inputs = ELECTRA.hf_model, ELECTRA.torch_outputs, ELECTRA.gluon_inputs
 
 
 def test_koelectra_small_has_the_published_shape():
@@ -78,24 +53,14 @@ def test_koelectra_small_has_the_published_shape():
 
 @pytest.mark.parametrize('embedding_size', [24, 48])  # with the projection, and without (base models)
 def test_electra_model_in_and_out(tmp_path, capsys, embedding_size):
-    hf, folder = _hf_model('ElectraModel', tmp_path, embedding_size=embedding_size)
-    code, _, err = run_cli(capsys, 'import-hf', folder, '--out', tmp_path / 'gluon')
-    assert code == 0, err
-    model, _ = get_model(str(tmp_path / 'gluon'))
-    sequence = model(*_gluon_inputs())
-    expected = _torch_outputs(hf).last_hidden_state.numpy()
-    assert _max_error(_valid(sequence.asnumpy()), _valid(expected)) < TOLERANCE
+    folder, _, expected = ELECTRA.check_base_model(tmp_path, capsys, embedding_size=embedding_size)
     config = json.loads((tmp_path / 'gluon' / 'config.json').read_text())
     assert config['architecture'] == 'electra' and config['electra']['embed_size'] == embedding_size
     assert config['tokenizer']['kind'] == 'sentencepiece-transformers'  # a transformers folder's SentencePiece
 
-    back = export_hf(tmp_path / 'gluon', tmp_path / 'back')
-    assert _same_tensors(folder, back)
-    again = transformers.ElectraModel.from_pretrained(back).eval()
-    assert _max_error(_torch_outputs(again).last_hidden_state.numpy(), expected) < 1e-6
+    back, _ = ELECTRA.check_export(folder, tmp_path / 'gluon', 'ElectraModel', tmp_path, expected, 'last_hidden_state')
     import_hf(back, tmp_path / 'gluon2')
-    first, second = _params(tmp_path / 'gluon'), _params(tmp_path / 'gluon2')
-    assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
+    assert same_params(tmp_path / 'gluon', tmp_path / 'gluon2')
 
 
 def test_discriminator_in_and_out(tmp_path):
@@ -104,41 +69,26 @@ def test_discriminator_in_and_out(tmp_path):
     _, logits = model(*_gluon_inputs())
     expected = _torch_outputs(hf).logits.numpy()
     assert logits.shape == expected.shape == IDS.shape
-    assert _max_error(_valid(logits.asnumpy()), _valid(expected)) < TOLERANCE
+    assert max_error(valid(logits.asnumpy()), valid(expected)) < TOLERANCE
     # the discriminator exports to ONNX with its replaced-token logits (here with every layer's output too)
     path = export_onnx(model, tmp_path / 'discriminator.onnx', all_layers=True)
     outputs = InferenceModel(path, threads=1)(IDS, TYPES, LENGTHS)
     assert set(outputs) == {'encoder_layer_1', 'encoder_layer_2', 'replaced_token_logits'}
-    assert _max_error(_valid(outputs['replaced_token_logits']), _valid(expected)) < TOLERANCE
-    assert _max_error(_valid(outputs['encoder_layer_2']),
-                      _valid(_torch_outputs(transformers.ElectraModel.from_pretrained(folder).eval())
-                             .last_hidden_state.numpy())) < TOLERANCE
-    back = export_hf(tmp_path / 'gluon', tmp_path / 'back')
-    assert _same_tensors(folder, back)
-    again = transformers.ElectraForPreTraining.from_pretrained(back).eval()
-    assert _max_error(_torch_outputs(again).logits.numpy(), expected) < 1e-6
+    assert max_error(valid(outputs['replaced_token_logits']), valid(expected)) < TOLERANCE
+    assert max_error(valid(outputs['encoder_layer_2']),
+                     valid(_torch_outputs(transformers.ElectraModel.from_pretrained(folder).eval())
+                            .last_hidden_state.numpy())) < TOLERANCE
+    ELECTRA.check_export(folder, tmp_path / 'gluon', 'ElectraForPreTraining', tmp_path, expected)
 
 
 @pytest.mark.parametrize('num_labels', [3, 1])
 def test_sequence_classifier_and_regressor_in_and_out(tmp_path, capsys, num_labels):
-    labels = {0: 'neg', 1: 'neutral', 2: 'pos'} if num_labels == 3 else {0: 'score'}
-    hf, folder = _hf_model('ElectraForSequenceClassification', tmp_path, num_labels=num_labels, id2label=labels,
-                           label2id={v: k for k, v in labels.items()})
-    out = import_hf(folder, tmp_path / 'gluon')
-    model, _ = get_model(str(out))
-    got = model(*_gluon_inputs()).asnumpy()
-    expected = _torch_outputs(hf).logits.numpy()
-    assert _max_error(got.reshape(expected.shape), expected) < TOLERANCE
+    folder, out, model, got, expected = ELECTRA.check_sequence_head(tmp_path, capsys, num_labels)
     if num_labels == 3:
-        code, printed, err = run_cli(capsys, 'predict', '--model', out, '좋아요')
-        assert code == 0 and printed.splitlines()[0].split('\t') == ['text', 'label', 'p_neg', 'p_neutral', 'p_pos']
         path = export_onnx(model, tmp_path / 'electra.onnx')
         by_onnx = InferenceModel(path, threads=1)(IDS, TYPES, LENGTHS)['logits']
-        assert _max_error(by_onnx, got) < TOLERANCE
-    back = export_hf(out, tmp_path / 'back')
-    assert _same_tensors(folder, back)
-    again = transformers.ElectraForSequenceClassification.from_pretrained(back).eval()
-    assert _max_error(_torch_outputs(again).logits.numpy(), expected) < 1e-6
+        assert max_error(by_onnx, got) < TOLERANCE
+    _, again = ELECTRA.check_export(folder, out, 'ElectraForSequenceClassification', tmp_path, expected)
     assert again.config.num_labels == num_labels
 
 
@@ -214,11 +164,7 @@ def test_electra_pretraining_runs_resumes_and_fine_tunes(data, nsmc_vocab, tmp_p
                        should_stop=lambda state: state['step'] >= 4)
     assert stopped.interrupted
     resumed = pretrain(_settings(data, nsmc_vocab), tmp_path / 'resumed', resume=True, log=lambda line: None)
-    assert [s[1] for s in resumed.history['steps']] == pytest.approx([s[1] for s in steps], rel=1e-5)
-    first = mx.nd.load(str(full.model_dir / 'model.params'))
-    second = mx.nd.load(str(resumed.model_dir / 'model.params'))
-    for name in first:
-        np.testing.assert_allclose(first[name].asnumpy(), second[name].asnumpy(), rtol=1e-5, atol=1e-6)
+    assert_resumed_exactly(full, resumed, steps)
 
     # the discriminator is a backbone: a classifier gets a new pooler over it; it exports as ElectraForPreTraining
     from kobert_gluon.tasks.datasets import get_task

@@ -152,3 +152,30 @@ def test_a_read_only_cache_with_a_corrupt_file_names_the_cause(served_artifact, 
     assert 'KOBERT_GLUON_HOME' in headline
     code, _, err = run_cli(capsys, 'fetch', served_artifact.name)
     assert code == 2 and 'not writable' in error_line(err, 'fetch')
+
+
+# ----- messages that pointed the wrong way -------------------------------------------------------------------------
+def test_distill_names_the_missing_masked_lm_head(mini_pretraining_data, tmp_path, capsys):
+    code, _, err = run_cli(capsys, 'distill', '--teacher', 'kobert-mini-nsmc', '--student-layers', '1', '--data',
+                           mini_pretraining_data.folder, '--out', tmp_path / 'run', '--no-progress')
+    line = error_line(err, 'distill')
+    assert code == 2 and 'no masked-LM head' in line and 'use_decoder=False' not in line
+    assert not (tmp_path / 'run').exists()
+
+
+def test_a_missing_mecab_dictionary_is_named_not_bannered(monkeypatch):
+    mecab_ko = pytest.importorskip('mecab_ko')
+    banner = ('\n----------------------------------------------------------\n\nFailed initializing MeCab. Please see the '
+              'README for possible solutions:\n\n------------------- ERROR DETAILS ------------------------\n'
+              'arguments: \n[ifs] no such file or directory: /nowhere/dicrc\n'
+              '----------------------------------------------------------\n')
+
+    def failing_tagger(*args, **kwargs):
+        raise RuntimeError(banner)
+    monkeypatch.setattr(mecab_ko, 'Tagger', failing_tagger)
+    from kobert_gluon.tokenizers.mecab import mecab_tagger
+    with pytest.raises(InputError) as caught:
+        mecab_tagger('--pre-tokenize mecab')
+    message = str(caught.value)
+    assert '[ifs] no such file or directory: /nowhere/dicrc' in message and '---' not in message
+    assert '\n' not in message

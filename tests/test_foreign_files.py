@@ -321,12 +321,12 @@ TAGS = ['O', 'B-PS', 'I-PS', 'B-LC', 'I-LC']
 def _hf_classifier(tmp_path, cls, name, **config):
     """A tiny transformers ``cls`` (random weights, saved by transformers) with kobert-mini's tokenizer files."""
     transformers = pytest.importorskip('transformers', reason='the checkpoints are made by transformers')
-    from .test_convert import SMALL, _perturbed, _with_tokenizer_files
+    from .family_checks import BERT, perturbed, with_tokenizer_files
     transformers.logging.set_verbosity_error()
-    model = _perturbed(getattr(transformers, cls)(transformers.BertConfig(**{**SMALL, **config})))
+    model = perturbed(getattr(transformers, cls)(transformers.BertConfig(**{**BERT.small, **config})))
     folder = tmp_path / name
     model.save_pretrained(folder)
-    _with_tokenizer_files(folder)
+    with_tokenizer_files(folder)
     return model, folder
 
 

@@ -20,7 +20,7 @@ from kobert_gluon.tasks.finetuning import FineTunedModel
 from kobert_gluon.tasks.multi_label import choose_thresholds, multi_label_metrics
 
 from .conftest import error_line, require_shared
-from .test_convert import IDS, LENGTHS, SMALL, TYPES, _perturbed, _with_tokenizer_files
+from .family_checks import BERT, IDS, LENGTHS, TYPES, perturbed, with_tokenizer_files
 
 TINY = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--units', '64', '--hidden-size', '128',
         '--num-heads', '2', '--no-progress', '--seed', '3']
@@ -135,11 +135,11 @@ def transformers():
 def test_transformers_multi_label_in_and_out(tmp_path, capsys, transformers):
     import torch
     labels = {0: 'gender', 1: 'others', 2: 'hate'}
-    hf = _perturbed(transformers.BertForSequenceClassification(transformers.BertConfig(
-        **SMALL, num_labels=3, id2label=labels, label2id={v: k for k, v in labels.items()},
+    hf = perturbed(transformers.BertForSequenceClassification(transformers.BertConfig(
+        **BERT.small, num_labels=3, id2label=labels, label2id={v: k for k, v in labels.items()},
         problem_type='multi_label_classification')))
     hf.save_pretrained(tmp_path / 'hf')
-    _with_tokenizer_files(tmp_path / 'hf')
+    with_tokenizer_files(tmp_path / 'hf')
     code, _, err = run(capsys, 'import-hf', tmp_path / 'hf', '--out', tmp_path / 'gluon')
     assert code == 0, err
     mask = torch.tensor((np.arange(IDS.shape[1])[None] < LENGTHS[:, None]).astype('int64'))

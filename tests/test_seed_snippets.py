@@ -19,7 +19,7 @@ transformers = pytest.importorskip('transformers', reason='the PyTorch snippets 
 from kobert_gluon.core.errors import InputError  # noqa: E402
 
 
-from .test_convert import quiet_transformers  # noqa: E402,F401  (autouse: transformers' warnings off)
+from .family_checks import quiet_transformers  # noqa: E402,F401  (autouse: transformers' warnings off)
 
 
 def _readme_inputs():
@@ -330,7 +330,7 @@ def test_notebook_head_dropout_and_bert_warmup_steps(tmp_path, capsys):
     import json
     from kobert_gluon import FineTunedModel
     from .conftest import run_cli
-    from .test_reliability_folders import write_reviews
+    from .conftest import write_reviews
     train = write_reviews(tmp_path / 'train.tsv')
     code, _, err = run_cli(capsys, 'finetune', '--train', train, '--text-column', 'text', '--label-column', 'label',
                            '--dev-fraction', '0.2', '--model', 'kobert-mini', '--max-steps', '6', '--batch-size', '8',
@@ -351,7 +351,7 @@ def test_notebook_head_dropout_and_bert_warmup_steps(tmp_path, capsys):
 def test_create_pretraining_data_defaults_to_berts_dupe_factor_and_takes_a_bare_vocab_file(tmp_path, capsys):
     import json
     from .conftest import run_cli
-    from .test_reliability_folders import write_reviews
+    from .conftest import write_reviews
     corpus = write_reviews(tmp_path / 'corpus.tsv', rows=20)
     code, _, err = run_cli(capsys, 'create-pretraining-data', '--input', corpus, '--input-format', 'lines',
                            '--column', 'text', '--vocab', require_shared('koelectra', 'vocab.txt'),

@@ -19,23 +19,19 @@ from kobert_gluon.hub.catalogue import get_model_spec
 from kobert_gluon.models.zoo import model_folder_of
 
 from .conftest import error_line, run_cli
-from .test_convert import _perturbed
+from .family_checks import TOLERANCE, max_error, perturbed, same_tensors, valid
+from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
 
-TOLERANCE = 1e-5
+# buffers transformers saves and rebuilds itself: not written by export-hf
+BUFFERS = ('roberta.embeddings.position_ids', 'roberta.embeddings.token_type_ids')
 TEXTS = ['한국어 영화 정말 재밌다', '배우들 연기가 너무 좋았어요 <mask> 최고']
 PAIR = ('이 영화 추천합니다', '다시 보고 싶은 영화')
 # xlm-roberta-base's shape made small: max_position_embeddings 66 = 64 positions after the padding index 1
 SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
              max_position_embeddings=66, pad_token_id=1, bos_token_id=0, eos_token_id=2, type_vocab_size=1)
-
-
-@pytest.fixture(autouse=True)
-def quiet_transformers():
-    transformers.logging.set_verbosity_error()
-    yield
 
 
 @pytest.fixture(scope='module')
@@ -53,7 +49,7 @@ def hf_tokenizer(tmp_path_factory):
 def _hf_model(cls, hf_tokenizer, tmp_path, **config):
     tokenizer, saved = hf_tokenizer
     hf_config = transformers.XLMRobertaConfig(vocab_size=len(tokenizer), **{**SMALL, **config})
-    model = _perturbed(getattr(transformers, cls)(hf_config))
+    model = perturbed(getattr(transformers, cls)(hf_config))
     folder = tmp_path / cls
     model.save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
@@ -77,22 +73,6 @@ def _torch(model, ids, mask):
 def _gluon(model, ids, lengths, types=None):
     types = np.zeros_like(ids) if types is None else types
     return model(mx.nd.array(ids), mx.nd.array(types), mx.nd.array(lengths))
-
-
-def _valid(rows, lengths):
-    return np.concatenate([rows[i, :n] for i, n in enumerate(lengths)])
-
-
-def _max_error(a, b):
-    return float(np.abs(np.asarray(a) - np.asarray(b)).max())
-
-
-def _same_tensors(original, exported) -> bool:
-    from safetensors.numpy import load_file
-    first, second = load_file(str(original / 'model.safetensors')), load_file(str(exported / 'model.safetensors'))
-    ignored = {'roberta.embeddings.position_ids', 'roberta.embeddings.token_type_ids'}
-    return (set(second) == set(first) - ignored
-            and all(np.array_equal(first[name], second[name]) for name in second))
 
 
 def test_tokenizer_gives_transformers_ids_for_texts_pairs_and_special_tokens(hf_tokenizer, tmp_path):
@@ -141,18 +121,18 @@ def test_base_model_in_and_out(hf_tokenizer, tmp_path):
     expected = _torch(hf, ids, mask).last_hidden_state.numpy()
     got = _gluon(model, ids, lengths)
     got = got[0] if isinstance(got, (list, tuple)) else got
-    assert _max_error(_valid(got.asnumpy(), lengths), _valid(expected, lengths)) < TOLERANCE
+    assert max_error(valid(got.asnumpy(), lengths), valid(expected, lengths)) < TOLERANCE
     # BERT-style token types (ones after the first text) change nothing: XLM-R has one token type
     ones = (np.arange(ids.shape[1])[None] >= 3).astype('int64')
     again = _gluon(model, ids, lengths, ones)
     again = again[0] if isinstance(again, (list, tuple)) else again
-    assert _max_error(again.asnumpy(), got.asnumpy()) == 0.0
+    assert max_error(again.asnumpy(), got.asnumpy()) == 0.0
 
     back = export_hf(out, tmp_path / 'back')
-    assert _same_tensors(folder, back) is False  # the untrained base pooler is not kept ...
+    assert same_tensors(folder, back, ignored=BUFFERS) is False  # the untrained base pooler is not kept ...
     reloaded = transformers.XLMRobertaModel.from_pretrained(str(back)).eval()
-    assert _max_error(_valid(_torch(reloaded, ids, mask).last_hidden_state.numpy(), lengths),
-                      _valid(expected, lengths)) < TOLERANCE  # ... and everything else is
+    assert max_error(valid(_torch(reloaded, ids, mask).last_hidden_state.numpy(), lengths),
+                     valid(expected, lengths)) < TOLERANCE  # ... and everything else is
     hf_tokenizer_back = transformers.AutoTokenizer.from_pretrained(str(back))
     assert hf_tokenizer_back(*PAIR)['input_ids'] == reference(*PAIR)['input_ids']
 
@@ -168,15 +148,15 @@ def test_sequence_classifier_in_and_out_with_onnx(hf_tokenizer, tmp_path, capsys
     ids, mask, lengths = _batch(reference)
     expected = _torch(hf, ids, mask).logits.numpy()
     got = _gluon(model, ids, lengths).asnumpy().reshape(expected.shape)
-    assert _max_error(got, expected) < TOLERANCE
+    assert max_error(got, expected) < TOLERANCE
     back = export_hf(out, tmp_path / 'back')
-    assert _same_tensors(folder, back)
+    assert same_tensors(folder, back, ignored=BUFFERS)
     again = transformers.XLMRobertaForSequenceClassification.from_pretrained(str(back)).eval()
-    assert _max_error(_torch(again, ids, mask).logits.numpy(), expected) < 1e-6
+    assert max_error(_torch(again, ids, mask).logits.numpy(), expected) < 1e-6
     if num_labels == 3:
         path = export_onnx(model, tmp_path / 'xlmr.onnx')
         by_onnx = InferenceModel(path, threads=1)(ids, np.zeros_like(ids), lengths)['logits']
-        assert _max_error(by_onnx, got) < TOLERANCE
+        assert max_error(by_onnx, got) < TOLERANCE
         code, printed, err = run_cli(capsys, 'predict', '--model', out, TEXTS[0])
         assert code == 0, err
         row = printed.splitlines()[1].split('\t')
@@ -195,11 +175,11 @@ def test_token_classifier_in_and_out(hf_tokenizer, tmp_path):
     ids, mask, lengths = _batch(reference)
     expected = _torch(hf, ids, mask).logits.numpy()
     got = _gluon(model, ids, lengths).asnumpy()
-    assert _max_error(_valid(got, lengths), _valid(expected, lengths)) < TOLERANCE
+    assert max_error(valid(got, lengths), valid(expected, lengths)) < TOLERANCE
     back = export_hf(out, tmp_path / 'back')
-    assert _same_tensors(folder, back)
+    assert same_tensors(folder, back, ignored=BUFFERS)
     again = transformers.XLMRobertaForTokenClassification.from_pretrained(str(back)).eval()
-    assert _max_error(_valid(_torch(again, ids, mask).logits.numpy(), lengths), _valid(expected, lengths)) < 1e-6
+    assert max_error(valid(_torch(again, ids, mask).logits.numpy(), lengths), valid(expected, lengths)) < 1e-6
 
 
 def test_fine_tune_predict_and_deploy_an_imported_xlm_roberta(hf_tokenizer, tmp_path, capsys):

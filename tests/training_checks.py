@@ -1,4 +1,5 @@
-"""What the data-parallel tests (Horovod ranks, several devices) compare: two runs of the same training."""
+"""What the training tests compare: two runs of the same training (Horovod ranks, several devices), a run stopped and
+resumed against one that was not."""
 import json
 from pathlib import Path
 
@@ -28,3 +29,16 @@ def assert_same_training(one, two, atol=1e-4, median=1e-7, rtol=1e-5):
     np.testing.assert_allclose([s[1] for s in metrics_a['steps']], [s[1] for s in metrics_b['steps']], rtol=rtol)
     np.testing.assert_allclose([s[3] for s in metrics_a['steps']], [s[3] for s in metrics_b['steps']], rtol=10 * rtol)
     return metrics_a, metrics_b
+
+
+def assert_resumed_exactly(full, resumed, steps):
+    """A run stopped and resumed (``resumed``: its result) took the uninterrupted run's (``full``) step losses
+    (``steps``: its history's) and ended with its model."""
+    import kobert_gluon  # noqa: F401  (first: it imports mxnet with mxnet's import warnings silenced)
+    import mxnet as mx
+    import pytest
+    assert [s[1] for s in resumed.history['steps']] == pytest.approx([s[1] for s in steps], rel=1e-5)
+    first = mx.nd.load(str(full.model_dir / 'model.params'))
+    second = mx.nd.load(str(resumed.model_dir / 'model.params'))
+    for name in first:
+        np.testing.assert_allclose(first[name].asnumpy(), second[name].asnumpy(), rtol=1e-5, atol=1e-6)

@@ -29,10 +29,10 @@ class UsageError(KobertGluonError):
     """A problem with what the user asked for on the command line; printed as one line."""
 
 
-def stderr_notes(args):
+def stderr_notes(args, ranks=None):
     """Where a command's notes go (a training run's per-epoch lines, predict's remarks): stderr, or nowhere with
-    --quiet."""
-    if getattr(args, 'quiet', False):
+    --quiet. With ``ranks`` (a training job's place in a Horovod job): rank 0's only, so each line appears once."""
+    if getattr(args, 'quiet', False) or (ranks is not None and not ranks.is_writer):
         return lambda line: None
     return lambda line: print(line, file=sys.stderr)
 

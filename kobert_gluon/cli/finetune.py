@@ -9,15 +9,11 @@ from ..core.text_files import DEFAULT_ENCODING
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_device_args, add_max_seq_length_arg,
                           add_progress_arg, add_runtime_args, load_predictor_from_args,
                           add_model_shape_args,
-                          add_run_folder_args, add_training_args, job_ranks, options_named,
+                          add_run_folder_args, add_training_args, options_named,
                           print_run_result, settings_document)
 from . import parser_data
+from ..tasks.file_formats import DATA_FORMATS, INPUT_FORMATS, TAGGED_FORMATS
 
-# The task structures' file formats, written out so that building the parser imports no task module (a test checks
-# them against tasks.finetuning.PIPELINES)
-TAGGED_DATA_FORMATS = ('klue', 'conll', 'naver')
-DATA_FORMATS = TAGGED_DATA_FORMATS + ('squad',)
-INPUT_FORMATS = ('lines', 'table')  # how predict reads --input of a table model (tasks.datasets.INPUT_FORMATS)
 
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -117,7 +113,7 @@ def register(subparsers):
     model.add_argument('--dropout', type=float, help='dropout of the encoder and the head (default: the model\'s)')
     model.add_argument('--classifier-dropout', type=float, metavar='RATE',
                        help='dropout of the head alone (the NSMC notebook\'s dr_rate; default: --dropout, else 0.1)')
-    add_max_seq_length_arg(model, 'model', help='tokens per example incl. [CLS]/[SEP] (default {})'
+    add_max_seq_length_arg(model, None, help='tokens per example incl. [CLS]/[SEP] (default {})'
                            .format(default('max_seq_length')))
     train = add_training_args(finetune, parser_data.TRAINING)
     train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
@@ -132,7 +128,7 @@ def register(subparsers):
     evaluate.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
     evaluate.add_argument('--data', required=True, help='labeled TSV/CSV file')
     evaluate.add_argument('--task', help='read the file as this ready-made task does (default: as in training)')
-    evaluate.add_argument('--data-format', choices=TAGGED_DATA_FORMATS,
+    evaluate.add_argument('--data-format', choices=TAGGED_FORMATS,
                           help='a token classifier: the tagged-text format of --data (default: as in training)')
     evaluate.add_argument('--max-rows', type=int, help='read only the first N examples')
     evaluate.add_argument('--batch-size', type=int, default=64)
@@ -203,77 +199,74 @@ def _task_from_args(args):
     from ..tasks.finetuning import PIPELINES
     from ..tasks.kinds import get_task_kind, task_kinds
     table_changes = _table_overrides(args)
-    structured = (args.task and get_task(args.task).table is None) or (
-        args.kind is not None and not PIPELINES.get(get_task_kind(args.kind).structure).reads_tables)
-    if structured:
+    spec = get_task(args.task) if args.task else None
+    kind = get_task_kind(args.kind or (spec.kind if spec else task_kinds()[0]))
+    pipeline = PIPELINES.get(kind.structure)
+    changes = {k: getattr(args, k) for k in ('kind', 'metric') if getattr(args, k) is not None}
+    if (spec is not None and spec.table is None) or (args.kind is not None and not pipeline.reads_tables):
         if table_changes:
             raise UsageError('--text-column, --label-column, --no-header, --delimiter and --quoting describe tables; '
-                             'a {} task reads its own format (--data-format)'.format(
-                                 args.kind or get_task(args.task).kind))
+                             'a {} task reads its own format (--data-format)'.format(kind.name))
         if args.labels is not None:  # it would be ignored
             raise UsageError('--labels lists the classes of a table; a {} task takes its labels from its training '
-                             'file (--min-label-count decides which are too rare)'.format(
-                                 args.kind or get_task(args.task).kind))
-        changes = {k: getattr(args, k) for k in ('kind', 'metric', 'data_format') if getattr(args, k) is not None}
-        if args.task:
-            spec = get_task(args.task)
+                             'file (--min-label-count decides which are too rare)'.format(kind.name))
+        if args.data_format is not None:
+            changes['data_format'] = args.data_format
+        if spec is not None:
             return spec.replace(**changes) if changes else spec
-        kind = changes.pop('kind')
-        default_format = PIPELINES.get(get_task_kind(kind).structure).data_formats[0]
-        return TaskSpec(name='custom', kind=kind, metric=changes.pop('metric', get_task_kind(kind).default_metric),
-                        table=None, data_format=changes.pop('data_format', default_format))
+        return TaskSpec(name='custom', kind=kind.name, metric=changes.get('metric', kind.default_metric),
+                        table=None, data_format=changes.get('data_format', pipeline.data_formats[0]))
     if args.data_format is not None:
         raise UsageError('--data-format is for --kind token_classification or extractive_qa (tables are described '
                          'with --text-column/--label-column)')
-    task_changes = {k: getattr(args, k) for k in ('kind', 'metric') if getattr(args, k) is not None}
     if args.labels is not None:
         labels = tuple(label.strip() for label in args.labels.split(',') if label.strip())
-        task_changes.update(labels=labels, label_names=None)
-    if args.task:
-        spec = get_task(args.task)
+        changes.update(labels=labels, label_names=None)
+    if spec is not None:
         if table_changes:
-            task_changes['table'] = TableSpec(**{**spec.table.to_dict(), **table_changes})
-        return spec.replace(**task_changes) if task_changes else spec
-    if not table_changes and not task_changes:
+            changes['table'] = TableSpec(**{**spec.table.to_dict(), **table_changes})
+        return spec.replace(**changes) if changes else spec
+    if not table_changes and not changes:
         return None
     if 'text_columns' not in table_changes or 'label_column' not in table_changes:
         raise UsageError('without --task, name the data columns: --text-column COL (twice for pairs) and '
                          '--label-column COL')
-    kind = task_changes.pop('kind', task_kinds()[0])
-    metric = task_changes.pop('metric', get_task_kind(kind).default_metric)
-    return TaskSpec(name='custom', kind=kind, metric=metric, table=TableSpec(**table_changes), **task_changes)
+    changes.update(kind=kind.name, metric=changes.get('metric', kind.default_metric))
+    return TaskSpec(name='custom', table=TableSpec(**table_changes), **changes)
 
 
-def _settings_from_args(args):
+def _settings_from(args, document):
+    """The run's settings: ``document`` (the options over the run's saved settings or a new run's defaults) with the
+    task the options describe and, for a new run, its files."""
     from ..tasks.finetuning import FinetuneSettings
-    from ..training.trainer import TrainingConfig
     task = _task_from_args(args)
-    new_run = None
+    if task is not None:
+        document['task'] = task.to_dict()
     if not args.resume:
         if task is None:
             raise UsageError('say what to learn: --task NAME, or --text-column/--label-column for your own file')
-        new_run = {'task': task.to_dict(), 'training': TrainingConfig().to_dict()}
         if args.data_dir:
             for split in ('train', 'dev'):
                 if split == 'dev' and args.dev_fraction is not None:
                     continue  # the share of --train asked for is the dev set, not the task's dev file
-                if getattr(args, split) is None and split in task.files:
-                    setattr(args, split, str(Path(args.data_dir) / task.files[split]))
-        if args.train is None:
+                if document.get(split) is None and split in task.files:
+                    document[split] = str(Path(args.data_dir) / task.files[split])
+        if document.get('train') is None:
             raise UsageError('--train is required (or --data-dir with a ready-made --task)')
-    document = settings_document(args, _SETTING_PATHS, new_run)
-    if task is not None:
-        document['task'] = task.to_dict()
     return FinetuneSettings.from_dict(document)
 
 
 def run_finetune(args):
     from ..tasks.finetuning import finetune
+    from ..training.distributed import from_environment
+    from ..training.trainer import TrainingConfig
+    ranks = from_environment()  # one process, unless horovodrun started this one
+    log = stderr_notes(args, ranks)
     with options_named(_SETTING_PATHS):
-        settings = _settings_from_args(args)
-        ranks, log = job_ranks(args)
+        document = settings_document(args, _SETTING_PATHS, {'training': TrainingConfig().to_dict()})
+        settings = _settings_from(args, document)
         result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
-                          device=args.device, dtype=args.dtype)
+                          device=args.device)
     if ranks.is_writer:
         print_run_result(result, 'epoch')
     return 0

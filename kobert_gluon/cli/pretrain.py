@@ -2,10 +2,9 @@
 DistilBERT recipe on the same shards."""
 from pathlib import Path
 
-from . import UsageError
+from . import UsageError, stderr_notes
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_model_shape_args, add_run_folder_args,
-                          add_training_args, options_named, print_run_result, settings_document,
-                          job_ranks)
+                          add_training_args, options_named, print_run_result, settings_document)
 from . import parser_data
 
 # Command-line option -> place in PretrainSettings.to_dict() (dots go into nested sections).
@@ -139,11 +138,13 @@ def _settings_from_args(args):
 
 def run_pretrain(args):
     from ..pretraining.pretrain import pretrain
+    from ..training.distributed import from_environment
     with options_named(_SETTING_PATHS):
         settings = _settings_from_args(args)
-        ranks, log = job_ranks(args)
+        ranks = from_environment()  # one process, unless horovodrun started this one
+        log = stderr_notes(args, ranks)
         result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
-                          device=args.device, dtype=args.dtype)
+                          device=args.device)
     if ranks.is_writer:
         print_run_result(result, 'step')
     return 0
@@ -152,6 +153,7 @@ def run_pretrain(args):
 def run_distill(args):
     from ..pretraining.distill import DistillSettings, distill
     from ..pretraining.pretrain import pretraining_training_config
+    from ..training.distributed import from_environment
     new_run = None
     if not args.resume:
         for option, value in (('--data', args.data), ('--teacher', args.teacher),
@@ -165,9 +167,10 @@ def run_distill(args):
         raise UsageError('--data {}: no such folder'.format(document['data']))
     with options_named(_DISTILL_SETTING_PATHS):
         settings = DistillSettings.from_dict(document)
-        ranks, log = job_ranks(args)
+        ranks = from_environment()  # one process, unless horovodrun started this one
+        log = stderr_notes(args, ranks)
         result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
-                         device=args.device, dtype=args.dtype)
+                         device=args.device)
     if ranks.is_writer:
         print_run_result(result, 'step')
     return 0

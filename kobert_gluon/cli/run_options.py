@@ -7,7 +7,7 @@ setting is refused by the run-folder rules.
 """
 import contextlib
 import types
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from . import UsageError
 from .parser_data import PRECISIONS, RUNTIMES  # deploy.runtime's names, without its numpy
@@ -36,11 +36,12 @@ SHAPE_OPTIONS = {
 }
 
 
-def add_max_seq_length_arg(parser, model_dest: str, default=None, help=None) -> None:
+def add_max_seq_length_arg(parser, model_dest: Optional[str], default=None, help=None) -> None:
     """``--max-seq-length`` for a command whose model (or tokenizer source) is ``args.<model_dest>``. Every command
     that takes the option adds it here, so :func:`check_max_seq_length_arg` (run by ``cli.main`` after parsing)
     checks it for all of them against the model's position table. ``default`` (None: the settings' own) applies
-    when the option is not given, cut to the model's positions."""
+    when the option is not given, cut to the model's positions. ``model_dest`` None: the command's settings check
+    the value against the model the job resolves (finetune), so the command line does not read the model first."""
     parser.add_argument('--max-seq-length', type=int,
                         help=help or 'tokens per sequence incl. [CLS]/[SEP] (default {}, or the model\'s positions '
                                      'if fewer)'.format(default))
@@ -176,17 +177,23 @@ def add_device_args(parser, splits_batches: bool) -> None:
 
 
 def check_device_args(args) -> None:
-    """The one check of ``--device`` / ``--gpus`` / ``--dtype``: known devices that this MXNet has (a GPU asked of a
-    CPU-only build or a machine without one is one line), a precision they can compute in. Sets ``args.device``."""
+    """The one reading of ``--device`` / ``--gpus`` / ``--dtype``: known devices that this MXNet has (a GPU asked of a
+    CPU-only build or a machine without one is one line), a precision they can compute in. Replaces ``args.device``
+    with what it resolved, which the command hands on as it is: a training command's
+    :class:`~kobert_gluon.training.placement.Placement` (its precision turned on), another's contexts."""
     if not getattr(args, 'takes_device', False):
         return
-    from ..core.devices import check_dtype, gpus_to_device, parse_devices
+    device, option = args.device, '--device'
     if args.gpus is not None:
-        args.device = gpus_to_device(args.gpus)
-    option = '--gpus {} means --device'.format(args.gpus) if args.gpus is not None else '--device'
-    contexts = parse_devices(args.device, what=option)
+        from ..core.devices import gpus_to_device
+        device, option = gpus_to_device(args.gpus), '--gpus {} means --device'.format(args.gpus)
     if getattr(args, 'dtype', None) is not None:
-        check_dtype(args.dtype, contexts)
+        from ..training.distributed import from_environment
+        from ..training.placement import place_training
+        args.device = place_training(device, args.dtype, from_environment(), what=option)
+    else:
+        from ..core.devices import parse_devices
+        args.device = parse_devices(device, what=option)
 
 
 def add_run_folder_args(parser):
@@ -244,15 +251,6 @@ def print_run_result(result, unit: str) -> None:
                                                               result.model_dir))
     else:
         print('model: {}'.format(result.model_dir))
-
-
-def job_ranks(args):
-    """``(ranks, log)`` of a training command: its place in a Horovod job (one process unless started by
-    horovodrun) and where its notes go (rank 0's to stderr; the other ranks' nowhere, so each line appears once)."""
-    from ..training.distributed import from_environment
-    from . import stderr_notes
-    ranks = from_environment()
-    return ranks, stderr_notes(args) if ranks.is_writer else (lambda line: None)
 
 
 def add_runtime_args(parser):

@@ -297,7 +297,7 @@ def _distill_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretrai
     task = DistillationTask(teacher, settings, vocab, tokenizer, saved_info, ctx=ctx)
     teacher.hybridize()
     student.hybridize()
-    trainer = Trainer(student, task, settings.training, out_dir=out, ctx=placement.contexts, dtype=placement.dtype,
+    trainer = Trainer(student, task, settings.training, out_dir=out, placement=placement,
                       log=log, ranks=ranks, on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return RunResult(out, result.history, result.interrupted)

@@ -407,7 +407,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
                   'vocab_sha256': data.manifest['vocab']['sha256']}
     task = objective.task(vocab, tokenizer, saved_info, settings, ctx)
     model.hybridize()
-    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=placement.contexts, dtype=placement.dtype,
+    trainer = Trainer(model, task, settings.training, out_dir=out, placement=placement,
                       log=log, ranks=ranks, on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return PretrainResult(out, result.history, result.interrupted)

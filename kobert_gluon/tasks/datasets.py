@@ -31,6 +31,7 @@ from gluonnlp.data import TSVDataset
 from mxnet.gluon.data import SimpleDataset
 
 from ..core.errors import InputError
+from .file_formats import INPUT_FORMATS
 from .file_parts import part_paths
 from .kinds import TaskKind, get_task_kind
 from .labels import label_lines, sorted_labels
@@ -535,8 +536,6 @@ def read_prediction_rows(path, spec: TableSpec, skip_bad_rows=False,
     return PredictionRows(texts, line_numbers, notes)
 
 
-# How a prediction input file is read: one text per line (as standard input is), or a table read with a TableSpec
-INPUT_FORMATS = ('lines', 'table')
 _DELIMITER_NAMES = {'\t': 'tab', ',': 'comma'}
 
 

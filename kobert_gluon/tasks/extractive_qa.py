@@ -37,6 +37,7 @@ from ..training.text_batches import BatchesBeside, TextBatches
 from .head_task import HeadTask
 from .kinds import register_structure
 from .qa_scoring import score_predictions
+from .file_formats import SQUAD_FORMATS
 from .file_parts import in_part, parse_part
 
 __all__ = ['QAExample', 'QAData', 'Window', 'read_squad', 'make_windows', 'AnswerSpan', 'best_answer_spans',
@@ -438,7 +439,7 @@ class QuestionAnsweringPipeline:
     predicts (the ``squad`` structure; see :mod:`.finetuning`)."""
 
     label = 'question answering'
-    data_formats = ('squad',)
+    data_formats = SQUAD_FORMATS
     reads_tables = False
     predict_options = ('max_rows', 'strip_particles')
     routes = ('qa',)  # what a server of such a model answers (kobert_gluon.serving)

@@ -31,7 +31,7 @@ import numpy as np
 from ..models import folder as model_folder
 from ..models.inference import fuse
 from ..models.resolution import ResolvedModel, resolve_model
-from ..models.zoo import check_from_scratch_options, check_max_seq_length
+from ..models.zoo import check_from_scratch_options, check_length_fits
 from ..training import run_folder
 from ..core import checks
 from ..core.devices import parse_devices
@@ -195,11 +195,12 @@ def finetune(settings: FinetuneSettings, out, resume: bool = False, overwrite: b
     ``'float16'`` trains in mixed precision on GPUs (see :mod:`kobert_gluon.training.placement`).
     """
     out = Path(out)
-    placement = place_training(device if device is not None else ctx, dtype, ranks)
     log = log or logging.getLogger(__name__).info  # library code logs; the command line prints
     source = resolve_model(settings.model)  # once: its config, heads and tokenizer serve every step below
-    check_max_seq_length(settings.max_seq_length, source, settings.model_overrides)
+    positions = settings.model_overrides.get('max_length', source.config.max_length)
+    check_length_fits(settings.max_seq_length, positions, source)
     check_global_batch(settings.batch_size, ranks)
+    placement = place_training(device if device is not None else ctx, dtype, ranks)  # before the model is built
     if not ranks.is_writer:  # one writer: rank 0 owns and locks the run folder; the other ranks only read
         return _finetune_in(None, out, resume, settings, source, should_stop, log, placement, ranks)
     with RunFolder(out, 'fine-tuning', resume, overwrite, settings.input_paths()) as run:
@@ -244,7 +245,7 @@ def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: Fi
         })
     model.hybridize()
     task = pipeline.task(spec, labels, vocab, tokenizer, saved_info, ctx)
-    trainer = Trainer(model, task, settings.training, out_dir=out, ctx=placement.contexts, dtype=placement.dtype,
+    trainer = Trainer(model, task, settings.training, out_dir=out, placement=placement,
                       log=log, ranks=ranks, on_checkpoint=run.checkpoint_written if run is not None else None)
     result = trainer.fit(train, dev, resume=resume, should_stop=should_stop)
     return FinetuneResult(out, result.history, result.interrupted)

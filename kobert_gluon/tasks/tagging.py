@@ -39,6 +39,7 @@ from ..core.documents import rows_digest
 from ..core.errors import InputError
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines
 from ..training.held_out import check_dev_apart
+from .file_formats import TAGGED_FORMATS
 from ..training.text_batches import BatchesBeside, TextBatches
 from .file_parts import in_part, parse_part
 from .head_task import HeadTask
@@ -51,7 +52,6 @@ __all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 
            'predict_entities', 'split_tag', 'check_label_scheme', 'read_naver_ner']
 
 IGNORED_LABEL = -1
-TAGGED_FORMATS = ('klue', 'conll', 'naver')
 
 
 class Entity(NamedTuple):

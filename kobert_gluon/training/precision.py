@@ -1,8 +1,8 @@
 """Mixed precision: float16 (GPUs) or bfloat16 (CPUs) compute through MXNet's AMP; float16 with the trainer's own
 dynamic loss scaling.
 
-:func:`prepare_precision` is called by every training entry point before it builds a model: for ``float16`` it
-checks the devices (GPUs only, :func:`~kobert_gluon.core.devices.check_dtype`) and turns on ``mxnet.contrib.amp``,
+:func:`~.placement.place_training` (every training entry point, before it builds a model) checks the precision on
+the devices (float16: GPUs only, :func:`~kobert_gluon.core.devices.check_dtype`) and turns on ``mxnet.contrib.amp``,
 which from then on casts each operator to float16 or keeps it in float32 by MXNet's own lists (softmax, layer
 normalisation and the losses stay float32); the weights, their gradients and the optimizer states stay float32
 ("master weights"). AMP must be on before the model's graph is first traced, hence before the model is built; it
@@ -15,33 +15,9 @@ this itself instead of through ``amp.init_trainer`` because its all-reduce, clip
 (and Horovod's trainer rescales by the number of ranks), and so that the factor is saved in checkpoints: a resumed
 run continues with the factor it had.
 """
-from typing import Any, Dict, Sequence
+from typing import Any, Dict
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-from ..core.devices import check_dtype
-
-__all__ = ['LossScaler', 'prepare_precision']
-
-
-# GluonNLP's fused attention operators are in none of AMP's bfloat16 lists, so under AMP they would receive the
-# bfloat16 output of the projection before them and fail ("expected bfloat16, got float32"): they run float32.
-_BFLOAT16_FP32_OPERATORS = ('_contrib_interleaved_matmul_selfatt_qk', '_contrib_interleaved_matmul_selfatt_valatt',
-                            '_contrib_interleaved_matmul_encdec_qk', '_contrib_interleaved_matmul_encdec_valatt')
-
-
-def prepare_precision(dtype: str, contexts: Sequence) -> str:
-    """Check ``dtype`` on ``contexts`` and, for float16 or bfloat16, turn on MXNet's AMP (before the model is
-    built). bfloat16 (CPUs with AVX512-BF16 or AMX) casts the dense layers' inputs to bfloat16 and keeps everything
-    else float32 by MXNet's own lists, GluonNLP's attention products added; it needs no loss scaling (bfloat16 has
-    float32's exponent range)."""
-    check_dtype(dtype, contexts)
-    from mxnet.contrib import amp
-    if dtype == 'float16':
-        amp.init(target_dtype='float16')
-    elif dtype == 'bfloat16':
-        from mxnet.contrib.amp.lists import symbol_bf16
-        amp.init(target_dtype='bfloat16', fp32_ops=list(symbol_bf16.FP32_FUNCS) + list(_BFLOAT16_FP32_OPERATORS))
-    return dtype
+__all__ = ['LossScaler']
 
 
 class LossScaler:

@@ -52,8 +52,8 @@ before they are logged, every rank evaluates the whole dev set and takes the ran
 decisions that must agree (stop, Ctrl-C) are votes over all ranks. Only rank 0 writes files and logs. A checkpoint
 records the number of ranks, and resuming with another number is refused (the batch parts would differ).
 
-Several devices in one process (``ctx``: a list of contexts, or a name such as ``'gpu:0,1'``; see
-:mod:`~kobert_gluon.core.devices`): the weights are copied to every device, each batch is split into one part per
+Several devices in one process (``placement``: what :func:`~.placement.place_training` made of a device argument
+such as ``'gpu:0,1'``, see :mod:`~kobert_gluon.core.devices`): the weights are copied to every device, each batch is split into one part per
 device (every n-th example, the rows a rank of an n-rank job would take), each part's loss is weighted exactly as a
 rank's, the gluon Trainer's kvstore sums the devices' gradients and the update divides the sum by their number.
 So N devices compute one device's update, to float rounding. Evaluation runs on the first device. Checkpoints are
@@ -87,8 +87,9 @@ from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
-from ..core.devices import check_dtype, describe_devices, parse_devices
+from ..core.devices import describe_devices
 from .distributed import SINGLE, Ranks, rank_weight
+from .placement import ON_CPU, Placement
 from .precision import LossScaler
 from .run_layout import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
 
@@ -296,17 +297,17 @@ class Trainer:
     ``on_checkpoint()`` is called after every checkpoint written (the run folder drops a replaced run then).
     """
 
-    def __init__(self, model, task, config: TrainingConfig, out_dir=None, ctx=None, ranks: Ranks = SINGLE,
-                 log: Optional[Callable[[str], None]] = None, make_optimizer: Optional[Callable] = None,
-                 on_checkpoint: Optional[Callable[[], None]] = None, dtype: str = 'float32',
+    def __init__(self, model, task, config: TrainingConfig, out_dir=None, placement: Placement = ON_CPU,
+                 ranks: Ranks = SINGLE, log: Optional[Callable[[str], None]] = None,
+                 make_optimizer: Optional[Callable] = None, on_checkpoint: Optional[Callable[[], None]] = None,
                  loss_scaler: Optional[LossScaler] = None):
         self.model = model
         self.task = task
         self.config = config
         self.out_dir = Path(out_dir) if out_dir is not None else None
-        # ctx: a device argument (core.devices.parse_devices): one context, several, or a name such as 'gpu:0,1'
-        self.contexts = parse_devices(ctx, what='ctx')
-        self.ctx = self.contexts[0]  # where evaluation runs and what checkpoints are read from
+        # placement: the devices and precision place_training read and checked (here nothing reads them again)
+        self.contexts = placement.contexts
+        self.ctx = placement.first  # where evaluation runs and what checkpoints are read from
         self.ranks = ranks
         self.rank, self.num_ranks = ranks.rank, ranks.size
         if ranks.distributed and len(self.contexts) > 1:
@@ -317,9 +318,9 @@ class Trainer:
         self.workers = ranks.size * len(self.contexts)
         if len(self.contexts) > 1:
             model.collect_params().reset_ctx(self.contexts)
-        self.dtype = check_dtype(dtype, self.contexts, what='dtype')
+        self.dtype = placement.dtype
         if self.dtype in ('float16', 'bfloat16') and not _amp_on():
-            raise ValueError('dtype {}: call training.precision.prepare_precision before building the model'
+            raise ValueError('dtype {}: call training.placement.place_training before building the model'
                              .format(self.dtype))
         self.loss_scaler = loss_scaler if loss_scaler is not None else (
             LossScaler() if self.dtype == 'float16' else None)

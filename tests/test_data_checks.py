@@ -1,9 +1,15 @@
 """Reading what users give and writing what they asked for: encodings, blank inputs, outputs over inputs,
-limits. Every test calls the command line as a user would and runs on the models that ship in the package."""
+limits, SQuAD files and tagged text checked field by field. Every test calls the command line (or the reader) as a
+user would and runs on the models that ship in the package."""
 import io
+import json
 import sys
 
-from .conftest import error_line, run_cli
+import pytest
+
+from kobert_gluon.core.errors import InputError
+
+from .conftest import LONG_REVIEW, error_line, run_cli
 
 MODEL = 'kobert-mini-nsmc'  # NSMC sentiment: reads the 'document' column; labels 0 / 1; 128 positions
 TINY = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--units', '32', '--hidden-size', '64',
@@ -233,3 +239,76 @@ def test_a_line_too_long_for_a_row_is_named_for_what_it_is_not_blamed_on_quoting
     code, _, err = run_cli(capsys, 'evaluate', '--model', MODEL, '--data', long_line)
     line = error_line(err, 'evaluate')
     assert code == 2 and '0.9 MB long' in line and 'line 2' in line and 'quoting' not in line
+
+
+# ----- every command with --max-seq-length checks it against the model ------------------------------------------
+@pytest.mark.parametrize('command', ['encode', 'tokenize'])
+def test_max_seq_length_past_the_position_table_is_refused_by_every_command(command, capsys):
+    code, out, err = run_cli(capsys, command, '--model', 'kobert-mini', '--max-seq-length', '600', LONG_REVIEW)
+    assert code == 2 and 'position table' in error_line(err, command) and not out
+    code, out, _ = run_cli(capsys, command, '--model', 'kobert-mini', LONG_REVIEW)  # the default fits the model
+    assert code == 0
+
+
+# ----- SQuAD files: every field checked ---------------------------------------------------------------------------
+SQUAD = {'data': [{'title': 't', 'paragraphs': [{'context': '서울은 수도다', 'qas': [
+    {'id': 'q1', 'question': '수도는?', 'answers': [{'text': '서울', 'answer_start': 0}]}]}]}]}
+
+
+def _squad_with(tmp_path, change):
+    document = json.loads(json.dumps(SQUAD))
+    change(document)
+    path = tmp_path / 'squad.json'
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding='utf-8')
+    return path
+
+
+BAD_SQUAD = {
+    'data is null': (lambda d: d.update(data=None), '"data" must be a list'),
+    'paragraphs is null': (lambda d: d['data'][0].update(paragraphs=None), '"paragraphs" must be a list'),
+    'qas is a string': (lambda d: d['data'][0]['paragraphs'][0].update(qas='abc'), '"qas" must be a list'),
+    'answers is null': (lambda d: d['data'][0]['paragraphs'][0]['qas'][0].update(answers=None),
+                        '"answers" must be a list'),
+    'answer is a string': (lambda d: d['data'][0]['paragraphs'][0]['qas'][0].update(answers=['서울']),
+                           'must be an object'),
+    'negative answer_start': (lambda d: d['data'][0]['paragraphs'][0]['qas'][0]['answers'][0].update(
+        text='다', answer_start=-1), 'not at character -1'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(BAD_SQUAD))
+def test_malformed_squad_files_are_one_line_in_every_command(case, tmp_path, capsys):
+    change, expected = BAD_SQUAD[case]
+    path = _squad_with(tmp_path, change)
+    predictions = tmp_path / 'predictions.json'
+    predictions.write_text('{"q1": "서울"}', encoding='utf-8')
+    code, _, err = run_cli(capsys, 'score-qa', path, predictions)
+    assert code == 2 and expected in error_line(err, 'score-qa')
+    from kobert_gluon.tasks.extractive_qa import read_squad
+    with pytest.raises(InputError, match=expected.replace('"', '.').replace('(', '.').replace(')', '.')):
+        read_squad(path, need_answers=False)
+
+
+def test_score_qa_words_an_unanswered_gold_question_as_scoring(tmp_path, capsys):
+    path = _squad_with(tmp_path, lambda d: d['data'][0]['paragraphs'][0]['qas'][0].update(answers=[]))
+    predictions = tmp_path / 'predictions.json'
+    predictions.write_text('{"q1": "서울"}', encoding='utf-8')
+    code, _, err = run_cli(capsys, 'score-qa', path, predictions)
+    line = error_line(err, 'score-qa')
+    assert code == 2 and 'to score a prediction against' in line and 'learn' not in line
+
+
+# ----- tagged text: repaired tags counted where they are ----------------------------------------------------------
+def test_repaired_tags_are_counted_per_part(tmp_path):
+    from kobert_gluon.tasks.tagging import read_klue_ner, split_off
+    sentences = []
+    for i in range(40):
+        tags = ['I-PS', 'I-PS'] if i < 10 else ['B-PS', 'I-PS']  # the first ten begin with a bare I-
+        sentences.append('\n'.join('{}\t{}'.format(c, t) for c, t in zip('홍길' + str(i), tags + ['O'] * 9)))
+    path = tmp_path / 'ner.tsv'
+    path.write_text('\n\n'.join(sentences) + '\n', encoding='utf-8')
+    data = read_klue_ner(path)
+    assert data.repaired == 10
+    rest, dev = split_off(data, 0.3)
+    assert rest.repaired + dev.repaired == 10
+    assert rest.repaired == sum(1 for e in rest.examples if e.text[2:] and int(e.text[2:]) < 10)

@@ -1,28 +1,20 @@
-"""Outputs never land on a user's files, and an interrupted --overwrite never loses the previous run.
+"""Outputs never land on a user's files, nor inside a folder the package owns.
 
 The one rule for file outputs (``core.output_files``): an existing file is replaced only with ``--overwrite`` and
 only if it is what the command writes (a predictions file, an ONNX export of this package), and nothing is written
 inside a folder the package owns (a model, run, vocabulary, export folder) except by the command that holds it.
-The one rule for runs (``training.run_folder``): the replaced run stays whole until the new run has a ``best/``, and
-every command that meets a folder left half-way says so and names ``kobert-gluon restore-run``.
+(What an interrupted ``--overwrite`` keeps: tests/test_run_folders.py.)
 
 Runs on the shipped kobert-mini models and data the tests write.
 """
-import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from kobert_gluon.cli import main
+import kobert_gluon
+from kobert_gluon.models.zoo import model_folder_of
 
-from .conftest import error_line, run_cli
-from .test_reliability_folders import REPO, copy_run, finetune_args, tree, write_reviews
+from .conftest import copy_run, error_line, run_cli, tree, write_reviews
 
 MODEL = 'kobert-mini-nsmc'
 
@@ -149,91 +141,71 @@ def test_a_predictions_file_is_recognised_by_its_content_in_every_shape(tmp_path
             check_output_file(tmp_path / name, PREDICTIONS, overwrite=True)
 
 
-# ----- an interrupted --overwrite ----------------------------------------------------------------------------------
-def _cli(*args):
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
-    return subprocess.Popen([sys.executable, '-m', 'kobert_gluon'] + [str(a) for a in args], env=env,
-                            cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+# ----- an input inside the output is refused before anything is touched -----------------------------------------
+@pytest.mark.parametrize('model_arg', ['best', '.'])
+def test_finetune_into_the_run_that_holds_its_model_is_refused_up_front(finished_run, tmp_path, capsys, model_arg):
+    train, run = finished_run
+    run = copy_run(run, tmp_path / 'run')
+    before = tree(run)
+    model = run / model_arg if model_arg != '.' else run  # the run folder itself means its best/
+    code, _, err = run_cli(capsys, 'finetune', '--train', train, '--text-column', 'text', '--label-column', 'label',
+                           '--dev-fraction', '0.2', '--max-steps', '4', '--batch-size', '8', '--max-seq-length', '32',
+                           '--no-progress', '--model', model, '--out', run, '--overwrite', '--checkpoint-every', '2')
+    assert code == 2 and 'would replace its own input' in error_line(err, 'finetune')
+    assert tree(run) == before  # nothing moved, nothing trained
 
 
-def _stop_at_step(process, step: int, sig) -> str:
-    """Wait until the run logs ``step N/``, then send ``sig``; returns stderr after the process ended."""
-    seen, deadline = '', time.time() + 180
-    while 'step {}/'.format(step) not in seen and time.time() < deadline:
-        line = process.stderr.readline()
-        assert line or process.poll() is None, 'the run ended early: ' + seen
-        seen += line
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=120)
-    return seen + err
+def test_a_run_folder_inside_its_model_and_a_resume_over_its_own_data_are_refused(finished_run, tmp_path, capsys):
+    train, run = finished_run
+    run = copy_run(run, tmp_path / 'run')
+    before = tree(run)
+    code, _, err = run_cli(capsys, 'finetune', '--train', train, '--text-column', 'text', '--label-column', 'label',
+                           '--model', run / 'best', '--out', run / 'best' / 'again', '--no-progress')
+    assert code == 2 and 'inside the input folder' in error_line(err, 'finetune')
+    inside = run / 'train-copy.tsv'
+    shutil.copyfile(train, inside)
+    before = tree(run)
+    code, _, err = run_cli(capsys, 'finetune', '--train', inside, '--out', run, '--resume', '--no-progress')
+    assert code == 2 and 'would replace its own input' in error_line(err, 'finetune')
+    assert tree(run) == before
 
 
-@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGKILL], ids=['ctrl-c', 'kill-9'])
-def test_an_interrupted_overwrite_keeps_the_previous_run_whole_until_restored(sig, tmp_path, capsys):
-    source = tmp_path / 'source'
-    source.mkdir()
-    train = write_reviews(source / 'train.tsv', rows=400)
-    first = tmp_path / 'first'
-    assert main(finetune_args(train, first)) == 0
-    capsys.readouterr()
-    out = copy_run(first, tmp_path / 'j01')
-    old = tree(out)
-    code, old_predictions, err = run_cli(capsys, 'predict', '--model', out, '정말 재밌어요', '최악의 영화')
-    assert code == 0, err
-    # a new run over it, stopped a few steps in: a checkpoint every step, so it can be continued; no best/ yet
-    process = _cli(*finetune_args(train, out, '--overwrite', '--epochs', '2', '--log-every', '1',
-                                  '--checkpoint-every', '1', '--lr', '1e-3'))
-    err = _stop_at_step(process, 3, sig)
-    assert process.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err
-    assert 'Traceback' not in err
-    if sig == signal.SIGINT:
-        assert 'restore-run' in err  # the interrupted run says where the previous one is, and how to get it back
-    assert (out / 'checkpoint').is_dir() and not (out / 'best').exists()
-    kept = {name[len('.replaced-run/'):]: data for name, data in tree(out).items()
-            if name.startswith('.replaced-run/')}
-    assert kept == {name: data for name, data in old.items() if name != 'kobert-gluon-folder.json'}
-    # every command that reads the folder says what happened and the one command that restores it
-    for args in (['predict', '--model', out, '재밌어요'], ['evaluate', '--model', out, '--data', train,
-                                                         '--text-column', 'text', '--label-column', 'label'],
-                 ['export-onnx', '--model', out, '--out', tmp_path / 'x.onnx'], ['verify', out]):
-        code, _, err = run_cli(capsys, *args)
-        line = error_line(err, args[0])
-        assert code == 2 and 'half-way through --overwrite' in line and 'kobert-gluon restore-run {}'.format(out) \
-            in line, line
-    code, _, err = run_cli(capsys, *finetune_args(train, out))
-    assert code == 2 and 'restore-run' in error_line(err, 'finetune')
-    # restore-run brings the previous run back whole: same files, same predictions
-    code, said, err = run_cli(capsys, 'restore-run', out)
-    assert code == 0 and 'the previous run is back' in said, err
-    restored = tree(out)
-    assert {k: v for k, v in restored.items() if k != 'kobert-gluon-folder.json'} == \
-        {k: v for k, v in old.items() if k != 'kobert-gluon-folder.json'}
-    code, predictions, err = run_cli(capsys, 'predict', '--model', out, '정말 재밌어요', '최악의 영화')
-    assert code == 0 and predictions == old_predictions, err
-    code, _, err = run_cli(capsys, 'restore-run', out)
-    assert code == 2 and 'nothing to restore' in error_line(err, 'restore-run')
-    code, _, err = run_cli(capsys, 'restore-run', out / 'best')
-    assert code == 2 and 'is a model folder, not a run folder' in error_line(err, 'restore-run')
+@pytest.mark.parametrize('command', ['pretrain-model', 'pretrain-vocab', 'distill-teacher'])
+def test_pretrain_and_distill_refuse_an_input_inside_their_run_folder(command, mini_pretraining_data, tmp_path,
+                                                                      capsys):
+    run = tmp_path / 'run'
+    (run / 'best').parent.mkdir()
+    shutil.copytree(model_folder_of('kobert-mini'), run / 'best')  # a model with its MLM head, inside the run
+    (run / 'run.json').write_text('{}', encoding='utf-8')
+    before = tree(run)
+    data = ['--data', str(mini_pretraining_data.folder), '--out', str(run), '--overwrite', '--max-steps', '1',
+            '--no-progress']
+    args = {'pretrain-model': ['pretrain', '--model', run / 'best'],
+            'pretrain-vocab': ['pretrain', '--from-scratch', '--vocab', run / 'best'],
+            'distill-teacher': ['distill', '--teacher', run / 'best', '--student-layers', '1']}[command]
+    code, _, err = run_cli(capsys, *args, *data)
+    assert code == 2 and 'would replace its own input' in error_line(err, args[0])
+    assert tree(run) == before
 
 
-def test_a_resumed_replacement_drops_the_previous_run_once_it_has_a_best_model(tmp_path, capsys):
-    from kobert_gluon.tasks.finetuning import FinetuneSettings, finetune
-    train = write_reviews(tmp_path / 'train.tsv', rows=40)
-    out = tmp_path / 'run'
-    assert main(finetune_args(train, out)) == 0
-    settings = json.loads((out / 'run.json').read_text(encoding='utf-8'))['settings']
-    new = FinetuneSettings.from_dict(dict(settings, training=dict(settings['training'], learning_rate=1e-3,
-                                                                  checkpoint_every=1)))
-    # stopped after two steps: two checkpoints written, no evaluation yet, so no best/
-    result = finetune(new, out, overwrite=True, should_stop=lambda progress: progress['step'] >= 2,
-                      log=lambda m: None)
-    assert result.interrupted and (out / 'checkpoint').is_dir() and not (out / 'best').exists()
-    assert (out / '.replaced-run' / 'best' / 'model.params').is_file()
-    # a second --overwrite discards the unfinished run, and the whole run before it stays kept
-    result = finetune(new, out, overwrite=True, should_stop=lambda progress: progress['step'] >= 1,
-                      log=lambda m: None)
-    assert (out / '.replaced-run' / 'best' / 'model.params').is_file()
-    finetune(new, out, resume=True, log=lambda m: None)  # continued to its end: it has its best/
-    assert (out / 'best' / 'model.params').is_file() and not (out / '.replaced-run').exists()
-    code, _, err = run_cli(capsys, 'predict', '--model', out, '재밌어요')
-    assert code == 0, err
+def test_export_onnx_never_writes_into_the_model_it_exports(finished_run, tmp_path, capsys):
+    _, run = finished_run
+    run = copy_run(run, tmp_path / 'run')
+    before = tree(run)
+    code, _, err = run_cli(capsys, 'export-onnx', '--model', run, '--out', run / 'best' / 'model.onnx')
+    assert code == 2 and 'inside the input folder' in error_line(err, 'export-onnx')
+    assert tree(run) == before
+
+
+def test_import_hf_and_create_pretraining_data_never_write_into_what_they_read(tmp_path, capsys):
+    exported = kobert_gluon.export_hf('kobert-mini-nsmc', tmp_path / 'hf')
+    before = tree(exported)
+    code, _, err = run_cli(capsys, 'import-hf', exported, '--out', exported / 'gluon')
+    assert code == 2 and 'inside the input folder' in error_line(err, 'import-hf')
+    vocab = tmp_path / 'vocab'
+    shutil.copytree(model_folder_of('kobert-mini'), vocab)
+    corpus = write_reviews(tmp_path / 'corpus.tsv')
+    code, _, err = run_cli(capsys, 'create-pretraining-data', '--input', corpus, '--input-format', 'lines',
+                           '--column', 'text', '--vocab', vocab, '--out', vocab / 'data')
+    assert code == 2 and 'inside the input folder' in error_line(err, 'create-pretraining-data')
+    assert tree(exported) == before and not (vocab / 'data').exists()

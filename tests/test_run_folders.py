@@ -1,5 +1,7 @@
 """What the package does with folders it writes, tried the way a careless user (or a crash) would:
---overwrite with a typo, someone else's files, two runs at once, kill -9, Ctrl-C, files changed on disk.
+--overwrite with a typo, someone else's files, two runs at once, kill -9, Ctrl-C, files changed on disk. The one rule
+for runs (``training.run_folder``): the replaced run stays whole until the new run has a ``best/``, and every command
+that meets a folder left half-way says so and names ``kobert-gluon restore-run``.
 
 Everything here runs on the model that ships in the package (kobert-mini) and data the tests write.
 """
@@ -9,57 +11,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from kobert_gluon.cli import main
 from kobert_gluon.core.locks import LOCK_FILE, exclusive_lock
 
-from .conftest import error_line, run_cli
-
-REPO = Path(__file__).resolve().parents[1]
-TINY = ['--model', 'kobert-mini', '--from-scratch', '--num-layers', '1', '--units', '32', '--hidden-size', '64',
-        '--num-heads', '2', '--max-seq-length', '32', '--no-progress', '--batch-size', '8']
-POSITIVE = ['정말 재밌어요', '최고의 영화', '배우 연기가 좋다', '또 보고 싶다', '감동적인 이야기']
-NEGATIVE = ['너무 지루하다', '최악의 영화', '시간이 아깝다', '연기가 별로', '다시는 안 본다']
-
-
-def write_reviews(path: Path, rows: int = 40, offset: int = 0) -> Path:
-    lines = ['text\tlabel']
-    for i in range(offset, offset + rows):
-        words = POSITIVE if i % 2 == 0 else NEGATIVE
-        lines.append('{} {}\t{}'.format(words[i % 5], i, 'pos' if i % 2 == 0 else 'neg'))
-    path.write_text('\n'.join(lines) + '\n', encoding='utf-8')
-    return path
-
-
-def finetune_args(train, out, *extra):
-    return ['finetune', '--train', str(train), '--text-column', 'text', '--label-column', 'label',
-            '--dev-fraction', '0.2', '--epochs', '1', '--out', str(out)] + TINY + [str(e) for e in extra]
-
-
-
-
-def tree(folder: Path) -> dict:
-    """Every file under ``folder`` with its bytes: a snapshot to compare."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob('*')) if p.is_file()}
-
-
-@pytest.fixture(scope='module')
-def finished_run(tmp_path_factory):
-    """A finished tiny fine-tuning run (its snapshot is compared after the misuses below)."""
-    folder = tmp_path_factory.mktemp('finished')
-    train = write_reviews(folder / 'train.tsv')
-    out = folder / 'run'
-    assert main(finetune_args(train, out)) == 0
-    return train, out
-
-
-def copy_run(source: Path, target: Path) -> Path:
-    import shutil
-    shutil.copytree(source, target)
-    return target
+from .conftest import POSITIVE, REPO, copy_run, error_line, finetune_args, run_cli, tree, write_reviews
 
 
 # ----- --overwrite ------------------------------------------------------------------------------------------
@@ -320,4 +278,88 @@ def test_resume_refuses_a_training_file_edited_in_place(finished_run, tmp_path, 
     assert 'differ from what' in error_line(err, 'finetune')
     edited.write_text(original, encoding='utf-8')  # the same contents again: resuming is fine
     code, _, err = run_cli(capsys, *['finetune', '--resume', '--out', out, '--no-progress'])
+    assert code == 0, err
+
+
+# ----- an interrupted --overwrite ----------------------------------------------------------------------------------
+def _stop_at_step(process, step: int, sig) -> str:
+    """Wait until the run logs ``step N/``, then send ``sig``; returns stderr after the process ended."""
+    seen, deadline = '', time.time() + 180
+    while 'step {}/'.format(step) not in seen and time.time() < deadline:
+        line = process.stderr.readline()
+        assert line or process.poll() is None, 'the run ended early: ' + seen
+        seen += line
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=120)
+    return seen + err
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGKILL], ids=['ctrl-c', 'kill-9'])
+def test_an_interrupted_overwrite_keeps_the_previous_run_whole_until_restored(sig, tmp_path, capsys):
+    source = tmp_path / 'source'
+    source.mkdir()
+    train = write_reviews(source / 'train.tsv', rows=400)
+    first = tmp_path / 'first'
+    assert main(finetune_args(train, first)) == 0
+    capsys.readouterr()
+    out = copy_run(first, tmp_path / 'j01')
+    old = tree(out)
+    code, old_predictions, err = run_cli(capsys, 'predict', '--model', out, '정말 재밌어요', '최악의 영화')
+    assert code == 0, err
+    # a new run over it, stopped a few steps in: a checkpoint every step, so it can be continued; no best/ yet
+    process = cli(*finetune_args(train, out, '--overwrite', '--epochs', '2', '--log-every', '1',
+                                  '--checkpoint-every', '1', '--lr', '1e-3'))
+    err = _stop_at_step(process, 3, sig)
+    assert process.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err
+    assert 'Traceback' not in err
+    if sig == signal.SIGINT:
+        assert 'restore-run' in err  # the interrupted run says where the previous one is, and how to get it back
+    assert (out / 'checkpoint').is_dir() and not (out / 'best').exists()
+    kept = {name[len('.replaced-run/'):]: data for name, data in tree(out).items()
+            if name.startswith('.replaced-run/')}
+    assert kept == {name: data for name, data in old.items() if name != 'kobert-gluon-folder.json'}
+    # every command that reads the folder says what happened and the one command that restores it
+    for args in (['predict', '--model', out, '재밌어요'], ['evaluate', '--model', out, '--data', train,
+                                                         '--text-column', 'text', '--label-column', 'label'],
+                 ['export-onnx', '--model', out, '--out', tmp_path / 'x.onnx'], ['verify', out]):
+        code, _, err = run_cli(capsys, *args)
+        line = error_line(err, args[0])
+        assert code == 2 and 'half-way through --overwrite' in line and 'kobert-gluon restore-run {}'.format(out) \
+            in line, line
+    code, _, err = run_cli(capsys, *finetune_args(train, out))
+    assert code == 2 and 'restore-run' in error_line(err, 'finetune')
+    # restore-run brings the previous run back whole: same files, same predictions
+    code, said, err = run_cli(capsys, 'restore-run', out)
+    assert code == 0 and 'the previous run is back' in said, err
+    restored = tree(out)
+    assert {k: v for k, v in restored.items() if k != 'kobert-gluon-folder.json'} == \
+        {k: v for k, v in old.items() if k != 'kobert-gluon-folder.json'}
+    code, predictions, err = run_cli(capsys, 'predict', '--model', out, '정말 재밌어요', '최악의 영화')
+    assert code == 0 and predictions == old_predictions, err
+    code, _, err = run_cli(capsys, 'restore-run', out)
+    assert code == 2 and 'nothing to restore' in error_line(err, 'restore-run')
+    code, _, err = run_cli(capsys, 'restore-run', out / 'best')
+    assert code == 2 and 'is a model folder, not a run folder' in error_line(err, 'restore-run')
+
+
+def test_a_resumed_replacement_drops_the_previous_run_once_it_has_a_best_model(tmp_path, capsys):
+    from kobert_gluon.tasks.finetuning import FinetuneSettings, finetune
+    train = write_reviews(tmp_path / 'train.tsv', rows=40)
+    out = tmp_path / 'run'
+    assert main(finetune_args(train, out)) == 0
+    settings = json.loads((out / 'run.json').read_text(encoding='utf-8'))['settings']
+    new = FinetuneSettings.from_dict(dict(settings, training=dict(settings['training'], learning_rate=1e-3,
+                                                                  checkpoint_every=1)))
+    # stopped after two steps: two checkpoints written, no evaluation yet, so no best/
+    result = finetune(new, out, overwrite=True, should_stop=lambda progress: progress['step'] >= 2,
+                      log=lambda m: None)
+    assert result.interrupted and (out / 'checkpoint').is_dir() and not (out / 'best').exists()
+    assert (out / '.replaced-run' / 'best' / 'model.params').is_file()
+    # a second --overwrite discards the unfinished run, and the whole run before it stays kept
+    result = finetune(new, out, overwrite=True, should_stop=lambda progress: progress['step'] >= 1,
+                      log=lambda m: None)
+    assert (out / '.replaced-run' / 'best' / 'model.params').is_file()
+    finetune(new, out, resume=True, log=lambda m: None)  # continued to its end: it has its best/
+    assert (out / 'best' / 'model.params').is_file() and not (out / '.replaced-run').exists()
+    code, _, err = run_cli(capsys, 'predict', '--model', out, '재밌어요')
     assert code == 0, err
