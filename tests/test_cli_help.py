@@ -51,6 +51,8 @@ def test_the_parsers_choices_are_the_registries():
     assert parser_data.TASK_METRICS == {kind: tuple(metric_choices(kind)) for kind in task_kinds()}
     assert parser_data.METRICS == tuple(metric_choices())
     assert parser_data.OBJECTIVES == tuple(OBJECTIVES.names())
+    from kobert_gluon.tokenizers.registry import vocabulary_kinds
+    assert parser_data.VOCABULARY_KINDS == tuple(vocabulary_kinds())
     assert parser_data.RUNTIMES == tuple(RUNTIMES.names())
     assert parser_data.PRECISIONS == tuple(PRECISIONS)
 

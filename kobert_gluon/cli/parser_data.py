@@ -19,6 +19,9 @@ TASK_METRICS = {
 TASK_KINDS = tuple(TASK_METRICS)
 METRICS = tuple(dict.fromkeys(metric for metrics in TASK_METRICS.values() for metric in metrics))
 
+# tokenizers.kinds.vocabulary_kinds(): the kinds build-vocab builds (the first is its default)
+VOCABULARY_KINDS = ('sentencepiece', 'wordpiece', 'mecab+wordpiece')
+
 # pretraining.pretrain.OBJECTIVES
 OBJECTIVES = ('bert', 'electra')
 

@@ -2,7 +2,7 @@
 import time
 from pathlib import Path
 
-from . import UsageError
+from . import UsageError, parser_data
 from .run_options import add_max_seq_length_arg, add_progress_arg
 
 
@@ -31,7 +31,7 @@ def register(subparsers):
     vocab = subparsers.add_parser(
         'build-vocab', help=COMMANDS['build-vocab'])
     _add_corpus_args(vocab, '--corpus', 'corpus files, one text per line')
-    vocab.add_argument('--kind', choices=('sentencepiece', 'wordpiece', 'mecab+wordpiece'), default='sentencepiece',
+    vocab.add_argument('--kind', choices=parser_data.VOCABULARY_KINDS, default=parser_data.VOCABULARY_KINDS[0],
                        help='sentencepiece: tokenizer.model + vocab.json (KoBERT); wordpiece: vocab.txt with ## '
                             'continuations (KoELECTRA); mecab+wordpiece: that vocabulary trained on Mecab morphemes '
                             'and fed Mecab morphemes at use too (the BERT walk-through\'s models; the [mecab] extra) '
@@ -97,32 +97,32 @@ def _header(args):
 
 
 def run_build_vocab(args):
+    from ..tokenizers.registry import get_tokenizer_kind, vocabulary_kinds
     start = time.time()
-    if args.kind in ('wordpiece', 'mecab+wordpiece'):
-        from ..tokenizers.wordpiece_vocab import build_wordpiece_vocab
-        if args.no_pretokenize or args.threads is not None:
-            raise UsageError('--no-pretokenize and --threads are SentencePiece options; --kind wordpiece has '
-                             '--pre-tokenize')
-        folder = build_wordpiece_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
-                                       pre_tokenize=args.pre_tokenize, unused_tokens=args.unused_tokens,
-                                       min_frequency=args.min_frequency, character_coverage=args.character_coverage,
-                                       input_sentence_size=args.input_sentence_size, seed=args.seed,
-                                       overwrite=args.overwrite, encoding=args.encoding, kind=args.kind)
-    else:
-        from ..tokenizers.vocab_builder import build_vocab
-        if args.pre_tokenize != 'none':
-            raise UsageError('--pre-tokenize is a WordPiece option (--kind wordpiece)')
-        folder = build_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
-                             character_coverage=args.character_coverage, input_sentence_size=args.input_sentence_size,
-                             seed=args.seed, num_threads=args.threads, pretokenize=not args.no_pretokenize,
-                             overwrite=args.overwrite, encoding=args.encoding)
+    kind = get_tokenizer_kind(args.kind)
+    # each builder option of a kind, as the command line gives it: (value, the option, whether it was given)
+    given = {'num_threads': (args.threads, '--threads', args.threads is not None),
+             'pretokenize': (not args.no_pretokenize, '--no-pretokenize', args.no_pretokenize),
+             'pre_tokenize': (args.pre_tokenize, '--pre-tokenize', args.pre_tokenize != 'none'),
+             'unused_tokens': (args.unused_tokens, '--unused-tokens', args.unused_tokens != 200),
+             'min_frequency': (args.min_frequency, '--min-frequency', args.min_frequency != 2)}
+    foreign = [name for name, (_, _, was_given) in given.items() if was_given and name not in kind.vocab_options]
+    if foreign:
+        owners = [other for other in vocabulary_kinds() if foreign[0] in get_tokenizer_kind(other).vocab_options]
+        own = [given[name][1] for name in kind.vocab_options]
+        raise UsageError('{} is an option of --kind {}, not of --kind {}{}'.format(
+            given[foreign[0]][1], ' or '.join(owners), args.kind,
+            ' (whose options are {})'.format(', '.join(own)) if own else ''))
+    folder = kind.build_vocab(args.corpus, args.size, args.out, column=args.column, header=_header(args),
+                              character_coverage=args.character_coverage, input_sentence_size=args.input_sentence_size,
+                              seed=args.seed, overwrite=args.overwrite, encoding=args.encoding,
+                              **{name: given[name][0] for name in kind.vocab_options})
     info = folder.build_info()
     print('trained on {:,} of {:,} lines in {:.1f} s'.format(info['training_lines'], info['corpus_lines'],
                                                               time.time() - start))
     print('vocabulary: {:,} tokens ([UNK] [PAD] [CLS] [SEP] [MASK] + {:,} others); [UNK] rate {:.4%}'.format(
         info['bert_vocab_size'], info['bert_vocab_size'] - 5, info['unk_rate_on_training_sample']))
-    print('wrote {}'.format(' and '.join(str(p) for p in ((folder.vocab_path,) if folder.kind != 'sentencepiece'
-                                                          else (folder.tokenizer_path, folder.vocab_path)))))
+    print('wrote {}'.format(' and '.join(str(path) for path in folder.files)))
     return 0
 
 
