@@ -12,6 +12,7 @@ KoBERT module paths, ...) are listed below in ``MORE_PUBLIC``.
 """
 import ast
 import os
+import re
 from pathlib import Path
 
 from mkdocs.structure.files import File
@@ -143,6 +144,10 @@ def cli_page():
     return '\n'.join(lines)
 
 
+# The docstrings cross-reference with Sphinx's roles (:class:`~kobert_gluon.X`), which mkdocstrings renders as the
+# role's name before the code; the reader wants the name alone (a leading ~ or . is Sphinx's shorthand).
+SPHINX_ROLE = re.compile(r':(?:class|func|meth|mod|attr|data|exc|obj):<code>[~.]*([^<]*)</code>')
+
 GENERATED = {'reference/api.md': api_page, 'reference/cli.md': cli_page}
 
 
@@ -152,3 +157,9 @@ def on_files(files, config):
             raise ValueError('docs/{} is written at build time by {}; remove the file'.format(uri, __file__))
         files.append(File.generated(config, uri, content=write()))
     return files
+
+
+def on_page_content(html, page, config, files):
+    if page.file.src_uri == 'reference/api.md':
+        return SPHINX_ROLE.sub(r'<code>\1</code>', html)
+    return html
