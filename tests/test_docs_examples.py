@@ -579,6 +579,9 @@ def test_every_page_and_block_is_read():
     assert PAGES[0].name == 'README.md' and read == site - generated, (read, site)
     pages_with_examples = {block.page for block in RUN_BLOCKS}
     assert 'README.md' in pages_with_examples and len(pages_with_examples) >= 15
+    # mkdocs --strict checks the site's links; the README's into the site are checked here
+    for target in re.findall(r'\]\((docs/[^)#]+)(?:#[^)]*)?\)', PAGES[0].read_text(encoding='utf-8')):
+        assert (REPO / target).is_file(), 'README.md links to {}, which does not exist'.format(target)
     for block in ALL_BLOCKS:
         assert block.language in RUN_LANGUAGES + SHOWN_LANGUAGES, \
             '{}: fence language {!r} (use one of {})'.format(block.id, block.language, RUN_LANGUAGES + SHOWN_LANGUAGES)
