@@ -10,7 +10,10 @@ Servers, each a subprocess on a free 127.0.0.1 port, all given the same thread c
 ``OMP_NUM_THREADS``, OpenVINO through ``--threads``, PyTorch through ``torch.set_num_threads``):
 
 * ``mxnet batched``: ``kobert-gluon serve --model M`` (dynamic batching: up to 32 rows, 5 ms delay);
+* ``mxnet int8 batched``: the same with ``--precision int8 --calibration`` the first 300 NSMC training reviews
+  (MXNet's oneDNN int8 graph; where ../shared/data is present);
 * ``openvino int8 batched``: the same with ``--runtime openvino --precision int8`` (when openvino is installed);
+  every (batch, length) shape is compiled before the server is ready;
 * ``mxnet batch 1``: ``--max-batch-size 1`` (every request computed alone);
 * ``transformers pipeline``: ``M`` exported with ``kobert-gluon export-hf``, loaded with
   ``AutoModelForSequenceClassification`` and served by a FastAPI ``POST /predict`` (a plain ``def`` endpoint:
@@ -232,33 +235,57 @@ def serve_command(model: str, threads: int, *options):
 
 # ----- load ------------------------------------------------------------------------------------------------------
 async def load(url: str, texts, concurrency: int, time_limit: float):
-    """Closed-loop load: ``concurrency`` clients, each sending the next text once its last is answered."""
-    import httpx
+    """Closed-loop load: ``concurrency`` clients, each on its own keep-alive connection, sending the next text once
+    its last is answered.
+
+    HTTP/1.1 written and read with asyncio streams rather than an HTTP client library: the load generator shares
+    the machine with the servers, and httpx's AsyncClient spent about a millisecond of CPU per request that the
+    servers then lacked (at 32 clients, the faster the server the more a heavy client holds it back)."""
+    host, port = url.split('//', 1)[1].rsplit(':', 1)
     latencies, failed = [], 0
     queue = iter(texts)
     deadline = time.monotonic() + time_limit
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
-    async def client(http):
+    async def client():
         nonlocal failed
+        connection = None
         for text in queue:
             if time.monotonic() > deadline:
-                return
+                break
+            body = json.dumps({'inputs': text}).encode('utf-8')
+            request = ('POST /predict HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n'
+                       'Content-Length: {}\r\n\r\n'.format(host, port, len(body))).encode('ascii') + body
             started = time.perf_counter()
             try:
-                response = await http.post(url + '/predict', json={'inputs': text})
-                ok = response.status_code == 200
-            except httpx.HTTPError:
+                if connection is None:
+                    connection = await asyncio.open_connection(host, int(port))
+                reader, writer = connection
+                writer.write(request)
+                head = await asyncio.wait_for(reader.readuntil(b'\r\n\r\n'), max(deadline - time.monotonic(), 1))
+                status = int(head.split(b' ', 2)[1])
+                lengths = [line.split(b':', 1)[1] for line in head.split(b'\r\n')
+                           if line.lower().startswith(b'content-length:')]
+                await reader.readexactly(int(lengths[0]) if lengths else 0)
+                ok = status == 200
+                if head.lower().find(b'connection: close') >= 0:
+                    writer.close()
+                    connection = None
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                    ValueError, IndexError):
                 ok = False
+                if connection is not None:
+                    connection[1].close()
+                connection = None
             if ok:
                 latencies.append(time.perf_counter() - started)
             else:
                 failed += 1
+        if connection is not None:
+            connection[1].close()
 
-    async with httpx.AsyncClient(timeout=max(time_limit, 1.0), limits=limits) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(concurrency)))
-        wall = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    wall = time.perf_counter() - started
     return {'answered': len(latencies), 'failed': failed, 'not_sent': len(texts) - len(latencies) - failed,
             'wall_s': wall, 'latencies': latencies}
 
@@ -301,6 +328,15 @@ def main(argv=None) -> int:
                   args.time_limit))
     work = Path(tempfile.mkdtemp(prefix='bench-serve-'))
     servers = [Server('mxnet batched', serve_command(args.model, args.threads), args.threads)]
+    nsmc_train = NSMC_TEST.with_name('ratings_train.txt')
+    if nsmc_train.is_file():
+        calibration = work / 'calibration.tsv'
+        with open(nsmc_train, encoding='utf-8') as source:
+            calibration.write_text(''.join(line for line, _ in zip(source, range(301))), encoding='utf-8')
+        servers.append(Server('mxnet int8 batched', serve_command(
+            args.model, args.threads, '--precision', 'int8', '--calibration', str(calibration)), args.threads))
+    else:
+        print('mxnet int8: not measured (its calibration reviews come from {})'.format(nsmc_train))
     if importlib.util.find_spec('openvino') is not None:
         servers.append(Server('openvino int8 batched', serve_command(
             args.model, args.threads, '--runtime', 'openvino', '--precision', 'int8'), args.threads))

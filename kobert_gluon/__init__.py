@@ -52,6 +52,7 @@ _EXPORTS = {
     'WordPieceTokenizer': ('tokenizers.wordpiece', 'WordPieceTokenizer'),
     'get_tokenizer_path': ('tokenizers.sentencepiece', 'get_tokenizer_path'),
     'get_vocab': ('tokenizers.sentencepiece', 'get_vocab'),
+    'load_vocab': ('tokenizers.sentencepiece', 'load_vocab'),
     'VocabFolder': ('tokenizers.vocab_builder', 'VocabFolder'),
     'build_vocab': ('tokenizers.vocab_builder', 'build_vocab'),
     # export
@@ -86,6 +87,8 @@ _EXPORTS = {
     'PretrainSettings': ('pretraining.pretrain', 'PretrainSettings'),
     'PretrainingTask': ('pretraining.pretrain', 'PretrainingTask'),
     'pretrain': ('pretraining.pretrain', 'pretrain'),
+    'DistillSettings': ('pretraining.distill', 'DistillSettings'),
+    'distill': ('pretraining.distill', 'distill'),
 }
 
 
@@ -112,7 +115,7 @@ __all__ = [
     'get_pretrained_bert_kobert_model',
     'import_hf', 'export_hf', 'InferenceModel', 'load_predictor', 'get_tokenizer', 'load_tokenizer',
     'WordPieceTokenizer',
-    'get_tokenizer_path', 'get_vocab', 'list_models', 'load_model', 'register_model', 'save_model',
+    'get_tokenizer_path', 'get_vocab', 'load_vocab', 'list_models', 'load_model', 'register_model', 'save_model',
     'verify_onnx', '__version__',
     # fine-tuning
     'TASKS', 'TaskSpec', 'TableSpec', 'MalformedRowError', 'get_task', 'list_tasks', 'read_table',
@@ -124,4 +127,6 @@ __all__ = [
     # pretraining
     'PretrainSettings', 'PretrainResult', 'PretrainingTask', 'PretrainingBatches', 'PretrainingEvalBatches',
     'pretrain',
+    # distillation
+    'DistillSettings', 'distill',
 ]

@@ -131,10 +131,11 @@ def test_unknown_tokenizer_kind_and_head_kind_say_what_is_known(tmp_path, capsys
 
 
 def test_task_kinds_drive_the_cli_choices_and_task_checks(capsys):
-    assert task_kinds() == ['classification', 'regression', 'token_classification', 'extractive_qa']
+    assert task_kinds() == ['classification', 'regression', 'token_classification', 'extractive_qa',
+                            'multi_label_classification']
     assert get_task_kind('regression').default_metric == 'spearman'
     with pytest.raises(InputError, match="unknown task kind 'ranking'; known: classification, regression, "
-                                         "token_classification, extractive_qa"):
+                                         "token_classification, extractive_qa, multi_label_classification"):
         kobert_gluon.get_task('nsmc').replace(kind='ranking')
     with pytest.raises(InputError, match='metric of a regression task must be one of spearman, pearson'):
         kobert_gluon.get_task('nsmc').replace(kind='regression')
@@ -247,12 +248,16 @@ def _lookup(document, dotted):
     return document
 
 
-@pytest.mark.parametrize('command', ['finetune', 'pretrain'])
+@pytest.mark.parametrize('command', ['finetune', 'pretrain', 'distill'])
 def test_cli_options_name_real_settings_and_their_defaults(command, tmp_path):
     if command == 'finetune':
         from kobert_gluon.cli.finetune import _SETTING_PATHS as paths
         from kobert_gluon.tasks.finetuning import FinetuneSettings
         document = FinetuneSettings(task='nsmc', train='train.tsv').to_dict()
+    elif command == 'distill':
+        from kobert_gluon.cli.pretrain import _DISTILL_SETTING_PATHS as paths
+        from kobert_gluon.pretraining.distill import DistillSettings
+        document = DistillSettings(data=str(tmp_path), teacher='kobert-mini', student_layers=1).to_dict()
     else:
         from kobert_gluon.cli.pretrain import _SETTING_PATHS as paths
         from kobert_gluon.pretraining.pretrain import PretrainSettings

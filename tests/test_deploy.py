@@ -84,6 +84,25 @@ def test_openvino_pads_to_shape_buckets_and_returns_exactly_the_rows_and_positio
     assert model.compiled_shapes == [(2, 16), (4, 16)]  # four calls, two compilations
 
 
+@needs_openvino
+def test_a_server_compiles_every_shape_bucket_before_its_first_request(tmp_path):
+    """FineTunedModel.prepare (the server's warm-up) compiles each (batch, length) bucket a batch of up to
+    max_batch_size rows uses, so that predictions afterwards compile nothing."""
+    from kobert_gluon import load_predictor
+    model = load_predictor('kobert-mini-nsmc', runtime='openvino', precision='fp32', threads=1,
+                           cachedir=tmp_path / 'cache')
+    inference = model.model.inference
+    lengths = list(range(16, model.max_seq_length + 1, 16))
+    expected = [(batch, length) for batch in (1, 2, 4) for length in lengths]
+    assert model.shapes_to_prepare(3) == len(expected)
+    assert model.prepare(3) == len(expected) and inference.compiled_shapes == sorted(expected)
+    assert model.shapes_to_prepare(3) == 0 and model.prepare(3) == 0
+    texts = [('정말 재밌어요',), ('최악의 영화 ' * 30,), ('그냥 그랬다',)]
+    before = model.predict(texts)
+    assert inference.compiled_shapes == sorted(expected)  # nothing compiled on the way
+    np.testing.assert_allclose(before, load_predictor('kobert-mini-nsmc').predict(texts), atol=1e-4)
+
+
 def test_integer_inputs_reach_the_embeddings_without_a_float_round_trip(tmp_path):
     import onnx
     _, path = _mini_backbone(tmp_path)

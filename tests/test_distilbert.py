@@ -61,7 +61,7 @@ def test_distilkobert_has_the_published_shape(kobert_store):
     # the weights are the transformers checkpoint, fetched and converted on first use; offline and never fetched,
     # the error says where to get it and what to run then
     with pytest.raises(ArtifactNotFoundError, match='(?s)distilkobert is the transformers checkpoint monologg/distilkobert'
-                                                    '.*huggingface-cli download monologg/distilkobert.*import-hf DIR'):
+                                                    '.*hf download monologg/distilkobert.*import-hf DIR'):
         get_model('distilkobert')
 
 

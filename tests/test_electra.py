@@ -71,7 +71,7 @@ def test_koelectra_small_has_the_published_shape():
     ids = mx.nd.array([[2, 100, 3]])
     assert model(ids, mx.nd.zeros_like(ids), mx.nd.array([3])).shape == (1, 3, 256)
     assert sum(p.data().size for p in model.collect_params().values()) == expected
-    with pytest.raises(ArtifactNotFoundError, match='(?s)working offline.*huggingface-cli download '
+    with pytest.raises(ArtifactNotFoundError, match='(?s)working offline.*hf download '
                                                     'monologg/koelectra-small-v3-discriminator.*import-hf DIR'):
         get_model('koelectra-small-v3')  # converted on first use; offline, never fetched: where to get it
 

@@ -214,7 +214,8 @@ def test_damaged_pytorch_bins_are_refused_or_read_exactly(torch_folder, referenc
 def test_a_flipped_byte_in_a_pytorch_tensor_names_its_member(torch_folder, tmp_path, capsys):
     folder = tmp_path / 'bin'
     shutil.copytree(torch_folder[0], folder)
-    data = bytearray((folder / 'pytorch_model.bin').read_bytes())
+    # the bytes torch wrote: the fuzz test above leaves its last damaged file in the shared folder
+    data = bytearray(torch_folder[1])
     data[len(data) // 2] ^= 0x10  # the middle of the archive: tensor data
     (folder / 'pytorch_model.bin').write_bytes(bytes(data))
     code, _, err = run_cli(capsys, 'import-hf', folder, '--tokenizer', VOCAB, '--out', tmp_path / 'out')
@@ -385,7 +386,6 @@ def test_a_sequence_classifier_with_default_labels_keeps_them_or_takes_given_one
 
 
 BAD_CONFIGS = {
-    'multi-label': (lambda c: c.update(problem_type='multi_label_classification'), 'multi_label_classification'),
     'unknown problem_type': (lambda c: c.update(problem_type='ranking'), "problem_type 'ranking'"),
     'regression with 3 outputs': (lambda c: c.update(problem_type='regression'), 'a regression with 3 outputs'),
     'num_labels disagrees': (lambda c: c.update(num_labels=2), 'num_labels says 2 labels'),

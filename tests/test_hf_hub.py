@@ -169,9 +169,10 @@ def test_a_file_changed_on_the_way_is_refused(tmp_path, fake_hub, kobert_store):
 def test_unknown_repo_offline_and_unreachable_hub_are_one_line_errors(tmp_path, capsys, fake_hub, monkeypatch):
     code, _, err = run_cli(capsys, 'import-hf', 'org/no-such-model', '--out', tmp_path / 'x')
     assert 'was not found' in error_line(err, 'import-hf') and 'HTTP 404' in err
+    assert 'log in with hf auth login, download it with hf download' in err  # the pinned hub installs `hf` only
     monkeypatch.setenv('HF_HUB_OFFLINE', '1')
     code, _, err = run_cli(capsys, 'import-hf', 'org/no-such-model', '--out', tmp_path / 'x')
-    assert code == 2 and 'working offline' in err and 'huggingface-cli download org/no-such-model' in err
+    assert code == 2 and 'working offline' in err and 'hf download org/no-such-model' in err
     monkeypatch.delenv('HF_HUB_OFFLINE')
     monkeypatch.setenv('HF_ENDPOINT', 'http://127.0.0.1:9')  # nothing listens there
     with pytest.raises(ArtifactNotFoundError, match='cannot get the file list of hub repo org/x'):
@@ -254,5 +255,5 @@ def test_get_mxnet_kobert_model_builds_kobert_from_its_transformers_checkpoint(t
     monkeypatch.setenv('KOBERT_GLUON_OFFLINE', '1')
     monkeypatch.setenv('KOBERT_GLUON_HOME', str(tmp_path / 'empty-cache'))
     with pytest.raises(ArtifactNotFoundError, match='(?s)mxnet_kobert_45b6957552.params.*transformers checkpoint.*'
-                                                    'huggingface-cli download skt/kobert-base-v1'):
+                                                    'hf download skt/kobert-base-v1'):
         kobert_gluon.get_mxnet_kobert_model(use_decoder=False, use_classifier=False)

@@ -82,3 +82,62 @@ def test_without_any_mxnet_build_the_error_names_the_install_command():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and 'no build of it is installed: pip install mxnet==1.9.1' in lines[0]
     assert 'mxnet-cu117==1.9.1' in lines[0]
+
+
+def fake_cuda_build(folder: Path, message: str) -> Path:
+    """What ``pip install mxnet-cu117==1.9.1`` leaves on a machine without CUDA 11.7 / cuDNN 8: an ``mxnet``
+    package whose import fails in the loader, beside the ``mxnet-cu117`` distribution's metadata."""
+    (folder / 'mxnet').mkdir(parents=True)
+    (folder / 'mxnet' / '__init__.py').write_text('raise OSError({!r})\n'.format(message), encoding='utf-8')
+    (folder / 'mxnet_cu117-1.9.1.dist-info').mkdir()
+    (folder / 'mxnet_cu117-1.9.1.dist-info' / 'METADATA').write_text(
+        'Metadata-Version: 2.1\nName: mxnet-cu117\nVersion: 1.9.1\n', encoding='utf-8')
+    return folder
+
+
+def run_with(folder: Path, *args):
+    return subprocess.run([sys.executable] + [str(a) for a in args], capture_output=True, text=True, cwd=str(REPO),
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(folder), str(REPO)])), timeout=300)
+
+
+CUDNN_MISSING = 'libcudnn.so.8: cannot open shared object file: No such file or directory'
+CUDA_ADVICE = ('MXNet cannot load libcudnn.so.8: the installed build mxnet-cu117 needs CUDA 11.7 and cuDNN 8, which '
+               'this machine lacks; either install CUDA 11.7 and cuDNN 8 (with their libraries on LD_LIBRARY_PATH), '
+               'or go back to the CPU build: pip uninstall -y mxnet-cu117 && pip install mxnet==1.9.1')
+
+
+@pytest.mark.parametrize('command', [
+    ['encode', '--random-weights', '--model', 'kobert-mini', '좋아요'],
+    ['predict', '--model', 'kobert-mini-nsmc', '좋아요'],
+    ['export-onnx', '--model', 'kobert-mini', '--out', 'OUT/m.onnx'],
+    ['finetune', '--task', 'nsmc', '--train', 'OUT/train.tsv', '--out', 'OUT/run'],
+])
+def test_a_cuda_build_without_its_libraries_is_one_line_with_the_ways_out(tmp_path, command):
+    fake = fake_cuda_build(tmp_path / 'site', CUDNN_MISSING)
+    (tmp_path / 'train.tsv').write_text('id\tdocument\tlabel\n1\t좋아요\t1\n', encoding='utf-8')
+    result = run_with(fake, '-m', 'kobert_gluon', *[a.replace('OUT', str(tmp_path)) for a in command])
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == ['kobert-gluon {}: error: {}'.format(command[0], CUDA_ADVICE)]
+
+
+def test_help_and_the_python_api_with_a_cuda_build_without_its_libraries(tmp_path):
+    fake = fake_cuda_build(tmp_path / 'site', CUDNN_MISSING)
+    help_text = run_with(fake, '-m', 'kobert_gluon', 'predict', '--help')  # builds its parser without MXNet
+    assert help_text.returncode == 0 and help_text.stdout.startswith('usage: kobert-gluon predict'), help_text.stderr
+    api = run_with(fake, '-c', 'import kobert_gluon\n'
+                               'try:\n'
+                               '    kobert_gluon.get_model("kobert-mini")\n'
+                               'except ImportError as err:\n'
+                               '    print(type(err).__name__, err)\n')
+    assert api.stdout.strip() == 'MissingDependencyError ' + CUDA_ADVICE, api.stderr
+
+
+def test_a_cpu_build_that_cannot_load_its_library_says_to_reinstall_it(tmp_path):
+    fake = fake_cuda_build(tmp_path / 'site', 'libquadmath.so.0: cannot open shared object file: No such file')
+    for dist_info in (tmp_path / 'site').glob('*.dist-info'):
+        (dist_info / 'METADATA').write_text('Metadata-Version: 2.1\nName: mxnet\nVersion: 1.9.1\n', encoding='utf-8')
+    result = run_with(fake, '-m', 'kobert_gluon', 'encode', '--random-weights', '--model', 'kobert-mini', 'x')
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        'kobert-gluon encode: error: MXNet cannot load libquadmath.so.0 (libquadmath.so.0: cannot open shared object '
+        'file: No such file); reinstall its CPU build: pip install --force-reinstall mxnet==1.9.1']

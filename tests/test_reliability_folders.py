@@ -201,6 +201,26 @@ def test_a_lock_left_by_a_killed_process_does_not_block(finished_run, tmp_path, 
     assert code == 0, err
 
 
+def test_entry_locks_of_killed_processes_are_cleared_and_held_ones_kept(tmp_path):
+    """A run killed while writing its checkpoint leaves .checkpoint.lock; the clean-up a run or restore-run does
+    removes such a lock file, but never one a live process holds."""
+    from kobert_gluon.core.owned_folders import remove_stale_temporaries
+    (tmp_path / '.checkpoint.lock').write_text('{"pid": 1}')  # no process holds it
+    holder = subprocess.Popen([sys.executable, '-c', 'import sys, time\n'
+                               'from kobert_gluon.core.locks import exclusive_lock\n'
+                               'with exclusive_lock(sys.argv[1], "best"):\n'
+                               '    print("held", flush=True); time.sleep(600)\n', str(tmp_path / '.best.lock')],
+                              stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    try:
+        assert holder.stdout.readline().strip() == b'held'
+        assert remove_stale_temporaries(tmp_path) == ['.checkpoint.lock']
+        assert sorted(p.name for p in tmp_path.iterdir()) == ['.best.lock']
+    finally:
+        holder.kill()
+        holder.wait()
+    assert remove_stale_temporaries(tmp_path) == ['.best.lock']  # its holder is gone now
+
+
 # ----- temporary files, Ctrl-C ------------------------------------------------------------------------------
 def test_stale_temporary_files_of_a_killed_write_are_removed(finished_run, tmp_path, capsys):
     train, source = finished_run

@@ -4,6 +4,7 @@ predict_entities' and predict_answer_spans', batching, refusals, and a clean sto
 import copy
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -165,7 +166,9 @@ def test_bad_bodies_are_refused_in_one_line_and_the_server_goes_on(server, model
              (b'{"inputs": 3}', 'inputs: must be a string or a list'), (b'{}', 'inputs: missing'),
              (b'{"inputs": []}', 'inputs: empty list'), (b'{"inputs": ["a", 7]}', 'inputs[1]: must be a string'),
              (b'{"inputs": "a", "truncate": "no"}', 'truncate: must be true or false'),
-             (b'{"inputs": "a", "top_k": 1}', 'top_k: unknown field')]
+             (b'{"inputs": "a", "top_k": 1}', 'top_k: unknown field'),
+             (json.dumps({'inputs': ['a'] * 200}).encode(), 'inputs: 200 inputs, more than the 128'),
+             (b'[' * 2000 + b']' * 2000, 'body: nested too deeply')]
     for body, start in cases:
         response = httpx.post(server.url + '/predict', content=body, timeout=30)
         assert response.status_code == 422, body
@@ -178,6 +181,60 @@ def test_bad_bodies_are_refused_in_one_line_and_the_server_goes_on(server, model
     still = post(server, '/predict', {'inputs': TEXTS[:1]})
     np.testing.assert_allclose(scores_of(still.json()[0], model.label_names), model.predict(TEXTS[:1])[0],
                                atol=1e-5)
+
+
+def _hostile_bodies(seed: int, count: int):
+    """Bodies a careless or hostile client sends: random bytes, cut and bit-flipped valid bodies, deep nesting,
+    JSON of every type where strings belong, too many inputs."""
+    rng = random.Random(seed)
+    valid = [json.dumps({'inputs': TEXTS}).encode(), json.dumps({'inputs': TEXTS[0], 'truncate': False}).encode(),
+             json.dumps({'inputs': [{'name': 'text', 'shape': [2], 'datatype': 'BYTES', 'data': TEXTS[:2]}]}).encode()]
+    values = [None, True, 0, -1, 1e308, 'x', [], {}, [None], [[]], [['a', 'b', 'c']], {'inputs': 'a'}, [1.5]]
+    yield b'[' * 100000 + b']' * 100000  # nesting deeper than any parser's recursion
+    yield b'{"inputs": ' + b'[' * 50000 + b'"a"' + b']' * 50000 + b'}'
+    yield json.dumps({'inputs': ['a'] * 100000}).encode()  # many inputs, well inside the size limit
+    yield b'\xff\xfe{\x00"\x00'  # UTF-16 with a byte order mark
+    yield b'{"inputs": NaN}'
+    for _ in range(count):
+        kind = rng.randrange(4)
+        if kind == 0:
+            yield bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+        elif kind == 1:
+            body = bytearray(rng.choice(valid))
+            for _ in range(rng.randrange(1, 4)):
+                body[rng.randrange(len(body))] ^= 1 << rng.randrange(8)
+            yield bytes(body)
+        elif kind == 2:
+            body = rng.choice(valid)
+            yield body[:rng.randrange(len(body))]
+        else:
+            body = {'inputs': rng.choice(values)}
+            if rng.random() < 0.5:
+                body['truncate'] = rng.choice(values)
+            yield json.dumps(body).encode()
+
+
+def test_hostile_bodies_get_one_line_4xx_and_the_server_goes_on(model):
+    from kobert_gluon.serving import create_app
+    server = Running(create_app(model))  # the default body limit (1 MiB): room for deep nesting and many inputs
+    routes = ['/predict', '/tokenize', '/embed', '/v2/models/{}/infer'.format(server.app.state.service.name), '/qa']
+    try:
+        _send_hostile_bodies(server, routes, model)
+    finally:
+        server.stop()
+
+
+def _send_hostile_bodies(server, routes, model):
+    for number, body in enumerate(_hostile_bodies(seed=7, count=120)):
+        route = routes[number % len(routes)]
+        response = httpx.post(server.url + route, content=body, timeout=60)
+        assert response.status_code < 500, (route, body[:80], response.status_code, response.text[:200])
+        if response.status_code >= 400:
+            error = response.json()['error']
+            assert error and '\n' not in error and len(error) < 300, (route, body[:80], error)
+    still = post(server, '/predict', {'inputs': TEXTS[:2]})
+    for answer, expected in zip(still.json(), model.predict(TEXTS[:2])):
+        np.testing.assert_allclose(scores_of(answer, model.label_names), expected, atol=1e-5)
 
 
 def test_tokenize_embed_and_page(server, model):
@@ -407,6 +464,39 @@ def test_one_failing_request_does_not_fail_its_batch():
     finally:
         batcher.stop()
     assert sorted(batches) == [1, 2]  # the failed batch of 5 rows was run again request by request
+
+
+def test_the_batch_delay_is_waited_only_while_requests_overlap():
+    """A lone request is computed at once, not after the delay; requests that arrive while a batch is computed
+    wait for company and meet in one batch."""
+    from kobert_gluon.serving.batching import Batcher
+    gate, batches = threading.Event(), []
+
+    def runner(rows):
+        gate.wait(10)
+        return [row.upper() for row in rows]
+
+    # a delay far longer than any wait below: a request that waited for it would miss its result(5)
+    # (seven rows fill a batch: the overlapping requests need not wait the minute for an eighth)
+    batcher = Batcher({'echo': runner}, max_batch_size=7, max_delay_s=60.0,
+                      on_batch=lambda kind, rows, tokens: batches.append(rows))
+    batcher.start()
+    try:
+        gate.set()
+        assert batcher.submit('echo', ['a'], [1]).result(5) == ['A']  # alone: computed at once
+        assert batcher.submit('echo', ['b'], [1]).result(5) == ['B']  # still alone
+        gate.clear()
+        first = batcher.submit('echo', ['c'], [1])  # computed at once, held in the runner by the gate...
+        deadline = time.monotonic() + 5
+        while batcher.depth and time.monotonic() < deadline:
+            time.sleep(0.01)
+        later = [batcher.submit('echo', [row], [1]) for row in 'defghij']  # ...while seven more arrive
+        gate.set()
+        assert first.result(5) == ['C'] and [f.result(5) for f in later] == [[r.upper()] for r in 'defghij']
+    finally:
+        gate.set()
+        batcher.stop()
+    assert batches == [1, 1, 1, 7]  # the seven that overlapped the third batch were computed as one
 
 
 def test_sigterm_under_load_answers_every_accepted_request():

@@ -233,7 +233,7 @@ def test_catalogue_entry_and_refusals(hf_tokenizer, tmp_path, capsys):
     spec = get_model_spec('xlm-roberta-base')
     assert spec.hf_repo == 'FacebookAI/xlm-roberta-base' and spec.architecture == 'xlm-roberta'
     # by name it is fetched and converted on first use; offline and never fetched, the error says what to do
-    with pytest.raises(ArtifactNotFoundError, match='(?s)huggingface-cli download FacebookAI/xlm-roberta-base'
+    with pytest.raises(ArtifactNotFoundError, match='(?s)hf download FacebookAI/xlm-roberta-base'
                                                     '.*import-hf DIR'):
         load_tokenizer('xlm-roberta-base')
     # a folder saved by transformers before 5 (sentencepiece.bpe.model only) says how to get tokenizer.json

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 
+from ..core import progress
 from ..core.errors import KobertGluonError
 
 COMMAND_MODULES = ('store', 'text', 'onnx', 'convert', 'finetune', 'pretraining_data', 'pretrain', 'folders',
@@ -100,6 +101,16 @@ def build_parser(only=None):
     return parser
 
 
+def _progress_wanted(args):
+    """What the command line says about progress (:mod:`kobert_gluon.core.progress`): a command that can run long
+    (``reports_progress``) shows it unless ``--no-progress`` or ``--quiet``; for the others only those two say
+    anything (False), and None leaves each piece of work to its default (a download shows, a prediction does not)."""
+    said = False if getattr(args, 'quiet', False) else getattr(args, 'progress', None)
+    if getattr(args, 'reports_progress', False):
+        return said is not False
+    return False if said is False else None
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     # --debug may also come after the command; it is a global option, so take it from anywhere
@@ -117,12 +128,13 @@ def main(argv=None):
     args.debug = debug
     _setup_logging(args.verbose, args.quiet, debug)
     if args.quiet and getattr(args, 'progress', None) is None and hasattr(args, 'progress'):
-        args.progress = False  # the training commands' bar (--no-progress)
+        args.progress = False  # --quiet: no progress either (--no-progress)
     try:
         from .run_options import check_device_args, check_max_seq_length_arg
         check_device_args(args)  # every command with --device, before any model is read
         check_max_seq_length_arg(args)  # every command with --max-seq-length, against its model's positions
-        result = args.func(args)
+        with progress.shown('kobert-gluon ' + args.command, enabled=_progress_wanted(args)):
+            result = args.func(args)
     except BrokenPipeError:  # `kobert-gluon info | head`: the reader has all it wanted
         sys.stderr.close()  # nothing more can be said; also keeps Python's exit-time flush from complaining
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

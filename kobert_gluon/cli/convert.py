@@ -1,4 +1,5 @@
-"""``import-hf`` and ``export-hf``: Hugging Face transformers checkpoints in and out."""
+"""``import-hf`` and ``export-hf``: Hugging Face transformers checkpoints in and out; ``import-tf``: TensorFlow's."""
+from .run_options import add_progress_arg
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
@@ -38,6 +39,7 @@ def register(subparsers):
                           'the LABEL_<i> names. A config that names its labels must agree')
     imp.add_argument('--overwrite', action='store_true', help='replace --out (a model folder) if it exists')
     imp.add_argument('--cachedir', help='cache folder (hub snapshots, KoBERT\'s tokenizer files)')
+    add_progress_arg(imp)
     imp.set_defaults(func=run_import_hf)
 
     exp = subparsers.add_parser(
@@ -50,6 +52,7 @@ def register(subparsers):
     exp.add_argument('model', help='model folder, run folder\'s best/, or a shipped model name (kobert-mini-nsmc)')
     exp.add_argument('--out', required=True, help='folder to write')
     exp.add_argument('--overwrite', action='store_true', help='replace --out (an earlier export) if it exists')
+    add_progress_arg(exp)
     exp.set_defaults(func=run_export_hf)
 
     tf = subparsers.add_parser(
@@ -70,6 +73,7 @@ def register(subparsers):
                                    'generator)')
     tf.add_argument('--out', required=True, help='model folder to write')
     tf.add_argument('--overwrite', action='store_true', help='replace --out (a model folder) if it exists')
+    add_progress_arg(tf)
     tf.set_defaults(func=run_import_tf)
 
 

@@ -4,17 +4,20 @@ import sys
 from pathlib import Path
 
 from . import UsageError, stderr_notes
+from ..core import progress
 from ..core.text_files import DEFAULT_ENCODING
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_device_args, add_max_seq_length_arg,
-                          add_runtime_args, load_predictor_from_args,
+                          add_progress_arg, add_runtime_args, load_predictor_from_args,
                           add_model_shape_args,
-                          add_run_folder_args, add_training_args, field_default, job_ranks, options_named,
+                          add_run_folder_args, add_training_args, job_ranks, options_named,
                           print_run_result, settings_document)
+from . import parser_data
 
 # The task structures' file formats, written out so that building the parser imports no task module (a test checks
 # them against tasks.finetuning.PIPELINES)
 TAGGED_DATA_FORMATS = ('klue', 'conll', 'naver')
 DATA_FORMATS = TAGGED_DATA_FORMATS + ('squad',)
+INPUT_FORMATS = ('lines', 'table')  # how predict reads --input of a table model (tasks.datasets.INPUT_FORMATS)
 
 # Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -77,14 +80,13 @@ def register(subparsers):
                     'or --kind token_classification|extractive_qa with --data-format.')
     data = finetune.add_argument_group('task and data')
     data.add_argument('--task', help='ready-made task name')
-    from ..tasks.kinds import metric_choices, task_kinds
-    data.add_argument('--kind', choices=task_kinds(),
-                      help='for a file without --task (default {})'.format(task_kinds()[0]))
+    data.add_argument('--kind', choices=parser_data.TASK_KINDS,
+                      help='for a file without --task (default {})'.format(parser_data.TASK_KINDS[0]))
     data.add_argument('--labels', help='comma-separated label values in class order (default: sorted labels of '
                                        'the training file)')
-    data.add_argument('--metric', choices=metric_choices(),
+    data.add_argument('--metric', choices=parser_data.METRICS,
                       help='dev metric that picks the best epoch (default: the kind\'s first: {})'.format(
-                          ', '.join('{} for {}'.format(metric_choices(k)[0], k) for k in task_kinds())))
+                          ', '.join('{} for {}'.format(m[0], k) for k, m in parser_data.TASK_METRICS.items())))
     data.add_argument('--data-format', choices=DATA_FORMATS,
                       help='for --kind token_classification: klue (a character and its BIO tag per line), conll '
                            '(token<TAB>TAG per line) or naver (index<TAB>word<TAB>TYPE_B|TYPE_I|-, Naver NER); '
@@ -101,11 +103,7 @@ def register(subparsers):
                            'e.g. 0.05 for nsmc, whose only other file is its test set)')
     _add_data_error_args(data)
     _add_table_args(finetune, 'the data')
-    from ..tasks.finetuning import FinetuneSettings
-    from ..training.trainer import TrainingConfig
-
-    def default(name):
-        return field_default(FinetuneSettings, name)
+    default = parser_data.FINETUNE.__getitem__  # a KeyError names a value missing there
     data.add_argument('--min-label-count', type=int, metavar='N',
                       help='refuse a class label seen in fewer than N training rows (entities for taggers) as a stray '
                            'value, unless --labels lists it; 0 or 1 accepts every label (default {})'
@@ -121,7 +119,7 @@ def register(subparsers):
                        help='dropout of the head alone (the NSMC notebook\'s dr_rate; default: --dropout, else 0.1)')
     add_max_seq_length_arg(model, 'model', help='tokens per example incl. [CLS]/[SEP] (default {})'
                            .format(default('max_seq_length')))
-    train = add_training_args(finetune, TrainingConfig())
+    train = add_training_args(finetune, parser_data.TRAINING)
     train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
                        .format(default('batch_size')))
     train.add_argument('--eval-batch-size', type=int, help='default {}'.format(default('eval_batch_size')))
@@ -140,19 +138,30 @@ def register(subparsers):
     evaluate.add_argument('--batch-size', type=int, default=64)
     evaluate.add_argument('--json', action='store_true', help='print the metrics as JSON')
     add_runtime_args(evaluate)
+    add_progress_arg(evaluate)
     _add_data_error_args(evaluate)
     _add_table_args(evaluate, '--data')
     evaluate.set_defaults(func=run_evaluate)
 
     predict = subparsers.add_parser(
         'predict', help=COMMANDS['predict'],
-        description='Texts come from the arguments, from --input (a TSV/CSV read with the model\'s text columns '
-                    'unless --text-column is given) or from stdin (one example per line; a pair as TEXT_A<tab>TEXT_B). '
-                    'Writes TSV: the text(s), then label and p_<label> per class, or score for regression.')
+        description='Texts come from the arguments, from --input or from stdin (one example per line; a pair as '
+                    'TEXT_A<tab>TEXT_B). --input is a TSV/CSV read with the model\'s text columns (or --text-column) '
+                    'when its first line is a header naming them, or a plain text file read like stdin, one example '
+                    'per line, when its first line has no delimiter (--input-format says which). Writes TSV: the '
+                    'text(s), then label and p_<label> per class, or score for regression, one row per input line '
+                    '(a blank line keeps its row, with empty cells).')
     predict.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
     predict.add_argument('text', nargs='*', help='texts to classify (for a pair model: TEXT_A<tab>TEXT_B)')
-    predict.add_argument('--input', help='TSV/CSV file to read the texts from (a token classifier: a text file, one '
-                                         'text per line; question answering: a SQuAD-format JSON file)')
+    predict.add_argument('--input', help='file to read the texts from: a TSV/CSV, or a text file with one text per '
+                                         'line (a token classifier: such a text file; question answering: a '
+                                         'SQuAD-format JSON file)')
+    predict.add_argument('--input-format', choices=INPUT_FORMATS,
+                         help='how a classifier or regressor reads --input: table (a header naming the text columns, '
+                              'or --no-header with --text-column indices) or lines (every line one text, as on '
+                              'stdin). Default: table when the first line names the model\'s text column(s) or a '
+                              'table option is given, lines when it has no delimiter (a note says so), an error '
+                              'otherwise')
     predict.add_argument('--output', help='write the TSV here instead of stdout (a token classifier writes JSON '
                                           'lines, question answering one JSON object {question id: answer})')
     predict.add_argument('--overwrite', action='store_true',
@@ -163,6 +172,7 @@ def register(subparsers):
                               'found by Mecab (the [mecab] extra; auto: when installed) or by a suffix list')
     predict.add_argument('--batch-size', type=int, default=64)
     add_runtime_args(predict)
+    add_progress_arg(predict)
     _add_data_error_args(predict)
     _add_table_args(predict, '--input')
     predict.set_defaults(func=run_predict)
@@ -318,6 +328,8 @@ def run_predict(args):
         check_output_file(args.output, PREDICTIONS, args.overwrite, inputs=[args.input, args.model])
     if args.max_rows is not None and args.max_rows < 1:
         raise UsageError('--max-rows must be at least 1')
+    if args.input_format is not None and not args.input:
+        raise UsageError('--input-format says how to read --input; texts from arguments or stdin are one per line')
     model = _load(args)
     pipeline = model.pipeline
     unread = ['--' + name.replace('_', '-') for name in OPTIONS_OF_STRUCTURES
@@ -328,10 +340,20 @@ def run_predict(args):
     table = _table_for(args, model, with_label=False) if pipeline.reads_tables else None
     if table is None and _table_overrides(args):
         raise UsageError('a {} model reads its own format; the table options do not apply'.format(pipeline.label))
-    output = pipeline.predict_output(model, PredictRequest(
+    input_format = args.input_format
+    if _table_overrides(args):
+        if input_format == 'lines':
+            raise UsageError('--text-column, --no-header, --delimiter and --quoting describe a table; --input-format '
+                             'lines reads every line as one text')
+        input_format = 'table'  # the options describe the file: it is read as they say, never guessed
+    request = PredictRequest(
         texts=args.text, input=args.input, encoding=args.encoding or DEFAULT_ENCODING, batch_size=args.batch_size,
         table=table, skip_bad_rows=bool(args.skip_bad_rows), max_rows=args.max_rows,
-        strip_particles=args.strip_particles))
+        strip_particles=args.strip_particles, input_format=input_format)
+    # a file or stdin can be long and gets progress; texts given as arguments are a handful, where it is noise
+    enabled = args.progress is not False if not args.text else None if args.progress is not False else False
+    with progress.shown('kobert-gluon predict', enabled=enabled):
+        output = pipeline.predict_output(model, request)
     for note in output.notes:
         stderr_notes(args)('kobert-gluon predict: ' + note)
     if args.output:

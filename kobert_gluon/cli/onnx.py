@@ -3,6 +3,7 @@ import time
 from pathlib import Path
 
 from . import UsageError
+from .run_options import add_progress_arg
 
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
@@ -34,6 +35,7 @@ def register(subparsers):
     export.add_argument('--overwrite', action='store_true',
                         help='replace --out if it exists (only an ONNX file kobert-gluon exported)')
     export.add_argument('--cachedir', help='cache folder')
+    add_progress_arg(export)
     export.set_defaults(func=run_export_onnx)
 
 
@@ -61,10 +63,13 @@ def run_export_onnx(args):
     check_inputs_apart(args.out, [args.model], '--out')  # never over or inside the model it exports
     if Path(args.out).parent.is_dir():  # say so before spending time on loading the model (export_onnx checks again)
         check_output_file(args.out, ONNX_EXPORT, args.overwrite, [args.model], '--out')
+    from ..core.progress import phase
+    phase('loading {}'.format(args.model))
     model = _load(args)
     model.hybridize(static_alloc=True)
     try:
         start = time.perf_counter()
+        phase('exporting with MXNet\'s ONNX exporter (opset 13)')
         path = export_onnx(model, args.out, signature=args.signature, all_layers=args.all_layers,
                            overwrite=args.overwrite)
         seconds = time.perf_counter() - start

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from . import UsageError
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_model_shape_args, add_run_folder_args,
-                          add_training_args, field_default, options_named, print_run_result, settings_document,
+                          add_training_args, options_named, print_run_result, settings_document,
                           job_ranks)
+from . import parser_data
 
 # Command-line option -> place in PretrainSettings.to_dict() (dots go into nested sections).
 _SETTING_PATHS = dict({
@@ -34,10 +35,7 @@ _DISTILL_SETTING_PATHS = dict({
 
 
 def register(subparsers):
-    from ..pretraining.pretrain import OBJECTIVES, PretrainSettings
-
-    def default(name):
-        return field_default(PretrainSettings, name)
+    default = parser_data.PRETRAIN.__getitem__  # a KeyError names a value missing there
     parser = subparsers.add_parser(
         'pretrain', help=COMMANDS['pretrain'],
         description='Pretrain a BERTModel with MLM decoder and NSP classifier, from kobert-base\'s weights, a saved '
@@ -59,7 +57,7 @@ def register(subparsers):
     model.add_argument('--param-dtype', choices=('float32', 'float16'),
                        help='parameter type of the saved model folder (default {})'.format(default('param_dtype')))
     objective = parser.add_argument_group('objective')
-    objective.add_argument('--objective', choices=OBJECTIVES.names(),
+    objective.add_argument('--objective', choices=parser_data.OBJECTIVES,
                            help='bert: masked LM + next sentence; electra: a generator fills the masked positions '
                                 'and the model learns to tell replaced tokens (needs --from-scratch and an electra '
                                 'model) (default {})'.format(default('objective')))
@@ -75,10 +73,7 @@ def register(subparsers):
 
 
 def _register_distill(subparsers):
-    from ..pretraining.distill import DistillSettings
-
-    def default(name):
-        return field_default(DistillSettings, name)
+    default = parser_data.DISTILL.__getitem__  # a KeyError names a value missing there
     parser = subparsers.add_parser(
         'distill', help=COMMANDS['distill'],
         description='Train a student with fewer layers to imitate a teacher (a model with its masked-LM head) on '
@@ -93,10 +88,10 @@ def _register_distill(subparsers):
     model.add_argument('--student-layers', type=int, metavar='N', help='layers of the student')
     model.add_argument('--student-architecture', choices=('bert', 'distilbert'),
                        help='the student\'s architecture (default: the teacher\'s)')
-    model.add_argument('--temperature', type=float, help='softmax temperature T (default {})'
+    model.add_argument('--temperature', type=float, help='softmax temperature T (default {:g})'
                        .format(default('temperature')))
     for term, what in (('ce', 'the KL term'), ('mlm', 'the masked-LM term'), ('cos', 'the cosine term')):
-        model.add_argument('--alpha-' + term, type=float, help='weight of {} (default {})'
+        model.add_argument('--alpha-' + term, type=float, help='weight of {} (default {:g})'
                            .format(what, default('alpha_' + term)))
     model.add_argument('--dropout', type=float, help='dropout of the student (default: the teacher\'s)')
     model.add_argument('--param-dtype', choices=('float32', 'float16'),
@@ -120,8 +115,7 @@ def _add_data_args(parser, default):
 
 def _add_training_and_batch_args(parser, default):
     """The schedule, batching and run-folder options of a run on pretraining shards (pretrain, distill)."""
-    from ..pretraining.pretrain import pretraining_training_config
-    train = add_training_args(parser, pretraining_training_config())
+    train = add_training_args(parser, parser_data.PRETRAINING_TRAINING)
     train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
                        .format(default('batch_size')))
     train.add_argument('--eval-batch-size', type=int, help='default {}'.format(default('eval_batch_size')))

@@ -1,10 +1,9 @@
 """``build-vocab`` and ``create-pretraining-data``: preparing a corpus for pretraining."""
-import sys
 import time
 from pathlib import Path
 
 from . import UsageError
-from .run_options import add_max_seq_length_arg
+from .run_options import add_max_seq_length_arg, add_progress_arg
 
 
 def _add_corpus_args(parser, files_flag, files_help):
@@ -58,6 +57,7 @@ def register(subparsers):
     vocab.add_argument('--min-frequency', type=int, default=2,
                        help='wordpiece: a piece must occur this often (default 2)')
     vocab.add_argument('--overwrite', action='store_true', help='replace a non-empty --out folder')
+    add_progress_arg(vocab)
     vocab.set_defaults(func=run_build_vocab)
 
     data = subparsers.add_parser(
@@ -88,6 +88,7 @@ def register(subparsers):
     data.add_argument('--instances-per-shard', type=int, default=50000)
     data.add_argument('--overwrite', action='store_true', help='replace a non-empty --out folder')
     data.add_argument('--cachedir', help='cache folder (for a registered --vocab model)')
+    add_progress_arg(data)
     data.set_defaults(func=run_create_pretraining_data)
 
 
@@ -135,9 +136,9 @@ def _tokenizer(args):
 
 
 def run_create_pretraining_data(args):
+    from ..core.progress import steps
     from ..pretraining.data import create_pretraining_data
     from ..pretraining.instances import InstanceOptions
-    from tqdm import tqdm
     if args.keep_single_sentences and args.input_format != 'lines':
         raise UsageError('--keep-single-sentences only applies to --input-format lines')
     options = InstanceOptions(max_seq_length=args.max_seq_length, masked_lm_prob=args.masked_lm_prob,
@@ -146,10 +147,13 @@ def run_create_pretraining_data(args):
                               do_whole_word_mask=args.do_whole_word_mask)
     tokenizer = _tokenizer(args)
     start = time.time()
-    with tqdm(unit=' docs', file=sys.stderr, disable=args.quiet or not sys.stderr.isatty()) as bar:
+    with steps(desc='making instances', unit='documents') as bar:  # shown as cli.main says (--no-progress)
+        done = [0]
+
         def progress(documents, instances):
-            bar.update(documents - bar.n)
-            bar.set_postfix(instances=instances)
+            bar.set_postfix({'instances': '{:,}'.format(instances)})
+            bar.update(documents - done[0])
+            done[0] = documents
 
         data = create_pretraining_data(
             args.input, args.out, tokenizer, column=args.column, header=_header(args),

@@ -6,10 +6,11 @@ the options given on the command line change anything, and a resumed run that ch
 setting is refused by the run-folder rules.
 """
 import contextlib
-import dataclasses
+import types
 from typing import Any, Dict
 
 from . import UsageError
+from .parser_data import PRECISIONS, RUNTIMES  # deploy.runtime's names, without its numpy
 from ..core import checks
 
 # Options of the trainer's TrainingConfig (added by add_training_args) -> place in a settings document.
@@ -85,17 +86,6 @@ def _positions(source, args):
     return model_config(source).max_length
 
 
-def field_default(settings_class, name):
-    """The default of a settings dataclass field, for help texts (so they cannot drift from the code)."""
-    for item in dataclasses.fields(settings_class):
-        if item.name == name:
-            if item.default is not dataclasses.MISSING:
-                return item.default
-            if item.default_factory is not dataclasses.MISSING:
-                return item.default_factory()
-    raise KeyError('{} has no field {!r}'.format(settings_class.__name__, name))
-
-
 def add_model_shape_args(group) -> Dict[str, str]:
     """Add the shape options to ``group``; returns their ``option -> settings path`` map."""
     for name, text in SHAPE_OPTIONS.items():
@@ -109,10 +99,13 @@ def _default(value, zero_means=None):
 
 
 def add_training_args(parser, defaults):
-    """The trainer's options in a 'training' group; ``defaults`` (a TrainingConfig) only feeds the help texts.
+    """The trainer's options in a 'training' group; ``defaults`` (:data:`.parser_data.TRAINING` or
+    ``PRETRAINING_TRAINING``: TrainingConfig's values, written out so that no MXNet is imported) only feeds the help
+    texts.
 
     Returns the group, for command-specific additions. Options default to None: "not given".
     """
+    defaults = types.SimpleNamespace(**defaults)
     group = parser.add_argument_group('training')
     group.add_argument('--epochs', type=int, help='passes over the data (default {}); with --max-steps too, '
                        'training stops at whichever limit comes first'.format(
@@ -146,9 +139,20 @@ def add_training_args(parser, defaults):
     group.add_argument('--log-every', type=int, help='log the mean loss and metrics of every N steps '
                        '(default: {})'.format(defaults.log_every or 'off'))
     group.add_argument('--no-progress', dest='progress', action='store_false', default=None,
-                       help='no progress bar')
+                       help='no progress bar (it is drawn on a terminal; elsewhere a line at the start, every '
+                            '$KOBERT_GLUON_PROGRESS_SECONDS seconds (default 30) and at the end of each epoch)')
     add_device_args(parser, splits_batches=True)
     return group
+
+
+def add_progress_arg(parser) -> None:
+    """``--no-progress`` for a command whose work can take long (evaluate, predict, build-vocab, conversions ...):
+    its library code reports progress (:mod:`kobert_gluon.core.progress`), which ``cli.main`` turns on unless this
+    option or ``--quiet`` is given. (The training commands' bar is the trainer's: :func:`add_training_args`.)"""
+    parser.add_argument('--no-progress', dest='progress', action='store_false', default=None,
+                        help='show no progress on stderr (a bar on a terminal; elsewhere a line when the work starts, '
+                             'every $KOBERT_GLUON_PROGRESS_SECONDS seconds (default 30) and when it ends)')
+    parser.set_defaults(reports_progress=True)
 
 
 DEVICE_HELP = ('where to compute: cpu (default), gpu (the first GPU; under horovodrun each rank\'s own), gpu:0,1 '
@@ -254,9 +258,7 @@ def job_ranks(args):
 def add_runtime_args(parser):
     """--runtime, --precision, --calibration, --threads and --device: what computes a fine-tuned model's predictions
     (evaluate, predict, serve)."""
-    # the names only (deploy.runtime imports no runtime until one is used)
-    from ..deploy.runtime import PRECISIONS, RUNTIMES
-    parser.add_argument('--runtime', choices=RUNTIMES.names(), default='mxnet',
+    parser.add_argument('--runtime', choices=RUNTIMES, default='mxnet',
                         help='what computes the model: mxnet (the Gluon model), or onnxruntime / openvino on its ONNX '
                              'export, made once per model and kept in the cache (default: %(default)s)')
     parser.add_argument('--precision', choices=PRECISIONS, default='fp32',

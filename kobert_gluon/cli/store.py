@@ -4,6 +4,7 @@ from pathlib import Path
 from ..hub import artifact_store
 from ..hub.catalogue import checkpoint_folder, get_model_spec, is_checkpoint_only, is_registered, list_models
 from . import UsageError
+from .run_options import add_progress_arg
 
 
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
@@ -25,6 +26,7 @@ def register(subparsers):
     fetch.add_argument('--from', dest='source', metavar='DIR',
                        help='take the files from this folder (or URL prefix) instead of the mirror/official URLs')
     fetch.add_argument('--cachedir', help='cache folder')
+    add_progress_arg(fetch)
     fetch.set_defaults(func=run_fetch)
 
 

@@ -73,7 +73,7 @@ def converted_folder(spec: ModelSpec, cachedir=None) -> Path:
         reason = str(err).split('; download it')[0]  # hf_hub's hint is for import-hf; this one says the whole way
         raise ArtifactNotFoundError(
             '{name} is the transformers checkpoint {repo}, fetched and converted on first use, and {reason}; download '
-            'it where a network is available (huggingface-cli download {repo} --revision {revision} --local-dir DIR), '
+            'it where a network is available (hf download {repo} --revision {revision} --local-dir DIR), '
             'then run kobert-gluon import-hf DIR --out MODEL_DIR{tokenizer} and load MODEL_DIR'.format(
                 name=spec.name, repo=spec.hf_repo, reason=reason, revision=spec.hf_revision,
                 tokenizer=' --tokenizer ' + spec.name if (spec.tokenizer_files or spec.vocab_file) else '')) from None

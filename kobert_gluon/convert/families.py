@@ -9,12 +9,7 @@ from ..models.family import transformers_mappings
 from ..models.transformers_names import HEAD_KINDS, KINDS, TOKEN_KINDS, UNPOOLED_KINDS, TransformersMapping
 
 __all__ = ['TransformersMapping', 'family_of_checkpoint', 'family_of_architecture', 'KINDS', 'HEAD_KINDS',
-           'TOKEN_KINDS', 'UNPOOLED_KINDS', 'kind_of_head', 'transformers_classes']
-
-# The Gluon head a model folder names (``task.kind``, see kobert_gluon.heads.registry) -> the kind it converts as
-_KIND_OF_HEAD = {'classifier': 'classification', 'regressor': 'classification',
-                 'token_classifier': 'token_classification', 'span_extractor': 'question_answering'}
-
+           'TOKEN_KINDS', 'UNPOOLED_KINDS', 'transformers_classes']
 
 def transformers_classes() -> Tuple[str, ...]:
     """Every transformers class name import-hf reads, family by family."""
@@ -35,15 +30,6 @@ def family_of_checkpoint(hf: Dict[str, Any], path) -> Tuple[TransformersMapping,
         raise InputError('{}: architecture {} is not supported; import-hf reads {}'.format(
             path, ', '.join(names), ', '.join(transformers_classes())))
     return family, kind
-
-
-def kind_of_head(head_kind: str) -> str:
-    """The kind a model folder with the Gluon head ``head_kind`` (its ``task.kind``) converts as."""
-    kind = _KIND_OF_HEAD.get(head_kind)
-    if kind is None:
-        raise InputError('export-hf writes the heads {}, not a {!r} head'.format(', '.join(sorted(_KIND_OF_HEAD)),
-                                                                               head_kind))
-    return kind
 
 
 def family_of_architecture(name: str) -> TransformersMapping:

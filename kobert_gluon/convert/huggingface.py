@@ -43,9 +43,8 @@ import numpy as np
 
 from ..core.documents import read_json, write_json
 from ..core.errors import InputError, KobertGluonError, is_library_panic
+from ..core.progress import phase
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
-from ..heads.sequence import SequenceClassifier, SequenceRegressor
-from ..heads.token import SpanExtractor, TokenClassifier
 from ..models.folder import save_model
 from ..models.registry import get_architecture, initialize_random
 from ..hub import hf_hub
@@ -53,13 +52,14 @@ from ..hub.model_paths import check_checkpoint_path
 from ..models.resolution import resolve_model
 from ..models.zoo import model_folder_of
 from ..tasks.datasets import TableSpec, TaskSpec
-from ..tasks.kinds import get_task_kind
+from ..tasks.finetuning import PIPELINES
+from ..tasks.kinds import (TaskKind, get_task_kind, problem_types, task_kind_of_checkpoint, task_kind_of_head,
+                           task_kinds)
 from ..tasks.tagging import check_label_scheme
 from ..tokenizers.sentencepiece import KoBERTTokenizer, TransformersKoBERTTokenizer
 from ..tokenizers.wordpiece import WordPieceTokenizer, vocab_from_vocab_txt
 from ..models.family import get_family
-from .families import HEAD_KINDS, UNPOOLED_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint, \
-    kind_of_head
+from .families import HEAD_KINDS, UNPOOLED_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint
 
 __all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'read_checkpoint', 'save_converted',
            'tokenizer_for',
@@ -322,37 +322,35 @@ def _config_labels(hf: Dict[str, Any], path, outputs: int) -> Optional[List[str]
     return named
 
 
-def _problem(hf: Dict[str, Any], path, outputs: int) -> str:
-    """What a sequence classification checkpoint's scores are, as transformers reads its ``problem_type``:
-    ``'regression'`` (one score; also with no problem_type) or ``'classification'`` (one label of several, softmax).
-    Multi-label classification (a sigmoid per label) and several regression targets are refused: this package has
-    no such heads, and a softmax over them would predict nonsense without a word."""
-    problem = hf.get('problem_type')
-    if problem == 'multi_label_classification':
-        raise InputError('{}: problem_type "multi_label_classification" (a yes/no per label): this package\'s '
-                         'classifiers pick one label (softmax) and have no multi-label head yet, so the checkpoint '
-                         'cannot be imported'.format(path))
-    if problem not in (None, 'single_label_classification', 'regression'):
-        raise InputError('{}: problem_type {!r} is not one of transformers\' (single_label_classification, '
-                         'multi_label_classification, regression)'.format(path, problem))
-    if problem == 'regression' and outputs != 1:
+def _sequence_task(hf: Dict[str, Any], path, outputs: int) -> TaskKind:
+    """The task kind of a sequence classification checkpoint's scores, by transformers' ``problem_type`` (absent:
+    regression for one score, else one label of several, as transformers reads it): the registered kind that
+    declares that problem type (:func:`~kobert_gluon.tasks.kinds.task_kind_of_checkpoint`)."""
+    problem = hf.get('problem_type') or ('regression' if outputs == 1 else 'single_label_classification')
+    task = task_kind_of_checkpoint('classification', problem)
+    if task is None:
+        raise InputError('{}: problem_type {!r} is not one this package reads ({})'.format(
+            path, problem, ', '.join(problem_types('classification'))))
+    if not task.has_classes and outputs != 1:
         raise InputError('{}: a regression with {} outputs; this package\'s regressor predicts one value'
                          .format(path, outputs))
-    if problem == 'single_label_classification' and outputs < 2:
-        raise InputError('{}: single_label_classification with {} score; a classifier needs 2 labels or more'
-                         .format(path, outputs))
-    return 'regression' if outputs == 1 else 'classification'
+    if task.has_classes and outputs < 2:
+        raise InputError('{}: {} with {} score; a classifier needs 2 labels or more'.format(path, problem, outputs))
+    return task
 
 
-def _head_labels(hf: Dict[str, Any], path, kind: str, outputs: int, given) -> Optional[List[str]]:
-    """The labels of a classification (``kind``) head with ``outputs`` scores, in id order: ``given`` (the user's
-    ``--labels``) or the config's names; None for a regressor. A sequence classifier whose config names no labels
-    keeps transformers' ``LABEL_<i>`` (as transformers' own pipelines print them); a token classifier must have real
-    tags, since its labels are decoded into entities: unnamed, it is refused and asks for ``--labels``."""
-    if kind == 'classification' and _problem(hf, path, outputs) == 'regression':
-        if given is not None:
-            raise InputError('--labels: {} is a regressor (one score), which has no labels'.format(path))
-        return None
+def _checkpoint_task(kind: str, hf: Dict[str, Any], path, values: Dict[str, np.ndarray]) -> TaskKind:
+    """The task kind of a task head checkpoint (``kind`` in HEAD_KINDS)."""
+    if kind == 'classification':  # several task kinds share ...ForSequenceClassification: problem_type decides
+        return _sequence_task(hf, path, values['output.weight'].shape[0])
+    return task_kind_of_checkpoint(kind, None)
+
+
+def _head_labels(hf: Dict[str, Any], path, kind: str, outputs: int, given) -> List[str]:
+    """The labels of a head with classes (of checkpoint ``kind``) with ``outputs`` scores, in id order: ``given``
+    (the user's ``--labels``) or the config's names. A sequence classifier whose config names no labels keeps
+    transformers' ``LABEL_<i>`` (as transformers' own pipelines print them); a token classifier must have real tags,
+    since its labels are decoded into entities: unnamed, it is refused and asks for ``--labels``."""
     named = _config_labels(hf, path, outputs)
     if given is not None:
         if len(given) != outputs:
@@ -508,25 +506,6 @@ def _gluon_values(tensors, family: TransformersMapping, kind: str, config, path)
     return {gluon: tensors[hf] for hf, gluon in plan.items()}, has_pooler
 
 
-def _build(family: TransformersMapping, kind: str, config, hf: Dict[str, Any], has_pooler: bool,
-           labels: Optional[List[str]]):
-    """The Gluon model of a ``kind`` checkpoint; ``labels``: a classification head's (see :func:`_head_labels`;
-    None for a regressor)."""
-    backbone = get_architecture(family.architecture).build(config, **family.backbone_heads(kind, has_pooler))
-    if kind == 'token_classification':
-        return TokenClassifier(backbone, len(labels), dropout=family.token_dropout(hf), labels=labels)
-    if kind == 'question_answering':
-        # DistilBertForQuestionAnswering's qa_dropout has no counterpart: the span head has no dropout, as
-        # BertForQuestionAnswering and ElectraForQuestionAnswering have none (outputs in inference are the same)
-        return SpanExtractor(backbone)
-    if kind != 'classification':
-        return backbone
-    dropout = family.classifier_dropout(hf)
-    if labels is None:
-        return SequenceRegressor(backbone, dropout=dropout)
-    return SequenceClassifier(backbone, len(labels), dropout=dropout, labels=labels)
-
-
 def _check_span_head(values: Dict[str, np.ndarray], cls: str, path) -> None:
     """A question-answering checkpoint must score exactly a start and an end (transformers splits its logits in
     two the same way, but only DistilBERT's class checks num_labels)."""
@@ -560,21 +539,17 @@ def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
         done.add(id(param))
 
 
-def _finetuning_section(model, config, source_class: str, max_seq_length: int) -> Dict[str, Any]:
-    """What FineTunedModel needs to predict with an imported head: a classifier or regressor (single sentences), a
-    token classifier (BIO labels, read as KLUE-NER files by ``evaluate``) or a span extractor (SQuAD files)."""
-    description = 'imported from a transformers {}'.format(source_class)
-    if isinstance(model, TokenClassifier):
-        kind, table, data_format, labels = get_task_kind('token_classification'), None, 'klue', list(model.labels)
-    elif isinstance(model, SpanExtractor):
-        kind, table, data_format, labels = get_task_kind('extractive_qa'), None, 'squad', None
-    else:
-        regression = isinstance(model, SequenceRegressor)
-        kind = get_task_kind('regression' if regression else 'classification')
-        table, data_format = TableSpec(text_columns=('text',), label_column='label'), None
-        labels = None if regression else list(model.labels)
-    spec = TaskSpec(name='imported', kind=kind.name, metric=kind.default_metric, table=table,
-                    labels=tuple(labels) if labels else None, data_format=data_format, description=description)
+def _finetuning_section(task: TaskKind, labels: Optional[List[str]], source_class: str,
+                        max_seq_length: int) -> Dict[str, Any]:
+    """What FineTunedModel needs to predict with an imported head: its task kind, and what its structure reads by
+    default (a table with a ``text`` and a ``label`` column; else the structure's first file format: KLUE-NER files
+    for a token classifier, SQuAD files for a span extractor)."""
+    pipeline = PIPELINES.get(task.structure)
+    table = TableSpec(text_columns=('text',), label_column='label') if pipeline.reads_tables else None
+    spec = TaskSpec(name='imported', kind=task.name, metric=task.default_metric, table=table,
+                    labels=tuple(labels) if labels else None,
+                    data_format=None if pipeline.reads_tables else pipeline.data_formats[0],
+                    description='imported from a transformers {}'.format(source_class))
     return {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': max_seq_length, 'trained_on': None}
 
 
@@ -623,6 +598,7 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     if not src.is_dir():
         raise FileNotFoundError('{}: no such folder (give a transformers checkpoint folder or a hub repo id, '
                                 'owner/name)'.format(src))
+    phase('reading the checkpoint in {}'.format(src))
     hf, tensors = read_checkpoint(src)
     family, kind = family_of_checkpoint(hf, src / HF_CONFIG)
     config = family.config_from_hf(hf, src / HF_CONFIG)
@@ -649,49 +625,67 @@ def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: T
     values, has_pooler = _gluon_values(tensors, family, kind, config, src)
     if kind == 'question_answering':
         _check_span_head(values, family.classes[kind], src)
-    if kind in ('classification', 'token_classification'):
+    task = _checkpoint_task(kind, hf, config_path, values) if kind in HEAD_KINDS else None
+    if task is not None and task.has_classes:
         labels = _head_labels(hf, config_path, kind, values['output.weight'].shape[0], labels)
     elif labels is not None:
+        what = 'regressor (one score)' if task is not None and kind == 'classification' else family.classes[kind]
         raise InputError('--labels: {} is a {}, which has no labels (they name the scores of a sequence or token '
-                         'classifier)'.format(src, family.classes[kind]))
-    model = _build(family, kind, config, hf, has_pooler, labels)
+                         'classifier)'.format(src, what))
+    phase('building the {} and placing its {:,} tensors'.format(family.classes[kind], len(values)))
+    backbone = get_architecture(family.architecture).build(config, **family.backbone_heads(kind, has_pooler))
+    # DistilBertForQuestionAnswering's qa_dropout has no counterpart: the span head has no dropout, as
+    # BertForQuestionAnswering and ElectraForQuestionAnswering have none (outputs in inference are the same)
+    model = backbone if task is None else task.build_head(backbone, labels, family.head_dropout(kind, hf))
     set_parameters(model, values)
+    phase('writing the model folder {}'.format(out))
     extra = {'converted_from': {k: v for k, v in converted_from.items() if v is not None}}
-    if kind in HEAD_KINDS:
-        extra['finetuning'] = _finetuning_section(model, config, family.classes[kind], max_seq_length)
+    if task is not None:
+        extra['finetuning'] = _finetuning_section(task, labels, family.classes[kind], max_seq_length)
     return save_model(model, tokenizer.vocab, out, tokenizer, extra=extra, overwrite=overwrite, inputs=inputs)
 
 
 # ----- export --------------------------------------------------------------------------------------------------------
-def _hf_config(family: TransformersMapping, config, kind: str, vocab, model) -> Dict[str, Any]:
+def _hf_config(family: TransformersMapping, config, kind: str, vocab, model,
+               task: Optional[TaskKind] = None) -> Dict[str, Any]:
+    """transformers' ``config.json`` of a ``kind`` export; ``task``: the task kind of a head (None: a backbone)."""
     document = {'architectures': [family.classes[kind]], **family.hf_config(config),
                 'pad_token_id': vocab[vocab.padding_token]}
-    dropout_key = family.classifier_dropout_key
-    if isinstance(model, SequenceRegressor):
-        document.update(num_labels=1, problem_type='regression', id2label={'0': 'score'}, label2id={'score': 0})
-        document[dropout_key] = model.dropout_rate
-    elif isinstance(model, SequenceClassifier):
-        document.update(num_labels=model.num_classes, problem_type='single_label_classification',
-                        id2label={str(i): label for i, label in enumerate(model.labels)},
-                        label2id={label: i for i, label in enumerate(model.labels)})
-        document[dropout_key] = model.dropout_rate
-    elif isinstance(model, TokenClassifier):
-        document.update(num_labels=model.num_labels,
-                        id2label={str(i): label for i, label in enumerate(model.labels)},
-                        label2id={label: i for i, label in enumerate(model.labels)})
-        # DistilBERT's token head drops out at the encoder's rate (its key is the encoder's ``dropout``), which
-        # the encoder's value already fills; the other families have a key of the head's own
-        if family.token_dropout_key not in document:
-            document[family.token_dropout_key] = model.dropout_rate
-    elif isinstance(model, SpanExtractor):
+    if task is None:
+        return document
+    labels = list(model.labels) if task.has_classes else ['score'] if task.problem_type else []
+    if labels:
+        document.update(num_labels=len(labels), id2label={str(i): label for i, label in enumerate(labels)},
+                        label2id={label: i for i, label in enumerate(labels)})
+    else:
         document['num_labels'] = 2  # qa_outputs: start and end
+    if task.problem_type:
+        document['problem_type'] = task.problem_type
+    # DistilBERT's token head drops out at the encoder's rate (its key is the encoder's ``dropout``), which the
+    # encoder's value already fills; the other families have a key of the head's own
+    key = family.head_dropout_key(kind)
+    if key is not None and key not in document:
+        document[key] = model.dropout_rate
     return document
 
 
-def _export_kind(family: TransformersMapping, document) -> str:
+def _export_task(document) -> Optional[TaskKind]:
+    """The task kind of a model folder's head: its fine-tuning section's, else the first kind that saves such a head
+    (None: no head)."""
+    finetuning = document.get('finetuning')
+    if finetuning:
+        return get_task_kind(finetuning['task']['kind'])
     task = document.get('task')
-    if task:
-        return kind_of_head(task.get('kind'))
+    return task_kind_of_head(task.get('kind')) if task else None
+
+
+def _export_kind(family: TransformersMapping, document, task: Optional[TaskKind]) -> str:
+    if task is not None:
+        if task.checkpoint_kind is None:
+            raise InputError('export-hf writes the heads of {}, not a {} head'.format(
+                ', '.join(sorted({k.head_kind for k in map(get_task_kind, task_kinds()) if k.checkpoint_kind})),
+                task.head_kind))
+        return task.checkpoint_kind
     heads = document['heads']
     for kind, wanted in (('lm', family.lm_heads), ('masked_lm', family.masked_lm_heads)):
         if kind in family.classes and wanted and all(heads.get(name) for name, on in wanted.items() if on):
@@ -727,9 +721,11 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     source = resolve_model(model_folder_of(model_or_folder))
     folder, document, config = source.folder, source.document, source.config
     family = family_of_architecture(document['architecture'])
+    phase('loading {}'.format(folder))
     model, vocab = source.build()
     tokenizer = source.tokenizer
-    kind = _export_kind(family, document)
+    task = _export_task(document)
+    kind = _export_kind(family, document, task)
     has_pooler = bool(document['heads'].get('use_pooler', False)) and kind not in UNPOOLED_KINDS and (
         family.pooler_in_backbone or kind == 'classification')
     plan = family.plan(kind, config, has_pooler, prefixed=kind != 'base')
@@ -739,7 +735,7 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
         raise InputError('{}: the model has no parameter(s) {}'.format(folder, ', '.join(missing)))
     tensors = {hf: np.ascontiguousarray(params[gluon].data().asnumpy().astype(np.float32))
                for hf, gluon in plan.items()}
-    hf_config = _hf_config(family, config, kind, vocab, model)
+    hf_config = _hf_config(family, config, kind, vocab, model, task)
     # the length the model was fine-tuned at travels as transformers' own setting, so an import gets it back
     max_seq_length = (document.get('finetuning') or {}).get('max_seq_length') or config.max_length
     sp_model = getattr(tokenizer, 'sp_model_path', None)
@@ -747,6 +743,8 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
         raise InputError('{} has a {} tokenizer; export-hf writes SentencePiece and WordPiece tokenizers{}'.format(
             folder, tokenizer.kind, ' (its pieces need Mecab, which transformers\' tokenizers do not run)'
             if 'mecab' in tokenizer.kind else ''))
+
+    phase('writing {:,} tensors as a {} to {}'.format(len(tensors), family.classes[kind], out))
 
     def write(tmp: Path):
         save_file(tensors, str(tmp / SAFETENSORS), metadata={'format': 'pt'})

@@ -13,6 +13,7 @@ from typing import Optional
 
 from ..core.documents import read_json
 from ..core.errors import InputError
+from ..core.progress import phase
 from ..models.family import transformers_mappings
 from ..models.transformers_names import tf_variable_name
 from .huggingface import CheckpointConfig, save_converted, tokenizer_for
@@ -75,6 +76,7 @@ def import_tf(checkpoint, config, out, tokenizer, part: Optional[str] = None, ov
     if tokenizer is None:
         raise InputError('a TensorFlow checkpoint has no tokenizer files: pass the vocabulary it was trained with '
                          '(--vocab vocab.txt, a SentencePiece .model, a model folder or a registered name)')
+    phase('reading the TensorFlow checkpoint {}'.format(prefix))
     variables = read_tf_checkpoint(prefix, keep=lambda name: tf_variable_name(name) is not None)  # no optimizer slots
     _check_config_names_the_family(document, variables, family, config_path)
     tensors, kind = family.tf_checkpoint(variables, part)

@@ -5,7 +5,9 @@
 * MXNet comes in builds that are separate distributions of one ``mxnet`` module (``mxnet`` for the CPU,
   ``mxnet-cu112``, ``mxnet-cu117``, ... for CUDA), so the package cannot require one without replacing the
   others (``setup.py`` requires ``mxnet`` only where no build is installed yet). Where none is installed at all,
-  importing this module says which command installs one, instead of a ``ModuleNotFoundError``.
+  importing this module says which command installs one, instead of a ``ModuleNotFoundError``. A CUDA build
+  whose CUDA or cuDNN libraries this machine lacks (``mxnet-cu117`` without CUDA 11.7 / cuDNN 8: ``OSError:
+  libcudnn.so.8: cannot open shared object file``) is one line naming the library and the two ways out.
 * ``mxnet`` and ``gluonnlp`` emit DeprecationWarnings at import time (numpy financial functions,
   distutils); they are silenced for the duration of those imports only.
 * ``gluonnlp.data.SentencepieceTokenizer`` (and therefore ``BERTSPTokenizer``) calls
@@ -24,6 +26,7 @@ Importing this module applies all of it (:func:`prepare`), so a module that need
 """
 import importlib
 import os
+import re
 import sys
 import warnings
 
@@ -51,6 +54,65 @@ def check_numpy():
 
 MXNET_INSTALL_ADVICE = ('pip install mxnet==1.9.1 for the CPU, or a CUDA build of the same release for GPUs, '
                         'e.g. pip install mxnet-cu117==1.9.1 (README, "GPUs and several devices")')
+
+
+# A shared library named in a loader's message: libcudnn.so.8, libcudart.so.11.0, mxnet.dll, libmxnet.dylib
+_LIBRARY = re.compile(r'([\w.+-]+\.(?:so(?:\.[\d.]+)?|dll|dylib))\b')
+# The libraries that only a CUDA build loads: the CUDA runtime and its maths libraries, cuDNN, NCCL, NVRTC, the
+# driver (libcuda)
+_CUDA_LIBRARY = re.compile(r'^(lib)?(cu[a-z]*|nccl|nvrtc|nvToolsExt)', re.IGNORECASE)
+
+
+def _mxnet_builds():
+    """The names of the MXNet distributions installed where ``import mxnet`` finds its package (``mxnet``,
+    ``mxnet-cu117``, ...): several builds share the one ``mxnet`` folder, so the distributions beside it say which
+    build that folder is."""
+    import importlib.metadata
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec('mxnet')
+    except (ImportError, ValueError):
+        return []
+    if spec is None or not spec.origin:
+        return []
+    site = os.path.dirname(os.path.dirname(spec.origin))
+    names = {dist.metadata['Name'] for dist in importlib.metadata.distributions(path=[site])}
+    return sorted(n for n in names if n and re.match(r'^mxnet([-_].*)?$', n, re.IGNORECASE))
+
+
+def cuda_of_build(build: str):
+    """``'mxnet-cu117'`` -> ``'11.7'``, ``'mxnet-cu102'`` -> ``'10.2'``; None for a build that names no CUDA."""
+    match = re.search(r'cu(\d+)(\d)$', build or '', re.IGNORECASE)
+    return '{}.{}'.format(int(match.group(1)), match.group(2)) if match else None
+
+
+def mxnet_load_error(err: OSError, builds) -> str:
+    """One line for an ``import mxnet`` that failed to load a shared library: which library, what the installed
+    build needs, and the ways out (install what it needs, or go back to the CPU build)."""
+    text = ' '.join(str(err).split())
+    found = _LIBRARY.search(text)
+    library = os.path.basename(found.group(1)) if found else None
+    cuda_builds = [b for b in builds if cuda_of_build(b)]
+    if library and _CUDA_LIBRARY.match(library) or cuda_builds:
+        build = cuda_builds[0] if cuda_builds else None
+        cuda = 'CUDA {}'.format(cuda_of_build(build)) if build else 'the CUDA release it was built for'
+        cudnn = re.match(r'libcudnn\.so\.(\d+)', library or '')
+        if cudnn:
+            needs = '{} and cuDNN {}'.format(cuda, cudnn.group(1))
+        elif re.match(r'libcuda\.so', library or ''):  # the driver's own library: no NVIDIA driver here
+            needs = 'the NVIDIA driver and ' + cuda
+        else:
+            needs = cuda
+        if build is None:
+            uninstall = 'uninstall the CUDA build (pip list | grep mxnet), then pip install mxnet==1.9.1'
+        else:
+            uninstall = 'pip uninstall -y {} && pip install mxnet==1.9.1'.format(build)
+        return ('MXNet cannot load {}: the installed {} needs {}, which this machine lacks; either install {} '
+                '(with their libraries on LD_LIBRARY_PATH), or go back to the CPU build: {}'.format(
+                    library or 'a library ({})'.format(text), 'build ' + build if build else 'CUDA build of MXNet',
+                    needs, needs, uninstall))
+    return ('MXNet cannot load {} ({}); reinstall its CPU build: pip install --force-reinstall mxnet==1.9.1'
+            .format(library or 'its library', text))
 
 
 def import_quietly(module_name):
@@ -104,6 +166,9 @@ def import_mxnet_without_onnx():
         from .errors import MissingDependencyError
         raise MissingDependencyError('kobert-gluon needs MXNet 1.9, and no build of it is installed: ' +
                                      MXNET_INSTALL_ADVICE) from None
+    except OSError as err:  # the loader's message alone names a file, not what to do about it
+        from .errors import MissingDependencyError
+        raise MissingDependencyError(mxnet_load_error(err, _mxnet_builds())) from err
     finally:
         if hide and 'onnx' in sys.modules and sys.modules['onnx'] is None:
             del sys.modules['onnx']

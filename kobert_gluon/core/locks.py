@@ -24,7 +24,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, writes stay atomic
     fcntl = None
 
-__all__ = ['exclusive_lock', 'lock_holder', 'holds_lock', 'LOCK_FILE']
+__all__ = ['exclusive_lock', 'lock_holder', 'holds_lock', 'remove_unheld_lock', 'LOCK_FILE']
 
 LOCK_FILE = '.kobert-gluon.lock'
 # The lock files this process holds now (real paths): a writer asks whether a folder is its own command's
@@ -96,3 +96,30 @@ def exclusive_lock(path, what: str, remove: bool = False, wait_s: float = 0.0):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(str(path))
         os.close(fd)  # releases the lock
+
+
+def remove_unheld_lock(path) -> bool:
+    """Delete the lock file ``path`` if no live process holds it (one a killed process left, as ``kill -9`` during a
+    checkpoint leaves ``.checkpoint.lock``): harmless, but clutter in a folder that is meant to be restored whole.
+    Safe against a process locking it meanwhile: :func:`exclusive_lock` re-checks after locking that the file it
+    locked is still the one at the path. Returns whether it was deleted."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(str(path), os.O_RDWR)
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a live process holds it
+        try:
+            if os.fstat(fd).st_ino != os.stat(str(path)).st_ino:
+                return False
+            os.unlink(str(path))
+        except FileNotFoundError:
+            return False
+        return True
+    finally:
+        os.close(fd)

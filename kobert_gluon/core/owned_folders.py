@@ -32,7 +32,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from .atomic_files import ordinary_file_modes, ordinary_folder_mode
 from .documents import read_document, write_json
 from .errors import FolderOwnershipError, IntegrityError, InputError
-from .locks import LOCK_FILE, exclusive_lock, holds_lock
+from .locks import LOCK_FILE, exclusive_lock, holds_lock, remove_unheld_lock
 
 __all__ = ['MARKER_FILE', 'FolderKind', 'register_folder_kind', 'read_marker', 'folder_kind', 'write_marker',
            'record_checksums', 'verify_folder', 'folder_problems', 'WRITE_ONCE_KINDS', 'check_replaceable',
@@ -353,13 +353,18 @@ def check_replaceable(folder, kind: str, overwrite: bool, inputs: Sequence = (),
 
 def remove_stale_temporaries(folder) -> List[str]:
     """Remove the package's temporary entries left in ``folder`` by a killed write; call it holding the
-    folder's lock (then no live writer owns them). Returns the names removed."""
+    folder's lock (then no live writer owns them). A lock file of an entry goes only where no live process holds
+    it. Returns the names removed."""
     folder = Path(folder)
     removed = []
     if not folder.is_dir():
         return removed
     for entry in folder.iterdir():
-        if entry.name == LOCK_FILE or not _is_temporary(entry.name) or entry.name.endswith('.lock'):
+        if entry.name == LOCK_FILE or not _is_temporary(entry.name):
+            continue
+        if entry.name.endswith('.lock'):
+            if remove_unheld_lock(entry):
+                removed.append(entry.name)
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

@@ -70,6 +70,14 @@ class RuntimeForward:
         self.inference = inference
         self.output_name = inference.output_names[0]
 
+    def prepare(self, max_batch_size: int) -> int:
+        """Compile ahead every shape bucket a batch of up to ``max_batch_size`` rows uses (OpenVINO)."""
+        return self.inference.compile_shapes(max_batch_size)
+
+    def shapes_to_prepare(self, max_batch_size: int) -> int:
+        compiled = set(self.inference.compiled_shapes)
+        return sum(1 for bucket in self.inference.shape_buckets(max_batch_size) if bucket not in compiled)
+
     def __call__(self, input_ids, token_type_ids, valid_length):
         outputs = self.inference(input_ids.asnumpy(), token_type_ids.asnumpy(), valid_length.asnumpy())
         return mx.nd.array(outputs[self.output_name])

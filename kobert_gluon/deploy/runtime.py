@@ -196,6 +196,10 @@ class _OpenvinoRunner:
                        'PERFORMANCE_HINT': 'LATENCY'}
         self.compiled: Dict[Tuple[int, int], object] = {}
 
+    def compile(self, batch: int, length: int) -> None:
+        """Compile the (batch, length) shape now rather than on its first call."""
+        self._compiled(batch, length)
+
     def _compiled(self, batch: int, length: int):
         key = (batch, length)
         if key not in self.compiled:
@@ -308,6 +312,26 @@ class InferenceModel:
     def compiled_shapes(self) -> Sequence[Tuple[int, int]]:
         """The (batch, length) buckets compiled so far (OpenVINO; empty for onnxruntime, which needs none)."""
         return sorted(getattr(self._runner, 'compiled', {}))
+
+    def shape_buckets(self, max_batch: int) -> Sequence[Tuple[int, int]]:
+        """Every (batch, length) bucket a batch of at most ``max_batch`` rows of at most ``max_length`` positions
+        is padded to (empty for a runtime without static shapes)."""
+        if not self._static_shapes:
+            return []
+        if not self.max_length:
+            raise InputError('the shape buckets of {} need its max_length'.format(self))
+        lengths = sorted({_bucket_length(length, self.max_length)
+                          for length in range(LENGTH_STEP, self.max_length + LENGTH_STEP, LENGTH_STEP)})
+        batches = [1 << power for power in range(_bucket_batch(max_batch).bit_length())]
+        return [(batch, length) for batch in batches for length in lengths]
+
+    def compile_shapes(self, max_batch: int) -> int:
+        """Compile every bucket of :meth:`shape_buckets` ahead (a server's warm-up: no request then waits for a
+        compile, which takes OpenVINO about half a second a shape); returns how many were compiled."""
+        buckets = [bucket for bucket in self.shape_buckets(max_batch) if bucket not in self.compiled_shapes]
+        for batch, length in buckets:
+            self._runner.compile(batch, length)
+        return len(buckets)
 
     def __call__(self, input_ids, token_type_ids, valid_length) -> Dict[str, np.ndarray]:
         input_ids = np.asarray(input_ids, dtype=np.int64)

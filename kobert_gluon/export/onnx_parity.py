@@ -16,6 +16,7 @@ import numpy as np
 from gluonnlp.model import BERTModel
 
 from ..core.errors import InputError
+from ..core.progress import counted
 from .onnx_export import (BATCH, METADATA_SIGNATURE, SEQUENCE, OnnxExportError, bert_of, context_of,
                           flatten_outputs, onnx_input_names, onnx_output_names, require_onnx, require_onnxruntime,
                           with_all_encodings)
@@ -152,9 +153,10 @@ def verify_onnx(model, onnx_path, shapes: Sequence[Tuple[int, int]] = DEFAULT_PA
     feed_names = onnx_input_names(signature)
     rng = np.random.RandomState(seed)
     rows = []
-    for batch, length in shapes:
-        if length > max_length:
-            continue
+    shapes = [(batch, length) for batch, length in shapes if length <= max_length]
+    if not shapes:
+        raise InputError('no shape to test: every requested length exceeds max_length {}'.format(max_length))
+    for batch, length in counted(shapes, desc='checking MXNet against onnxruntime', unit='batches'):
         inputs = random_batch(rng, batch, length, vocab_size, type_vocab_size)
         mx_outputs = model(*[mx.nd.array(inputs[name], ctx=ctx, dtype='float32') for name in _GLUON_INPUTS])
         # The original signature leaves out a next-sentence output, which would come last.
@@ -168,7 +170,5 @@ def verify_onnx(model, onnx_path, shapes: Sequence[Tuple[int, int]] = DEFAULT_PA
             error = float(np.max(np.abs(have.astype(np.float64) - want))) if want.size else 0.0
             scale = float(np.max(np.abs(want))) if want.size else 0.0
             rows.append(OutputParity(batch, length, name, error, error / scale if scale > 0 else error))
-    if not rows:
-        raise InputError('no shape to test: every requested length exceeds max_length {}'.format(max_length))
     return ParityReport(str(onnx_path), tolerance, rows)
 

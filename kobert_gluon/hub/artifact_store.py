@@ -23,7 +23,6 @@ import hashlib
 import logging
 import os
 import shutil
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,6 +35,7 @@ from ..core.atomic_files import temporary_sibling
 from ..core.cache_entries import move_aside
 from ..core.locks import exclusive_lock
 from ..core.errors import InputError, KobertGluonError
+from ..core.progress import steps
 
 __all__ = [
     'Artifact', 'ArtifactError', 'ArtifactNotFoundError', 'ChecksumMismatchError', 'MANIFEST',
@@ -187,13 +187,6 @@ def _sources(artifact: Artifact, mirror) -> List[Tuple[str, Optional[str]]]:
     return sources
 
 
-def _progress(total: Optional[int], desc: str):
-    """A tqdm bar on stderr when it is a terminal, else nothing (logs stay clean)."""
-    from tqdm import tqdm
-    return tqdm(total=total, unit='B', unit_scale=True, unit_divisor=1024, desc=desc,
-                disable=not sys.stderr.isatty(), leave=False)
-
-
 def _copy_into(source: str, target: Path, desc: str, member: Optional[str] = None) -> None:
     """Copy a local path or download a URL into ``target`` (which is a temporary file); with ``member``, the source
     is a zip and ``target`` gets that member of it."""
@@ -213,7 +206,8 @@ def _copy_into(source: str, target: Path, desc: str, member: Optional[str] = Non
         request = urllib.request.Request(source, headers={'User-Agent': 'kobert-gluon'})
         with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response, open(target, 'wb') as out:
             length = response.headers.get('Content-Length')
-            with _progress(int(length) if length else None, desc) as bar:
+            # shown unless the command line says not to (--no-progress, --quiet): a download can take minutes
+            with steps(int(length) if length else None, desc, unit='B', default=True) as bar:
                 for chunk in iter(lambda: response.read(_CHUNK), b''):
                     out.write(chunk)
                     bar.update(len(chunk))

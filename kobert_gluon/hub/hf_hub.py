@@ -24,6 +24,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 from ..core.atomic_files import temporary_sibling
 from ..core.errors import InputError
+from ..core.progress import counted
 from . import artifact_store
 from .artifact_store import Artifact, ArtifactNotFoundError
 
@@ -56,7 +57,7 @@ def _offline() -> bool:
 
 
 def _download_hint(repo_id: str, revision: str) -> str:
-    return ('download it where a network is available (huggingface-cli download {} --revision {} --local-dir DIR) '
+    return ('download it where a network is available (hf download {} --revision {} --local-dir DIR) '
             'and pass DIR instead'.format(repo_id, revision))
 
 
@@ -108,7 +109,8 @@ def _fetch_listing(repo_id: str, revision: str, repo_dir: Path) -> Dict:
     except urllib.error.HTTPError as err:
         if err.code in (401, 404):
             raise InputError('hub repo {} at revision {} was not found ({}: HTTP {}); check the name and revision '
-                             '(a private repo must be downloaded with huggingface-cli and passed as a folder)'
+                             '(a private repo: log in with hf auth login, download it with hf download and pass '
+                             'the folder)'
                              .format(repo_id, revision, url, err.code)) from None
         problem = 'HTTP {} {}'.format(err.code, err.reason)
     except (urllib.error.URLError, OSError, ValueError) as err:
@@ -161,7 +163,8 @@ def snapshot(repo_id: str, revision: str = 'main', select: Optional[Callable[[Li
     commit = listing['sha']
     siblings = {sibling['rfilename']: sibling for sibling in listing['siblings']}
     names = list(select(list(siblings))) if select is not None else list(siblings)
-    for name in names:
+    # (each file's own download shows its bytes wherever the command line does not turn progress off)
+    for name in counted(names, desc='fetching and verifying {} at {}'.format(repo_id, commit[:12]), unit='files'):
         artifact = _artifact(repo_id, commit, siblings[name])
         artifact_store.MANIFEST.pop(artifact.name, None)  # the listing just read is the authority for this name
         artifact_store.register_artifact(artifact)

@@ -203,6 +203,17 @@ class TransformersMapping:
         value = hf.get(self.token_dropout_key)
         return value if value is not None else hf.get(*self.token_dropout_fallback)
 
+    def head_dropout_key(self, kind: str) -> Optional[str]:
+        """The config key of the dropout before a ``kind`` checkpoint's head (None: its head has none, as the span
+        head of ``...ForQuestionAnswering``)."""
+        return {'classification': self.classifier_dropout_key,
+                'token_classification': self.token_dropout_key}.get(kind)
+
+    def head_dropout(self, kind: str, hf: Dict[str, Any]) -> Optional[float]:
+        """The dropout transformers puts before a ``kind`` checkpoint's head for the config ``hf`` (None: none)."""
+        read = {'classification': self.classifier_dropout, 'token_classification': self.token_dropout}.get(kind)
+        return read(hf) if read is not None else None
+
     def kind_of_class(self, name: str) -> Optional[str]:
         return next((kind for kind, cls in self.classes.items() if cls == name), None)
 

@@ -7,6 +7,10 @@ rows of each kind by length and cuts them into batches of at most ``max_batch_si
 pad little), and hands every job its own rows back through its future. One thread computes, so the event loop
 never waits on the model and the model is never called from two threads at once.
 
+The delay is waited only while requests overlap: when the last batch held one request and none arrived while it was
+computed (one client, or a quiet server), the next request is computed at once instead of waiting ``max_delay_s``
+for company that is not coming (measured in benchmarks/bench_serve.py: one client's latency is then batch-1 mode's).
+
 A batch that fails is run again one job at a time, so a request's bad row fails that request alone. Plain Python,
 no web framework: the server (:mod:`.app`) submits jobs and awaits their futures.
 """
@@ -53,6 +57,7 @@ class Batcher:
         self.on_batch = on_batch
         self._queue = queue.Queue(maxsize=max_queue)
         self._thread = None
+        self._submitted = 0  # jobs ever submitted: did any arrive while a batch was computed?
 
     @property
     def depth(self) -> int:
@@ -79,6 +84,7 @@ class Batcher:
             self._queue.put_nowait(job)
         except queue.Full:
             raise QueueFull() from None
+        self._submitted += 1
         return job.future
 
     def run_now(self, kind: str, rows: Sequence, lengths: Sequence[int]) -> List:
@@ -90,13 +96,14 @@ class Batcher:
     # ----- the thread ---------------------------------------------------------------------------------------
     def _loop(self) -> None:
         stopping = False
+        overlapping = False  # did requests overlap around the last batch? Only then is the delay worth waiting
         while not stopping:
             first = self._queue.get()
             if first is _STOP:
                 break
             jobs = [first]
             rows = len(first.rows)
-            deadline = time.monotonic() + self.max_delay_s
+            deadline = time.monotonic() + (self.max_delay_s if overlapping else 0.0)
             while rows < self.max_batch_size:
                 remaining = deadline - time.monotonic()
                 try:
@@ -109,7 +116,9 @@ class Batcher:
                     break
                 jobs.append(job)
                 rows += len(job.rows)
+            submitted = self._submitted
             self._run(jobs)
+            overlapping = len(jobs) > 1 or self._submitted != submitted or not self._queue.empty()
 
     def _run(self, jobs: List[Job]) -> None:
         by_kind: Dict[str, List[Job]] = {}

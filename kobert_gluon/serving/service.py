@@ -8,6 +8,7 @@ extractive question answerer ``qa``; every model answers ``embed`` (its backbone
 """
 import logging
 import threading
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -15,12 +16,11 @@ import numpy as np
 from ..core.errors import InputError
 from ..tasks.finetuning import FineTunedModel
 
-__all__ = ['RequestError', 'ModelService', 'ROUTES_OF_STRUCTURES']
+__all__ = ['RequestError', 'ModelService', 'COMMON_ROUTES']
 
 log = logging.getLogger(__name__)
 
-# The task routes of each task structure (tasks.finetuning.PIPELINES); every model also answers embed and tokenize.
-ROUTES_OF_STRUCTURES = {'sentences': ('predict',), 'tagged': ('ner',), 'squad': ('qa',)}
+# Every model answers these; a task structure's pipeline (tasks.finetuning.PIPELINES) adds its own ``routes``.
 COMMON_ROUTES = ('embed', 'tokenize')
 # Long enough for any text: only the length is read, nothing is cut.
 _UNCUT = 1 << 20
@@ -72,6 +72,12 @@ def check_body(body: Any, known: Tuple[str, ...]) -> dict:
     return body
 
 
+def check_input_count(count: int, max_inputs: int, field: str) -> None:
+    if count > max_inputs:
+        raise RequestError('{}: {} inputs, more than the {} this server takes in one request '
+                           '(--max-client-batch-size); send them in several requests'.format(field, count, max_inputs))
+
+
 class ModelService:
     """A :class:`FineTunedModel` (``predict``'s, loaded by :func:`kobert_gluon.deploy.predictor.load_predictor`)
     seen as the routes it answers."""
@@ -81,7 +87,7 @@ class ModelService:
         self.name = name
         self.tokenizer = model.tokenizer
         self.max_seq_length = model.max_seq_length
-        self.routes = ROUTES_OF_STRUCTURES.get(model.structure, ()) + COMMON_ROUTES
+        self.routes = tuple(model.pipeline.routes) + COMMON_ROUTES
         self._encoder = None
         self._encoder_lock = threading.Lock()
 
@@ -116,9 +122,10 @@ class ModelService:
         return lengths
 
     # ----- request bodies ----------------------------------------------------------------------------------
-    def texts_of(self, body: Any, pairs_allowed: bool) -> Tuple[List, bool, bool]:
+    def texts_of(self, body: Any, pairs_allowed: bool, max_inputs: int) -> Tuple[List, bool, bool]:
         """``(rows, single, truncate)`` of a ``{"inputs": str | [str] | [[a, b]], "truncate": bool}`` body;
-        ``single``: one string was sent (the answer is one result, not a list)."""
+        ``single``: one string was sent (the answer is one result, not a list). More than ``max_inputs`` inputs
+        are refused: one request must not hold the model for everyone else."""
         body = check_body(body, ('inputs', 'truncate'))
         inputs = _field(body, 'inputs', (str, list))
         truncate = _field(body, 'truncate', bool, required=False, default=True)
@@ -129,6 +136,7 @@ class ModelService:
             return [inputs], True, truncate
         if not inputs:
             raise RequestError('inputs: empty list')
+        check_input_count(len(inputs), max_inputs, 'inputs')
         rows = []
         for index, item in enumerate(inputs):
             where = 'inputs[{}]'.format(index)
@@ -151,11 +159,8 @@ class ModelService:
         return list(predictions)
 
     def predict_answer(self, prediction) -> Any:
-        """TEI's answer for one row: every class with its probability, most likely first; a regressor: its score."""
-        if self.model.is_regression:
-            return {'score': float(prediction)}
-        scored = [{'label': label, 'score': float(p)} for label, p in zip(self.label_names, prediction)]
-        return sorted(scored, key=lambda item: -item['score'])
+        """/predict's answer for one row, as the model's task structure gives it."""
+        return self.model.pipeline.answer(self.model, prediction)
 
     def run_ner(self, rows: List[str]) -> List:
         entities, _truncated = self.model.predict_entities(rows, batch_size=len(rows))
@@ -201,7 +206,12 @@ class ModelService:
             return self._encoder
 
     def warm_up(self, batcher) -> None:
-        """One row through the model's own route, so the first request does not pay for graph building."""
+        """Every shape the runtime compiles ahead (OpenVINO: each (batch, length) bucket up to the batcher's
+        largest batch), then one row through the model's own route, so no request pays for graph building."""
+        started = time.perf_counter()
+        compiled = self.model.prepare(batcher.max_batch_size)
+        if compiled:
+            log.info('compiled %d input shapes in %.1f s', compiled, time.perf_counter() - started)
         route = self.routes[0]
         row = {'predict': ('안녕하세요', '안녕하세요') if self.model.pair else '안녕하세요',
                'ner': '안녕하세요', 'qa': ('누구?', '안녕하세요'), 'embed': '안녕하세요',

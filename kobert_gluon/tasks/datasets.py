@@ -21,7 +21,6 @@ Quoting differs between the public files (checked on the real data):
   and reports the count, since an empty text carries no sentiment.
 """
 import csv
-import math
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,7 +37,8 @@ from .labels import label_lines, sorted_labels
 from ..core.text_files import DEFAULT_ENCODING, check_decodable, check_text_file, read_lines, reading_codec
 
 __all__ = ['TableSpec', 'TaskSpec', 'TASKS', 'get_task', 'list_tasks', 'LabeledTable', 'MalformedRowError',
-           'read_table', 'read_prediction_rows', 'PredictionRows', 'infer_labels']
+           'read_table', 'read_prediction_rows', 'PredictionRows', 'infer_labels', 'INPUT_FORMATS',
+           'prediction_input_format']
 
 Column = Union[str, int]
 CLASSIFICATION = 'classification'
@@ -404,22 +404,10 @@ def _resolve_columns(spec: TableSpec, header: Optional[List[str]], path) -> Tupl
 
 
 def _parse_label(raw: str, kind: str, labels, label_range):
-    value = raw.strip()
-    if not get_task_kind(kind).has_classes:
-        try:
-            number = float(value)
-        except ValueError:
-            raise InputError('label {!r} is not a number'.format(raw)) from None
-        if not math.isfinite(number):
-            raise InputError('label {!r} is not a finite number'.format(raw))
-        if label_range is not None and not label_range[0] <= number <= label_range[1]:
-            raise InputError('label {} is outside the range {}..{}'.format(number, *label_range))
-        return number
-    if value == '':
-        raise InputError('the label is empty')
-    if labels is not None and value not in labels:
-        raise InputError('unknown label {!r}; expected one of {}'.format(raw, ', '.join(labels)))
-    return value
+    parse = get_task_kind(kind).parse_label
+    if parse is None:
+        raise InputError('a {} task does not read its labels from a table'.format(kind))
+    return parse(raw, labels, label_range)
 
 
 def _read_header(path: Path, spec: TableSpec, encoding: str, split_fields) -> Optional[List[str]]:
@@ -549,6 +537,49 @@ def read_prediction_rows(path, spec: TableSpec, skip_bad_rows=False,
         if problem is not None:
             notes.append((line_number, problem))
     return PredictionRows(texts, line_numbers, notes)
+
+
+# How a prediction input file is read: one text per line (as standard input is), or a table read with a TableSpec
+INPUT_FORMATS = ('lines', 'table')
+_DELIMITER_NAMES = {'\t': 'tab', ',': 'comma'}
+
+
+def prediction_input_format(path, spec: TableSpec, encoding: str = DEFAULT_ENCODING) -> Tuple[str, Optional[str]]:
+    """``(format, note)`` for a prediction input file whose format was not given, decided by its first line:
+
+    * a header that names every text column ``spec`` reads by name (or, for columns given by index, a line of
+      several fields): ``'table'``;
+    * a line of one field (no delimiter): ``'lines'``, every line one text as on standard input, with a note saying
+      so (a one-column table whose header is not the model's column reads the same, so the choice is shown);
+    * a line of several fields that names none of those columns: an :class:`InputError`, since it is either a table
+      with another header or pairs of texts, and guessing would predict on a header as if it were a review.
+    """
+    path = check_text_file(path, 'input file')
+    first = next(read_lines(path, encoding, 'input file'), None)
+    if first is None:
+        raise InputError('input file {} is empty'.format(path))
+    try:
+        fields = [field.strip() for field in _field_splitter(spec)(first)]
+    except csv.Error:  # a quote the table reader would refuse: count the fields plainly to decide
+        fields = [field.strip() for field in first.split(spec.delimiter)]
+    named = [c for c in spec.text_columns if isinstance(c, str)]
+    if spec.header and named and all(c in fields for c in named):
+        return 'table', None
+    if len(fields) == 1:
+        wanted = ' and '.join(repr(c) for c in named) or 'text column'
+        return 'lines', ('{}: its first line is not a header naming the column {} this model reads, so every line is '
+                         'read as one text (--input-format lines; --input-format table reads it as a table)'
+                         .format(path, wanted))
+    if not named:
+        return 'table', None  # columns by index, several fields: a table as the model was trained on
+    shown = ', '.join(repr(f if len(f) <= 20 else f[:20] + '...') for f in fields[:4]) + (
+        ', ...' if len(fields) > 4 else '')
+    raise InputError('{}: the first line has {} {}-separated fields ({}) but not the column{} {} this model reads: if '
+                     'it is a header, name the text column{} with --text-column{}; to read every line as {}, pass '
+                     '--input-format lines'.format(
+                         path, len(fields), _DELIMITER_NAMES.get(spec.delimiter, repr(spec.delimiter)), shown,
+                         's' if spec.pair else '', ' and '.join(repr(c) for c in named), 's' if spec.pair else '',
+                         ' COL twice' if spec.pair else ' COL', 'TEXT_A<tab>TEXT_B' if spec.pair else 'one text'))
 
 
 def infer_labels(table: LabeledTable) -> List[str]:

@@ -35,6 +35,7 @@ from ..core.text_files import check_text_file
 from ..training.held_out import check_dev_apart
 from ..training.text_batches import BatchesBeside, TextBatches
 from .head_task import HeadTask
+from .kinds import register_structure
 from .qa_scoring import score_predictions
 from .file_parts import in_part, parse_part
 
@@ -391,7 +392,7 @@ class QATask(HeadTask):
 
     def window_scores(self, model, data: QABatches) -> List[np.ndarray]:
         scores: List[Optional[np.ndarray]] = [None] * len(data)
-        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+        for indices, batch in self.each_batch(data, 'windows'):
             output, _ = self._forward(model, batch)
             values = output.asnumpy()
             for row, index in enumerate(indices):
@@ -440,6 +441,7 @@ class QuestionAnsweringPipeline:
     data_formats = ('squad',)
     reads_tables = False
     predict_options = ('max_rows', 'strip_particles')
+    routes = ('qa',)  # what a server of such a model answers (kobert_gluon.serving)
 
     @staticmethod
     def evaluate(model, path, max_rows=None, batch_size=64, **_table_options) -> Dict[str, float]:
@@ -512,3 +514,6 @@ class QuestionAnsweringPipeline:
 
     def task(self, spec, labels, vocab, tokenizer, saved_info, ctx):
         return QATask(spec, vocab, tokenizer, saved_info, ctx=ctx)
+
+
+register_structure('squad', QuestionAnsweringPipeline())

@@ -22,7 +22,7 @@ task definition and the label values as written in the data, so evaluating and p
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -35,19 +35,14 @@ from ..models.zoo import check_from_scratch_options, check_max_seq_length
 from ..training import run_folder
 from ..core import checks
 from ..core.devices import parse_devices
-from ..core.documents import rows_digest, write_json
+from ..core.documents import write_json
 from ..core.errors import InputError
-from ..core.registry import Registry
-from .datasets import LabeledTable, TaskSpec, TableSpec, get_task, infer_labels, read_table
-from .extractive_qa import QuestionAnsweringPipeline
-from .head_task import HeadTask
-from .labels import check_label_counts, label_lines
-from .prediction import PredictOutput, PredictRequest, request_lines
-from .tagging import TaggingPipeline
+from .datasets import TaskSpec, TableSpec, get_task
+from .sentences import SequenceTask
+from .structures import PIPELINES
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
 from ..training.distributed import SINGLE, Ranks, check_global_batch
-from ..training.held_out import check_dev_apart
 from ..training.placement import Placement, place_training
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
 
@@ -170,200 +165,9 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     return head, vocab
 
 
-class SequenceTask(HeadTask):
-    """The trainer's task for a classifier or regressor head over ``(input_ids, valid_length, types, label)``.
-
-    Classification minimises softmax cross-entropy; regression the mean squared error.
-    """
-
-    def __init__(self, spec: TaskSpec, labels: Optional[Sequence[str]], vocab=None, tokenizer=None,
-                 saved_info: Optional[Dict[str, Any]] = None, ctx=None):
-        super().__init__(spec, vocab, tokenizer, saved_info, ctx)
-        self.labels = list(labels) if labels is not None else None
-
-    def predict(self, model, data: TextBatches) -> np.ndarray:
-        """Class probabilities ``(n, classes)`` or scores ``(n,)``, in the order of the examples."""
-        outputs = None
-        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
-            output, _ = self._forward(model, batch)
-            values = self.kind.predictions(output).asnumpy()
-            if outputs is None:
-                outputs = np.zeros((len(data),) + values.shape[1:], dtype=np.float32)
-            outputs[indices] = values
-        return outputs
-
-    def evaluate(self, model, data: TextBatches) -> Dict[str, float]:
-        predicted = self.predict(model, data)
-        truth = np.array([example[3] for example in data.encoded])
-        return self.kind.evaluate(truth, predicted, self.spec.display_labels(self.labels or []))
-
-
 FinetuneResult = RunResult  # kept as a name of its own: it is what the public API returns
 
 
-def _read_data(settings: FinetuneSettings, log) -> Tuple[LabeledTable, Optional[LabeledTable], List[str]]:
-    spec = settings.task
-    train = read_table(settings.train, spec.table, spec.kind, labels=spec.labels, label_range=spec.label_range,
-                       skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_train_rows,
-                       encoding=settings.encoding)
-    log(train.summary())
-    if spec.task_kind.has_classes:  # counted on the whole file as read: a stray value is the file's, not a part's
-        check_label_counts(label_lines(zip(train.labels, train.line_numbers)), train.path, settings.min_label_count,
-                           spec.labels, log)
-    labels = list(spec.labels) if spec.labels is not None else (
-        infer_labels(train) if spec.task_kind.has_classes else None)
-    dev = None
-    dev_fraction = settings.dev_fraction if settings.dev_fraction is not None else spec.dev_fraction
-    if settings.dev:
-        dev = read_table(settings.dev, spec.table, spec.kind, labels=labels, label_range=spec.label_range,
-                         skip_bad_rows=settings.skip_bad_rows, max_rows=settings.max_dev_rows,
-                         encoding=settings.encoding)
-        log(dev.summary())
-        check_dev_apart(settings.train, settings.dev, train.texts, dev.texts, _SPLIT_NAMES)
-    elif dev_fraction:
-        train, dev = train.split_off(dev_fraction)
-        if settings.max_dev_rows is not None:
-            dev = dev.head(settings.max_dev_rows)
-        log(train.summary())
-        log(dev.summary())
-    if len(train) == 0:
-        raise InputError('{} has no usable examples'.format(settings.train))
-    return train, dev, labels
-
-
-# the settings that name a fine-tuning run's training and dev data (respelled --train / --dev by the command line)
-_SPLIT_NAMES = {'train': 'train', 'dev': 'dev'}
-
-
-def _one_line(text: str) -> str:
-    return text.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ')
-
-
-def _split_input(number, line, width):
-    parts = tuple(part.strip() for part in line.split('\t')) if width == 2 else (line.strip(),)
-    if not any(parts):
-        return None  # a blank input: it keeps its row, with an empty label
-    if len(parts) != width:
-        raise InputError('input {}: a sentence-pair model needs TEXT_A<tab>TEXT_B, got {} field(s)'
-                         .format(number, len(parts)))
-    if not all(parts):
-        return None
-    return parts
-
-
-def _texts_to_predict(model, request: PredictRequest):
-    """One entry per input, in order: the text(s), or None for an input with nothing to predict; and notes
-    ``(input number or line, why)`` for those. ``--input`` is a table read with ``request.table``."""
-    from .datasets import read_prediction_rows
-    if request.input and not request.texts:
-        rows = read_prediction_rows(request.input, request.table, skip_bad_rows=request.skip_bad_rows,
-                                    encoding=request.encoding)
-        return rows.texts, [('line {}'.format(line), why) for line, why in rows.notes]
-    lines, where = request_lines(request, 'texts to predict')
-    width = 2 if model.pair else 1
-    texts = [_split_input(number, line, width) for number, line in enumerate(lines, 1)]
-    notes = [('{} {}'.format(where, number), 'blank') for number, text in enumerate(texts, 1) if text is None]
-    return texts, notes
-
-
-def _label_values(table: LabeledTable, spec: TaskSpec, labels):
-    if not spec.task_kind.has_classes:
-        return [float(v) for v in table.labels]
-    index = {label: i for i, label in enumerate(labels)}
-    return [index[v] for v in table.labels]
-
-
-def _table_report(table: Optional[LabeledTable]):
-    if table is None:
-        return None
-    report = {'path': table.path, 'examples': len(table), 'empty_text_dropped': table.empty_dropped,
-              'malformed_skipped': len(table.skipped), 'first_skipped': table.skipped[:5]}
-    counts = table.label_counts()
-    if counts is not None:
-        report['label_counts'] = counts
-    return report
-
-
-def _data_digest(*tables: Optional[LabeledTable]) -> str:
-    """SHA-256 of the examples as read (texts and labels, in order): what a resumed run must train on again."""
-    return rows_digest(*[None if table is None else [list(example) for example in table] for table in tables])
-
-
-class SentencePipeline:
-    """How fine-tuning reads, batches and scores the ``sentences`` structure: labeled tables (:mod:`.datasets`).
-
-    Every structure has one such object: ``read(settings, log) -> (train, dev or None, labels)``, ``digest(train,
-    dev)`` (what a resumed run must see again), ``report(data)`` (for run.json), ``batches(data, tokenizer,
-    settings, labels, training, log, ranks)`` (what the trainer iterates and the task scores; training batches are
-    this rank's parts of the global batches) and ``task(spec, labels, vocab,
-    tokenizer, saved_info, ctx)`` (the trainer's task); :func:`pipeline_for` picks it by the task kind's structure."""
-
-    read = staticmethod(_read_data)
-    digest = staticmethod(_data_digest)
-    report = staticmethod(_table_report)
-    label = 'sentence classification or regression'
-    data_formats = ()
-    reads_tables = True
-    predict_options = ()
-
-    @staticmethod
-    def evaluate(model, path, table: Optional[TableSpec] = None, skip_bad_rows=False, max_rows=None, batch_size=64,
-                 num_workers=0, encoding='utf-8', task: Optional[TaskSpec] = None, **_):
-        """Metrics of ``model`` (a ``FineTunedModel``) on a labeled table (see ``FineTunedModel.evaluate``)."""
-        table = table or model.spec.table
-        if len(table.text_columns) != len(model.spec.table.text_columns):
-            raise InputError('this model reads {} text column(s), the table spec names {}'
-                             .format(len(model.spec.table.text_columns), len(table.text_columns)))
-        labels = model._file_labels(task)
-        data = read_table(path, table, model.spec.kind, labels=labels, label_range=model.spec.label_range,
-                          skip_bad_rows=skip_bad_rows, max_rows=max_rows, encoding=encoding)
-        if len(data) == 0:
-            raise InputError('{} has no usable examples'.format(path))
-        batches = model._batches(data.texts, _label_values(data, model.spec, labels), batch_size, num_workers)
-        metrics = model._task.evaluate(model.model, batches)
-        metrics.update(examples=len(data), empty_text_dropped=data.empty_dropped, malformed_skipped=len(data.skipped))
-        return metrics
-
-    @staticmethod
-    def predict_output(model, request: PredictRequest) -> PredictOutput:
-        """TSV: the text(s), then the task kind's columns (``label``, ``p_<label>``...; or ``score``), one row per
-        input in order; an input with nothing to predict keeps its row with empty cells (and a note)."""
-        texts, notes = _texts_to_predict(model, request)
-        present = [sample for sample in texts if sample is not None]
-        predictions = iter(model.predict(present, batch_size=request.batch_size) if present else [])
-        header = (['text'] if not model.pair else ['text_a', 'text_b']) + model.output_columns()
-        rows = []
-        for sample in texts:
-            if sample is None:  # an input with nothing to predict keeps its place: same row count, same order
-                rows.append([''] * len(header))
-                continue
-            rows.append([_one_line(t) for t in sample] + model.output_cells(next(predictions)))
-        said = []
-        if notes:
-            shown = ', '.join('{} ({})'.format(where, why) for where, why in notes[:5])
-            said.append('{} of {} inputs had nothing to predict and got an empty label: {}{}'.format(
-                len(notes), len(texts), shown, ', ...' if len(notes) > 5 else ''))
-        return PredictOutput('\n'.join('\t'.join(row) for row in [header] + rows) + '\n', said)
-
-    @staticmethod
-    def batches(data, tokenizer, settings, labels, training: bool, log=None, ranks: Ranks = SINGLE) -> TextBatches:
-        spec = settings.task
-        return TextBatches.from_texts(
-            data.texts, _label_values(data, spec, labels), tokenizer, settings.max_seq_length, spec.table.pair,
-            settings.batch_size if training else settings.eval_batch_size, shuffle=training,
-            seed=settings.training.seed, label_dtype=spec.task_kind.label_dtype, num_workers=settings.num_workers,
-            bucket_window=settings.bucket_window, num_shards=ranks.size, shard=ranks.rank)
-
-    @staticmethod
-    def task(spec, labels, vocab, tokenizer, saved_info, ctx):
-        return SequenceTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
-
-
-# Task structures (what one example is) -> their pipeline; a new structure registers its own here
-PIPELINES: Registry = Registry('task structure')
-PIPELINES.register('sentences', SentencePipeline())
-PIPELINES.register('tagged', TaggingPipeline())
-PIPELINES.register('squad', QuestionAnsweringPipeline())
 
 
 def pipeline_for(spec: TaskSpec):
@@ -459,7 +263,9 @@ class FineTunedModel:
         self.max_seq_length = info['max_seq_length']
         self.ctx = ctx or mx.cpu()
         self.tokenizer = tokenizer if tokenizer is not None else model_folder.load_folder_tokenizer(folder)
-        self._task = SequenceTask(self.spec, self.labels, ctx=self.ctx) if self.pipeline.reads_tables else None
+        # a table structure predicts per text through its trainer task (the finetuning section: what it saved)
+        self._task = (self.pipeline.task(self.spec, self.labels, None, None, info, self.ctx)
+                      if self.pipeline.reads_tables else None)
         self.graph = 'plain graph'  # what computes the forward pass, in words (load: the fused graph)
 
     @classmethod
@@ -486,8 +292,22 @@ class FineTunedModel:
     def run_forward_with(self, forward) -> None:
         """Compute forward passes with ``forward(input_ids, token_type_ids, valid_length) -> NDArray`` (what the
         Gluon head returns) instead of the Gluon model: how a deployment runtime plugs in; everything around it
-        (tokenizer, batches, the task kind's predictions and metrics) stays the same."""
+        (tokenizer, batches, the task kind's predictions and metrics) stays the same. A ``forward`` that builds
+        something per input shape may offer ``prepare(max_batch_size) -> int`` and ``shapes_to_prepare(max_batch_size)
+        -> int`` (see :meth:`prepare`)."""
         self.model = forward
+
+    def prepare(self, max_batch_size: int) -> int:
+        """Build ahead what the forward pass would otherwise build on the first batch of each shape (OpenVINO
+        compiles one graph per (batch, length) bucket), for batches of up to ``max_batch_size`` rows: a server's
+        warm-up. Returns how many shapes were built (0: nothing to build, as for MXNet and onnxruntime)."""
+        prepare = getattr(self.model, 'prepare', None)
+        return prepare(max_batch_size) if prepare is not None else 0
+
+    def shapes_to_prepare(self, max_batch_size: int) -> int:
+        """How many shapes :meth:`prepare` would build now (0 once built, or where nothing is built per shape)."""
+        pending = getattr(self.model, 'shapes_to_prepare', None)
+        return pending(max_batch_size) if pending is not None else 0
 
     @property
     def structure(self) -> str:
@@ -544,10 +364,10 @@ class FineTunedModel:
 
     def output_columns(self) -> List[str]:
         """The columns :meth:`output_cells` fills for one prediction (``label``, ``p_<name>``...; or ``score``)."""
-        return self.spec.task_kind.columns(self.label_names)
+        return self._task.columns(self.label_names)
 
     def output_cells(self, prediction) -> List[str]:
-        return self.spec.task_kind.cells(prediction, self.label_names)
+        return self._task.cells(prediction, self.label_names)
 
     def _batches(self, texts, labels, batch_size, num_workers=0) -> TextBatches:
         label_dtype = self.spec.task_kind.label_dtype
@@ -560,7 +380,10 @@ class FineTunedModel:
         ``texts[i]`` is ``(text,)`` or, for a pair task, ``(text_a, text_b)``; plain strings are accepted for
         single-sentence tasks.
         """
-        self._require('sentences', 'predict')
+        if not self.pipeline.reads_tables:
+            raise InputError('{} is a {} model; predict needs a model of texts from a table (sentence '
+                             'classification or regression, multi-label classification)'.format(
+                                 self.folder, self.spec.kind))
         texts = checks.texts('texts', texts, width=2 if self.pair else 1, call='predict')
         checks.whole('batch_size', batch_size, 1)
         if not texts:

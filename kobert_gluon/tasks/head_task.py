@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
 
+from ..core.progress import steps as progress_steps
 from ..models import folder as model_folder
 
 __all__ = ['HeadTask']
@@ -34,6 +35,14 @@ class HeadTask:
         ctx = ctx or self.ctx
         input_ids, valid_length, token_types, label = [x.as_in_context(ctx) for x in batch]
         return model(input_ids, token_types, valid_length), label
+
+    def each_batch(self, data, unit: str):
+        """``(indices, batch)`` of every batch of ``data`` in order (epoch 0: unshuffled), counted in ``unit`` on
+        stderr where the command line shows progress (evaluate, predict; silent in the API and in a server)."""
+        with progress_steps(total=len(data), desc='predicting', unit=unit) as bar:
+            for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+                yield indices, batch
+                bar.update(len(indices))
 
     def loss_count(self, output, label):
         """How many units the kind's loss of this batch is averaged over."""

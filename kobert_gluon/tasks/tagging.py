@@ -42,6 +42,7 @@ from ..training.held_out import check_dev_apart
 from ..training.text_batches import BatchesBeside, TextBatches
 from .file_parts import in_part, parse_part
 from .head_task import HeadTask
+from .kinds import register_structure
 from .labels import check_label_counts, label_lines, sorted_labels
 
 __all__ = ['Entity', 'TaggedText', 'TaggedData', 'read_klue_ner', 'read_conll', 'read_tagged', 'bio_labels',
@@ -458,7 +459,7 @@ class TokenTask(HeadTask):
     def predict(self, model, data: TaggedBatches) -> List[List[Entity]]:
         """The entities of every text of ``data``, in order."""
         results: List[List[Entity]] = [[] for _ in range(len(data))]
-        for indices, batch in zip(data.batch_indices(0), data.batches(0)):
+        for indices, batch in self.each_batch(data, 'texts'):
             output, _ = self._forward(model, batch)
             predicted = output.argmax(axis=-1).asnumpy().astype(np.int64)
             for row, index in enumerate(indices):
@@ -493,6 +494,7 @@ class TaggingPipeline:
     data_formats = TAGGED_FORMATS  # the first is the default
     reads_tables = False
     predict_options = ()
+    routes = ('ner',)  # what a server of such a model answers (kobert_gluon.serving)
 
     @staticmethod
     def evaluate(model, path, max_rows=None, batch_size=64, encoding=DEFAULT_ENCODING, data_format=None,
@@ -584,3 +586,6 @@ class TaggingPipeline:
 
     def task(self, spec, labels, vocab, tokenizer, saved_info, ctx):
         return TokenTask(spec, labels, vocab, tokenizer, saved_info, ctx=ctx)
+
+
+register_structure('tagged', TaggingPipeline())

@@ -24,6 +24,7 @@ from ..core import environment  # noqa: F401  (first: numpy check, mxnet without
 import gluonnlp as nlp
 import sentencepiece as spm
 
+from ..core import progress
 from ..core.documents import write_json
 from ..core.errors import InputError
 from ..core.corpus_text import TextSource
@@ -188,11 +189,16 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
     out_dir = Path(out_dir)
     check_replaceable(out_dir, VOCAB_KIND, overwrite, inputs=source.paths)  # before the long part
 
-    sample, seen = sample_lines(source.lines(), input_sentence_size, random.Random(seed))
+    sample, seen = sample_lines(progress.counted(source.lines(), desc='reading the corpus', unit='lines'),
+                                input_sentence_size, random.Random(seed))
     if not sample:
         raise InputError('the corpus {} has no text'.format(', '.join(str(p) for p in source.paths)))
     basic = nlp.data.BERTBasicTokenizer(lower=False)  # the same first step as BERTSPTokenizer(lower=False)
-    training_lines = [' '.join(basic(line)) for line in sample] if pretokenize else sample
+    training_lines = [' '.join(basic(line)) for line in progress.counted(
+        sample, desc='splitting as BERTSPTokenizer does', unit='lines')] if pretokenize else sample
+    # SentencePiece's trainer reports nothing we can count: say what runs, so a quiet minute is not a hang
+    progress.phase('training a {:,}-piece SentencePiece unigram model on {:,} lines with {} thread(s)'
+                   .format(size, len(sample), num_threads))
 
     model_bytes = io.BytesIO()
     try:
@@ -213,6 +219,8 @@ def build_vocab(corpus_files: Union[TextSource, Sequence, str, Path], size: int,
         vocab = bert_vocab_from_sentencepiece(tmp / TOKENIZER_FILE)
         vocab_to_json_file(vocab, tmp / VOCAB_FILE)
         tokenizer = KoBERTTokenizer(str(tmp / TOKENIZER_FILE), vocab)
+        progress.phase('measuring the [UNK] rate on {:,} training lines'
+                       .format(min(len(sample), UNK_RATE_SAMPLE_LINES)))
         info = {
             'format': BUILD_INFO_FORMAT,
             'corpus': source.describe(),

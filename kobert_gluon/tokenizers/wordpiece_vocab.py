@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
 
+from ..core import progress
 from ..core.corpus_text import TextSource
 from ..core.documents import write_json
 from ..core.errors import InputError
@@ -115,12 +116,15 @@ def build_wordpiece_vocab(corpus_files: Union[TextSource, Sequence, str, Path], 
     check_replaceable(out_dir, VOCAB_KIND, overwrite, inputs=source.paths)
 
     import random
-    sample, seen = sample_lines(source.lines(), input_sentence_size, random.Random(seed))
+    sample, seen = sample_lines(progress.counted(source.lines(), desc='reading the corpus', unit='lines'),
+                                input_sentence_size, random.Random(seed))
     if not sample:
         raise InputError('the corpus {} has no text'.format(', '.join(str(p) for p in source.paths)))
     sample = [unicodedata.normalize('NFC', line) for line in sample]  # as the tokenizer normalises at use
-    training_lines: List[str] = [split(line) for line in sample] if split else sample
+    training_lines: List[str] = [split(line) for line in progress.counted(
+        sample, desc='splitting into Mecab morphemes', unit='lines')] if split else sample
     alphabet = _alphabet_size(sample, character_coverage)
+    progress.phase('training a {:,}-token WordPiece vocabulary on {:,} lines'.format(size, len(sample)))
 
     trainer = BertWordPieceTokenizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
     trainer.train_from_iterator(training_lines, vocab_size=size, min_frequency=min_frequency,

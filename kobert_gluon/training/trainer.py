@@ -82,6 +82,7 @@ import numpy as np
 from mxnet import autograd, gluon
 
 from ..core import checks
+from ..core.progress import steps as progress_steps  # (`progress` names the run's position here)
 from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
@@ -532,7 +533,7 @@ class Trainer:
         for epoch in range(progress['epoch'], num_epochs):
             num_batches = train.num_batches(epoch)
             fingerprint = train.fingerprint(epoch)
-            bar = self._progress_bar(epoch, num_batches, progress['batch'])
+            bar = self._progress_bar(epoch, num_batches, progress['batch'], total_steps - progress['step'])
             started = time.time() - progress['epoch_seconds']
             window = _StepWindow()  # the micro-batches of the step being accumulated
             batch_index = progress['batch']
@@ -774,12 +775,14 @@ class Trainer:
         if self.is_writer and self.out_dir is not None and hasattr(self.task, 'save_best'):
             self.task.save_best(self.model, self.out_dir / BEST_FOLDER)
 
-    def _progress_bar(self, epoch: int, num_batches: int, start: int):
+    def _progress_bar(self, epoch: int, num_batches: int, start: int, steps_left: int):
+        """The epoch's bar (rank 0's, with ``config.progress``): its total is the batches this epoch will run, so
+        a run that ``max_steps`` ends early is timed by the steps it has left, not by the epoch's length."""
         if not (self.config.progress and self.is_writer):
             return None
-        from tqdm import tqdm
-        return tqdm(total=num_batches, initial=start, desc='epoch {}/{}'.format(epoch + 1, self._num_epochs),
-                    unit='batch', dynamic_ncols=True, leave=True)
+        batches = min(num_batches, start + steps_left * self.config.accumulate)
+        return progress_steps(total=batches, initial=start, desc='epoch {}/{}'.format(epoch + 1, self._num_epochs),
+                              unit='batches', show=True)
 
 
 def _as_float(value) -> float:
