@@ -32,7 +32,7 @@ SESSION_SCRIPT = Path(__file__).resolve().parent / 'docs_examples_session.py'
 PAGES = [REPO / 'README.md'] + sorted(p for p in (REPO / 'docs').rglob('*.md') if 'hooks' not in p.parts)
 RUN_LANGUAGES = ('bash', 'console', 'python', 'pycon')
 SHOWN_LANGUAGES = ('text', 'markdown')  # not code: file trees, formats, markup samples
-DIRECTIVES = ('setup', 'needs-shared-data', 'install', 'ci-command', 'check-only', 'server', 'needs-cli35')
+DIRECTIVES = ('setup', 'needs-shared-data', 'install', 'ci-command', 'check-only', 'server')
 NETWORK_MARK = '# needs the network:'
 GPU_MARK = '# needs a GPU:'
 SHORTENED_MARK = '# shortened in CI:'
@@ -353,8 +353,6 @@ class PageRun:
             count = self.execute(block)
         except BaseException as err:
             self.done[block.id] = repr(err)
-            if 'needs-cli35' in block.directives and not isinstance(err, pytest.skip.Exception):
-                pytest.xfail('shows the behaviour of branch cli35, not merged yet: {}'.format(err))
             if failed and isinstance(err, AssertionError):
                 raise AssertionError('{}\n(earlier blocks of this page failed: {})'.format(
                     err, ', '.join(b.id for b in failed))) from err
@@ -362,9 +360,6 @@ class PageRun:
         self.done[block.id] = 'passed'
         if block is self.blocks[-1]:
             self.stop()
-        # the directive expires with the branch: once cli35 is merged, the example must be checked as any other
-        assert 'needs-cli35' not in block.directives, \
-            '{} passes now that cli35 is merged: remove its needs-cli35 directive'.format(block.id)
         return count
 
     def execute(self, block: Block) -> int:
