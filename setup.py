@@ -10,7 +10,7 @@ overrides the choice (a distribution such as ``mxnet-cu117``, or ``none``), e.g.
 machine. Where no build is installed at all, ``import kobert_gluon`` names the command that installs one
 (``kobert_gluon/core/environment.py``).
 
-Everything else is in pyproject.toml; the reasons for each bound are in README.md, "Dependencies".
+Everything else is in pyproject.toml; the reasons for each bound are in docs/reference/dependencies.md.
 """
 import os
 import re

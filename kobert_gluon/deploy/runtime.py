@@ -75,7 +75,7 @@ def _vocab_size(onnx_path: Path) -> int:
 
 def _calibration_batches(onnx_path: Path):
     """Data-free calibration: seeded random token ids (specials at their places, half the rows padded). The
-    static ranges only need the scale of each matmul's input; NSMC accuracy (README) says whether that was
+    static ranges only need the scale of each matmul's input; NSMC accuracy (docs/results.md) says whether that was
     enough."""
     vocab_size = _vocab_size(onnx_path)
     rng = np.random.RandomState(CALIBRATION_SEED)

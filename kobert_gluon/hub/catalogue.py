@@ -68,6 +68,9 @@ _REGISTRY: Registry[ModelSpec] = Registry('model', 'a saved model folder path al
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:
+    """Add ``spec`` to the catalogue, so that ``get_model(spec.name)``, ``load_tokenizer`` and every command's
+    ``--model`` know it; returns it. A model is its weight files with a config, a shipped folder, or a hub repo
+    converted on first use (``hf_repo``); a name already registered is refused."""
     if spec.params_files and spec.folder is not None:
         raise ValueError('model {!r} needs one of params_files and folder, not both'.format(spec.name))
     if not spec.params_files and spec.folder is None and spec.hf_repo is None:

@@ -260,6 +260,7 @@ class PretrainingTask:
 
 
 PretrainResult = RunResult  # kept as a name of its own: it is what the public API returns
+"""What :func:`pretrain` returns: the run's folder, its history and whether it was stopped (a ``RunResult``)."""
 
 
 def _data_digest(data: PretrainingData) -> str:

@@ -250,13 +250,17 @@ TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in (
         description='KorQuAD 1.0 extractive QA, its dev set split 80/10/10 by article (5,774 questions, '
                     'CC BY-ND 2.0 KR: do not ship models trained on it); published KoBERT EM/F1 51.8/79.2'),
 )}
+"""Every ready-made task by name: its kind, metric, files under a data folder (``--data-dir``), columns, labels and
+quoting, so that ``finetune --task NAME --data-dir DIR`` needs nothing else."""
 
 
 def list_tasks() -> List[str]:
+    """The names of the ready-made tasks (``finetune --task NAME``), in the order of :data:`TASKS`."""
     return list(TASKS)
 
 
 def get_task(name: str) -> TaskSpec:
+    """The ready-made task called ``name``; an unknown name is an ``InputError`` listing the known ones."""
     try:
         return TASKS[name]
     except KeyError:

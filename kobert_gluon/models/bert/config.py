@@ -75,3 +75,4 @@ class BertConfig(ArchitectureConfig):
 
 
 KOBERT_BASE_CONFIG = BertConfig()
+"""KoBERT-base's shape: 12 layers, 768 units, 12 heads, 3,072 feed-forward units, 512 positions, 8,002 tokens."""
