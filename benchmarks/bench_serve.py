@@ -200,6 +200,8 @@ class Server:
             return False
         self.url = 'http://127.0.0.1:{}'.format(found.group(1))
         self.note = line[found.end():].strip()
+        if self.note.startswith('(') and self.note.endswith(')'):
+            self.note = self.note[1:-1]  # printed in parentheses below
         tail = collections.deque(maxlen=20)
         threading.Thread(target=lambda: tail.extend(self.process.stderr), daemon=True).start()
         deadline = time.monotonic() + timeout
@@ -331,8 +333,8 @@ def main(argv=None) -> int:
     nsmc_train = NSMC_TEST.with_name('ratings_train.txt')
     if nsmc_train.is_file():
         calibration = work / 'calibration.tsv'
-        with open(nsmc_train, encoding='utf-8') as source:
-            calibration.write_text(''.join(line for line, _ in zip(source, range(301))), encoding='utf-8')
+        with open(nsmc_train, encoding='utf-8') as train_file:
+            calibration.write_text(''.join(line for line, _ in zip(train_file, range(301))), encoding='utf-8')
         servers.append(Server('mxnet int8 batched', serve_command(
             args.model, args.threads, '--precision', 'int8', '--calibration', str(calibration)), args.threads))
     else:

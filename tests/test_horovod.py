@@ -3,7 +3,7 @@
 With dropout 0 the runs must be the same computation: the same global batches, each rank's part weighted by its
 share, gradients summed and applied as their mean, the same clipping. So the weights agree to float rounding
 (the ranks' sums are added in another order) and so do the step losses and the dev metrics. Skipped where the
-[horovod] extra is not installed (the README's "Many workers" section has the command); CI installs it.
+[horovod] extra is not installed (docs/guides/devices.md, "Many workers", has the command); CI installs it.
 """
 import os
 import shutil

@@ -198,7 +198,7 @@ def check_device_args(args) -> None:
 
 def add_run_folder_args(parser):
     run = parser.add_argument_group('run folder')
-    run.add_argument('--out', required=True, help='run folder (created; see README for its contents)')
+    run.add_argument('--out', required=True, help='run folder (created; docs/guides/files.md lists its contents)')
     mode = run.add_mutually_exclusive_group()
     mode.add_argument('--overwrite', action='store_true', help='replace an existing run in --out')
     mode.add_argument('--resume', action='store_true',
@@ -261,7 +261,7 @@ def add_runtime_args(parser):
                              'export, made once per model and kept in the cache (default: %(default)s)')
     parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
                         help='fp32; bf16 (mxnet where the CPU has bfloat16, openvino); int8 (mxnet calibrated on '
-                             '--calibration, onnxruntime, openvino); README "Deployment" has the accuracy of each '
+                             '--calibration, onnxruntime, openvino); docs/results.md has the accuracy of each '
                              '(default: %(default)s)')
     parser.add_argument('--calibration', metavar='FILE',
                         help='--runtime mxnet --precision int8: rows of the task\'s data to calibrate on, read as '

@@ -95,8 +95,8 @@ def _parse_text(text: str, what: str) -> List[mx.Context]:
 
 def _check_gpus(gpus: List[int], device, what: str) -> None:
     if not _cuda_build():
-        raise InputError('{} {}: this MXNet is a CPU-only build ({}); install a CUDA build (README "GPUs and several '
-                         'devices": e.g. pip install mxnet-cu117==1.9.1) or use --device cpu'.format(what, device, _mxnet_name()))
+        raise InputError('{} {}: this MXNet is a CPU-only build ({}); install a CUDA build (docs/installation.md, "GPUs: a CUDA '
+                         'build of MXNet": e.g. pip install mxnet-cu117==1.9.1) or use --device cpu'.format(what, device, _mxnet_name()))
     available = _visible_gpus()
     missing = [g for g in gpus if g >= available]
     if missing:

@@ -53,7 +53,7 @@ def check_numpy():
 
 
 MXNET_INSTALL_ADVICE = ('pip install mxnet==1.9.1 for the CPU, or a CUDA build of the same release for GPUs, '
-                        'e.g. pip install mxnet-cu117==1.9.1 (README, "GPUs and several devices")')
+                        'e.g. pip install mxnet-cu117==1.9.1 (docs/installation.md, "GPUs: a CUDA build of MXNet")')
 
 
 # A shared library named in a loader's message: libcudnn.so.8, libcudart.so.11.0, mxnet.dll, libmxnet.dylib

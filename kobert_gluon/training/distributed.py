@@ -93,7 +93,7 @@ def from_environment() -> Ranks:
         import horovod.mxnet as hvd
     except ImportError as err:
         raise InputError('this process was started by horovodrun (HOROVOD_RANK is set) but horovod.mxnet does not '
-                         'import ({}); install the [horovod] extra as the README\'s "Many workers" section says'
+                         'import ({}); install the [horovod] extra as docs/guides/devices.md ("Many workers") says'
                          .format(err)) from None
     hvd.init()
     return Ranks(hvd.rank(), hvd.size(), hvd, hvd.local_rank(), hvd.local_size())
