@@ -206,7 +206,8 @@ def test_texts_of_the_wrong_type_are_one_line_naming_the_place():
     tokenizer = kobert_gluon.load_tokenizer('kobert-mini')
     for call, message in ((lambda: tokenizer.tokenize(None), '^text must be a string, got None$'),
                           (lambda: tokenizer.encode(12), '^text must be a string, got int 12$'),
-                          (lambda: tokenizer.encode('좋다', b'bytes'), "^text_pair must be a string, got bytes b'bytes'$")):
+                          (lambda: tokenizer.encode('좋다', b'bytes'), "^text_pair must be a string, got bytes b'bytes'$"),
+                          (lambda: tokenizer.tokenize('\udfff'), r'^text holds a lone surrogate \(U\+DFFF at')):
         with pytest.raises(InputError, match=message):
             call()
     model = FineTunedModel.load('kobert-mini-nsmc')
@@ -216,7 +217,9 @@ def test_texts_of_the_wrong_type_are_one_line_naming_the_place():
             (['재미있다', 3.5], r'^texts\[1\] must be a string, got float 3\.5$'),
             ('재미있다', '^texts must be a list of texts, not one string'),
             (7, '^texts must be a list of texts, got int 7$'),
-            ([('재미있다', '지루하다')], r'^texts\[0\] has 2 text\(s\); this model takes 1$')):
+            ([('재미있다', '지루하다')], r'^texts\[0\] has 2 text\(s\); this model takes 1$'),
+            # a lone surrogate (JSON's "\ud800", a bad decode): sentencepiece itself fails on it with a C++ error
+            (['재미있다', '좋\ud800'], r'^texts\[1\] holds a lone surrogate \(U\+D800 at character 1\)')):
         with pytest.raises(InputError, match=message):
             model.predict(texts)
     with pytest.raises(InputError, match='^batch_size must be a whole number >= 1, got 0$'):

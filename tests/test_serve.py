@@ -168,7 +168,9 @@ def test_bad_bodies_are_refused_in_one_line_and_the_server_goes_on(server, model
              (b'{"inputs": "a", "truncate": "no"}', 'truncate: must be true or false'),
              (b'{"inputs": "a", "top_k": 1}', 'top_k: unknown field'),
              (json.dumps({'inputs': ['a'] * 200}).encode(), 'inputs: 200 inputs, more than the 128'),
-             (b'[' * 2000 + b']' * 2000, 'body: nested too deeply')]
+             (b'[' * 2000 + b']' * 2000, 'body: nested too deeply'),
+             (b'{"inputs": ["a", "  "]}', 'inputs[1]: empty text'),
+             (b'{"inputs": "\\ud800x"}', 'inputs holds a lone surrogate (U+D800 at character 0)')]
     for body, start in cases:
         response = httpx.post(server.url + '/predict', content=body, timeout=30)
         assert response.status_code == 422, body
@@ -195,6 +197,8 @@ def _hostile_bodies(seed: int, count: int):
     yield json.dumps({'inputs': ['a'] * 100000}).encode()  # many inputs, well inside the size limit
     yield b'\xff\xfe{\x00"\x00'  # UTF-16 with a byte order mark
     yield b'{"inputs": NaN}'
+    yield b'{"inputs": ["\\udfff"], "truncate": false}'  # a lone surrogate: no tokenizer reads it
+    yield b'{"question": "\\ud800", "context": "a"}'
     for _ in range(count):
         kind = rng.randrange(4)
         if kind == 0:

@@ -114,9 +114,16 @@ def max_seq_length(name: str, value, pair: bool = False, optional: bool = False)
 
 
 def text(name: str, value) -> str:
-    """A text: a ``str`` (an empty one is a text too; None, bytes and numbers are not)."""
+    """A text: a ``str`` of characters (an empty one is a text too; None, bytes, numbers and a string holding a lone
+    surrogate, which JSON's ``"\\ud800"`` or a bad decode makes and no tokenizer can read, are not)."""
     if not isinstance(value, str):
         raise RuleError('{name} must be a string, got ' + _described(value), {'name': name})
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError as err:
+        raise RuleError('{name} holds a lone surrogate (U+' + '{:04X}'.format(ord(value[err.start])) +
+                        ' at character ' + str(err.start) + '), which is not a character: a UTF-16 pair cut in two',
+                        {'name': name}) from None
     return value
 
 

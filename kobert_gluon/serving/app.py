@@ -17,7 +17,7 @@ import prometheus_client as prometheus
 from ..core import checks
 from .batching import Batcher, QueueFull
 from .page import page_html
-from .service import ModelService, RequestError, check_body, check_input_count
+from .service import ModelService, RequestError, check_body, check_input_count, checked_text
 
 __all__ = ['ServeSettings', 'create_app']
 
@@ -269,7 +269,7 @@ def create_app(model, name: Optional[str] = None, settings: Optional[ServeSettin
         for field in ('question', 'context'):
             if not isinstance(body.get(field), str) or not body[field].strip():
                 raise RequestError('{}: must be a non-empty string'.format(field))
-            row.append(body[field])
+            row.append(checked_text(field, body[field]))  # and characters only
         # windows over a long context are the QA pipeline's own: nothing is cut, the length only orders batches
         results = await compute('qa', [tuple(row)], [min(service.length(tuple(row)), service.max_seq_length)])
         return results[0]
@@ -335,6 +335,7 @@ def create_app(model, name: Optional[str] = None, settings: Optional[ServeSettin
             if isinstance(data, list) else None
         if flat is None or not all(isinstance(item, str) for item in flat):
             raise RequestError('inputs[0].data: must be a list of strings')
+        flat = [checked_text('inputs[0].data[{}]'.format(i), item) for i, item in enumerate(flat)]
         check_input_count(shape[0], settings.max_client_batch_size, 'inputs[0].shape')
         if len(flat) != shape[0] * width:
             raise RequestError('inputs[0].data: {} strings for shape {}'.format(len(flat), shape))

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ..core import checks
 from ..core.errors import InputError
 from ..tasks.finetuning import FineTunedModel
 
@@ -70,6 +71,18 @@ def check_body(body: Any, known: Tuple[str, ...]) -> dict:
     if unknown:
         raise RequestError('{}: unknown field (this route reads {})'.format(unknown[0], ', '.join(known)))
     return body
+
+
+def checked_text(where: str, value) -> str:
+    """A text a route computes: the package's rule for texts (:func:`kobert_gluon.core.checks.text`), and not empty
+    or blank (text-embeddings-inference refuses those too: the model has nothing to read in one)."""
+    try:
+        checks.text(where, value)
+    except checks.RuleError as err:
+        raise RequestError(str(err)) from None
+    if not value.strip():
+        raise RequestError('{}: empty text'.format(where))
+    return value
 
 
 def check_input_count(count: int, max_inputs: int, field: str) -> None:
@@ -133,7 +146,7 @@ class ModelService:
         if isinstance(inputs, str):
             if pair:
                 raise RequestError('inputs: this model reads sentence pairs: send [[text_a, text_b], ...]')
-            return [inputs], True, truncate
+            return [checked_text('inputs', inputs)], True, truncate
         if not inputs:
             raise RequestError('inputs: empty list')
         check_input_count(len(inputs), max_inputs, 'inputs')
@@ -141,7 +154,7 @@ class ModelService:
         for index, item in enumerate(inputs):
             where = 'inputs[{}]'.format(index)
             if isinstance(item, str) and not pair:
-                rows.append(item)
+                rows.append(checked_text(where, item))
                 continue
             if not isinstance(item, list) or not all(isinstance(part, str) for part in item):
                 raise RequestError('{}: must be {}, got {}'.format(
@@ -149,7 +162,8 @@ class ModelService:
             width = 2 if pair else 1
             if len(item) != width:
                 raise RequestError('{}: has {} text(s); this model takes {}'.format(where, len(item), width))
-            rows.append(tuple(item) if pair else item[0])
+            parts = [checked_text('{}[{}]'.format(where, i), part) for i, part in enumerate(item)]
+            rows.append(tuple(parts) if pair else parts[0])
         return rows, False, truncate
 
     # ----- runners: rows of many requests in, one result per row out ----------------------------------------
