@@ -103,22 +103,18 @@ class _Measured:
             await send(message)
 
         declared = next((value for name, value in scope['headers'] if name == b'content-length'), None)
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            response = _error('body: {} bytes, more than the {} this server accepts'.format(
-                declared.decode(), self.max_body_bytes), 413, 'payload_too_large')
-            await response(scope, receive, send_and_note)
-        else:
-            in_progress = self.metrics.in_progress.labels(route)
-            in_progress.inc()
-            try:
+        in_progress = self.metrics.in_progress.labels(route)
+        in_progress.inc()
+        try:
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                await _error('body: {} bytes, more than the {} this server accepts'.format(
+                    declared.decode(), self.max_body_bytes), 413, 'payload_too_large')(scope, receive, send_and_note)
+            else:
                 await self.app(scope, receive, send_and_note)
-            finally:
-                in_progress.dec()
-                self.metrics.requests.labels(route, str(status[0])).inc()
-                self.metrics.latency.labels(route).observe(time.perf_counter() - started)
-            return
-        self.metrics.requests.labels(route, str(status[0])).inc()
-        self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+        finally:
+            in_progress.dec()
+            self.metrics.requests.labels(route, str(status[0])).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 
 def _error(message: str, status: int, kind: str = 'validation', headers=None) -> JSONResponse:
@@ -242,23 +238,17 @@ def create_app(model, name: Optional[str] = None, settings: Optional[ServeSettin
         # plain JSON types already: JSONResponse directly skips FastAPI's jsonable_encoder walk over every answer
         return JSONResponse(answers[0] if single else answers)
 
-    @app.post('/ner', openapi_extra=_INPUTS_BODY)
-    async def ner(request: Request):
-        """The entities of each input: type, character offsets and text."""
-        _rows, single, results = await texts_route(request, 'ner', pairs_allowed=False)
-        return results[0] if single else results
+    def list_route(route: str, summary: str):
+        """``POST /route``: a text or a list of texts in, one result per text out (one text: the result alone)."""
+        async def answer(request: Request):
+            _rows, single, results = await texts_route(request, route, pairs_allowed=False)
+            return results[0] if single else results
+        app.add_api_route('/' + route, answer, methods=['POST'], name=route, description=summary,
+                          openapi_extra=_INPUTS_BODY)
 
-    @app.post('/embed', openapi_extra=_INPUTS_BODY)
-    async def embed(request: Request):
-        """One sentence vector per input (the model's backbone, as kobert_gluon.encode pools it)."""
-        _rows, single, results = await texts_route(request, 'embed', pairs_allowed=False)
-        return results[0] if single else results
-
-    @app.post('/tokenize', openapi_extra=_INPUTS_BODY)
-    async def tokenize(request: Request):
-        """The pieces of each input (without [CLS]/[SEP]), their ids and character offsets."""
-        _rows, single, results = await texts_route(request, 'tokenize', pairs_allowed=False)
-        return results[0] if single else results
+    list_route('ner', 'The entities of each input: type, character offsets and text.')
+    list_route('embed', 'One sentence vector per input (the model\'s backbone, as kobert_gluon.encode pools it).')
+    list_route('tokenize', 'The pieces of each input (without [CLS]/[SEP]), their ids and character offsets.')
 
     @app.post('/qa', openapi_extra=_QA_BODY)
     async def qa(request: Request):
