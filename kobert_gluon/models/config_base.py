@@ -1,16 +1,18 @@
 """What every architecture's config shares: plain-data round trips, checked field names and positive sizes.
 
-An architecture's config is a frozen dataclass that derives from :class:`ArchitectureConfig` and sets
-``family`` (the name its messages use), ``SIZE_FIELDS`` (fields that must be positive integers) and
-``DROPOUT_FIELDS`` (rates in [0, 1)); its ``__post_init__`` calls :meth:`_check_fields`, which also checks what
-every transformer encoder here shares: ``units`` divisible by ``num_heads``, a ``gelu`` or ``relu`` activation.
+An architecture's config is a frozen dataclass that derives from :class:`EncoderConfig` (the fields every
+transformer encoder here has, with KoBERT-base's values) and sets ``family`` (the name its messages use),
+``SIZE_FIELDS`` (fields that must be positive integers) and ``DROPOUT_FIELDS`` (rates in [0, 1)); it redeclares
+only the fields whose defaults differ and adds its own. :meth:`ArchitectureConfig._check_fields` (called after
+construction) also checks what every encoder shares: ``units`` divisible by ``num_heads``, a ``gelu`` or ``relu``
+activation.
 """
 import dataclasses
 from typing import Any, Dict, Tuple
 
 from ..core.errors import InputError
 
-__all__ = ['ArchitectureConfig']
+__all__ = ['ArchitectureConfig', 'EncoderConfig']
 
 
 class ArchitectureConfig:
@@ -70,3 +72,21 @@ class ArchitectureConfig:
     def _follow(self, changes: Dict[str, Any]) -> Dict[str, Any]:
         """Fields that must change with others (a subclass adds them); ``changes`` as given by default."""
         return changes
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderConfig(ArchitectureConfig):
+    """The fields of a post-LayerNorm transformer encoder and its vocabulary, at KoBERT-base's values; a family's
+    config redeclares the ones whose defaults differ (a redeclared field keeps its place in the order)."""
+    vocab_size: int = 8002
+    num_layers: int = 12
+    units: int = 768
+    hidden_size: int = 3072
+    max_length: int = 512
+    num_heads: int = 12
+    dropout: float = 0.1
+    activation: str = 'gelu'
+    layer_norm_eps: float = 1e-12
+
+    def __post_init__(self):
+        self._check_fields()

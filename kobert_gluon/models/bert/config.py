@@ -6,7 +6,7 @@ from typing import Any, Dict
 from ...core.errors import InputError
 from ..architecture import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
 from ...core.outputs import BATCH, OutputSpec
-from ..config_base import ArchitectureConfig
+from ..config_base import EncoderConfig
 
 __all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 
@@ -21,27 +21,19 @@ OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT),
 
 
 @dataclass(frozen=True)
-class BertConfig(ArchitectureConfig):
+class BertConfig(EncoderConfig):
     """KoBERT's ``predefined_args`` plus the vocabulary size. Defaults are KoBERT-base."""
     family = 'BERT'
     SIZE_FIELDS = SHAPE_FIELDS
     DROPOUT_FIELDS = ('dropout', 'embed_dropout')
 
-    vocab_size: int = 8002
+    # GluonNLP's BERTModel arguments beyond the encoder's (the first three admit one value; kept as KoBERT names them)
     attention_cell: str = 'multi_head'
-    num_layers: int = 12
-    units: int = 768
-    hidden_size: int = 3072
-    max_length: int = 512
-    num_heads: int = 12
     scaled: bool = True
-    dropout: float = 0.1
     use_residual: bool = True
     embed_size: int = 768
     embed_dropout: float = 0.1
     token_type_vocab_size: int = 2
-    activation: str = 'gelu'
-    layer_norm_eps: float = 1e-12
 
     def __post_init__(self):
         self._check_fields()

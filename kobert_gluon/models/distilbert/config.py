@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from ...core.errors import InputError
 from ..architecture import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
-from ..config_base import ArchitectureConfig
+from ..config_base import EncoderConfig
 
 __all__ = ['DistilBertConfig', 'DISTILKOBERT_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 
@@ -15,24 +15,13 @@ OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT), ('use_decoder', MLM
 
 
 @dataclass(frozen=True)
-class DistilBertConfig(ArchitectureConfig):
+class DistilBertConfig(EncoderConfig):
     """DistilBERT hyper-parameters. Defaults are DistilKoBERT's: 3 layers of KoBERT's width, KoBERT's vocabulary."""
     family = 'DistilBERT'
     SIZE_FIELDS = SHAPE_FIELDS
 
-    vocab_size: int = 8002
     num_layers: int = 3
-    units: int = 768
-    hidden_size: int = 3072
-    max_length: int = 512
-    num_heads: int = 12
-    dropout: float = 0.1
-    activation: str = 'gelu'
-    layer_norm_eps: float = 1e-12
     sinusoidal_positions: bool = False
-
-    def __post_init__(self):
-        self._check_fields()
 
     def num_parameters(self, use_pooler=False, use_decoder=False) -> int:
         """Parameter count of the model :func:`build_distilbert` makes (the decoder shares the word embedding)."""

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from ...core.errors import InputError
 from ..architecture import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
 from ...core.outputs import BATCH, SEQUENCE, OutputSpec
-from ..config_base import ArchitectureConfig
+from ..config_base import EncoderConfig
 
 __all__ = ['ElectraConfig', 'KOELECTRA_SMALL_V3_CONFIG', 'KOELECTRA_BASE_V3_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 
@@ -20,25 +20,18 @@ OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT),
 
 
 @dataclass(frozen=True)
-class ElectraConfig(ArchitectureConfig):
+class ElectraConfig(EncoderConfig):
     """ELECTRA hyper-parameters (one model: a discriminator, or a generator). Defaults are KoELECTRA-Small-v3's."""
     family = 'ELECTRA'
     SIZE_FIELDS = SHAPE_FIELDS
 
     vocab_size: int = 35000
-    num_layers: int = 12
     units: int = 256
     hidden_size: int = 1024
-    max_length: int = 512
     num_heads: int = 4
+    # ELECTRA's own: embeddings narrower than the encoder, projected up when they differ
     embed_size: int = 128
     token_type_vocab_size: int = 2
-    dropout: float = 0.1
-    activation: str = 'gelu'
-    layer_norm_eps: float = 1e-12
-
-    def __post_init__(self):
-        self._check_fields()
 
     def generator(self, fraction: float) -> 'ElectraConfig':
         """The generator ELECTRA pairs with this discriminator: ``fraction`` of its heads (at least one, of the same

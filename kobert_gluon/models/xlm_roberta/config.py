@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from ...core.errors import InputError
 from ..architecture import POOLED_OUTPUT, BlockOutputs
-from ..config_base import ArchitectureConfig
+from ..config_base import EncoderConfig
 
 __all__ = ['XLMRobertaConfig', 'XLM_ROBERTA_BASE_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 
@@ -15,7 +15,7 @@ OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT),))
 
 
 @dataclass(frozen=True)
-class XLMRobertaConfig(ArchitectureConfig):
+class XLMRobertaConfig(EncoderConfig):
     """XLM-RoBERTa hyper-parameters. Defaults are xlm-roberta-base's. ``max_length`` is the longest input (512); the
     position table has ``max_length + padding_idx + 1`` rows, as RoBERTa numbers positions from ``padding_idx + 1``
     (transformers' ``max_position_embeddings`` is that table size, 514)."""
@@ -23,13 +23,6 @@ class XLMRobertaConfig(ArchitectureConfig):
     SIZE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads')
 
     vocab_size: int = 250002
-    num_layers: int = 12
-    units: int = 768
-    hidden_size: int = 3072
-    max_length: int = 512
-    num_heads: int = 12
-    dropout: float = 0.1
-    activation: str = 'gelu'
     layer_norm_eps: float = 1e-5
     padding_idx: int = 1
 
