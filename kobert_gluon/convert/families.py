@@ -6,10 +6,11 @@ from typing import Any, Dict, Tuple
 
 from ..core.errors import InputError
 from ..models.family import transformers_mappings
-from ..models.transformers_names import HEAD_KINDS, KINDS, TOKEN_KINDS, UNPOOLED_KINDS, TransformersMapping
+from ..models.transformers_names import CHECKPOINT_KINDS, KINDS, TransformersMapping, checkpoint_kind
 
-__all__ = ['TransformersMapping', 'family_of_checkpoint', 'family_of_architecture', 'KINDS', 'HEAD_KINDS',
-           'TOKEN_KINDS', 'UNPOOLED_KINDS', 'transformers_classes']
+__all__ = ['TransformersMapping', 'family_of_checkpoint', 'family_of_architecture', 'CHECKPOINT_KINDS', 'KINDS',
+           'checkpoint_kind', 'transformers_classes']
+
 
 def transformers_classes() -> Tuple[str, ...]:
     """Every transformers class name import-hf reads, family by family."""

@@ -60,7 +60,8 @@ from ..tokenizers.registry import read_transformers_tokenizer, transformers_writ
 from ..tokenizers.transformers_files import SP_MODEL_NAMES, TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_TXT
 from ..tokenizers.wordpiece import vocab_from_vocab_txt  # noqa: F401  (part of this module's API)
 from ..models.family import get_family
-from .families import HEAD_KINDS, UNPOOLED_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint
+from .families import (CHECKPOINT_KINDS, TransformersMapping, checkpoint_kind, family_of_architecture,
+                       family_of_checkpoint)
 
 __all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'read_checkpoint', 'save_converted',
            'tokenizer_for',
@@ -316,15 +317,16 @@ def _config_labels(hf: Dict[str, Any], path, outputs: int) -> Optional[List[str]
     return named
 
 
-def _sequence_task(hf: Dict[str, Any], path, outputs: int) -> TaskKind:
-    """The task kind of a sequence classification checkpoint's scores, by transformers' ``problem_type`` (absent:
-    regression for one score, else one label of several, as transformers reads it): the registered kind that
-    declares that problem type (:func:`~kobert_gluon.tasks.kinds.task_kind_of_checkpoint`)."""
+def _problem_task(kind: str, hf: Dict[str, Any], path, outputs: int) -> TaskKind:
+    """The task kind of the scores of a checkpoint class several task kinds share (...ForSequenceClassification), by
+    transformers' ``problem_type`` (absent: regression for one score, else one label of several, as transformers
+    reads it): the registered kind that declares that problem type
+    (:func:`~kobert_gluon.tasks.kinds.task_kind_of_checkpoint`)."""
     problem = hf.get('problem_type') or ('regression' if outputs == 1 else 'single_label_classification')
-    task = task_kind_of_checkpoint('classification', problem)
+    task = task_kind_of_checkpoint(kind, problem)
     if task is None:
         raise InputError('{}: problem_type {!r} is not one this package reads ({})'.format(
-            path, problem, ', '.join(problem_types('classification'))))
+            path, problem, ', '.join(problem_types(kind))))
     if not task.has_classes and outputs != 1:
         raise InputError('{}: a regression with {} outputs; this package\'s regressor predicts one value'
                          .format(path, outputs))
@@ -334,9 +336,10 @@ def _sequence_task(hf: Dict[str, Any], path, outputs: int) -> TaskKind:
 
 
 def _checkpoint_task(kind: str, hf: Dict[str, Any], path, values: Dict[str, np.ndarray]) -> TaskKind:
-    """The task kind of a task head checkpoint (``kind`` in HEAD_KINDS)."""
-    if kind == 'classification':  # several task kinds share ...ForSequenceClassification: problem_type decides
-        return _sequence_task(hf, path, values['output.weight'].shape[0])
+    """The task kind of a task head checkpoint (a ``task_head`` kind): the one registered kind of that class, or
+    where several share it (...ForSequenceClassification), the one its ``problem_type`` names."""
+    if problem_types(kind):
+        return _problem_task(kind, hf, path, values['output.weight'].shape[0])
     return task_kind_of_checkpoint(kind, None)
 
 
@@ -354,8 +357,9 @@ def _head_labels(hf: Dict[str, Any], path, kind: str, outputs: int, given) -> Li
             raise InputError('--labels {} differ from the id2label of {} ({}); leave --labels out, or save the '
                              'checkpoint with the right id2label'.format(','.join(given), path, ','.join(named)))
         named, path = given, '--labels'
+    tags = checkpoint_kind(kind).entity_tags
     if named is None:
-        if kind == 'token_classification':
+        if tags:
             raise InputError('{}: id2label is transformers\' default (LABEL_0 ... LABEL_{}), so nobody named the tags '
                              'and no entity can be read; pass them in id order: --labels O,B-PER,I-PER,... '
                              '(labels= in import_hf)'.format(path, outputs - 1))
@@ -366,7 +370,7 @@ def _head_labels(hf: Dict[str, Any], path, kind: str, outputs: int, given) -> Li
     if repeated:
         raise InputError('{}: {} more than once; each label needs a name of its own'.format(
             path, ', '.join(repeated)))
-    if kind == 'token_classification':
+    if tags:
         if len(named) < 2 or 'O' not in named:
             raise InputError('{}: a token classifier\'s tags need O (outside any entity) and at least one entity '
                              'type, got {}'.format(path, ', '.join(named)))
@@ -435,12 +439,12 @@ def _gluon_values(tensors, family: TransformersMapping, kind: str, config, path)
     place, or a place with no tensor, is an error."""
     prefixed = any(name.startswith(family.prefix) for name in tensors)
     has_pooler = family.pooler_probe(prefixed) in tensors
-    cls = family.classes[kind]
-    if kind in ('lm', 'classification') and family.pooler_in_backbone and not has_pooler:
+    cls, record = family.classes[kind], checkpoint_kind(kind)
+    if record.needs_pooler(family) and not has_pooler:
         raise InputError('{}: {} needs the pooler, which the checkpoint does not have'.format(path, cls))
     hf_prefix = family.prefix if prefixed else ''
     skip = {hf_prefix + name for name in family.ignored} | {tied for tied, _ in family.tied}
-    if kind in UNPOOLED_KINDS:
+    if record.pooler == 'never':
         if has_pooler and family.pooler_in_backbone:
             # transformers before 4.0 built BertForTokenClassification and BertForQuestionAnswering with a pooler
             # that nothing reads, and checkpoints of that time still hold it; transformers drops it on loading, and
@@ -469,13 +473,13 @@ def _gluon_values(tensors, family: TransformersMapping, kind: str, config, path)
     return {gluon: tensors[hf] for hf, gluon in plan.items()}, has_pooler
 
 
-def _check_span_head(values: Dict[str, np.ndarray], cls: str, path) -> None:
-    """A question-answering checkpoint must score exactly a start and an end (transformers splits its logits in
-    two the same way, but only DistilBERT's class checks num_labels)."""
+def _check_scores_per_position(values: Dict[str, np.ndarray], wanted: int, cls: str, path) -> None:
+    """A head that must give ``wanted`` scores per position: a question-answering checkpoint scores exactly a start
+    and an end (transformers splits its logits in two the same way, but only DistilBERT's class checks num_labels)."""
     rows = values['output.weight'].shape[0]
-    if rows != 2:
-        raise InputError('{}: the {}\'s qa_outputs gives {} scores per position; a span head reads 2 (start, end)'
-                         .format(path, cls, rows))
+    if rows != wanted:
+        raise InputError('{}: the {}\'s qa_outputs gives {} scores per position; a span head reads {} (start, end)'
+                         .format(path, cls, rows, wanted))
 
 
 def set_parameters(model, values: Dict[str, np.ndarray], ctx=None) -> None:
@@ -586,13 +590,15 @@ def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: T
         raise InputError('the tokenizer has {} tokens but the checkpoint\'s embeddings have {}'
                          .format(len(tokenizer.vocab), config.vocab_size))
     values, has_pooler = _gluon_values(tensors, family, kind, config, src)
-    if kind == 'question_answering':
-        _check_span_head(values, family.classes[kind], src)
-    task = _checkpoint_task(kind, hf, config_path, values) if kind in HEAD_KINDS else None
+    record = checkpoint_kind(kind)
+    if record.scores_per_position:
+        _check_scores_per_position(values, record.scores_per_position, family.classes[kind], src)
+    task = _checkpoint_task(kind, hf, config_path, values) if record.task_head else None
     if task is not None and task.has_classes:
         labels = _head_labels(hf, config_path, kind, values['output.weight'].shape[0], labels)
     elif labels is not None:
-        what = 'regressor (one score)' if task is not None and kind == 'classification' else family.classes[kind]
+        scores_one_value = task is not None and task.problem_type and not task.has_classes  # a regressor
+        what = '{} (one score)'.format(task.head_kind) if scores_one_value else family.classes[kind]
         raise InputError('--labels: {} is a {}, which has no labels (they name the scores of a sequence or token '
                          'classifier)'.format(src, what))
     phase('building the {} and placing its {:,} tensors'.format(family.classes[kind], len(values)))
@@ -650,9 +656,10 @@ def _export_kind(family: TransformersMapping, document, task: Optional[TaskKind]
                 task.head_kind))
         return task.checkpoint_kind
     heads = document['heads']
-    for kind, wanted in (('lm', family.lm_heads), ('masked_lm', family.masked_lm_heads)):
-        if kind in family.classes and wanted and all(heads.get(name) for name, on in wanted.items() if on):
-            return kind
+    for record in CHECKPOINT_KINDS.values():  # the backbone kinds with heads, in order: lm, then masked_lm
+        wanted = record.optional_heads_of(family)
+        if record.name in family.classes and wanted and all(heads.get(name) for name, on in wanted.items() if on):
+            return record.name
     return 'base'
 
 
@@ -676,9 +683,8 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     tokenizer = source.tokenizer
     task = _export_task(document)
     kind = _export_kind(family, document, task)
-    has_pooler = bool(document['heads'].get('use_pooler', False)) and kind not in UNPOOLED_KINDS and (
-        family.pooler_in_backbone or kind == 'classification')
-    plan = family.plan(kind, config, has_pooler, prefixed=kind != 'base')
+    has_pooler = checkpoint_kind(kind).pooled(family, bool(document['heads'].get('use_pooler', False)))
+    plan = family.plan(kind, config, has_pooler, prefixed=checkpoint_kind(kind).under_prefix)
     params = model._collect_params_with_prefix()
     missing = sorted(g for g in plan.values() if g not in params)
     if missing:

@@ -20,18 +20,76 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..core.errors import InputError
 
-__all__ = ['TransformersMapping', 'KINDS', 'HEAD_KINDS', 'TOKEN_KINDS', 'UNPOOLED_KINDS', 'ENCODER_LAYER', 'TOKEN_CLASSIFIER_HEAD',
+__all__ = ['TransformersMapping', 'CheckpointKind', 'CHECKPOINT_KINDS', 'KINDS', 'checkpoint_kind', 'ENCODER_LAYER',
+           'TOKEN_CLASSIFIER_HEAD',
            'QUESTION_ANSWERING_HEAD', 'layer_pairs', 'checked_activation', 'check_absolute_positions',
            'tf_variable_name', 'tf_tensors', 'keras_weight_name']
 
-KINDS = ('base', 'lm', 'masked_lm', 'classification', 'token_classification', 'question_answering')
-# The kinds whose Gluon model is a task head over a backbone kept as ``bert.`` (a base or lm model is the backbone)
-HEAD_KINDS = ('classification', 'token_classification', 'question_answering')
-# The kinds whose head reads every position: a backbone without a pooler
-TOKEN_KINDS = ('token_classification', 'question_answering')
-# The kinds transformers builds without a pooler (add_pooling_layer=False); a pooler an old checkpoint of them still
-# holds is left out on import
-UNPOOLED_KINDS = TOKEN_KINDS + ('masked_lm',)
+@dataclass(frozen=True)
+class CheckpointKind:
+    """What one kind of transformers checkpoint is to the converter, so that it reads these fields instead of
+    branching on kind names. ``head_table`` and ``optional_heads`` name the :class:`TransformersMapping` fields that
+    hold, per family, the names of its head's tensors and the Gluon backbone's optional heads it is built with (''
+    for none: the pooler alone). ``task_head``: the Gluon model is a task head over a backbone kept as ``bert.``.
+    ``pooler``: ``'never'`` (transformers builds the class without one, ``add_pooling_layer=False``), ``'read'`` (its
+    head reads the pooled output, wherever the family keeps it) or ``'if held'``. ``dropout_key`` and ``dropout_fallback``: the
+    mapping fields naming the config key of the dropout before its head and the (key, default) read where that one
+    is absent or null. ``entity_tags``: its labels are tags decoded into
+    entities, so they must be named. ``scores_per_position``: the number of scores its head must give per position
+    (0: any). ``under_prefix``: transformers keeps the backbone under the family's prefix (``bert.``), as in every
+    class but the bare model."""
+    name: str
+    head_table: str = ''
+    optional_heads: str = ''
+    task_head: bool = False
+    pooler: str = 'if held'
+    dropout_key: str = ''
+    dropout_fallback: str = ''
+    entity_tags: bool = False
+    scores_per_position: int = 0
+    under_prefix: bool = True
+
+    def pooled(self, family: 'TransformersMapping', use_pooler: bool) -> bool:
+        """Whether a model of this kind (its Gluon backbone built with ``use_pooler``) has a pooler transformers
+        names: never for an unpooled kind; where the head reads it, always; else where the backbone keeps it."""
+        if self.pooler == 'never' or not use_pooler:
+            return False
+        return self.pooler == 'read' or family.pooler_in_backbone
+
+    def needs_pooler(self, family: 'TransformersMapping') -> bool:
+        """Whether a checkpoint of this kind must hold the family's backbone pooler (BERT's classifier and NSP head
+        read it)."""
+        built = self.pooler == 'read' or self.optional_heads_of(family).get('use_pooler', False)
+        return family.pooler_in_backbone and built
+
+    def optional_heads_of(self, family: 'TransformersMapping') -> Dict[str, bool]:
+        return dict(getattr(family, self.optional_heads)) if self.optional_heads else {}
+
+
+# The kinds, in the order a folder's heads are matched against them on export (the first whose heads it has):
+# ``base`` (BertModel), ``lm`` (the pretraining heads: BertForPreTraining, MLM + NSP; ElectraForPreTraining, the
+# discriminator), ``masked_lm`` (the masked-LM head alone; an ELECTRA generator), then the task heads.
+CHECKPOINT_KINDS: Dict[str, CheckpointKind] = {kind.name: kind for kind in (
+    CheckpointKind('base', under_prefix=False),
+    CheckpointKind('lm', head_table='lm_head', optional_heads='lm_heads'),
+    CheckpointKind('masked_lm', head_table='masked_lm_head', optional_heads='masked_lm_heads', pooler='never'),
+    CheckpointKind('classification', head_table='sequence_head', task_head=True, pooler='read',
+                   dropout_key='classifier_dropout_key', dropout_fallback='classifier_dropout_fallback'),
+    CheckpointKind('token_classification', head_table='token_head', task_head=True, pooler='never',
+                   dropout_key='token_dropout_key', dropout_fallback='token_dropout_fallback', entity_tags=True),
+    CheckpointKind('question_answering', head_table='span_head', task_head=True, pooler='never',
+                   scores_per_position=2),
+)}
+KINDS = tuple(CHECKPOINT_KINDS)
+
+
+def checkpoint_kind(name: str) -> CheckpointKind:
+    try:
+        return CHECKPOINT_KINDS[name]
+    except KeyError:
+        raise InputError('{!r} is not a transformers checkpoint kind; the kinds are {}'.format(
+            name, ', '.join(KINDS))) from None
+
 
 # One post-LayerNorm encoder layer as BERT names it (ELECTRA and RoBERTa keep the same names under their prefix) ->
 # GluonNLP's BERTEncoderCell.
@@ -193,26 +251,20 @@ class TransformersMapping:
     tf_checkpoint: Optional[Callable[[Dict[str, Any], str], Tuple[Dict[str, Any], str]]] = None
     tf_parts: Tuple[str, ...] = ('model',)
 
-    def classifier_dropout(self, hf: Dict[str, Any]) -> float:
-        """The dropout transformers' classification head of this family uses for the config ``hf``."""
-        value = hf.get(self.classifier_dropout_key)
-        return value if value is not None else hf.get(*self.classifier_dropout_fallback)
-
-    def token_dropout(self, hf: Dict[str, Any]) -> float:
-        """The dropout before transformers' token classification head of this family, for the config ``hf``."""
-        value = hf.get(self.token_dropout_key)
-        return value if value is not None else hf.get(*self.token_dropout_fallback)
-
     def head_dropout_key(self, kind: str) -> Optional[str]:
         """The config key of the dropout before a ``kind`` checkpoint's head (None: its head has none, as the span
         head of ``...ForQuestionAnswering``)."""
-        return {'classification': self.classifier_dropout_key,
-                'token_classification': self.token_dropout_key}.get(kind)
+        field_name = checkpoint_kind(kind).dropout_key
+        return getattr(self, field_name) if field_name else None
 
     def head_dropout(self, kind: str, hf: Dict[str, Any]) -> Optional[float]:
-        """The dropout transformers puts before a ``kind`` checkpoint's head for the config ``hf`` (None: none)."""
-        read = {'classification': self.classifier_dropout, 'token_classification': self.token_dropout}.get(kind)
-        return read(hf) if read is not None else None
+        """The dropout transformers puts before a ``kind`` checkpoint's head for the config ``hf`` (None: none):
+        the head's own key, else the family's fallback when that one is absent or null."""
+        record = checkpoint_kind(kind)
+        if not record.dropout_key:
+            return None
+        value = hf.get(getattr(self, record.dropout_key))
+        return value if value is not None else hf.get(*getattr(self, record.dropout_fallback))
 
     def kind_of_class(self, name: str) -> Optional[str]:
         return next((kind for kind, cls in self.classes.items() if cls == name), None)
@@ -227,23 +279,22 @@ class TransformersMapping:
 
     def plan(self, kind: str, config, has_pooler: bool, prefixed: bool) -> Dict[str, str]:
         """transformers name -> Gluon name of every tensor of a ``kind`` checkpoint of a model of ``config``."""
+        record = checkpoint_kind(kind)
         hf_prefix = self.prefix if prefixed else ''
-        gluon_prefix = 'bert.' if kind in HEAD_KINDS else ''
+        gluon_prefix = 'bert.' if record.task_head else ''
         plan = {hf_prefix + hf: gluon_prefix + gluon for hf, gluon in self.backbone_map(config).items()}
-        if has_pooler and kind not in UNPOOLED_KINDS:
+        if has_pooler and record.pooler != 'never':
             pooler_prefix = hf_prefix if self.pooler_in_backbone else ''
             plan.update({pooler_prefix + hf: gluon_prefix + gluon for hf, gluon in self.pooler})
-        head = {'lm': self.lm_head, 'masked_lm': self.masked_lm_head, 'classification': self.sequence_head, 'token_classification': self.token_head,
-                'question_answering': self.span_head}.get(kind, ())
-        plan.update(head)
+        plan.update(getattr(self, record.head_table) if record.head_table else ())
         return plan
 
     def backbone_heads(self, kind: str, has_pooler: bool) -> Dict[str, bool]:
-        """The Gluon architecture's optional heads for a ``kind`` model."""
-        if kind == 'lm':
-            return dict(self.lm_heads)
-        if kind == 'masked_lm':
-            return dict(self.masked_lm_heads)
+        """The Gluon architecture's optional heads for a ``kind`` model: those of its kind where it has some, else
+        none but the pooler (built where the kind's head reads it or the checkpoint holds one)."""
+        record = checkpoint_kind(kind)
+        if record.optional_heads:
+            return record.optional_heads_of(self)
         heads = {name: False for name in {**self.lm_heads, **self.masked_lm_heads}}
-        heads['use_pooler'] = kind not in UNPOOLED_KINDS and (has_pooler or kind == 'classification')
+        heads['use_pooler'] = record.pooler != 'never' and (has_pooler or record.pooler == 'read')
         return heads
