@@ -114,11 +114,13 @@ def fetch_checkpoint(repo_id: str, revision: str = 'main', cachedir=None) -> Pat
 
 class CheckpointConfig(dict):
     """A transformers ``config.json`` as read: a field the conversion needs and the file lacks is one line naming the
-    file and the field (``config['vocab_size']``), not a ``KeyError``."""
+    file and the field (``config['vocab_size']``), not a ``KeyError``. ``model_max_length``: what the checkpoint's
+    ``tokenizer_config.json`` says transformers truncates at (None: no such file or value)."""
 
-    def __init__(self, values: Dict[str, Any], path):
+    def __init__(self, values: Dict[str, Any], path, model_max_length=None):
         super().__init__(values)
         self.path = path
+        self.model_max_length = model_max_length
 
     def __missing__(self, key):
         raise InputError('{} lacks "{}", which a {} config needs; the file is incomplete or not a transformers '
@@ -126,6 +128,7 @@ class CheckpointConfig(dict):
 
 
 def _read_config(path: Path) -> CheckpointConfig:
+    """``config.json`` at ``path``, with the ``model_max_length`` of the ``tokenizer_config.json`` beside it."""
     document = read_json(path)
     if not isinstance(document, dict):
         raise InputError('{} must hold a JSON object (a transformers config), got a {}'
@@ -135,7 +138,9 @@ def _read_config(path: Path) -> CheckpointConfig:
                                       or not all(isinstance(name, str) for name in architectures)):
         raise InputError('{}: "architectures" must be a list of class names (["BertModel"]), got {!r}'
                          .format(path, architectures))
-    return CheckpointConfig(document, path)
+    tokenizer_config = read_json(path.parent / TOKENIZER_CONFIG) if (path.parent / TOKENIZER_CONFIG).is_file() else {}
+    model_max_length = tokenizer_config.get('model_max_length') if isinstance(tokenizer_config, dict) else None
+    return CheckpointConfig(document, path, model_max_length)
 
 
 def _load_weights(load, path: Path):
@@ -520,18 +525,14 @@ def _finetuning_section(task: TaskKind, labels: Optional[List[str]], source_clas
     return {'task': spec.to_dict(), 'labels': labels, 'max_seq_length': max_seq_length, 'trained_on': None}
 
 
-def _max_seq_length(src: Path, config) -> int:
+def _max_seq_length(hf: Dict[str, Any], config) -> int:
     """The input length an imported head predicts with: ``model_max_length`` of ``tokenizer_config.json`` (what
     transformers truncates at, and what export-hf writes from the fine-tuned ``max_seq_length``) when it fits the
     position table; else the smaller of 512 and the positions (transformers writes 1e30 for "no limit")."""
-    fallback = min(512, config.max_length)
-    if not (src / TOKENIZER_CONFIG).is_file():
-        return fallback
-    document = read_json(src / TOKENIZER_CONFIG)
-    value = document.get('model_max_length') if isinstance(document, dict) else None
+    value = getattr(hf, 'model_max_length', None)
     if isinstance(value, int) and not isinstance(value, bool) and 2 < value <= config.max_length:
         return value
-    return fallback
+    return min(512, config.max_length)
 
 
 def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, revision: str = 'main',
@@ -572,20 +573,22 @@ def import_hf(src, out, tokenizer=None, overwrite: bool = False, cachedir=None, 
     found = tokenizer_for(src, tokenizer, config.vocab_size, family, cachedir=cachedir)
     converted_from = dict(format='transformers', architecture=family.classes[kind], **source,
                           transformers_version=hf.get('transformers_version'))
-    return save_converted(hf, tensors, family, kind, found, out, converted_from, src, _max_seq_length(src, config),
-                          overwrite=overwrite, inputs=[src, tokenizer], labels=labels)
+    return save_converted(hf, tensors, family, kind, found, out, converted_from, src, overwrite=overwrite,
+                          inputs=[src, tokenizer], labels=labels)
 
 
 def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: TransformersMapping, kind: str,
-                   tokenizer, out, converted_from: Dict[str, Any], src: Path, max_seq_length: int,
+                   tokenizer, out, converted_from: Dict[str, Any], src: Path, max_seq_length: Optional[int] = None,
                    overwrite: bool = False, inputs=(), config_path: Optional[Path] = None,
                    labels: Optional[List[str]] = None) -> Path:
     """The model folder ``out`` of ``tensors`` named as transformers names them, a ``kind`` checkpoint of ``family``
     with the transformers config ``hf`` (``config_path``, by default ``src/config.json``; ``src`` names the
     checkpoint in messages): every tensor placed, the heads built, the tokenizer's files beside them. ``labels``:
-    a classifier's label names in id order where its config names none. What import-hf and import-tf share."""
+    a classifier's label names in id order where its config names none. ``max_seq_length``: the input length a head
+    predicts with (None: the checkpoint's own, :func:`_max_seq_length`). What import-hf and import-tf share."""
     config_path = config_path or src / HF_CONFIG
     config = family.config_from_hf(hf, config_path)
+    max_seq_length = max_seq_length or _max_seq_length(hf, config)
     if len(tokenizer.vocab) != config.vocab_size:
         raise InputError('the tokenizer has {} tokens but the checkpoint\'s embeddings have {}'
                          .format(len(tokenizer.vocab), config.vocab_size))

@@ -87,8 +87,7 @@ def import_tf(checkpoint, config, out, tokenizer, part: Optional[str] = None, ov
     converted_from = {'format': 'tensorflow', 'architecture': family.classes[kind], 'source': prefix.name,
                       'part': part if len(family.tf_parts) > 1 else None}
     try:
-        return save_converted(hf, tensors, family, kind, found, out, converted_from, prefix,
-                              min(512, model_config.max_length), overwrite=overwrite,
+        return save_converted(hf, tensors, family, kind, found, out, converted_from, prefix, overwrite=overwrite,
                               inputs=[prefix.parent, config_path, tokenizer], config_path=config_path)
     except InputError as err:
         if len(family.tf_parts) < 2 or 'shape' not in str(err):
