@@ -29,14 +29,6 @@ class UsageError(KobertGluonError):
     """A problem with what the user asked for on the command line; printed as one line."""
 
 
-def stderr_notes(args, ranks=None):
-    """Where a command's notes go (a training run's per-epoch lines, predict's remarks): stderr, or nowhere with
-    --quiet. With ``ranks`` (a training job's place in a Horovod job): rank 0's only, so each line appears once."""
-    if getattr(args, 'quiet', False) or (ranks is not None and not ranks.is_writer):
-        return lambda line: None
-    return lambda line: print(line, file=sys.stderr)
-
-
 def _is_user_error(err: BaseException) -> bool:
     if isinstance(err, KobertGluonError) or isinstance(err, USER_OS_ERRORS):
         return True

@@ -3,14 +3,13 @@ import json
 import sys
 from pathlib import Path
 
-from . import UsageError, stderr_notes
+from . import UsageError
 from ..core import progress
 from ..core.text_files import DEFAULT_ENCODING
-from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_device_args, add_max_seq_length_arg,
-                          add_progress_arg, add_runtime_args, load_predictor_from_args,
-                          add_model_shape_args,
-                          add_run_folder_args, add_training_args, options_named,
-                          print_run_result, settings_document)
+from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_max_seq_length_arg,
+                          add_model_shape_args, add_progress_arg, add_run_folder_args, add_runtime_args,
+                          add_training_args, load_predictor_from_args, options_named, settings_document,
+                          stderr_notes)
 from . import parser_data
 from ..tasks.file_formats import DATA_FORMATS, INPUT_FORMATS, TAGGED_FORMATS
 
@@ -261,14 +260,14 @@ def run_finetune(args):
     from ..training.distributed import from_environment
     from ..training.trainer import TrainingConfig
     ranks = from_environment()  # one process, unless horovodrun started this one
-    log = stderr_notes(args, ranks)
     with options_named(_SETTING_PATHS):
+        log = stderr_notes(args, ranks)
         document = settings_document(args, _SETTING_PATHS, {'training': TrainingConfig().to_dict()})
         settings = _settings_from(args, document)
         result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
                           device=args.device)
     if ranks.is_writer:
-        print_run_result(result, 'epoch')
+        print(result.summary('epoch'))
     return 0
 
 

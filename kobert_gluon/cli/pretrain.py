@@ -2,9 +2,9 @@
 DistilBERT recipe on the same shards."""
 from pathlib import Path
 
-from . import UsageError, stderr_notes
+from . import UsageError
 from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_model_shape_args, add_run_folder_args,
-                          add_training_args, options_named, print_run_result, settings_document)
+                          add_training_args, options_named, settings_document, stderr_notes)
 from . import parser_data
 
 # Command-line option -> place in PretrainSettings.to_dict() (dots go into nested sections).
@@ -146,7 +146,7 @@ def run_pretrain(args):
         result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
                           device=args.device)
     if ranks.is_writer:
-        print_run_result(result, 'step')
+        print(result.summary('step'))
     return 0
 
 
@@ -162,15 +162,15 @@ def run_distill(args):
                 raise UsageError('{} is required (unless --resume)'.format(option))
         new_run = {'data': args.data, 'teacher': args.teacher, 'student_layers': args.student_layers,
                    'training': pretraining_training_config().to_dict()}
-    document = settings_document(args, _DISTILL_SETTING_PATHS, new_run)
-    if not Path(document['data']).is_dir():
-        raise UsageError('--data {}: no such folder'.format(document['data']))
     with options_named(_DISTILL_SETTING_PATHS):
+        document = settings_document(args, _DISTILL_SETTING_PATHS, new_run)
+        if not Path(document['data']).is_dir():
+            raise UsageError('--data {}: no such folder'.format(document['data']))
         settings = DistillSettings.from_dict(document)
         ranks = from_environment()  # one process, unless horovodrun started this one
         log = stderr_notes(args, ranks)
         result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
                          device=args.device)
     if ranks.is_writer:
-        print_run_result(result, 'step')
+        print(result.summary('step'))
     return 0

@@ -6,6 +6,7 @@ the options given on the command line change anything, and a resumed run that ch
 setting is refused by the run-folder rules.
 """
 import contextlib
+import sys
 import types
 from typing import Any, Dict, Optional
 
@@ -231,6 +232,14 @@ def settings_document(args, setting_paths: Dict[str, str], new_run: Dict[str, An
     return document
 
 
+def stderr_notes(args, ranks=None):
+    """Where a command's notes go (a training run's per-epoch lines, predict's remarks): stderr, or nowhere with
+    --quiet. With ``ranks`` (a training job's place in a Horovod job): rank 0's only, so each line appears once."""
+    if getattr(args, 'quiet', False) or (ranks is not None and not ranks.is_writer):
+        return lambda line: None
+    return lambda line: print(line, file=sys.stderr)
+
+
 @contextlib.contextmanager
 def options_named(setting_paths: Dict[str, str]):
     """Within it, a value refused by the package's rules (:class:`~kobert_gluon.core.checks.RuleError`: settings,
@@ -241,16 +250,6 @@ def options_named(setting_paths: Dict[str, str]):
         yield
     except checks.RuleError as err:
         raise UsageError(str(err.respelled(lambda name: options.get(name, name)))) from None
-
-
-def print_run_result(result, unit: str) -> None:
-    """The last line of a training command: the best dev figure (at which epoch or step) and the model folder."""
-    best = result.best
-    if best and best.get('metric'):
-        print('best dev {} {:.4f} at {} {}; model: {}'.format(best['metric'], best['value'], unit, best[unit],
-                                                              result.model_dir))
-    else:
-        print('model: {}'.format(result.model_dir))
 
 
 def add_runtime_args(parser):

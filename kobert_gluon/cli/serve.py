@@ -43,7 +43,8 @@ def run_serve(args):
     require_serving_packages()  # one line naming the extra, before the model is loaded
     from ..serving.app import ServeSettings, create_app
     from ..serving.server import bind, is_loopback, serve
-    from . import UsageError, stderr_notes
+    from . import UsageError
+    from .run_options import stderr_notes
     for option in ('max_batch_size', 'max_queue', 'max_body_bytes', 'max_client_batch_size'):
         if getattr(args, option) < 1:
             raise UsageError('--{} must be at least 1'.format(option.replace('_', '-')))

@@ -85,7 +85,6 @@ class ResolvedModel:
         pre-classifier."""
         if pretrained and self._checkpoint_only:  # the weights are the converted checkpoint's, with its heads
             return self._converted().build(pretrained=True, ctx=ctx, new_heads=new_heads, **options)
-        ctx = as_context(ctx)
         wanted = self.architecture.take_heads(options)
         config = self.config
         if options:
@@ -111,12 +110,12 @@ class ResolvedModel:
                 self.name, config.vocab_size, len(vocab)))
         backbone = self.architecture.build(config, **heads)
         model = build_head(backbone, self.task) if self.task else backbone
-        if not pretrained:
+        ctx = as_context(ctx)
+        if not pretrained or fresh:  # random weights: all of them, or the new heads' (the saved ones load over the rest)
             initialize_random(model, ctx)
-            return model, vocab
-        if self.folder is not None:
+        if pretrained and self.folder is not None:
             self._load_folder_weights(model, fresh, ctx)
-        else:
+        elif pretrained:
             self._load_catalogue_weights(model, ctx)
         return model, vocab
 
@@ -127,9 +126,8 @@ class ResolvedModel:
     def _load_folder_weights(self, model, fresh, ctx) -> None:
         model_folder.verify_model_folder(self.folder)
         params = self.folder / model_folder.PARAMS_FILE
-        if fresh:
+        if fresh:  # initialised already: every other parameter must be in the file
             model_folder.check_only_fresh_missing(model, params, fresh)
-            initialize_random(model, ctx)
         try:
             model.load_parameters(str(params), ctx=ctx, ignore_extra=True, cast_dtype=True,
                                   dtype_source='current', allow_missing=bool(fresh))

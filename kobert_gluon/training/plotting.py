@@ -1,19 +1,18 @@
 """The training plot of a run folder: training loss per step and the dev metric per epoch, as one PNG."""
+import io
 import warnings
-from pathlib import Path
 from typing import Any, Dict, Optional
 
-from ..core.atomic_files import temporary_sibling
-
-__all__ = ['plot_training_history']
+__all__ = ['training_plot_png']
 
 
-def plot_training_history(history: Dict[str, Any], path, metric: Optional[str] = None) -> Path:
-    """Draw ``history`` (the trainer's ``metrics.json``) to ``path``; raises ImportError without matplotlib."""
+def training_plot_png(history: Dict[str, Any], metric: Optional[str] = None) -> bytes:
+    """``history`` (the trainer's ``metrics.json``) drawn as a PNG image, its bytes (the caller writes them where the
+    run keeps its files); raises ImportError without matplotlib."""
     with warnings.catch_warnings():
         # matplotlib 3.9 calls pyparsing names that pyparsing >= 3.3 deprecates: noise, not our concern
         warnings.simplefilter('ignore', DeprecationWarning)
-        return _plot(history, Path(path), metric)
+        return _plot(history, metric)
 
 
 def _dev_points(history, metric):
@@ -53,7 +52,7 @@ def _plot_task_metrics(axis, history, names, width):
     axis.legend(loc='best', fontsize='small')
 
 
-def _plot(history, path: Path, metric):
+def _plot(history, metric) -> bytes:
     # A bare Figure renders with Agg and leaves pyplot's global backend and figure list alone.
     from matplotlib.figure import Figure
 
@@ -97,7 +96,6 @@ def _plot(history, path: Path, metric):
     for axis, names in zip(axes[1:], [n for n in (loss_names, other_names) if n]):
         _plot_task_metrics(axis, history, names, width)
     figure.tight_layout()
-    with temporary_sibling(path) as tmp:  # a unique name: readers never see a half-written image
-        figure.savefig(str(tmp), format='png')
-        tmp.replace(path)
-    return path
+    image = io.BytesIO()
+    figure.savefig(image, format='png')
+    return image.getvalue()

@@ -268,3 +268,12 @@ class RunResult:
     @property
     def model_dir(self) -> Path:
         return self.out_dir / BEST_FOLDER
+
+    def summary(self, unit: str) -> str:
+        """The last line a training command prints: the best dev figure (at which ``unit``, ``'epoch'`` or
+        ``'step'``) and the model folder."""
+        best = self.best
+        if best and best.get('metric'):
+            return 'best dev {} {:.4f} at {} {}; model: {}'.format(best['metric'], best['value'], unit, best[unit],
+                                                                 self.model_dir)
+        return 'model: {}'.format(self.model_dir)

@@ -427,9 +427,9 @@ class Trainer:
         steps = ',\n'.join('  ' + json.dumps(step) for step in history['steps'])
         text = head[:-2] + ',\n "steps": [\n' + steps + '\n ]\n}\n'
         atomic_write_bytes(self.out_dir / METRICS_FILE, text.encode('utf-8'))
-        from .plotting import plot_training_history
-        try:
-            plot_training_history(history, self.out_dir / PLOT_FILE, metric=getattr(self.task, 'metric', None))
+        from .plotting import training_plot_png
+        try:  # written whole under a unique name, then renamed: readers never see a half-written image
+            atomic_write_bytes(self.out_dir / PLOT_FILE, training_plot_png(history, getattr(self.task, 'metric', None)))
         except ImportError as err:  # the plot is a convenience; a missing matplotlib must not lose a run
             self._log('warning: no {} written ({})'.format(PLOT_FILE, err))
 
