@@ -251,17 +251,16 @@ def _lookup(document, dotted):
 @pytest.mark.parametrize('command', ['finetune', 'pretrain', 'distill'])
 def test_cli_options_name_real_settings_and_their_defaults(command, tmp_path):
     if command == 'finetune':
-        from kobert_gluon.cli.finetune import _SETTING_PATHS as paths
         from kobert_gluon.tasks.finetuning import FinetuneSettings
         document = FinetuneSettings(task='nsmc', train='train.tsv').to_dict()
     elif command == 'distill':
-        from kobert_gluon.cli.pretrain import _DISTILL_SETTING_PATHS as paths
         from kobert_gluon.pretraining.distill import DistillSettings
         document = DistillSettings(data=str(tmp_path), teacher='kobert-mini', student_layers=1).to_dict()
     else:
-        from kobert_gluon.cli.pretrain import _SETTING_PATHS as paths
         from kobert_gluon.pretraining.pretrain import PretrainSettings
         document = PretrainSettings(data=str(tmp_path)).to_dict()
+    paths = _subparser(command).get_default('setting_paths')  # what the parser built from the declarations
+    assert len(paths) >= 25
     options = {a.dest: a for a in _subparser(command)._actions}
     checked = 0
     for dest, dotted in paths.items():

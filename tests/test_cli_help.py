@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from kobert_gluon.cli import parser_data
 
 from .conftest import REPO
@@ -50,27 +52,94 @@ def test_the_parsers_choices_are_the_registries():
     assert parser_data.TASK_KINDS == tuple(task_kinds())
     assert parser_data.TASK_METRICS == {kind: tuple(metric_choices(kind)) for kind in task_kinds()}
     assert parser_data.METRICS == tuple(metric_choices())
-    assert parser_data.OBJECTIVES == tuple(OBJECTIVES.names())
+    from kobert_gluon.pretraining.settings import OBJECTIVE_NAMES
+    assert OBJECTIVE_NAMES == tuple(OBJECTIVES.names())
     from kobert_gluon.tokenizers.registry import vocabulary_kinds
     assert parser_data.VOCABULARY_KINDS == tuple(vocabulary_kinds())
     assert parser_data.RUNTIMES == tuple(RUNTIMES.names())
     assert parser_data.PRECISIONS == tuple(PRECISIONS)
 
 
-def _written_out_equal(written, real):
-    """Every value written out equals the real one (a name the real settings lack is a KeyError)."""
-    assert {name: real[name] for name in written} == written
+def _parsed(*argv):
+    from kobert_gluon.cli import build_parser
+    return build_parser(only=argv[0]).parse_args(list(argv))
 
 
-def test_the_parsers_defaults_are_the_settings(tmp_path):
-    from kobert_gluon.pretraining.distill import DistillSettings
-    from kobert_gluon.pretraining.pretrain import PretrainSettings, pretraining_training_config
-    from kobert_gluon.tasks.finetuning import FinetuneSettings
-    from kobert_gluon.training.trainer import TrainingConfig
-    _written_out_equal(parser_data.TRAINING, TrainingConfig().to_dict())
-    _written_out_equal(parser_data.PRETRAINING_TRAINING, pretraining_training_config().to_dict())
-    assert set(parser_data.PRETRAINING_TRAINING) == set(parser_data.TRAINING)
-    _written_out_equal(parser_data.FINETUNE, FinetuneSettings(task='nsmc', train='train.tsv').to_dict())
-    _written_out_equal(parser_data.PRETRAIN, PretrainSettings(data=str(tmp_path)).to_dict())
-    _written_out_equal(parser_data.DISTILL,
-                       DistillSettings(data=str(tmp_path), teacher='kobert-mini', student_layers=1).to_dict())
+def _declared(settings_class):
+    from kobert_gluon.core.settings_fields import declared_options
+    return {option.flag: option for option in declared_options(settings_class)}
+
+
+def test_every_declared_setting_is_an_option_whose_value_reaches_the_settings(tmp_path):
+    """The finetune options are built from FinetuneSettings' and TrainingConfig's declarations: each one given on
+    the command line lands in its field (a nested one in its section), and nothing else changes."""
+    from kobert_gluon.cli.finetune import _settings_from
+    from kobert_gluon.cli.run_options import settings_document
+    from kobert_gluon.tasks.settings import FinetuneSettings
+    from kobert_gluon.training.settings import TrainingConfig
+    assert {'--train', '--dev', '--batch-size', '--encoding', '--min-label-count', '--skip-bad-rows'} <= set(
+        _declared(FinetuneSettings))
+    assert {'--lr', '--no-progress', '--warmup-steps', '--schedule'} <= set(_declared(TrainingConfig))
+    args = _parsed('finetune', '--task', 'nsmc', '--train', 'train.tsv', '--out', str(tmp_path / 'run'),
+                   '--batch-size', '7', '--eval-batch-size', '9', '--encoding', 'cp949', '--skip-bad-rows',
+                   '--min-label-count', '2', '--classifier-dropout', '0.3', '--max-seq-length', '40',
+                   '--lr', '0.001', '--warmup-steps', '5', '--schedule', 'cosine', '--no-progress', '--seed', '3')
+    settings = _settings_from(args, settings_document(args, args.setting_paths, {'training': TrainingConfig().to_dict()}))
+    assert isinstance(settings, FinetuneSettings)
+    assert (settings.train, settings.batch_size, settings.eval_batch_size, settings.encoding) == (
+        'train.tsv', 7, 9, 'cp949')
+    assert (settings.skip_bad_rows, settings.min_label_count, settings.classifier_dropout) == (True, 2, 0.3)
+    assert settings.max_seq_length == 40
+    training = settings.training
+    assert (training.learning_rate, training.warmup_steps, training.schedule, training.progress,
+            training.seed) == (0.001, 5, 'cosine', False, 3)
+    default = TrainingConfig()
+    assert (training.epochs, training.weight_decay, training.max_grad_norm) == (
+        default.epochs, default.weight_decay, default.max_grad_norm)
+    assert settings.dropout is None and settings.num_workers == FinetuneSettings.__dataclass_fields__[
+        'num_workers'].default
+
+
+def test_pretraining_options_reach_their_settings_and_show_pretrainings_schedule(tmp_path, capsys):
+    from kobert_gluon.cli.run_options import settings_document
+    from kobert_gluon.pretraining.settings import DistillSettings, PretrainSettings, pretraining_training_config
+    data = tmp_path / 'shards'
+    data.mkdir()
+    args = _parsed('pretrain', '--data', str(data), '--out', str(tmp_path / 'run'), '--objective', 'electra',
+                   '--from-scratch', '--generator-size', '0.5', '--dev-chunks', '0', '--param-dtype', 'float16',
+                   '--max-steps', '20', '--num-layers', '2')
+    document = settings_document(args, args.setting_paths, {'data': str(data),
+                                                            'training': pretraining_training_config().to_dict()})
+    settings = PretrainSettings.from_dict(document)
+    assert (settings.objective, settings.from_scratch, settings.generator_size, settings.dev_chunks,
+            settings.param_dtype, settings.training.max_steps, settings.model_overrides) == (
+        'electra', True, 0.5, 0, 'float16', 20, {'num_layers': 2})
+    assert settings.training.learning_rate == pretraining_training_config().learning_rate  # not given: pretraining's
+    args = _parsed('distill', '--data', str(data), '--teacher', 'kobert-mini', '--student-layers', '1', '--out',
+                   str(tmp_path / 'd'), '--alpha-cos', '0', '--student-architecture', 'distilbert')
+    document = settings_document(args, args.setting_paths, {'data': str(data), 'teacher': 'kobert-mini',
+                                                            'student_layers': 1,
+                                                            'training': pretraining_training_config().to_dict()})
+    settings = DistillSettings.from_dict(document)
+    assert (settings.alpha_cos, settings.student_architecture, settings.alpha_ce) == (0.0, 'distilbert', 0.33)
+    # the help shows each command's own defaults, read from the declarations
+    from kobert_gluon.cli import main
+    for command, shown in (('pretrain', ('peak learning rate (default 0.0001)', 'sequences per micro-batch (default 64)',
+                                         "--objective {bert,electra}", 'with --max-steps too')),
+                           ('finetune', ('peak learning rate (default 5e-05)', 'sequences per micro-batch (default 32)',
+                                         'MXNet optimizer name (default bertadam, i.e. AdamW)')),
+                           ('distill', ('softmax temperature T (default 2)', 'stop after N optimisation steps'))):
+        with pytest.raises(SystemExit):
+            main([command, '--help'])
+        text = ' '.join(capsys.readouterr().out.split())
+        for words in shown:
+            assert words in text, (command, words)
+
+
+def test_a_value_the_settings_refuse_names_the_option(tmp_path, capsys):
+    """The rule is the settings' own (TrainingConfig), its message names the option typed."""
+    from kobert_gluon.cli import main
+    code = main(['finetune', '--task', 'nsmc', '--train', 'x.tsv', '--out', str(tmp_path / 'r'), '--lr', '-1'])
+    assert code == 2
+    assert capsys.readouterr().err.strip().endswith('--lr must be a number > 0, got -1.0')
+    assert not (tmp_path / 'r').exists()

@@ -6,23 +6,13 @@ from pathlib import Path
 from . import UsageError
 from ..core import progress
 from ..core.text_files import DEFAULT_ENCODING
-from .run_options import (SHAPE_OPTIONS, TRAINING_SETTING_PATHS, add_max_seq_length_arg,
-                          add_model_shape_args, add_progress_arg, add_run_folder_args, add_runtime_args,
-                          add_training_args, load_predictor_from_args, options_named, settings_document,
-                          stderr_notes)
+from .run_options import (add_model_shape_args, add_progress_arg, add_run_folder_args, add_runtime_args,
+                          add_settings_options, add_training_args, load_predictor_from_args, options_named,
+                          settings_document, stderr_notes)
 from . import parser_data
 from ..tasks.file_formats import DATA_FORMATS, INPUT_FORMATS, TAGGED_FORMATS
-
-
-# Command-line option -> place in FinetuneSettings.to_dict() (dots go into nested sections).
-_SETTING_PATHS = dict({
-    'train': 'train', 'dev': 'dev', 'model': 'model', 'from_scratch': 'from_scratch', 'dropout': 'dropout',
-    'classifier_dropout': 'classifier_dropout',
-    'max_seq_length': 'max_seq_length', 'batch_size': 'batch_size', 'eval_batch_size': 'eval_batch_size',
-    'max_train_rows': 'max_train_rows', 'max_dev_rows': 'max_dev_rows', 'dev_fraction': 'dev_fraction',
-    'skip_bad_rows': 'skip_bad_rows', 'num_workers': 'num_workers', 'encoding': 'encoding',
-    'min_label_count': 'min_label_count',
-}, **TRAINING_SETTING_PATHS, **{name: 'model_overrides.' + name for name in SHAPE_OPTIONS})
+from ..tasks.settings import FinetuneSettings
+from ..training.settings import TrainingConfig
 
 
 def _column(value):
@@ -35,7 +25,7 @@ def _delimiter(value):
     return {'\\t': '\t', 'tab': '\t', 'comma': ','}.get(value, value)
 
 
-def _add_table_args(parser, what):
+def _add_table_args(parser, what, with_encoding=True):
     group = parser.add_argument_group('reading {} (override the task\'s format, or describe a file without '
                                       '--task)'.format(what))
     group.add_argument('--text-column', action='append', type=_column, metavar='COL',
@@ -47,8 +37,9 @@ def _add_table_args(parser, what):
                        help="field separator: one character, or tab (also '\\t') or comma (default: tab)")
     group.add_argument('--quoting', choices=('csv', 'none'),
                        help="'csv': fields may be \"quoted\" with \"\" escapes (default); 'none': quotes are text")
-    group.add_argument('--encoding', help='text encoding of the file(s) (default utf-8, byte-order mark '
-                                          'accepted), e.g. cp949; a byte that does not decode is an error')
+    if with_encoding:  # (finetune declares it with its settings)
+        group.add_argument('--encoding', help='text encoding of the file(s) (default utf-8, byte-order mark '
+                                              'accepted), e.g. cp949; a byte that does not decode is an error')
 
 
 def _add_data_error_args(parser):
@@ -86,42 +77,16 @@ def register(subparsers):
                       help='for --kind token_classification: klue (a character and its BIO tag per line), conll '
                            '(token<TAB>TAG per line) or naver (index<TAB>word<TAB>TYPE_B|TYPE_I|-, Naver NER); '
                            'extractive_qa reads squad (SQuAD/KorQuAD JSON)')
-    data.add_argument('--train', help='training file (FILE#train, FILE#dev, FILE#test: that 80/10/10 hash part of '
-                                      'a tagged-text or SQuAD file)')
-    data.add_argument('--dev', help='dev file (evaluated after every epoch; the best epoch is kept)')
     data.add_argument('--data-dir', help='folder of the public datasets (e.g. ../shared/data): the task\'s '
                                          'standard train/dev files are used when --train/--dev are not given')
-    data.add_argument('--max-train-rows', type=int, help='read only the first N training examples')
-    data.add_argument('--max-dev-rows', type=int, help='read only the first N dev examples')
-    data.add_argument('--dev-fraction', type=float,
-                      help='instead of --dev, hold out this share of the training rows as dev (default: the task\'s, '
-                           'e.g. 0.05 for nsmc, whose only other file is its test set)')
-    _add_data_error_args(data)
-    _add_table_args(finetune, 'the data')
-    default = parser_data.FINETUNE.__getitem__  # a KeyError names a value missing there
-    data.add_argument('--min-label-count', type=int, metavar='N',
-                      help='refuse a class label seen in fewer than N training rows (entities for taggers) as a stray '
-                           'value, unless --labels lists it; 0 or 1 accepts every label (default {})'
-                           .format(default('min_label_count')))
-    model = finetune.add_argument_group('model')
-    model.add_argument('--model', help='registered model or model folder to start from (default {})'
-                       .format(default('model')))
-    model.add_argument('--from-scratch', action='store_true', default=None,
-                       help='random initial weights instead of pretrained ones (size options apply)')
-    add_model_shape_args(model)
-    model.add_argument('--dropout', type=float, help='dropout of the encoder and the head (default: the model\'s)')
-    model.add_argument('--classifier-dropout', type=float, metavar='RATE',
-                       help='dropout of the head alone (the NSMC notebook\'s dr_rate; default: --dropout, else 0.1)')
-    add_max_seq_length_arg(model, None, help='tokens per example incl. [CLS]/[SEP] (default {})'
-                           .format(default('max_seq_length')))
-    train = add_training_args(finetune, parser_data.TRAINING)
-    train.add_argument('--batch-size', type=int, help='sequences per micro-batch (default {})'
-                       .format(default('batch_size')))
-    train.add_argument('--eval-batch-size', type=int, help='default {}'.format(default('eval_batch_size')))
-    train.add_argument('--num-workers', type=int, help='DataLoader worker processes (default {})'
-                       .format(default('num_workers')))
+    groups = {'task and data': data, 'model': finetune.add_argument_group('model')}
+    # the rest is FinetuneSettings' and TrainingConfig's own declarations: name, type, default, help
+    paths = add_settings_options(finetune, FinetuneSettings, group='task and data', groups=groups)
+    paths.update(add_model_shape_args(groups['model']))
+    paths.update(add_training_args(finetune, None, groups))
+    _add_table_args(finetune, 'the data', with_encoding=False)
     add_run_folder_args(finetune)
-    finetune.set_defaults(func=run_finetune)
+    finetune.set_defaults(func=run_finetune, setting_paths=paths)
 
     evaluate = subparsers.add_parser('evaluate', help=COMMANDS['evaluate'])
     evaluate.add_argument('--model', required=True, help='fine-tuned model folder, or a run folder')
@@ -237,7 +202,6 @@ def _task_from_args(args):
 def _settings_from(args, document):
     """The run's settings: ``document`` (the options over the run's saved settings or a new run's defaults) with the
     task the options describe and, for a new run, its files."""
-    from ..tasks.finetuning import FinetuneSettings
     task = _task_from_args(args)
     if task is not None:
         document['task'] = task.to_dict()
@@ -258,11 +222,10 @@ def _settings_from(args, document):
 def run_finetune(args):
     from ..tasks.finetuning import finetune
     from ..training.distributed import from_environment
-    from ..training.trainer import TrainingConfig
     ranks = from_environment()  # one process, unless horovodrun started this one
-    with options_named(_SETTING_PATHS):
+    with options_named(args.setting_paths):
         log = stderr_notes(args, ranks)
-        document = settings_document(args, _SETTING_PATHS, {'training': TrainingConfig().to_dict()})
+        document = settings_document(args, args.setting_paths, {'training': TrainingConfig().to_dict()})
         settings = _settings_from(args, document)
         result = finetune(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
                           device=args.device)

@@ -13,16 +13,7 @@ from typing import Any, Dict, Optional
 from . import UsageError
 from .parser_data import PRECISIONS, RUNTIMES  # deploy.runtime's names, without its numpy
 from ..core import checks
-
-# Options of the trainer's TrainingConfig (added by add_training_args) -> place in a settings document.
-TRAINING_SETTING_PATHS = {
-    'epochs': 'training.epochs', 'max_steps': 'training.max_steps', 'lr': 'training.learning_rate',
-    'warmup_ratio': 'training.warmup_ratio', 'warmup_steps': 'training.warmup_steps', 'schedule': 'training.schedule',
-    'weight_decay': 'training.weight_decay', 'max_grad_norm': 'training.max_grad_norm',
-    'accumulate': 'training.accumulate', 'seed': 'training.seed', 'optimizer': 'training.optimizer',
-    'checkpoint_every': 'training.checkpoint_every', 'eval_every': 'training.eval_every',
-    'log_every': 'training.log_every', 'progress': 'training.progress',
-}
+from ..training.settings import TrainingConfig
 
 
 # The model-shape options both training commands take: settings field -> help. They change the weights' shapes,
@@ -96,55 +87,41 @@ def add_model_shape_args(group) -> Dict[str, str]:
     return {name: 'model_overrides.' + name for name in SHAPE_OPTIONS}
 
 
-def _default(value, zero_means=None):
-    return zero_means if (value == 0 and zero_means) else value
+def add_settings_options(parser, settings_class, defaults=None, section: str = '', group: Optional[str] = None,
+                         groups: Optional[Dict[str, Any]] = None) -> Dict[str, str]:
+    """Add the options ``settings_class`` declares (:func:`~kobert_gluon.core.settings_fields.setting`) to
+    ``parser``, each under its heading (``group`` where it names none; a heading is made once and kept in
+    ``groups``, where the command may add options of its own), the help showing ``defaults``' values. Returns their
+    ``option -> place in the settings document`` map (``section.field`` for a nested section such as
+    ``training``), which :func:`settings_document` writes and :func:`options_named` respells."""
+    from ..core.settings_fields import declared_options
+    groups = {} if groups is None else groups
+    exclusive, paths = {}, {}
+    for option in declared_options(settings_class, defaults):
+        heading = option.group or group
+        if heading not in groups:
+            groups[heading] = parser.add_argument_group(heading)
+        target = groups[heading]
+        if option.exclusive is not None:
+            if option.exclusive not in exclusive:
+                exclusive[option.exclusive] = target.add_mutually_exclusive_group()
+            target = exclusive[option.exclusive]
+        target.add_argument(option.flag, dest=option.dest, **option.arguments)
+        paths[option.dest] = '{}.{}'.format(section, option.field) if section else option.field
+    return paths
 
 
-def add_training_args(parser, defaults):
-    """The trainer's options in a 'training' group; ``defaults`` (:data:`.parser_data.TRAINING` or
-    ``PRETRAINING_TRAINING``: TrainingConfig's values, written out so that no MXNet is imported) only feeds the help
-    texts.
-
-    Returns the group, for command-specific additions. Options default to None: "not given".
-    """
-    defaults = types.SimpleNamespace(**defaults)
-    group = parser.add_argument_group('training')
-    group.add_argument('--epochs', type=int, help='passes over the data (default {}); with --max-steps too, '
-                       'training stops at whichever limit comes first'.format(
-                           _default(defaults.epochs, 'as many as --max-steps needs')))
-    group.add_argument('--max-steps', type=int, help='stop after N optimisation steps; the schedule spans them '
-                       '(default {})'.format(_default(defaults.max_steps, 'no limit')))
-    group.add_argument('--lr', type=float, help='peak learning rate (default {:g})'.format(defaults.learning_rate))
-    warmup = group.add_mutually_exclusive_group()
-    warmup.add_argument('--warmup-ratio', type=float,
-                        help='share of steps with linear warmup (default {:g})'.format(defaults.warmup_ratio))
-    warmup.add_argument('--warmup-steps', type=int, help='steps of linear warmup (instead of --warmup-ratio; BERT\'s '
-                        'run_pretraining.py --num_warmup_steps)')
-    group.add_argument('--schedule', choices=('linear', 'cosine', 'constant'),
-                       help='decay after warmup (default {})'.format(defaults.schedule))
-    group.add_argument('--weight-decay', type=float, help='default {:g} (never on biases and LayerNorm)'
-                       .format(defaults.weight_decay))
-    group.add_argument('--max-grad-norm', type=float, help='global gradient-norm clipping, 0 = off (default {:g})'
-                       .format(defaults.max_grad_norm))
-    group.add_argument('--accumulate', type=int, help='micro-batches per optimisation step (default {})'
-                       .format(defaults.accumulate))
-    group.add_argument('--optimizer', help='MXNet optimizer name (default {}{}); adam and the others that add '
-                       'weight decay to the gradient need --weight-decay 0'.format(
-                           defaults.optimizer, ', i.e. AdamW' if defaults.optimizer == 'bertadam' else ''))
-    group.add_argument('--seed', type=int, help='seed for initial weights, data order and dropout (default {})'
-                       .format(defaults.seed))
-    group.add_argument('--checkpoint-every', type=int, help='also write a resumable checkpoint every N steps '
-                       '(default: {})'.format(defaults.checkpoint_every or 'epoch ends only'))
-    group.add_argument('--eval-every', type=int, help='evaluate on dev (and keep the best model) every N steps '
-                       'and after the last, instead of at epoch ends (default: {})'
-                       .format(defaults.eval_every or 'epoch ends'))
-    group.add_argument('--log-every', type=int, help='log the mean loss and metrics of every N steps '
-                       '(default: {})'.format(defaults.log_every or 'off'))
-    group.add_argument('--no-progress', dest='progress', action='store_false', default=None,
-                       help='no progress bar (it is drawn on a terminal; elsewhere a line at the start, every '
-                            '$KOBERT_GLUON_PROGRESS_SECONDS seconds (default 30) and at the end of each epoch)')
+def add_training_args(parser, defaults: Optional[Dict[str, Any]] = None,
+                      groups: Optional[Dict[str, Any]] = None) -> Dict[str, str]:
+    """The trainer's options (:class:`~kobert_gluon.training.settings.TrainingConfig`'s declarations, the help
+    showing its defaults, or where ``defaults`` differs, those: pretraining's schedule) under 'training', and the
+    device options. Returns
+    their ``option -> settings path`` map; the heading is ``groups['training']``."""
+    groups = {} if groups is None else groups
+    paths = add_settings_options(parser, TrainingConfig, defaults, section='training', group='training',
+                                 groups=groups)
     add_device_args(parser, splits_batches=True)
-    return group
+    return paths
 
 
 def add_progress_arg(parser) -> None:

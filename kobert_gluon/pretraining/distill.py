@@ -19,7 +19,6 @@ a BERT of the teacher's width, or the ``distilbert`` architecture. This module s
   ``finetune --model``.
 """
 import logging
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -28,7 +27,6 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd
 
-from ..core import checks
 from ..core.documents import write_json
 from .measures import dev_ratios, real_positions
 from ..core.errors import InputError
@@ -38,68 +36,15 @@ from ..models.registry import architecture_for_config, backbone_heads, get_archi
 from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.placement import Placement, place_training
-from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer
 from .batches import PretrainingEvalBatches
 from .data import PretrainingData
-from .pretrain import _data_digest, _shard_report, check_shard_run_options, pretraining_training_config, shard_batches
+from .pretrain import _data_digest, _shard_report, shard_batches
+from .settings import DistillSettings
 
 __all__ = ['DistillSettings', 'DistillationTask', 'build_student', 'student_layers', 'distill']
 
 _LAYER = 'encoder.transformer_cells.'
-
-
-@dataclass
-class DistillSettings:
-    """Everything that defines a distillation run (saved as ``run.json``; plain data).
-
-    ``teacher``: a model folder or registered model whose masked-LM head can be loaded. ``student_layers``: the
-    student's depth (a divisor-friendly fraction of the teacher's). ``student_architecture``: ``bert`` or
-    ``distilbert`` (default: the teacher's). ``temperature`` and the ``alpha_*`` weights as in DistilBERT (DistilKoBERT
-    used T = 2 and 0.33 each). Data, dev and batching as in :class:`~.pretrain.PretrainSettings`.
-    """
-    data: str
-    teacher: str
-    student_layers: int
-    student_architecture: Optional[str] = None
-    temperature: float = 2.0
-    alpha_ce: float = 0.33
-    alpha_mlm: float = 0.33
-    alpha_cos: float = 0.33
-    dropout: Optional[float] = None
-    dev_data: Optional[str] = None
-    dev_chunks: int = 1
-    max_dev_instances: int = 5000
-    batch_size: int = 64
-    eval_batch_size: int = 128
-    bucket_window: int = 50
-    param_dtype: str = 'float32'
-    training: TrainingConfig = field(default_factory=pretraining_training_config)
-
-    def __post_init__(self):
-        check_shard_run_options(self)
-        self.teacher = checks.path('teacher', self.teacher)
-        checks.whole('student_layers', self.student_layers, 1)
-        if self.student_architecture not in (None, 'bert', 'distilbert'):
-            raise checks.broken('student_architecture', "must be 'bert' or 'distilbert'", self.student_architecture)
-        checks.number('temperature', self.temperature, 0.0, above=True)
-        for name in ('alpha_ce', 'alpha_mlm', 'alpha_cos'):
-            checks.number(name, getattr(self, name), 0.0)
-        if not any((self.alpha_ce, self.alpha_mlm, self.alpha_cos)):
-            raise checks.RuleError('{alpha_ce}, {alpha_mlm} and {alpha_cos} are all 0: nothing would be learnt',
-                                   {name: name for name in ('alpha_ce', 'alpha_mlm', 'alpha_cos')})
-
-    def input_paths(self) -> List[str]:
-        """Everything the run reads (the run folder may hold none of them)."""
-        return [self.teacher, self.data, self.dev_data]
-
-    def to_dict(self) -> Dict[str, Any]:
-        values = asdict(self)
-        values['training'] = self.training.to_dict()
-        return values
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'DistillSettings':
-        return cls(**values)
 
 
 def load_teacher(name, ctx=None):

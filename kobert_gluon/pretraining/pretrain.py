@@ -20,7 +20,7 @@ A run folder (``out``)::
 """
 import hashlib
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -29,8 +29,6 @@ import mxnet as mx
 import numpy as np
 
 from ..models import folder as model_folder
-from ..models.zoo import check_from_scratch_options
-from ..core import checks
 from ..core.documents import write_json
 from ..core.owned_folders import read_marker, sha256_of
 from ..core.errors import InputError
@@ -42,7 +40,8 @@ from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.held_out import check_dev_apart
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.placement import Placement, place_training
-from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer
+from .settings import PretrainSettings, pretraining_training_config
 
 __all__ = ['PretrainSettings', 'PretrainingTask', 'PretrainResult', 'build_pretraining_model', 'pretrain',
            'pretraining_training_config']
@@ -53,85 +52,6 @@ OBJECTIVES: Registry['Objective'] = Registry('pretraining objective')
 
 # Settings that may change between an interrupted run and its resumption without changing the result.
 _RESUMABLE_CHANGES = RESULT_NEUTRAL_SETTINGS
-
-
-def pretraining_training_config(**changes) -> TrainingConfig:
-    """Pretraining's defaults: step-based (``max_steps``, ``epochs=0``), BERT's peak rate 1e-4, 1 % warmup,
-    evaluation and checkpoint every 1,000 steps, a log line every 100."""
-    values = dict(epochs=0, max_steps=10000, learning_rate=1e-4, warmup_ratio=0.01, eval_every=1000,
-                  checkpoint_every=1000, log_every=100)
-    values.update(changes)
-    return TrainingConfig(**values)
-
-
-def check_shard_run_options(settings) -> None:
-    """The data, dev and saving options a run on pretraining shards has (pretrain, distill): checked once here."""
-    if isinstance(settings.training, dict):
-        settings.training = checks.in_section('training', lambda: TrainingConfig(**settings.training))
-    settings.data = checks.path('data', settings.data)
-    if settings.dev_data is not None:
-        settings.dev_data = checks.path('dev_data', settings.dev_data)
-    for name in ('batch_size', 'eval_batch_size', 'bucket_window', 'max_dev_instances'):
-        checks.whole(name, getattr(settings, name), 1)
-    checks.whole('dev_chunks', settings.dev_chunks, 0)
-    checks.rate('dropout', settings.dropout, optional=True)
-    if settings.param_dtype not in ('float32', 'float16'):
-        raise checks.broken('param_dtype', "must be 'float32' or 'float16'", settings.param_dtype)
-
-
-@dataclass
-class PretrainSettings:
-    """Everything that defines a pretraining run (saved as ``run.json``; plain data).
-
-    ``data``: a folder from ``create_pretraining_data``. ``model``: a registered name (its pretrained weights,
-    or with ``from_scratch`` its architecture with random weights and ``model_overrides`` such as
-    ``num_layers=4, units=192, hidden_size=768, num_heads=3, max_length=128``) or a saved model folder with
-    decoder and classifier heads (continue pretraining). ``vocab``: a ``build_vocab`` folder, for from-scratch
-    models only (default: the model's own vocabulary). Dev: the last ``dev_chunks`` chunks of ``data`` (whole
-    chunks: no document is in both), or all of ``dev_data``; at most ``max_dev_instances`` are evaluated.
-    ``param_dtype`` is the saved model's parameter type (``'float16'`` halves the folder). ``objective``:
-    ``'bert'`` (MLM + NSP) or ``'electra'`` (a generator of ``generator_size`` times the discriminator's width,
-    loss MLM + ``rtd_weight`` * replaced-token detection; see :mod:`.electra`; from scratch only).
-    """
-    data: str
-    model: str = 'kobert-base'
-    from_scratch: bool = False
-    vocab: Optional[str] = None
-    model_overrides: Dict[str, Any] = field(default_factory=dict)
-    dropout: Optional[float] = None
-    dev_data: Optional[str] = None
-    dev_chunks: int = 1
-    max_dev_instances: int = 5000
-    batch_size: int = 64
-    eval_batch_size: int = 128
-    bucket_window: int = 50
-    param_dtype: str = 'float32'
-    objective: str = 'bert'
-    generator_size: float = 0.25
-    rtd_weight: float = 50.0
-    training: TrainingConfig = field(default_factory=pretraining_training_config)
-
-    def __post_init__(self):
-        check_shard_run_options(self)
-        if self.objective not in OBJECTIVES:
-            raise InputError('objective must be one of {}, got {!r}'.format(', '.join(OBJECTIVES.names()),
-                                                                           self.objective))
-        checks.number('generator_size', self.generator_size, 0.0, above=True, maximum=1.0)
-        checks.number('rtd_weight', self.rtd_weight, 0.0, above=True)
-        check_from_scratch_options(self.model_overrides, self.from_scratch, self.vocab)
-
-    def input_paths(self) -> List[str]:
-        """Everything the run reads (the run folder may hold none of them)."""
-        return [self.model, self.vocab, self.data, self.dev_data]
-
-    def to_dict(self) -> Dict[str, Any]:
-        values = asdict(self)
-        values['training'] = self.training.to_dict()
-        return values
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'PretrainSettings':
-        return cls(**values)
 
 
 def _from_scratch_parts(model, vocab_folder, overrides):

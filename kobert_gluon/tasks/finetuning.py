@@ -20,9 +20,8 @@ The best model's ``config.json`` holds the label names (``task.labels``) and a `
 task definition and the label values as written in the data, so evaluating and predicting need no settings.
 """
 import logging
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import mxnet as mx
@@ -31,106 +30,27 @@ import numpy as np
 from ..models import folder as model_folder
 from ..models.inference import fuse
 from ..models.resolution import ResolvedModel, resolve_model
-from ..models.zoo import check_from_scratch_options, check_length_fits
+from ..models.zoo import check_length_fits
 from ..training import run_folder
 from ..core import checks
 from ..core.devices import parse_devices
 from ..core.documents import write_json
 from ..core.errors import InputError
-from .datasets import TaskSpec, TableSpec, get_task
+from .datasets import TaskSpec, TableSpec
 from .sentences import SequenceTask
 from .structures import PIPELINES
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_document
 from ..training.text_batches import TextBatches
 from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.placement import Placement, place_training
-from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer, TrainingConfig
+from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer
+from .settings import FinetuneSettings
 
 __all__ = ['FinetuneSettings', 'SequenceTask', 'finetune', 'FinetuneResult', 'FineTunedModel', 'build_task_model',
            'RUN_FILE']
 
 # Settings that may change between an interrupted run and its resumption without changing the result.
 _RESUMABLE_CHANGES = ('num_workers',) + RESULT_NEUTRAL_SETTINGS
-
-
-@dataclass
-class FinetuneSettings:
-    """Everything that defines a fine-tuning run (saved as ``run.json``; plain data).
-
-    ``task``: a ready-made task name or a :class:`TaskSpec`. ``model``: a registered name or a model folder;
-    ``from_scratch`` builds it with random weights, with ``model_overrides`` such as ``num_layers=4,
-    units=256, hidden_size=1024, num_heads=4`` (``embed_size`` follows ``units``). ``dropout`` (if set)
-    applies to the encoder and the head. ``max_train_rows``/``max_dev_rows`` read only the first rows.
-    Without a ``dev`` file, ``dev_fraction`` (default: the task's) of the training rows is held out as dev (both
-    at once is refused; so is a dev file that is the training file or holds only its rows, see
-    :mod:`~kobert_gluon.training.held_out`). A class label found in fewer than ``min_label_count`` training rows
-    (or entities) is refused as a stray value unless the task lists its labels (0 or 1 accepts every label).
-    ``encoding`` is the text encoding of the train and dev files (UTF-8, byte-order mark accepted).
-    ``classifier_dropout`` (if set) is the head's own rate, the encoder keeping ``dropout`` (KoBERT's NSMC notebook:
-    ``BERTClassifier(bertmodel, dr_rate=0.5)`` over an encoder at 0.1).
-    """
-    task: Union[str, TaskSpec]
-    train: str
-    dev: Optional[str] = None
-    model: str = 'kobert-base'
-    from_scratch: bool = False
-    model_overrides: Dict[str, Any] = field(default_factory=dict)
-    dropout: Optional[float] = None
-    classifier_dropout: Optional[float] = None
-    max_seq_length: int = 128
-    batch_size: int = 32
-    eval_batch_size: int = 64
-    max_train_rows: Optional[int] = None
-    max_dev_rows: Optional[int] = None
-    dev_fraction: Optional[float] = None
-    skip_bad_rows: bool = False
-    min_label_count: int = 5
-    encoding: str = 'utf-8'
-    num_workers: int = 0
-    bucket_window: int = 50
-    training: TrainingConfig = field(default_factory=TrainingConfig)
-
-    def __post_init__(self):
-        if isinstance(self.task, str):
-            self.task = get_task(self.task)
-        elif isinstance(self.task, dict):
-            self.task = TaskSpec.from_dict(self.task)
-        if isinstance(self.training, dict):
-            self.training = checks.in_section('training', lambda: TrainingConfig(**self.training))
-        check_from_scratch_options(self.model_overrides, self.from_scratch)
-        if self.task.table is not None and self.task.table.label_column is None:
-            raise InputError('task {!r} names no label column: there is nothing to learn'.format(self.task.name))
-        self.train = checks.path('train', self.train)
-        if self.dev is not None:
-            self.dev = checks.path('dev', self.dev)
-        checks.max_seq_length('max_seq_length', self.max_seq_length)
-        for name in ('batch_size', 'eval_batch_size', 'bucket_window'):
-            checks.whole(name, getattr(self, name), 1)
-        for name in ('max_train_rows', 'max_dev_rows'):
-            checks.whole(name, getattr(self, name), 1, optional=True)
-        checks.whole('num_workers', self.num_workers, 0)
-        checks.whole('min_label_count', self.min_label_count, 0)
-        checks.number('dev_fraction', self.dev_fraction, 0.0, above=True, below=1.0, optional=True)
-        if self.dev_fraction is not None and self.dev is not None:
-            # a dev file wins, so the fraction would be ignored without a word
-            raise checks.RuleError('{dev_fraction} holds out a share of the training data as dev, and {dev} names '
-                                   'a dev file: give one or the other', {'dev_fraction': 'dev_fraction', 'dev': 'dev'})
-        for name in ('dropout', 'classifier_dropout'):
-            checks.rate(name, getattr(self, name), optional=True)
-
-    def input_paths(self) -> List[str]:
-        """Everything the run reads (the run folder may hold none of them)."""
-        return [self.model, self.train, self.dev]
-
-    def to_dict(self) -> Dict[str, Any]:
-        values = asdict(self)
-        values['task'] = self.task.to_dict()
-        values['training'] = self.training.to_dict()
-        return values
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'FinetuneSettings':
-        return cls(**values)
 
 
 def settings_differences(old: FinetuneSettings, new: FinetuneSettings) -> List[str]:

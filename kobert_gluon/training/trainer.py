@@ -72,7 +72,7 @@ import random
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -81,7 +81,6 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
-from ..core import checks
 from ..core.progress import steps as progress_steps  # (`progress` names the run's position here)
 from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
@@ -92,6 +91,7 @@ from .distributed import SINGLE, Ranks, rank_weight
 from .placement import ON_CPU, Placement
 from .precision import LossScaler
 from .run_layout import BEST_FOLDER, CHECKPOINT_FOLDER, LEGACY_CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE
+from .settings import RESULT_NEUTRAL_SETTINGS, TrainingConfig
 
 __all__ = ['TrainingConfig', 'Trainer', 'TrainingResult', 'learning_rate_at', 'CHECKPOINT_FOLDER', 'METRICS_FILE',
            'PLOT_FILE', 'BEST_FOLDER', 'LEGACY_CHECKPOINT_FILE', 'read_checkpoint']
@@ -103,83 +103,10 @@ CHECKPOINT_KIND = register_folder_kind(FolderKind(
     'checkpoint', 'training checkpoint', (CHECKPOINT_PARAMS, CHECKPOINT_STATES, CHECKPOINT_STATE))).name
 CHECKPOINT_FORMAT = 'kobert-gluon-checkpoint'
 CHECKPOINT_VERSION = 2  # 1 was 0.1's pickle
-# TrainingConfig fields that do not change the result: they may differ between a run and its resumption.
-RESULT_NEUTRAL_SETTINGS = ('progress', 'checkpoint_every', 'log_every')
 # Steps averaged for the running task metrics shown in the progress bar.
 RUNNING_WINDOW = 50
 # Parameters that get no weight decay, as in BERT: biases and LayerNorm's gamma/beta.
 NO_DECAY_PATTERN = '.*bias|.*gamma|.*beta'
-
-
-# MXNet optimizers that fold weight decay into the gradient they then normalise per weight (L2, not decoupled
-# decay). With a clipped gradient far smaller than decay x weight, each weight then moves towards 0 by about the
-# learning rate at every step: measured with `adam` on ELECTRA pretraining (gradient norms 9-40 clipped to 1,
-# weight decay 0.01), the attention query and key weights' norms fell from 3.8 to about 1e-6 within 1,000 steps.
-COUPLED_DECAY_OPTIMIZERS = ('adam', 'nadam', 'adamax', 'adagrad', 'adadelta', 'rmsprop', 'ftml')
-
-
-@dataclass
-class TrainingConfig:
-    """Optimisation settings (plain data: saved in checkpoints and run folders).
-
-    ``learning_rate`` is the peak rate, reached after ``warmup_ratio`` of all steps (or ``warmup_steps`` steps, when
-    set) and then decayed to zero
-    (``schedule``: ``'linear'``, ``'cosine'`` or ``'constant'``). ``max_grad_norm`` clips the global gradient
-    norm (0 = off). ``accumulate`` micro-batches make one optimisation step. ``checkpoint_every`` writes a
-    resumable checkpoint every that many steps (0 = only at epoch ends). ``max_steps`` (0 = no limit) ends
-    training after that many steps; with ``epochs=0`` it alone sets the length. ``eval_every`` evaluates (and
-    checkpoints) every that many steps instead of at epoch ends. ``log_every`` logs a line with the mean loss and
-    task metrics of the last that many steps (0 = off; useful without a progress bar).
-    """
-    epochs: int = 3
-    learning_rate: float = 5e-5
-    warmup_ratio: float = 0.1
-    warmup_steps: Optional[int] = None
-    schedule: str = 'linear'
-    weight_decay: float = 0.01
-    max_grad_norm: float = 1.0
-    accumulate: int = 1
-    seed: int = 0
-    optimizer: str = 'bertadam'
-    optimizer_params: Dict[str, Any] = field(default_factory=lambda: {'epsilon': 1e-6})
-    checkpoint_every: int = 0
-    kvstore: str = 'device'
-    progress: bool = True
-    max_steps: int = 0
-    eval_every: int = 0
-    log_every: int = 0
-
-    def __post_init__(self):
-        # the value rules every settings class and the command line share (core.checks: one rule, one wording)
-        for name in ('epochs', 'max_steps', 'eval_every', 'log_every', 'checkpoint_every'):
-            checks.whole(name, getattr(self, name), 0)
-        checks.whole('accumulate', self.accumulate, 1)
-        checks.whole('warmup_steps', self.warmup_steps, 0, optional=True)
-        checks.seed('seed', self.seed)
-        if self.epochs == 0 and not self.max_steps:
-            raise checks.RuleError('{epochs} must be at least 1 (or 0 with {max_steps} set), got 0',
-                                   {'epochs': 'epochs', 'max_steps': 'max_steps'})
-        checks.number('learning_rate', self.learning_rate, 0.0, above=True)
-        checks.number('warmup_ratio', self.warmup_ratio, 0.0, below=1.0)
-        checks.number('weight_decay', self.weight_decay, 0.0)
-        checks.number('max_grad_norm', self.max_grad_norm, 0.0)
-        if self.schedule not in ('linear', 'cosine', 'constant'):
-            raise checks.broken('schedule', "must be 'linear', 'cosine' or 'constant'", self.schedule)
-        if not isinstance(self.optimizer, str):
-            raise checks.broken('optimizer', 'must be the name of an MXNet optimizer', self.optimizer)
-        import gluonnlp  # noqa: F401  (registers bertadam with MXNet)
-        if self.optimizer.lower() not in mx.optimizer.Optimizer.opt_registry:
-            raise InputError('unknown optimizer {!r}; MXNet has {}'.format(self.optimizer, ', '.join(
-                sorted(name for name in mx.optimizer.Optimizer.opt_registry if name != 'test'))))
-        if self.weight_decay > 0 and self.optimizer.lower() in COUPLED_DECAY_OPTIMIZERS:
-            raise InputError(
-                'optimizer {} adds weight decay to the gradient before scaling it per weight, so after clipping it '
-                'can pull every weight towards 0 by about the learning rate per step (an ELECTRA run lost its '
-                'attention weights this way): use bertadam (Adam with decoupled decay, the default) or set weight '
-                'decay to 0 (--weight-decay 0)'.format(self.optimizer))
-
-    def to_dict(self):
-        return asdict(self)
 
 
 def learning_rate_at(step: int, total_steps: int, peak: float, warmup_steps: int, schedule: str) -> float:
