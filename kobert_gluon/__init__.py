@@ -4,9 +4,9 @@
     >>> model, vocab = get_mxnet_kobert_model(use_decoder=False, use_classifier=False)
 
 The public names below load on first use (PEP 562): ``import kobert_gluon`` and ``kobert-gluon --help`` pay for
-no mxnet, gluonnlp or onnx. Every module that uses mxnet or gluonnlp imports :mod:`.core.environment` first,
-which checks numpy and applies the fixes before them. Importing the package registers every model family
-(:mod:`.models.families`: plain data). ``ARCHITECTURE.md`` maps the subpackages.
+no mxnet, gluonnlp or onnx. Every module that uses mxnet or gluonnlp takes them from :mod:`.core.mxnet_stack`,
+which checks numpy and applies the fixes (:mod:`.core.environment`) before importing them. Importing the package
+registers every model family (:mod:`.models.families`: plain data). ``ARCHITECTURE.md`` maps the subpackages.
 """
 import importlib
 

@@ -190,39 +190,6 @@ def test_import_and_top_level_help_load_no_mxnet():
     assert out.strip().splitlines()[-1] == 'False False False []'  # the [serve] extra's packages neither
 
 
-def test_every_module_prepares_the_environment_before_mxnet():
-    """mxnet and gluonnlp are imported only after core.environment (numpy check, fixes): at module level after
-    an import of it, or inside a function after an import of a module that has it."""
-    late = []
-    for path in sorted((REPO / 'kobert_gluon').rglob('*.py')):
-        relative = path.relative_to(REPO)
-        if relative.parts[1] == 'core':
-            continue
-        tree = ast.parse(path.read_text(encoding='utf-8'))
-        prepared_at = None
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.level and (
-                    node.module == 'core' and any(a.name == 'environment' for a in node.names)
-                    or (node.module or '').endswith('core.environment')):
-                prepared_at = node.lineno
-                break
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
-            if not any((name or '').split('.')[0] in ('mxnet', 'gluonnlp') for name in names):
-                continue
-            if prepared_at is not None and node.lineno > prepared_at:
-                continue
-            function = next((f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-                             and f.lineno < node.lineno <= f.end_lineno), None)
-            package_import_before = function is not None and any(
-                isinstance(n, ast.ImportFrom) and n.level and n.lineno < node.lineno
-                and (n.module or '').split('.')[0] not in ('', 'core', 'cli') for n in ast.walk(function))
-            if not package_import_before:
-                late.append('{}:{}'.format(relative, node.lineno))
-    assert late == []
-
-
 def test_library_code_does_not_print():
     printing = []
     for path in sorted((REPO / 'kobert_gluon').rglob('*.py')):

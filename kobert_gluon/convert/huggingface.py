@@ -36,8 +36,7 @@ import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
+from ..core.mxnet_stack import mx
 import numpy as np
 
 from ..core.documents import read_json, write_json

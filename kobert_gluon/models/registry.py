@@ -2,10 +2,8 @@
 the two MXNet helpers every builder's caller uses (``as_context``, ``initialize_random``). Import this module (not
 :mod:`.architecture`) to look an architecture up.
 """
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
-
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from . import families  # noqa: F401  (every family registers its architecture)
 from .architecture import (Architecture, architecture_for_config, architectures, backbone_heads,  # noqa: F401
                            get_architecture, register_architecture)

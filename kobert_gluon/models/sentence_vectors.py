@@ -16,11 +16,10 @@ and the mean is the pooling sentence-transformers uses by default.
 """
 from typing import List, Optional, Sequence, Union
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from .architecture import backbone_heads
 from .resolution import ResolvedModel, resolve_model
 from .zoo import check_max_seq_length

@@ -7,8 +7,6 @@ fine-tuned or pretrained run loads the same way as a published model.
 import os
 from pathlib import Path
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-
 from ..core.errors import InputError
 from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, checkpoint_folder, get_model_spec,  # noqa: F401
                              is_checkpoint_only, list_models, lookup,

@@ -23,13 +23,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
-from mxnet import autograd
 
 from ..core import checks
 from ..core.documents import write_json
+from ..core.mxnet_stack import mx, autograd
 from .measures import dev_ratios, real_positions
 from ..core.errors import InputError
 from ..models import folder as model_folder

@@ -20,13 +20,10 @@ next-sentence labels are not used.
 """
 from typing import Any, Dict, Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
-from mxnet import autograd
-from mxnet.gluon import nn
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx, nn, autograd
 from ..models import folder as model_folder
 from ..models.electra import ElectraConfig, build_electra
 from .measures import dev_ratios, real_positions

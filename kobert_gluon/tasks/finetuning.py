@@ -24,10 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
+from ..core.mxnet_stack import mx
 from ..models import folder as model_folder
 from ..models.inference import fuse
 from ..models.resolution import ResolvedModel, resolve_model

@@ -76,12 +76,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
-from mxnet import autograd, gluon
 
 from ..core import checks
+from ..core.mxnet_stack import mx, gluon, autograd, amp, nlp
 from ..core.progress import steps as progress_steps  # (`progress` names the run's position here)
 from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
@@ -167,7 +165,7 @@ class TrainingConfig:
             raise checks.broken('schedule', "must be 'linear', 'cosine' or 'constant'", self.schedule)
         if not isinstance(self.optimizer, str):
             raise checks.broken('optimizer', 'must be the name of an MXNet optimizer', self.optimizer)
-        import gluonnlp  # noqa: F401  (registers bertadam with MXNet)
+        # (MXNet's registry holds bertadam too: gluonnlp, which core.mxnet_stack imports, registers it)
         if self.optimizer.lower() not in mx.optimizer.Optimizer.opt_registry:
             raise InputError('unknown optimizer {!r}; MXNet has {}'.format(self.optimizer, ', '.join(
                 sorted(name for name in mx.optimizer.Optimizer.opt_registry if name != 'test'))))
@@ -724,7 +722,6 @@ class Trainer:
                 for grad in param.list_grad():
                     grad[:] /= scale
         if self.config.max_grad_norm:
-            import gluonnlp as nlp
             grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm * workers,
                                                         check_isfinite=False)
             grad_norm = float(grad_norm.asscalar()) / workers
@@ -815,8 +812,7 @@ class _WrittenGradientSums:
 
 
 def _amp_on() -> bool:
-    from mxnet.contrib.amp import amp
-    return bool(amp._amp_initialized)
+    return bool(amp.amp._amp_initialized)
 
 
 def _on_device(array, context):
