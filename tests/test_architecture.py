@@ -17,7 +17,7 @@ from kobert_gluon import FineTunedModel, get_model, load_model, save_model
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.core.owned_folders import MARKER_FILE, record_checksums
 from kobert_gluon.hub import catalogue
-from kobert_gluon.models import architecture, registry
+from kobert_gluon.models import architecture_registry, building
 from kobert_gluon.models.bert import KOBERT_BASE_CONFIG, BertConfig, build_bert
 from kobert_gluon.models.zoo import model_folder_of
 from kobert_gluon.tasks.kinds import get_task_kind, task_kinds
@@ -72,7 +72,7 @@ def test_embed_dropout_is_the_embedding_dropout():
     def two_training_passes(**rates):
         model = build_bert(KOBERT_BASE_CONFIG.replace(vocab_size=8002, **TINY, **rates), use_decoder=False,
                            use_classifier=False)
-        registry.initialize_random(model, seed=0)
+        building.initialize_random(model, seed=0)
         with mx.autograd.train_mode():
             return [model(ids, types, lengths)[0].asnumpy() for _ in range(2)]
 
@@ -90,13 +90,13 @@ class WideConfig(BertConfig):
 
 
 def test_a_new_architecture_is_a_registry_entry(tmp_path, monkeypatch):
-    monkeypatch.setattr(architecture, '_ARCHITECTURES', architecture._ARCHITECTURES.copy())
-    registry.register_architecture(registry.Architecture(
-        'wide', WideConfig, build_bert, registry.get_architecture('bert').shape_fields,
-        ('use_pooler', 'use_decoder', 'use_classifier'), outputs=registry.get_architecture('bert').outputs))
+    monkeypatch.setattr(architecture_registry, '_ARCHITECTURES', architecture_registry._ARCHITECTURES.copy())
+    building.register_architecture(building.Architecture(
+        'wide', WideConfig, build_bert, building.get_architecture('bert').shape_fields,
+        ('use_pooler', 'use_decoder', 'use_classifier'), outputs=building.get_architecture('bert').outputs))
     _, vocab = random_kobert(**TINY)
     model = build_bert(WideConfig(vocab_size=len(vocab), embed_size=TINY['units'], **TINY), use_decoder=False, use_classifier=False)
-    registry.initialize_random(model, seed=1)
+    building.initialize_random(model, seed=1)
     ids, types, lengths = _batch()
     expected = model(ids, types, lengths)[1].asnumpy()
     folder = save_model(model, vocab, tmp_path / 'wide', kobert_gluon.KoBERTTokenizer.from_pretrained('kobert-mini'))
@@ -106,7 +106,7 @@ def test_a_new_architecture_is_a_registry_entry(tmp_path, monkeypatch):
     assert type(loaded.kobert_config) is WideConfig
     np.testing.assert_array_equal(loaded(ids, types, lengths)[1].asnumpy(), expected)
 
-    architecture._ARCHITECTURES.remove('wide')
+    architecture_registry._ARCHITECTURES.remove('wide')
     with pytest.raises(InputError, match="unknown architecture 'wide'; known: bert.*upgrade"):
         get_model(str(folder))
 
@@ -147,7 +147,7 @@ def test_task_kinds_drive_the_cli_choices_and_task_checks(capsys):
 
 def test_catalogue_entry_for_kobert_base_is_the_predefined_config():
     spec = catalogue.get_model_spec('kobert-base')
-    assert registry.get_architecture(spec.architecture).config_from(spec.config) == KOBERT_BASE_CONFIG
+    assert building.get_architecture(spec.architecture).config_from(spec.config) == KOBERT_BASE_CONFIG
     assert spec.tokenizer_kind == 'sentencepiece'
 
 

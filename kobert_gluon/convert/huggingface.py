@@ -45,7 +45,7 @@ from ..core.progress import phase
 from ..core.outputs import outputs_of
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..models.folder import save_model
-from ..models.registry import get_architecture, initialize_random
+from ..models.building import get_architecture, initialize_random
 from ..hub import hf_hub
 from ..hub.model_paths import check_checkpoint_path
 from ..models.resolution import resolve_model
@@ -58,8 +58,9 @@ from ..tasks.tagging import check_label_scheme
 from ..tokenizers.registry import read_transformers_tokenizer, transformers_writer
 from ..tokenizers.transformers_files import SP_MODEL_NAMES, TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_TXT
 from ..tokenizers.wordpiece import vocab_from_vocab_txt  # noqa: F401  (part of this module's API)
-from ..models.family import get_family
-from .families import HEAD_KINDS, UNPOOLED_KINDS, TransformersMapping, family_of_architecture, family_of_checkpoint
+from ..models.family_registry import get_family
+from .checkpoint_families import (HEAD_KINDS, UNPOOLED_KINDS, TransformersMapping, family_of_architecture,
+                                  family_of_checkpoint)
 
 __all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'read_checkpoint', 'save_converted',
            'tokenizer_for',

@@ -238,7 +238,7 @@ def context_of(model):
 def with_all_encodings(bert):
     """A model of ``bert``'s architecture that returns every encoder layer and shares nothing but copies of
     ``bert``'s weights."""
-    from ..models.registry import architecture_for_config
+    from ..models.building import architecture_for_config
     if getattr(bert, 'kobert_all_layers', False):
         return bert
     config = getattr(bert, 'kobert_config', None)

@@ -16,7 +16,7 @@ from ..hub.catalogue import ModelSpec, checkpoint_folder, is_checkpoint_only, lo
 from ..hub.model_paths import MODEL, check_model_path
 from ..tokenizers.registry import get_tokenizer_kind
 from . import folder as model_folder
-from .registry import Architecture, as_context, get_architecture, initialize_random
+from .building import Architecture, as_context, get_architecture, initialize_random
 
 __all__ = ['ResolvedModel', 'resolve_model', 'load_model']
 

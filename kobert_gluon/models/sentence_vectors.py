@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.mxnet_stack import mx
-from .architecture import backbone_heads
+from .architecture_registry import backbone_heads
 from .resolution import ResolvedModel, resolve_model
 from .zoo import check_max_seq_length
 

@@ -13,7 +13,7 @@ from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, checkpoint_folder, g
                              register_model)
 from ..tokenizers.registry import VocabFolder, get_tokenizer_kind, kind_reading_file, tokenizer_file_suffixes
 from . import folder as model_folder
-from .registry import initialize_random  # noqa: F401  (part of this module's API)
+from .building import initialize_random  # noqa: F401  (part of this module's API)
 from .resolution import ResolvedModel, load_model, resolve_model  # noqa: F401  (load_model: part of the API)
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model_spec', 'load_tokenizer',

@@ -51,7 +51,7 @@ def build_electra_pretraining_model(config: ElectraConfig, generator_size: float
                                     seed: int = 0, ctx=None) -> ElectraPretrainingModel:
     """A discriminator of ``config`` (no pooler: ELECTRA pretrains none) and a generator ``generator_size`` of its
     width sharing its embeddings, with BERT's random initialisation following ``seed``."""
-    from ..models.registry import initialize_random
+    from ..models.building import initialize_random
     if not isinstance(config, ElectraConfig):
         raise InputError('--objective electra trains an ELECTRA; the model given is a {} (choose an electra '
                          'architecture such as koelectra-small-v3 with --from-scratch)'.format(config.family))

@@ -311,7 +311,7 @@ OBJECTIVES.register('electra', Objective('electra', build_electra_model, _electr
 
 def _model_report(model, objective: Objective) -> Dict[str, Any]:
     """What run.json records of the model: its architecture, config and size (ELECTRA: the generator's too)."""
-    from ..models.registry import architecture_for_config
+    from ..models.building import architecture_for_config
     config = model.kobert_config
     name = architecture_for_config(config).name
     return dict({'architecture': name, name: config.to_dict()}, **objective.parameters(model))

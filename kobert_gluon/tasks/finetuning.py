@@ -153,7 +153,7 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     # The sentence heads read the pooled output. A DistilBERT saved without its pre-classifier (the pooler of the
     # Gluon DistilBERT; transformers keeps it in the classification head) gets a new one, as transformers does.
     # An ELECTRA's pooler (transformers' classification pre-head) is new in every fine-tuning, as in transformers.
-    from ..models.registry import backbone_heads
+    from ..models.building import backbone_heads
     source = model if isinstance(model, ResolvedModel) else resolve_model(model)
     base, vocab = source.build(pretrained=not from_scratch, ctx=ctx, new_heads=('use_pooler',),
                                **backbone_heads(pooler=spec.task_kind.uses_pooler), **overrides)
