@@ -77,7 +77,7 @@ def _finetune(train: Path, out: Path, threads: int, ranks: int) -> float:
 
 _ALLREDUCE = r'''
 import sys, time, json
-import kobert_gluon.core.environment
+import kobert_gluon.core.mxnet_stack
 import mxnet as mx, horovod.mxnet as hvd
 hvd.init()
 size, rounds = int(sys.argv[1]), int(sys.argv[2])

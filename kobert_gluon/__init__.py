@@ -4,15 +4,16 @@
     >>> model, vocab = get_mxnet_kobert_model(use_decoder=False, use_classifier=False)
 
 The public names below load on first use (PEP 562): ``import kobert_gluon`` and ``kobert-gluon --help`` pay for
-no mxnet, gluonnlp or onnx. Every module that uses mxnet or gluonnlp imports :mod:`.core.environment` first,
-which checks numpy and applies the fixes before them. Importing the package registers every model family
-(:mod:`.models.families`: plain data). ``ARCHITECTURE.md`` maps the subpackages.
+no mxnet, gluonnlp or onnx. Every module that uses mxnet or gluonnlp takes them from :mod:`.core.mxnet_stack`,
+which checks numpy and applies the fixes (:mod:`.core.environment`) before importing them. Importing the package
+registers every model family (:mod:`.models.all_families`: plain data). ``ARCHITECTURE.md`` maps the subpackages.
 """
 import importlib
 
 from .core.version import __version__
-from .models import families as _families  # noqa: F401  (every family registers its models, architecture and
-#                                                    conversion here, so the catalogue is complete; no MXNet)
+from .models import all_families as _all_families  # noqa: F401  (every family registers its models,
+#                                                    architecture and conversion here, so the catalogue is complete;
+#                                                    no MXNet)
 from .convert import catalogued as _catalogued  # noqa: F401  (catalogued transformers checkpoints convert on
 #                                                    first use: get_model(NAME), --model NAME; no MXNet until then)
 from .training import run_layout as _run_layout  # noqa: F401  (the run folder kind registers, so every reader

@@ -17,7 +17,7 @@ from kobert_gluon import FineTunedModel, get_model, load_model, save_model
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.core.owned_folders import MARKER_FILE, record_checksums
 from kobert_gluon.hub import catalogue
-from kobert_gluon.models import architecture, registry
+from kobert_gluon.models import architecture_registry, building
 from kobert_gluon.models.bert import KOBERT_BASE_CONFIG, BertConfig, build_bert
 from kobert_gluon.models.zoo import model_folder_of
 from kobert_gluon.tasks.kinds import get_task_kind, task_kinds
@@ -72,7 +72,7 @@ def test_embed_dropout_is_the_embedding_dropout():
     def two_training_passes(**rates):
         model = build_bert(KOBERT_BASE_CONFIG.replace(vocab_size=8002, **TINY, **rates), use_decoder=False,
                            use_classifier=False)
-        registry.initialize_random(model, seed=0)
+        building.initialize_random(model, seed=0)
         with mx.autograd.train_mode():
             return [model(ids, types, lengths)[0].asnumpy() for _ in range(2)]
 
@@ -90,13 +90,13 @@ class WideConfig(BertConfig):
 
 
 def test_a_new_architecture_is_a_registry_entry(tmp_path, monkeypatch):
-    monkeypatch.setattr(architecture, '_ARCHITECTURES', architecture._ARCHITECTURES.copy())
-    registry.register_architecture(registry.Architecture(
-        'wide', WideConfig, build_bert, registry.get_architecture('bert').shape_fields,
-        ('use_pooler', 'use_decoder', 'use_classifier'), outputs=registry.get_architecture('bert').outputs))
+    monkeypatch.setattr(architecture_registry, '_ARCHITECTURES', architecture_registry._ARCHITECTURES.copy())
+    building.register_architecture(building.Architecture(
+        'wide', WideConfig, build_bert, building.get_architecture('bert').shape_fields,
+        ('use_pooler', 'use_decoder', 'use_classifier'), outputs=building.get_architecture('bert').outputs))
     _, vocab = random_kobert(**TINY)
     model = build_bert(WideConfig(vocab_size=len(vocab), embed_size=TINY['units'], **TINY), use_decoder=False, use_classifier=False)
-    registry.initialize_random(model, seed=1)
+    building.initialize_random(model, seed=1)
     ids, types, lengths = _batch()
     expected = model(ids, types, lengths)[1].asnumpy()
     folder = save_model(model, vocab, tmp_path / 'wide', kobert_gluon.KoBERTTokenizer.from_pretrained('kobert-mini'))
@@ -106,7 +106,7 @@ def test_a_new_architecture_is_a_registry_entry(tmp_path, monkeypatch):
     assert type(loaded.kobert_config) is WideConfig
     np.testing.assert_array_equal(loaded(ids, types, lengths)[1].asnumpy(), expected)
 
-    architecture._ARCHITECTURES.remove('wide')
+    architecture_registry._ARCHITECTURES.remove('wide')
     with pytest.raises(InputError, match="unknown architecture 'wide'; known: bert.*upgrade"):
         get_model(str(folder))
 
@@ -147,7 +147,7 @@ def test_task_kinds_drive_the_cli_choices_and_task_checks(capsys):
 
 def test_catalogue_entry_for_kobert_base_is_the_predefined_config():
     spec = catalogue.get_model_spec('kobert-base')
-    assert registry.get_architecture(spec.architecture).config_from(spec.config) == KOBERT_BASE_CONFIG
+    assert building.get_architecture(spec.architecture).config_from(spec.config) == KOBERT_BASE_CONFIG
     assert spec.tokenizer_kind == 'sentencepiece'
 
 
@@ -188,39 +188,6 @@ def test_import_and_top_level_help_load_no_mxnet():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     assert 'finetune' in out and 'create-pretraining-data' in out and 'serve' in out  # every command is listed
     assert out.strip().splitlines()[-1] == 'False False False []'  # the [serve] extra's packages neither
-
-
-def test_every_module_prepares_the_environment_before_mxnet():
-    """mxnet and gluonnlp are imported only after core.environment (numpy check, fixes): at module level after
-    an import of it, or inside a function after an import of a module that has it."""
-    late = []
-    for path in sorted((REPO / 'kobert_gluon').rglob('*.py')):
-        relative = path.relative_to(REPO)
-        if relative.parts[1] == 'core':
-            continue
-        tree = ast.parse(path.read_text(encoding='utf-8'))
-        prepared_at = None
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.level and (
-                    node.module == 'core' and any(a.name == 'environment' for a in node.names)
-                    or (node.module or '').endswith('core.environment')):
-                prepared_at = node.lineno
-                break
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
-            if not any((name or '').split('.')[0] in ('mxnet', 'gluonnlp') for name in names):
-                continue
-            if prepared_at is not None and node.lineno > prepared_at:
-                continue
-            function = next((f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-                             and f.lineno < node.lineno <= f.end_lineno), None)
-            package_import_before = function is not None and any(
-                isinstance(n, ast.ImportFrom) and n.level and n.lineno < node.lineno
-                and (n.module or '').split('.')[0] not in ('', 'core', 'cli') for n in ast.walk(function))
-            if not package_import_before:
-                late.append('{}:{}'.format(relative, node.lineno))
-    assert late == []
 
 
 def test_library_code_does_not_print():

@@ -120,7 +120,7 @@ def test_every_koelectra_discriminator_and_generator_is_catalogued():
             assert generator.hf_repo == 'monologg/koelectra-{}{}-generator'.format(size, infix)
             assert discriminator.config['vocab_size'] == generator.config['vocab_size'] == vocab_size
             assert generator.config['embed_size'] == discriminator.config['embed_size']  # embeddings shared
-    from kobert_gluon.models.registry import get_architecture
+    from kobert_gluon.models.building import get_architecture
     spec = get_model_spec('koelectra-base-v3-generator')
     config = get_architecture(spec.architecture).config_from(spec.config)
     assert (config.units, config.num_heads, config.embed_size) == (256, 4, 768)

@@ -6,8 +6,8 @@ import pytest
 
 from kobert_gluon import export_onnx
 from kobert_gluon.core.outputs import BATCH, MASKED, SEQUENCE, outputs_of
-from kobert_gluon.models.family import get_family, model_families
-from kobert_gluon.models.registry import backbone_heads, initialize_random
+from kobert_gluon.models.family_registry import get_family, model_families
+from kobert_gluon.models.building import backbone_heads, initialize_random
 from kobert_gluon.tasks import structures  # noqa: F401  (every task kind, multi-label's included)
 from kobert_gluon.tasks.kinds import get_task_kind, task_kinds
 

@@ -23,7 +23,7 @@ HOROVODRUN = shutil.which('horovodrun') or str(Path(sys.executable).parent / 'ho
 def _horovod_missing() -> str:
     if not Path(HOROVODRUN).exists():
         return 'horovodrun is not installed (the [horovod] extra)'
-    probe = subprocess.run([sys.executable, '-c', 'import kobert_gluon.core.environment, horovod.mxnet'],
+    probe = subprocess.run([sys.executable, '-c', 'import kobert_gluon.core.mxnet_stack, horovod.mxnet'],
                            capture_output=True, text=True)
     return '' if probe.returncode == 0 else 'horovod.mxnet does not import: ' + probe.stderr.strip()[-200:]
 

@@ -59,7 +59,7 @@ def test_build_vocab_makes_a_folder_of_the_kind_and_models_keep_it(tmp_path, cap
     # a model with it records the kind; a tagger fine-tuned on it predicts entities as spans of the text
     import mxnet as mx
     from kobert_gluon import BertConfig, build_bert, save_model
-    from kobert_gluon.models.registry import initialize_random
+    from kobert_gluon.models.building import initialize_random
     model = build_bert(BertConfig(vocab_size=len(tokenizer.vocab), num_layers=1, units=32, hidden_size=64,
                                   num_heads=2, max_length=64, embed_size=32), use_decoder=False, use_classifier=False)
     initialize_random(model, seed=1)

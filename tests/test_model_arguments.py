@@ -11,7 +11,7 @@ import pytest
 
 from kobert_gluon import encode, get_model, load_tokenizer, save_model
 from kobert_gluon.core.errors import InputError
-from kobert_gluon.models.registry import get_architecture, initialize_random
+from kobert_gluon.models.building import get_architecture, initialize_random
 from kobert_gluon.models.sentence_vectors import POOLINGS
 from kobert_gluon.models.zoo import model_folder_of
 from kobert_gluon.tokenizers.wordpiece import WordPieceTokenizer

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from kobert_gluon.core.machine import cpu_has_bf16
-from kobert_gluon.models.architecture import get_architecture
-from kobert_gluon.models.registry import initialize_random
+from kobert_gluon.models.architecture_registry import get_architecture
+from kobert_gluon.models.building import initialize_random
 from kobert_gluon.models.inference import fuse, fusion_available
 
 from .conftest import error_line, run_cli, require_shared

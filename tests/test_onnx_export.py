@@ -303,7 +303,7 @@ def test_cli_errors_are_one_clear_line(tmp_path, capsys):
 # ----- every family: outputs named by what the model is, shapes declared as onnxruntime returns them -------------
 def _tiny(architecture, **heads):
     """A tiny model of ``architecture`` with random weights, built by the family's own builder."""
-    from kobert_gluon.models.registry import get_architecture, initialize_random
+    from kobert_gluon.models.building import get_architecture, initialize_random
     family = get_architecture(architecture)
     shape = dict(vocab_size=120, num_layers=1, units=16, hidden_size=32, num_heads=2, max_length=40)
     if architecture == 'electra':
@@ -365,7 +365,7 @@ def test_verify_refuses_a_file_whose_declared_shape_is_wrong(tmp_path):
 def test_export_onnx_verify_takes_an_xlm_roberta_and_a_distilbert_folder(tmp_path, capsys):
     # --verify on families whose config has no token types (it once raised AttributeError on them)
     from kobert_gluon import load_tokenizer, save_model
-    from kobert_gluon.models.registry import get_architecture, initialize_random
+    from kobert_gluon.models.building import get_architecture, initialize_random
     from .conftest import run_cli
     tokenizer = load_tokenizer('kobert-mini')
     vocab = tokenizer.vocab

@@ -305,7 +305,7 @@ def test_a_folder_saved_by_todays_transformers_imports_with_its_tokenizer_json(t
 
 def test_an_exported_wordpiece_model_tokenizes_in_transformers_as_here(tmp_path):
     from kobert_gluon import export_hf, load_tokenizer, save_model
-    from kobert_gluon.models.registry import get_architecture, initialize_random
+    from kobert_gluon.models.building import get_architecture, initialize_random
     vocab = require_shared('koelectra', 'vocab.txt')
     tokenizer = load_tokenizer(vocab)
     electra = get_architecture('electra')

@@ -180,7 +180,7 @@ def test_import_prints_nothing():
 
 
 def test_compat_patch_is_idempotent():
-    from kobert_gluon.core import environment as _compat
+    from kobert_gluon.core import environment as _compat, mxnet_stack  # noqa: F401  (mxnet_stack applies it)
     call = nlp.data.SentencepieceTokenizer.__call__
     _compat.patch_gluonnlp_sentencepiece()
     assert nlp.data.SentencepieceTokenizer.__call__ is call

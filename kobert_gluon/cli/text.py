@@ -58,7 +58,7 @@ def run_tokenize(args):
 
 
 def run_encode(args):
-    from ..models.sentence_vectors import SentenceEncoder  # first: it prepares mxnet (core.environment)
+    from ..models.sentence_vectors import SentenceEncoder  # first: it prepares mxnet (core.mxnet_stack)
     import numpy as np
     encoder = SentenceEncoder(args.model, pooling=args.pooling, max_seq_length=args.max_seq_length,
                               pretrained=not args.random_weights, device=args.device, cachedir=args.cachedir)

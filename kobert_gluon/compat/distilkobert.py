@@ -1,10 +1,8 @@
 """DistilKoBERT's own entry points (the ``distilkobert`` and ``kobert-transformers`` packages of its README):
 transformers models and the transformers-side KoBERT tokenizer, as those packages returned them."""
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-
-from ..models.family import get_family
+from ..models.family_registry import get_family
 from ..hub.catalogue import get_model_spec
-from ..models.registry import get_architecture
+from ..models.building import get_architecture
 from ..tokenizers.sentencepiece import TransformersKoBERTTokenizer
 from .kobert import _pytorch_models, get_pytorch_kobert_model
 

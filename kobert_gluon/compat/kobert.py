@@ -4,12 +4,10 @@
 everything else (arguments, return values, ``model(input_ids, token_type_ids[, valid_length])``) behaves as
 it did.
 """
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import logging
 
-import mxnet as mx
-
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from ..core.owned_folders import read_marker
 from ..hub import artifact_store
 from ..hub.artifact_store import ArtifactNotFoundError

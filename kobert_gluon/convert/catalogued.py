@@ -45,7 +45,7 @@ def _problem(folder: Path):
 def _check_shapes(spec: ModelSpec, folder: Path) -> None:
     """The converted model is the one the entry describes (a repository that changed under its name is not)."""
     from ..models.folder import folder_config, read_config
-    from ..models.registry import get_architecture
+    from ..models.building import get_architecture
     architecture = get_architecture(spec.architecture)
     expected = architecture.config_from(spec.config) if spec.config is not None else None
     got = folder_config(read_config(folder), folder / 'config.json')

@@ -1,7 +1,7 @@
 """Hugging Face transformers checkpoints in and out: ``import_hf`` makes a model folder, ``export_hf`` a folder that
 ``transformers`` loads with ``from_pretrained``.
 
-Architectures (:mod:`.families`): ``BertModel``, ``BertForPreTraining`` (MLM + NSP heads),
+Architectures (:mod:`.checkpoint_families`): ``BertModel``, ``BertForPreTraining`` (MLM + NSP heads),
 ``BertForSequenceClassification`` (classification with ``id2label``; regression when ``num_labels == 1``),
 ``BertForTokenClassification`` (a :class:`~kobert_gluon.heads.token.TokenClassifier` with ``id2label`` as its BIO
 labels) and ``BertForQuestionAnswering`` (a :class:`~kobert_gluon.heads.token.SpanExtractor`); for DistilBERT
@@ -36,8 +36,7 @@ import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
+from ..core.mxnet_stack import mx
 import numpy as np
 
 from ..core.documents import read_json, write_json
@@ -46,7 +45,7 @@ from ..core.progress import phase
 from ..core.outputs import outputs_of
 from ..core.owned_folders import FolderKind, register_folder_kind, write_folder_atomically
 from ..models.folder import save_model
-from ..models.registry import get_architecture, initialize_random
+from ..models.building import get_architecture, initialize_random
 from ..hub import hf_hub
 from ..hub.model_paths import check_checkpoint_path
 from ..models.resolution import resolve_model
@@ -59,9 +58,9 @@ from ..tasks.tagging import check_label_scheme
 from ..tokenizers.registry import read_transformers_tokenizer, transformers_writer
 from ..tokenizers.transformers_files import SP_MODEL_NAMES, TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_TXT
 from ..tokenizers.wordpiece import vocab_from_vocab_txt  # noqa: F401  (part of this module's API)
-from ..models.family import get_family
-from .families import (CHECKPOINT_KINDS, TransformersMapping, checkpoint_kind, family_of_architecture,
-                       family_of_checkpoint)
+from ..models.family_registry import get_family
+from .checkpoint_families import (CHECKPOINT_KINDS, TransformersMapping, checkpoint_kind, family_of_architecture,
+                                  family_of_checkpoint)
 
 __all__ = ['import_hf', 'export_hf', 'to_transformers_bert_model', 'read_checkpoint', 'save_converted',
            'tokenizer_for',

@@ -14,7 +14,7 @@ from typing import Optional
 from ..core.documents import read_json
 from ..core.errors import InputError
 from ..core.progress import phase
-from ..models.family import transformers_mappings
+from ..models.family_registry import transformers_mappings
 from ..models.transformers_names import tf_variable_name
 from .huggingface import CheckpointConfig, save_converted, tokenizer_for
 from .tf_checkpoint import checkpoint_prefix, read_tf_checkpoint

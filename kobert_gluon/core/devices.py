@@ -14,10 +14,8 @@ MXNet's AMP) on GPUs only, since MXNet 1.9 computes float16 fully connected laye
 """
 from typing import List, Sequence, Union
 
-from . import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
-
 from .errors import InputError
+from .mxnet_stack import mx
 
 __all__ = ['parse_devices', 'describe_devices', 'check_dtype', 'DTYPES', 'gpus_to_device', 'gpu_count', 'for_rank']
 

@@ -21,8 +21,9 @@
   :func:`default_thread_settings` sets ``OMP_NUM_THREADS`` to the CPUs this process may run on before mxnet
   loads, unless the user set it (their setting always wins; so does an mxnet imported before this package).
 
-Importing this module applies all of it (:func:`prepare`), so a module that needs mxnet or gluonnlp imports
-``from ..core import environment`` first; ``import kobert_gluon`` alone loads none of them.
+Importing this module changes nothing: :func:`prepare` applies all of it, and :mod:`.mxnet_stack` is the one
+module that calls it, before it imports mxnet and gluonnlp for the rest of the package (``from ..core.mxnet_stack
+import mx, nlp``); ``import kobert_gluon`` alone loads none of them.
 """
 import importlib
 import os
@@ -194,13 +195,11 @@ def default_thread_settings() -> None:
 
 
 def prepare():
-    """Run every check and fix (idempotent). Runs when this module is first imported, which every module of the
-    package that uses mxnet or gluonnlp does before importing them (``tests/test_architecture.py`` checks)."""
+    """Run every check and fix, then import mxnet and gluonnlp (idempotent). :mod:`.mxnet_stack` calls it when it
+    is first imported, and every module of the package that uses mxnet or gluonnlp takes them from there
+    (``tests/test_mxnet_stack.py`` checks)."""
     check_numpy()
     default_thread_settings()
     import_mxnet_without_onnx()
     import_quietly('gluonnlp')
     patch_gluonnlp_sentencepiece()
-
-
-prepare()

@@ -1,7 +1,7 @@
 """What a block returns, as plain data: each output's name and axes. A model family declares its backbone's and its
-pretraining heads' outputs (:class:`kobert_gluon.models.architecture.BlockOutputs`), a task head its own; export,
-the ONNX parity check, the runtimes and the heads read these declarations instead of asking a block how it was
-built.
+pretraining heads' outputs (:class:`kobert_gluon.models.architecture_registry.BlockOutputs`), a task head its own;
+export, the ONNX parity check, the runtimes and the heads read these declarations instead of asking a block how it
+was built.
 
 An axis is ``'batch'`` or ``'sequence'`` (they follow the inputs), a fixed size, or, in a family's declaration
 before a config sizes it, the name of the config field that gives the size (``'units'``, ``'vocab_size'``) or an

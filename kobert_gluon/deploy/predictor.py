@@ -20,13 +20,12 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.cache_entries import cached_file
 from ..core.devices import parse_devices
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from ..core.outputs import outputs_of
 from ..core.owned_folders import read_marker, sha256_of
 from ..export.onnx_export import export_onnx

@@ -29,15 +29,12 @@ import warnings
 from pathlib import Path
 from typing import List, Sequence
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
-from mxnet.gluon import HybridBlock
-from mxnet.gluon.parameter import DeferredInitializationError
 
 from ..core.errors import InputError, KobertGluonError
 from ..core.environment import lend_onnx_to_mxnet, version_tuple as _version_tuple
 from ..core.atomic_files import temporary_sibling
+from ..core.mxnet_stack import mx, gluon
 from ..core.output_files import OutputKind, check_output_file
 from ..core.outputs import OutputSpec, outputs_of
 from ..core.owned_folders import check_outside_owned_folders
@@ -147,7 +144,7 @@ def onnx_output_names(model, signature: str = 'bert') -> List[str]:
     return [output.name for output in onnx_outputs(model, signature)]
 
 
-class _IntegerInputs(HybridBlock):
+class _IntegerInputs(gluon.HybridBlock):
     """The ``'bert'`` signature: int64 inputs, cast to the float32 that Gluon's BERT embeds.
 
     Integer ids are what every ONNX caller has; casting inside the graph keeps that promise without changing
@@ -163,7 +160,7 @@ class _IntegerInputs(HybridBlock):
                           F.cast(valid_length, 'float32'))
 
 
-class OriginalKoBERTSignature(HybridBlock):
+class OriginalKoBERTSignature(gluon.HybridBlock):
     """The original KoBERT ONNX signature around a BERTModel with pooler: ``(ids, types, mask, positions)``.
 
     The valid length is the number of ones in ``input_mask``, so masks must be right-padded (ones, then
@@ -217,7 +214,7 @@ def _check_initialised(model) -> bool:
     for name, param in model.collect_params().items():
         try:
             param.list_data()
-        except DeferredInitializationError:
+        except gluon.parameter.DeferredInitializationError:
             deferred = True
         except RuntimeError:
             missing.append(name)
@@ -241,7 +238,7 @@ def context_of(model):
 def with_all_encodings(bert):
     """A model of ``bert``'s architecture that returns every encoder layer and shares nothing but copies of
     ``bert``'s weights."""
-    from ..models.registry import architecture_for_config
+    from ..models.building import architecture_for_config
     if getattr(bert, 'kobert_all_layers', False):
         return bert
     config = getattr(bert, 'kobert_config', None)
@@ -427,7 +424,6 @@ def export_onnx(model, path, signature: str = 'bert', all_layers: bool = False, 
               for param in block.collect_params().values() if param.name in set(symbol.list_inputs())}
     shapes = {name: sample.shape for name, sample in zip(input_names, samples)}
 
-    import mxnet.onnx  # noqa: F401  (loads the exporter, which imports onnx: only now that its version passed)
     with temporary_sibling(path) as raw, temporary_sibling(path) as tidy:
         try:
             with _exporter_at_opset13(onnx), warnings.catch_warnings():

@@ -9,11 +9,10 @@ cross zero, unlike an element-wise ratio).
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from ..core.outputs import BATCH, SEQUENCE
 from ..core.progress import counted
 from .onnx_export import (METADATA_SIGNATURE, OnnxExportError, bert_of, context_of, is_task_head,

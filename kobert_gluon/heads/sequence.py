@@ -6,10 +6,9 @@ it hybridizes and exports to ONNX as one graph. The backbone is kept as the attr
 architecture: parameter names in saved files start with it. A head describes itself as plain data
 (``task_config``) and its output (``kobert_outputs``, with its axes) and is rebuilt from it by ``from_task_config`` (see :mod:`.registry`).
 """
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-from mxnet.gluon import HybridBlock, nn
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import gluon, nn
 from ..core.outputs import BATCH, OutputSpec, outputs_of
 
 __all__ = ['SequenceClassifier', 'SequenceRegressor']
@@ -25,7 +24,7 @@ def _check_backbone(bert):
                          .format(', '.join(names)))
 
 
-class SequenceClassifier(HybridBlock):
+class SequenceClassifier(gluon.HybridBlock):
     """Pooled ``[CLS]`` output -> dropout -> dense: unnormalised scores of shape ``(batch, num_classes)``."""
     output_name = 'logits'  # what an export calls the output
 
@@ -62,7 +61,7 @@ class SequenceClassifier(HybridBlock):
                    labels=task_config.get('labels'))
 
 
-class SequenceRegressor(HybridBlock):
+class SequenceRegressor(gluon.HybridBlock):
     """Pooled ``[CLS]`` output -> dropout -> dense(1): one real value per input, shape ``(batch,)``."""
     output_name = 'score'
 

@@ -10,10 +10,9 @@ way transformers' ``BertForTokenClassification`` and ``BertForQuestionAnswering`
 * :class:`SpanExtractor` -- dense(2): answer start and end scores ``(batch, length, 2)``
   (``BertForQuestionAnswering``'s ``qa_outputs``; no dropout there either).
 """
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-from mxnet.gluon import HybridBlock, nn
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import gluon, nn
 from ..core.outputs import BATCH, SEQUENCE, OutputSpec, outputs_of
 
 __all__ = ['TokenClassifier', 'SpanExtractor', 'sequence_output']
@@ -33,7 +32,7 @@ def sequence_output(outputs):
     return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
 
 
-class TokenClassifier(HybridBlock):
+class TokenClassifier(gluon.HybridBlock):
     """Sequence output -> dropout -> dense: unnormalised label scores of every position."""
     output_name = 'token_logits'  # what an export calls the output
 
@@ -70,7 +69,7 @@ class TokenClassifier(HybridBlock):
                    labels=task_config.get('labels'))
 
 
-class SpanExtractor(HybridBlock):
+class SpanExtractor(gluon.HybridBlock):
     """Sequence output -> dense(2): the scores of every position as an answer's start (``[..., 0]``) and end
     (``[..., 1]``)."""
     output_name = 'span_logits'

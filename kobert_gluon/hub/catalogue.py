@@ -10,7 +10,7 @@ Anything that is not a registered name is taken as the path of a saved model fol
 fine-tuned or pretrained run loads the same way as a published model.
 
 The published models are registered by their families (``kobert_gluon/models/<family>/catalogue.py``, through
-:func:`kobert_gluon.models.family.register_family`); importing ``kobert_gluon`` registers every family, so the
+:func:`kobert_gluon.models.family_registry.register_family`); importing ``kobert_gluon`` registers every family, so the
 catalogue is complete wherever the package is used; the models that ship inside the package come after them.
 """
 import fnmatch
@@ -172,7 +172,7 @@ SHIPPED_MODELS = (
 
 def register_shipped_models() -> None:
     """Register the shipped model folders present in this installation (called once, after the families, by
-    :mod:`kobert_gluon.models.families`, so the published models come first in listings)."""
+    :mod:`kobert_gluon.models.all_families`, so the published models come first in listings)."""
     for name, description in SHIPPED_MODELS:
         if (SHIPPED_MODELS_DIR / name / 'config.json').is_file():
             register_model(ModelSpec(name=name, config=None, description=description,

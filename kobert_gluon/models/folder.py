@@ -20,15 +20,13 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
-
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from ..core.owned_folders import FolderKind, register_folder_kind, verify_folder, write_folder_atomically
 from ..tokenizers.registry import DEFAULT_TOKENIZER_KIND, get_tokenizer_kind, registered_kinds
 from ..tokenizers.sentencepiece import KoBERTTokenizer
-from .registry import DEFAULT_ARCHITECTURE, architecture_for_config, architectures, get_architecture
+from .building import DEFAULT_ARCHITECTURE, architecture_for_config, architectures, get_architecture
 
 __all__ = ['FORMAT', 'save_model', 'check_only_fresh_missing', 'is_model_folder', 'read_config', 'verify_model_folder',
            'folder_architecture', 'folder_config', 'load_folder_tokenizer', 'CONFIG_FILE', 'PARAMS_FILE']

@@ -31,12 +31,11 @@ import tempfile
 import warnings
 from typing import Iterable, List, Sequence
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
 from ..core.machine import cpu_has_bf16
+from ..core.mxnet_stack import mx, gluon, amp
 
 __all__ = ['PRECISIONS', 'fusion_available', 'fuse', 'to_bfloat16', 'quantize', 'save_quantized', 'load_quantized',
            'check_precision']
@@ -121,7 +120,6 @@ def _graph_of(block, ctx):
 def to_bfloat16(block, ctx):
     """A ``SymbolBlock`` computing ``block`` with its dense layers in bfloat16 (see the module docstring); call
     :func:`check_precision` first."""
-    from mxnet.contrib import amp
     graph = json.loads(_graph_of(block, ctx).tojson())
     nodes = graph['nodes']
     # the layers whose outputs feed an operator that only runs float32 stay float32 themselves
@@ -138,7 +136,6 @@ def to_bfloat16(block, ctx):
 def _calibration_loader(batches: Sequence[Sequence[mx.nd.NDArray]], ctx):
     """The batches as one DataLoader of one shape: every batch padded to the longest sequence and the largest batch
     (quantization binds its calibration module to one shape; padded rows get ``valid_length`` 1)."""
-    from mxnet.gluon.data import ArrayDataset, DataLoader
     rows = max(b[0].shape[0] for b in batches)
     length = max(b[0].shape[1] for b in batches)
     ids, types, valid = [], [], []
@@ -155,24 +152,25 @@ def _calibration_loader(batches: Sequence[Sequence[mx.nd.NDArray]], ctx):
         valid.append(pad_valid)
     # exactly the three inputs: MXNet names them data0..data2 and calls the block with as many arrays as it takes,
     # so a fourth (a label) would reach a backbone's optional masked_positions
-    data = ArrayDataset(mx.nd.array(np.concatenate(ids), ctx=ctx), mx.nd.array(np.concatenate(types), ctx=ctx),
-                        mx.nd.array(np.concatenate(valid), ctx=ctx))
-    return DataLoader(data, batch_size=rows), rows * len(batches)
+    data = gluon.data.ArrayDataset(mx.nd.array(np.concatenate(ids), ctx=ctx),
+                                   mx.nd.array(np.concatenate(types), ctx=ctx),
+                                   mx.nd.array(np.concatenate(valid), ctx=ctx))
+    return gluon.data.DataLoader(data, batch_size=rows), rows * len(batches)
 
 
 def quantize(block, batches: Sequence[Sequence[mx.nd.NDArray]], ctx):
     """An int8 ``SymbolBlock`` computing ``block``, calibrated on ``batches`` (each ``(input_ids, token_type_ids,
     valid_length)`` as the model receives them): GluonNLP 0.10's recipe, ``smart`` mode with channel-wise weight
     scales and naive (min/max) calibration."""
-    from mxnet.contrib.quantization import quantize_net_v2
     if not batches:
         raise InputError('int8 calibration needs at least one batch of the task\'s data')
     block.hybridize(static_alloc=True)
     loader, examples = _calibration_loader(batches, ctx)
     with _native_chatter_to_debug_log():
-        quantized = quantize_net_v2(block, quantized_dtype='auto', quantize_mode='smart',
-                                    quantize_granularity='channel-wise', calib_data=loader, calib_mode='naive',
-                                    num_calib_examples=examples, ctx=ctx, exclude_layers=[], exclude_layers_match=[])
+        quantized = mx.contrib.quantization.quantize_net_v2(
+            block, quantized_dtype='auto', quantize_mode='smart', quantize_granularity='channel-wise',
+            calib_data=loader, calib_mode='naive', num_calib_examples=examples, ctx=ctx, exclude_layers=[],
+            exclude_layers_match=[])
         quantized.hybridize(static_alloc=True)
         quantized(*batches[0])  # the first forward builds the fused int8 operators: their notes go to the log too
     return quantized

@@ -8,17 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
-
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from ..heads.registry import build_head
 from ..hub import artifact_store
 from ..hub.catalogue import ModelSpec, checkpoint_folder, is_checkpoint_only, lookup
 from ..hub.model_paths import MODEL, check_model_path
 from ..tokenizers.registry import get_tokenizer_kind
 from . import folder as model_folder
-from .registry import Architecture, as_context, get_architecture, initialize_random
+from .building import Architecture, as_context, get_architecture, initialize_random
 
 __all__ = ['ResolvedModel', 'resolve_model', 'load_model']
 

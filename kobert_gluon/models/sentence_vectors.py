@@ -16,12 +16,11 @@ and the mean is the pooling sentence-transformers uses by default.
 """
 from typing import List, Optional, Sequence, Union
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
-from .architecture import backbone_heads
+from ..core.mxnet_stack import mx
+from .architecture_registry import backbone_heads
 from .resolution import ResolvedModel, resolve_model
 from .zoo import check_max_seq_length
 

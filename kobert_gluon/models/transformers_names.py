@@ -213,7 +213,7 @@ QUESTION_ANSWERING_HEAD: List[Tuple[str, str]] = [
 @dataclass(frozen=True)
 class TransformersMapping:
     model_type: str                        # transformers' config.model_type
-    architecture: str                      # the Gluon architecture (models.architecture)
+    architecture: str                      # the Gluon architecture (models.architecture_registry)
     prefix: str                            # where transformers' task classes keep the backbone
     classes: Dict[str, str]                # kind -> transformers class name
     config_from_hf: Callable[[Dict[str, Any], Any], Any]

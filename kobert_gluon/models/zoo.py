@@ -7,15 +7,13 @@ fine-tuned or pretrained run loads the same way as a published model.
 import os
 from pathlib import Path
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-
 from ..core.errors import InputError
 from ..hub.catalogue import (SHIPPED_MODELS_DIR, ModelSpec, checkpoint_folder, get_model_spec,  # noqa: F401
                              is_checkpoint_only, list_models, lookup,
                              register_model)
 from ..tokenizers.registry import VocabFolder, get_tokenizer_kind, kind_reading_file, tokenizer_file_suffixes
 from . import folder as model_folder
-from .registry import initialize_random  # noqa: F401  (part of this module's API)
+from .building import initialize_random  # noqa: F401  (part of this module's API)
 from .resolution import ResolvedModel, load_model, resolve_model  # noqa: F401  (load_model: part of the API)
 
 __all__ = ['ModelSpec', 'register_model', 'list_models', 'get_model', 'get_model_spec', 'load_tokenizer',

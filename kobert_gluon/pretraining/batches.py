@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from .data import SHARD_FIELDS, TRAINING_DTYPES, PretrainingData, PretrainingShardDataset
 from ..training.text_batches import BucketBatchSampler
 

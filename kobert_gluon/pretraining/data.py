@@ -35,13 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.documents import read_document, write_json
 from ..core.errors import InputError
 from ..core.corpus_text import TextSource
+from ..core.mxnet_stack import mx
 from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind, verify_folder,
                                   write_folder_atomically)
 from .documents import read_documents

@@ -22,17 +22,15 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
-from mxnet import autograd
 
 from ..core.documents import write_json
+from ..core.mxnet_stack import mx, autograd
 from .measures import dev_ratios, real_positions
 from ..core.errors import InputError
 from ..models import folder as model_folder
-from ..models.family import get_family
-from ..models.registry import architecture_for_config, backbone_heads, get_architecture, initialize_random
+from ..models.family_registry import get_family
+from ..models.building import architecture_for_config, backbone_heads, get_architecture, initialize_random
 from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.run_folder import RUN_FILE, RunFolder, RunResult, read_run_settings, settings_differences
 from ..training.placement import Placement, place_training

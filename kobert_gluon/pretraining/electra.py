@@ -20,13 +20,10 @@ next-sentence labels are not used.
 """
 from typing import Any, Dict, Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
-from mxnet import autograd
-from mxnet.gluon import nn
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx, nn, autograd
 from ..models import folder as model_folder
 from ..models.electra import ElectraConfig, build_electra
 from .measures import dev_ratios, real_positions
@@ -54,7 +51,7 @@ def build_electra_pretraining_model(config: ElectraConfig, generator_size: float
                                     seed: int = 0, ctx=None) -> ElectraPretrainingModel:
     """A discriminator of ``config`` (no pooler: ELECTRA pretrains none) and a generator ``generator_size`` of its
     width sharing its embeddings, with BERT's random initialisation following ``seed``."""
-    from ..models.registry import initialize_random
+    from ..models.building import initialize_random
     if not isinstance(config, ElectraConfig):
         raise InputError('--objective electra trains an ELECTRA; the model given is a {} (choose an electra '
                          'architecture such as koelectra-small-v3 with --from-scratch)'.format(config.family))

@@ -6,8 +6,7 @@ batches and divides, so a dev metric is weighted exactly as the per-step one.
 """
 from typing import Callable, Dict, Iterable, List, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
+from ..core.mxnet_stack import mx
 
 __all__ = ['scalar', 'dev_ratios', 'real_positions']
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
+from ..core.mxnet_stack import mx
 from ..models import folder as model_folder
 from ..core.documents import write_json
 from ..core.owned_folders import read_marker, sha256_of
@@ -232,7 +231,7 @@ OBJECTIVES.register('electra', Objective('electra', build_electra_model, _electr
 
 def _model_report(model, objective: Objective) -> Dict[str, Any]:
     """What run.json records of the model: its architecture, config and size (ELECTRA: the generator's too)."""
-    from ..models.registry import architecture_for_config
+    from ..models.building import architecture_for_config
     config = model.kobert_config
     name = architecture_for_config(config).name
     return dict({'architecture': name, name: config.to_dict()}, **objective.parameters(model))

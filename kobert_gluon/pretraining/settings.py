@@ -14,8 +14,8 @@ __all__ = ['PretrainSettings', 'DistillSettings', 'pretraining_training_config',
            'PARAM_DTYPES', 'STUDENT_ARCHITECTURES', 'OBJECTIVE_NAMES']
 
 PARAM_DTYPES = ('float32', 'float16')
-# pretrain.OBJECTIVES' names, written out: that registry holds builders that import MXNet, and --help must not
-# (tests/test_cli_help.py checks that they agree; the settings check a value against the registry itself)
+# pretrain.OBJECTIVES' names, written out: that registry holds builders that import MXNet (and imports this
+# module), and --help must not; tests/test_cli_help.py checks that they agree
 OBJECTIVE_NAMES = ('bert', 'electra')
 STUDENT_ARCHITECTURES = ('bert', 'distilbert')
 
@@ -115,11 +115,9 @@ class PretrainSettings:
 
     def __post_init__(self):
         from ..models.zoo import check_from_scratch_options
-        from .pretrain import OBJECTIVES
         check_shard_run_options(self)
-        if self.objective not in OBJECTIVES:
-            raise InputError('objective must be one of {}, got {!r}'.format(', '.join(OBJECTIVES.names()),
-                                                                           self.objective))
+        if self.objective not in OBJECTIVE_NAMES:
+            raise InputError('objective must be one of {}, got {!r}'.format(', '.join(OBJECTIVE_NAMES), self.objective))
         checks.number('generator_size', self.generator_size, 0.0, above=True, maximum=1.0)
         checks.number('rtd_weight', self.rtd_weight, 0.0, above=True)
         check_from_scratch_options(self.model_overrides, self.from_scratch, self.vocab)

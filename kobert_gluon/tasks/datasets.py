@@ -26,11 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-from gluonnlp.data import TSVDataset
-from mxnet.gluon.data import SimpleDataset
-
 from ..core.errors import InputError
+from ..core.mxnet_stack import gluon, nlp
 from .file_formats import INPUT_FORMATS
 from .file_parts import part_paths
 from .kinds import TaskKind, get_task_kind
@@ -268,7 +265,7 @@ def get_task(name: str) -> TaskSpec:
                          .format(name, ', '.join(TASKS))) from None
 
 
-class LabeledTable(SimpleDataset):
+class LabeledTable(gluon.data.SimpleDataset):
     """Examples read from one file: each is ``(text,)`` or ``(text_a, text_b)`` plus the label, if any.
 
     The label is the stripped string for classification and a float for regression. ``line_numbers[i]`` is
@@ -477,8 +474,8 @@ def _rows(path, codec, spec: TableSpec, split_fields, header, text_indices, labe
     header, in file order; a blank line gives ``_BLANK``, a row with an empty text ``_EMPTY_TEXT``."""
     needed = max(text_indices + ([label_index] if label_index is not None else [])) + 1
     # TSVDataset reads the file and drops the header; fields are split here so errors can name the line.
-    lines = TSVDataset(str(path), encoding=codec, sample_splitter=_split_lines, field_separator=None,
-                       num_discard_samples=1 if spec.header else 0)
+    lines = nlp.data.TSVDataset(str(path), encoding=codec, sample_splitter=_split_lines, field_separator=None,
+                                num_discard_samples=1 if spec.header else 0)
     first_line_number = 2 if spec.header else 1
     for offset, line in enumerate(lines):
         line_number = first_line_number + offset

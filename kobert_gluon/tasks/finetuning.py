@@ -23,10 +23,9 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
+from ..core.mxnet_stack import mx
 from ..models import folder as model_folder
 from ..models.inference import fuse
 from ..models.resolution import ResolvedModel, resolve_model
@@ -74,7 +73,7 @@ def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base',
     # The sentence heads read the pooled output. A DistilBERT saved without its pre-classifier (the pooler of the
     # Gluon DistilBERT; transformers keeps it in the classification head) gets a new one, as transformers does.
     # An ELECTRA's pooler (transformers' classification pre-head) is new in every fine-tuning, as in transformers.
-    from ..models.registry import backbone_heads
+    from ..models.building import backbone_heads
     source = model if isinstance(model, ResolvedModel) else resolve_model(model)
     base, vocab = source.build(pretrained=not from_scratch, ctx=ctx, new_heads=('use_pooler',),
                                **backbone_heads(pooler=spec.task_kind.uses_pooler), **overrides)

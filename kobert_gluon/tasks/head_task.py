@@ -6,9 +6,7 @@ model saved as a fine-tuned model folder. The structures add how they predict an
 (:class:`~.extractive_qa.QATask`)."""
 from typing import Any, Dict, Optional
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
-
+from ..core.mxnet_stack import mx
 from ..core.progress import steps as progress_steps
 from ..models import folder as model_folder
 

@@ -13,11 +13,10 @@ import math
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 from ..core.registry import Registry
 from ..heads.sequence import SequenceClassifier, SequenceRegressor
 from ..heads.token import SpanExtractor, TokenClassifier

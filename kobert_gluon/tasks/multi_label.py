@@ -16,10 +16,9 @@ from transformers has 0.5 for every label, as transformers' own pipelines read s
 """
 from typing import Dict, List, Sequence, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
+from ..core.mxnet_stack import mx
 from ..heads.sequence import SequenceClassifier
 from ..training.text_batches import TextBatches
 from .kinds import TaskKind, register_structure, register_task_kind

@@ -11,7 +11,6 @@ differs.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
 import numpy as np
 
 from ..core.documents import rows_digest

@@ -11,10 +11,8 @@ tokenization alone would give ``[``, ``CLS``, ``]``)."""
 import re
 from collections import namedtuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import gluonnlp as nlp
-
 from ..core import checks
+from ..core.mxnet_stack import nlp
 
 __all__ = ['EncodedText', 'EncodingMixin']
 

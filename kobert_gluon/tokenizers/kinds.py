@@ -1,5 +1,6 @@
 """The tokenizer-kind registry itself, with no kind in it and no MXNet: what a model family registers its own kinds
-into (:mod:`kobert_gluon.models.family`). Look kinds up through :mod:`.registry`, which registers the built-in ones.
+into (:mod:`kobert_gluon.models.family_registry`). Look kinds up through :mod:`.registry`, which registers the
+built-in ones.
 """
 from dataclasses import dataclass
 from pathlib import Path

@@ -2,9 +2,10 @@
 
 The ids come from the original 8,002-token ``BERTVocab`` (``kobertvocab_f38b8a4d6d.json``); the
 segmentation comes from the KoBERT SentencePiece model (either official file). gluonnlp's own
-``BERTSPTokenizer`` and ``BERTSentenceTransform`` work unchanged after ``import kobert_gluon`` (see
-:mod:`kobert_gluon.core.environment` for the one fix they need); :class:`KoBERTTokenizer` is the same tokenizer with a
-few conveniences.
+``BERTSPTokenizer`` and ``BERTSentenceTransform`` work unchanged once this module is imported (it takes gluonnlp
+from :mod:`kobert_gluon.core.mxnet_stack`, which applies the one fix they need:
+:func:`kobert_gluon.core.environment.patch_gluonnlp_sentencepiece`); :class:`KoBERTTokenizer` is the same tokenizer
+with a few conveniences.
 
 Two KoBERT tokenization conventions exist, and each pretrained checkpoint must be fed the way it was trained:
 
@@ -23,10 +24,8 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import gluonnlp as nlp
-
 from ..core.errors import InputError
+from ..core.mxnet_stack import nlp
 from ..core.owned_folders import verify_folder
 from ..hub import artifact_store, catalogue
 from ..hub.catalogue import KOBERT_TOKENIZER_FILES, KOBERT_VOCAB_FILE

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import gluonnlp as nlp
 import sentencepiece as spm
 
 from ..core import progress
 from ..core.documents import write_json
 from ..core.errors import InputError
 from ..core.corpus_text import TextSource
+from ..core.mxnet_stack import nlp
 from ..core.owned_folders import (FolderKind, check_replaceable, register_folder_kind,
                                   write_folder_atomically)
 from .kinds import get_tokenizer_kind

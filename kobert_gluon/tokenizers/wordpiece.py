@@ -15,10 +15,8 @@ import unicodedata
 from pathlib import Path
 from typing import List
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import gluonnlp as nlp
-
 from ..core.errors import InputError
+from ..core.mxnet_stack import nlp
 from ..core.owned_folders import verify_folder
 from .encoding import EncodingMixin
 

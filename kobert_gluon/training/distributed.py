@@ -20,11 +20,10 @@ split evenly (a rank with no example of a step runs a zero-weight pass so that t
 import os
 from typing import Dict, List, Sequence
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import mx
 
 __all__ = ['Ranks', 'SINGLE', 'from_environment', 'shard_of', 'rank_weight', 'check_global_batch']
 

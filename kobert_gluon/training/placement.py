@@ -11,10 +11,8 @@ the :class:`~.trainer.Trainer`, which copies the weights to every device and spl
 from dataclasses import dataclass
 from typing import List
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
-
 from ..core.devices import check_dtype, describe_devices, for_rank, parse_devices
+from ..core.mxnet_stack import mx, amp
 from .distributed import SINGLE, Ranks
 
 __all__ = ['Placement', 'place_training', 'ON_CPU']
@@ -55,10 +53,9 @@ def place_training(device=None, dtype: str = 'float32', ranks: Ranks = SINGLE, w
         contexts = for_rank(contexts, ranks.local_rank, ranks.local_size)
     check_dtype(dtype, contexts)
     if dtype != 'float32':
-        from mxnet.contrib import amp
         if dtype == 'float16':
             amp.init(target_dtype='float16')
         else:
-            from mxnet.contrib.amp.lists import symbol_bf16
-            amp.init(target_dtype='bfloat16', fp32_ops=list(symbol_bf16.FP32_FUNCS) + list(_BFLOAT16_FP32_OPERATORS))
+            amp.init(target_dtype='bfloat16',
+                     fp32_ops=list(amp.lists.symbol_bf16.FP32_FUNCS) + list(_BFLOAT16_FP32_OPERATORS))
     return Placement(contexts, dtype)

@@ -80,9 +80,9 @@ class TrainingConfig:
                                                                           SCHEDULES[-1]), self.schedule)
         if not isinstance(self.optimizer, str):
             raise checks.broken('optimizer', 'must be the name of an MXNet optimizer', self.optimizer)
-        from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-        import gluonnlp  # noqa: F401  (registers bertadam with MXNet)
-        import mxnet as mx
+        # MXNet's registry, bertadam included (gluonnlp, which the stack imports, registers it): loaded here, when a
+        # settings object is made, so that the command line can read the declarations without it
+        from ..core.mxnet_stack import mx
         if self.optimizer.lower() not in mx.optimizer.Optimizer.opt_registry:
             raise InputError('unknown optimizer {!r}; MXNet has {}'.format(self.optimizer, ', '.join(
                 sorted(name for name in mx.optimizer.Optimizer.opt_registry if name != 'test'))))

@@ -15,18 +15,16 @@ import threading
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-from gluonnlp.data import batchify
-from mxnet.gluon.data import DataLoader, SimpleDataset
 
 from ..core.errors import InputError
+from ..core.mxnet_stack import gluon, nlp
 from .distributed import shard_of
 
 __all__ = ['encode_table', 'BucketBatchSampler', 'TextBatches', 'make_batchify', 'BatchesBeside']
 
 
 def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int, pair: bool,
-                 labels: Optional[Sequence] = None) -> SimpleDataset:
+                 labels: Optional[Sequence] = None) -> gluon.data.SimpleDataset:
     """Encode examples as ``(input_ids, valid_length, token_type_ids, label)`` numpy arrays, unpadded.
 
     ``texts[i]`` is ``(text,)`` or ``(text_a, text_b)``; ``labels[i]`` a class index or a score. Without
@@ -38,8 +36,7 @@ def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int,
     if hasattr(tokenizer, 'transform'):  # the package's tokenizer kinds own their special-token layout
         transform = tokenizer.transform(max_seq_length, pair=pair, pad=False)
     else:  # a plain gluonnlp tokenizer: BERT's layout
-        from gluonnlp.data import BERTSentenceTransform
-        transform = BERTSentenceTransform(tokenizer, max_seq_length=max_seq_length, pad=False, pair=pair)
+        transform = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=max_seq_length, pad=False, pair=pair)
     if labels is not None and len(labels) != len(texts):
         raise ValueError('{} texts but {} labels'.format(len(texts), len(labels)))
     encoded = []
@@ -48,18 +45,18 @@ def encode_table(texts: Sequence[Sequence[str]], tokenizer, max_seq_length: int,
             raise InputError('example {} has {} texts, expected {}'.format(i, len(sample), 2 if pair else 1))
         input_ids, valid_length, token_types = transform(tuple(sample))
         encoded.append((input_ids, valid_length, token_types, labels[i] if labels is not None else 0))
-    return SimpleDataset(encoded)
+    return gluon.data.SimpleDataset(encoded)
 
 
 def make_batchify(pad_id: int, label_dtype: str, label_padding: Optional[int] = None):
     """Pad ids with ``[PAD]`` and token types with 0 to the longest example of the batch. Labels are stacked (one
     per example, or a fixed-size array such as an answer's start and end), or, with ``label_padding``, one per
     position padded with that value (token classification)."""
-    labels = (batchify.Stack(dtype=label_dtype) if label_padding is None else
-              batchify.Pad(axis=0, pad_val=label_padding, ret_length=False, dtype=label_dtype))
-    return batchify.Tuple(batchify.Pad(axis=0, pad_val=pad_id, ret_length=False, dtype='int32'),
-                          batchify.Stack(dtype='float32'),
-                          batchify.Pad(axis=0, pad_val=0, ret_length=False, dtype='int32'),
+    labels = (nlp.data.batchify.Stack(dtype=label_dtype) if label_padding is None else
+              nlp.data.batchify.Pad(axis=0, pad_val=label_padding, ret_length=False, dtype=label_dtype))
+    return nlp.data.batchify.Tuple(nlp.data.batchify.Pad(axis=0, pad_val=pad_id, ret_length=False, dtype='int32'),
+                          nlp.data.batchify.Stack(dtype='float32'),
+                          nlp.data.batchify.Pad(axis=0, pad_val=0, ret_length=False, dtype='int32'),
                           labels)
 
 
@@ -179,7 +176,7 @@ class TextBatches:
     batches are padded here, as the DataLoader would, without creating one (its constructor collects garbage).
     """
 
-    def __init__(self, encoded: SimpleDataset, sampler: BucketBatchSampler, pad_id: int, label_dtype: str,
+    def __init__(self, encoded: gluon.data.SimpleDataset, sampler: BucketBatchSampler, pad_id: int, label_dtype: str,
                  num_workers: int = 0, label_padding: Optional[int] = None):
         if num_workers < 0:
             raise InputError('num_workers must be >= 0, got {}'.format(num_workers))
@@ -195,8 +192,8 @@ class TextBatches:
             return
         # thread_pool=False: worker *processes*; batchify is numpy work that would hold the GIL in threads.
         with _workers_ignore_ctrl_c():
-            self._loader = DataLoader(encoded, batch_sampler=self._order, batchify_fn=self._batchify,
-                                      num_workers=num_workers)
+            self._loader = gluon.data.DataLoader(encoded, batch_sampler=self._order, batchify_fn=self._batchify,
+                                                 num_workers=num_workers)
 
     @classmethod
     def from_texts(cls, texts, labels, tokenizer, max_seq_length: int, pair: bool, batch_size: int,
@@ -213,7 +210,7 @@ class TextBatches:
                      label_padding: Optional[int] = None) -> 'TextBatches':
         """Batches of examples already encoded as ``(input_ids, valid_length, token_type_ids, label)`` (the label
         one per position with ``label_padding``: tokens, or a fixed-size array: answer spans)."""
-        encoded = encoded if isinstance(encoded, SimpleDataset) else SimpleDataset(list(encoded))
+        encoded = encoded if isinstance(encoded, gluon.data.SimpleDataset) else gluon.data.SimpleDataset(list(encoded))
         lengths = [int(example[1]) for example in encoded]
         sampler = BucketBatchSampler(lengths, batch_size, shuffle, seed=seed, bucket_window=bucket_window,
                                      num_shards=num_shards, shard=shard)

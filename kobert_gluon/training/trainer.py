@@ -76,11 +76,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
-from mxnet import autograd, gluon
 
+from ..core.mxnet_stack import mx, gluon, autograd, amp, nlp
 from ..core.progress import steps as progress_steps  # (`progress` names the run's position here)
 from ..core.atomic_files import atomic_write_bytes
 from ..core.documents import read_document, write_json
@@ -651,7 +649,6 @@ class Trainer:
                 for grad in param.list_grad():
                     grad[:] /= scale
         if self.config.max_grad_norm:
-            import gluonnlp as nlp
             grad_norm = nlp.utils.clip_grad_global_norm(self.params, self.config.max_grad_norm * workers,
                                                         check_isfinite=False)
             grad_norm = float(grad_norm.asscalar()) / workers
@@ -742,8 +739,7 @@ class _WrittenGradientSums:
 
 
 def _amp_on() -> bool:
-    from mxnet.contrib.amp import amp
-    return bool(amp._amp_initialized)
+    return bool(amp.amp._amp_initialized)
 
 
 def _on_device(array, context):

@@ -2,10 +2,11 @@
 
 ``config`` (BertConfig, plain data), ``model`` (``build_bert``: the MXNet block), ``transformers`` (``BertModel``,
 ``BertForPreTraining``, ``BertFor...`` both ways), ``catalogue`` (``kobert-base``). Importing this package
-registers the family (:func:`kobert_gluon.models.family.register_family`); MXNet loads only when a model is built.
+registers the family (:func:`kobert_gluon.models.family_registry.register_family`); MXNet loads only when a model
+is built.
 """
-from ..architecture import Architecture
-from ..family import ModelFamily, register_family
+from ..architecture_registry import Architecture
+from ..family_registry import ModelFamily, register_family
 from . import catalogue, transformers
 from .config import KOBERT_BASE_CONFIG, OUTPUTS, SHAPE_FIELDS, BertConfig
 

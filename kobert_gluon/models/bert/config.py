@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any, Dict
 
 from ...core.errors import InputError
-from ..architecture import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
+from ..architecture_registry import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
 from ...core.outputs import BATCH, OutputSpec
 from ..config_base import EncoderConfig
 

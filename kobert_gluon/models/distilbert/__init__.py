@@ -4,8 +4,8 @@
 ``config`` (DistilBertConfig), ``model`` (``build_distilbert``), ``transformers`` (``DistilBertModel``,
 ``DistilBertForMaskedLM``, ``DistilBertFor...``), ``catalogue``. Importing this package registers the family.
 """
-from ..architecture import Architecture
-from ..family import ModelFamily, register_family
+from ..architecture_registry import Architecture
+from ..family_registry import ModelFamily, register_family
 from . import catalogue, transformers
 from .config import DISTILKOBERT_CONFIG, OUTPUTS, SHAPE_FIELDS, DistilBertConfig
 

@@ -3,7 +3,7 @@ them without building anything)."""
 from dataclasses import dataclass
 
 from ...core.errors import InputError
-from ..architecture import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
+from ..architecture_registry import MLM_LOGITS, POOLED_OUTPUT, BlockOutputs
 from ..config_base import EncoderConfig
 
 __all__ = ['DistilBertConfig', 'DISTILKOBERT_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']

@@ -16,12 +16,9 @@ never reads fails MXNet's deferred shape inference (a task head's layers learn t
 Positions are learned, or fixed sinusoids with ``sinusoidal_positions=True`` (transformers'
 ``sinusoidal_pos_embds``): then the table is filled at initialisation and never trained.
 """
-from ...core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
 import numpy as np
-from gluonnlp.model import BERTEncoder, BERTModel
-from mxnet.gluon import nn
 
+from ...core.mxnet_stack import mx, nn, nlp
 from .config import OUTPUTS, DistilBertConfig
 
 __all__ = ['DistilBertModel', 'build_distilbert', 'sinusoidal_table']
@@ -39,7 +36,7 @@ def sinusoidal_table(max_length: int, units: int) -> np.ndarray:
     return table
 
 
-class DistilBertModel(BERTModel):
+class DistilBertModel(nlp.model.BERTModel):
     """GluonNLP's ``BERTModel`` without token types and next-sentence head, whose pooler is DistilBERT's ReLU
     pre-classifier (see the module docstring). Outputs as BERTModel's: ``(sequence, pooled[, mlm_scores])``."""
 
@@ -63,10 +60,10 @@ class DistilBertModel(BERTModel):
 def build_distilbert(config: DistilBertConfig, use_pooler=True, use_decoder=False,
                      output_all_encodings=False, prefix=None) -> DistilBertModel:
     """An uninitialised DistilBERT (``use_pooler``: the ReLU pre-classifier; ``use_decoder``: the masked-LM head)."""
-    encoder = BERTEncoder(num_layers=config.num_layers, units=config.units, hidden_size=config.hidden_size,
-                          max_length=config.max_length, num_heads=config.num_heads, dropout=config.dropout,
-                          output_attention=False, output_all_encodings=output_all_encodings,
-                          activation=config.activation, layer_norm_eps=config.layer_norm_eps)
+    encoder = nlp.model.BERTEncoder(num_layers=config.num_layers, units=config.units, hidden_size=config.hidden_size,
+                                    max_length=config.max_length, num_heads=config.num_heads, dropout=config.dropout,
+                                    output_attention=False, output_all_encodings=output_all_encodings,
+                                    activation=config.activation, layer_norm_eps=config.layer_norm_eps)
     if config.sinusoidal_positions:
         encoder.position_weight.init = mx.init.Constant(mx.nd.array(sinusoidal_table(config.max_length,
                                                                                       config.units)))

@@ -6,8 +6,8 @@ heads, its transformers mapping and the KoELECTRA v3 discriminators.
 a training task, so it lives above the models layer, in :mod:`kobert_gluon.pretraining.electra`. Importing this
 package registers the family.
 """
-from ..architecture import Architecture
-from ..family import ModelFamily, register_family
+from ..architecture_registry import Architecture
+from ..family_registry import ModelFamily, register_family
 from . import catalogue, transformers
 from .config import KOELECTRA_BASE_V3_CONFIG, KOELECTRA_SMALL_V3_CONFIG, OUTPUTS, SHAPE_FIELDS, ElectraConfig
 

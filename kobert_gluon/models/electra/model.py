@@ -26,18 +26,14 @@ discriminator logits if ``use_discriminator``, then the masked-LM scores at ``ma
 """
 from typing import Optional
 
-from ...core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-from gluonnlp.model import BERTModel
-from gluonnlp.model.bert import BERTEncoderCell
-from mxnet.gluon import HybridBlock, nn
-
 from ...core.errors import InputError
+from ...core.mxnet_stack import gluon, nn, nlp
 from .config import OUTPUTS, ElectraConfig
 
 __all__ = ['ElectraModel', 'ElectraEncoder', 'build_electra']
 
 
-class _EmbeddingTail(HybridBlock):
+class _EmbeddingTail(gluon.HybridBlock):
     """Position embeddings, LayerNorm and dropout over the summed word and token-type embeddings (the part of
     ``ElectraEmbeddings`` that GluonNLP's BERTModel leaves to its encoder). Input and output ``(length, batch, C)``."""
 
@@ -55,7 +51,7 @@ class _EmbeddingTail(HybridBlock):
         return self.dropout_layer(self.layer_norm(F.broadcast_add(inputs, F.expand_dims(positions, axis=1))))
 
 
-class ElectraEncoder(HybridBlock):
+class ElectraEncoder(gluon.HybridBlock):
     """The embedding tail, the projection to ``units`` (when the widths differ) and the encoder layers; called by
     GluonNLP's ``BERTModel`` exactly as its ``BERTEncoder``: ``(inputs, states=None, valid_length=None) ->
     (outputs, [])`` in ``(length, batch, C)`` layout, padding positions zeroed."""
@@ -74,7 +70,7 @@ class ElectraEncoder(HybridBlock):
                                if config.embed_size != config.units else None)
             self.transformer_cells = nn.HybridSequential()
             for i in range(config.num_layers):
-                self.transformer_cells.add(BERTEncoderCell(
+                self.transformer_cells.add(nlp.model.bert.BERTEncoderCell(
                     units=config.units, hidden_size=config.hidden_size, num_heads=config.num_heads,
                     dropout=config.dropout, output_attention=False, prefix='transformer%d_' % i,
                     activation=config.activation, layer_norm_eps=config.layer_norm_eps))
@@ -114,7 +110,7 @@ def _dense_activation(units, in_units, activation, prefix):
     return block
 
 
-class ElectraModel(BERTModel):
+class ElectraModel(nlp.model.BERTModel):
     """An ELECTRA discriminator or generator as a GluonNLP ``BERTModel`` (see the module docstring)."""
 
     def __init__(self, config: ElectraConfig, use_pooler=True, use_discriminator=False, use_decoder=False,

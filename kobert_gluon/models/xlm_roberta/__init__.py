@@ -7,8 +7,8 @@ kind), ``transformers`` (``XLMRobertaModel``, ``XLMRobertaForSequenceClassificat
 registers the family; MXNet loads only when a model or tokenizer is built.
 """
 from ...tokenizers.kinds import TokenizerKind
-from ..architecture import Architecture
-from ..family import ModelFamily, register_family
+from ..architecture_registry import Architecture
+from ..family_registry import ModelFamily, register_family
 from . import catalogue, transformers
 from .config import OUTPUTS, SHAPE_FIELDS, XLM_ROBERTA_BASE_CONFIG, XLMRobertaConfig
 

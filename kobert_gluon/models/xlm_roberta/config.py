@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 
 from ...core.errors import InputError
-from ..architecture import POOLED_OUTPUT, BlockOutputs
+from ..architecture_registry import POOLED_OUTPUT, BlockOutputs
 from ..config_base import EncoderConfig
 
 __all__ = ['XLMRobertaConfig', 'XLM_ROBERTA_BASE_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']

@@ -16,15 +16,14 @@ exactly that). The heads add dropout and the output layer, so fine-tuning, predi
 ``XLMRobertaForSequenceClassification`` (whose head has one more dropout before that dense layer, which matters in
 training only). The base model's own pooler is not kept: transformers creates it untrained for RoBERTa checkpoints.
 """
-from ...core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-from gluonnlp.model import BERTEncoder, BERTModel
 
+from ...core.mxnet_stack import nlp
 from .config import OUTPUTS, XLMRobertaConfig
 
 __all__ = ['XLMRobertaModel', 'build_xlm_roberta']
 
 
-class _OffsetPositionEncoder(BERTEncoder):
+class _OffsetPositionEncoder(nlp.model.BERTEncoder):
     """GluonNLP's BERT encoder whose position ``i`` reads row ``i + offset`` of its position table."""
 
     def __init__(self, position_offset: int, **options):
@@ -38,7 +37,7 @@ class _OffsetPositionEncoder(BERTEncoder):
         return super().hybrid_forward(F, inputs, states, valid_length, position_weight=position_weight)
 
 
-class XLMRobertaModel(BERTModel):
+class XLMRobertaModel(nlp.model.BERTModel):
     """GluonNLP's ``BERTModel`` reading token type 0 everywhere, with its tanh pooler; no pretraining heads. Outputs
     as BERTModel's: ``(sequence, pooled)`` (``sequence`` alone without the pooler)."""
 

@@ -15,12 +15,11 @@ import json
 import shutil
 from pathlib import Path
 
-from ...core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import gluonnlp as nlp
 import numpy as np
 
 from ...core.documents import write_json
 from ...core.errors import InputError, is_library_panic
+from ...core.mxnet_stack import nlp
 from ...core.owned_folders import verify_folder
 from ...tokenizers.encoding import EncodingMixin
 from ...tokenizers.wordpiece import vocab_from_tokens

@@ -5,7 +5,7 @@ in its own folder (``kobert_gluon/models/<family>/transformers.py``); this modul
 from typing import Any, Dict, Tuple
 
 from ..core.errors import InputError
-from ..models.family import transformers_mappings
+from ..models.family_registry import transformers_mappings
 from ..models.transformers_names import CHECKPOINT_KINDS, KINDS, TransformersMapping, checkpoint_kind
 
 __all__ = ['TransformersMapping', 'family_of_checkpoint', 'family_of_architecture', 'CHECKPOINT_KINDS', 'KINDS',

@@ -1,5 +1,5 @@
 """Every model family, registered: importing this module imports each family folder, and each registers its
-architecture, transformers mapping, tokenizer kinds and catalogue entries (:mod:`.family`). A new family is its
+architecture, transformers mapping, tokenizer kinds and catalogue entries (:mod:`.family_registry`). A new family is its
 folder and its name on the line below. No MXNet is loaded here: the families build their models on first use.
 """
 from ..hub.catalogue import register_shipped_models

@@ -1,6 +1,6 @@
 """The architecture registry: the name a model folder's ``config.json`` (or a catalogue entry) gives -> how to build
 it. Plain data and no MXNet, so the catalogue, ``info`` and the converters read it without building anything; the
-families (:mod:`.families`) fill it.
+families (:mod:`.all_families`) fill it.
 
 An architecture is a config class (a frozen dataclass with ``from_dict``, ``to_dict`` and ``replace``), a
 ``build(config, **optional_heads)`` that returns an uninitialised Gluon block, the config fields that fix

@@ -1,13 +1,11 @@
-"""Architectures, complete: :mod:`.architecture`'s registry with every family of :mod:`.families` registered, and
-the two MXNet helpers every builder's caller uses (``as_context``, ``initialize_random``). Import this module (not
-:mod:`.architecture`) to look an architecture up.
+"""What building a model needs: the architectures, complete (:mod:`.architecture_registry` with every family of
+:mod:`.all_families` registered), and the two MXNet helpers every builder's caller uses (``as_context``,
+``initialize_random``). Import this module (not :mod:`.architecture_registry`) to look an architecture up.
 """
-from ..core import environment  # noqa: F401  (first: numpy check, mxnet without onnx, the gluonnlp fix)
-import mxnet as mx
-
 from ..core.errors import InputError
-from . import families  # noqa: F401  (every family registers its architecture)
-from .architecture import (Architecture, architecture_for_config, architectures, backbone_heads,  # noqa: F401
+from ..core.mxnet_stack import mx
+from . import all_families  # noqa: F401  (every family registers its architecture)
+from .architecture_registry import (Architecture, architecture_for_config, architectures, backbone_heads,  # noqa: F401
                            get_architecture, register_architecture)
 
 __all__ = ['Architecture', 'register_architecture', 'get_architecture', 'architectures', 'architecture_for_config',

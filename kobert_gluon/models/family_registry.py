@@ -4,7 +4,7 @@ A family folder holds everything about one kind of model: its config (``config.p
 (``model.py``, MXNet), how its transformers checkpoints map onto it (``transformers.py``: name tables and the
 config both ways, a :class:`~.transformers_names.TransformersMapping`), its published models (``catalogue.py``:
 ``ModelSpec`` entries) and, where its checkpoints bring their own tokenizer, the tokenizer kinds it adds. Its
-``__init__.py`` builds a :class:`ModelFamily` and calls :func:`register_family`; :mod:`.families` imports every
+``__init__.py`` builds a :class:`ModelFamily` and calls :func:`register_family`; :mod:`.all_families` imports every
 family folder, so that importing the package sees them all. The generic code (model folders, the converter, the
 catalogue, fine-tuning, the CLI) reads the registries and never names a family.
 """
@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 from ..core.registry import Registry
 from ..hub.catalogue import ModelSpec, register_model
 from ..tokenizers.kinds import TokenizerKind, register_tokenizer_kind
-from .architecture import Architecture, register_architecture
+from .architecture_registry import Architecture, register_architecture
 from .transformers_names import TransformersMapping
 
 __all__ = ['ModelFamily', 'register_family', 'get_family', 'model_families', 'transformers_mappings']
