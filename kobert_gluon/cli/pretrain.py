@@ -46,35 +46,36 @@ def _register_distill(subparsers):
     parser.set_defaults(func=run_distill, setting_paths=paths)
 
 
-def _settings_from_args(args):
-    new_run = None
-    if not args.resume:
-        if not args.data:
-            raise UsageError('--data is required: a folder made by create-pretraining-data')
-        new_run = {'data': args.data, 'training': pretraining_training_config().to_dict()}
-    document = settings_document(args, args.setting_paths, new_run)
-    if not Path(document['data']).is_dir():
-        raise UsageError('--data {}: no such folder'.format(document['data']))
-    return PretrainSettings.from_dict(document)
-
-
-def run_pretrain(args):
-    from ..pretraining.pretrain import pretrain
+def _run_on_shards(args, settings_class, new_run, train) -> int:
+    """What pretrain and distill do once parsed: the settings the options describe (over ``new_run``, or the saved
+    run's with --resume), their --data folder checked, ``train`` on this process's place in a Horovod job (one
+    process, unless horovodrun started this one), the result's line."""
     from ..training.distributed import from_environment
     with options_named(args.setting_paths):
-        settings = _settings_from_args(args)
-        ranks = from_environment()  # one process, unless horovodrun started this one
-        log = stderr_notes(args, ranks)
-        result = pretrain(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
-                          device=args.device)
+        document = settings_document(args, args.setting_paths, new_run)
+        if not Path(document['data']).is_dir():
+            raise UsageError('--data {}: no such folder'.format(document['data']))
+        settings = settings_class.from_dict(document)
+        ranks = from_environment()
+        result = train(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=stderr_notes(args, ranks),
+                       ranks=ranks, device=args.device)
     if ranks.is_writer:
         print(result.summary('step'))
     return 0
 
 
+def run_pretrain(args):
+    from ..pretraining.pretrain import pretrain
+    new_run = None
+    if not args.resume:
+        if not args.data:
+            raise UsageError('--data is required: a folder made by create-pretraining-data')
+        new_run = {'data': args.data, 'training': pretraining_training_config().to_dict()}
+    return _run_on_shards(args, PretrainSettings, new_run, pretrain)
+
+
 def run_distill(args):
     from ..pretraining.distill import distill
-    from ..training.distributed import from_environment
     new_run = None
     if not args.resume:
         for option, value in (('--data', args.data), ('--teacher', args.teacher),
@@ -83,15 +84,4 @@ def run_distill(args):
                 raise UsageError('{} is required (unless --resume)'.format(option))
         new_run = {'data': args.data, 'teacher': args.teacher, 'student_layers': args.student_layers,
                    'training': pretraining_training_config().to_dict()}
-    with options_named(args.setting_paths):
-        document = settings_document(args, args.setting_paths, new_run)
-        if not Path(document['data']).is_dir():
-            raise UsageError('--data {}: no such folder'.format(document['data']))
-        settings = DistillSettings.from_dict(document)
-        ranks = from_environment()  # one process, unless horovodrun started this one
-        log = stderr_notes(args, ranks)
-        result = distill(settings, args.out, resume=args.resume, overwrite=args.overwrite, log=log, ranks=ranks,
-                         device=args.device)
-    if ranks.is_writer:
-        print(result.summary('step'))
-    return 0
+    return _run_on_shards(args, DistillSettings, new_run, distill)

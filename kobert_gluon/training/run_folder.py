@@ -244,6 +244,14 @@ def _flatten(values: Dict[str, Any], keep_whole: Iterable[str], prefix='') -> Di
     return flat
 
 
+def check_resumed_settings(out, settings: Dict[str, Any], result_neutral: Iterable[str] = ()) -> None:
+    """A resumed run continues the run saved in ``out``: its settings document must be the saved one but for the
+    ``result_neutral`` fields, or the resumption is refused naming every difference."""
+    differences = settings_differences(read_run_settings(out), settings, result_neutral)
+    if differences:
+        raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
+
+
 def settings_differences(old: Dict[str, Any], new: Dict[str, Any], result_neutral: Iterable[str] = (),
                          keep_whole: Iterable[str] = ('model_overrides',)) -> List[str]:
     """``'name: old -> new'`` for every differing setting of two settings documents (nested sections are
