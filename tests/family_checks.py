@@ -196,7 +196,7 @@ XLM_ROBERTA = Family('xlm-roberta', 'XLMRoberta', 'XLMRobertaConfig',
                      token_types=False, tokenizer_files=with_xlm_roberta_tokenizer_files,
                      buffers=('roberta.embeddings.position_ids', 'roberta.embeddings.token_type_ids'),
                      base_export_subset=True)
-FAMILIES = {family.name: family for family in (BERT, DISTILBERT, ELECTRA, XLM_ROBERTA)}
+FAMILIES = {family.name: family for family in (BERT, DISTILBERT, ELECTRA)}  # the token and span heads' families
 
 
 def valid(sequence, lengths=LENGTHS):

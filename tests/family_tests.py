@@ -21,7 +21,7 @@ import kobert_gluon  # noqa: F401  (first: it imports mxnet with mxnet's import 
 import numpy as np
 import pytest
 
-from kobert_gluon import FinetuneSettings, FineTunedModel, TrainingConfig, finetune, get_model
+from kobert_gluon import FinetuneSettings, FineTunedModel, TrainingConfig, finetune, get_model, load_tokenizer
 from kobert_gluon.cli import main
 from kobert_gluon.convert.huggingface import export_hf, import_hf
 from kobert_gluon.core.outputs import BATCH, SEQUENCE, outputs_of
@@ -37,12 +37,19 @@ REVIEWS = ['영화 정말 재밌다', '시간 아까운 영화', '배우 연기�
 
 @dataclass(frozen=True)
 class Imported:
-    """A transformers model, the folder it saved, the Gluon folder import-hf wrote from it, and transformers'
-    outputs on the shared batch."""
+    """A transformers model, the folder it saved, the Gluon folder import-hf wrote from it, the Gluon model and the
+    tokenizer loaded from that folder (once: the tests only run them), and transformers' outputs on the shared
+    batch."""
     hf: Any
     hf_folder: Path
     folder: Path
+    model: Any
+    tokenizer: Any
     expected: Any
+
+    @classmethod
+    def of(cls, hf, hf_folder, folder, expected):
+        return cls(hf, hf_folder, folder, get_model(str(folder))[0], load_tokenizer(str(folder)), expected)
 
 
 def first(outputs):
@@ -86,7 +93,7 @@ class FamilyTests:
         tmp = tmp_path_factory.mktemp(cls.family.name + '-base')
         hf, hf_folder = cls.family.hf_model(cls.family.prefix + 'Model', tmp)
         assert main(['import-hf', str(hf_folder), '--out', str(tmp / 'gluon')]) == 0
-        return Imported(hf, hf_folder, tmp / 'gluon', cls.family.torch_outputs(hf).last_hidden_state.numpy())
+        return Imported.of(hf, hf_folder, tmp / 'gluon', cls.family.torch_outputs(hf).last_hidden_state.numpy())
 
     @pytest.fixture(scope='class')
     @classmethod
@@ -96,7 +103,7 @@ class FamilyTests:
         hf, hf_folder = cls.family.hf_model(cls.family.prefix + 'ForSequenceClassification', tmp, num_labels=3,
                                             id2label=LABELS, label2id={v: k for k, v in LABELS.items()})
         folder = import_hf(hf_folder, tmp / 'gluon')
-        return Imported(hf, hf_folder, folder, cls.family.torch_outputs(hf).logits.numpy())
+        return Imported.of(hf, hf_folder, folder, cls.family.torch_outputs(hf).logits.numpy())
 
     def transformers_class(self, head=''):
         import transformers
@@ -114,8 +121,7 @@ class FamilyTests:
 
     # ----- 1. transformers parity, both ways --------------------------------------------------------------------
     def test_base_model_computes_transformers_hidden_states(self, base):
-        model, _ = get_model(str(base.folder))
-        sequence = first(model(*self.family.gluon_inputs())).asnumpy()
+        sequence = first(base.model(*self.family.gluon_inputs())).asnumpy()
         assert sequence.shape == base.expected.shape
         assert max_error(valid(sequence), valid(base.expected)) < TOLERANCE
         config = json.loads((base.folder / 'config.json').read_text())
@@ -134,8 +140,7 @@ class FamilyTests:
         assert same_params(base.folder, tmp_path / 'again')
 
     def test_sequence_classifier_computes_transformers_logits(self, classifier):
-        model, _ = get_model(str(classifier.folder))
-        got = model(*self.family.gluon_inputs()).asnumpy()
+        got = classifier.model(*self.family.gluon_inputs()).asnumpy()
         assert got.shape == classifier.expected.shape == (len(IDS), 3)
         assert max_error(got, classifier.expected) < TOLERANCE
 
@@ -153,8 +158,7 @@ class FamilyTests:
         assert code == 0, err
         header, rows = predicted_rows(printed)
         assert header == ['text', 'label', 'p_neg', 'p_neutral', 'p_pos'] and len(rows) == len(REVIEWS)
-        tokenizer = FineTunedModel.load(classifier.folder).tokenizer
-        expected = softmax(self.transformers_logits(classifier.hf, tokenizer, REVIEWS))
+        expected = softmax(self.transformers_logits(classifier.hf, classifier.tokenizer, REVIEWS))
         assert [row[0] for row in rows] == REVIEWS
         assert [row[1] for row in rows] == [LABELS[int(i)] for i in expected.argmax(1)]
         np.testing.assert_allclose([[float(p) for p in row[2:]] for row in rows], expected, atol=1e-3)
@@ -170,7 +174,7 @@ class FamilyTests:
         code, printed, err = run_cli(capsys, 'predict', '--model', folder, REVIEWS[0])
         assert code == 0, err
         header, rows = predicted_rows(printed)
-        expected_score = self.transformers_logits(hf, FineTunedModel.load(folder).tokenizer, REVIEWS[:1])[0, 0]
+        expected_score = self.transformers_logits(hf, load_tokenizer(str(folder)), REVIEWS[:1])[0, 0]
         assert header == ['text', 'score'] and float(rows[0][1]) == pytest.approx(float(expected_score), abs=1e-3)
         back = export_hf(folder, tmp_path / 'back')
         assert same_tensors(hf_folder, back, **self.family.export_rules)
@@ -182,9 +186,8 @@ class FamilyTests:
     def test_imported_blocks_return_the_outputs_they_declare(self, base, classifier):
         sizes = {BATCH: IDS.shape[0], SEQUENCE: IDS.shape[1]}
         hidden = base.expected.shape[-1]  # transformers' hidden size
-        for imported, first_output in ((base, ('sequence_output', (BATCH, SEQUENCE, hidden))),
-                                       (classifier, ('logits', (BATCH, 3)))):
-            model, _ = get_model(str(imported.folder))
+        for model, first_output in ((base.model, ('sequence_output', (BATCH, SEQUENCE, hidden))),
+                                    (classifier.model, ('logits', (BATCH, 3)))):
             declared = outputs_of(model)
             assert (declared[0].name, declared[0].axes) == first_output
             assert len({output.name for output in declared}) == len(declared)
@@ -198,10 +201,9 @@ class FamilyTests:
         code, printed, err = run_cli(capsys, 'export-onnx', '--model', classifier.folder, '--out', path, '--verify')
         assert code == 0, err
         assert 'outputs: logits(batch, 3)' in printed and 'all within' in printed
-        model, _ = get_model(str(classifier.folder))
         outputs = InferenceModel(path, threads=1)(IDS, self.family.types(), LENGTHS)
-        assert list(outputs) == [output.name for output in outputs_of(model)] == ['logits']
-        assert max_error(outputs['logits'], model(*self.family.gluon_inputs()).asnumpy()) < TOLERANCE
+        assert list(outputs) == [output.name for output in outputs_of(classifier.model)] == ['logits']
+        assert max_error(outputs['logits'], classifier.model(*self.family.gluon_inputs()).asnumpy()) < TOLERANCE
         assert max_error(outputs['logits'], classifier.expected) < TOLERANCE
 
     # ----- 4. fine-tuning and predicting ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from kobert_gluon.core.errors import InputError
 from kobert_gluon.models.zoo import model_folder_of
 
 from .conftest import error_line, run_cli
-from .family_checks import BERT, IDS, MASKED, TOLERANCE, max_error, valid
+from .family_checks import BERT, MASKED, TOLERANCE, max_error, valid
 from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 from .family_tests import FamilyTests
 
@@ -27,8 +27,8 @@ class TestBert(FamilyTests):
     family = BERT
 
     def test_the_pooler_and_the_vocabulary_come_along(self, base):
-        model, vocab = kobert_gluon.get_model(str(base.folder))
-        _, pooled = model(*_gluon_inputs())
+        _, pooled = base.model(*_gluon_inputs())
+        vocab = base.tokenizer.vocab
         assert max_error(pooled.asnumpy(), _torch_outputs(base.hf).pooler_output.numpy()) < TOLERANCE
         # the tokenizer came along with transformers' ids (vocab.txt line numbers)
         lines = (base.hf_folder / 'vocab.txt').read_text(encoding='utf-8').splitlines()
@@ -109,15 +109,11 @@ def test_tokenizer_rule(tmp_path, capsys, kobert_store):
     assert code == 2 and 'the tokenizer has 8002 tokens but the checkpoint\'s embeddings have 100' in err
 
 
-def test_gluon_bert_in_transformers_memory(kobert_store):
+def test_gluon_bert_in_transformers_memory():
+    # (get_pytorch_kobert_model, KoBERT-base as a transformers BertModel: tests/test_seed_snippets.py)
     model, vocab = kobert_gluon.get_model('kobert-mini', use_decoder=False, use_classifier=False)
     hf = to_transformers_bert_model(model, vocab)
     sequence, pooled = model(*_gluon_inputs())
     expected = _torch_outputs(hf)
     assert max_error(pooled.asnumpy(), expected.pooler_output.numpy()) < TOLERANCE
     assert max_error(valid(sequence.asnumpy()), valid(expected.last_hidden_state.numpy())) < TOLERANCE
-    pytorch_model, kobert_vocab = kobert_gluon.get_pytorch_kobert_model(pretrained=False)
-    assert isinstance(pytorch_model, transformers.BertModel) and len(kobert_vocab) == 8002
-    with torch.no_grad():
-        outputs = pytorch_model(torch.tensor(IDS))
-    assert isinstance(outputs, tuple) and outputs[1].shape == (2, 768)  # return_dict=False, as the original

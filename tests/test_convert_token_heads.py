@@ -1,7 +1,7 @@
 """The heads over every position against transformers: ``*ForTokenClassification`` and ``*ForQuestionAnswering`` of
-BERT, DistilBERT, ELECTRA and XLM-RoBERTa, created by transformers itself (tiny, every tensor random), imported and
-run in Gluon; Gluon token and span models exported and run in transformers; and the imported folders predicting
-entities and answers as fine-tuned models, with the label names of ``id2label``."""
+BERT, DistilBERT and ELECTRA, created by transformers itself (tiny, every tensor random), imported and run in Gluon;
+Gluon token and span models exported and run in transformers; and the imported folders predicting entities and
+answers as fine-tuned models, with the label names of ``id2label``."""
 import json
 
 import mxnet as mx
@@ -107,16 +107,25 @@ def test_span_extractor_in_and_out(family, tmp_path):
 
 
 # ----- Gluon -> transformers ----------------------------------------------------------------------------------------
-def _gluon_backbone_source(family, tmp_path):
-    """What build_task_model starts from: kobert-mini's BERT; for the others a folder of that family (imported
-    from a transformers model; the weights do not matter, the head model is built from scratch on it)."""
-    if family == 'bert':
-        return 'kobert-mini', GLUON_TINY
-    family = FAMILIES[family]
-    model = getattr(transformers, family.prefix + 'Model')(getattr(transformers, family.config_class)(**family.small))
-    model.save_pretrained(tmp_path / 'backbone-hf')
-    family.tokenizer_files(tmp_path / 'backbone-hf')
-    return str(import_hf(tmp_path / 'backbone-hf', tmp_path / 'backbone')), {}
+@pytest.fixture(scope='module')
+def backbone_sources(tmp_path_factory):
+    """What build_task_model starts from, per family (made once for the module's tests): kobert-mini's BERT; for the
+    others a folder of that family (imported from a transformers model; the weights do not matter, the head model is
+    built from scratch on it). ``family -> (model argument, overrides)``."""
+    made = {}
+
+    def source(family):
+        if family == 'bert':
+            return 'kobert-mini', GLUON_TINY
+        if family not in made:
+            described, folder = FAMILIES[family], tmp_path_factory.mktemp(family + '-backbone')
+            model = getattr(transformers, described.prefix + 'Model')(
+                getattr(transformers, described.config_class)(**described.small))
+            model.save_pretrained(folder / 'hf')
+            described.tokenizer_files(folder / 'hf')
+            made[family] = str(import_hf(folder / 'hf', folder / 'gluon')), {}
+        return made[family]
+    return source
 
 
 def _perturbed_gluon(model, family, seed=0):
@@ -130,8 +139,8 @@ def _perturbed_gluon(model, family, seed=0):
 
 @pytest.mark.parametrize('family', list(FAMILIES))
 @pytest.mark.parametrize('kind', ['token_classification', 'extractive_qa'])
-def test_gluon_token_heads_export_to_transformers(family, kind, tmp_path):
-    source, overrides = _gluon_backbone_source(family, tmp_path)
+def test_gluon_token_heads_export_to_transformers(family, kind, tmp_path, backbone_sources):
+    source, overrides = backbone_sources(family)
     labels = BIO if kind == 'token_classification' else []
     spec = TaskSpec(name='tiny', kind=kind, metric='entity_f1' if labels else 'f1', table=None,
                     data_format='klue' if labels else 'squad')

@@ -1,7 +1,6 @@
 """The xlm-roberta family: what every family passes (tests/family_tests.py: conversion both ways, ONNX, fine-tuning
 and predict), its tokenizer against transformers' own XLMRobertaTokenizer (files written by its ``save_pretrained``),
-real texts and pairs through an imported model, and its catalogue entry (its token and span heads: with every
-family's, in tests/test_convert_token_heads.py)."""
+real texts and pairs through an imported model, its token classifier and its catalogue entry."""
 import json
 import shutil
 
@@ -11,14 +10,14 @@ import numpy as np
 import pytest
 
 from kobert_gluon import get_model, load_tokenizer
-from kobert_gluon.convert.huggingface import export_hf
+from kobert_gluon.convert.huggingface import export_hf, import_hf
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.hub.artifact_store import ArtifactNotFoundError
 from kobert_gluon.hub.catalogue import get_model_spec
 from kobert_gluon.models.zoo import model_folder_of
 
 from .conftest import error_line, run_cli
-from .family_checks import TOLERANCE, XLM_ROBERTA, max_error, valid, xlm_roberta_tokenizer
+from .family_checks import TOLERANCE, XLM_ROBERTA, max_error, same_tensors, valid, xlm_roberta_tokenizer
 from .family_checks import quiet_transformers  # noqa: F401  (autouse)
 from .family_tests import FamilyTests, first
 
@@ -101,7 +100,7 @@ class TestXLMRoberta(FamilyTests):
         document = json.loads((base.folder / 'config.json').read_text())
         assert document['tokenizer']['kind'] == 'xlm-roberta-sentencepiece'
         assert document['xlm-roberta']['max_length'] == 64 and document['xlm-roberta']['padding_idx'] == 1
-        model, _ = get_model(str(base.folder))
+        model = base.model
         ids, mask, lengths = _batch(reference)  # transformers' own encoding of texts and a pair
         expected = _torch(base.hf, ids, mask).last_hidden_state.numpy()
         got = first(_gluon(model, ids, lengths))
@@ -113,6 +112,23 @@ class TestXLMRoberta(FamilyTests):
         back = export_hf(base.folder, tmp_path / 'back')
         assert transformers.AutoTokenizer.from_pretrained(str(back))(*PAIR)['input_ids'] == \
             reference(*PAIR)['input_ids']
+
+
+def test_token_classifier_in_and_out(hf_tokenizer, tmp_path):
+    reference, _ = hf_tokenizer
+    labels = {0: 'O', 1: 'B-PS', 2: 'I-PS', 3: 'B-LC', 4: 'I-LC'}
+    hf, folder = _hf_model('XLMRobertaForTokenClassification', tmp_path, num_labels=5, id2label=labels,
+                           label2id={v: k for k, v in labels.items()})
+    out = import_hf(folder, tmp_path / 'gluon')
+    model, _ = get_model(str(out))
+    ids, mask, lengths = _batch(reference)
+    expected = _torch(hf, ids, mask).logits.numpy()
+    got = _gluon(model, ids, lengths).asnumpy()
+    assert max_error(valid(got, lengths), valid(expected, lengths)) < TOLERANCE
+    back = export_hf(out, tmp_path / 'back')
+    assert same_tensors(folder, back, **XLM_ROBERTA.export_rules)
+    again = transformers.XLMRobertaForTokenClassification.from_pretrained(str(back)).eval()
+    assert max_error(valid(_torch(again, ids, mask).logits.numpy(), lengths), valid(expected, lengths)) < 1e-6
 
 
 def test_catalogue_entry_and_refusals(hf_tokenizer, tmp_path, capsys):
