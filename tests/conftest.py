@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite('tests.family_checks')  # its checks assert as a test does
+pytest.register_assert_rewrite('tests.family_checks', 'tests.family_tests')  # their checks assert as a test does
 
 REPO = Path(__file__).resolve().parents[1]
 # KOBERT_GLUON_TEST_SHARED_DATA points elsewhere; at a missing folder it runs the suite as on a user's fresh

@@ -1,20 +1,26 @@
 """What every model family's tests hold against transformers itself, written once.
 
-A family under test is a :class:`Family`: its transformers class prefix, config class and tiny shape (KoBERT's
-vocabulary, ``[PAD]`` = 1, so kobert-mini's tokenizer files go along), and whether it reads token types. From it
-come the models transformers creates (every tensor random), the batch both frameworks compute on and the
-comparisons (:func:`max_error` over the real tokens, tensors bit for bit, parameters bit for bit). The family test
-files (tests/test_convert.py for BERT, test_distilbert.py, test_electra.py, test_xlm_roberta.py) declare only what
-is their own; tests/test_convert_token_heads.py runs the token and span heads over every family in
-:data:`FAMILIES`.
+A family under test is a :class:`Family`: its registered name, transformers class prefix, config class and tiny
+shape (KoBERT's vocabulary size, ``[PAD]`` = 1), the tokenizer files its checkpoints bring (kobert-mini's, or
+XLM-RoBERTa's as transformers saves them), and whether it reads token types. From it come the models transformers
+creates (every tensor random), the batch both frameworks compute on and the comparisons (:func:`max_error` over the
+real tokens, tensors bit for bit, parameters bit for bit). The tests every family passes are methods of
+tests/family_tests.py's ``FamilyTests``; each family's test file (tests/test_convert.py for BERT,
+test_distilbert.py, test_electra.py, test_xlm_roberta.py) subclasses it with its :class:`Family` and adds what is
+its own; tests/test_convert_token_heads.py runs the token and span heads over every family in :data:`FAMILIES`.
 
 torch and transformers are imported where they are used: a module that imports these helpers skips itself when
 they are missing (``pytest.importorskip``), as every parity test file does.
 """
+import atexit
+import contextlib
+import functools
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Dict
+from pathlib import Path
+from typing import Any, Callable, Dict, Tuple
 
 import kobert_gluon  # noqa: F401  (first: it imports mxnet with mxnet's import warnings silenced)
 import mxnet as mx
@@ -31,13 +37,20 @@ LENGTHS = np.array([5, 7])
 MASKED = np.array([[1, 2], [3, 5]])
 
 
-@pytest.fixture(autouse=True)
-def quiet_transformers():
-    """transformers' and torch's notes off (a module that imports this fixture gets it for every test)."""
+@contextlib.contextmanager
+def transformers_quiet():
+    """transformers' and torch's notes off."""
     import transformers
     transformers.logging.set_verbosity_error()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
+        yield
+
+
+@pytest.fixture(autouse=True)
+def quiet_transformers():
+    """transformers' and torch's notes off (a module that imports this fixture gets it for every test)."""
+    with transformers_quiet():
         yield
 
 
@@ -60,13 +73,51 @@ def with_tokenizer_files(folder):
     return vocab
 
 
+@functools.lru_cache(maxsize=None)
+def xlm_roberta_tokenizer():
+    """transformers' XLMRobertaTokenizer over kobert-mini's SentencePiece model and the folder its own
+    ``save_pretrained`` wrote (once per session); ``(tokenizer, folder)``."""
+    import transformers
+    source = Path(tempfile.mkdtemp(prefix='xlmr-tokenizer-'))
+    atexit.register(shutil.rmtree, str(source), True)
+    shutil.copyfile(model_folder_of('kobert-mini') / 'tokenizer.model', source / 'sentencepiece.bpe.model')
+    tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(str(source))
+    tokenizer.save_pretrained(str(source / 'saved'))
+    return tokenizer, source / 'saved'
+
+
+def with_xlm_roberta_tokenizer_files(folder):
+    """XLM-RoBERTa's tokenizer files, as transformers saves them (kobert-mini's pieces: 8,002 ids)."""
+    _, saved = xlm_roberta_tokenizer()
+    for path in saved.iterdir():
+        shutil.copyfile(path, folder / path.name)
+
+
 @dataclass(frozen=True)
 class Family:
-    """A family as its parity tests see it (see the module docstring)."""
-    prefix: str  # transformers' class prefix: Bert, DistilBert, Electra
+    """A family as its tests see it (see the module docstring). ``name``: its name in the package's family registry
+    (tests/test_family_tests.py checks that every registered one has a test class); ``tokenizer_files`` writes the
+    tokenizer files its transformers checkpoints bring into a folder; ``buffers``: tensors transformers saves and
+    rebuilds itself, which export-hf does not write; ``base_export_subset``: export-hf of an imported base model may
+    leave tensors out (an untrained pooler no Gluon block holds)."""
+    name: str
+    prefix: str  # transformers' class prefix: Bert, DistilBert, Electra, XLMRoberta
     config_class: str
     small: Dict[str, Any] = field(default_factory=dict)
-    token_types: bool = True  # DistilBERT has none (its Gluon model reads zeros)
+    token_types: bool = True  # DistilBERT and XLM-RoBERTa have none (their Gluon models read zeros)
+    tokenizer_files: Callable[[Path], Any] = with_tokenizer_files
+    buffers: Tuple[str, ...] = ()
+    base_export_subset: bool = False
+
+    @property
+    def export_rules(self):
+        """:func:`same_tensors`' rules for the export of an imported classifier or regressor."""
+        return dict(ignored=self.buffers)
+
+    @property
+    def base_export_rules(self):
+        """:func:`same_tensors`' rules for the export of an imported base model."""
+        return dict(ignored=self.buffers, subset=self.base_export_subset)
 
     def hf_model(self, architecture: str, tmp_path, seed=0, **config):
         """A transformers ``architecture`` (a class name) of the tiny shape with ``config`` changes, every tensor
@@ -76,7 +127,7 @@ class Family:
         model = perturbed(getattr(transformers, architecture)(hf_config), seed)
         folder = tmp_path / architecture
         model.save_pretrained(folder)
-        with_tokenizer_files(folder)
+        self.tokenizer_files(folder)
         return model, folder
 
     def torch_outputs(self, model):
@@ -116,42 +167,36 @@ class Family:
         assert max_error(valid(sequence.asnumpy()), valid(expected)) < TOLERANCE
         return folder, tmp_path / 'gluon', expected
 
-    def check_sequence_head(self, tmp_path, capsys, num_labels: int):
-        """A transformers ``<Family>ForSequenceClassification`` (3 labels neg/neutral/pos, or 1: a regressor) imported:
-        the Gluon model computes transformers' logits, and a classifier predicts from the CLI as is. Returns
-        ``(transformers folder, Gluon folder, Gluon model, its logits, transformers' logits)``."""
-        from kobert_gluon import get_model
-        from kobert_gluon.convert.huggingface import import_hf
-        from .conftest import run_cli
-        labels = {0: 'neg', 1: 'neutral', 2: 'pos'} if num_labels == 3 else {0: 'score'}
-        hf, folder = self.hf_model(self.prefix + 'ForSequenceClassification', tmp_path, num_labels=num_labels,
-                                   id2label=labels, label2id={v: k for k, v in labels.items()})
-        out = import_hf(folder, tmp_path / 'gluon')
-        model, _ = get_model(str(out))
-        got = model(*self.gluon_inputs()).asnumpy()
-        expected = self.torch_outputs(hf).logits.numpy()
-        assert max_error(got.reshape(expected.shape), expected) < TOLERANCE
-        if num_labels == 3:  # the imported classifier predicts from the CLI as is
-            code, printed, err = run_cli(capsys, 'predict', '--model', out, '좋아요')
-            assert code == 0 and printed.splitlines()[0].split('\t') == ['text', 'label', 'p_neg', 'p_neutral', 'p_pos']
-        return folder, out, model, got, expected
+    def types(self):
+        """The token types of :data:`IDS` this family reads (zeros where it reads none)."""
+        return TYPES if self.token_types else np.zeros_like(TYPES)
 
     def gluon_inputs(self):
         """The same batch as the Gluon model takes it: ids, token types, valid lengths."""
-        return mx.nd.array(IDS), mx.nd.array(TYPES if self.token_types else np.zeros_like(TYPES)), mx.nd.array(LENGTHS)
+        return mx.nd.array(IDS), mx.nd.array(self.types()), mx.nd.array(LENGTHS)
 
 
 # The families every parity test covers, in a tiny shape; ELECTRA's embeddings narrower than its encoder, so the
-# projection is converted too
-BERT = Family('Bert', 'BertConfig', dict(vocab_size=8002, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
-                                         intermediate_size=96, max_position_embeddings=64, pad_token_id=1))
-DISTILBERT = Family('DistilBert', 'DistilBertConfig', dict(vocab_size=8002, dim=48, n_layers=2, n_heads=4,
-                                                           hidden_dim=96, max_position_embeddings=64, pad_token_id=1),
+# projection is converted too; XLM-RoBERTa's 66 positions are 64 after its padding index
+BERT = Family('bert', 'Bert', 'BertConfig', dict(vocab_size=8002, hidden_size=48, num_hidden_layers=2,
+                                                 num_attention_heads=4, intermediate_size=96,
+                                                 max_position_embeddings=64, pad_token_id=1))
+DISTILBERT = Family('distilbert', 'DistilBert', 'DistilBertConfig',
+                    dict(vocab_size=8002, dim=48, n_layers=2, n_heads=4, hidden_dim=96, max_position_embeddings=64,
+                         pad_token_id=1),
                     token_types=False)
-ELECTRA = Family('Electra', 'ElectraConfig', dict(vocab_size=8002, embedding_size=24, hidden_size=48,
-                                                  num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
-                                                  max_position_embeddings=64, pad_token_id=1))
-FAMILIES = {'bert': BERT, 'distilbert': DISTILBERT, 'electra': ELECTRA}
+ELECTRA = Family('electra', 'Electra', 'ElectraConfig', dict(vocab_size=8002, embedding_size=24, hidden_size=48,
+                                                             num_hidden_layers=2, num_attention_heads=4,
+                                                             intermediate_size=96, max_position_embeddings=64,
+                                                             pad_token_id=1))
+XLM_ROBERTA = Family('xlm-roberta', 'XLMRoberta', 'XLMRobertaConfig',
+                     dict(vocab_size=8002, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
+                          intermediate_size=96, max_position_embeddings=66, pad_token_id=1, bos_token_id=0,
+                          eos_token_id=2, type_vocab_size=1),
+                     token_types=False, tokenizer_files=with_xlm_roberta_tokenizer_files,
+                     buffers=('roberta.embeddings.position_ids', 'roberta.embeddings.token_type_ids'),
+                     base_export_subset=True)
+FAMILIES = {family.name: family for family in (BERT, DISTILBERT, ELECTRA)}  # the token and span heads' families
 
 
 def valid(sequence, lengths=LENGTHS):

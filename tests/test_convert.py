@@ -1,8 +1,6 @@
 """Hugging Face checkpoints in and out, checked against transformers itself: models that transformers creates (random
 weights, every tensor perturbed so a missed or swapped mapping shows), imported and run in Gluon, exported and run
 in transformers again."""
-import json
-
 import mxnet as mx
 import numpy as np
 import pytest
@@ -13,8 +11,9 @@ from kobert_gluon.core.errors import InputError
 from kobert_gluon.models.zoo import model_folder_of
 
 from .conftest import error_line, run_cli
-from .family_checks import BERT, IDS, MASKED, TOLERANCE, max_error, params, valid
+from .family_checks import BERT, MASKED, TOLERANCE, max_error, valid
 from .family_checks import quiet_transformers  # noqa: F401  (autouse)
+from .family_tests import FamilyTests
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
@@ -24,26 +23,16 @@ SMALL = BERT.small  # KoBERT's vocabulary and special ids, a small shape; [PAD] 
 _hf_model, _torch_outputs, _gluon_inputs = BERT.hf_model, BERT.torch_outputs, BERT.gluon_inputs
 
 
-def test_bert_model_in_and_out(tmp_path, capsys):
-    hf, folder = _hf_model('BertModel', tmp_path)
-    code, out, err = run_cli(capsys, 'import-hf', str(folder), '--out', str(tmp_path / 'gluon'))
-    assert code == 0, err
-    model, vocab = kobert_gluon.get_model(str(tmp_path / 'gluon'))
-    sequence, pooled = model(*_gluon_inputs())
-    expected = _torch_outputs(hf)
-    assert max_error(valid(sequence.asnumpy()), valid(expected.last_hidden_state.numpy())) < TOLERANCE
-    assert max_error(pooled.asnumpy(), expected.pooler_output.numpy()) < TOLERANCE
-    # the tokenizer came along with transformers' ids (vocab.txt line numbers)
-    lines = (folder / 'vocab.txt').read_text(encoding='utf-8').splitlines()
-    assert vocab.idx_to_token == lines and vocab['[PAD]'] == 1
+class TestBert(FamilyTests):
+    family = BERT
 
-    code, _, err = run_cli(capsys, 'export-hf', str(tmp_path / 'gluon'), '--out', str(tmp_path / 'back'))
-    assert code == 0, err
-    again = transformers.BertModel.from_pretrained(tmp_path / 'back').eval()
-    assert max_error(_torch_outputs(again).last_hidden_state.numpy(), expected.last_hidden_state.numpy()) == 0.0
-    import_hf(tmp_path / 'back', tmp_path / 'gluon2')
-    first, second = params(tmp_path / 'gluon'), params(tmp_path / 'gluon2')
-    assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
+    def test_the_pooler_and_the_vocabulary_come_along(self, base):
+        _, pooled = base.model(*_gluon_inputs())
+        vocab = base.tokenizer.vocab
+        assert max_error(pooled.asnumpy(), _torch_outputs(base.hf).pooler_output.numpy()) < TOLERANCE
+        # the tokenizer came along with transformers' ids (vocab.txt line numbers)
+        lines = (base.hf_folder / 'vocab.txt').read_text(encoding='utf-8').splitlines()
+        assert vocab.idx_to_token == lines and vocab['[PAD]'] == 1
 
 
 def test_pretraining_heads_in_and_out(tmp_path):
@@ -56,31 +45,6 @@ def test_pretraining_heads_in_and_out(tmp_path):
     assert max_error(nsp.asnumpy(), expected.seq_relationship_logits.numpy()) < TOLERANCE
     again = transformers.BertForPreTraining.from_pretrained(export_hf(tmp_path / 'gluon', tmp_path / 'back')).eval()
     assert max_error(_torch_outputs(again).prediction_logits.numpy(), expected.prediction_logits.numpy()) == 0.0
-
-
-def test_sequence_classifier_in_and_out_and_predict(tmp_path, capsys):
-    hf, folder = _hf_model('BertForSequenceClassification', tmp_path, num_labels=3,
-                           id2label={0: 'neg', 1: 'neutral', 2: 'pos'}, label2id={'neg': 0, 'neutral': 1, 'pos': 2})
-    out = import_hf(folder, tmp_path / 'gluon')
-    model, _ = kobert_gluon.get_model(str(out))
-    assert max_error(model(*_gluon_inputs()).asnumpy(), _torch_outputs(hf).logits.numpy()) < TOLERANCE
-    code, text, err = run_cli(capsys, 'predict', '--model', str(out), '정말 좋아요')
-    assert code == 0, err
-    assert text.splitlines()[0].split('\t') == ['text', 'label', 'p_neg', 'p_neutral', 'p_pos']
-    back = export_hf(out, tmp_path / 'back')
-    assert json.loads((back / 'config.json').read_text())['id2label'] == {'0': 'neg', '1': 'neutral', '2': 'pos'}
-    again = transformers.BertForSequenceClassification.from_pretrained(back).eval()
-    assert max_error(_torch_outputs(again).logits.numpy(), _torch_outputs(hf).logits.numpy()) == 0.0
-
-
-def test_regression_head(tmp_path, capsys):
-    hf, folder = _hf_model('BertForSequenceClassification', tmp_path, num_labels=1, problem_type='regression')
-    out = import_hf(folder, tmp_path / 'gluon')
-    model, _ = kobert_gluon.get_model(str(out))
-    scores = model(*_gluon_inputs()).asnumpy()
-    assert scores.shape == (2,) and max_error(scores, _torch_outputs(hf).logits.numpy()[:, 0]) < TOLERANCE
-    code, text, _ = run_cli(capsys, 'predict', '--model', str(out), '정말 좋아요')
-    assert code == 0 and text.splitlines()[0].split('\t') == ['text', 'score']
 
 
 def test_shipped_models_export_to_transformers(tmp_path):
@@ -145,15 +109,11 @@ def test_tokenizer_rule(tmp_path, capsys, kobert_store):
     assert code == 2 and 'the tokenizer has 8002 tokens but the checkpoint\'s embeddings have 100' in err
 
 
-def test_gluon_bert_in_transformers_memory(kobert_store):
+def test_gluon_bert_in_transformers_memory():
+    # (get_pytorch_kobert_model, KoBERT-base as a transformers BertModel: tests/test_seed_snippets.py)
     model, vocab = kobert_gluon.get_model('kobert-mini', use_decoder=False, use_classifier=False)
     hf = to_transformers_bert_model(model, vocab)
     sequence, pooled = model(*_gluon_inputs())
     expected = _torch_outputs(hf)
     assert max_error(pooled.asnumpy(), expected.pooler_output.numpy()) < TOLERANCE
     assert max_error(valid(sequence.asnumpy()), valid(expected.last_hidden_state.numpy())) < TOLERANCE
-    pytorch_model, kobert_vocab = kobert_gluon.get_pytorch_kobert_model(pretrained=False)
-    assert isinstance(pytorch_model, transformers.BertModel) and len(kobert_vocab) == 8002
-    with torch.no_grad():
-        outputs = pytorch_model(torch.tensor(IDS))
-    assert isinstance(outputs, tuple) and outputs[1].shape == (2, 768)  # return_dict=False, as the original

@@ -1,29 +1,29 @@
-"""The distilbert architecture (DistilKoBERT): its shape, and conversion both ways against transformers itself
-(models transformers creates, every tensor random), as tests/test_convert.py does for BERT."""
-import json
-
+"""The distilbert architecture (DistilKoBERT): what every family passes (tests/family_tests.py), its shape, its
+masked-LM head and sinusoidal positions against transformers itself (models transformers creates, every tensor
+random)."""
 import mxnet as mx
 import numpy as np
 import pytest
 
 from kobert_gluon import get_model
-from kobert_gluon.convert.huggingface import export_hf, import_hf
+from kobert_gluon.convert.huggingface import import_hf
 from kobert_gluon.core.errors import InputError
 from kobert_gluon.hub.artifact_store import ArtifactNotFoundError
-from kobert_gluon.deploy.runtime import InferenceModel
-from kobert_gluon.export.onnx_export import export_onnx
 from kobert_gluon.models.distilbert import DISTILKOBERT_CONFIG
 from kobert_gluon.models.distilbert.model import sinusoidal_table
 
-from .conftest import run_cli
-from .family_checks import DISTILBERT, IDS, LENGTHS, MASKED, TOLERANCE, max_error, same_params, valid, \
-    with_tokenizer_files
+from .family_checks import DISTILBERT, MASKED, TOLERANCE, max_error, valid
 from .family_checks import quiet_transformers  # noqa: F401  (autouse)
+from .family_tests import FamilyTests
 
 torch = pytest.importorskip('torch', reason='the parity tests need torch (in the test extra)')
 transformers = pytest.importorskip('transformers', reason='the parity tests need transformers (in the test extra)')
 
 _hf_model, _torch_outputs, _gluon_inputs = DISTILBERT.hf_model, DISTILBERT.torch_outputs, DISTILBERT.gluon_inputs
+
+
+class TestDistilBert(FamilyTests):
+    family = DISTILBERT
 
 
 def test_distilkobert_has_the_published_shape(kobert_store):
@@ -40,17 +40,6 @@ def test_distilkobert_has_the_published_shape(kobert_store):
         get_model('distilkobert')
 
 
-def test_distilbert_model_in_and_out(tmp_path, capsys):
-    folder, _, expected = DISTILBERT.check_base_model(tmp_path, capsys)
-    config = json.loads((tmp_path / 'gluon' / 'config.json').read_text())
-    assert config['architecture'] == 'distilbert' and config['converted_from']['architecture'] == 'DistilBertModel'
-
-    back, _ = DISTILBERT.check_export(folder, tmp_path / 'gluon', 'DistilBertModel', tmp_path, expected,
-                                      'last_hidden_state', subset=True)
-    import_hf(back, tmp_path / 'gluon2')
-    assert same_params(tmp_path / 'gluon', tmp_path / 'gluon2')
-
-
 def test_masked_lm_head_in_and_out(tmp_path):
     hf, folder = _hf_model('DistilBertForMaskedLM', tmp_path)
     model, _ = get_model(str(import_hf(folder, tmp_path / 'gluon')))
@@ -58,14 +47,6 @@ def test_masked_lm_head_in_and_out(tmp_path):
     logits = _torch_outputs(hf).logits.numpy()
     assert max_error(mlm.asnumpy(), logits[np.arange(2)[:, None], MASKED]) < TOLERANCE
     DISTILBERT.check_export(folder, tmp_path / 'gluon', 'DistilBertForMaskedLM', tmp_path, logits, subset=True)
-
-
-@pytest.mark.parametrize('num_labels', [3, 1])
-def test_sequence_classifier_and_regressor_in_and_out(tmp_path, capsys, num_labels):
-    folder, out, _, _, expected = DISTILBERT.check_sequence_head(tmp_path, capsys, num_labels)
-    _, again = DISTILBERT.check_export(folder, out, 'DistilBertForSequenceClassification', tmp_path, expected,
-                                       subset=True)
-    assert again.config.num_labels == num_labels
 
 
 def test_sinusoidal_positions_and_unknown_tensors(tmp_path):
@@ -84,40 +65,3 @@ def test_sinusoidal_positions_and_unknown_tensors(tmp_path):
     with pytest.raises(InputError, match='transformer.layer.5.ffn.lin1.weight'):
         import_hf(folder, tmp_path / 'bad')
     assert not (tmp_path / 'bad').exists()
-
-
-def test_distilbert_classifier_exports_to_onnx_and_runs(tmp_path):
-    _, folder = _hf_model('DistilBertForSequenceClassification', tmp_path, num_labels=2)
-    model, _ = get_model(str(import_hf(folder, tmp_path / 'gluon')))
-    path = export_onnx(model, tmp_path / 'distil.onnx')
-    inference = InferenceModel(path, threads=1)
-    got = inference(IDS, np.zeros_like(IDS), LENGTHS)['logits']
-    assert max_error(got, model(*_gluon_inputs()).asnumpy()) < TOLERANCE
-
-
-def test_an_imported_distilbert_fine_tunes_predicts_and_deploys(tmp_path, capsys):
-    """The imported backbone has no pre-classifier (transformers keeps it in the head): fine-tuning makes one, learns
-    the toy task, and the result predicts through MXNet and onnxruntime alike and exports back to transformers."""
-    from kobert_gluon import FinetuneSettings, TrainingConfig, finetune
-    from .test_finetune import write_reviews
-    folder = tmp_path / 'hf'  # transformers' own initialisation (the perturbed weights above do not train well)
-    torch.manual_seed(0)
-    transformers.DistilBertModel(transformers.DistilBertConfig(**DISTILBERT.small)).save_pretrained(folder)
-    with_tokenizer_files(folder)
-    backbone = import_hf(folder, tmp_path / 'gluon')
-    train, dev = write_reviews(tmp_path / 'train.tsv'), write_reviews(tmp_path / 'dev.tsv', rows=20, held_out=True)
-    settings = FinetuneSettings(task='nsmc', train=str(train), dev=str(dev), model=str(backbone), max_seq_length=24,
-                                batch_size=8, training=TrainingConfig(epochs=3, learning_rate=2e-3, progress=False))
-    result = finetune(settings, tmp_path / 'run')
-    assert result.best['value'] >= 0.9  # dev accuracy on the toy reviews
-    rows = [line.split('\t') for line in dev.read_text(encoding='utf-8').splitlines()[1:]]
-    texts, gold = [row[1] for row in rows], ['positive' if row[2] == '1' else 'negative' for row in rows]
-    code, by_mxnet, err = run_cli(capsys, 'predict', '--model', tmp_path / 'run', *texts)
-    assert code == 0, err
-    code, by_onnx, err = run_cli(capsys, 'predict', '--model', tmp_path / 'run', '--runtime', 'onnxruntime', *texts)
-    assert code == 0, err
-    labels = [line.split('\t')[1] for line in by_mxnet.splitlines()[1:]]
-    assert labels == [line.split('\t')[1] for line in by_onnx.splitlines()[1:]]
-    assert sum(a == b for a, b in zip(labels, gold)) >= 0.9 * len(gold)
-    back = export_hf(tmp_path / 'run' / 'best', tmp_path / 'back')
-    assert transformers.AutoModelForSequenceClassification.from_pretrained(back).config.model_type == 'distilbert'

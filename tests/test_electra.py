@@ -1,6 +1,7 @@
-"""The electra architecture (KoELECTRA): its shape, conversion both ways against models transformers itself creates
-(every tensor random, with and without the embedding projection), ONNX, fine-tuning, and the ``electra``
-pretraining objective: its loss against a hand computation, a run that learns and resumes exactly."""
+"""The electra architecture (KoELECTRA): what every family passes (tests/family_tests.py), its shape, conversion
+both ways without the embedding projection and of its discriminator (models transformers itself creates, every tensor
+random), and the ``electra`` pretraining objective: its loss against a hand computation, a run that learns and
+resumes exactly."""
 import json
 
 import kobert_gluon  # noqa: F401  (first: it imports mxnet with mxnet's import warnings silenced)
@@ -23,6 +24,7 @@ from .conftest import error_line
 from .nsmc_fixtures import nsmc_train_slice, nsmc_vocab  # noqa: F401
 from .family_checks import ELECTRA, IDS, LENGTHS, TOLERANCE, TYPES, max_error, same_params, valid
 from .family_checks import quiet_transformers  # noqa: F401  (autouse)
+from .family_tests import FamilyTests
 from .test_pretraining import data  # noqa: F401  (the module's pretraining-data fixture)
 from .training_checks import assert_resumed_exactly
 
@@ -51,16 +53,21 @@ def test_koelectra_small_has_the_published_shape():
         get_model('koelectra-small-v3')  # converted on first use; offline, never fetched: where to get it
 
 
-@pytest.mark.parametrize('embedding_size', [24, 48])  # with the projection, and without (base models)
-def test_electra_model_in_and_out(tmp_path, capsys, embedding_size):
-    folder, _, expected = ELECTRA.check_base_model(tmp_path, capsys, embedding_size=embedding_size)
-    config = json.loads((tmp_path / 'gluon' / 'config.json').read_text())
-    assert config['architecture'] == 'electra' and config['electra']['embed_size'] == embedding_size
-    assert config['tokenizer']['kind'] == 'sentencepiece-transformers'  # a transformers folder's SentencePiece
+class TestElectra(FamilyTests):
+    family = ELECTRA  # embeddings narrower than the encoder: the projection converts too
 
-    back, _ = ELECTRA.check_export(folder, tmp_path / 'gluon', 'ElectraModel', tmp_path, expected, 'last_hidden_state')
-    import_hf(back, tmp_path / 'gluon2')
-    assert same_params(tmp_path / 'gluon', tmp_path / 'gluon2')
+    def test_config_and_tokenizer_kind(self, base):
+        config = json.loads((base.folder / 'config.json').read_text())
+        assert config['electra']['embed_size'] == 24 and config['electra']['units'] == 48
+        assert config['tokenizer']['kind'] == 'sentencepiece-transformers'  # a transformers folder's SentencePiece
+
+    def test_without_the_embedding_projection(self, tmp_path, capsys):
+        folder, _, expected = ELECTRA.check_base_model(tmp_path, capsys, embedding_size=48)  # as base models are
+        assert json.loads((tmp_path / 'gluon' / 'config.json').read_text())['electra']['embed_size'] == 48
+        back, _ = ELECTRA.check_export(folder, tmp_path / 'gluon', 'ElectraModel', tmp_path, expected,
+                                       'last_hidden_state')
+        import_hf(back, tmp_path / 'gluon2')
+        assert same_params(tmp_path / 'gluon', tmp_path / 'gluon2')
 
 
 def test_discriminator_in_and_out(tmp_path):
@@ -79,17 +86,6 @@ def test_discriminator_in_and_out(tmp_path):
                      valid(_torch_outputs(transformers.ElectraModel.from_pretrained(folder).eval())
                             .last_hidden_state.numpy())) < TOLERANCE
     ELECTRA.check_export(folder, tmp_path / 'gluon', 'ElectraForPreTraining', tmp_path, expected)
-
-
-@pytest.mark.parametrize('num_labels', [3, 1])
-def test_sequence_classifier_and_regressor_in_and_out(tmp_path, capsys, num_labels):
-    folder, out, model, got, expected = ELECTRA.check_sequence_head(tmp_path, capsys, num_labels)
-    if num_labels == 3:
-        path = export_onnx(model, tmp_path / 'electra.onnx')
-        by_onnx = InferenceModel(path, threads=1)(IDS, TYPES, LENGTHS)['logits']
-        assert max_error(by_onnx, got) < TOLERANCE
-    _, again = ELECTRA.check_export(folder, out, 'ElectraForSequenceClassification', tmp_path, expected)
-    assert again.config.num_labels == num_labels
 
 
 def test_generator_shares_the_embeddings():

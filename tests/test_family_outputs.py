@@ -11,6 +11,8 @@ from kobert_gluon.models.building import backbone_heads, initialize_random
 from kobert_gluon.tasks import structures  # noqa: F401  (every task kind, multi-label's included)
 from kobert_gluon.tasks.kinds import get_task_kind, task_kinds
 
+from .family_tests import flat
+
 FAMILIES = [family.name for family in model_families()]
 BATCH_SIZE, LENGTH, MASKED_COUNT = 2, 5, 3  # none of them a fixed size of a tiny model's outputs
 TINY = dict(vocab_size=120, num_layers=1, units=16, hidden_size=32, num_heads=2, max_length=40)
@@ -28,10 +30,7 @@ def _returned_shapes(model, masked):
     ids = mx.nd.full((BATCH_SIZE, LENGTH), 5)
     extra = (mx.nd.array([[1, 2, 3]] * BATCH_SIZE),) if masked else ()
     outputs = model(ids, mx.nd.zeros((BATCH_SIZE, LENGTH)), mx.nd.array([LENGTH, 2]), *extra)
-    flat = []
-    for output in (outputs if isinstance(outputs, (list, tuple)) else [outputs]):
-        flat.extend(output if isinstance(output, (list, tuple)) else [output])
-    return [tuple(output.shape) for output in flat]
+    return [tuple(output.shape) for output in flat(outputs)]
 
 
 def _expected_shape(output):

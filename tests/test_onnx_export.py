@@ -360,23 +360,3 @@ def test_verify_refuses_a_file_whose_declared_shape_is_wrong(tmp_path):
     onnx.save(broken, str(path))
     with pytest.raises(OnnxExportError, match=r'replaced_token_logits is declared as \(batch, 2\)'):
         verify_onnx(model, path, shapes=((2, 7),))
-
-
-def test_export_onnx_verify_takes_an_xlm_roberta_and_a_distilbert_folder(tmp_path, capsys):
-    # --verify on families whose config has no token types (it once raised AttributeError on them)
-    from kobert_gluon import load_tokenizer, save_model
-    from kobert_gluon.models.building import get_architecture, initialize_random
-    from .conftest import run_cli
-    tokenizer = load_tokenizer('kobert-mini')
-    vocab = tokenizer.vocab
-    for architecture in ('distilbert', 'xlm-roberta'):
-        family = get_architecture(architecture)
-        model = family.build(family.config_class(vocab_size=len(vocab), num_layers=1, units=16, hidden_size=32,
-                                                 num_heads=2, max_length=40), use_pooler=False)
-        initialize_random(model, mx.cpu())
-        model(mx.nd.ones((1, 2)), mx.nd.zeros((1, 2)), mx.nd.array([2]))
-        folder = save_model(model, vocab, tmp_path / architecture, tokenizer)
-        code, out, err = run_cli(capsys, 'export-onnx', '--model', folder, '--out', tmp_path / (architecture + '.onnx'),
-                                 '--verify')
-        assert code == 0, err
-        assert 'sequence_output' in out and 'all within' in out

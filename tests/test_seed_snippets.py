@@ -35,7 +35,9 @@ def test_kobert_readme_pytorch_snippet_of_today(kobert_store):
     from kobert_gluon import get_pytorch_kobert_model
     input_ids, input_mask, token_type_ids = _readme_inputs()
     model, vocab = get_pytorch_kobert_model(pretrained=False)
-    sequence_output, pooled_output = model(input_ids, input_mask, token_type_ids)
+    outputs = model(input_ids, input_mask, token_type_ids)
+    assert isinstance(outputs, tuple)  # return_dict=False, as the original
+    sequence_output, pooled_output = outputs
     assert pooled_output.shape == torch.Size([2, 768])
     assert len(vocab) == 8002
     assert sequence_output[0].shape == (3, 768)  # "Last Encoding Layer" of the first sentence
