@@ -47,6 +47,16 @@ def _add_data_error_args(parser):
                         help='skip malformed rows (and report how many) instead of stopping at the first')
 
 
+def _add_model_use_args(parser, what):
+    """What evaluate and predict share: the batch size, the runtime and device, progress, and how ``what`` (the
+    file they read) is read."""
+    parser.add_argument('--batch-size', type=int, default=64)
+    add_runtime_args(parser)
+    add_progress_arg(parser)
+    _add_data_error_args(parser)
+    _add_table_args(parser, what)
+
+
 # The commands of this module and their one-line help (what `kobert-gluon --help` lists without loading them).
 COMMANDS = {
     'finetune': 'fine-tune a classifier or regressor on TSV/CSV data',
@@ -95,12 +105,8 @@ def register(subparsers):
     evaluate.add_argument('--data-format', choices=TAGGED_FORMATS,
                           help='a token classifier: the tagged-text format of --data (default: as in training)')
     evaluate.add_argument('--max-rows', type=int, help='read only the first N examples')
-    evaluate.add_argument('--batch-size', type=int, default=64)
     evaluate.add_argument('--json', action='store_true', help='print the metrics as JSON')
-    add_runtime_args(evaluate)
-    add_progress_arg(evaluate)
-    _add_data_error_args(evaluate)
-    _add_table_args(evaluate, '--data')
+    _add_model_use_args(evaluate, '--data')
     evaluate.set_defaults(func=run_evaluate)
 
     predict = subparsers.add_parser(
@@ -130,11 +136,7 @@ def register(subparsers):
     predict.add_argument('--strip-particles', nargs='?', const='auto', choices=('auto', 'mecab', 'suffix'),
                          help='question answering: remove the Korean particles (조사) glued to the end of an answer, '
                               'found by Mecab (the [mecab] extra; auto: when installed) or by a suffix list')
-    predict.add_argument('--batch-size', type=int, default=64)
-    add_runtime_args(predict)
-    add_progress_arg(predict)
-    _add_data_error_args(predict)
-    _add_table_args(predict, '--input')
+    _add_model_use_args(predict, '--input')
     predict.set_defaults(func=run_predict)
 
     score = subparsers.add_parser(
