@@ -7,12 +7,12 @@ setting is refused by the run-folder rules.
 """
 import contextlib
 import sys
-import types
 from typing import Any, Dict, Optional
 
 from . import UsageError
 from .parser_data import PRECISIONS, RUNTIMES  # deploy.runtime's names, without its numpy
 from ..core import checks
+from ..core.settings_fields import declared_options
 from ..training.settings import TrainingConfig
 
 
@@ -94,7 +94,6 @@ def add_settings_options(parser, settings_class, defaults=None, section: str = '
     ``groups``, where the command may add options of its own), the help showing ``defaults``' values. Returns their
     ``option -> place in the settings document`` map (``section.field`` for a nested section such as
     ``training``), which :func:`settings_document` writes and :func:`options_named` respells."""
-    from ..core.settings_fields import declared_options
     groups = {} if groups is None else groups
     exclusive, paths = {}, {}
     for option in declared_options(settings_class, defaults):
@@ -115,8 +114,7 @@ def add_training_args(parser, defaults: Optional[Dict[str, Any]] = None,
                       groups: Optional[Dict[str, Any]] = None) -> Dict[str, str]:
     """The trainer's options (:class:`~kobert_gluon.training.settings.TrainingConfig`'s declarations, the help
     showing its defaults, or where ``defaults`` differs, those: pretraining's schedule) under 'training', and the
-    device options. Returns
-    their ``option -> settings path`` map; the heading is ``groups['training']``."""
+    device options. Returns their ``option -> settings path`` map; the heading is ``groups['training']``."""
     groups = {} if groups is None else groups
     paths = add_settings_options(parser, TrainingConfig, defaults, section='training', group='training',
                                  groups=groups)

@@ -599,8 +599,8 @@ def save_converted(hf: Dict[str, Any], tensors: Dict[str, np.ndarray], family: T
     if task is not None and task.has_classes:
         labels = _head_labels(hf, config_path, kind, values['output.weight'].shape[0], labels)
     elif labels is not None:
-        scores_one_value = task is not None and task.problem_type and not task.has_classes  # a regressor
-        what = '{} (one score)'.format(task.head_kind) if scores_one_value else family.classes[kind]
+        regressor = task is not None and task.problem_type and not task.has_classes
+        what = '{} (one score)'.format(task.head_kind) if regressor else family.classes[kind]
         raise InputError('--labels: {} is a {}, which has no labels (they name the scores of a sequence or token '
                          'classifier)'.format(src, what))
     phase('building the {} and placing its {:,} tensors'.format(family.classes[kind], len(values)))
@@ -685,8 +685,9 @@ def export_hf(model_or_folder, out, overwrite: bool = False) -> Path:
     tokenizer = source.tokenizer
     task = _export_task(document)
     kind = _export_kind(family, document, task)
-    has_pooler = checkpoint_kind(kind).pooled(family, bool(document['heads'].get('use_pooler', False)))
-    plan = family.plan(kind, config, has_pooler, prefixed=checkpoint_kind(kind).under_prefix)
+    record = checkpoint_kind(kind)
+    has_pooler = record.pooled(family, bool(document['heads'].get('use_pooler', False)))
+    plan = family.plan(kind, config, has_pooler, prefixed=record.under_prefix)
     params = model._collect_params_with_prefix()
     missing = sorted(g for g in plan.values() if g not in params)
     if missing:

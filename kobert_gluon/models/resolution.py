@@ -109,7 +109,8 @@ class ResolvedModel:
         backbone = self.architecture.build(config, **heads)
         model = build_head(backbone, self.task) if self.task else backbone
         ctx = as_context(ctx)
-        if not pretrained or fresh:  # random weights: all of them, or the new heads' (the saved ones load over the rest)
+        # random weights: all of them, or the new heads' (the saved weights are then loaded over the rest)
+        if not pretrained or fresh:
             initialize_random(model, ctx)
         if pretrained and self.folder is not None:
             self._load_folder_weights(model, fresh, ctx)

@@ -21,8 +21,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ..core.errors import InputError
 
 __all__ = ['TransformersMapping', 'CheckpointKind', 'CHECKPOINT_KINDS', 'KINDS', 'checkpoint_kind', 'ENCODER_LAYER',
-           'TOKEN_CLASSIFIER_HEAD',
-           'QUESTION_ANSWERING_HEAD', 'layer_pairs', 'checked_activation', 'check_absolute_positions',
+           'TOKEN_CLASSIFIER_HEAD', 'QUESTION_ANSWERING_HEAD', 'layer_pairs', 'checked_activation', 'check_absolute_positions',
            'tf_variable_name', 'tf_tensors', 'keras_weight_name']
 
 @dataclass(frozen=True)
@@ -32,12 +31,12 @@ class CheckpointKind:
     hold, per family, the names of its head's tensors and the Gluon backbone's optional heads it is built with (''
     for none: the pooler alone). ``task_head``: the Gluon model is a task head over a backbone kept as ``bert.``.
     ``pooler``: ``'never'`` (transformers builds the class without one, ``add_pooling_layer=False``), ``'read'`` (its
-    head reads the pooled output, wherever the family keeps it) or ``'if held'``. ``dropout_key`` and ``dropout_fallback``: the
-    mapping fields naming the config key of the dropout before its head and the (key, default) read where that one
-    is absent or null. ``entity_tags``: its labels are tags decoded into
-    entities, so they must be named. ``scores_per_position``: the number of scores its head must give per position
-    (0: any). ``under_prefix``: transformers keeps the backbone under the family's prefix (``bert.``), as in every
-    class but the bare model."""
+    head reads the pooled output, wherever the family keeps it) or ``'if held'``. ``dropout_key`` and
+    ``dropout_fallback``: the mapping fields naming the config key of the dropout before its head and the (key,
+    default) read where that one is absent or null. ``entity_tags``: its labels are tags decoded into entities, so
+    they must be named. ``scores_per_position``: the number of scores its head must give per position (0: any).
+    ``under_prefix``: transformers keeps the backbone under the family's prefix (``bert.``), as in every class but
+    the bare model."""
     name: str
     head_table: str = ''
     optional_heads: str = ''

@@ -32,7 +32,7 @@ from ..models import folder as model_folder
 from ..models.family_registry import get_family
 from ..models.building import architecture_for_config, backbone_heads, get_architecture, initialize_random
 from ..training.distributed import SINGLE, Ranks, check_global_batch
-from ..training.run_folder import RUN_FILE, RunFolder, RunResult, check_resumed_settings
+from ..training.run_folder import RUN_FILE, RunFolder, RunResult, check_resumed_settings, read_run_settings
 from ..training.placement import Placement, place_training
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer
 from .batches import PretrainingEvalBatches
@@ -212,7 +212,7 @@ def _distill_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretrai
                 settings: DistillSettings, should_stop, log, placement: Placement, ranks: Ranks) -> RunResult:
     ctx = placement.first
     if resume:
-        check_resumed_settings(out, settings.to_dict(), RESULT_NEUTRAL_SETTINGS)
+        check_resumed_settings(out, read_run_settings(out), settings.to_dict(), RESULT_NEUTRAL_SETTINGS)
     student, copied = build_student(teacher, settings.student_layers, settings.student_architecture,
                                     settings.dropout, ctx=ctx, seed=settings.training.seed)
     config = student.kobert_config

@@ -37,7 +37,7 @@ from .data import MANIFEST_FILE, PretrainingData
 from .measures import dev_ratios
 from ..training.distributed import SINGLE, Ranks, check_global_batch
 from ..training.held_out import check_dev_apart
-from ..training.run_folder import RUN_FILE, RunFolder, RunResult, check_resumed_settings
+from ..training.run_folder import RUN_FILE, RunFolder, RunResult, check_resumed_settings, read_run_settings
 from ..training.placement import Placement, place_training
 from ..training.trainer import RESULT_NEUTRAL_SETTINGS, Trainer
 from .settings import PretrainSettings, pretraining_training_config
@@ -300,7 +300,7 @@ def _pretrain_in(run: Optional[RunFolder], out: Path, resume: bool, data: Pretra
                  settings: PretrainSettings, should_stop, log, placement: Placement, ranks: Ranks) -> PretrainResult:
     ctx = placement.first
     if resume:
-        check_resumed_settings(out, settings.to_dict(), _RESUMABLE_CHANGES)
+        check_resumed_settings(out, read_run_settings(out), settings.to_dict(), _RESUMABLE_CHANGES)
     objective = OBJECTIVES.get(settings.objective)
     model, vocab, tokenizer = objective.build(settings, ctx)
     data.check_vocab(vocab)

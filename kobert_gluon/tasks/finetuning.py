@@ -52,11 +52,6 @@ __all__ = ['FinetuneSettings', 'SequenceTask', 'finetune', 'FinetuneResult', 'Fi
 _RESUMABLE_CHANGES = ('num_workers',) + RESULT_NEUTRAL_SETTINGS
 
 
-def settings_differences(old: FinetuneSettings, new: FinetuneSettings) -> List[str]:
-    """``'name: old -> new'`` for every setting that differs (ignoring those that cannot change the result)."""
-    return run_folder.settings_differences(old.to_dict(), new.to_dict(), _RESUMABLE_CHANGES)
-
-
 def build_task_model(spec: TaskSpec, labels: Sequence[str], model='kobert-base', from_scratch=False,
                      model_overrides=None, dropout=None, seed=0, ctx=None, classifier_dropout=None):
     """A head for ``spec`` over the encoder of ``model`` (a name, a folder, or a
@@ -131,10 +126,8 @@ def _finetune_in(run: Optional[RunFolder], out: Path, resume: bool, settings: Fi
     ctx = placement.first
     if resume:
         saved_run = read_run_document(out)
-        saved = FinetuneSettings.from_dict(saved_run['settings'])
-        differences = settings_differences(saved, settings)
-        if differences:
-            raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
+        saved = FinetuneSettings.from_dict(saved_run['settings'])  # read back as a run of today writes it
+        run_folder.check_resumed_settings(out, saved.to_dict(), settings.to_dict(), _RESUMABLE_CHANGES)
     spec = settings.task
     pipeline = pipeline_for(spec)
     train_data, dev_data, labels = pipeline.read(settings, log)

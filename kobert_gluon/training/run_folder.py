@@ -244,10 +244,12 @@ def _flatten(values: Dict[str, Any], keep_whole: Iterable[str], prefix='') -> Di
     return flat
 
 
-def check_resumed_settings(out, settings: Dict[str, Any], result_neutral: Iterable[str] = ()) -> None:
-    """A resumed run continues the run saved in ``out``: its settings document must be the saved one but for the
-    ``result_neutral`` fields, or the resumption is refused naming every difference."""
-    differences = settings_differences(read_run_settings(out), settings, result_neutral)
+def check_resumed_settings(out, saved: Dict[str, Any], settings: Dict[str, Any],
+                           result_neutral: Iterable[str] = ()) -> None:
+    """A resumed run continues the run saved in ``out``: its settings document must be the ``saved`` one (as
+    ``out``'s run.json holds it, or as its settings class reads it back) but for the ``result_neutral`` fields, or
+    the resumption is refused naming every difference."""
+    differences = settings_differences(saved, settings, result_neutral)
     if differences:
         raise InputError('cannot resume {} with other settings: {}'.format(out, '; '.join(differences)))
 

@@ -14,7 +14,8 @@ __all__ = ['BertConfig', 'KOBERT_BASE_CONFIG', 'SHAPE_FIELDS', 'OUTPUTS']
 SHAPE_FIELDS = ('vocab_size', 'num_layers', 'units', 'hidden_size', 'max_length', 'num_heads', 'embed_size',
                 'token_type_vocab_size')
 
-# What the block returns after its sequence output, in GluonNLP BERTModel's order: one output per head it was built with.
+# What the block returns after its sequence output, in GluonNLP BERTModel's order: one output per head it was built
+# with.
 OUTPUTS = BlockOutputs(heads=(('use_pooler', POOLED_OUTPUT),
                               ('use_classifier', OutputSpec('next_sentence_logits', (BATCH, 2))),
                               ('use_decoder', MLM_LOGITS)))
