@@ -281,6 +281,24 @@ def test_resume_refuses_a_training_file_edited_in_place(finished_run, tmp_path, 
     assert code == 0, err
 
 
+def test_resume_refuses_other_settings_and_takes_result_neutral_ones(finished_run, tmp_path, capsys):
+    """One rule for every training run (run_folder.check_resumed_settings): an option that changes the result is
+    refused on --resume, naming each difference; one that does not (logging, progress) is taken."""
+    _, source = finished_run
+    out = copy_run(source, tmp_path / 'run')
+    before = tree(out)
+    saved = json.loads((out / 'run.json').read_text(encoding='utf-8'))['settings']
+    code, _, err = run_cli(capsys, *['finetune', '--resume', '--out', out, '--no-progress', '--batch-size', '3',
+                                     '--lr', '0.5'])
+    assert code == 2, err
+    line = error_line(err, 'finetune')
+    assert 'cannot resume' in line and 'batch_size: {} -> 3'.format(saved['batch_size']) in line
+    assert 'training.learning_rate: {!r} -> 0.5'.format(saved['training']['learning_rate']) in line
+    assert tree(out) == before  # refused before anything was written
+    code, _, err = run_cli(capsys, *['finetune', '--resume', '--out', out, '--no-progress', '--log-every', '1'])
+    assert code == 0, err
+
+
 # ----- an interrupted --overwrite ----------------------------------------------------------------------------------
 def _stop_at_step(process, step: int, sig) -> str:
     """Wait until the run logs ``step N/``, then send ``sig``; returns stderr after the process ended."""
